@@ -1,0 +1,14 @@
+# Settings for the project's own targets (tests, examples, benchmarks): warnings are errors,
+# optional sanitizers, optional -march=native. Never applied to the INTERFACE target, so a
+# consumer's flags are theirs.
+function(xai_project_target target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Werror)
+  if(XAI_NATIVE)
+    target_compile_options(${target} PRIVATE -march=native)
+  endif()
+  if(XAI_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=${XAI_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    target_link_options(${target} PRIVATE -fsanitize=${XAI_SANITIZE})
+  endif()
+  target_compile_definitions(${target} PRIVATE XAI_DATA_DIR="${XAI_DATA_DIR}")
+endfunction()

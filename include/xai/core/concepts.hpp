@@ -1,0 +1,163 @@
+#pragma once
+// The abstract Model interface: one small C++20 concept per capability.
+//
+// Each explainer states the weakest concept it needs, so a black-box model (forward passes
+// only) still gets LIME, RISE, occlusion and Score-CAM. docs/concepts.md shows a skeleton
+// class per concept; a compile error that names a concept points there.
+//
+//   Classifier              forward(batch) -> logits, num_classes(), input_shape()
+//   FeatureModel            + forward_features(batch), classifier_weights()      (CAM)
+//   LayerActivationModel    + layer_names(), layer_activations(batch, layer)      (Eigen-CAM, Score-CAM)
+//   LayerGradientModel      + layer_gradients(batch, layer, seed)                 (Grad-CAM family)
+//   LayerForwardModel       + forward_from(layer, activations)                    (Ablation-CAM)
+//   InputGradientModel      + input_gradients(batch, seed)                        (input saliency, I_pert)
+//   TwiceDifferentiableModel  parameters, per-example loss gradients, Hessian-vector products (influence)
+//   ExactHessianModel       + loss_hessian(batch, labels)                         (the exact influence solver)
+//
+// Requirements common to all: the functions are const and safe to call from several threads
+// at once; they never keep state between calls (a gradient refers to the call that returned
+// it); logits are pre-softmax scores (see core/scores.hpp for black boxes that output
+// probabilities).
+
+#include <concepts>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "xai/core/error.hpp"
+#include "xai/core/tensor.hpp"
+
+namespace xai {
+
+/// Given the logits of a batch (N×K), returns d(target score)/d(logits) (N×K): the gradient a
+/// layer-gradient or input-gradient model backpropagates. Explainers build it from their
+/// targets and ScoreKind with target_score_gradient(); it is a callback so that "the predicted
+/// class" can be resolved from the same forward pass that the backward pass uses.
+using ScoreSeed = std::function<Scores(const Scores& logits)>;
+
+/// Final feature maps (N×C×h×w, the input of global average pooling) and the logits.
+struct FeatureOutput {
+    Batch features;
+    Scores scores;
+};
+
+/// Activations of a named layer and the logits of the same forward pass.
+struct LayerOutput {
+    Activations activations;  ///< N×C×h×w, or N×T×D for token-shaped layers
+    Scores scores;
+};
+
+/// Activations of a named layer, the gradient of the seeded score with respect to them
+/// (same shape), and the logits of the same forward pass.
+struct LayerGradients {
+    Activations activations;
+    Activations gradients;
+    Scores scores;
+};
+
+/// Gradient of the seeded score with respect to the input batch, and the logits.
+struct InputGradients {
+    Batch gradients;
+    Scores scores;
+};
+
+/// A named, contiguous range of the flat parameter vector (e.g. the weights of "fc").
+struct ParameterBlock {
+    std::string name;
+    std::size_t offset = 0;
+    std::size_t size = 0;
+};
+
+template <class M>
+concept Classifier = requires(const M& model, const Batch& batch) {
+    { model.forward(batch) } -> std::same_as<Scores>;
+    { model.num_classes() } -> std::convertible_to<std::size_t>;
+    { model.input_shape() } -> std::convertible_to<ImageShape>;
+};
+
+template <class M>
+concept FeatureModel = Classifier<M> && requires(const M& model, const Batch& batch) {
+    { model.forward_features(batch) } -> std::same_as<FeatureOutput>;
+    /// K×C: logits = W · GAP(features) + b
+    { model.classifier_weights() } -> std::convertible_to<xt::xtensor<float, 2>>;
+};
+
+template <class M>
+concept LayerActivationModel = Classifier<M> && requires(const M& model, const Batch& batch, const std::string& layer) {
+    { model.layer_names() } -> std::convertible_to<std::vector<std::string>>;
+    { model.layer_activations(batch, layer) } -> std::same_as<LayerOutput>;
+};
+
+template <class M>
+concept LayerGradientModel = LayerActivationModel<M> &&
+    requires(const M& model, const Batch& batch, const std::string& layer, const ScoreSeed& seed) {
+        { model.layer_gradients(batch, layer, seed) } -> std::same_as<LayerGradients>;
+    };
+
+template <class M>
+concept LayerForwardModel = LayerActivationModel<M> &&
+    requires(const M& model, const std::string& layer, const Activations& activations) {
+        { model.forward_from(layer, activations) } -> std::same_as<Scores>;
+    };
+
+template <class M>
+concept InputGradientModel = Classifier<M> && requires(const M& model, const Batch& batch, const ScoreSeed& seed) {
+    { model.input_gradients(batch, seed) } -> std::same_as<InputGradients>;
+};
+
+/// The loss is the cross-entropy of each example, L(z, θ), without regularization; the
+/// training objective is (1/n) Σ L(z_i, θ) + (λ/2)‖θ‖² with λ = l2_regularization().
+/// loss_hessian_vector_product(x, y, v) is ∇²[(1/n) Σ_{i in batch} L(z_i, θ)] v + λ v, so
+/// averaging it over batches weighted by their size gives the Hessian of the full objective.
+template <class M>
+concept TwiceDifferentiableModel = Classifier<M> &&
+    requires(const M& model, const Batch& batch, const Labels& labels, const Eigen::VectorXd& v) {
+        { model.num_parameters() } -> std::convertible_to<std::size_t>;
+        { model.parameters() } -> std::convertible_to<Eigen::VectorXd>;
+        { model.parameter_blocks() } -> std::convertible_to<std::vector<ParameterBlock>>;
+        { model.l2_regularization() } -> std::convertible_to<double>;
+        { model.per_example_losses(batch, labels) } -> std::convertible_to<Eigen::VectorXd>;
+        /// P×N: column i is ∇θ L(z_i, θ)
+        { model.per_example_loss_gradients(batch, labels) } -> std::convertible_to<Eigen::MatrixXd>;
+        { model.loss_hessian_vector_product(batch, labels, v) } -> std::convertible_to<Eigen::VectorXd>;
+    };
+
+template <class M>
+concept ExactHessianModel = TwiceDifferentiableModel<M> && requires(const M& model, const Batch& batch, const Labels& labels) {
+    { model.loss_hessian(batch, labels) } -> std::convertible_to<Eigen::MatrixXd>;
+};
+
+namespace detail {
+
+/// Checks a batch against a model's expected input: rank 4, non-empty, matching C×H×W, finite.
+template <Classifier M>
+void require_model_input(const M& model, const Batch& batch, const char* where) {
+    require<shape_error>(batch.shape(0) > 0, where, ": the batch is empty, expected at least one image");
+    const ImageShape expected = model.input_shape();
+    require<shape_error>(image_shape(batch) == expected, where, ": images are ", to_string(image_shape(batch)),
+                         ", the model expects ", to_string(expected), " (C×H×W)");
+    if (!all_finite(batch)) throw invalid_argument(message(where, ": the batch contains NaN or Inf, expected finite pixel values"));
+}
+
+/// Checks what a model returned: N×K and finite, else model_error.
+inline void require_model_scores(const Scores& scores, std::size_t n, std::size_t k, const char* where) {
+    if (scores.shape(0) != n || scores.shape(1) != k)
+        throw model_error(message(where, ": the model returned scores of shape ", shape_string(scores.shape()),
+                                  ", expected [", n, ", ", k, "]"));
+    if (!all_finite(scores))
+        throw model_error(message(where, ": the model returned NaN or Inf scores"));
+}
+
+/// model.forward(batch) with the output checked.
+template <Classifier M>
+Scores checked_forward(const M& model, const Batch& batch, const char* where) {
+    Scores scores = model.forward(batch);
+    require_model_scores(scores, batch.shape(0), model.num_classes(), where);
+    return scores;
+}
+
+}  // namespace detail
+}  // namespace xai

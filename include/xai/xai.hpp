@@ -1,0 +1,12 @@
+#pragma once
+// Umbrella header: everything in xai except optional backends (models/torch.hpp) and image
+// file I/O (image/io.hpp, which needs stb's implementation at link time).
+
+#include "xai/core/concepts.hpp"
+#include "xai/core/error.hpp"
+#include "xai/core/parallel.hpp"
+#include "xai/core/progress.hpp"
+#include "xai/core/random.hpp"
+#include "xai/core/scores.hpp"
+#include "xai/core/target.hpp"
+#include "xai/core/tensor.hpp"
