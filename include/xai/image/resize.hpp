@@ -1,0 +1,161 @@
+#pragma once
+// Resizing of maps, images and batches: nearest, bilinear and bicubic.
+//
+// Conventions follow PyTorch's F.interpolate with align_corners=False (pixel centres are at
+// half-integer coordinates), so a map upsampled here equals the one the Python tools show:
+//   source coordinate  s = (d + 0.5) · in/out − 0.5
+//   nearest   index ⌊d · in/out⌋ (PyTorch mode="nearest"), clamped to in−1
+//   bilinear  s clamped below at 0; neighbours ⌊s⌋ and min(⌊s⌋+1, in−1). This equals OpenCV's
+//             INTER_LINEAR. No antialiasing when downsampling (as PyTorch's default).
+//   bicubic   Keys' cubic convolution with A = −0.75 (PyTorch, OpenCV), taps clamped to the border.
+// Resizing is separable: the weights of each output column and row are computed once per call.
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+#include "xai/core/error.hpp"
+#include "xai/core/tensor.hpp"
+
+namespace xai {
+
+enum class Interpolation { nearest, bilinear, bicubic };
+
+inline std::string_view to_string(Interpolation method) {
+    switch (method) {
+        case Interpolation::nearest: return "nearest";
+        case Interpolation::bilinear: return "bilinear";
+        case Interpolation::bicubic: return "bicubic";
+    }
+    return "unknown";
+}
+
+namespace detail {
+
+/// The taps of one output coordinate along one axis: up to four source indices and weights.
+struct ResizeTaps {
+    std::array<std::size_t, 4> index{};
+    std::array<float, 4> weight{};
+    std::size_t count = 0;
+};
+
+inline float cubic_weight(float x) {
+    constexpr float a = -0.75f;
+    x = std::abs(x);
+    if (x <= 1.0f) return ((a + 2.0f) * x - (a + 3.0f)) * x * x + 1.0f;
+    if (x < 2.0f) return ((a * x - 5.0f * a) * x + 8.0f * a) * x - 4.0f * a;
+    return 0.0f;
+}
+
+/// The taps for every output coordinate of an axis resized from `in` to `out` samples.
+inline std::vector<ResizeTaps> resize_taps(std::size_t in, std::size_t out, Interpolation method) {
+    std::vector<ResizeTaps> taps(out);
+    const double scale = static_cast<double>(in) / static_cast<double>(out);
+    const auto last = static_cast<std::ptrdiff_t>(in) - 1;
+    for (std::size_t d = 0; d < out; ++d) {
+        ResizeTaps& t = taps[d];
+        if (method == Interpolation::nearest) {
+            t.index[0] = std::min(static_cast<std::size_t>(std::floor(static_cast<double>(d) * scale)), in - 1);
+            t.weight[0] = 1.0f;
+            t.count = 1;
+        } else if (method == Interpolation::bilinear) {
+            const double s = std::max(0.0, (static_cast<double>(d) + 0.5) * scale - 0.5);
+            const auto i0 = static_cast<std::size_t>(s);
+            const auto lambda = static_cast<float>(s - static_cast<double>(i0));
+            t.index[0] = i0;
+            t.index[1] = std::min(i0 + 1, in - 1);
+            t.weight[0] = 1.0f - lambda;
+            t.weight[1] = lambda;
+            t.count = 2;
+        } else {
+            const double s = (static_cast<double>(d) + 0.5) * scale - 0.5;
+            const double floor_s = std::floor(s);
+            const auto f = static_cast<float>(s - floor_s);
+            const auto base = static_cast<std::ptrdiff_t>(floor_s);
+            for (std::ptrdiff_t k = 0; k < 4; ++k) {
+                t.index[static_cast<std::size_t>(k)] =
+                    static_cast<std::size_t>(std::clamp<std::ptrdiff_t>(base - 1 + k, 0, last));
+            }
+            t.weight = {cubic_weight(f + 1.0f), cubic_weight(f), cubic_weight(1.0f - f), cubic_weight(2.0f - f)};
+            t.count = 4;
+        }
+    }
+    return taps;
+}
+
+/// Resizes `planes` consecutive H×W planes from src to dst (out_h×out_w each).
+inline void resize_planes(const float* src, std::size_t planes, std::size_t in_h, std::size_t in_w, float* dst,
+                          std::size_t out_h, std::size_t out_w, Interpolation method) {
+    const std::vector<ResizeTaps> rows = resize_taps(in_h, out_h, method);
+    const std::vector<ResizeTaps> cols = resize_taps(in_w, out_w, method);
+    // Horizontal pass first: every source row resized to out_w columns, then rows are blended.
+    std::vector<float> horizontal(in_h * out_w);
+    for (std::size_t p = 0; p < planes; ++p) {
+        const float* plane = src + p * in_h * in_w;
+        for (std::size_t y = 0; y < in_h; ++y) {
+            const float* row = plane + y * in_w;
+            float* h_row = horizontal.data() + y * out_w;
+            for (std::size_t x = 0; x < out_w; ++x) {
+                const ResizeTaps& t = cols[x];
+                float v = 0.0f;
+                for (std::size_t k = 0; k < t.count; ++k) v += t.weight[k] * row[t.index[k]];
+                h_row[x] = v;
+            }
+        }
+        float* out = dst + p * out_h * out_w;
+        for (std::size_t y = 0; y < out_h; ++y) {
+            const ResizeTaps& t = rows[y];
+            float* out_row = out + y * out_w;
+            const float* r0 = horizontal.data() + t.index[0] * out_w;
+            const float w0 = t.weight[0];
+            for (std::size_t x = 0; x < out_w; ++x) out_row[x] = w0 * r0[x];
+            for (std::size_t k = 1; k < t.count; ++k) {
+                const float* rk = horizontal.data() + t.index[k] * out_w;
+                const float wk = t.weight[k];
+                for (std::size_t x = 0; x < out_w; ++x) out_row[x] += wk * rk[x];
+            }
+        }
+    }
+}
+
+template <class Tensor>
+void require_resizable(const Tensor& input, std::size_t height, std::size_t width, const char* where) {
+    require<shape_error>(input.size() > 0, where, ": the input is empty (shape ", shape_string(input.shape()),
+                         "), expected a non-empty tensor");
+    require(height > 0 && width > 0, where, ": the output size is ", height, "x", width,
+            ", expected a height and width of at least 1");
+}
+
+}  // namespace detail
+
+/// A map resized to height×width.
+inline Map resize(const Map& map, std::size_t height, std::size_t width, Interpolation method = Interpolation::bilinear) {
+    detail::require_resizable(map, height, width, "xai::resize(Map)");
+    Map out = Map::from_shape({height, width});
+    detail::resize_planes(map.data(), 1, map.shape(0), map.shape(1), out.data(), height, width, method);
+    return out;
+}
+
+/// Every plane of a rank-3 tensor resized to height×width: the channels of a C×H×W image,
+/// or the maps of an N×H×W stack (Image and Maps are the same type).
+inline Image resize(const Image& image, std::size_t height, std::size_t width, Interpolation method = Interpolation::bilinear) {
+    detail::require_resizable(image, height, width, "xai::resize(rank-3)");
+    Image out = Image::from_shape({image.shape(0), height, width});
+    detail::resize_planes(image.data(), image.shape(0), image.shape(1), image.shape(2), out.data(), height, width,
+                          method);
+    return out;
+}
+
+/// Every channel of every image of an N×C×H×W batch resized to height×width.
+inline Batch resize(const Batch& batch, std::size_t height, std::size_t width, Interpolation method = Interpolation::bilinear) {
+    detail::require_resizable(batch, height, width, "xai::resize(Batch)");
+    Batch out = Batch::from_shape({batch.shape(0), batch.shape(1), height, width});
+    detail::resize_planes(batch.data(), batch.shape(0) * batch.shape(1), batch.shape(2), batch.shape(3), out.data(),
+                          height, width, method);
+    return out;
+}
+
+}  // namespace xai
