@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <filesystem>
 #include <set>
 
 #include "xai/xai.hpp"
@@ -177,4 +178,9 @@ TEST_CASE("model input and output checks", "[core][concepts]") {
     CHECK_THROWS_AS(xai::detail::require_model_scores(bad, 1, 3, "f()"), xai::model_error);
     CHECK_THROWS_AS(xai::detail::require_model_scores(bad, 2, 3, "f()"), xai::model_error);
     CHECK(xai::detail::checked_forward(model, xt::ones<float>({1, 3, 4, 4}), "f()")(0, 2) == Approx(1.0));
+}
+
+TEST_CASE("data_directory finds the shipped data", "[core][data_dir]") {
+    const auto dir = xai::data_directory();
+    CHECK(std::filesystem::exists(dir / "samples" / "photos" / "SOURCES.md"));
 }

@@ -3,6 +3,7 @@
 // file I/O (image/io.hpp, which needs stb's implementation at link time).
 
 #include "xai/core/concepts.hpp"
+#include "xai/core/data_dir.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/parallel.hpp"
 #include "xai/core/progress.hpp"
