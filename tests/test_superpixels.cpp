@@ -1,0 +1,411 @@
+// Tests of include/xai/image: CIELAB conversion, Gaussian pre-smoothing, and the superpixel
+// algorithms (SLIC, quick shift, Felzenszwalb–Huttenlocher, grid).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <queue>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "xai/image/superpixels.hpp"
+
+using Catch::Matchers::Contains;
+
+namespace {
+
+/// A smooth, colourful 3×H×W test picture (no flat areas, no exact ties).
+xai::Image textured_image(std::size_t h, std::size_t w) {
+    xai::Image image = xai::Image::from_shape({3, h, w});
+    for (std::size_t y = 0; y < h; ++y)
+        for (std::size_t x = 0; x < w; ++x) {
+            const double u = static_cast<double>(x) / static_cast<double>(w), v = static_cast<double>(y) / static_cast<double>(h);
+            image(0, y, x) = static_cast<float>(0.5 + 0.45 * std::sin(7.0 * u + 3.0 * v * v));
+            image(1, y, x) = static_cast<float>(0.5 + 0.45 * std::cos(5.0 * v - 2.0 * u));
+            image(2, y, x) = static_cast<float>(0.5 + 0.4 * std::sin(11.0 * u * v + 1.0));
+        }
+    return image;
+}
+
+/// Left of column `edge` colour a, the rest colour b.
+xai::Image two_colour_image(std::size_t h, std::size_t w, std::size_t edge, std::vector<float> a, std::vector<float> b) {
+    xai::Image image = xai::Image::from_shape({a.size(), h, w});
+    for (std::size_t c = 0; c < a.size(); ++c)
+        for (std::size_t y = 0; y < h; ++y)
+            for (std::size_t x = 0; x < w; ++x) image(c, y, x) = x < edge ? a[c] : b[c];
+    return image;
+}
+
+/// True when the pixels of every label form one 4-connected component.
+bool every_segment_connected(const xai::Segmentation& s) {
+    const std::size_t h = s.height(), w = s.width();
+    std::vector<char> seen(h * w, 0), label_done(s.count, 0);
+    for (std::size_t start = 0; start < h * w; ++start) {
+        if (seen[start]) continue;
+        const std::int32_t label = s.labels.data()[start];
+        if (label_done[static_cast<std::size_t>(label)]) return false;  // a second component of this label
+        label_done[static_cast<std::size_t>(label)] = 1;
+        std::queue<std::size_t> q;
+        q.push(start);
+        seen[start] = 1;
+        while (!q.empty()) {
+            const std::size_t p = q.front();
+            q.pop();
+            const std::size_t y = p / w, x = p % w;
+            const std::size_t nb[4] = {x + 1 < w ? p + 1 : p, x > 0 ? p - 1 : p, y + 1 < h ? p + w : p, y > 0 ? p - w : p};
+            for (std::size_t n : nb)
+                if (!seen[n] && s.labels.data()[n] == label) {
+                    seen[n] = 1;
+                    q.push(n);
+                }
+        }
+    }
+    return true;
+}
+
+/// Every pixel labelled, labels 0..count−1 all used: require_segmentation must not throw.
+void check_valid(const xai::Segmentation& s, std::size_t h, std::size_t w) {
+    REQUIRE(s.height() == h);
+    REQUIRE(s.width() == w);
+    REQUIRE(s.count >= 1);
+    REQUIRE_NOTHROW(xai::require_segmentation(s, h, w, "test"));
+}
+
+/// The exact split of a two-colour image at column `edge`: two labels, constant on each side.
+void check_split_at(const xai::Segmentation& s, std::size_t edge) {
+    REQUIRE(s.count == 2);
+    const std::int32_t left = s.labels(0, 0), right = s.labels(0, s.width() - 1);
+    CHECK(left != right);
+    std::size_t wrong = 0;
+    for (std::size_t y = 0; y < s.height(); ++y)
+        for (std::size_t x = 0; x < s.width(); ++x) wrong += s.labels(y, x) != (x < edge ? left : right) ? 1 : 0;
+    CHECK(wrong == 0);
+}
+
+const std::vector<std::pair<std::string, std::function<xai::Segmentation(const xai::Image&)>>>& all_algorithms() {
+    static const std::vector<std::pair<std::string, std::function<xai::Segmentation(const xai::Image&)>>> algorithms{
+        {"slic", [](const xai::Image& i) { return xai::slic(i); }},
+        {"quickshift", [](const xai::Image& i) { return xai::quickshift(i); }},
+        {"felzenszwalb", [](const xai::Image& i) { return xai::felzenszwalb(i); }},
+        {"grid", [](const xai::Image& i) { return xai::grid_segments(i); }},
+    };
+    return algorithms;
+}
+
+/// Straight transcription of skimage's quickshift loops (full windows, double, std::exp), with
+/// this library's deterministic tie rule, as the reference for the fast implementation.
+std::vector<std::size_t> reference_quickshift_roots(const xai::Image& lab_scaled, double kernel_size, double max_dist) {
+    const auto h = static_cast<std::ptrdiff_t>(lab_scaled.shape(1)), w = static_cast<std::ptrdiff_t>(lab_scaled.shape(2));
+    const auto kw = static_cast<std::ptrdiff_t>(std::ceil(3 * kernel_size));
+    auto dist2 = [&](std::ptrdiff_t r, std::ptrdiff_t c, std::ptrdiff_t r2, std::ptrdiff_t c2) {
+        double d = 0;
+        for (std::size_t ch = 0; ch < 3; ++ch) {
+            const double t = static_cast<double>(lab_scaled(ch, static_cast<std::size_t>(r), static_cast<std::size_t>(c))) -
+                             lab_scaled(ch, static_cast<std::size_t>(r2), static_cast<std::size_t>(c2));
+            d += t * t;
+        }
+        return d + static_cast<double>((r - r2) * (r - r2) + (c - c2) * (c - c2));
+    };
+    std::vector<double> density(static_cast<std::size_t>(h * w), 0.0);
+    for (std::ptrdiff_t r = 0; r < h; ++r)
+        for (std::ptrdiff_t c = 0; c < w; ++c)
+            for (std::ptrdiff_t r2 = std::max<std::ptrdiff_t>(r - kw, 0); r2 < std::min(r + kw + 1, h); ++r2)
+                for (std::ptrdiff_t c2 = std::max<std::ptrdiff_t>(c - kw, 0); c2 < std::min(c + kw + 1, w); ++c2)
+                    density[static_cast<std::size_t>(r * w + c)] += std::exp(-0.5 * dist2(r, c, r2, c2) / (kernel_size * kernel_size));
+    std::vector<std::size_t> parent(static_cast<std::size_t>(h * w));
+    for (std::ptrdiff_t r = 0; r < h; ++r)
+        for (std::ptrdiff_t c = 0; c < w; ++c) {
+            const auto p = static_cast<std::size_t>(r * w + c);
+            double closest = std::numeric_limits<double>::max();
+            parent[p] = p;
+            for (std::ptrdiff_t r2 = std::max<std::ptrdiff_t>(r - kw, 0); r2 < std::min(r + kw + 1, h); ++r2)
+                for (std::ptrdiff_t c2 = std::max<std::ptrdiff_t>(c - kw, 0); c2 < std::min(c + kw + 1, w); ++c2) {
+                    const auto q = static_cast<std::size_t>(r2 * w + c2);
+                    if (density[q] > density[p] || (density[q] == density[p] && q > p)) {
+                        const double d = dist2(r, c, r2, c2);
+                        if (d < closest) {
+                            closest = d;
+                            parent[p] = q;
+                        }
+                    }
+                }
+            if (std::sqrt(closest) > max_dist) parent[p] = p;
+        }
+    std::vector<std::size_t> root(parent.size());
+    for (std::size_t p = 0; p < parent.size(); ++p) {
+        std::size_t r = p;
+        while (parent[r] != r) r = parent[r];
+        root[p] = r;
+    }
+    return root;
+}
+
+}  // namespace
+
+TEST_CASE("rgb_to_lab follows skimage's rgb2lab formulas (D65, 2 degrees)", "[superpixels][color]") {
+    // Independent evaluation of the formulas for a few colours, including both branches of the
+    // sRGB linearisation and of f(t).
+    auto expected = [](double r, double g, double b) {
+        auto lin = [](double c) { return c > 0.04045 ? std::pow((c + 0.055) / 1.055, 2.4) : c / 12.92; };
+        auto f = [](double t) { return t > 0.008856 ? std::cbrt(t) : 7.787 * t + 16.0 / 116.0; };
+        const double R = lin(r), G = lin(g), B = lin(b);
+        const double X = (0.412453 * R + 0.357580 * G + 0.180423 * B) / 0.95047;
+        const double Y = 0.212671 * R + 0.715160 * G + 0.072169 * B;
+        const double Z = (0.019334 * R + 0.119193 * G + 0.950227 * B) / 1.08883;
+        return std::vector<double>{116 * f(Y) - 16, 500 * (f(X) - f(Y)), 200 * (f(Y) - f(Z))};
+    };
+    const std::vector<std::vector<float>> colours{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 1, 1}, {0.02f, 0.03f, 0.01f}, {0.5f, 0.25f, 0.75f}};
+    xai::Image image = xai::Image::from_shape({3, 1, colours.size()});
+    for (std::size_t i = 0; i < colours.size(); ++i)
+        for (std::size_t c = 0; c < 3; ++c) image(c, 0, i) = colours[i][c];
+    const xai::Image lab = xai::rgb_to_lab(image);
+    for (std::size_t i = 0; i < colours.size(); ++i) {
+        const auto e = expected(colours[i][0], colours[i][1], colours[i][2]);
+        for (std::size_t c = 0; c < 3; ++c) CHECK(lab(c, 0, i) == Approx(e[c]).margin(1e-4));
+    }
+    // Published CIELAB of the sRGB primaries (D65): red (53.24, 80.09, 67.20), blue (32.30, 79.19, −107.86).
+    CHECK(lab(0, 0, 0) == Approx(53.24).margin(0.01));
+    CHECK(lab(1, 0, 0) == Approx(80.09).margin(0.02));
+    CHECK(lab(2, 0, 0) == Approx(67.20).margin(0.02));
+    CHECK(lab(0, 0, 2) == Approx(32.30).margin(0.01));
+    CHECK(lab(2, 0, 2) == Approx(-107.86).margin(0.02));
+    CHECK(lab(0, 0, 3) == Approx(100.0).margin(1e-3));
+
+    // Grey is converted as gray2rgb: a* and b* vanish up to the rounding of the white point.
+    xai::Image grey = xai::Image::from_shape({1, 1, 2});
+    grey(0, 0, 0) = 0.0f;
+    grey(0, 0, 1) = 0.6f;
+    const xai::Image grey_lab = xai::rgb_to_lab(grey);
+    CHECK(grey_lab(0, 0, 0) == Approx(0.0).margin(1e-5));
+    CHECK(grey_lab(0, 0, 1) == Approx(expected(0.6, 0.6, 0.6)[0]).margin(1e-4));
+    CHECK(std::abs(grey_lab(1, 0, 1)) < 0.01f);
+
+    CHECK_THROWS_AS(xai::rgb_to_lab(xai::Image(xt::zeros<float>({2, 2, 2}))), xai::shape_error);
+}
+
+TEST_CASE("gaussian_filter uses scipy's taps and reflect mode", "[superpixels][filter]") {
+    xai::Image line = xt::zeros<float>({1, 1, 3});
+    line(0, 0, 0) = 1.0f;
+    // sigma 0.5: radius ⌊4·0.5 + 0.5⌋ = 2, taps ∝ exp(−2k²). At x = 0 the reflected line is
+    // [0 1 | 1 0 0], so the output is w₋₁ + w₀; at x = 1 the window reads indices −1..3 →
+    // [1 1 0 0 0] (w₋₂ + w₋₁); at x = 2 only index 0, two to the left, is 1 (w₋₂).
+    const double e2 = std::exp(-2.0), e8 = std::exp(-8.0), sum = 1 + 2 * e2 + 2 * e8;
+    const xai::Image out = xai::gaussian_filter(line, 0.5);
+    CHECK(out(0, 0, 0) == Approx((1 + e2) / sum).epsilon(1e-6));
+    CHECK(out(0, 0, 1) == Approx((e2 + e8) / sum).epsilon(1e-6));
+    CHECK(out(0, 0, 2) == Approx(e8 / sum).epsilon(1e-5));
+    CHECK((xai::gaussian_filter(line, 0.0) == line));
+    CHECK_THROWS_AS(xai::gaussian_filter(line, -1.0), xai::invalid_argument);
+}
+
+TEST_CASE("regular grid matches skimage's regular_grid examples", "[superpixels][slic]") {
+    // skimage docstring: regular_grid((20, 40), 8) -> slice(5, None, 10) twice; 32 -> slice(2, None, 5).
+    const auto g8 = xai::detail::regular_grid_2d(20, 40, 8);
+    CHECK(g8.start_y == 5);
+    CHECK(g8.step_y == 10);
+    CHECK(g8.start_x == 5);
+    CHECK(g8.step_x == 10);
+    const auto g32 = xai::detail::regular_grid_2d(20, 40, 32);
+    CHECK(g32.start_y == 2);
+    CHECK(g32.step_y == 5);
+    const auto all = xai::detail::regular_grid_2d(3, 3, 100);
+    CHECK(all.step_y == 1);
+    CHECK(all.start_x == 0);
+}
+
+TEST_CASE("every algorithm labels every pixel with contiguous labels", "[superpixels]") {
+    const xai::Image image = textured_image(40, 56);
+    for (const auto& [name, segment] : all_algorithms()) {
+        INFO(name);
+        const xai::Segmentation s = segment(image);
+        check_valid(s, 40, 56);
+        CHECK(s.count > 1);
+    }
+    // Grey images too.
+    const xai::Image grey = xt::view(image, xt::range(0, 1), xt::all(), xt::all());
+    for (const auto& [name, segment] : all_algorithms()) {
+        INFO(name);
+        check_valid(segment(grey), 40, 56);
+    }
+}
+
+TEST_CASE("SLIC segments are connected", "[superpixels][slic]") {
+    const xai::Image image = textured_image(48, 64);
+    for (std::size_t n : {10, 40, 150}) {
+        for (double compactness : {0.1, 1.0, 10.0}) {
+            INFO("n_segments " << n << " compactness " << compactness);
+            xai::SlicOptions options;
+            options.n_segments = n;
+            options.compactness = compactness;
+            const xai::Segmentation s = xai::slic(image, options);
+            check_valid(s, 48, 64);
+            CHECK(every_segment_connected(s));
+        }
+    }
+}
+
+TEST_CASE("SLIC respects n_segments within the stated tolerance", "[superpixels][slic]") {
+    // Stated tolerance (docs/superpixels.md): on natural-looking images the count is within
+    // [0.5·n, 1.5·n]: the grid places n centres up to rounding, connectivity enforcement merges
+    // fragments and splits only segments beyond 3× the nominal size.
+    const xai::Image image = textured_image(96, 128);
+    for (std::size_t n : {12, 25, 50, 100, 200, 400}) {
+        INFO("n_segments " << n);
+        xai::SlicOptions options;
+        options.n_segments = n;
+        const std::size_t count = xai::slic(image, options).count;
+        CHECK(count >= n / 2);
+        CHECK(count <= n + n / 2);
+    }
+    // The grid follows its formula: for 64 cells of a 96×128 image, s = 13.86, rows 7, cols 9.
+    const xai::Segmentation grid = xai::grid_segments(image, {64, 0, 0});
+    CHECK(grid.count == 63);
+    CHECK(grid.labels(95, 127) == 62);
+}
+
+TEST_CASE("two flat colours split along the colour edge and nowhere else", "[superpixels]") {
+    const std::vector<float> red{0.9f, 0.2f, 0.1f}, blue{0.1f, 0.3f, 0.8f};
+    const std::size_t h = 32, w = 48, edge = 20;  // off-centre, so the split follows colour, not the grid
+    const xai::Image image = two_colour_image(h, w, edge, red, blue);
+    SECTION("slic") {
+        xai::SlicOptions options;
+        options.n_segments = 2;
+        check_split_at(xai::slic(image, options), edge);
+    }
+    SECTION("quickshift with lime's parameters") { check_split_at(xai::quickshift(image), edge); }
+    SECTION("felzenszwalb without pre-smoothing") { check_split_at(xai::felzenszwalb(image, {1.0, 0.0, 20}), edge); }
+    SECTION("felzenszwalb on grey") {
+        check_split_at(xai::felzenszwalb(two_colour_image(h, w, edge, {0.2f}, {0.7f}), {1.0, 0.0, 20}), edge);
+    }
+    SECTION("felzenszwalb with skimage's sigma = 0.8: the blurred band is split, nothing else") {
+        // Smoothing turns the edge into a ramp of r = ⌊4·0.8 + 0.5⌋ = 3 columns on each side; with
+        // scale 1 each ramp column (32 equal pixels, above min_size) stays a segment of its own, as
+        // in skimage. Outside the ramp the two colours are one segment each.
+        const xai::Segmentation s = xai::felzenszwalb(image);
+        check_valid(s, h, w);
+        for (std::size_t x = 0; x < w; ++x)
+            for (std::size_t y = 1; y < h; ++y) REQUIRE(s.labels(y, x) == s.labels(0, x));  // whole columns
+        for (std::size_t x = 0; x + 3 < edge; ++x) CHECK(s.labels(0, x) == s.labels(0, 0));
+        for (std::size_t x = edge + 3; x < w; ++x) CHECK(s.labels(0, x) == s.labels(0, w - 1));
+        CHECK(s.count <= 2 + 6);
+    }
+    SECTION("grid (colour-blind: it splits where the grid is, so the edge is put on a grid line)") {
+        check_split_at(xai::grid_segments(two_colour_image(h, w, 24, red, blue), {0, 1, 2}), 24);
+    }
+}
+
+TEST_CASE("single-colour and 1x1 images", "[superpixels]") {
+    const xai::Image flat = two_colour_image(24, 30, 0, {0.4f, 0.5f, 0.6f}, {0.4f, 0.5f, 0.6f});
+    CHECK(xai::quickshift(flat).count == 1);
+    CHECK(xai::felzenszwalb(flat).count == 1);
+    const xai::Segmentation slic_flat = xai::slic(flat, {12, 10.0, 10, 0.0, true, true, 0.5, 3.0});
+    check_valid(slic_flat, 24, 30);
+    CHECK(every_segment_connected(slic_flat));
+    CHECK(slic_flat.count == 12);  // a flat image gives the bare grid: 3 rows of 4
+    check_valid(xai::grid_segments(flat), 24, 30);
+
+    const xai::Image one = xt::zeros<float>({3, 1, 1});
+    for (const auto& [name, segment] : all_algorithms()) {
+        INFO(name);
+        const xai::Segmentation s = segment(one);
+        CHECK(s.count == 1);
+        CHECK(s.labels(0, 0) == 0);
+    }
+}
+
+TEST_CASE("quickshift equals a direct transcription of skimage's loops", "[superpixels][quickshift]") {
+    const xai::Image image = textured_image(14, 17);
+    xai::QuickshiftOptions options;
+    options.kernel_size = 2.0;
+    options.ratio = 0.5;
+    options.max_dist = 6.0;
+    xai::Image lab = xai::rgb_to_lab(image);
+    lab *= 0.5f;
+    const std::vector<std::size_t> roots = reference_quickshift_roots(lab, options.kernel_size, options.max_dist);
+    const xai::Segmentation expected = xai::detail::labels_from_ids(roots, 14, 17, roots.size());
+    const xai::Segmentation actual = xai::quickshift(image, options);
+    CHECK(actual.count == expected.count);
+    CHECK((actual.labels == expected.labels));
+    CHECK(actual.count > 1);
+
+    // max_dist = 0 cuts every link: each pixel is its own segment.
+    options.max_dist = 0.0;
+    CHECK(xai::quickshift(image, options).count == 14 * 17);
+}
+
+TEST_CASE("felzenszwalb merges by the MInt criterion with k = scale/255", "[superpixels][felzenszwalb]") {
+    // A 1×3 grey ramp 0, 0.1, 0.2 without smoothing: edge weights 0.1 and 0.1.
+    // scale 30: k = 0.1176; first merge 0.1 < min(0 + k, 0 + k); second 0.1 < min(0.1 + k/2, 0 + k) → one segment.
+    // scale 25: k = 0.098 < 0.1 → no merge, three segments.
+    xai::Image ramp = xai::Image::from_shape({1, 1, 3});
+    ramp(0, 0, 0) = 0.0f;
+    ramp(0, 0, 1) = 0.1f;
+    ramp(0, 0, 2) = 0.2f;
+    CHECK(xai::felzenszwalb(ramp, {30.0, 0.0, 1}).count == 1);
+    CHECK(xai::felzenszwalb(ramp, {25.0, 0.0, 1}).count == 3);
+    // min_size 2 merges the leftover singletons with a neighbour.
+    CHECK(xai::felzenszwalb(ramp, {25.0, 0.0, 2}).count == 1);
+    // Labels follow the raster order of each segment's first pixel.
+    const xai::Segmentation s = xai::felzenszwalb(ramp, {25.0, 0.0, 1});
+    CHECK(s.labels(0, 0) == 0);
+    CHECK(s.labels(0, 1) == 1);
+    CHECK(s.labels(0, 2) == 2);
+}
+
+TEST_CASE("grid_segments numbers row-major bands", "[superpixels][grid]") {
+    const xai::Segmentation s = xai::grid_segments(4, 6, {0, 2, 3});
+    CHECK(s.count == 6);
+    CHECK(s.labels(0, 0) == 0);
+    CHECK(s.labels(0, 2) == 1);
+    CHECK(s.labels(1, 5) == 2);
+    CHECK(s.labels(2, 0) == 3);
+    CHECK(s.labels(3, 5) == 5);
+    CHECK_THROWS_WITH(xai::grid_segments(4, 6, {0, 5, 3}), Contains("does not fit"));
+    CHECK_THROWS_WITH(xai::grid_segments(4, 6, {0, 2, 0}), Contains("expected both 0"));
+}
+
+TEST_CASE("boundaries, sizes and mean colours of a segmentation", "[superpixels]") {
+    const xai::Image image = two_colour_image(2, 4, 2, {0.0f}, {1.0f});
+    const xai::Segmentation s = xai::grid_segments(image, {0, 1, 2});
+    const auto edge = xai::segment_boundaries(s);
+    CHECK(edge(0, 1) == 1);
+    CHECK(edge(0, 2) == 1);
+    CHECK(edge(0, 0) == 0);
+    CHECK(edge(1, 3) == 0);
+    CHECK(xai::segment_sizes(s) == std::vector<std::size_t>{4, 4});
+    const auto mean = xai::segment_mean_colors(image, s);
+    CHECK(mean[0][0] == 0.0);
+    CHECK(mean[1][0] == 1.0);
+    const xai::Image marked = xai::mark_boundaries(image, s, {0.5f});
+    CHECK(marked(0, 1, 1) == 0.5f);
+    CHECK(marked(0, 1, 0) == 0.0f);
+}
+
+TEST_CASE("bad inputs are rejected with the argument named", "[superpixels][errors]") {
+    const xai::Image two_channels = xt::zeros<float>({2, 4, 4});
+    const xai::Image empty = xt::zeros<float>({3, 0, 4});
+    xai::Image nan_image = xt::zeros<float>({3, 4, 4});
+    nan_image(1, 2, 2) = std::nanf("");
+    for (const auto& [name, segment] : all_algorithms()) {
+        if (name == "grid") continue;  // the grid only reads the extent
+        INFO(name);
+        CHECK_THROWS_AS(segment(two_channels), xai::shape_error);
+        CHECK_THROWS_WITH(segment(two_channels), Contains("expected 1 (grey) or 3 (RGB)"));
+        CHECK_THROWS_AS(segment(empty), xai::shape_error);
+        CHECK_THROWS_AS(segment(nan_image), xai::invalid_argument);
+    }
+    const xai::Image ok = textured_image(8, 8);
+    CHECK_THROWS_WITH(xai::slic(ok, {0}), Contains("n_segments is 0"));
+    CHECK_THROWS_WITH(xai::slic(ok, {10, -1.0}), Contains("compactness"));
+    CHECK_THROWS_WITH(xai::quickshift(ok, {0.2, 0.5}), Contains("kernel_size"));
+    CHECK_THROWS_WITH(xai::felzenszwalb(ok, {-1.0}), Contains("scale"));
+    CHECK_THROWS_AS(xai::grid_segments(0, 4), xai::shape_error);
+
+    xai::Segmentation broken = xai::grid_segments(4, 4, {0, 2, 2});
+    broken.count = 5;
+    CHECK_THROWS_WITH(xai::require_segmentation(broken, 4, 4, "f()"), Contains("not contiguous"));
+    CHECK_THROWS_AS(xai::require_segmentation(broken, 4, 5, "f()"), xai::shape_error);
+}
