@@ -1,0 +1,662 @@
+// Tests of include/xai/metrics: deletion/insertion, pointing games, confidence change, rank
+// correlation and the model randomization test, on hand-made maps and models with known answers.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "xai/core/random.hpp"
+#include "xai/metrics/confidence.hpp"
+#include "xai/metrics/deletion_insertion.hpp"
+#include "xai/metrics/metric_inputs.hpp"
+#include "xai/metrics/pointing_game.hpp"
+#include "xai/metrics/rank_correlation.hpp"
+#include "xai/metrics/sanity_check.hpp"
+
+using Catch::Matchers::Contains;
+
+namespace {
+
+/// A two-class model whose class-0 probability is a given function f(image) in [0, 1]:
+/// logits [log(f + ε), log(1 − f + ε)], so p₀ = (f + ε) / (1 + 2ε) ≈ f.
+class ProbabilityModel {
+public:
+    using Function = std::function<double(const float* image)>;
+    ProbabilityModel(xai::ImageShape shape, Function f) : shape_(shape), f_(std::move(f)) {}
+
+    xai::Scores forward(const xai::Batch& batch) const {
+        const std::size_t n = batch.shape(0);
+        xai::Scores out = xai::Scores::from_shape({n, 2});
+        for (std::size_t i = 0; i < n; ++i) {
+            const double f = f_(batch.data() + i * shape_.size());
+            out(i, 0) = static_cast<float>(std::log(f + epsilon));
+            out(i, 1) = static_cast<float>(std::log(1.0 - f + epsilon));
+        }
+        return out;
+    }
+    std::size_t num_classes() const { return 2; }
+    xai::ImageShape input_shape() const { return shape_; }
+
+    static constexpr double epsilon = 1e-6;
+
+private:
+    xai::ImageShape shape_;
+    Function f_;
+};
+
+/// The score is the fraction of the pixels of a known region that are not 0 (clamped to [0,1]
+/// and averaged, so on an image of ones it is the fraction of unmasked region pixels).
+ProbabilityModel region_model(std::size_t height, std::size_t width, const xai::RegionMask& region) {
+    return ProbabilityModel({1, height, width}, [region, height, width](const float* image) {
+        double sum = 0.0, count = 0.0;
+        for (std::size_t p = 0; p < height * width; ++p)
+            if (region.data()[p]) {
+                sum += std::clamp(static_cast<double>(image[p]), 0.0, 1.0);
+                count += 1.0;
+            }
+        return sum / count;
+    });
+}
+
+xai::Batch ones_batch(std::size_t n, std::size_t channels, std::size_t height, std::size_t width) {
+    return xt::ones<float>({n, channels, height, width});
+}
+
+xai::Maps as_maps(const xai::Map& map) {
+    xai::Maps maps = xai::Maps::from_shape({1, map.shape(0), map.shape(1)});
+    std::copy(map.begin(), map.end(), maps.begin());
+    return maps;
+}
+
+xai::Map indicator(const xai::RegionMask& region) { return xt::cast<float>(region); }
+
+xai::Map random_map(std::size_t height, std::size_t width, std::uint64_t seed) {
+    xai::Rng rng = xai::Rng::stream(seed, 0);
+    xai::Map map = xai::Map::from_shape({height, width});
+    for (float& v : map) v = rng.uniform_float();
+    return map;
+}
+
+double p_of(double f) { return (f + ProbabilityModel::epsilon) / (1.0 + 2.0 * ProbabilityModel::epsilon); }
+
+}  // namespace
+
+// ---- deletion and insertion ---------------------------------------------------------------
+
+TEST_CASE("trapezoid_auc of hand-computed curves", "[metrics][deletion]") {
+    const std::vector<double> x{0.0, 0.25, 0.5, 0.75, 1.0};
+    const std::vector<float> y{1.0f, 0.5f, 0.5f, 0.0f, 0.0f};
+    // 0.25 · ((1 + .5)/2 + (.5 + .5)/2 + (.5 + 0)/2 + 0) = 0.25 · 1.5
+    CHECK(xai::trapezoid_auc(x, y) == Approx(0.375));
+    // The reference's auc(arr) = (Σ arr − arr₀/2 − arr_S/2) / S for evenly spaced steps.
+    CHECK(xai::trapezoid_auc(x, y) == Approx((2.0 - 0.5 - 0.0) / 4.0));
+    // Uneven spacing (a last, shorter step): widths .4, .4, .2.
+    const std::vector<double> xu{0.0, 0.4, 0.8, 1.0};
+    const std::vector<float> yu{1.0f, 1.0f, 0.0f, 0.0f};
+    CHECK(xai::trapezoid_auc(xu, yu) == Approx(0.4 + 0.2));
+    CHECK_THROWS_AS(xai::trapezoid_auc(std::vector<double>{0.0}, std::vector<float>{1.0f}), xai::shape_error);
+    CHECK_THROWS_WITH(xai::trapezoid_auc(std::vector<double>{0.5, 0.0}, std::vector<float>{1.0f, 1.0f}),
+                      Contains("non-decreasing"));
+}
+
+TEST_CASE("deletion: the ideal order beats a random order, which beats the worst order", "[metrics][deletion]") {
+    // 8×8 image of ones; the model's score is the fraction of the 16 pixels of a 4×4 region
+    // still present. 4 pixels per step: 16 steps.
+    const xai::RegionMask region = xai::box_mask(8, 8, {2, 3, 6, 7});
+    const ProbabilityModel model = region_model(8, 8, region);
+    const xai::Batch image = ones_batch(1, 1, 8, 8);
+    xai::CausalMetricOptions options;
+    options.pixels_per_step = 4;
+
+    const xai::Map ideal = indicator(region);
+    const xai::CausalCurves best = xai::deletion(model, image, as_maps(ideal), {0}, options);
+    REQUIRE(best.fractions.size() == 17);
+    CHECK(best.fractions[1] == Approx(4.0 / 64.0));
+    // f: 1, .75, .5, .25, 0, …, 0 → AUC = (1/16) · (1/2 + .75 + .5 + .25) = 0.125.
+    CHECK(best.scores(0, 0) == Approx(p_of(1.0)));
+    CHECK(best.scores(0, 2) == Approx(p_of(0.5)));
+    CHECK(best.scores(0, 16) == Approx(p_of(0.0)).margin(1e-6));
+    CHECK(best.auc[0] == Approx(0.125).margin(1e-5));
+    CHECK(best.mean_auc == best.auc[0]);
+
+    const xai::CausalCurves worst = xai::deletion(model, image, as_maps(1.0f - ideal), {0}, options);
+    // f = 1 for 12 steps, then .75, .5, .25, 0 → (13 + 1.5 − 0.5) / 16 = 0.875.
+    CHECK(worst.auc[0] == Approx(0.875).margin(1e-5));
+
+    const xai::CausalCurves random = xai::deletion(model, image, as_maps(random_map(8, 8, 3)), {0}, options);
+    CHECK(best.auc[0] < random.auc[0]);
+    CHECK(random.auc[0] < worst.auc[0]);
+    CHECK(random.auc[0] > 0.2);
+    CHECK(random.auc[0] < 0.8);
+}
+
+TEST_CASE("insertion: reveals the ideal order first, over a blurred or constant start", "[metrics][insertion]") {
+    const xai::RegionMask region = xai::box_mask(8, 8, {2, 3, 6, 7});
+    const ProbabilityModel model = region_model(8, 8, region);
+    const xai::Batch image = ones_batch(1, 1, 8, 8);
+    const xai::Map ideal = indicator(region);
+
+    xai::CausalMetricOptions options;
+    options.pixels_per_step = 4;
+    options.insertion_substrate = xai::Substrate::constant(0.0f);
+    const xai::CausalCurves best = xai::insertion(model, image, as_maps(ideal), {0}, options);
+    // f: 0, .25, .5, .75, 1, …, 1 → 1 − 0.125.
+    CHECK(best.auc[0] == Approx(0.875).margin(1e-5));
+    const xai::CausalCurves worst = xai::insertion(model, image, as_maps(1.0f - ideal), {0}, options);
+    CHECK(worst.auc[0] == Approx(0.125).margin(1e-5));
+
+    // The default start is the image blurred with gkern(11, 5) and zero padding; the last
+    // step is the image itself.
+    const xai::CausalCurves blurred = xai::insertion(model, image, as_maps(ideal), {0});
+    REQUIRE(blurred.fractions.size() == 9);  // default: one image row (8 pixels) per step
+    const xai::Batch start = xai::gaussian_blur(image);
+    CHECK(blurred.scores(0, 0) == Approx(xai::softmax(model.forward(start))(0, 0)));
+    CHECK(blurred.scores(0, 8) == Approx(p_of(1.0)));
+    CHECK(blurred.scores(0, 0) < 1.0f);
+}
+
+TEST_CASE("deletion: default step is one image row, and the last short step gets its true width",
+          "[metrics][deletion]") {
+    const xai::RegionMask region = xai::box_mask(3, 5, {0, 0, 3, 5});
+    const ProbabilityModel model = region_model(3, 5, region);
+    const xai::Batch image = ones_batch(1, 1, 3, 5);
+    const xai::Map map = random_map(3, 5, 1);
+    const xai::CausalCurves rows = xai::deletion(model, image, as_maps(map), {0});
+    REQUIRE(rows.fractions.size() == 4);
+    CHECK(rows.fractions[1] == Approx(5.0 / 15.0));
+    // Every pixel is in the region: f = 1 − x, so the AUC is exactly 1/2 whatever the order.
+    CHECK(rows.auc[0] == Approx(0.5).margin(1e-5));
+
+    xai::CausalMetricOptions options;
+    options.pixels_per_step = 4;  // 15 pixels: steps of 4, 4, 4, 3
+    const xai::CausalCurves uneven = xai::deletion(model, image, as_maps(map), {0}, options);
+    REQUIRE(uneven.fractions.size() == 5);
+    CHECK(uneven.fractions[3] == Approx(12.0 / 15.0));
+    CHECK(uneven.fractions[4] == 1.0);
+    CHECK(uneven.auc[0] == Approx(0.5).margin(1e-5));
+}
+
+TEST_CASE("deletion: identical for any batch size and thread count, and reports progress", "[metrics][deletion]") {
+    const xai::RegionMask region = xai::box_mask(6, 6, {1, 1, 4, 5});
+    const ProbabilityModel model = region_model(6, 6, region);
+    xai::Batch images = ones_batch(3, 1, 6, 6);
+    images(1, 0, 2, 2) = 0.5f;
+    xai::Maps maps = xai::Maps::from_shape({3, 6, 6});
+    for (std::size_t i = 0; i < 3; ++i) xt::view(maps, i) = random_map(6, 6, 10 + i);
+
+    xai::CausalMetricOptions serial;
+    serial.batch_size = 1;
+    serial.threads = 1;
+    xai::CausalMetricOptions parallel;
+    parallel.batch_size = 5;
+    parallel.threads = 2;
+    std::size_t last_done = 0, last_total = 0, calls = 0;
+    parallel.progress = [&](const xai::Progress& p) {
+        CHECK(p.done > last_done);
+        last_done = p.done;
+        last_total = p.total;
+        ++calls;
+    };
+    const xai::CausalCurves a = xai::deletion(model, images, maps, {0}, serial);
+    const xai::CausalCurves b = xai::deletion(model, images, maps, {0}, parallel);
+    CHECK((a.scores == b.scores));
+    CHECK(a.auc == b.auc);
+    CHECK(last_total == 3 * 7);
+    CHECK(last_done == last_total);
+    CHECK(calls >= 2);
+}
+
+TEST_CASE("deletion and insertion take explanation functions in batch and image form", "[metrics][deletion]") {
+    const xai::RegionMask region = xai::box_mask(6, 6, {1, 1, 4, 4});
+    const ProbabilityModel model = region_model(6, 6, region);
+    const xai::Batch images = ones_batch(2, 1, 6, 6);
+    const xai::Map ideal = indicator(region);
+    xai::Maps maps = xai::Maps::from_shape({2, 6, 6});
+    xt::view(maps, 0) = ideal;
+    xt::view(maps, 1) = ideal;
+
+    std::vector<std::size_t> seen;
+    auto batch_form = [&](const xai::Batch& b, const std::vector<std::size_t>& targets) {
+        seen = targets;
+        xai::Maps out = xai::Maps::from_shape({b.shape(0), 6, 6});
+        for (std::size_t i = 0; i < b.shape(0); ++i) xt::view(out, i) = ideal;
+        return out;
+    };
+    auto image_form = [&](const xai::Image&, std::size_t) { return ideal; };
+    const xai::CausalCurves direct = xai::deletion(model, images, maps);
+    const xai::CausalCurves from_batch = xai::deletion(model, images, batch_form);
+    const xai::CausalCurves from_image = xai::deletion(model, images, image_form);
+    CHECK((direct.scores == from_batch.scores));
+    CHECK((direct.scores == from_image.scores));
+    // Targets default to the prediction on the unperturbed image: class 0 (p ≈ 1).
+    CHECK(seen == std::vector<std::size_t>{0, 0});
+    CHECK(direct.targets == std::vector<std::size_t>{0, 0});
+    // An explicit target is scored instead: class 1 rises as the region is deleted.
+    const xai::CausalCurves other = xai::deletion(model, images, maps, {1});
+    CHECK(other.scores(0, 6) > other.scores(0, 0));
+    const xai::CausalCurves ins = xai::insertion(model, images, batch_form, {1});
+    CHECK(seen == std::vector<std::size_t>{1, 1});
+    CHECK(ins.mode == xai::CausalMode::insertion);
+}
+
+TEST_CASE("deletion and insertion refuse bad input", "[metrics][deletion][errors]") {
+    const xai::RegionMask region = xai::box_mask(4, 4, {0, 0, 2, 2});
+    const ProbabilityModel model = region_model(4, 4, region);
+    const xai::Batch images = ones_batch(2, 1, 4, 4);
+    const xai::Maps maps = xt::zeros<float>({2, 4, 4});
+
+    const xai::Maps wrong_size = xt::zeros<float>({2, 4, 5});
+    CHECK_THROWS_AS(xai::deletion(model, images, wrong_size), xai::shape_error);
+    CHECK_THROWS_WITH(xai::deletion(model, images, wrong_size), Contains("xai::deletion(): maps has shape [2, 4, 5]"));
+    const xai::Maps wrong_count = xt::zeros<float>({1, 4, 4});
+    CHECK_THROWS_AS(xai::insertion(model, images, wrong_count), xai::shape_error);
+
+    xai::Maps nan_map = maps;
+    nan_map(1, 2, 2) = std::nanf("");
+    CHECK_THROWS_AS(xai::deletion(model, images, nan_map), xai::invalid_argument);
+    CHECK_THROWS_WITH(xai::insertion(model, images, nan_map), Contains("NaN or Inf"));
+
+    xai::CausalMetricOptions zero_step;
+    zero_step.pixels_per_step = 0;
+    CHECK_THROWS_WITH(xai::deletion(model, images, maps, {}, zero_step), Contains("pixels_per_step is 0"));
+    xai::CausalMetricOptions zero_batch;
+    zero_batch.batch_size = 0;
+    CHECK_THROWS_WITH(xai::deletion(model, images, maps, {}, zero_batch), Contains("batch_size is 0"));
+    xai::CausalMetricOptions bad_blur;
+    bad_blur.insertion_substrate = xai::Substrate::blur({5.0, 4});
+    CHECK_THROWS_WITH(xai::insertion(model, images, maps, {}, bad_blur), Contains("kernel_size"));
+
+    CHECK_THROWS_WITH(xai::deletion(model, images, maps, {7}), Contains("out of range"));
+    const xai::Batch wrong_images = ones_batch(2, 1, 5, 4);
+    CHECK_THROWS_AS(xai::deletion(model, wrong_images, maps), xai::shape_error);
+    const xai::Batch no_images = ones_batch(0, 1, 4, 4);
+    CHECK_THROWS_AS(xai::deletion(model, no_images, maps), xai::shape_error);
+
+    auto wrong_function = [](const xai::Image&, std::size_t) { return xai::Map(xt::zeros<float>({3, 3})); };
+    CHECK_THROWS_WITH(xai::deletion(model, images, wrong_function), Contains("returned a map of shape [3, 3]"));
+
+    const ProbabilityModel broken({1, 4, 4}, [](const float*) { return std::nan(""); });
+    CHECK_THROWS_AS(xai::deletion(broken, images, maps, {0}), xai::model_error);
+}
+
+// ---- pointing game and energy-based pointing game ------------------------------------------
+
+TEST_CASE("a map equal to the ground-truth region hits and has all its energy inside", "[metrics][pointing]") {
+    const xai::RegionMask region = xai::box_mask(64, 64, {10, 20, 30, 50});
+    const xai::Map map = indicator(region);
+    const xai::PointingResult r = xai::pointing_game(map, region);
+    CHECK(r.hit == 1.0);
+    CHECK(r.maxima == region.size() - std::count(region.begin(), region.end(), false));
+    CHECK(r.row == 10);
+    CHECK(r.column == 20);
+    CHECK(xai::energy_pointing_game(map, region) == 1.0);
+}
+
+TEST_CASE("pointing game: a peak outside misses, within the scaled tolerance hits", "[metrics][pointing]") {
+    // τ = 15 · 64 / 224 = 4.2857 pixels at 64×64; the region's right edge is column 49.
+    const xai::RegionMask region = xai::box_mask(64, 64, {10, 20, 30, 50});
+    CHECK(xai::pointing_tolerance(64, 64) == Approx(15.0 * 64.0 / 224.0));
+    CHECK(xai::pointing_tolerance(224, 224) == Approx(15.0));
+    CHECK(xai::pointing_tolerance(32, 128) == Approx(15.0 * 64.0 / 224.0));  // √(32·128) = 64
+
+    auto peak_at = [](std::size_t y, std::size_t x) {
+        xai::Map m = xt::zeros<float>({64, 64});
+        m(y, x) = 1.0f;
+        return m;
+    };
+    CHECK(xai::pointing_game(peak_at(20, 53), region).hit == 1.0);  // 4 pixels right of the edge
+    CHECK(xai::pointing_game(peak_at(20, 54), region).hit == 0.0);  // 5 pixels: outside τ
+    CHECK(xai::pointing_game(peak_at(60, 5), region).hit == 0.0);
+    // Diagonal: (3, 3) from the corner (29, 49) is 4.24 < 4.2857; (3, 4) is 5 > τ.
+    CHECK(xai::pointing_game(peak_at(32, 52), region).hit == 1.0);
+    CHECK(xai::pointing_game(peak_at(32, 53), region).hit == 0.0);
+    // Strict inequality: at 224×224, τ = 15 and a distance of exactly 15 misses.
+    const xai::RegionMask big = xai::box_mask(224, 224, {100, 100, 101, 101});
+    xai::Map at15 = xt::zeros<float>({224, 224});
+    at15(100, 115) = 1.0f;
+    CHECK(xai::pointing_game(at15, big).hit == 0.0);
+    at15(100, 115) = 0.0f;
+    at15(100, 114) = 1.0f;
+    CHECK(xai::pointing_game(at15, big).hit == 1.0);
+    // Tolerance 0: only a point inside counts.
+    xai::PointingGameOptions exact;
+    exact.tolerance = 0.0;
+    CHECK(xai::pointing_game(peak_at(20, 50), region, exact).hit == 0.0);
+    CHECK(xai::pointing_game(peak_at(20, 49), region, exact).hit == 1.0);
+}
+
+TEST_CASE("pointing game: tied maxima score the fraction that hits", "[metrics][pointing]") {
+    const xai::RegionMask region = xai::box_mask(10, 10, {5, 5, 6, 6});
+    xai::PointingGameOptions exact;
+    exact.tolerance = 0.0;
+    const xai::Map flat = xt::zeros<float>({10, 10});
+    const xai::PointingResult r = xai::pointing_game(flat, region, exact);
+    CHECK(r.maxima == 100);
+    CHECK(r.hit == Approx(0.01));
+    CHECK(r.row == 0);
+    CHECK(r.column == 0);
+    xai::Map two = xt::zeros<float>({10, 10});
+    two(5, 5) = 2.0f;
+    two(0, 0) = 2.0f;
+    CHECK(xai::pointing_game(two, region, exact).hit == 0.5);
+
+    // Accuracy over a set is the mean score.
+    xai::Maps maps = xt::zeros<float>({2, 10, 10});
+    maps(0, 5, 5) = 1.0f;
+    maps(1, 0, 0) = 1.0f;
+    xai::RegionMasks regions = xai::RegionMasks::from_shape({2, 10, 10});
+    xt::view(regions, 0) = region;
+    xt::view(regions, 1) = region;
+    const xai::PointingGameResult all = xai::pointing_game(maps, regions);
+    CHECK(all.accuracy == 0.5);
+    CHECK(all.tolerance == Approx(15.0 * 10.0 / 224.0));
+}
+
+TEST_CASE("energy-based pointing game: share of the positive mass inside", "[metrics][pointing]") {
+    xai::Map map = {{1.0f, 2.0f}, {3.0f, -4.0f}};
+    xai::RegionMask top = {{true, true}, {false, false}};
+    CHECK(xai::energy_pointing_game(map, top) == Approx(3.0 / 6.0));  // the −4 carries no energy
+    xai::RegionMask corner = {{false, false}, {false, true}};
+    CHECK(xai::energy_pointing_game(map, corner) == 0.0);
+    // A uniform map scores the region's share of the image; a map without positive mass, 0.
+    const xai::RegionMask region = xai::box_mask(8, 8, {0, 0, 2, 8});
+    CHECK(xai::energy_pointing_game(xai::Map(xt::ones<float>({8, 8})), region) == Approx(0.25));
+    CHECK(xai::energy_pointing_game(xai::Map(xt::zeros<float>({8, 8})), region) == 0.0);
+    CHECK(xai::energy_pointing_game(xai::Map(-xt::ones<float>({8, 8})), region) == 0.0);
+}
+
+TEST_CASE("pointing games take explanation functions", "[metrics][pointing]") {
+    const xai::RegionMask region = xai::box_mask(6, 6, {1, 1, 3, 3});
+    const ProbabilityModel model = region_model(6, 6, region);
+    const xai::Batch images = ones_batch(2, 1, 6, 6);
+    xai::RegionMasks regions = xai::RegionMasks::from_shape({2, 6, 6});
+    xt::view(regions, 0) = region;
+    xt::view(regions, 1) = region;
+    auto explain = [&](const xai::Image&, std::size_t) { return indicator(region); };
+    xai::PointingGameOptions exact;
+    exact.tolerance = 0.0;
+    CHECK(xai::pointing_game(model, images, explain, regions, {}, exact).accuracy == 1.0);
+    CHECK(xai::energy_pointing_game(model, images, explain, regions).mean == 1.0);
+}
+
+TEST_CASE("pointing games refuse bad input", "[metrics][pointing][errors]") {
+    const xai::RegionMask region = xai::box_mask(8, 8, {0, 0, 2, 2});
+    const xai::Map map = xt::ones<float>({8, 8});
+    const xai::RegionMask empty = xt::zeros<bool>({8, 8});
+    CHECK_THROWS_AS(xai::pointing_game(map, empty), xai::invalid_argument);
+    CHECK_THROWS_WITH(xai::energy_pointing_game(map, empty), Contains("regions[0] is empty"));
+    const xai::RegionMask smaller = xt::ones<bool>({8, 7});
+    CHECK_THROWS_AS(xai::pointing_game(map, smaller), xai::shape_error);
+    CHECK_THROWS_WITH(xai::energy_pointing_game(map, smaller), Contains("expected the maps' shape [1, 8, 8]"));
+    xai::Map inf = map;
+    inf(3, 3) = INFINITY;
+    CHECK_THROWS_WITH(xai::pointing_game(inf, region), Contains("NaN or Inf"));
+    CHECK_THROWS_AS(xai::energy_pointing_game(inf, region), xai::invalid_argument);
+    const xai::Map none = xt::zeros<float>({0, 0});
+    const xai::RegionMask none_region = xt::zeros<bool>({0, 0});
+    CHECK_THROWS_AS(xai::pointing_game(none, none_region), xai::shape_error);
+    xai::PointingGameOptions negative;
+    negative.tolerance = -1.0;
+    CHECK_THROWS_WITH(xai::pointing_game(map, region, negative), Contains("tolerance is -1"));
+    xai::PointingGameOptions no_scale;
+    no_scale.reference_size = 0.0;
+    CHECK_THROWS_WITH(xai::pointing_game(map, region, no_scale), Contains("reference_size"));
+    CHECK_THROWS_WITH(xai::box_mask(8, 8, {2, 2, 2, 5}), Contains("is empty"));
+    CHECK_THROWS_WITH(xai::box_mask(8, 8, {0, 0, 9, 5}), Contains("leaves the 8×8 image"));
+}
+
+// ---- average drop and increase in confidence -----------------------------------------------
+
+namespace {
+/// p₀ = σ(x₀₀ + x₀₁ − x₁₀ − x₁₁) on 1×2×2 images: the top row is evidence for class 0, the
+/// bottom row against it.
+class RowModel {
+public:
+    xai::Scores forward(const xai::Batch& batch) const {
+        xai::Scores out = xt::zeros<float>({batch.shape(0), std::size_t{2}});
+        for (std::size_t i = 0; i < batch.shape(0); ++i) {
+            const float* x = batch.data() + 4 * i;
+            out(i, 0) = x[0] + x[1] - x[2] - x[3];
+        }
+        return out;
+    }
+    std::size_t num_classes() const { return 2; }
+    xai::ImageShape input_shape() const { return {1, 2, 2}; }
+};
+double sigmoid(double a) { return 1.0 / (1.0 + std::exp(-a)); }
+}  // namespace
+
+TEST_CASE("average drop and increase in confidence against hand-computed values", "[metrics][confidence]") {
+    const RowModel model;
+    const xai::Batch images = ones_batch(2, 1, 2, 2);  // Y = σ(0) = 0.5 for class 0
+    xai::Maps maps = xt::zeros<float>({2, 2, 2});
+    maps(0, 0, 0) = maps(0, 0, 1) = 1.0f;  // keeps the evidence for: O = σ(2), an increase
+    maps(1, 1, 0) = maps(1, 1, 1) = 1.0f;  // keeps the evidence against: O = σ(−2), a drop
+    const xai::ConfidenceResult r = xai::confidence_change(model, images, maps, {0});
+    CHECK(r.original[0] == Approx(0.5));
+    CHECK(r.explained[0] == Approx(sigmoid(2.0)));
+    CHECK(r.explained[1] == Approx(sigmoid(-2.0)));
+    CHECK(r.drop[0] == 0.0);
+    CHECK(r.drop[1] == Approx((0.5 - sigmoid(-2.0)) / 0.5));
+    CHECK(r.average_drop == Approx(100.0 * (0.5 - sigmoid(-2.0)) / 0.5 / 2.0));
+    CHECK(r.increase_in_confidence == 50.0);
+
+    // Maps are min-max normalized first: 3·map + 7 gives the same result...
+    const xai::Maps scaled = 3.0f * maps + 7.0f;
+    const xai::ConfidenceResult same = xai::confidence_change(model, images, scaled, {0});
+    CHECK(same.explained == r.explained);
+    // ...unless normalization is turned off: the image is then multiplied by 7 and 10.
+    xai::ConfidenceOptions raw;
+    raw.normalize = false;
+    const xai::ConfidenceResult unnormalized = xai::confidence_change(model, images, scaled, {0}, raw);
+    CHECK(unnormalized.explained[0] == Approx(sigmoid(20.0 - 14.0)));
+    // A flat map becomes zeros: a black image, σ(0).
+    const xai::Maps flat = xt::ones<float>({2, 2, 2});
+    CHECK(xai::confidence_change(model, images, flat, {0}).explained[0] == Approx(0.5));
+    // Explanation function form and batch size / threads do not change anything.
+    xai::ConfidenceOptions small;
+    small.batch_size = 1;
+    small.threads = 2;
+    auto explain = [&](const xai::Batch&, const std::vector<std::size_t>&) { return maps; };
+    const xai::ConfidenceResult f = xai::confidence_change(model, images, explain, {0}, small);
+    CHECK(f.explained == r.explained);
+    CHECK(f.average_drop == r.average_drop);
+}
+
+TEST_CASE("confidence change refuses bad input", "[metrics][confidence][errors]") {
+    const RowModel model;
+    const xai::Batch images = ones_batch(2, 1, 2, 2);
+    const xai::Maps wrong = xt::ones<float>({2, 3, 2});
+    CHECK_THROWS_AS(xai::confidence_change(model, images, wrong), xai::shape_error);
+    CHECK_THROWS_WITH(xai::confidence_change(model, images, wrong), Contains("xai::confidence_change(): maps has shape"));
+    xai::Maps nan = xt::ones<float>({2, 2, 2});
+    nan(0, 0, 0) = std::nanf("");
+    CHECK_THROWS_AS(xai::confidence_change(model, images, nan), xai::invalid_argument);
+    xai::ConfidenceOptions zero;
+    zero.batch_size = 0;
+    CHECK_THROWS_WITH(xai::confidence_change(model, images, xai::Maps(xt::ones<float>({2, 2, 2})), {}, zero),
+                      Contains("batch_size is 0"));
+}
+
+// ---- Spearman and the model randomization test ---------------------------------------------
+
+TEST_CASE("Spearman's rank correlation averages ties", "[metrics][sanity]") {
+    const std::vector<float> a{1, 2, 2, 3}, b{1, 3, 2, 2};
+    // ranks (1, 2.5, 2.5, 4) and (1, 4, 2.5, 2.5): ρ = 2.25 / 4.5 (the d² shortcut would give 0.55).
+    CHECK(xai::average_ranks(a) == std::vector<double>{1.0, 2.5, 2.5, 4.0});
+    CHECK(xai::spearman_correlation(a, b) == Approx(0.5));
+    const std::vector<float> c{0, 0, 0, 5, 1}, d{0, 1, 0, 2, 0};
+    // ranks (2, 2, 2, 5, 4) and (2, 4, 2, 5, 2), mean 3: Σ dx·dy = 4, Σ dx² = Σ dy² = 8.
+    CHECK(xai::spearman_correlation(c, d) == Approx(0.5));
+    const std::vector<float> up{0.1f, 0.5f, 0.7f, 3.0f}, squared{0.01f, 0.25f, 0.49f, 9.0f}, down{4, 3, 2, 1};
+    CHECK(xai::spearman_correlation(up, squared) == Approx(1.0));
+    CHECK(xai::spearman_correlation(up, down) == Approx(-1.0));
+    const std::vector<float> flat{2, 2, 2, 2};
+    CHECK(xai::spearman_correlation(flat, flat) == 1.0);
+    CHECK(xai::spearman_correlation(flat, up) == 0.0);
+    CHECK_THROWS_AS(xai::spearman_correlation(up, std::vector<float>{1, 2}), xai::shape_error);
+    CHECK_THROWS_WITH(xai::spearman_correlation(up, std::vector<float>{1, 2, NAN, 4}), Contains("NaN or Inf"));
+    CHECK_THROWS_AS(xai::spearman_correlation(xai::Map(xt::ones<float>({2, 2})), xai::Map(xt::ones<float>({2, 3}))),
+                    xai::shape_error);
+}
+
+namespace {
+/// A "network" with layers low → act → high on 1×H×W images: logits = [Σ_p w_low(p) w_high(p) x(p), 0].
+/// act has no parameters. reinitialize_layer draws a layer's weights from Rng::stream(seed, layer).
+class TwoLayerModel {
+public:
+    explicit TwoLayerModel(std::size_t side) : side_(side), low_(side * side), high_(side * side) {
+        for (std::size_t p = 0; p < low_.size(); ++p) {
+            low_[p] = 1.0f + static_cast<float>(p);
+            high_[p] = 1.0f + static_cast<float>(p % side);
+        }
+    }
+    xai::Scores forward(const xai::Batch& batch) const {
+        xai::Scores out = xt::zeros<float>({batch.shape(0), std::size_t{2}});
+        for (std::size_t i = 0; i < batch.shape(0); ++i)
+            for (std::size_t p = 0; p < low_.size(); ++p) out(i, 0) += low_[p] * high_[p] * batch.data()[i * low_.size() + p];
+        return out;
+    }
+    std::size_t num_classes() const { return 2; }
+    xai::ImageShape input_shape() const { return {1, side_, side_}; }
+    std::vector<std::string> layer_names() const { return {"low", "act", "high"}; }
+    std::vector<xai::ParameterBlock> parameter_blocks() const {
+        return {{"low.weight", 0, low_.size()}, {"high.weight", low_.size(), high_.size()}};
+    }
+    void reinitialize_layer(const std::string& layer, std::uint64_t seed) {
+        reinitialized.push_back(layer);
+        if (layer == "act") return;
+        xai::Rng rng = xai::Rng::stream(seed, layer == "low" ? 0 : 2);
+        for (float& w : layer == "low" ? low_ : high_) w = static_cast<float>(rng.uniform(-1.0, 1.0));
+    }
+    /// Gradient × input of class 0: w_low ⊙ w_high ⊙ x.
+    xai::Maps saliency(const xai::Batch& batch) const {
+        xai::Maps maps = xai::Maps::from_shape({batch.shape(0), side_, side_});
+        for (std::size_t i = 0; i < batch.shape(0); ++i)
+            for (std::size_t p = 0; p < low_.size(); ++p)
+                maps.data()[i * low_.size() + p] = low_[p] * high_[p] * batch.data()[i * low_.size() + p];
+        return maps;
+    }
+    std::vector<std::string> reinitialized;
+
+private:
+    std::size_t side_;
+    std::vector<float> low_, high_;
+};
+
+xai::Batch ramp_images(std::size_t n, std::size_t side) {
+    xai::Batch b = xai::Batch::from_shape({n, 1, side, side});
+    for (std::size_t k = 0; k < b.size(); ++k) b.data()[k] = 0.5f + static_cast<float>((k * 7) % 13) / 13.0f;
+    return b;
+}
+}  // namespace
+
+static_assert(xai::RandomizableModel<TwoLayerModel>);
+
+TEST_CASE("model randomization: correlation 1 with nothing randomized, falling as layers are randomized",
+          "[metrics][sanity]") {
+    const TwoLayerModel model(12);
+    const xai::Batch images = ramp_images(2, 12);
+    std::vector<std::vector<std::string>> explained_with;
+    auto gradient_input = [&](const TwoLayerModel& m, const xai::Batch& b, const std::vector<std::size_t>& t) {
+        CHECK(t == std::vector<std::size_t>{0, 0});
+        explained_with.push_back(m.reinitialized);
+        return m.saliency(b);
+    };
+    std::size_t progress_calls = 0;
+    xai::SanityCheckOptions options;
+    options.progress = [&](const xai::Progress& p) {
+        ++progress_calls;
+        CHECK(p.total == 3);
+    };
+    const xai::SanityCheckResult r = xai::model_randomization_test(model, gradient_input, images, {}, options);
+    // Default layers: those with parameters, from the top: high, then low ("act" has none).
+    REQUIRE(r.steps.size() == 3);
+    CHECK(r.steps[0].layer.empty());
+    CHECK(r.steps[0].mean_spearman == 1.0);
+    CHECK(r.steps[0].mean_spearman_abs == 1.0);
+    CHECK(r.steps[1].layer == "high");
+    CHECK(r.steps[2].layer == "low");
+    CHECK(r.steps[2].randomized == std::vector<std::string>{"high", "low"});  // cascading: cumulative
+    CHECK(explained_with.back() == std::vector<std::string>{"high", "low"});
+    CHECK(progress_calls == 3);
+    // Random weights in [−1, 1]: the signed maps decorrelate; high alone keeps low's ramp.
+    CHECK(std::abs(r.steps[2].mean_spearman) < 0.3);
+    CHECK(r.steps[1].mean_spearman < 0.9);
+    CHECK(r.steps[1].spearman.size() == 2);
+    CHECK(r.steps[2].maps.shape(0) == 2);
+    CHECK((r.original == model.saliency(images)));
+
+    // A map that ignores the model (the image itself) fails the test: ρ stays 1.
+    auto image_only = [](const TwoLayerModel&, const xai::Batch& b, const std::vector<std::size_t>&) {
+        return xai::Maps(xt::view(b, xt::all(), 0, xt::all(), xt::all()));
+    };
+    const xai::SanityCheckResult blind = xai::model_randomization_test(model, image_only, images);
+    for (const auto& step : blind.steps) CHECK(step.mean_spearman == 1.0);
+}
+
+TEST_CASE("model randomization: the absolute-value variant, independent mode and explicit layers",
+          "[metrics][sanity]") {
+    const TwoLayerModel model(8);
+    const xai::Batch images = ramp_images(1, 8);
+    // |map| unchanged but signs scrambled once "high" is randomized: ρ drops, ρ_abs stays 1.
+    auto sign_flipper = [](const TwoLayerModel& m, const xai::Batch& b, const std::vector<std::size_t>&) {
+        xai::Maps maps = xai::Maps::from_shape({1, 8, 8});
+        const bool randomized = !m.reinitialized.empty();
+        for (std::size_t p = 0; p < 64; ++p)
+            maps.data()[p] = static_cast<float>(p + 1) * (randomized && (p * 5) % 3 == 0 ? -1.0f : 1.0f);
+        (void)b;
+        return maps;
+    };
+    xai::SanityCheckOptions only_high;
+    only_high.layers = std::vector<std::string>{"high"};
+    only_high.keep_maps = false;
+    const xai::SanityCheckResult r = xai::model_randomization_test(model, sign_flipper, images, {}, only_high);
+    REQUIRE(r.steps.size() == 2);
+    CHECK(r.steps[1].mean_spearman < 0.5);
+    CHECK(r.steps[1].mean_spearman_abs == Approx(1.0));
+    CHECK(r.steps[1].maps.size() == 0);
+
+    xai::SanityCheckOptions independent;
+    independent.mode = xai::RandomizationMode::independent;
+    independent.layers = std::vector<std::string>{"high", "act", "low"};
+    auto record = [](const TwoLayerModel& m, const xai::Batch& b, const std::vector<std::size_t>&) {
+        CHECK(m.reinitialized.size() <= 1);  // a fresh copy of the model at every step
+        return m.saliency(b);
+    };
+    const xai::SanityCheckResult ind = xai::model_randomization_test(model, record, images, {1}, independent);
+    REQUIRE(ind.steps.size() == 4);
+    CHECK(ind.steps[2].randomized == std::vector<std::string>{"act"});
+    CHECK(ind.steps[2].mean_spearman == 1.0);  // a layer without parameters changes nothing
+    CHECK(ind.targets == std::vector<std::size_t>{1});
+
+    // Nothing to randomize: only the reproducibility step, ρ = 1.
+    xai::SanityCheckOptions none;
+    none.layers = std::vector<std::string>{};
+    const xai::SanityCheckResult zero = xai::model_randomization_test(model, record, images, {}, none);
+    REQUIRE(zero.steps.size() == 1);
+    CHECK(zero.steps[0].mean_spearman == 1.0);
+}
+
+TEST_CASE("model randomization refuses bad input", "[metrics][sanity][errors]") {
+    const TwoLayerModel model(8);
+    const xai::Batch images = ramp_images(1, 8);
+    auto good = [](const TwoLayerModel& m, const xai::Batch& b, const std::vector<std::size_t>&) { return m.saliency(b); };
+    xai::SanityCheckOptions unknown;
+    unknown.layers = std::vector<std::string>{"conv9"};
+    CHECK_THROWS_WITH(xai::model_randomization_test(model, good, images, {}, unknown), Contains("'conv9'"));
+    auto wrong_size = [](const TwoLayerModel&, const xai::Batch&, const std::vector<std::size_t>&) {
+        return xai::Maps(xt::zeros<float>({1, 4, 4}));
+    };
+    CHECK_THROWS_AS(xai::model_randomization_test(model, wrong_size, images), xai::shape_error);
+    auto nan_after = [](const TwoLayerModel& m, const xai::Batch& b, const std::vector<std::size_t>&) {
+        xai::Maps maps = m.saliency(b);
+        if (!m.reinitialized.empty()) maps(0, 1, 1) = std::nanf("");
+        return maps;
+    };
+    CHECK_THROWS_WITH(xai::model_randomization_test(model, nan_after, images), Contains("after randomizing 'high'"));
+    CHECK_THROWS_AS(xai::model_randomization_test(model, good, ramp_images(1, 9)), xai::shape_error);
+}
