@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include <Eigen/Core>
+#include "xai/core/eigen.hpp"
 
 #include "xai/core/error.hpp"
 #include "xai/core/tensor.hpp"
