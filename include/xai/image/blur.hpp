@@ -26,6 +26,7 @@
 
 #include "xai/core/error.hpp"
 #include "xai/core/tensor.hpp"
+#include "xai/image/gaussian_filter.hpp"
 
 namespace xai {
 
@@ -52,15 +53,6 @@ struct GaussianBlurOptions {
 
 namespace detail {
 
-/// Index j of an infinite half-sample-symmetric extension of [0, n) mapped back into [0, n).
-inline std::size_t reflect_index(std::ptrdiff_t j, std::size_t n) {
-    const auto period = static_cast<std::ptrdiff_t>(2 * n);
-    std::ptrdiff_t m = j % period;
-    if (m < 0) m += period;
-    if (m >= static_cast<std::ptrdiff_t>(n)) m = period - 1 - m;
-    return static_cast<std::size_t>(m);
-}
-
 inline void require_blur_options(const GaussianBlurOptions& options, const char* where) {
     require(std::isfinite(options.sigma) && options.sigma > 0.0, where, ": sigma is ", options.sigma,
             ", expected a finite value > 0");
@@ -86,7 +78,7 @@ inline std::vector<BlurTaps> blur_taps(std::size_t n, const std::vector<double>&
             if (j >= 0 && j < static_cast<std::ptrdiff_t>(n)) {
                 taps[x].index.push_back(static_cast<std::size_t>(j));
             } else if (border == BlurBorder::reflect) {
-                taps[x].index.push_back(reflect_index(j, n));
+                taps[x].index.push_back(scipy_reflect_index(j, static_cast<std::ptrdiff_t>(n)));
             } else {
                 continue;
             }
@@ -135,20 +127,14 @@ inline void blur_planes(const float* src, std::size_t planes, std::size_t height
 /// It is symmetric and sums to 1; the 2-D kernel is g ⊗ g.
 inline std::vector<double> gaussian_kernel(std::size_t kernel_size, double sigma) {
     detail::require_blur_options({sigma, kernel_size, BlurBorder::zero}, "xai::gaussian_kernel()");
-    const auto radius = static_cast<std::ptrdiff_t>(4.0 * sigma + 0.5);
-    std::vector<double> w(static_cast<std::size_t>(2 * radius + 1));
-    double total = 0.0;
-    for (std::ptrdiff_t k = -radius; k <= radius; ++k) {
-        const auto kd = static_cast<double>(k);
-        total += w[static_cast<std::size_t>(k + radius)] = std::exp(-0.5 * kd * kd / (sigma * sigma));
-    }
-    for (double& v : w) v /= total;
+    const std::vector<double> w = detail::gaussian_taps(sigma);  // scipy's taps, radius ⌊4σ + 0.5⌋
+    const auto radius = static_cast<std::ptrdiff_t>(w.size() / 2);
     // Filtering a unit impulse at the centre: out[i] = Σ_k w[k] · impulse[reflect(i + k)].
     const auto centre = kernel_size / 2;
     std::vector<double> kernel(kernel_size, 0.0);
     for (std::size_t i = 0; i < kernel_size; ++i)
         for (std::ptrdiff_t k = -radius; k <= radius; ++k)
-            if (detail::reflect_index(static_cast<std::ptrdiff_t>(i) + k, kernel_size) == centre)
+            if (detail::scipy_reflect_index(static_cast<std::ptrdiff_t>(i) + k, static_cast<std::ptrdiff_t>(kernel_size)) == centre)
                 kernel[i] += w[static_cast<std::size_t>(k + radius)];
     return kernel;
 }

@@ -1,0 +1,173 @@
+#pragma once
+// Occlusion: the sliding-window sensitivity map of Zeiler and Fergus ("Visualizing and
+// Understanding Convolutional Networks", ECCV 2014, §4.2): cover part of the image with a
+// patch, see how much the score of the class drops.
+//
+// For a square window of `window` pixels moved by `stride` over the image, with window j
+// covering the pixel set W_j and replaced by the baseline B (the image stays I elsewhere),
+//     drop_j = f_c(I) − f_c(I with W_j replaced by B),
+//     A_c(p) = (1 / |{j : p ∈ W_j}|) · Σ_{j : p ∈ W_j} drop_j,
+// i.e. each pixel gets the score drop averaged over the windows that cover it. The window
+// positions follow Captum's Occlusion (captum/attr/_core/occlusion.py): along an axis of length
+// D the windows start at 0, stride, 2·stride, …, ⌈(D − window)/stride⌉ · stride, so the last one
+// may be cut off by the border; the stride may not exceed the window (unless the window spans
+// the whole axis), so every pixel is covered. f_c is the probability of class c by default
+// (Zeiler and Fergus plot the probability of the correct class; ScoreKind option). The baseline
+// is 0 by default (Captum's default; in the paper, a grey square).
+//
+// Defaults window = 15, stride = 8 are Captum's tutorials' for 224×224 ImageNet inputs (the
+// paper does not fix them); choose a window about the size of the parts that should be
+// resolvable, e.g. 5 and stride 2 or 3 for 28×28 inputs. Cost: one forward pass per window,
+// ⌈(H−w)/s + 1⌉ · ⌈(W−w)/s + 1⌉ per image (729 at the defaults on 224×224), batched.
+
+#include <algorithm>
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "xai/core/concepts.hpp"
+#include "xai/core/error.hpp"
+#include "xai/core/parallel.hpp"
+#include "xai/core/progress.hpp"
+#include "xai/core/scores.hpp"
+#include "xai/core/target.hpp"
+#include "xai/core/tensor.hpp"
+#include "xai/explain/masking.hpp"
+
+namespace xai {
+
+/// Options of Occlusion.
+struct OcclusionOptions {
+    std::size_t window = 15;      ///< side of the square patch, 1 ≤ window ≤ min(H, W)
+    std::size_t stride = 8;       ///< step between windows, 1 ≤ stride ≤ window (unless window spans the axis)
+    ScoreKind score = ScoreKind::probability;
+    Baseline baseline;            ///< what the patch shows: 0 by default
+    std::size_t batch_size = 32;  ///< occluded images per forward pass
+    std::size_t threads = 0;      ///< threads building occluded images; 0 = all
+    ProgressCallback progress;    ///< called after every forward batch with windows done / total
+};
+
+/// Occlusion maps of a batch, one target class per image.
+struct OcclusionExplanation {
+    Maps saliency;                     ///< N×H×W: mean score drop of the windows covering each pixel
+    std::vector<std::size_t> classes;  ///< the resolved target class of each image
+    std::vector<float> scores;         ///< f_c(I) of each image, unoccluded
+    std::size_t windows = 0;           ///< windows (forward passes) per image
+};
+
+namespace detail {
+
+/// The window starts along an axis of length `length` (Captum's convention, see above).
+inline std::vector<std::size_t> window_starts(std::size_t length, std::size_t window, std::size_t stride) {
+    const std::size_t steps = (length - window + stride - 1) / stride;  // ⌈(D − w)/s⌉
+    std::vector<std::size_t> starts(steps + 1);
+    for (std::size_t k = 0; k <= steps; ++k) starts[k] = k * stride;
+    return starts;
+}
+
+}  // namespace detail
+
+/// Occlusion on any black-box classifier. Holds a reference to the model, which must outlive
+/// the explainer. explain() is const and may run concurrently.
+template <Classifier Model>
+class Occlusion {
+public:
+    explicit Occlusion(const Model& model, OcclusionOptions options = {}) : model_(model), options_(std::move(options)) {
+        const char* where = "xai::Occlusion";
+        detail::require(options_.window >= 1, where, ": window is 0, expected at least 1 pixel");
+        detail::require(options_.stride >= 1, where, ": stride is 0, expected at least 1 pixel");
+        detail::require(options_.batch_size >= 1, where, ": batch_size is 0, expected at least 1");
+        const ImageShape shape = model_.input_shape();
+        for (const std::size_t length : {shape.height, shape.width}) {
+            detail::require(options_.window <= length, where, ": window is ", options_.window,
+                            ", larger than the model's input (", shape.height, "x", shape.width, ")");
+            detail::require(options_.stride <= options_.window || options_.window == length, where, ": stride is ",
+                            options_.stride, ", larger than the window (", options_.window,
+                            "); some pixels would never be occluded");
+        }
+    }
+
+    const OcclusionOptions& options() const { return options_; }
+
+    /// One map per image, for its target class (empty targets: the predicted class).
+    OcclusionExplanation explain(const Batch& images, const Targets& targets = {}) const {
+        const char* where = "xai::Occlusion::explain()";
+        detail::require_explainable(model_, images, where);
+        const Scores logits = detail::checked_forward(model_, images, where);
+        const std::vector<std::size_t> classes = resolve_targets(targets, logits, where);
+        const Scores scores = scores_of_kind(logits, options_.score);
+        const std::size_t n = images.shape(0), h = images.shape(2), w = images.shape(3);
+        const std::vector<std::size_t> rows = detail::window_starts(h, options_.window, options_.stride);
+        const std::vector<std::size_t> cols = detail::window_starts(w, options_.window, options_.stride);
+
+        OcclusionExplanation out;
+        out.saliency = Maps::from_shape({n, h, w});
+        out.classes = classes;
+        out.windows = rows.size() * cols.size();
+        for (std::size_t i = 0; i < n; ++i) {
+            out.scores.push_back(scores(i, classes[i]));
+            const Map map = explain_one(image_at(images, i), classes[i], scores(i, classes[i]), rows, cols, i, n, where);
+            std::copy(map.begin(), map.end(), out.saliency.begin() + static_cast<std::ptrdiff_t>(i * h * w));
+        }
+        return out;
+    }
+
+    /// One image (C×H×W); see explain(const Batch&, const Targets&).
+    OcclusionExplanation explain(const Image& image, const Targets& targets = {}) const {
+        return explain(as_batch(image), targets);
+    }
+
+private:
+    Map explain_one(const Image& image, std::size_t cls, float unoccluded, const std::vector<std::size_t>& rows,
+                    const std::vector<std::size_t>& cols, std::size_t image_index, std::size_t images,
+                    const char* where) const {
+        const std::size_t channels = image.shape(0), h = image.shape(1), w = image.shape(2), pixels = h * w;
+        const std::size_t win = options_.window;
+        const Image baseline = options_.baseline.for_image(image, where);
+        const std::size_t total = rows.size() * cols.size();
+        const std::size_t classes[1] = {cls};
+
+        // Sums in window order (one thread: at most window² additions per window, negligible
+        // beside its forward pass), so the map does not depend on the batch size.
+        std::vector<double> sum(pixels, 0.0);
+        std::vector<unsigned> covered(pixels, 0);
+        Batch occluded;
+        for (std::size_t first = 0; first < total; first += options_.batch_size) {
+            const std::size_t count = std::min(options_.batch_size, total - first);
+            if (occluded.shape(0) != count) occluded = Batch::from_shape({count, channels, h, w});
+            parallel_for(count, options_.threads, [&](std::size_t b) {
+                const std::size_t j = first + b;
+                const std::size_t y0 = rows[j / cols.size()], x0 = cols[j % cols.size()];
+                const std::size_t y1 = std::min(h, y0 + win), x1 = std::min(w, x0 + win);
+                float* dst = occluded.data() + b * channels * pixels;
+                std::copy(image.begin(), image.end(), dst);
+                for (std::size_t c = 0; c < channels; ++c)
+                    for (std::size_t y = y0; y < y1; ++y) {
+                        const std::size_t offset = c * pixels + y * w;
+                        std::copy(baseline.data() + offset + x0, baseline.data() + offset + x1, dst + offset + x0);
+                    }
+            });
+            const Scores s = detail::forward_class_scores(model_, occluded, options_.score, classes, where);
+            for (std::size_t b = 0; b < count; ++b) {
+                const std::size_t j = first + b;
+                const std::size_t y0 = rows[j / cols.size()], x0 = cols[j % cols.size()];
+                const std::size_t y1 = std::min(h, y0 + win), x1 = std::min(w, x0 + win);
+                const double drop = static_cast<double>(unoccluded) - static_cast<double>(s(b, 0));
+                for (std::size_t y = y0; y < y1; ++y)
+                    for (std::size_t x = x0; x < x1; ++x) {
+                        sum[y * w + x] += drop;
+                        ++covered[y * w + x];
+                    }
+            }
+            detail::report(options_.progress, image_index * total + first + count, images * total, "windows");
+        }
+        Map map = Map::from_shape({h, w});
+        for (std::size_t p = 0; p < pixels; ++p) map.data()[p] = static_cast<float>(sum[p] / covered[p]);
+        return map;
+    }
+
+    const Model& model_;
+    OcclusionOptions options_;
+};
+
+}  // namespace xai

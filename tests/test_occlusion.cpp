@@ -1,0 +1,194 @@
+// Tests of include/xai/explain/occlusion.hpp.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "perturbation_toys.hpp"
+#include "xai/xai.hpp"
+
+using Catch::Matchers::Contains;
+
+namespace {
+
+xai::Image filled(xai::ImageShape shape, float value) {
+    xai::Image image = xai::Image::from_shape({shape.channels, shape.height, shape.width});
+    image.fill(value);
+    return image;
+}
+
+xai::OcclusionOptions options_for(std::size_t window, std::size_t stride) {
+    xai::OcclusionOptions o;
+    o.window = window;
+    o.stride = stride;
+    o.score = xai::ScoreKind::logit;
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("Occlusion by hand: 2×2 window, stride 1, on a 3×3 linear model", "[occlusion]") {
+    // Logit = Σ w_p x_p with w = 1…9 (row-major) and x ≡ 1; the window replaces its pixels by 0,
+    // so its drop is the sum of its weights: windows at (0,0) 1+2+4+5 = 12, (0,1) 16, (1,0) 24,
+    // (1,1) 28. Each pixel averages the windows covering it: corners 12, 16, 24, 28; edges
+    // (12+16)/2 = 14, (12+24)/2 = 18, (16+28)/2 = 22, (24+28)/2 = 26; centre 80/4 = 20.
+    const xai::ImageShape shape{1, 3, 3};
+    const auto model = toy::linear_model(shape, {1, 2, 3, 4, 5, 6, 7, 8, 9});
+    const xai::Occlusion occlusion(model, options_for(2, 1));
+    const xai::OcclusionExplanation e = occlusion.explain(filled(shape, 1.0f), {0});
+    const std::vector<float> expected = {12, 14, 16, 18, 20, 22, 24, 26, 28};
+    for (std::size_t p = 0; p < 9; ++p) CHECK(e.saliency.data()[p] == Approx(expected[p]));
+    CHECK(e.windows == 4);
+    CHECK(e.scores == std::vector<float>{45.0f});
+    CHECK(e.classes == std::vector<std::size_t>{0});
+}
+
+TEST_CASE("Occlusion by hand: Captum's cut-off last window and a constant baseline", "[occlusion]") {
+    // 2×5 image, window 2, stride 2: columns start at 0, 2 and ⌈(5−2)/2⌉·2 = 4 (a 2×1 window cut
+    // off by the border), one row of windows. With x ≡ 1 and baseline 0.5, a window's drop is
+    // half the sum of its weights: [0,2): (1+2+10+20)/2 = 16.5, [2,4): (3+4+30+40)/2 = 38.5,
+    // [4,5): (5+50)/2 = 27.5. Each pixel is covered by exactly one window.
+    const xai::ImageShape shape{1, 2, 5};
+    const auto model = toy::linear_model(shape, {1, 2, 3, 4, 5, 10, 20, 30, 40, 50});
+    auto options = options_for(2, 2);
+    options.baseline = xai::Baseline::constant(0.5f);
+    const auto e = xai::Occlusion(model, options).explain(filled(shape, 1.0f), {0});
+    const std::vector<float> row = {16.5f, 16.5f, 38.5f, 38.5f, 27.5f};
+    for (std::size_t y = 0; y < 2; ++y)
+        for (std::size_t x = 0; x < 5; ++x) CHECK(e.saliency(0, y, x) == Approx(row[x]));
+    CHECK(e.windows == 3);
+    CHECK(xai::detail::window_starts(5, 2, 2) == std::vector<std::size_t>{0, 2, 4});
+    CHECK(xai::detail::window_starts(7, 3, 2) == std::vector<std::size_t>{0, 2, 4});
+    CHECK(xai::detail::window_starts(8, 3, 2) == std::vector<std::size_t>{0, 2, 4, 6});
+    CHECK(xai::detail::window_starts(4, 4, 9) == std::vector<std::size_t>{0});
+}
+
+TEST_CASE("Occlusion uses the baseline image and the probability by default", "[occlusion]") {
+    // Two classes with logits (a, 0), a = Σ w x: the probability of class 0 is σ(a). With a
+    // baseline image B the window's pixels become B, and the drop is σ(a(I)) − σ(a(I_j)).
+    const xai::ImageShape shape{2, 2, 2};
+    const std::vector<float> w = {0.5f, -1.0f, 2.0f, 0.25f, 1.0f, 1.5f, -0.5f, 0.75f};
+    const auto model = toy::linear_model(shape, w);
+    xai::Image image = filled(shape, 0.0f), base = filled(shape, 0.0f);
+    for (std::size_t p = 0; p < 8; ++p) {
+        image.data()[p] = 0.1f * static_cast<float>(p + 1);
+        base.data()[p] = 0.3f;
+    }
+    xai::OcclusionOptions options;
+    options.window = 1;
+    options.stride = 1;
+    options.baseline = xai::Baseline::image(base);
+    const auto e = xai::Occlusion(model, options).explain(image, {0});
+    const auto sigmoid = [](double a) { return 1.0 / (1.0 + std::exp(-a)); };
+    double a = 0.0;
+    for (std::size_t p = 0; p < 8; ++p) a += w[p] * image.data()[p];
+    for (std::size_t p = 0; p < 4; ++p) {
+        // A 1×1 window replaces pixel p in both channels (p and p + 4).
+        const double occluded = a + w[p] * (0.3 - image.data()[p]) + w[p + 4] * (0.3 - image.data()[p + 4]);
+        CHECK(e.saliency.data()[p] == Approx(sigmoid(a) - sigmoid(occluded)).epsilon(1e-4));
+    }
+    CHECK(e.scores[0] == Approx(sigmoid(a)).epsilon(1e-5));
+}
+
+TEST_CASE("Occlusion of a box-mean model puts all its mass next to the box", "[occlusion]") {
+    // Logit = mean of B = [12, 20)² of a 32×32 all-ones image; a window's drop is |W ∩ B| / |B|.
+    // Exact bounds: a pixel farther than window − 1 = 3 px from B is only covered by windows
+    // that miss B, so its value is exactly 0 (all the mass is within 3 px of B); every pixel of B
+    // is ≥ every pixel outside B, and the maximum is inside B.
+    const xai::ImageShape shape{1, 32, 32};
+    const auto model = toy::box_mean_model(shape, 12, 20, 12, 20);
+    const auto e = xai::Occlusion(model, options_for(4, 2)).explain(filled(shape, 1.0f), {0});
+    float in_min = 1e9f, out_max = -1e9f;
+    const auto distance = [](std::size_t v) { return v < 12 ? 12 - v : (v >= 20 ? v - 19 : 0); };
+    for (std::size_t y = 0; y < 32; ++y)
+        for (std::size_t x = 0; x < 32; ++x) {
+            const float v = e.saliency(0, y, x);
+            REQUIRE(v >= 0.0f);
+            const std::size_t d = std::max(distance(y), distance(x));
+            if (d == 0) in_min = std::min(in_min, v);
+            else out_max = std::max(out_max, v);
+            if (d > 3) REQUIRE(v == 0.0f);
+        }
+    CHECK(in_min >= out_max);
+    CHECK(in_min > 0.0f);
+    // A window fully inside B drops the score by 16/64 = 0.25; the centre of B sees only those.
+    CHECK(e.saliency(0, 15, 15) == Approx(0.25f));
+}
+
+TEST_CASE("Occlusion is identical for any batch size and thread count", "[occlusion][determinism]") {
+    const xai::ImageShape shape{3, 17, 13};
+    std::vector<float> w(shape.size());
+    for (std::size_t p = 0; p < w.size(); ++p) w[p] = std::sin(0.3f * static_cast<float>(p));
+    const auto model = toy::linear_model(shape, w);
+    xai::Image image = filled(shape, 0.0f);
+    for (std::size_t p = 0; p < image.size(); ++p) image.data()[p] = static_cast<float>((p * 13) % 29) / 29.0f;
+    auto run = [&](std::size_t batch, std::size_t threads) {
+        xai::OcclusionOptions o;
+        o.window = 5;
+        o.stride = 3;
+        o.batch_size = batch;
+        o.threads = threads;
+        o.baseline = xai::Baseline::blurred({2.0, 5, xai::BlurBorder::reflect});
+        return xai::Occlusion(model, o).explain(image);
+    };
+    const auto reference = run(1, 1);
+    CHECK(reference.windows == 5 * 4);  // rows start 0, 3, …, 12; columns 0, 3, 6, 9
+    for (auto [batch, threads] : {std::pair<std::size_t, std::size_t>{4, 2}, {7, 3}, {30, 0}, {100, 1}})
+        CHECK((run(batch, threads).saliency == reference.saliency));
+}
+
+TEST_CASE("Occlusion explains a batch with one target per image and reports progress", "[occlusion][progress]") {
+    const xai::ImageShape shape{1, 6, 6};
+    const auto model = toy::FunctionModel(shape, 3, [](const float* image) {
+        return std::vector<float>{image[0], 2.0f * image[35], image[14] + image[21]};
+    });
+    const xai::Batch two = xai::stack({filled(shape, 1.0f), filled(shape, 0.5f)});
+    std::vector<std::size_t> done;
+    auto options = options_for(3, 3);
+    options.batch_size = 3;
+    options.progress = [&](const xai::Progress& p) {
+        done.push_back(p.done);
+        CHECK(p.total == 8);
+        CHECK(p.stage == "windows");
+    };
+    const auto e = xai::Occlusion(model, options).explain(two, {0, 2});
+    CHECK(done == std::vector<std::size_t>{3, 4, 7, 8});
+    CHECK(e.classes == std::vector<std::size_t>{0, 2});
+    // Image 0, class 0 reads pixel (0,0): only the top-left window drops it, by 1.
+    CHECK(e.saliency(0, 0, 0) == Approx(1.0f));
+    CHECK(e.saliency(0, 5, 5) == Approx(0.0f));
+    // Image 1, class 2 reads pixels (2,2) and (3,3), each 0.5, in different windows.
+    CHECK(e.saliency(1, 2, 2) == Approx(0.5f));
+    CHECK(e.saliency(1, 3, 3) == Approx(0.5f));
+    CHECK(e.saliency(1, 0, 5) == Approx(0.0f));
+    // Empty targets: the predicted class. Logits (1, 2, 2) and (0.5, 1, 1): ties go to the
+    // lowest index, class 1.
+    CHECK(xai::Occlusion(model, options_for(3, 3)).explain(two).classes == std::vector<std::size_t>{1, 1});
+}
+
+TEST_CASE("Occlusion rejects bad options and inputs with messages that name them", "[occlusion][errors]") {
+    const xai::ImageShape shape{1, 8, 10};
+    const auto model = toy::constant_model(shape, {0.0f, 1.0f});
+    CHECK_THROWS_WITH(xai::Occlusion(model, options_for(0, 1)), Contains("xai::Occlusion: window is 0"));
+    CHECK_THROWS_WITH(xai::Occlusion(model, options_for(3, 0)), Contains("stride is 0"));
+    CHECK_THROWS_WITH(xai::Occlusion(model, options_for(9, 2)), Contains("window is 9, larger than the model's input (8x10)"));
+    CHECK_THROWS_WITH(xai::Occlusion(model, options_for(3, 4)), Contains("stride is 4, larger than the window (3)"));
+    auto zero_batch = options_for(3, 2);
+    zero_batch.batch_size = 0;
+    CHECK_THROWS_WITH(xai::Occlusion(model, zero_batch), Contains("batch_size is 0"));
+
+    const xai::Occlusion occlusion(model, options_for(3, 2));
+    CHECK_THROWS_WITH(occlusion.explain(filled({1, 8, 9}, 1.0f)), Contains("images are 1x8x9, the model expects 1x8x10"));
+    CHECK_THROWS_AS(occlusion.explain(xai::Batch::from_shape({0, 1, 8, 10})), xai::shape_error);
+    const xai::Batch two = xai::stack({filled(shape, 1.0f), filled(shape, 0.0f)});
+    CHECK_THROWS_WITH(occlusion.explain(two, {1, 1, 1}), Contains("targets has 3 entries"));
+    CHECK_THROWS_WITH(occlusion.explain(two, {7}), Contains("target class 7 for image 0 is out of range"));
+    auto with_base = options_for(3, 2);
+    with_base.baseline = xai::Baseline::image(filled({1, 10, 8}, 0.0f));
+    CHECK_THROWS_AS(xai::Occlusion(model, with_base).explain(filled(shape, 1.0f)), xai::shape_error);
+    const auto broken = toy::FunctionModel(shape, 2, [](const float* image) {
+        return std::vector<float>{image[0] < 1.0f ? INFINITY : 1.0f, 0.0f};
+    });
+    CHECK_THROWS_AS(xai::Occlusion(broken, options_for(3, 2)).explain(filled(shape, 1.0f)), xai::model_error);
+}

@@ -1,0 +1,453 @@
+// Tests of include/xai/explain/rise.hpp and the shared masking machinery
+// (include/xai/explain/masking.hpp).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "perturbation_toys.hpp"
+#include "xai/xai.hpp"
+
+using Catch::Matchers::Contains;
+
+namespace {
+
+xai::Image filled(xai::ImageShape shape, float value) {
+    xai::Image image = xai::Image::from_shape({shape.channels, shape.height, shape.width});
+    image.fill(value);
+    return image;
+}
+
+double mean_of(const xai::Map& m) { return std::accumulate(m.begin(), m.end(), 0.0) / static_cast<double>(m.size()); }
+
+xai::Map plane(const xai::Maps& maps, std::size_t i) { return xt::view(maps, i, xt::all(), xt::all()); }
+
+}  // namespace
+
+// ---- the mask generator -------------------------------------------------------------------
+
+TEST_CASE("RISE masks upsample like skimage resize(order=1, mode='reflect') and crop inside the grid",
+          "[rise][masks]") {
+    // s = 2, H = W = 4: cell 2, upsampled 6. Along an axis, grid [1, 0] sampled at
+    // x = (u + 0.5)·2/6 − 0.5 = −1/3, 0, 1/3, 2/3, 1, 4/3, mirrored to 1/3, 0, 1/3, 2/3, 1, 2/3:
+    // values 2/3, 1, 2/3, 1/3, 0, 1/3 (PyTorch's clamp would give 1 at u = 0 and 0 at u = 5).
+    const xai::RiseMaskGenerator gen(4, 4, 2, 0.5);
+    CHECK(gen.cell_height() == 2);
+    CHECK(gen.upsampled_height() == 6);
+    CHECK(gen.upsampled_width() == 6);
+    const std::vector<float> axis = {2.0f / 3, 1.0f, 2.0f / 3, 1.0f / 3, 0.0f, 1.0f / 3};
+
+    xai::RiseMaskGenerator::Draw d;
+    d.grid = {1, 0, 0, 0};  // only the top-left cell kept: the mask is the outer product axis ⊗ axis
+    d.shift_y = 1;
+    d.shift_x = 2;
+    const xai::Map up = gen.upsampled(d);
+    for (std::size_t y = 0; y < 6; ++y)
+        for (std::size_t x = 0; x < 6; ++x) REQUIRE(up(y, x) == Approx(axis[y] * axis[x]).margin(1e-6));
+
+    xai::Map crop = xai::Map::from_shape({4, 4});
+    gen.render(d, crop.data());
+    for (std::size_t y = 0; y < 4; ++y)
+        for (std::size_t x = 0; x < 4; ++x) REQUIRE(crop(y, x) == Approx(up(y + 1, x + 2)).margin(1e-6));
+}
+
+TEST_CASE("RISE masks: mean ≈ p1 at every pixel, shifts within one cell, crop equals the upsampled window",
+          "[rise][masks]") {
+    const double p1 = 0.3;
+    const xai::RiseMaskGenerator gen(30, 20, 4, p1);  // cells 8×5, upsampled 40×25
+    CHECK(gen.cell_height() == 8);
+    CHECK(gen.cell_width() == 5);
+    const std::size_t n = 3000;
+    std::vector<double> mean(30 * 20, 0.0);
+    std::vector<int> shift_y_seen(8, 0), shift_x_seen(5, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto d = gen.draw(7, i);
+        REQUIRE(d.shift_y < gen.cell_height());
+        REQUIRE(d.shift_x < gen.cell_width());
+        REQUIRE(d.shift_y + 30 <= gen.upsampled_height());
+        REQUIRE(d.shift_x + 20 <= gen.upsampled_width());
+        ++shift_y_seen[d.shift_y];
+        ++shift_x_seen[d.shift_x];
+        xai::Map m = xai::Map::from_shape({30, 20});
+        gen.render(d, m.data());
+        if (i < 20) {
+            const xai::Map up = gen.upsampled(d);
+            for (std::size_t y = 0; y < 30; ++y)
+                for (std::size_t x = 0; x < 20; ++x) REQUIRE(m(y, x) == Approx(up(y + d.shift_y, x + d.shift_x)).margin(1e-6));
+        }
+        for (std::size_t p = 0; p < m.size(); ++p) {
+            REQUIRE(m.data()[p] >= 0.0f);
+            REQUIRE(m.data()[p] <= 1.0f);
+            mean[p] += m.data()[p] / static_cast<double>(n);
+        }
+        CHECK((gen.mask(7, i) == m));  // mask() is draw() + render()
+    }
+    // Every shift occurs: the crop offset is uniform on [0, cell).
+    for (int c : shift_y_seen) CHECK(c > 0);
+    for (int c : shift_x_seen) CHECK(c > 0);
+    // A pixel's value is a convex combination of Bernoulli(p1) bits, sd ≤ sqrt(p1(1−p1)) = 0.458,
+    // so its mean over n masks has sd ≤ 0.0084; 5 sd = 0.042. The grand mean is much tighter.
+    for (double m : mean) REQUIRE(m == Approx(p1).margin(0.042));
+    CHECK(std::accumulate(mean.begin(), mean.end(), 0.0) / static_cast<double>(mean.size()) == Approx(p1).margin(0.01));
+}
+
+TEST_CASE("RISE masks with p1 = 1 or s = 1 are constant", "[rise][masks]") {
+    const xai::RiseMaskGenerator all(9, 9, 3, 1.0);
+    CHECK((all.mask(1, 5) == xt::ones<float>({9, 9})));
+    const xai::RiseMaskGenerator single(5, 5, 1, 0.5);
+    for (std::uint64_t i = 0; i < 10; ++i) {
+        const xai::Map m = single.mask(3, i);
+        CHECK(((m == xt::ones<float>({5, 5})) || (m == xt::zeros<float>({5, 5}))));
+    }
+}
+
+TEST_CASE("RISE mask generator rejects bad parameters", "[rise][masks][errors]") {
+    CHECK_THROWS_WITH(xai::RiseMaskGenerator(8, 8, 0, 0.5), Contains("grid_size is 0"));
+    CHECK_THROWS_WITH(xai::RiseMaskGenerator(8, 6, 7, 0.5), Contains("larger than the image"));
+    CHECK_THROWS_WITH(xai::RiseMaskGenerator(8, 8, 2, 0.0), Contains("keep_probability is 0"));
+    CHECK_THROWS_AS(xai::RiseMaskGenerator(8, 8, 2, 1.01), xai::invalid_argument);
+}
+
+// ---- the estimator ------------------------------------------------------------------------
+
+TEST_CASE("RISE equals the Monte Carlo sum 1/(N p1) Σ f(I⊙M + B⊙(1−M)) M computed naively", "[rise]") {
+    // A nonlinear model, a baseline image and p1 ≠ 0.5: every part of the formula matters.
+    const xai::ImageShape shape{2, 9, 11};
+    std::vector<float> weights(shape.size());
+    for (std::size_t p = 0; p < weights.size(); ++p) weights[p] = std::sin(0.37f * static_cast<float>(p));
+    const auto model = toy::linear_model(shape, weights);
+    xai::Image image = xai::Image::from_shape({2, 9, 11});
+    for (std::size_t p = 0; p < image.size(); ++p) image.data()[p] = 0.5f + 0.5f * std::cos(0.11f * static_cast<float>(p));
+    xai::Image base = filled(shape, 0.25f);
+
+    xai::RiseOptions options;
+    options.num_masks = 60;
+    options.grid_size = 3;
+    options.keep_probability = 0.4;
+    options.baseline = xai::Baseline::image(base);
+    options.seed = 11;
+    options.batch_size = 7;
+    const xai::Rise rise(model, options);
+    const xai::RiseExplanation e = rise.explain(image, {0});
+
+    const xai::RiseMaskGenerator gen(9, 11, 3, 0.4);
+    std::vector<double> sum(99, 0.0), sum_sq(99, 0.0);
+    for (std::size_t i = 0; i < 60; ++i) {
+        const xai::Map m = gen.mask(11, i);
+        xai::Image masked = image;
+        for (std::size_t c = 0; c < 2; ++c)
+            for (std::size_t p = 0; p < 99; ++p)
+                masked.data()[c * 99 + p] = image.data()[c * 99 + p] * m.data()[p] + 0.25f * (1.0f - m.data()[p]);
+        const xai::Scores logits = model.forward(xai::as_batch(masked));
+        const double f = xai::softmax(logits)(0, 0);
+        for (std::size_t p = 0; p < 99; ++p) {
+            const double x = f * m.data()[p] / 0.4;
+            sum[p] += x;
+            sum_sq[p] += x * x;
+        }
+    }
+    for (std::size_t p = 0; p < 99; ++p) {
+        const double mean = sum[p] / 60.0;
+        const double se = std::sqrt((sum_sq[p] - 60.0 * mean * mean) / 59.0 / 60.0);
+        REQUIRE(e.saliency.data()[p] == Approx(mean).epsilon(1e-5));
+        REQUIRE(e.standard_error.data()[p] == Approx(se).epsilon(1e-4).margin(1e-7));
+    }
+    CHECK(e.masks_used == std::vector<std::size_t>{60});
+    CHECK(e.classes == std::vector<std::size_t>{0});
+}
+
+TEST_CASE("RISE of a constant model is a constant map equal to its score", "[rise]") {
+    // f ≡ c = 0.7. S(p) = c · mean_i M_i(p)/p1 with E[M(p)] = p1, so E[S(p)] = c; the spread of
+    // M(p) is at most sqrt(p1(1 − p1)) = 0.5, so SE(p) ≤ c·0.5/(p1·√N) = c/√N = 0.011 (N = 4000).
+    // Tolerances: every pixel within 5 of its own reported SEs of c, the reported SE within that
+    // bound, and the pixel mean of the map (which averages ≈ 36 cells per mask, sd of a mask's
+    // mean ≈ 0.5/6) within c · 5 · (0.5/6)/(0.5·√4000) = 0.0066·c... widened to 0.01·c.
+    const xai::ImageShape shape{1, 32, 32};
+    const float c = 0.7f;
+    const auto model = toy::constant_model(shape, {std::log(0.7f), std::log(0.3f)});
+    const xai::Rise rise(model);  // the paper's defaults: N = 4000, s = 7, p1 = 0.5
+    const xai::RiseExplanation e = rise.explain(filled(shape, 1.0f), {0});
+    const xai::Map s = plane(e.saliency, 0), se = plane(e.standard_error, 0);
+    const double bound = c / std::sqrt(4000.0);
+    for (std::size_t p = 0; p < s.size(); ++p) {
+        REQUIRE(se.data()[p] > 0.0f);
+        REQUIRE(se.data()[p] <= bound * 1.05);
+        REQUIRE(std::abs(s.data()[p] - c) <= 5.0 * se.data()[p]);
+    }
+    CHECK(mean_of(s) == Approx(c).margin(0.01 * c));
+    CHECK(e.masks_used[0] == 4000);
+    CHECK_FALSE(e.converged[0]);
+
+    // p1 = 1 keeps every pixel of every mask: the map is exactly c, with zero error.
+    xai::RiseOptions keep_all;
+    keep_all.keep_probability = 1.0;
+    keep_all.num_masks = 50;
+    const auto exact = xai::Rise(model, keep_all).explain(filled(shape, 1.0f), {0});
+    for (float v : exact.saliency) REQUIRE(v == Approx(c).epsilon(1e-6));
+    for (float v : exact.standard_error) REQUIRE(v == Approx(0.0).margin(1e-6));
+    CHECK(exact.relative_standard_error[0] == Approx(0.0).margin(1e-6));
+}
+
+TEST_CASE("RISE maps of all classes of a probability model sum to the mean mask over p1", "[rise]") {
+    // Σ_c p_c = 1, so Σ_c S_c(p) = 1/(N p1) Σ_i M_i(p) whatever the model.
+    const xai::ImageShape shape{1, 12, 12};
+    const auto model = toy::FunctionModel(shape, 3, [](const float* image) {
+        return std::vector<float>{3.0f * image[0], image[50] - image[7], std::sin(10.0f * image[100])};
+    });
+    xai::Image image = xai::Image::from_shape({1, 12, 12});
+    for (std::size_t p = 0; p < 144; ++p) image.data()[p] = static_cast<float>(p % 13) / 13.0f;
+    xai::RiseOptions options;
+    options.num_masks = 200;
+    options.grid_size = 4;
+    const xai::RiseClassMaps maps = xai::Rise(model, options).explain_classes(image);
+    REQUIRE(maps.classes == std::vector<std::size_t>{0, 1, 2});
+    REQUIRE(maps.saliency.shape(0) == 3);
+    const xai::RiseMaskGenerator gen(12, 12, 4, 0.5);
+    std::vector<double> mean_mask(144, 0.0);
+    for (std::size_t i = 0; i < 200; ++i) {
+        const xai::Map m = gen.mask(0, i);
+        for (std::size_t p = 0; p < 144; ++p) mean_mask[p] += m.data()[p] / (200.0 * 0.5);
+    }
+    for (std::size_t p = 0; p < 144; ++p) {
+        const double total = maps.saliency.data()[p] + maps.saliency.data()[144 + p] + maps.saliency.data()[288 + p];
+        REQUIRE(total == Approx(mean_mask[p]).epsilon(1e-5));
+    }
+    // Chosen classes give the same maps as the corresponding rows of all classes.
+    const xai::RiseClassMaps one = xai::Rise(model, options).explain_classes(image, {2});
+    CHECK((plane(one.saliency, 0) == plane(maps.saliency, 2)));
+    CHECK((plane(one.standard_error, 0) == plane(maps.standard_error, 2)));
+}
+
+TEST_CASE("RISE of a box-mean model concentrates its mass in the box", "[rise]") {
+    // Score = mean intensity of the masked all-ones 64×64 image inside B = [24, 40)², so
+    //     E[S(p)] = p1 + (1/(|B| p1)) Σ_{q∈B} cov(M(p), M(q)):
+    // p1 everywhere plus a non-negative excess where masks correlate with the box. With s = 8
+    // the grid nodes are 72/8 = 9 px apart and a pixel depends on the two nodes around it per
+    // axis, so two pixels 18 px apart (2 spacings) along either axis share no node and cov = 0:
+    // the expected excess is exactly 0 farther than 18 px from B. Bounds (N = 4000): at least
+    // 85% of the positive excess Σ max(S − p1, 0) lies within 18 px of B (the rest is the
+    // positive part of the noise; 0.90–0.96 measured over seeds 0–4), every pixel of B exceeds
+    // the mean of the far pixels, and that mean is p1 within 0.01 (per-pixel SE there ≈ 0.0066).
+    const xai::ImageShape shape{1, 64, 64};
+    const auto model = toy::box_mean_model(shape, 24, 40, 24, 40);
+    xai::RiseOptions options;
+    options.grid_size = 8;
+    options.score = xai::ScoreKind::logit;
+    const xai::RiseExplanation e = xai::Rise(model, options).explain(filled(shape, 1.0f), {0});
+    const xai::Map s = plane(e.saliency, 0);
+    double near = 0.0, total = 0.0, far_sum = 0.0, in_min = 1e9;
+    int far_count = 0;
+    const auto distance = [](std::size_t v) { return v < 24 ? 24 - v : (v >= 40 ? v - 39 : 0); };
+    for (std::size_t y = 0; y < 64; ++y)
+        for (std::size_t x = 0; x < 64; ++x) {
+            const double excess = std::max(0.0, s(y, x) - 0.5);
+            const std::size_t d = std::max(distance(y), distance(x));
+            total += excess;
+            if (d == 0) in_min = std::min(in_min, static_cast<double>(s(y, x)));
+            if (d <= 18) {
+                near += excess;
+            } else {
+                far_sum += s(y, x);
+                ++far_count;
+            }
+        }
+    INFO("fraction of the excess within 18 px of the box: " << near / total);
+    INFO("min in the box " << in_min << ", mean far from it " << far_sum / far_count);
+    CHECK(near / total >= 0.85);
+    CHECK(in_min > far_sum / far_count);
+    CHECK(far_sum / far_count == Approx(0.5).margin(0.01));
+}
+
+// ---- determinism, early stopping, convergence ---------------------------------------------
+
+TEST_CASE("RISE is bit-identical for any thread count and batch size", "[rise][determinism]") {
+    const xai::ImageShape shape{3, 20, 24};
+    std::vector<float> weights(shape.size());
+    for (std::size_t p = 0; p < weights.size(); ++p) weights[p] = std::cos(0.05f * static_cast<float>(p));
+    const auto model = toy::linear_model(shape, weights);
+    xai::Image image = xai::Image::from_shape({3, 20, 24});
+    for (std::size_t p = 0; p < image.size(); ++p) image.data()[p] = static_cast<float>((p * 37) % 101) / 101.0f;
+    xai::RiseOptions options;
+    options.num_masks = 300;
+    options.grid_size = 5;
+    options.seed = 99;
+    options.check_every = 64;
+    options.tolerance = 0.001;  // not reached: every run checks after the same blocks
+    auto run = [&](std::size_t threads, std::size_t batch) {
+        xai::RiseOptions o = options;
+        o.threads = threads;
+        o.batch_size = batch;
+        return xai::Rise(model, o).explain(image);
+    };
+    const xai::RiseExplanation reference = run(1, 300);
+    for (auto [threads, batch] : {std::pair<std::size_t, std::size_t>{1, 1}, {2, 7}, {3, 64}, {4, 33}, {0, 128}}) {
+        const xai::RiseExplanation other = run(threads, batch);
+        CHECK((other.saliency == reference.saliency));
+        CHECK((other.standard_error == reference.standard_error));
+        CHECK(other.masks_used == reference.masks_used);
+    }
+    // Early stopping too: the same tolerance stops after the same block whatever the batching.
+    options.tolerance = 0.08;
+    const auto a = run(1, 5), b = run(3, 50);
+    CHECK(a.masks_used == b.masks_used);
+    CHECK(a.masks_used[0] < 300);
+    CHECK(a.masks_used[0] % 64 == 0);
+    CHECK((a.saliency == b.saliency));
+    // A different seed gives different masks.
+    options.tolerance = 0.0;
+    options.seed = 100;
+    CHECK_FALSE((run(1, 300).saliency == reference.saliency));
+}
+
+TEST_CASE("RISE stops sooner on a smooth model than on a noisy one", "[rise][convergence]") {
+    const xai::ImageShape shape{1, 24, 24};
+    const auto smooth = toy::box_mean_model(shape, 0, 24, 0, 24);  // mean of the whole masked image
+    const auto noisy = toy::noisy_model(shape);
+    xai::RiseOptions options;
+    options.num_masks = 8000;
+    options.grid_size = 4;
+    options.score = xai::ScoreKind::logit;
+    options.tolerance = 0.02;
+    options.check_every = 100;
+    const xai::Image image = filled(shape, 1.0f);
+    const auto s = xai::Rise(smooth, options).explain(image, {0});
+    const auto n = xai::Rise(noisy, options).explain(image, {0});
+    INFO("smooth stopped at " << s.masks_used[0] << ", noisy at " << n.masks_used[0]);
+    CHECK(s.converged[0]);
+    CHECK(s.relative_standard_error[0] <= 0.02);
+    CHECK(s.masks_used[0] < 8000);
+    CHECK(n.masks_used[0] > 2 * s.masks_used[0]);
+    // The reported relative error at the stop is the one computed from the returned maps.
+    const xai::Map sm = plane(s.saliency, 0), se = plane(s.standard_error, 0);
+    const double ratio = std::accumulate(se.begin(), se.end(), 0.0) /
+                         std::accumulate(sm.begin(), sm.end(), 0.0, [](double a, float v) { return a + std::abs(v); });
+    CHECK(ratio == Approx(s.relative_standard_error[0]).epsilon(1e-4));
+}
+
+TEST_CASE("RISE's reported standard error shrinks as 1/sqrt(N)", "[rise][convergence]") {
+    const xai::ImageShape shape{1, 24, 24};
+    const auto model = toy::box_mean_model(shape, 4, 12, 6, 20);
+    xai::RiseOptions options;
+    options.grid_size = 4;
+    options.score = xai::ScoreKind::logit;
+    const xai::Image image = filled(shape, 1.0f);
+    std::vector<double> mean_se;
+    for (std::size_t n : {500, 2000, 8000}) {
+        options.num_masks = n;
+        const auto e = xai::Rise(model, options).explain(image, {0});
+        mean_se.push_back(mean_of(plane(e.standard_error, 0)));
+    }
+    // Quadrupling N halves the standard error; the estimate of the spread itself varies by a
+    // few percent between runs of 500 masks.
+    CHECK(mean_se[0] / mean_se[1] == Approx(2.0).epsilon(0.1));
+    CHECK(mean_se[1] / mean_se[2] == Approx(2.0).epsilon(0.1));
+}
+
+TEST_CASE("RISE reports progress after every batch, up to the ceiling", "[rise][progress]") {
+    const xai::ImageShape shape{1, 8, 8};
+    const auto model = toy::constant_model(shape, {0.0f, 1.0f});
+    std::vector<xai::Progress> reports;
+    xai::RiseOptions options;
+    options.num_masks = 50;
+    options.grid_size = 2;
+    options.batch_size = 16;
+    options.check_every = 20;
+    options.progress = [&](const xai::Progress& p) { reports.push_back(p); };
+    const xai::Batch two = xai::stack({filled(shape, 1.0f), filled(shape, 0.5f)});
+    const auto e = xai::Rise(model, options).explain(two);
+    CHECK(e.classes == std::vector<std::size_t>{1, 1});  // the predicted class
+    // Per image: blocks of 20 masks in batches of at most 16: 16, 20, 36, 40, 50.
+    const std::vector<std::size_t> expected = {16, 20, 36, 40, 50, 66, 70, 86, 90, 100};
+    REQUIRE(reports.size() == expected.size());
+    for (std::size_t i = 0; i < reports.size(); ++i) {
+        CHECK(reports[i].done == expected[i]);
+        CHECK(reports[i].total == 100);
+        CHECK(reports[i].stage == "masks");
+    }
+}
+
+// ---- baselines ----------------------------------------------------------------------------
+
+TEST_CASE("Baselines: constant, image, blurred copy, function; shapes are checked", "[rise][masking]") {
+    const xai::ImageShape shape{2, 6, 7};
+    xai::Image image = xai::Image::from_shape({2, 6, 7});
+    for (std::size_t p = 0; p < image.size(); ++p) image.data()[p] = static_cast<float>(p) / 84.0f;
+    CHECK((xai::Baseline().for_image(image, "t") == xt::zeros<float>({2, 6, 7})));
+    CHECK((xai::Baseline::constant(0.5f).for_image(image, "t") == filled(shape, 0.5f)));
+    CHECK((xai::Baseline::blurred().for_image(image, "t") == xai::gaussian_blur(image)));
+    const xai::GaussianBlurOptions reflect{2.0, 5, xai::BlurBorder::reflect};
+    CHECK((xai::Baseline::blurred(reflect).for_image(image, "t") == xai::gaussian_blur(image, reflect)));
+    CHECK((xai::Baseline::from_function([](const xai::Image& i) { return xai::Image(1.0f - i); }).for_image(image, "t") ==
+           xai::Image(1.0f - image)));
+    CHECK_THROWS_WITH(xai::Baseline::image(filled({1, 6, 7}, 0.0f)).for_image(image, "f()"),
+                      Contains("f(): the baseline image has shape [1, 6, 7]"));
+    CHECK_THROWS_AS(xai::Baseline::from_function([](const xai::Image&) { return xai::Image(); }).for_image(image, "t"),
+                    xai::shape_error);
+    CHECK_THROWS_WITH(xai::Baseline::constant(std::nanf("")), Contains("value is nan"));
+    xai::Image bad = image;
+    bad(0, 0, 0) = INFINITY;
+    CHECK_THROWS_AS(xai::Baseline::image(bad), xai::invalid_argument);
+    CHECK_THROWS_AS(xai::Baseline::from_function({}), xai::invalid_argument);
+    CHECK_THROWS_AS(xai::Baseline::blurred({1.0, 4}), xai::invalid_argument);
+
+    // apply_mask: I where the mask is 1, B where it is 0, the convex mix in between.
+    const float in[2] = {1.0f, 0.2f}, base[2] = {0.0f, 0.6f}, mask[1] = {0.25f};
+    float out[2];
+    xai::detail::apply_mask(in, base, 2, 1, mask, out);
+    CHECK(out[0] == Approx(0.25f));
+    CHECK(out[1] == Approx(0.2f * 0.25f + 0.6f * 0.75f));
+}
+
+// ---- bad input ----------------------------------------------------------------------------
+
+TEST_CASE("RISE rejects bad options and inputs with messages that name them", "[rise][errors]") {
+    const xai::ImageShape shape{1, 10, 12};
+    const auto model = toy::constant_model(shape, {0.0f, 1.0f});
+    auto with = [](auto change) {
+        xai::RiseOptions o;
+        o.grid_size = 3;
+        change(o);
+        return o;
+    };
+    CHECK_THROWS_WITH(xai::Rise(model, with([](auto& o) { o.num_masks = 0; })),
+                      Contains("xai::Rise: num_masks is 0, expected at least 2"));
+    CHECK_THROWS_AS(xai::Rise(model, with([](auto& o) { o.num_masks = 1; })), xai::invalid_argument);
+    CHECK_THROWS_WITH(xai::Rise(model, with([](auto& o) { o.grid_size = 0; })), Contains("grid_size is 0"));
+    CHECK_THROWS_WITH(xai::Rise(model, with([](auto& o) { o.grid_size = 11; })),
+                      Contains("grid_size is 11, larger than the model's input (10x12)"));
+    CHECK_THROWS_WITH(xai::Rise(model, with([](auto& o) { o.keep_probability = 0.0; })),
+                      Contains("keep_probability is 0, expected a value in (0, 1]"));
+    CHECK_THROWS_AS(xai::Rise(model, with([](auto& o) { o.keep_probability = 1.5; })), xai::invalid_argument);
+    CHECK_THROWS_AS(xai::Rise(model, with([](auto& o) { o.keep_probability = -0.2; })), xai::invalid_argument);
+    CHECK_THROWS_AS(xai::Rise(model, with([](auto& o) { o.keep_probability = std::nan(""); })), xai::invalid_argument);
+    CHECK_THROWS_WITH(xai::Rise(model, with([](auto& o) { o.tolerance = -1.0; })), Contains("tolerance is -1"));
+    CHECK_THROWS_WITH(xai::Rise(model, with([](auto& o) { o.check_every = 0; })), Contains("check_every is 0"));
+    CHECK_THROWS_WITH(xai::Rise(model, with([](auto& o) { o.batch_size = 0; })), Contains("batch_size is 0"));
+
+    const xai::Rise rise(model, with([](auto& o) { o.num_masks = 10; }));
+    // Mismatched shapes: the image, the baseline image, the targets.
+    CHECK_THROWS_WITH(rise.explain(filled({1, 10, 11}, 1.0f)), Contains("images are 1x10x11, the model expects 1x10x12"));
+    CHECK_THROWS_AS(rise.explain(filled({3, 10, 12}, 1.0f)), xai::shape_error);
+    CHECK_THROWS_AS(rise.explain(xai::Batch::from_shape({0, 1, 10, 12})), xai::shape_error);
+    const xai::Rise with_base(model, with([](auto& o) {
+                                  o.num_masks = 10;
+                                  o.baseline = xai::Baseline::image(filled({1, 12, 10}, 0.0f));
+                              }));
+    CHECK_THROWS_AS(with_base.explain(filled(shape, 1.0f)), xai::shape_error);
+    const xai::Batch two = xai::stack({filled(shape, 1.0f), filled(shape, 0.0f)});
+    CHECK_THROWS_WITH(rise.explain(two, {0, 1, 0}), Contains("targets has 3 entries"));
+    CHECK_THROWS_WITH(rise.explain(two, {2}), Contains("target class 2 for image 0 is out of range"));
+    CHECK_THROWS_WITH(rise.explain_classes(filled(shape, 1.0f), {0, 5}), Contains("class 5 is out of range"));
+    xai::Image nan_image = filled(shape, 1.0f);
+    nan_image(0, 3, 3) = std::nanf("");
+    CHECK_THROWS_AS(rise.explain(nan_image), xai::invalid_argument);
+
+    // A model that returns non-finite scores for masked images is a model_error.
+    const auto broken = toy::FunctionModel(shape, 2, [](const float* image) {
+        return std::vector<float>{image[0] < 1.0f ? NAN : 1.0f, 0.0f};
+    });
+    const xai::Rise rise_broken(broken, with([](auto& o) { o.num_masks = 10; }));
+    CHECK_THROWS_AS(rise_broken.explain(filled(shape, 1.0f)), xai::model_error);
+}
