@@ -11,3 +11,7 @@
 #include "xai/core/scores.hpp"
 #include "xai/core/target.hpp"
 #include "xai/core/tensor.hpp"
+#include "xai/image/blur.hpp"
+#include "xai/explain/masking.hpp"
+#include "xai/explain/occlusion.hpp"
+#include "xai/explain/rise.hpp"
