@@ -3,11 +3,16 @@
 //
 // Conventions follow PyTorch's F.interpolate with align_corners=False (pixel centres are at
 // half-integer coordinates), so a map upsampled here equals the one the Python tools show:
-//   source coordinate  s = (d + 0.5) · in/out − 0.5
-//   nearest   index ⌊d · in/out⌋ (PyTorch mode="nearest"), clamped to in−1
-//   bilinear  s clamped below at 0; neighbours ⌊s⌋ and min(⌊s⌋+1, in−1). This equals OpenCV's
-//             INTER_LINEAR. No antialiasing when downsampling (as PyTorch's default).
-//   bicubic   Keys' cubic convolution with A = −0.75 (PyTorch, OpenCV), taps clamped to the border.
+//   scale              r = in/out, computed in float as PyTorch does (area_pixel_compute_scale)
+//   source coordinate  s = (d + 0.5) · r − 0.5, in float
+//   nearest   index ⌊d · r⌋ in float (PyTorch mode="nearest", the legacy OpenCV INTER_NEAREST
+//             rule), clamped to in−1. Float matters here: for in=10, out=6, d=3 the exact
+//             product is 5 but PyTorch's float product is 4.9999999, so it picks index 4.
+//   bilinear  s clamped below at 0; neighbours ⌊s⌋ and min(⌊s⌋+1, in−1), weight s − ⌊s⌋. This
+//             equals OpenCV's INTER_LINEAR on float data. No antialiasing when downsampling
+//             (as PyTorch's default antialias=False).
+//   bicubic   Keys' cubic convolution with A = −0.75 (PyTorch, OpenCV), s not clamped, the four
+//             taps ⌊s⌋−1 … ⌊s⌋+2 clamped to the border.
 // Resizing is separable: the weights of each output column and row are computed once per call.
 
 #include <algorithm>
@@ -53,27 +58,30 @@ inline float cubic_weight(float x) {
 /// The taps for every output coordinate of an axis resized from `in` to `out` samples.
 inline std::vector<ResizeTaps> resize_taps(std::size_t in, std::size_t out, Interpolation method) {
     std::vector<ResizeTaps> taps(out);
-    const double scale = static_cast<double>(in) / static_cast<double>(out);
+    // float on purpose: PyTorch computes the scale and the source coordinates in float for
+    // float tensors, and nearest-neighbour indices depend on that rounding.
+    const float scale = static_cast<float>(in) / static_cast<float>(out);
     const auto last = static_cast<std::ptrdiff_t>(in) - 1;
     for (std::size_t d = 0; d < out; ++d) {
         ResizeTaps& t = taps[d];
         if (method == Interpolation::nearest) {
-            t.index[0] = std::min(static_cast<std::size_t>(std::floor(static_cast<double>(d) * scale)), in - 1);
+            const float s = std::floor(static_cast<float>(d) * scale);
+            t.index[0] = std::min(static_cast<std::size_t>(s), in - 1);
             t.weight[0] = 1.0f;
             t.count = 1;
         } else if (method == Interpolation::bilinear) {
-            const double s = std::max(0.0, (static_cast<double>(d) + 0.5) * scale - 0.5);
-            const auto i0 = static_cast<std::size_t>(s);
-            const auto lambda = static_cast<float>(s - static_cast<double>(i0));
+            const float s = std::max(0.0f, scale * (static_cast<float>(d) + 0.5f) - 0.5f);
+            const auto i0 = std::min(static_cast<std::size_t>(s), in - 1);
+            const float lambda = std::clamp(s - static_cast<float>(i0), 0.0f, 1.0f);
             t.index[0] = i0;
             t.index[1] = std::min(i0 + 1, in - 1);
             t.weight[0] = 1.0f - lambda;
             t.weight[1] = lambda;
             t.count = 2;
         } else {
-            const double s = (static_cast<double>(d) + 0.5) * scale - 0.5;
-            const double floor_s = std::floor(s);
-            const auto f = static_cast<float>(s - floor_s);
+            const float s = scale * (static_cast<float>(d) + 0.5f) - 0.5f;
+            const float floor_s = std::floor(s);
+            const float f = s - floor_s;
             const auto base = static_cast<std::ptrdiff_t>(floor_s);
             for (std::ptrdiff_t k = 0; k < 4; ++k) {
                 t.index[static_cast<std::size_t>(k)] =
@@ -84,6 +92,19 @@ inline std::vector<ResizeTaps> resize_taps(std::size_t in, std::size_t out, Inte
         }
     }
     return taps;
+}
+
+/// a·b + c rounded the same way at every call site. With FMA hardware (FP_FAST_FMAF) it is always
+/// one fused operation; without it the compiler has no fused instruction to contract into. Left
+/// to -ffp-contract=fast, GCC fuses some of these sums and not others depending on how a call
+/// was inlined, so a map resized alone and the same map resized as a plane of an image differed in the
+/// last bit.
+inline float multiply_add(float a, float b, float c) {
+#ifdef FP_FAST_FMAF
+    return std::fma(a, b, c);
+#else
+    return a * b + c;
+#endif
 }
 
 /// Resizes `planes` consecutive H×W planes from src to dst (out_h×out_w each).
@@ -101,7 +122,7 @@ inline void resize_planes(const float* src, std::size_t planes, std::size_t in_h
             for (std::size_t x = 0; x < out_w; ++x) {
                 const ResizeTaps& t = cols[x];
                 float v = 0.0f;
-                for (std::size_t k = 0; k < t.count; ++k) v += t.weight[k] * row[t.index[k]];
+                for (std::size_t k = 0; k < t.count; ++k) v = multiply_add(t.weight[k], row[t.index[k]], v);
                 h_row[x] = v;
             }
         }
@@ -115,7 +136,7 @@ inline void resize_planes(const float* src, std::size_t planes, std::size_t in_h
             for (std::size_t k = 1; k < t.count; ++k) {
                 const float* rk = horizontal.data() + t.index[k] * out_w;
                 const float wk = t.weight[k];
-                for (std::size_t x = 0; x < out_w; ++x) out_row[x] += wk * rk[x];
+                for (std::size_t x = 0; x < out_w; ++x) out_row[x] = multiply_add(wk, rk[x], out_row[x]);
             }
         }
     }
