@@ -186,6 +186,37 @@ TEST_CASE("rgb_to_lab follows skimage's rgb2lab formulas (D65, 2 degrees)", "[su
     CHECK_THROWS_AS(xai::rgb_to_lab(xai::Image(xt::zeros<float>({2, 2, 2}))), xai::shape_error);
 }
 
+TEST_CASE("the fast CIELAB conversion stays within 2e-4 of the exact one", "[superpixels][color]") {
+    const std::size_t steps = 33;
+    xai::Image grid = xai::Image::from_shape({3, steps * steps, steps});
+    for (std::size_t r = 0; r < steps; ++r)
+        for (std::size_t g = 0; g < steps; ++g)
+            for (std::size_t b = 0; b < steps; ++b) {
+                grid(0, r * steps + g, b) = static_cast<float>(r) / (steps - 1);
+                grid(1, r * steps + g, b) = static_cast<float>(g) / (steps - 1);
+                grid(2, r * steps + g, b) = static_cast<float>(b) / (steps - 1);
+            }
+    const xai::Image exact = xai::rgb_to_lab(grid), fast = xai::detail::rgb_to_lab_fast(grid);
+    CHECK(xt::amax(xt::abs(exact - fast))() < 2e-4f);
+}
+
+TEST_CASE("fast exp2, exp and log2 meet their stated accuracy", "[superpixels][color]") {
+    double worst_exp2 = 0, worst_exp = 0, worst_log2 = 0;
+    for (int i = -12000; i <= 1000; ++i) {
+        const float y = static_cast<float>(i) * 0.01f;
+        worst_exp2 = std::max(worst_exp2, std::abs(xai::detail::exp2_approx(y) / std::exp2(static_cast<double>(y)) - 1.0));
+        if (y <= 0 && y > -87) worst_exp = std::max(worst_exp, std::abs(xai::detail::exp_nonpositive(y) / std::exp(static_cast<double>(y)) - 1.0));
+    }
+    for (int i = 1; i <= 20000; ++i) {
+        const float x = static_cast<float>(i) * 1e-4f;
+        worst_log2 = std::max(worst_log2, std::abs(xai::detail::log2_approx(x) - std::log2(static_cast<double>(x))));
+    }
+    CHECK(worst_exp2 < 3e-7);
+    CHECK(worst_exp < 5e-6);  // the rounding of x·log2(e) grows with |x|: about 6e-8·|x|
+    CHECK(worst_log2 < 5e-7);
+    CHECK(xai::detail::exp_nonpositive(-1000.0f) > 0.0f);  // clamped, no denormal or zero surprises
+}
+
 TEST_CASE("gaussian_filter uses scipy's taps and reflect mode", "[superpixels][filter]") {
     xai::Image line = xt::zeros<float>({1, 1, 3});
     line(0, 0, 0) = 1.0f;
@@ -322,7 +353,7 @@ TEST_CASE("quickshift equals a direct transcription of skimage's loops", "[super
     options.kernel_size = 2.0;
     options.ratio = 0.5;
     options.max_dist = 6.0;
-    xai::Image lab = xai::rgb_to_lab(image);
+    xai::Image lab = xai::detail::rgb_to_lab_fast(image);  // the loops are under test, not the colour conversion
     lab *= 0.5f;
     const std::vector<std::size_t> roots = reference_quickshift_roots(lab, options.kernel_size, options.max_dist);
     const xai::Segmentation expected = xai::detail::labels_from_ids(roots, 14, 17, roots.size());

@@ -27,7 +27,6 @@
 // found, so it usually looks at a handful of neighbours instead of (2·⌈3σ⌉+1)².
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -37,6 +36,7 @@
 #include "xai/core/error.hpp"
 #include "xai/core/tensor.hpp"
 #include "xai/image/color.hpp"
+#include "xai/image/fast_math.hpp"
 #include "xai/image/gaussian_filter.hpp"
 #include "xai/image/segments.hpp"
 
@@ -52,32 +52,6 @@ struct QuickshiftOptions {
     bool convert_to_lab = true;  ///< segment in CIELAB (skimage: True)
 };
 
-namespace detail {
-
-/// e^x for x <= 0 (clamped below at −87), relative error below 3e-7; branch-free and free of
-/// float→int conversions (which GCC will not vectorise under -ftrapping-math), so loops over it
-/// vectorise. Range reduction x·log2(e) = k + f with |f| <= 1/2 (k rounded by adding 1.5·2^23),
-/// then 2^f by its degree-6 Taylor polynomial in f·ln 2 (remainder (ln2/2)^7/7! < 1.3e-7) and 2^k
-/// from the exponent bits.
-inline float exp_nonpositive(float x) {
-    constexpr float round_shift = 12582912.0f;  // 1.5·2^23
-    x = std::max(x, -87.0f);
-    const float t = x * 1.44269504088896341f;
-    const float shifted = t + round_shift;
-    const float k = shifted - round_shift;
-    const std::int32_t k_int = std::bit_cast<std::int32_t>(shifted) - std::bit_cast<std::int32_t>(round_shift);
-    const float z = (t - k) * 0.693147180559945309f;
-    float p = 1.0f / 720.0f;
-    p = p * z + 1.0f / 120.0f;
-    p = p * z + 1.0f / 24.0f;
-    p = p * z + 1.0f / 6.0f;
-    p = p * z + 0.5f;
-    p = p * z + 1.0f;
-    p = p * z + 1.0f;
-    return p * std::bit_cast<float>((k_int + 127) << 23);
-}
-
-}  // namespace detail
 
 /// Quick shift superpixels of a C×H×W image (C = 1 or 3); see the header for the semantics.
 inline Segmentation quickshift(const Image& image, const QuickshiftOptions& options = {}) {
@@ -92,7 +66,7 @@ inline Segmentation quickshift(const Image& image, const QuickshiftOptions& opti
     detail::require(std::isfinite(options.sigma) && options.sigma >= 0.0, where, ": sigma is ", options.sigma,
                     ", expected a finite value >= 0");
 
-    Image work = options.convert_to_lab ? rgb_to_lab(image) : image;
+    Image work = options.convert_to_lab ? detail::rgb_to_lab_fast(image) : image;
     if (options.sigma > 0.0) work = gaussian_filter(work, options.sigma);
     for (float& v : work) v *= static_cast<float>(options.ratio);
     const std::size_t channels = work.shape(0), h = work.shape(1), w = work.shape(2), n = h * w;

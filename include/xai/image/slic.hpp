@@ -162,10 +162,24 @@ inline Segmentation slic(const Image& image, const SlicOptions& options = {}) {
     const std::size_t h = image.shape(1), w = image.shape(2), n = h * w;
     // 1. rescale to [0,1], CIELAB, smoothing, scaling by 1/m
     Image work = image;
-    const auto [lo, hi] = std::minmax_element(work.begin(), work.end());
-    const float min_value = *lo, range = *hi - *lo;
+    // min and max through 16 lanes (a vectorisable element-wise min/max; the input is finite)
+    std::array<float, 16> lanes_min, lanes_max;
+    lanes_min.fill(work.data()[0]);
+    lanes_max.fill(work.data()[0]);
+    const std::size_t total = work.size(), whole = total / 16 * 16;
+    for (std::size_t i = 0; i < whole; i += 16)
+        for (std::size_t j = 0; j < 16; ++j) {
+            lanes_min[j] = std::min(lanes_min[j], work.data()[i + j]);
+            lanes_max[j] = std::max(lanes_max[j], work.data()[i + j]);
+        }
+    for (std::size_t i = whole; i < total; ++i) {
+        lanes_min[0] = std::min(lanes_min[0], work.data()[i]);
+        lanes_max[0] = std::max(lanes_max[0], work.data()[i]);
+    }
+    const float min_value = *std::min_element(lanes_min.begin(), lanes_min.end());
+    const float range = *std::max_element(lanes_max.begin(), lanes_max.end()) - min_value;
     for (float& v : work) v = range > 0.0f ? (v - min_value) / range : v - min_value;
-    if (image.shape(0) == 3 && options.convert_to_lab) work = rgb_to_lab(work);
+    if (image.shape(0) == 3 && options.convert_to_lab) work = detail::rgb_to_lab_fast(work);
     if (options.sigma > 0.0) work = gaussian_filter(work, options.sigma);
     const std::size_t channels = work.shape(0);
     const auto inv_m = static_cast<float>(1.0 / options.compactness);
@@ -194,44 +208,61 @@ inline Segmentation slic(const Image& image, const SlicOptions& options = {}) {
     const float* plane0 = work.data();
     const float* plane1 = channels == 3 ? plane0 + n : plane0;
     const float* plane2 = channels == 3 ? plane0 + 2 * n : plane0;
+    struct Window {
+        std::size_t y0, y1, x0, x1;
+    };
+    std::vector<Window> windows(k_count);
     for (std::size_t iteration = 0; iteration < options.max_iter; ++iteration) {
         std::fill(distance.begin(), distance.end(), std::numeric_limits<float>::max());
         for (std::size_t k = 0; k < k_count; ++k) {
-            if (alive[k] == 0) continue;  // skimage's NaN centre of an empty cluster never wins
             const auto& c = centres[k];
-            const auto y0 = static_cast<std::size_t>(std::max(c[0] - 2.0 * wy, 0.0));
-            const auto y1 = static_cast<std::size_t>(std::min(c[0] + 2.0 * wy + 1.0, static_cast<double>(h)));
-            const auto x0 = static_cast<std::size_t>(std::max(c[1] - 2.0 * wx, 0.0));
-            const auto x1 = static_cast<std::size_t>(std::min(c[1] + 2.0 * wx + 1.0, static_cast<double>(w)));
-            const auto cy = static_cast<float>(c[0]), cx = static_cast<float>(c[1]);
-            const auto c0 = static_cast<float>(c[2]), c1 = static_cast<float>(c[3]), c2 = static_cast<float>(c[4]);
-            const auto label = static_cast<std::int32_t>(k);
-            for (std::size_t y = y0; y < y1; ++y) {
-                const float dy = cy - static_cast<float>(y);
-                const float dy2 = dy * dy;
-                const std::size_t row = y * w;
-                float* dist = distance.data() + row;
-                std::int32_t* near = nearest.data() + row;
-                const float* p0 = plane0 + row;
-                const float* p1 = plane1 + row;
-                const float* p2 = plane2 + row;
-                if (channels == 3) {
-                    for (std::size_t x = x0; x < x1; ++x) {
-                        const float dx = cx - xs[x];
-                        const float t0 = p0[x] - c0, t1 = p1[x] - c1, t2 = p2[x] - c2;
-                        const float d = (dy2 + dx * dx) * spatial_weight + (t0 * t0 + t1 * t1 + t2 * t2);
-                        const bool closer = d < dist[x];
-                        dist[x] = closer ? d : dist[x];
-                        near[x] = closer ? label : near[x];
-                    }
-                } else {
-                    for (std::size_t x = x0; x < x1; ++x) {
-                        const float dx = cx - xs[x];
-                        const float t0 = p0[x] - c0;
-                        const float d = (dy2 + dx * dx) * spatial_weight + t0 * t0;
-                        const bool closer = d < dist[x];
-                        dist[x] = closer ? d : dist[x];
-                        near[x] = closer ? label : near[x];
+            windows[k] = {static_cast<std::size_t>(std::max(c[0] - 2.0 * wy, 0.0)),
+                          static_cast<std::size_t>(std::min(c[0] + 2.0 * wy + 1.0, static_cast<double>(h))),
+                          static_cast<std::size_t>(std::max(c[1] - 2.0 * wx, 0.0)),
+                          static_cast<std::size_t>(std::min(c[1] + 2.0 * wx + 1.0, static_cast<double>(w)))};
+        }
+        // Bands of a few rows keep their pixels in L1 while every centre whose window covers them
+        // is visited (in increasing k, so ties still go to the lower index as in skimage).
+        constexpr std::size_t band = 4;
+        for (std::size_t band_y0 = 0; band_y0 < h; band_y0 += band) {
+            const std::size_t band_y1 = std::min(band_y0 + band, h);
+            for (std::size_t k = 0; k < k_count; ++k) {
+                if (alive[k] == 0) continue;  // skimage's NaN centre of an empty cluster never wins
+                const Window& win = windows[k];
+                const std::size_t y0 = std::max(win.y0, band_y0), y1 = std::min(win.y1, band_y1);
+                if (y0 >= y1) continue;
+                const auto& c = centres[k];
+                const auto cy = static_cast<float>(c[0]), cx = static_cast<float>(c[1]);
+                const auto c0 = static_cast<float>(c[2]), c1 = static_cast<float>(c[3]), c2 = static_cast<float>(c[4]);
+                const auto label = static_cast<std::int32_t>(k);
+                const std::size_t x0 = win.x0, x1 = win.x1;
+                for (std::size_t y = y0; y < y1; ++y) {
+                    const float dy = cy - static_cast<float>(y);
+                    const float dy2 = dy * dy;
+                    const std::size_t row = y * w;
+                    float* __restrict dist = distance.data() + row;
+                    std::int32_t* __restrict near = nearest.data() + row;
+                    const float* p0 = plane0 + row;
+                    const float* p1 = plane1 + row;
+                    const float* p2 = plane2 + row;
+                    if (channels == 3) {
+                        for (std::size_t x = x0; x < x1; ++x) {
+                            const float dx = cx - xs[x];
+                            const float t0 = p0[x] - c0, t1 = p1[x] - c1, t2 = p2[x] - c2;
+                            const float d = (dy2 + dx * dx) * spatial_weight + (t0 * t0 + t1 * t1 + t2 * t2);
+                            const bool closer = d < dist[x];
+                            dist[x] = closer ? d : dist[x];
+                            near[x] = closer ? label : near[x];
+                        }
+                    } else {
+                        for (std::size_t x = x0; x < x1; ++x) {
+                            const float dx = cx - xs[x];
+                            const float t0 = p0[x] - c0;
+                            const float d = (dy2 + dx * dx) * spatial_weight + t0 * t0;
+                            const bool closer = d < dist[x];
+                            dist[x] = closer ? d : dist[x];
+                            near[x] = closer ? label : near[x];
+                        }
                     }
                 }
             }
@@ -239,18 +270,30 @@ inline Segmentation slic(const Image& image, const SlicOptions& options = {}) {
         // move each centre to the mean of its pixels
         std::fill(members.begin(), members.end(), 0);
         for (auto& s : sums) s.fill(0.0);
-        for (std::size_t y = 0; y < h; ++y)
-            for (std::size_t x = 0; x < w; ++x) {
-                const std::size_t p = y * w + x;
-                const auto k = static_cast<std::size_t>(nearest[p]);
-                auto& s = sums[k];
-                ++members[k];
-                s[0] += static_cast<double>(y);
-                s[1] += static_cast<double>(x);
-                s[2] += plane0[p];
-                s[3] += plane1[p];
-                s[4] += plane2[p];
+        // Runs of equal labels along a row are summed in registers first: consecutive pixels
+        // mostly share a centre, and adding each pixel to memory would chain every addition.
+        for (std::size_t y = 0; y < h; ++y) {
+            const std::size_t row = y * w;
+            std::size_t x = 0;
+            while (x < w) {
+                const std::int32_t label = nearest[row + x];
+                const std::size_t run_start = x;
+                double s0 = 0.0, s1 = 0.0, s2 = 0.0;
+                for (; x < w && nearest[row + x] == label; ++x) {
+                    s0 += plane0[row + x];
+                    s1 += plane1[row + x];
+                    s2 += plane2[row + x];
+                }
+                const auto length = static_cast<double>(x - run_start);
+                auto& sum = sums[static_cast<std::size_t>(label)];
+                members[static_cast<std::size_t>(label)] += x - run_start;
+                sum[0] += static_cast<double>(y) * length;
+                sum[1] += length * (static_cast<double>(run_start) + static_cast<double>(x - 1)) / 2.0;
+                sum[2] += s0;
+                sum[3] += s1;
+                sum[4] += s2;
             }
+        }
         for (std::size_t k = 0; k < k_count; ++k) {
             if (members[k] == 0) {
                 alive[k] = 0;
