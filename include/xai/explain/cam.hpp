@@ -1,0 +1,80 @@
+#pragma once
+// CAM: class activation mapping.
+//
+// Zhou, Khosla, Lapedriza, Oliva, Torralba, "Learning Deep Features for Discriminative
+// Localization", CVPR 2016, eq. 2–3. For a network whose head is global average pooling
+// followed by one linear layer, logit_c = Σ_k W_ck · (1/Z) Σ_ij A_k^ij + b_c, and
+//   M_c(i, j) = Σ_k W_ck A_k^ij
+// so that logit_c = (1/Z) Σ_ij M_c(i, j) + b_c: the map decomposes the logit over locations.
+// A (C×h×w) are the final feature maps (forward_features), W (K×C) the classifier weights.
+//
+// Needs only a FeatureModel: one forward pass, no gradient. The raw map is M_c (signed); the
+// display map is normalize(upsample(ReLU(M_c))) as for the rest of the family (the paper
+// upsamples M_c and shows it with its own colour scale).
+
+#include <algorithm>
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "xai/core/concepts.hpp"
+#include "xai/core/error.hpp"
+#include "xai/core/parallel.hpp"
+#include "xai/core/target.hpp"
+#include "xai/core/tensor.hpp"
+#include "xai/explain/cam_common.hpp"
+#include "xai/explain/cam_layout.hpp"
+#include "xai/explain/cam_options.hpp"
+
+namespace xai {
+
+/// CAM on a FeatureModel. Holds a reference to the model, which must outlive it; explain()
+/// is const and safe to call from several threads at once.
+template <FeatureModel Model>
+class Cam {
+public:
+    /// options.layer must be empty: CAM is defined on the final feature maps only.
+    explicit Cam(const Model& model, CamOptions options = {}) : model_(&model), options_(std::move(options)) {
+        detail::require(options_.layer.empty(), "Cam::Cam(): options.layer is '", options_.layer,
+                        "', expected it empty: CAM always explains the final feature maps (forward_features); "
+                        "use GradCam for a named layer");
+    }
+
+    const CamOptions& options() const { return options_; }
+
+    /// Explains each image of the batch for its target (empty = the predicted class).
+    CamResult explain(const Batch& batch, const Targets& targets = {}) const {
+        constexpr const char* where = "Cam::explain()";
+        detail::require_model_input(*model_, batch, where);
+        const std::size_t n = batch.shape(0), k = model_->num_classes();
+        detail::require_targets(targets, n, k, where);
+
+        FeatureOutput out = model_->forward_features(batch);
+        detail::require_model_scores(out.scores, n, k, where);
+        const Batch& features = out.features;
+        detail::require_layer_values(features, n, "(final features)", where, "features");
+        const xt::xtensor<float, 2> w = model_->classifier_weights();
+        const std::size_t c = features.shape(1);
+        if (w.shape(0) != k || w.shape(1) != c)
+            throw model_error(detail::message(where, ": classifier_weights() has shape ", shape_string(w.shape()),
+                                              ", expected [", k, ", ", c, "] (classes × feature channels)"));
+        if (!all_finite(w)) throw model_error(detail::message(where, ": classifier_weights() contains NaN or Inf"));
+
+        const detail::ChannelMaps a(features.data(), n, c, features.shape(2), features.shape(3));
+        CamResult result;
+        result.targets = resolve_targets(targets, out.scores, where);
+        result.logits = std::move(out.scores);
+        result.weights = xt::xtensor<float, 2>::from_shape({n, c});
+        for (std::size_t i = 0; i < n; ++i)
+            std::copy_n(w.data() + result.targets[i] * c, c, result.weights.data() + i * c);
+        result.raw = detail::weighted_maps(a, result.weights, options_.threads);
+        detail::finish_result(result, batch, options_, where);
+        return result;
+    }
+
+private:
+    const Model* model_;
+    CamOptions options_;
+};
+
+}  // namespace xai

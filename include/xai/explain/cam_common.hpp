@@ -1,0 +1,195 @@
+#pragma once
+// What every CAM-style explainer shares: argument checks, checks of what the model returned,
+// the weighted channel sum, the display map (ReLU, upsampling, normalization) and the fusion
+// of several layers. Internals; the public types are in cam_options.hpp.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "xai/core/concepts.hpp"
+#include "xai/core/error.hpp"
+#include "xai/core/parallel.hpp"
+#include "xai/core/progress.hpp"
+#include "xai/core/scores.hpp"
+#include "xai/core/target.hpp"
+#include "xai/core/tensor.hpp"
+#include "xai/explain/cam_layout.hpp"
+#include "xai/explain/cam_options.hpp"
+#include "xai/image/normalize.hpp"
+#include "xai/image/resize.hpp"
+
+namespace xai::detail {
+
+/// "[a, b, c]" for messages.
+inline std::string join_names(const std::vector<std::string>& names) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
+    return out + "]";
+}
+
+/// Throws invalid_argument unless `layer` is one of the model's layer names.
+template <LayerActivationModel M>
+void require_layer(const M& model, const std::string& layer, const char* where) {
+    const std::vector<std::string> names = model.layer_names();
+    require(!layer.empty(), where, ": no layer given (options.layer is empty), expected one of ", join_names(names));
+    require(std::find(names.begin(), names.end(), layer) != names.end(), where, ": layer '", layer,
+            "' is not a layer of the model, expected one of ", join_names(names));
+}
+
+/// The checks that can be made before any model call: target count and explicit indices.
+inline void require_targets(const Targets& targets, std::size_t n, std::size_t k, const char* where) {
+    require<shape_error>(targets.size() <= 1 || targets.size() == n, where, ": targets has ", targets.size(),
+                         " entries, expected 0, 1 or the batch size (", n, ")");
+    for (std::size_t i = 0; i < targets.size(); ++i)
+        if (!targets[i].is_predicted())
+            require(targets[i].index() < k, where, ": targets[", i, "] is class ", targets[i].index(),
+                    ", expected a class index below ", k);
+}
+
+/// Checks activations or gradients returned for `layer`: N×C×h×w or N×T×D, non-empty, finite.
+/// Another rank means the user picked a layer without a spatial or token axis (e.g. "fc"):
+/// shape_error; a wrong batch extent or a NaN is the model's fault: model_error.
+template <class Values>
+void require_layer_values(const Values& values, std::size_t n, const std::string& layer, const char* where,
+                          const char* what) {
+    require<shape_error>(values.dimension() == 4 || values.dimension() == 3, where, ": layer '", layer, "' has ", what,
+                         " of shape ", shape_string(values.shape()),
+                         ", expected N×C×h×w (a convolutional layer) or N×T×D (tokens)");
+    if (values.shape(0) != n || values.size() == 0)
+        throw model_error(message(where, ": the model returned ", what, " of shape ", shape_string(values.shape()),
+                                  " for layer '", layer, "', expected ", n, " non-empty entries along the batch axis"));
+    if (!all_finite(values)) throw model_error(message(where, ": the model returned NaN or Inf ", what, " for layer '", layer, "'"));
+}
+
+/// A layer's activations and logits from one forward pass, checked, with the targets resolved.
+struct ResolvedLayerOutput {
+    LayerOutput output;
+    std::vector<std::size_t> targets;
+};
+
+/// The argument checks and the activation pass shared by the forward-only CAM methods.
+template <LayerActivationModel M>
+ResolvedLayerOutput checked_layer_activations(const M& model, const Batch& batch, const Targets& targets,
+                                              const std::string& layer, const char* where) {
+    require_model_input(model, batch, where);
+    require_layer(model, layer, where);
+    const std::size_t n = batch.shape(0), k = model.num_classes();
+    require_targets(targets, n, k, where);
+    ResolvedLayerOutput r{model.layer_activations(batch, layer), {}};
+    require_model_scores(r.output.scores, n, k, where);
+    require_layer_values(r.output.activations, n, layer, where, "activations");
+    r.targets = resolve_targets(targets, r.output.scores, where);
+    return r;
+}
+
+/// The score of each image's target, of the given kind.
+inline std::vector<float> target_scores(const Scores& logits, const std::vector<std::size_t>& targets, ScoreKind kind) {
+    const Scores s = scores_of_kind(logits, kind);
+    std::vector<float> out(targets.size());
+    for (std::size_t i = 0; i < targets.size(); ++i) out[i] = s(i, targets[i]);
+    return out;
+}
+
+/// map = Σ_k weights[k] · A_k over the channels of one image (C×pixels block).
+inline void weighted_channel_sum(const float* activations, const float* weights, std::size_t channels,
+                                 std::size_t pixels, float* map) {
+    std::fill(map, map + pixels, 0.0f);
+    for (std::size_t k = 0; k < channels; ++k) {
+        const float w = weights[k];
+        if (w == 0.0f) continue;
+        const float* a = activations + k * pixels;
+        for (std::size_t p = 0; p < pixels; ++p) map[p] += w * a[p];
+    }
+}
+
+/// raw = Σ_k w_ik A_ik for every image, from N×C weights.
+inline Maps weighted_maps(const ChannelMaps& a, const xt::xtensor<float, 2>& weights, std::size_t threads) {
+    Maps raw = Maps::from_shape({a.images(), a.height(), a.width()});
+    parallel_for(a.images(), threads, [&](std::size_t i) {
+        weighted_channel_sum(a.image(i), weights.data() + i * a.channels(), a.channels(), a.pixels(),
+                             raw.data() + i * a.pixels());
+    });
+    return raw;
+}
+
+/// The display maps of a batch: ReLU (unless options.relu is false), upsampling to height×width,
+/// min-max normalization (if options.normalize). Non-finite raw maps are a numerical_error.
+inline Maps display_maps(const Maps& raw, std::size_t height, std::size_t width, const CamOptions& options,
+                         bool normalize, const char* where) {
+    if (!all_finite(raw)) throw numerical_error(message(where, ": the map overflowed to Inf or NaN"));
+    Maps rectified = raw;
+    if (options.relu)
+        for (float& v : rectified) v = std::max(v, 0.0f);
+    Maps out = resize(rectified, height, width, options.upsampling);
+    return normalize ? normalize_min_max(out) : out;
+}
+
+/// Fills a result's common fields from its raw maps (the layer's resolution) and the batch.
+inline void finish_result(CamResult& result, const Batch& batch, const CamOptions& options, const char* where) {
+    result.maps = display_maps(result.raw, batch.shape(2), batch.shape(3), options, options.normalize, where);
+    result.score_kind = options.score;
+    result.scores = target_scores(result.logits, result.targets, options.score);
+}
+
+/// Runs body(image, first_channel, end_channel) over every image's channels in chunks of
+/// `batch_size` (one batched model call each). Chunks run `threads` at a time; after each
+/// wave the progress callback is called from this thread with the channels done so far.
+/// Each chunk writes only its own slots, so results do not depend on `threads`.
+template <class Body>
+void for_channel_batches(std::size_t images, std::size_t channels, std::size_t batch_size, std::size_t threads,
+                         const ProgressCallback& progress, Body&& body) {
+    const std::size_t chunks_per_image = (channels + batch_size - 1) / batch_size;
+    const std::size_t units = images * chunks_per_image;
+    const std::size_t wave = resolve_threads(threads);
+    std::size_t done = 0;
+    for (std::size_t first = 0; first < units; first += wave) {
+        const std::size_t count = std::min(wave, units - first);
+        parallel_for(count, threads, [&](std::size_t u) {
+            const std::size_t unit = first + u;
+            const std::size_t image = unit / chunks_per_image;
+            const std::size_t begin = (unit % chunks_per_image) * batch_size;
+            body(image, begin, std::min(begin + batch_size, channels));
+        });
+        for (std::size_t u = first; u < first + count; ++u) {
+            const std::size_t begin = (u % chunks_per_image) * batch_size;
+            done += std::min(begin + batch_size, channels) - begin;
+        }
+        report(progress, done, images * channels, "channels");
+    }
+}
+
+/// The explicit targets that repeat `resolved` (so later layers explain the same classes).
+inline Targets fixed_targets(const std::vector<std::size_t>& resolved) {
+    return Targets(resolved.begin(), resolved.end());
+}
+
+/// Explains the batch at every layer (explain_at(targets, layer) -> CamResult) and fuses the
+/// layers: mean of the per-layer display maps, each ReLU'd (unless options.relu is false),
+/// upsampled and min-max normalized; the mean is normalized again if options.normalize.
+/// The targets are resolved at the first layer and fixed for the others.
+inline FusedCamResult fuse_layers(const Batch& batch, const Targets& targets, const std::vector<std::string>& layers,
+                                  const CamOptions& options, const char* where,
+                                  const std::function<CamResult(const Targets&, const std::string&)>& explain_at) {
+    require(!layers.empty(), where, ": layers is empty, expected at least one layer to fuse");
+    FusedCamResult fused;
+    fused.layers.reserve(layers.size());
+    const std::size_t n = batch.shape(0), height = batch.shape(2), width = batch.shape(3);
+    fused.maps = xt::zeros<float>({n, height, width});
+    for (const std::string& layer : layers) {
+        const Targets& asked = fused.layers.empty() ? targets : fixed_targets(fused.layers.front().targets);
+        fused.layers.push_back(explain_at(asked, layer));
+        const Maps normalized = display_maps(fused.layers.back().raw, height, width, options, true, where);
+        fused.maps += normalized;
+    }
+    fused.maps /= static_cast<float>(layers.size());
+    if (options.normalize) fused.maps = normalize_min_max(fused.maps);
+    fused.targets = fused.layers.front().targets;
+    fused.scores = fused.layers.front().scores;
+    return fused;
+}
+
+}  // namespace xai::detail

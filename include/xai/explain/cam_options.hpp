@@ -1,0 +1,91 @@
+#pragma once
+// Options and results shared by CAM and the Grad-CAM family (docs/methods/cam.md).
+//
+// Every CAM-style method computes, per image, a signed map at the resolution of a layer,
+//   raw = Σ_k w_k A_k        (channel-weighted methods: CAM, Grad-CAM, Grad-CAM++, XGrad-CAM,
+//                             Score-CAM, Ablation-CAM)
+//   raw = Σ_k f(G_k, A_k)    (element-wise methods: HiResCAM, LayerCAM)
+//   raw = A·v₁               (Eigen-CAM: projection on the first principal component)
+// and turns it into a display map the way pytorch-grad-cam does (base_cam.py,
+// utils/image.py scale_cam_image):
+//   display = normalize_min_max(upsample_to_input(ReLU(raw)))
+// Both are returned: the signed raw map is what the Python tools throw away and what users
+// keep asking for (negative evidence, comparisons across images without re-normalization).
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "xai/core/scores.hpp"
+#include "xai/core/tensor.hpp"
+#include "xai/image/resize.hpp"
+
+namespace xai {
+
+/// How token-shaped activations (N×T×D, a vision transformer's sequence) become N×D×h×w maps:
+/// the first `prefix_tokens` tokens (the class token; also register or distillation tokens)
+/// are dropped and the remaining T − prefix_tokens tokens are folded row-major into an h×w
+/// grid; the D features become the channels. This is pytorch-grad-cam's
+/// vit_reshape_transform (prefix 1, 14×14) without the user having to write it.
+struct TokenGrid {
+    std::size_t prefix_tokens = 1;  ///< ViT: one class token; Swin / no class token: 0
+    std::size_t height = 0;         ///< 0: inferred (square grid, or T'/width when width is set)
+    std::size_t width = 0;          ///< 0: inferred (square grid, or T'/height when height is set)
+};
+
+/// Options common to every CAM-style explainer. Defaults follow the Grad-CAM paper and
+/// pytorch-grad-cam; ScoreCamOptions and AblationCamOptions add their own knobs.
+struct CamOptions {
+    /// The layer to explain, one of model.layer_names(). Must be set for every method except
+    /// CAM, which always uses the model's final feature maps (forward_features) and refuses a
+    /// layer name rather than ignore it.
+    std::string layer;
+    /// The score explained. Grad-CAM's paper takes the gradient of the class score before the
+    /// softmax (y^c, "logit"), as pytorch-grad-cam's ClassifierOutputTarget does. For CAM the map
+    /// is by definition the logit's decomposition; this only picks the reported score there.
+    ScoreKind score = ScoreKind::logit;
+    /// true: the display map is ReLU(raw) (every paper and pytorch-grad-cam). false: negative
+    /// values are kept (evidence against the class), before upsampling and normalization.
+    bool relu = true;
+    /// Per-map min-max normalization of the display map to [0, 1] (pytorch-grad-cam's
+    /// scale_cam_image); a flat map becomes zeros, never 0/0.
+    bool normalize = true;
+    /// How the display map is brought to the input resolution (bilinear as cv2.resize in
+    /// pytorch-grad-cam and F.interpolate in Score-CAM; both are align_corners=False).
+    Interpolation upsampling = Interpolation::bilinear;
+    /// Folding of token-shaped (rank-3) activations; ignored for N×C×h×w activations.
+    TokenGrid tokens{};
+    /// Threads for the per-image work and for the batched forward passes of Score-CAM and
+    /// Ablation-CAM (0 = all hardware threads). Results do not depend on it.
+    std::size_t threads = 0;
+};
+
+/// The explanation of one batch at one layer.
+struct CamResult {
+    std::string layer;           ///< the layer explained ("" for CAM: the final feature maps)
+    /// N×h×w signed map at the layer's resolution, before ReLU, upsampling and normalization.
+    Maps raw;
+    /// N×H×W display map at the input's resolution (see the header comment and CamOptions).
+    Maps maps;
+    /// N×C channel weights w_k of the channel-weighted methods; N×0 for HiResCAM, LayerCAM and
+    /// Eigen-CAM, whose maps are not a weighted sum of channels.
+    xt::xtensor<float, 2> weights;
+    std::vector<std::size_t> targets;  ///< the class explained for each image
+    ScoreKind score_kind = ScoreKind::logit;
+    /// The score (of score_kind) of each image's target, from the same forward pass.
+    std::vector<float> scores;
+    Scores logits;  ///< N×K logits of that forward pass
+};
+
+/// The explanation of one batch at several layers and their fusion: the mean over layers of
+/// each layer's map, min-max normalized at the input resolution (pytorch-grad-cam's
+/// aggregate_multi_layers), which adds the finer detail of earlier layers to the class
+/// selectivity of the last one.
+struct FusedCamResult {
+    Maps maps;                       ///< N×H×W fused display map
+    std::vector<CamResult> layers;   ///< one result per layer, in the order asked for
+    std::vector<std::size_t> targets;
+    std::vector<float> scores;
+};
+
+}  // namespace xai

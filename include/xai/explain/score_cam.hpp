@@ -1,0 +1,138 @@
+#pragma once
+// Score-CAM: channel weights from the model's confidence on the input masked by each channel.
+//
+// Wang, Wang, Du, Yang, Zhang, Ding, Mardziel, Hu, "Score-CAM: Score-Weighted Visual
+// Explanations for Convolutional Neural Networks", CVPR Workshops 2020, eq. 4–8 and
+// Algorithm 1, as the authors' code does it (haofanwang/Score-CAM, cam/scorecam.py):
+//   H_k   = normalize_min_max(upsample(A_k))      each channel at the input's resolution
+//   w_k   = softmax(f(X ∘ H_k))_c                 the target's probability on the masked input
+//                                                 (X ∘ H_k multiplies every input channel by H_k)
+//   raw   = Σ_k w_k A_k
+// A channel whose upsampled map is flat carries no mask and gets w_k = 0 (the authors' code
+// skips it). Upsampling is linear, so Σ_k w_k upsample(A_k) = upsample(raw): the raw map is
+// returned at the layer's resolution like the other methods, and the display map is
+// normalize(upsample(ReLU(raw))) as in the authors' code.
+//
+// Defaults and where they differ from pytorch-grad-cam (score_cam.py):
+//   score = probability (the paper's softmax of the target class). pytorch-grad-cam instead
+//     takes the target's logit on each masked input and applies the softmax across the
+//     channels; set score = logit to get its weights before that softmax.
+//   batch_size = 16 masked images per forward pass (pytorch-grad-cam's BATCH_SIZE).
+//   A flat channel gets weight 0 (the authors); pytorch-grad-cam masks with an all-zero H_k.
+// The paper's "increase of confidence" f(X ∘ H_k) − f(X_b) subtracts a constant baseline from
+// every weight; the authors' code and pytorch-grad-cam leave it out, and so does this.
+//
+// Needs only a LayerActivationModel: one pass for the activations, then N·C forward passes
+// (batched over channels), so it costs about C forward passes per image.
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "xai/core/concepts.hpp"
+#include "xai/core/error.hpp"
+#include "xai/core/progress.hpp"
+#include "xai/core/scores.hpp"
+#include "xai/core/target.hpp"
+#include "xai/core/tensor.hpp"
+#include "xai/explain/cam_common.hpp"
+#include "xai/explain/cam_layout.hpp"
+#include "xai/explain/cam_options.hpp"
+#include "xai/image/normalize.hpp"
+#include "xai/image/resize.hpp"
+
+namespace xai {
+
+struct ScoreCamOptions : CamOptions {
+    ScoreCamOptions() { score = ScoreKind::probability; }
+    /// Masked images per forward pass (pytorch-grad-cam: 16). Results do not depend on it.
+    std::size_t batch_size = 16;
+};
+
+/// Score-CAM on a LayerActivationModel. Holds a reference to the model, which must outlive it;
+/// explain() is const and safe to call from several threads at once.
+template <LayerActivationModel Model>
+class ScoreCam {
+public:
+    explicit ScoreCam(const Model& model, ScoreCamOptions options = {}) : model_(&model), options_(std::move(options)) {
+        detail::require(options_.batch_size > 0, "ScoreCam::ScoreCam(): options.batch_size is 0, expected at least 1");
+        if (!options_.layer.empty()) detail::require_layer(model, options_.layer, "ScoreCam::ScoreCam()");
+    }
+
+    const ScoreCamOptions& options() const { return options_; }
+
+    /// Explains each image for its target (empty = the predicted class) at options().layer.
+    /// `progress` is called after each wave of batched forward passes (unit: channels).
+    CamResult explain(const Batch& batch, const Targets& targets = {}, const ProgressCallback& progress = {}) const {
+        return explain_layer(batch, targets, options_.layer, progress);
+    }
+
+    CamResult explain_layer(const Batch& batch, const Targets& targets, const std::string& layer,
+                            const ProgressCallback& progress = {}) const {
+        constexpr const char* where = "ScoreCam::explain()";
+        detail::ResolvedLayerOutput in = detail::checked_layer_activations(*model_, batch, targets, layer, where);
+        const detail::ChannelMaps a(in.output.activations, options_.tokens, where);
+
+        CamResult result;
+        result.layer = layer;
+        result.targets = std::move(in.targets);
+        result.logits = std::move(in.output.scores);
+        result.weights = xt::zeros<float>({a.images(), a.channels()});
+        detail::for_channel_batches(a.images(), a.channels(), options_.batch_size, options_.threads, progress,
+                                    [&](std::size_t i, std::size_t begin, std::size_t end) {
+                                        score_channels(batch, a, i, begin, end, result.targets[i],
+                                                       result.weights.data() + i * a.channels());
+                                    });
+        result.raw = detail::weighted_maps(a, result.weights, options_.threads);
+        detail::finish_result(result, batch, options_, where);
+        return result;
+    }
+
+    /// Explains the batch at several layers and fuses them (FusedCamResult).
+    FusedCamResult explain_fused(const Batch& batch, const std::vector<std::string>& layers, const Targets& targets = {},
+                                 const ProgressCallback& progress = {}) const {
+        return detail::fuse_layers(batch, targets, layers, options_, "ScoreCam::explain_fused()",
+                                   [&](const Targets& t, const std::string& layer) {
+                                       return explain_layer(batch, t, layer, progress);
+                                   });
+    }
+
+private:
+    /// w_k for channels [begin, end) of image i: one forward pass over their masked inputs.
+    void score_channels(const Batch& batch, const detail::ChannelMaps& a, std::size_t i, std::size_t begin,
+                        std::size_t end, std::size_t target, float* weights) const {
+        const std::size_t in_channels = batch.shape(1), height = batch.shape(2), width = batch.shape(3);
+        const std::size_t plane = height * width, image_size = in_channels * plane;
+        // Masks H_k for the chunk, at the input's resolution.
+        std::vector<float> masks((end - begin) * plane);
+        detail::resize_planes(a.image(i) + begin * a.pixels(), end - begin, a.height(), a.width(), masks.data(), height,
+                              width, options_.upsampling);
+        std::vector<std::size_t> kept;  // channels with a non-flat mask
+        for (std::size_t k = begin; k < end; ++k) {
+            float* mask = masks.data() + (k - begin) * plane;
+            // A flat map normalizes to all zeros; any other has its maximum at 1.
+            detail::normalize_plane_min_max(mask, plane, 1e-7f);
+            if (*std::max_element(mask, mask + plane) > 0.0f) kept.push_back(k);
+        }
+        if (kept.empty()) return;
+        Batch masked = Batch::from_shape({kept.size(), in_channels, height, width});
+        const float* image = batch.data() + i * image_size;
+        for (std::size_t m = 0; m < kept.size(); ++m) {
+            const float* mask = masks.data() + (kept[m] - begin) * plane;
+            float* dst = masked.data() + m * image_size;
+            for (std::size_t ch = 0; ch < in_channels; ++ch)
+                for (std::size_t p = 0; p < plane; ++p) dst[ch * plane + p] = image[ch * plane + p] * mask[p];
+        }
+        const Scores logits = detail::checked_forward(*model_, masked, "ScoreCam::explain()");
+        const Scores scores = scores_of_kind(logits, options_.score);
+        const std::size_t classes = scores.shape(1);
+        for (std::size_t m = 0; m < kept.size(); ++m) weights[kept[m]] = scores.data()[m * classes + target];
+    }
+
+    const Model* model_;
+    ScoreCamOptions options_;
+};
+
+}  // namespace xai

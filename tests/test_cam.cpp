@@ -1,0 +1,785 @@
+// Tests of include/xai/explain/{cam,grad_cam,score_cam,eigen_cam,ablation_cam}.hpp.
+//
+// The test doubles below are linear models whose activations and gradients are known in
+// closed form, so every variant is checked against values computed by hand.
+// xai first: its core/eigen.hpp must see the AVX-512 intrinsics header before xtensor does.
+#include "xai/xai.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <xtensor/xio.hpp>
+#include <xtensor/xsort.hpp>
+
+using Catch::Matchers::Contains;
+
+namespace {
+
+// LinearNet: input C×H×W. Layers:
+//   "input"   the image itself (C×H×W)
+//   "pooled"  f×f average pooling of the input (C×(H/f)×(W/f))
+// logits_c = Σ_{k,i,j} V[c,k,i,j] · pooled_k^ij + b_c, so ∂logit_c/∂pooled = V[c] and
+// ∂logit_c/∂input_k^yx = V[c,k,y/f,x/f] / f².
+struct LinearNet {
+    std::size_t channels = 2, height = 2, width = 2, factor = 1;
+    xt::xtensor<float, 4> v;  // K×C×(H/f)×(W/f)
+    std::vector<float> bias;
+
+    std::size_t num_classes() const { return v.shape(0); }
+    xai::ImageShape input_shape() const { return {channels, height, width}; }
+    std::vector<std::string> layer_names() const { return {"input", "pooled"}; }
+
+    xai::Batch pool(const xai::Batch& x) const {
+        const std::size_t n = x.shape(0), h = height / factor, w = width / factor;
+        xai::Batch out = xt::zeros<float>({n, channels, h, w});
+        const float scale = 1.0f / static_cast<float>(factor * factor);
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t k = 0; k < channels; ++k)
+                for (std::size_t y = 0; y < height; ++y)
+                    for (std::size_t xx = 0; xx < width; ++xx) out(i, k, y / factor, xx / factor) += scale * x(i, k, y, xx);
+        return out;
+    }
+    xai::Scores head(const xai::Activations& pooled) const {
+        const std::size_t n = pooled.shape(0), k = num_classes(), size = v.size() / k;
+        xai::Scores out = xt::zeros<float>({n, k});
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t c = 0; c < k; ++c) {
+                float s = bias[c];
+                for (std::size_t e = 0; e < size; ++e) s += v.data()[c * size + e] * pooled.data()[i * size + e];
+                out(i, c) = s;
+            }
+        return out;
+    }
+    void require_known(const std::string& layer) const {
+        if (layer != "input" && layer != "pooled") throw xai::invalid_argument("LinearNet: unknown layer " + layer);
+    }
+
+    xai::Scores forward(const xai::Batch& x) const { return head(xai::Activations(pool(x))); }
+    xai::LayerOutput layer_activations(const xai::Batch& x, const std::string& layer) const {
+        require_known(layer);
+        const xai::Batch pooled = pool(x);
+        return {layer == "input" ? xai::Activations(x) : xai::Activations(pooled), head(xai::Activations(pooled))};
+    }
+    xai::LayerGradients layer_gradients(const xai::Batch& x, const std::string& layer, const xai::ScoreSeed& seed) const {
+        require_known(layer);
+        const xai::Activations pooled = pool(x);
+        xai::Scores logits = head(pooled);
+        const xai::Scores s = seed(logits);
+        const std::size_t n = x.shape(0), k = num_classes(), size = v.size() / k;
+        xai::Activations grad_pooled = xt::zeros<float>(pooled.shape());
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t c = 0; c < k; ++c)
+                for (std::size_t e = 0; e < size; ++e) grad_pooled.data()[i * size + e] += s(i, c) * v.data()[c * size + e];
+        if (layer == "pooled") return {pooled, grad_pooled, logits};
+        xai::Activations grad_input = xt::zeros<float>(x.shape());
+        const float scale = 1.0f / static_cast<float>(factor * factor);
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t ch = 0; ch < channels; ++ch)
+                for (std::size_t y = 0; y < height; ++y)
+                    for (std::size_t xx = 0; xx < width; ++xx)
+                        grad_input(i, ch, y, xx) = scale * grad_pooled(i, ch, y / factor, xx / factor);
+        return {xai::Activations(x), grad_input, logits};
+    }
+    xai::Scores forward_from(const std::string& layer, const xai::Activations& a) const {
+        require_known(layer);
+        if (layer == "pooled") return head(a);
+        xai::Batch x = xai::Batch::from_shape({a.shape(0), a.shape(1), a.shape(2), a.shape(3)});
+        std::copy(a.begin(), a.end(), x.begin());
+        return head(xai::Activations(pool(x)));
+    }
+};
+static_assert(xai::LayerGradientModel<LinearNet>);
+static_assert(xai::LayerForwardModel<LinearNet>);
+
+// GapNet: a LinearNet whose head is global average pooling + linear (W: K×C), with the
+// pooled maps as the final features: a FeatureModel for CAM.
+struct GapNet : LinearNet {
+    xt::xtensor<float, 2> w;
+    xai::FeatureOutput forward_features(const xai::Batch& x) const {
+        xai::Batch features = pool(x);
+        xai::Scores logits = head(xai::Activations(features));
+        return {std::move(features), std::move(logits)};
+    }
+    xt::xtensor<float, 2> classifier_weights() const { return w; }
+};
+static_assert(xai::FeatureModel<GapNet>);
+
+GapNet make_gap_net(std::size_t channels, std::size_t size, std::size_t factor, const xt::xtensor<float, 2>& w,
+                    std::vector<float> bias) {
+    GapNet net;
+    net.channels = channels;
+    net.height = net.width = size;
+    net.factor = factor;
+    net.w = w;
+    net.bias = std::move(bias);
+    const std::size_t h = size / factor, k = w.shape(0);
+    net.v = xai::Batch::from_shape({k, channels, h, h});
+    for (std::size_t c = 0; c < k; ++c)
+        for (std::size_t ch = 0; ch < channels; ++ch)
+            for (std::size_t e = 0; e < h * h; ++e) net.v(c, ch, e / h, e % h) = w(c, ch) / static_cast<float>(h * h);
+    return net;
+}
+
+// The hand-computed case: 2 channels of 2×2 activations (the input, at layer "pooled" with
+// f = 1), class 0 with gradient G (logit_0 = Σ G⊙A + 10), class 1 with gradient 0.
+//   A0 = [[1, 2], [0, 1]]    A1 = [[2, 1], [0, 3]]     Σ A0 = 4, Σ A1 = 6
+//   G0 = [[1,-1], [2, 0]]    G1 = [[-4,1], [0, 1]]
+//   logit_0 = (1 − 2) + (−8 + 1 + 3) + 10 = 5, logit_1 = 0: the predicted class is 0.
+LinearNet hand_net() {
+    LinearNet net;
+    net.v = xt::zeros<float>({2, 2, 2, 2});
+    xt::view(net.v, 0, 0) = xt::xtensor<float, 2>{{1, -1}, {2, 0}};
+    xt::view(net.v, 0, 1) = xt::xtensor<float, 2>{{-4, 1}, {0, 1}};
+    net.bias = {10.0f, 0.0f};
+    return net;
+}
+xai::Batch hand_input() {
+    xai::Batch x = xai::Batch::from_shape({1, 2, 2, 2});
+    xt::view(x, 0, 0) = xt::xtensor<float, 2>{{1, 2}, {0, 1}};
+    xt::view(x, 0, 1) = xt::xtensor<float, 2>{{2, 1}, {0, 3}};
+    return x;
+}
+
+xai::CamOptions at_layer(const std::string& layer) {
+    xai::CamOptions o;
+    o.layer = layer;
+    return o;
+}
+
+void check_map(const xai::Maps& maps, std::size_t i, const xt::xtensor<float, 2>& expected, double eps = 1e-5) {
+    REQUIRE(maps.shape(1) == expected.shape(0));
+    REQUIRE(maps.shape(2) == expected.shape(1));
+    for (std::size_t y = 0; y < expected.shape(0); ++y)
+        for (std::size_t x = 0; x < expected.shape(1); ++x) {
+            INFO("image " << i << " at (" << y << ", " << x << ")");
+            CHECK(maps(i, y, x) == Approx(expected(y, x)).margin(eps));
+        }
+}
+
+xai::Batch random_batch(std::size_t n, std::size_t c, std::size_t h, std::size_t w, std::uint64_t seed) {
+    xai::Batch x = xai::Batch::from_shape({n, c, h, w});
+    xai::Rng rng(seed);
+    for (float& v : x) v = rng.uniform_float() * 2.0f - 0.5f;
+    return x;
+}
+
+}  // namespace
+
+TEST_CASE("Grad-CAM on the hand-computed case: mean gradients, signed raw map, ReLU display", "[cam][grad_cam]") {
+    const LinearNet net = hand_net();
+    const xai::GradCam<LinearNet> cam(net, at_layer("pooled"));
+    const xai::CamResult r = cam.explain(hand_input());
+    // α = (mean G0, mean G1) = (0.5, −0.5); raw = 0.5 A0 − 0.5 A1.
+    CHECK(r.weights(0, 0) == Approx(0.5));
+    CHECK(r.weights(0, 1) == Approx(-0.5));
+    check_map(r.raw, 0, {{-0.5f, 0.5f}, {0.0f, -1.0f}});
+    // Display: ReLU → [[0, .5], [0, 0]], same resolution, min-max → [[0, 1], [0, 0]].
+    check_map(r.maps, 0, {{0.0f, 1.0f}, {0.0f, 0.0f}});
+    REQUIRE(r.targets == std::vector<std::size_t>{0});
+    CHECK(r.scores[0] == Approx(5.0));
+    CHECK(r.score_kind == xai::ScoreKind::logit);
+    CHECK(r.layer == "pooled");
+}
+
+TEST_CASE("Grad-CAM++ on the hand-computed case: the closed form with G², G³ and Σ A", "[cam][grad_cam_pp]") {
+    const LinearNet net = hand_net();
+    const xai::CamResult r = xai::GradCamPlusPlus<LinearNet>(net, at_layer("pooled")).explain(hand_input());
+    // a = G²/(2G² + ΣA·G³), only G > 0 counts (ReLU(G)):
+    //   channel 0 (ΣA = 4): G = 1 → 1/6, weight 1·1/6; G = 2 → 4/(8 + 32) = 0.1, weight 2·0.1
+    //   channel 1 (ΣA = 6): G = 1 twice → 1/8 each
+    CHECK(r.weights(0, 0) == Approx(1.0 / 6.0 + 0.2).epsilon(1e-5));
+    CHECK(r.weights(0, 1) == Approx(0.25).epsilon(1e-5));
+    const float w0 = 1.0f / 6.0f + 0.2f, w1 = 0.25f;
+    check_map(r.raw, 0, {{w0 * 1 + w1 * 2, w0 * 2 + w1 * 1}, {0.0f, w0 * 1 + w1 * 3}});
+}
+
+TEST_CASE("XGrad-CAM on the hand-computed case: Σ G⊙A / Σ A", "[cam][xgrad_cam]") {
+    const LinearNet net = hand_net();
+    const xai::CamResult r = xai::XGradCam<LinearNet>(net, at_layer("pooled")).explain(hand_input());
+    // w0 = (1 − 2 + 0 + 0) / 4 = −0.25; w1 = (−8 + 1 + 0 + 3) / 6 = −2/3.
+    CHECK(r.weights(0, 0) == Approx(-0.25));
+    CHECK(r.weights(0, 1) == Approx(-2.0 / 3.0));
+    check_map(r.raw, 0, {{-0.25f - 4.0f / 3.0f, -0.5f - 2.0f / 3.0f}, {0.0f, -0.25f - 2.0f}});
+    // Every value is ≤ 0: the ReLU'd map is flat and the display map is all zeros, no NaN.
+    CHECK(xt::all(xt::equal(r.maps, 0.0f)));
+}
+
+TEST_CASE("HiResCAM on the hand-computed case: Σ_k G_k ⊙ A_k element-wise", "[cam][hires_cam]") {
+    const LinearNet net = hand_net();
+    const xai::CamResult r = xai::HiResCam<LinearNet>(net, at_layer("pooled")).explain(hand_input());
+    // G0⊙A0 = [[1, −2], [0, 0]], G1⊙A1 = [[−8, 1], [0, 3]].
+    check_map(r.raw, 0, {{-7.0f, -1.0f}, {0.0f, 3.0f}});
+    CHECK(r.weights.shape(0) == 1);
+    CHECK(r.weights.shape(1) == 0);
+}
+
+TEST_CASE("LayerCAM on the hand-computed case: Σ_k ReLU(G_k) ⊙ A_k", "[cam][layer_cam]") {
+    const LinearNet net = hand_net();
+    const xai::CamResult r = xai::LayerCam<LinearNet>(net, at_layer("pooled")).explain(hand_input());
+    // ReLU(G0)⊙A0 = [[1, 0], [0, 0]], ReLU(G1)⊙A1 = [[0, 1], [0, 3]].
+    check_map(r.raw, 0, {{1.0f, 1.0f}, {0.0f, 3.0f}});
+    check_map(r.maps, 0, {{1.0f / 3.0f, 1.0f / 3.0f}, {0.0f, 1.0f}});
+}
+
+TEST_CASE("CAM on the hand-computed case: Σ_k W_ck A_k", "[cam][cam_plain]") {
+    const GapNet net = make_gap_net(2, 2, 1, xt::xtensor<float, 2>{{2, -1}, {0, 1}}, {0.0f, 0.0f});
+    const xai::CamResult r = xai::Cam<GapNet>(net).explain(hand_input(), {0});
+    check_map(r.raw, 0, {{0.0f, 3.0f}, {0.0f, -1.0f}});
+    CHECK(r.weights(0, 0) == 2.0f);
+    CHECK(r.weights(0, 1) == -1.0f);
+    // logit_0 = (1/Z) Σ M = 2/4.
+    CHECK(r.scores[0] == Approx(0.5));
+    check_map(r.maps, 0, {{0.0f, 1.0f}, {0.0f, 0.0f}});
+}
+
+TEST_CASE("Ablation-CAM on the hand-computed case: relative drop when a channel is zeroed", "[cam][ablation_cam]") {
+    const LinearNet net = hand_net();
+    xai::AblationCamOptions o;
+    o.layer = "pooled";
+    const xai::CamResult r = xai::AblationCam<LinearNet>(net, o).explain(hand_input());
+    // y = 5; without A0: 5 − (−1) = 6, w0 = (5 − 6)/5 = −0.2; without A1: 5 − (−4) = 9, w1 = −0.8.
+    CHECK(r.weights(0, 0) == Approx(-0.2));
+    CHECK(r.weights(0, 1) == Approx(-0.8));
+    check_map(r.raw, 0, {{-0.2f - 1.6f, -0.4f - 0.8f}, {0.0f, -0.2f - 2.4f}});
+}
+
+TEST_CASE("Score-CAM on the hand-computed case: scores of the input masked by each normalized channel", "[cam][score_cam]") {
+    const LinearNet net = hand_net();
+    // H0 = A0/2 = [[.5, 1], [0, .5]]: masked A0 = [[.5, 2], [0, .5]], A1 = [[1, 1], [0, 1.5]]
+    //   logit_0 = (.5 − 2) + (−4 + 1 + 1.5) + 10 = 7
+    // H1 = A1/3 = [[2/3, 1/3], [0, 1]]: masked A0 = [[2/3, 2/3], [0, 1]], A1 = [[4/3, 1/3], [0, 3]]
+    //   logit_0 = 0 + (−16/3 + 1/3 + 3) + 10 = 8;   logit_1 = 0 for every masked input.
+    xai::ScoreCamOptions o;
+    o.layer = "pooled";
+    CHECK(o.score == xai::ScoreKind::probability);  // the paper's default
+    const xai::CamResult p = xai::ScoreCam<LinearNet>(net, o).explain(hand_input());
+    const double p7 = 1.0 / (1.0 + std::exp(-7.0)), p8 = 1.0 / (1.0 + std::exp(-8.0));
+    CHECK(p.weights(0, 0) == Approx(p7));
+    CHECK(p.weights(0, 1) == Approx(p8));
+    check_map(p.raw, 0, {{static_cast<float>(p7 + 2 * p8), static_cast<float>(2 * p7 + p8)},
+                         {0.0f, static_cast<float>(p7 + 3 * p8)}});
+    CHECK(p.scores[0] == Approx(1.0 / (1.0 + std::exp(-5.0))));
+
+    o.score = xai::ScoreKind::logit;
+    const xai::CamResult l = xai::ScoreCam<LinearNet>(net, o).explain(hand_input());
+    CHECK(l.weights(0, 0) == Approx(7.0));
+    CHECK(l.weights(0, 1) == Approx(8.0));
+    check_map(l.raw, 0, {{23.0f, 22.0f}, {0.0f, 31.0f}});
+}
+
+TEST_CASE("Eigen-CAM on hand-computed cases: centred first principal component, sign from the channel sum",
+          "[cam][eigen_cam]") {
+    LinearNet net = hand_net();
+    const xai::EigenCam<LinearNet> cam(net, at_layer("input"));
+    const float root5 = std::sqrt(5.0f);
+    SECTION("rank one, A1 = 2 A0: raw = √5 (A0 − mean A0)") {
+        xai::Batch x = xai::Batch::from_shape({1, 2, 2, 2});
+        xt::view(x, 0, 0) = xt::xtensor<float, 2>{{0, 1}, {2, 3}};
+        xt::view(x, 0, 1) = 2.0f * xt::view(x, 0, 0);
+        check_map(cam.explain(x).raw, 0, {{-1.5f * root5, -0.5f * root5}, {0.5f * root5, 1.5f * root5}});
+    }
+    SECTION("rank one, A1 = −2 A0: the channel sum is −A0, so the map is −√5 (A0 − mean A0)") {
+        xai::Batch x = xai::Batch::from_shape({1, 2, 2, 2});
+        xt::view(x, 0, 0) = xt::xtensor<float, 2>{{0, 1}, {2, 3}};
+        xt::view(x, 0, 1) = -2.0f * xt::view(x, 0, 0);
+        check_map(cam.explain(x).raw, 0, {{1.5f * root5, 0.5f * root5}, {-0.5f * root5, -1.5f * root5}});
+    }
+    SECTION("two uncorrelated channels: the one with the larger variance wins") {
+        // Centred: A0c = 3 [[1, −1], [1, −1]] (variance 9), A1c = [[1, 1], [−1, −1]] (variance 1).
+        xai::Batch x = xai::Batch::from_shape({1, 2, 2, 2});
+        xt::view(x, 0, 0) = xt::xtensor<float, 2>{{8, 2}, {8, 2}};
+        xt::view(x, 0, 1) = xt::xtensor<float, 2>{{3, 3}, {1, 1}};
+        check_map(cam.explain(x).raw, 0, {{3.0f, -3.0f}, {3.0f, -3.0f}});
+    }
+    SECTION("more channels than locations (the Gram-matrix branch)") {
+        // 3 channels of 2×1: (1, 3), (2, 2), (0, 4); centred rows (−1, 0, −2) and (1, 0, 2);
+        // v1 = (1, 0, 2)/√5, projection ±(−√5, √5); channel sums (3, 9) pick the + sign.
+        LinearNet tall;
+        tall.channels = 3;
+        tall.height = 2;
+        tall.width = 1;
+        tall.v = xt::zeros<float>({2, 3, 2, 1});
+        tall.bias = {0.0f, 0.0f};
+        xai::Batch x = xai::Batch::from_shape({1, 3, 2, 1});
+        x(0, 0, 0, 0) = 1; x(0, 0, 1, 0) = 3;
+        x(0, 1, 0, 0) = 2; x(0, 1, 1, 0) = 2;
+        x(0, 2, 0, 0) = 0; x(0, 2, 1, 0) = 4;
+        check_map(xai::EigenCam<LinearNet>(tall, at_layer("input")).explain(x).raw, 0, {{-root5}, {root5}});
+    }
+}
+
+TEST_CASE("On a GAP + linear head, Grad-CAM = ReLU(CAM)/(h·w) and HiResCAM's signed map = CAM/(h·w)",
+          "[cam][identity]") {
+    // 3 channels, 8×8 input pooled 2×2 to 4×4 features, 4 classes.
+    const xt::xtensor<float, 2> w{{1.0f, -2.0f, 0.5f}, {-1.0f, 0.3f, 2.0f}, {0.2f, 0.2f, -0.7f}, {3.0f, -1.0f, -1.0f}};
+    const GapNet net = make_gap_net(3, 8, 2, w, {0.1f, -0.2f, 0.3f, 0.0f});
+    const xai::Batch x = random_batch(3, 3, 8, 8, 11);
+    const xai::Targets targets{0, 1, 3};
+    const xai::CamResult cam = xai::Cam<GapNet>(net).explain(x, targets);
+    const xai::CamResult grad = xai::GradCam<GapNet>(net, at_layer("pooled")).explain(x, targets);
+    const xai::CamResult hires = xai::HiResCam<GapNet>(net, at_layer("pooled")).explain(x, targets);
+    const float z = 16.0f;
+    for (std::size_t i = 0; i < 3; ++i) {
+        xt::xtensor<float, 2> expected = xt::view(cam.raw, i) / z;
+        check_map(grad.raw, i, expected, 1e-6);
+        check_map(hires.raw, i, expected, 1e-6);
+        // Display maps: ReLU(CAM)/Z normalized equals ReLU(CAM) normalized.
+        check_map(grad.maps, i, xt::xtensor<float, 2>(xt::view(cam.maps, i)), 1e-5);
+    }
+    // The layer sum of the CAM map recovers the logit (1/Z Σ M + b).
+    CHECK(xt::sum(xt::view(cam.raw, 0))() / z + 0.1f == Approx(cam.logits(0, 0)).margin(1e-5));
+}
+
+TEST_CASE("A target whose gradient is identically zero gives all-zero maps, never NaN", "[cam][zero]") {
+    const LinearNet net = hand_net();  // class 1 has V = 0 and bias 0
+    const xai::Batch x = hand_input();
+    const xai::Targets one{1};
+    const auto check_zero = [](const xai::CamResult& r) {
+        CHECK(xt::all(xt::equal(r.raw, 0.0f)));
+        CHECK(xt::all(xt::equal(r.maps, 0.0f)));
+        CHECK(xai::all_finite(r.weights));
+    };
+    check_zero(xai::GradCam<LinearNet>(net, at_layer("pooled")).explain(x, one));
+    check_zero(xai::GradCamPlusPlus<LinearNet>(net, at_layer("pooled")).explain(x, one));
+    check_zero(xai::XGradCam<LinearNet>(net, at_layer("pooled")).explain(x, one));
+    check_zero(xai::HiResCam<LinearNet>(net, at_layer("pooled")).explain(x, one));
+    check_zero(xai::LayerCam<LinearNet>(net, at_layer("pooled")).explain(x, one));
+    // Ablation-CAM: the target's logit is 0, so the relative drop is undefined: zero weights.
+    xai::AblationCamOptions ao;
+    ao.layer = "pooled";
+    check_zero(xai::AblationCam<LinearNet>(net, ao).explain(x, one));
+    // With normalization and ReLU off the zero map is still zeros.
+    xai::CamOptions raw = at_layer("pooled");
+    raw.relu = false;
+    raw.normalize = false;
+    check_zero(xai::GradCamPlusPlus<LinearNet>(net, raw).explain(x, one));
+    // Activations that are all zero (Σ A = 0) do not divide by zero in Grad-CAM++ or XGrad-CAM.
+    const xai::Batch zeros = xt::zeros<float>({1, 2, 2, 2});
+    check_zero(xai::XGradCam<LinearNet>(net, at_layer("pooled")).explain(zeros, {0}));
+    check_zero(xai::GradCamPlusPlus<LinearNet>(net, at_layer("pooled")).explain(zeros, {0}));
+    check_zero(xai::EigenCam<LinearNet>(net, at_layer("pooled")).explain(zeros));
+    xai::ScoreCamOptions so;
+    so.layer = "pooled";
+    check_zero(xai::ScoreCam<LinearNet>(net, so).explain(zeros));  // every mask is flat
+}
+
+TEST_CASE("Keeping negative values and skipping normalization returns the upsampled signed map",
+          "[cam][options]") {
+    const LinearNet net = hand_net();
+    xai::CamOptions o = at_layer("pooled");
+    o.relu = false;
+    o.normalize = false;
+    const xai::CamResult r = xai::GradCam<LinearNet>(net, o).explain(hand_input());
+    CHECK((r.maps == r.raw));  // same resolution: upsampling is the identity
+    o.normalize = true;
+    const xai::CamResult n = xai::GradCam<LinearNet>(net, o).explain(hand_input());
+    // raw [[−.5, .5], [0, −1]] → (raw + 1) / 1.5
+    check_map(n.maps, 0, {{1.0f / 3.0f, 1.0f}, {2.0f / 3.0f, 0.0f}});
+    // Upsampling to the input's resolution, bilinear as xai::resize: 2×2 features of a 4×4 input.
+    LinearNet big = hand_net();
+    big.height = big.width = 4;
+    big.factor = 2;
+    const xai::Batch x = random_batch(2, 2, 4, 4, 3);
+    const xai::CamResult up = xai::GradCam<LinearNet>(big, o).explain(x);
+    REQUIRE(up.maps.shape() == std::array<std::size_t, 3>{2, 4, 4});
+    CHECK(xt::allclose(up.maps, xai::normalize_min_max(xai::resize(up.raw, 4, 4)), 1e-6, 1e-6));
+}
+
+TEST_CASE("The predicted class is resolved from the same forward pass, per image", "[cam][targets]") {
+    LinearNet net = hand_net();
+    const xai::Batch single = hand_input();
+    xai::Batch x = xai::Batch::from_shape({2, 2, 2, 2});
+    xt::view(x, 0) = xt::view(single, 0);
+    xt::view(x, 1) = 10.0f * xt::view(single, 0);  // logit_0 = 10·(−5) + 10 = −40: class 1 (logit 0) wins
+    const xai::GradCam<LinearNet> cam(net, at_layer("pooled"));
+    CHECK(cam.explain(x).targets == std::vector<std::size_t>{0, 1});
+    CHECK(cam.explain(x, {xai::Target::predicted(), 0}).targets == std::vector<std::size_t>{0, 0});
+    CHECK(cam.explain(x, {0}).targets == std::vector<std::size_t>{0, 0});
+    const xai::CamResult r = cam.explain(x, {1, 0});
+    CHECK(r.targets == std::vector<std::size_t>{1, 0});
+    CHECK(r.scores[0] == Approx(0.0));
+    CHECK(r.scores[1] == Approx(-40.0));
+    CHECK(r.logits.shape(0) == 2);
+}
+
+TEST_CASE("Score-CAM ranks channels by how much of the responsive region they keep", "[cam][score_cam]") {
+    // The model's class 0 logit is 10 × the mean of the top-left 4×4 quadrant of an 8×8 image;
+    // class 1 is constant 0. Its layer "masks" has three fixed 4×4 channels: the top-left 2×2
+    // cells (the whole quadrant), the top-left cell only (a quarter of it), the top-right 2×2
+    // cells (none of it). Score-CAM's weights must order them 0 > 1 > 2.
+    struct RegionNet {
+        std::size_t num_classes() const { return 2; }
+        xai::ImageShape input_shape() const { return {1, 8, 8}; }
+        std::vector<std::string> layer_names() const { return {"masks"}; }
+        xai::Scores forward(const xai::Batch& x) const {
+            xai::Scores s = xt::zeros<float>({x.shape(0), std::size_t{2}});
+            for (std::size_t i = 0; i < x.shape(0); ++i)
+                s(i, 0) = 10.0f * xt::mean(xt::view(x, i, 0, xt::range(0, 4), xt::range(0, 4)))();
+            return s;
+        }
+        xai::LayerOutput layer_activations(const xai::Batch& x, const std::string&) const {
+            xai::Activations a = xt::zeros<float>({x.shape(0), std::size_t{3}, std::size_t{4}, std::size_t{4}});
+            for (std::size_t i = 0; i < x.shape(0); ++i) {
+                xt::view(a, i, 0, xt::range(0, 2), xt::range(0, 2)) = 1.0f;
+                a(i, 1, 0, 0) = 1.0f;
+                xt::view(a, i, 2, xt::range(0, 2), xt::range(2, 4)) = 1.0f;
+            }
+            return {a, forward(x)};
+        }
+    };
+    static_assert(xai::LayerActivationModel<RegionNet>);
+    static_assert(!xai::LayerGradientModel<RegionNet>);  // Score-CAM needs no gradient
+    RegionNet net;
+    xai::ScoreCamOptions o;
+    o.layer = "masks";
+    const xai::Batch x = xt::ones<float>({1, 1, 8, 8});
+    const xai::CamResult r = xai::ScoreCam<RegionNet>(net, o).explain(x, {0});
+    INFO("weights " << r.weights);
+    CHECK(r.weights(0, 0) > r.weights(0, 1));
+    CHECK(r.weights(0, 1) > r.weights(0, 2));
+    // The top-right channel keeps only what bilinear upsampling bleeds into the quadrant.
+    CHECK(r.weights(0, 2) < 0.7f);
+    // The display map peaks in the top-left quadrant.
+    const auto peak = xt::argmax(r.maps)();
+    CHECK(peak / 8 < 4);
+    CHECK(peak % 8 < 4);
+}
+
+namespace {
+
+// TokenNet: the hand LinearNet seen through a transformer-like layer "tokens" of shape
+// N×(1 + h·w)×C: token 0 is a class token (values that must be dropped), tokens 1.. are the
+// pooled locations row-major, the features are the channels.
+struct TokenNet {
+    LinearNet inner;
+    std::size_t prefix = 1;
+    std::size_t num_classes() const { return inner.num_classes(); }
+    xai::ImageShape input_shape() const { return inner.input_shape(); }
+    std::vector<std::string> layer_names() const { return {"tokens"}; }
+    xai::Scores forward(const xai::Batch& x) const { return inner.forward(x); }
+
+    xai::Activations to_tokens(const xai::Activations& maps, float prefix_value) const {
+        const std::size_t n = maps.shape(0), c = maps.shape(1), pixels = maps.shape(2) * maps.shape(3);
+        xai::Activations t = xt::full_like(xt::xarray<float>::from_shape({n, prefix + pixels, c}), prefix_value);
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t p = 0; p < pixels; ++p)
+                for (std::size_t k = 0; k < c; ++k) t(i, prefix + p, k) = maps.data()[(i * c + k) * pixels + p];
+        return t;
+    }
+    xai::LayerOutput layer_activations(const xai::Batch& x, const std::string&) const {
+        xai::LayerOutput out = inner.layer_activations(x, "pooled");
+        return {to_tokens(out.activations, 100.0f), out.scores};
+    }
+    xai::LayerGradients layer_gradients(const xai::Batch& x, const std::string&, const xai::ScoreSeed& seed) const {
+        xai::LayerGradients out = inner.layer_gradients(x, "pooled", seed);
+        return {to_tokens(out.activations, 100.0f), to_tokens(out.gradients, 50.0f), out.scores};
+    }
+    xai::Scores forward_from(const std::string&, const xai::Activations& t) const {
+        const std::size_t n = t.shape(0), c = t.shape(2), pixels = t.shape(1) - prefix;
+        const std::size_t h = inner.height / inner.factor, w = inner.width / inner.factor;
+        xai::Activations maps = xai::Activations::from_shape({n, c, h, w});
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t p = 0; p < pixels; ++p)
+                for (std::size_t k = 0; k < c; ++k) maps.data()[(i * c + k) * pixels + p] = t(i, prefix + p, k);
+        return inner.head(maps);
+    }
+};
+static_assert(xai::LayerForwardModel<TokenNet>);
+static_assert(xai::LayerGradientModel<TokenNet>);
+
+template <template <class> class Explainer, class Options = xai::CamOptions>
+void check_tokens_match(const TokenNet& tokens, const xai::Batch& x) {
+    Options on_tokens, on_maps;
+    on_tokens.layer = "tokens";
+    on_maps.layer = "pooled";
+    const xai::CamResult t = Explainer<TokenNet>(tokens, on_tokens).explain(x);
+    const xai::CamResult m = Explainer<LinearNet>(tokens.inner, on_maps).explain(x);
+    CHECK(xt::allclose(t.raw, m.raw, 1e-6, 1e-6));
+    CHECK(xt::allclose(t.maps, m.maps, 1e-6, 1e-6));
+    CHECK(t.targets == m.targets);
+}
+
+}  // namespace
+
+TEST_CASE("Token-shaped activations are folded into a grid: every method serves transformers", "[cam][tokens]") {
+    TokenNet net;
+    net.inner = hand_net();
+    net.inner.height = net.inner.width = 4;
+    net.inner.factor = 2;
+    const xai::Batch x = random_batch(2, 2, 4, 4, 5);
+    check_tokens_match<xai::GradCam>(net, x);
+    check_tokens_match<xai::GradCamPlusPlus>(net, x);
+    check_tokens_match<xai::XGradCam>(net, x);
+    check_tokens_match<xai::HiResCam>(net, x);
+    check_tokens_match<xai::LayerCam>(net, x);
+    check_tokens_match<xai::EigenCam>(net, x);
+    check_tokens_match<xai::ScoreCam, xai::ScoreCamOptions>(net, x);
+    check_tokens_match<xai::AblationCam, xai::AblationCamOptions>(net, x);
+
+    SECTION("no prefix token, explicit non-square grid") {
+        TokenNet wide;
+        wide.prefix = 0;
+        wide.inner = hand_net();
+        wide.inner.height = 2;
+        wide.inner.width = 4;
+        wide.inner.factor = 1;
+        wide.inner.v = xt::zeros<float>({2, 2, 2, 4});
+        xt::view(wide.inner.v, 0) = xt::view(random_batch(1, 2, 2, 4, 9), 0);
+        xai::CamOptions o;
+        o.layer = "tokens";
+        o.tokens = {0, 2, 0};  // width inferred: 8 / 2 = 4
+        const xai::Batch xw = random_batch(1, 2, 2, 4, 10);
+        const xai::CamResult t = xai::HiResCam<TokenNet>(wide, o).explain(xw);
+        const xai::CamResult m = xai::HiResCam<LinearNet>(wide.inner, at_layer("pooled")).explain(xw);
+        REQUIRE(t.raw.shape() == std::array<std::size_t, 3>{1, 2, 4});
+        CHECK(xt::allclose(t.raw, m.raw, 1e-6, 1e-6));
+    }
+}
+
+TEST_CASE("Tokens that do not fold into a grid are refused with the counts in the message", "[cam][tokens][errors]") {
+    TokenNet net;
+    net.inner = hand_net();
+    net.inner.height = net.inner.width = 4;
+    net.inner.factor = 2;  // 1 class token + 4 tokens
+    const xai::Batch x = random_batch(1, 2, 4, 4, 5);
+    xai::CamOptions o;
+    o.layer = "tokens";
+    o.tokens.prefix_tokens = 2;  // 3 spatial tokens: not a square
+    CHECK_THROWS_AS(xai::GradCam<TokenNet>(net, o).explain(x), xai::shape_error);
+    CHECK_THROWS_WITH(xai::GradCam<TokenNet>(net, o).explain(x), Contains("GradCam::explain()") && Contains("3 do not fold"));
+    o.tokens = {1, 3, 0};  // 4 tokens into 3 rows
+    CHECK_THROWS_AS(xai::EigenCam<TokenNet>(net, o).explain(x), xai::shape_error);
+    o.tokens = {1, 2, 3};  // 2×3 ≠ 4
+    xai::ScoreCamOptions so;
+    so.tokens = o.tokens;
+    CHECK_THROWS_WITH(xai::ScoreCam<TokenNet>(net, so).explain_layer(x, {}, "tokens"),
+                      Contains("ScoreCam::explain()") && Contains("tokens.height=2, tokens.width=3"));
+    CHECK_THROWS_AS(xai::LayerCam<TokenNet>(net, o).explain(x), xai::shape_error);
+    o.tokens = {5, 0, 0};  // as many prefix tokens as tokens
+    CHECK_THROWS_WITH(xai::LayerCam<TokenNet>(net, o).explain(x), Contains("tokens.prefix_tokens is 5"));
+}
+
+TEST_CASE("Bad input is refused with a message naming the function, the argument and what was expected",
+          "[cam][errors]") {
+    const LinearNet net = hand_net();
+    const xai::Batch x = hand_input();
+    const xai::GradCam<LinearNet> cam(net, at_layer("pooled"));
+
+    SECTION("unknown layer, at construction and at explain time") {
+        CHECK_THROWS_AS(xai::GradCam<LinearNet>(net, at_layer("conv9")), xai::invalid_argument);
+        CHECK_THROWS_WITH(xai::GradCam<LinearNet>(net, at_layer("conv9")),
+                          Contains("GradCam::GradCam()") && Contains("layer 'conv9'") && Contains("[input, pooled]"));
+        CHECK_THROWS_WITH(cam.explain_layer(x, {}, "conv9"), Contains("layer 'conv9' is not a layer of the model"));
+        CHECK_THROWS_WITH(xai::LayerCam<LinearNet>(net).explain(x), Contains("options.layer is empty"));
+        xai::ScoreCamOptions so;
+        so.layer = "nope";
+        CHECK_THROWS_WITH(xai::ScoreCam<LinearNet>(net, so), Contains("ScoreCam::ScoreCam()") && Contains("'nope'"));
+        xai::AblationCamOptions ao;
+        ao.layer = "nope";
+        CHECK_THROWS_AS(xai::AblationCam<LinearNet>(net, ao), xai::invalid_argument);
+        CHECK_THROWS_AS(xai::EigenCam<LinearNet>(net, at_layer("nope")), xai::invalid_argument);
+        CHECK_THROWS_WITH(xai::EigenCam<LinearNet>(net).explain_layer(x, {}, ""), Contains("EigenCam::explain()"));
+    }
+    SECTION("target out of range") {
+        CHECK_THROWS_AS(cam.explain(x, {2}), xai::invalid_argument);
+        CHECK_THROWS_WITH(cam.explain(x, {2}), Contains("GradCam::explain()") && Contains("targets[0] is class 2") &&
+                                                   Contains("below 2"));
+        xai::ScoreCamOptions so;
+        so.layer = "pooled";
+        CHECK_THROWS_WITH(xai::ScoreCam<LinearNet>(net, so).explain(x, {7}), Contains("ScoreCam::explain()"));
+        CHECK_THROWS_AS(xai::Cam<GapNet>(make_gap_net(2, 2, 1, xt::ones<float>({2, 2}), {0, 0})).explain(x, {2}),
+                        xai::invalid_argument);
+    }
+    SECTION("batch and target counts disagree") {
+        xai::Batch two = xt::concatenate(xt::xtuple(x, x), 0);
+        CHECK_THROWS_AS(cam.explain(two, {0, 1, 0}), xai::shape_error);
+        CHECK_THROWS_WITH(cam.explain(two, {0, 1, 0}), Contains("targets has 3 entries") && Contains("batch size (2)"));
+        CHECK_THROWS_AS(xai::EigenCam<LinearNet>(net, at_layer("pooled")).explain(two, {0, 1, 0}), xai::shape_error);
+    }
+    SECTION("images of the wrong shape, an empty batch, NaN pixels") {
+        CHECK_THROWS_AS(cam.explain(xt::zeros<float>({1, 3, 2, 2})), xai::shape_error);
+        CHECK_THROWS_WITH(cam.explain(xt::zeros<float>({1, 3, 2, 2})), Contains("GradCam::explain()") && Contains("3x2x2"));
+        CHECK_THROWS_AS(cam.explain(xt::zeros<float>({0, 2, 2, 2})), xai::shape_error);
+        xai::Batch bad = x;
+        bad(0, 1, 1, 1) = std::nanf("");
+        CHECK_THROWS_WITH(cam.explain(bad), Contains("NaN"));
+    }
+    SECTION("a layer without a spatial or token axis") {
+        struct FlatNet : LinearNet {
+            xai::LayerOutput layer_activations(const xai::Batch& b, const std::string&) const {
+                return {xt::zeros<float>({b.shape(0), std::size_t{8}}), forward(b)};
+            }
+        };
+        FlatNet flat;
+        static_cast<LinearNet&>(flat) = hand_net();
+        CHECK_THROWS_AS(xai::EigenCam<FlatNet>(flat, at_layer("pooled")).explain(x), xai::shape_error);
+        CHECK_THROWS_WITH(xai::EigenCam<FlatNet>(flat, at_layer("pooled")).explain(x), Contains("expected N×C×h×w"));
+    }
+    SECTION("options out of range") {
+        xai::ScoreCamOptions so;
+        so.batch_size = 0;
+        CHECK_THROWS_WITH(xai::ScoreCam<LinearNet>(net, so), Contains("options.batch_size is 0"));
+        xai::AblationCamOptions ao;
+        ao.batch_size = 0;
+        CHECK_THROWS_AS(xai::AblationCam<LinearNet>(net, ao), xai::invalid_argument);
+        const GapNet gap = make_gap_net(2, 2, 1, xt::ones<float>({2, 2}), {0, 0});
+        CHECK_THROWS_WITH(xai::Cam<GapNet>(gap, at_layer("pooled")), Contains("Cam::Cam(): options.layer is 'pooled'"));
+        CHECK_THROWS_WITH(cam.explain_fused(x, {}), Contains("layers is empty"));
+        CHECK_THROWS_WITH(cam.explain_fused(x, {"pooled", "conv9"}), Contains("'conv9'"));
+    }
+}
+
+TEST_CASE("A misbehaving model is a model_error, never a silent NaN", "[cam][errors]") {
+    struct NanNet : LinearNet {
+        bool call_seed = true;
+        bool nan_gradient = false;
+        bool wrong_shape = false;
+        xai::LayerGradients layer_gradients(const xai::Batch& b, const std::string& layer, const xai::ScoreSeed& seed) const {
+            xai::LayerGradients out = call_seed ? LinearNet::layer_gradients(b, layer, seed)
+                                                : LinearNet::layer_gradients(b, layer, [](const xai::Scores& s) {
+                                                      return xai::Scores(xt::zeros<float>(s.shape()));
+                                                  });
+            if (nan_gradient) out.gradients(0) = std::nanf("");
+            if (wrong_shape) out.gradients = xt::zeros<float>({b.shape(0), std::size_t{2}, std::size_t{1}, std::size_t{1}});
+            return out;
+        }
+        xai::Scores forward_from(const std::string&, const xai::Activations& a) const {
+            return xt::full_like(xai::Scores::from_shape({a.shape(0), std::size_t{2}}), std::nanf(""));
+        }
+    };
+    NanNet net;
+    static_cast<LinearNet&>(net) = hand_net();
+    const xai::Batch x = hand_input();
+    net.nan_gradient = true;
+    CHECK_THROWS_AS(xai::GradCam<NanNet>(net, at_layer("pooled")).explain(x), xai::model_error);
+    CHECK_THROWS_WITH(xai::GradCam<NanNet>(net, at_layer("pooled")).explain(x), Contains("NaN or Inf gradients"));
+    net.nan_gradient = false;
+    net.wrong_shape = true;
+    CHECK_THROWS_WITH(xai::HiResCam<NanNet>(net, at_layer("pooled")).explain(x), Contains("expected the same shape"));
+    net.wrong_shape = false;
+    net.call_seed = false;
+    CHECK_THROWS_WITH(xai::GradCam<NanNet>(net, at_layer("pooled")).explain(x), Contains("without calling the score seed"));
+    xai::AblationCamOptions ao;
+    ao.layer = "pooled";
+    CHECK_THROWS_AS(xai::AblationCam<NanNet>(net, ao).explain(x), xai::model_error);
+}
+
+TEST_CASE("Fusing layers averages their normalized upsampled maps; per-layer results are kept", "[cam][fusion]") {
+    LinearNet net = hand_net();
+    net.height = net.width = 4;
+    net.factor = 2;  // "input" is 4×4, "pooled" 2×2
+    const xai::Batch x = random_batch(2, 2, 4, 4, 21);
+    const std::vector<std::string> layers{"pooled", "input"};
+    const auto check_fusion = [&](const auto& explainer) {
+        const xai::FusedCamResult f = explainer.explain_fused(x, layers, {0});
+        REQUIRE(f.layers.size() == 2);
+        xai::Maps expected = xt::zeros<float>({2, 4, 4});
+        for (std::size_t l = 0; l < 2; ++l) {
+            const xai::CamResult single = explainer.explain_layer(x, {0}, layers[l]);
+            CHECK(f.layers[l].layer == layers[l]);
+            CHECK((f.layers[l].raw == single.raw));
+            expected += xai::normalize_min_max(xai::resize(xt::eval(xt::maximum(single.raw, 0.0f)), 4, 4));
+        }
+        CHECK(xt::allclose(f.maps, xai::normalize_min_max(xt::eval(expected / 2.0f)), 1e-6, 1e-6));
+        CHECK(f.targets == std::vector<std::size_t>{0, 0});
+        CHECK(f.scores == f.layers[0].scores);
+    };
+    check_fusion(xai::LayerCam<LinearNet>(net));
+    check_fusion(xai::GradCam<LinearNet>(net));
+    check_fusion(xai::EigenCam<LinearNet>(net));
+    check_fusion(xai::ScoreCam<LinearNet>(net));
+    check_fusion(xai::AblationCam<LinearNet>(net));
+    // Predicted targets are resolved once, at the first layer, and reused.
+    const xai::FusedCamResult f = xai::GradCam<LinearNet>(net).explain_fused(x, layers);
+    CHECK(f.layers[1].targets == f.layers[0].targets);
+}
+
+TEST_CASE("Results are identical for any thread count and batch size, and across repeated calls",
+          "[cam][determinism]") {
+    LinearNet net = hand_net();
+    net.height = net.width = 4;
+    net.factor = 2;
+    net.channels = 2;
+    const xai::Batch x = random_batch(5, 2, 4, 4, 31);
+    const auto same = [](const xai::CamResult& a, const xai::CamResult& b) {
+        CHECK((a.raw == b.raw));
+        CHECK((a.maps == b.maps));
+        CHECK((a.weights == b.weights));
+        CHECK(a.targets == b.targets);
+    };
+    for (const std::string layer : {"input", "pooled"}) {
+        xai::ScoreCamOptions s1, s2;
+        s1.layer = s2.layer = layer;
+        s1.threads = 1;
+        s1.batch_size = 1;
+        s2.threads = 3;
+        s2.batch_size = 16;
+        same(xai::ScoreCam<LinearNet>(net, s1).explain(x), xai::ScoreCam<LinearNet>(net, s2).explain(x));
+        xai::AblationCamOptions a1, a2;
+        a1.layer = a2.layer = layer;
+        a1.threads = 1;
+        a1.batch_size = 1;
+        a2.threads = 2;
+        a2.batch_size = 3;
+        same(xai::AblationCam<LinearNet>(net, a1).explain(x), xai::AblationCam<LinearNet>(net, a2).explain(x));
+        xai::CamOptions g1 = at_layer(layer), g2 = at_layer(layer);
+        g1.threads = 1;
+        g2.threads = 4;
+        same(xai::GradCamPlusPlus<LinearNet>(net, g1).explain(x), xai::GradCamPlusPlus<LinearNet>(net, g2).explain(x));
+        same(xai::EigenCam<LinearNet>(net, g1).explain(x), xai::EigenCam<LinearNet>(net, g2).explain(x));
+        // Each image's result does not depend on the batch it is in.
+        const xai::CamResult all = xai::XGradCam<LinearNet>(net, g1).explain(x);
+        const xai::CamResult third = xai::XGradCam<LinearNet>(net, g1).explain(xai::as_batch(xai::image_at(x, 2)));
+        CHECK((xt::view(all.raw, 2) == xt::view(third.raw, 0)));
+    }
+}
+
+TEST_CASE("explain() is const and safe to call from several threads at once", "[cam][threads]") {
+    LinearNet net = hand_net();
+    net.height = net.width = 4;
+    net.factor = 2;
+    const xai::Batch x = random_batch(3, 2, 4, 4, 41);
+    xai::ScoreCamOptions o;
+    o.layer = "pooled";
+    o.threads = 1;
+    const xai::ScoreCam<LinearNet> cam(net, o);
+    const xai::CamResult reference = cam.explain(x);
+    std::vector<xai::CamResult> results(4);
+    xai::parallel_for(4, 4, [&](std::size_t i) { results[i] = cam.explain(x); });
+    for (const auto& r : results) CHECK((r.raw == reference.raw));
+}
+
+TEST_CASE("Score-CAM and Ablation-CAM report progress in channels from the calling thread", "[cam][progress]") {
+    LinearNet net = hand_net();
+    net.height = net.width = 4;
+    net.factor = 2;
+    const xai::Batch x = random_batch(3, 2, 4, 4, 51);
+    std::vector<xai::Progress> seen;
+    const auto caller = std::this_thread::get_id();
+    bool same_thread = true;
+    const xai::ProgressCallback record = [&](const xai::Progress& p) {
+        seen.push_back(p);
+        same_thread = same_thread && std::this_thread::get_id() == caller;
+    };
+    xai::ScoreCamOptions o;
+    o.layer = "input";
+    o.batch_size = 1;
+    o.threads = 2;
+    xai::ScoreCam<LinearNet>(net, o).explain(x, {}, record);
+    REQUIRE(!seen.empty());
+    CHECK(seen.back().done == 6);  // 3 images × 2 channels
+    CHECK(seen.back().total == 6);
+    CHECK(seen.back().stage == "channels");
+    for (std::size_t i = 1; i < seen.size(); ++i) CHECK(seen[i].done > seen[i - 1].done);
+    CHECK(same_thread);
+    seen.clear();
+    xai::AblationCamOptions a;
+    a.layer = "pooled";
+    xai::AblationCam<LinearNet>(net, a).explain(x, {}, record);
+    REQUIRE(!seen.empty());
+    CHECK(seen.back().done == 6);
+}
