@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "perturbation_toys.hpp"
@@ -187,6 +188,8 @@ TEST_CASE("Occlusion rejects bad options and inputs with messages that name them
     auto with_base = options_for(3, 2);
     with_base.baseline = xai::Baseline::image(filled({1, 10, 8}, 0.0f));
     CHECK_THROWS_AS(xai::Occlusion(model, with_base).explain(filled(shape, 1.0f)), xai::shape_error);
+    STATIC_REQUIRE(std::is_constructible_v<xai::Occlusion<toy::FunctionModel>, const toy::FunctionModel&>);
+    STATIC_REQUIRE_FALSE(std::is_constructible_v<xai::Occlusion<toy::FunctionModel>, toy::FunctionModel>);
     const auto broken = toy::FunctionModel(shape, 2, [](const float* image) {
         return std::vector<float>{image[0] < 1.0f ? INFINITY : 1.0f, 0.0f};
     });

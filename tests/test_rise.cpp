@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <type_traits>
 #include <vector>
 
 #include "perturbation_toys.hpp"
@@ -443,6 +444,10 @@ TEST_CASE("RISE rejects bad options and inputs with messages that name them", "[
     xai::Image nan_image = filled(shape, 1.0f);
     nan_image(0, 3, 3) = std::nanf("");
     CHECK_THROWS_AS(rise.explain(nan_image), xai::invalid_argument);
+
+    // The explainer keeps a pointer to the model: a temporary model is refused at compile time.
+    STATIC_REQUIRE(std::is_constructible_v<xai::Rise<toy::FunctionModel>, const toy::FunctionModel&>);
+    STATIC_REQUIRE_FALSE(std::is_constructible_v<xai::Rise<toy::FunctionModel>, toy::FunctionModel>);
 
     // A model that returns non-finite scores for masked images is a model_error.
     const auto broken = toy::FunctionModel(shape, 2, [](const float* image) {

@@ -67,17 +67,20 @@ inline std::vector<std::size_t> window_starts(std::size_t length, std::size_t wi
 
 }  // namespace detail
 
-/// Occlusion on any black-box classifier. Holds a reference to the model, which must outlive
+/// Occlusion on any black-box classifier. Holds a pointer to the model, which must outlive
 /// the explainer. explain() is const and may run concurrently.
 template <Classifier Model>
 class Occlusion {
 public:
-    explicit Occlusion(const Model& model, OcclusionOptions options = {}) : model_(model), options_(std::move(options)) {
+    /// A temporary model would dangle: the explainer keeps a pointer to the model.
+    Occlusion(const Model&&, OcclusionOptions = {}) = delete;
+
+    explicit Occlusion(const Model& model, OcclusionOptions options = {}) : model_(&model), options_(std::move(options)) {
         const char* where = "xai::Occlusion";
         detail::require(options_.window >= 1, where, ": window is 0, expected at least 1 pixel");
         detail::require(options_.stride >= 1, where, ": stride is 0, expected at least 1 pixel");
         detail::require(options_.batch_size >= 1, where, ": batch_size is 0, expected at least 1");
-        const ImageShape shape = model_.input_shape();
+        const ImageShape shape = model_->input_shape();
         for (const std::size_t length : {shape.height, shape.width}) {
             detail::require(options_.window <= length, where, ": window is ", options_.window,
                             ", larger than the model's input (", shape.height, "x", shape.width, ")");
@@ -92,8 +95,8 @@ public:
     /// One map per image, for its target class (empty targets: the predicted class).
     OcclusionExplanation explain(const Batch& images, const Targets& targets = {}) const {
         const char* where = "xai::Occlusion::explain()";
-        detail::require_explainable(model_, images, where);
-        const Scores logits = detail::checked_forward(model_, images, where);
+        detail::require_explainable(*model_, images, where);
+        const Scores logits = detail::checked_forward(*model_, images, where);
         const std::vector<std::size_t> classes = resolve_targets(targets, logits, where);
         const Scores scores = scores_of_kind(logits, options_.score);
         const std::size_t n = images.shape(0), h = images.shape(2), w = images.shape(3);
@@ -134,7 +137,7 @@ private:
         Batch occluded;
         for (std::size_t first = 0; first < total; first += options_.batch_size) {
             const std::size_t count = std::min(options_.batch_size, total - first);
-            if (occluded.shape(0) != count) occluded = Batch::from_shape({count, channels, h, w});
+            detail::reshape_batch(occluded, count, {channels, h, w});
             parallel_for(count, options_.threads, [&](std::size_t b) {
                 const std::size_t j = first + b;
                 const std::size_t y0 = rows[j / cols.size()], x0 = cols[j % cols.size()];
@@ -147,7 +150,7 @@ private:
                         std::copy(baseline.data() + offset + x0, baseline.data() + offset + x1, dst + offset + x0);
                     }
             });
-            const Scores s = detail::forward_class_scores(model_, occluded, options_.score, classes, where);
+            const Scores s = detail::forward_class_scores(*model_, occluded, options_.score, classes, where);
             for (std::size_t b = 0; b < count; ++b) {
                 const std::size_t j = first + b;
                 const std::size_t y0 = rows[j / cols.size()], x0 = cols[j % cols.size()];
@@ -166,7 +169,7 @@ private:
         return map;
     }
 
-    const Model& model_;
+    const Model* model_;
     OcclusionOptions options_;
 };
 

@@ -215,12 +215,15 @@ private:
     std::vector<Tap> rows_, cols_;
 };
 
-/// RISE on any black-box classifier (forward passes only). Holds a reference to the model,
+/// RISE on any black-box classifier (forward passes only). Holds a pointer to the model,
 /// which must outlive the explainer. explain() is const and may run concurrently.
 template <Classifier Model>
 class Rise {
 public:
-    explicit Rise(const Model& model, RiseOptions options = {}) : model_(model), options_(std::move(options)) {
+    /// A temporary model would dangle: the explainer keeps a pointer to the model.
+    Rise(const Model&&, RiseOptions = {}) = delete;
+
+    explicit Rise(const Model& model, RiseOptions options = {}) : model_(&model), options_(std::move(options)) {
         const char* where = "xai::Rise";
         detail::require(options_.num_masks >= 2, where, ": num_masks is ", options_.num_masks,
                         ", expected at least 2 (the standard error needs two masks)");
@@ -231,7 +234,7 @@ public:
                         options_.tolerance, ", expected a finite value ≥ 0 (0 turns early stopping off)");
         detail::require(options_.check_every >= 1, where, ": check_every is 0, expected at least 1 mask per block");
         detail::require(options_.batch_size >= 1, where, ": batch_size is 0, expected at least 1");
-        const ImageShape shape = model_.input_shape();
+        const ImageShape shape = model_->input_shape();
         detail::require(options_.grid_size <= shape.height && options_.grid_size <= shape.width, where,
                         ": grid_size is ", options_.grid_size, ", larger than the model's input (", shape.height, "x",
                         shape.width, "); expected at most ", std::min(shape.height, shape.width));
@@ -242,9 +245,9 @@ public:
     /// One map per image, for its target class (empty targets: the predicted class).
     RiseExplanation explain(const Batch& images, const Targets& targets = {}) const {
         const char* where = "xai::Rise::explain()";
-        detail::require_explainable(model_, images, where);
+        detail::require_explainable(*model_, images, where);
         const std::vector<std::size_t> classes =
-            resolve_targets(targets, detail::checked_forward(model_, images, where), where);
+            resolve_targets(targets, detail::checked_forward(*model_, images, where), where);
         const std::size_t n = images.shape(0), h = images.shape(2), w = images.shape(3);
         RiseExplanation out;
         out.saliency = Maps::from_shape({n, h, w});
@@ -273,8 +276,8 @@ public:
     RiseClassMaps explain_classes(const Image& image, std::vector<std::size_t> classes = {}) const {
         const char* where = "xai::Rise::explain_classes()";
         detail::require<shape_error>(image.dimension() == 3, where, ": image must be C×H×W");
-        detail::require_explainable(model_, as_batch(image), where);
-        const std::size_t k = model_.num_classes();
+        detail::require_explainable(*model_, as_batch(image), where);
+        const std::size_t k = model_->num_classes();
         if (classes.empty())
             for (std::size_t c = 0; c < k; ++c) classes.push_back(c);
         for (std::size_t c : classes)
@@ -288,7 +291,8 @@ private:
                       std::size_t images, const char* where) const {
         const std::size_t channels = image.shape(0), h = image.shape(1), w = image.shape(2), pixels = h * w;
         const RiseMaskGenerator generator(h, w, options_.grid_size, options_.keep_probability);
-        const Image baseline = options_.baseline.for_image(image, where);
+        const bool constant = options_.baseline.is_constant();
+        const Image baseline = constant ? Image() : options_.baseline.for_image(image, where);
         const std::size_t ceiling = options_.num_masks;
         const std::size_t total = ceiling * images;
 
@@ -302,14 +306,17 @@ private:
             const std::size_t block_end = std::min(ceiling, (done / options_.check_every + 1) * options_.check_every);
             while (done < block_end) {
                 const std::size_t count = std::min(options_.batch_size, block_end - done);
-                if (masked.shape(0) != count) masked = Batch::from_shape({count, channels, h, w});
+                detail::reshape_batch(masked, count, {channels, h, w});
                 parallel_for(count, options_.threads, [&](std::size_t i) {
                     float* mask = masks.data() + i * pixels;
                     generator.render(generator.draw(options_.seed, done + i), mask);
-                    detail::apply_mask(image.data(), baseline.data(), channels, pixels, mask,
-                                       masked.data() + i * channels * pixels);
+                    float* out = masked.data() + i * channels * pixels;
+                    if (constant)
+                        detail::apply_mask(image.data(), options_.baseline.value(), channels, pixels, mask, out);
+                    else
+                        detail::apply_mask(image.data(), baseline.data(), channels, pixels, mask, out);
                 });
-                const Scores scores = detail::forward_class_scores(model_, masked, options_.score, classes, where);
+                const Scores scores = detail::forward_class_scores(*model_, masked, options_.score, classes, where);
                 moments.add(masks.data(), count, scores, options_.threads);
                 done += count;
                 detail::report(options_.progress, image_index * ceiling + done, total, "masks");
@@ -372,7 +379,7 @@ private:
         result.relative_standard_error = relative_standard_error(m);
     }
 
-    const Model& model_;
+    const Model* model_;
     RiseOptions options_;
 };
 

@@ -1,0 +1,127 @@
+// RISE's own cost per mask (generate the mask, apply it, fold the score into the running sums
+// and squares) against the model's forward pass, at 224×224 and 64×64, on one thread.
+//
+// RISE's own work is measured by running Rise::explain with a model whose forward pass costs
+// nothing (it returns constant logits without reading its input), so everything timed is RISE's.
+// The model time it is compared with is measured in the same run, on the same batch size (32):
+//   BM_RiseVsResNet18Flops  a single-precision GEMM with ResNet-18's multiply-accumulate count
+//                           (1.82 G at 224×224; ×(64/224)² = 0.149 G at 64×64) per image: a lower
+//                           bound on a real ResNet-18 forward pass, whose convolutions run slower
+//                           than one large GEMM, so the ratio is an upper bound (goal ≤ 5%).
+//   BM_RiseVsBuiltinCnn     the built-in CNN (xai::models::Sequential) with a scenes-sized
+//                           architecture: conv 16 → pool → conv 32 → pool → conv 64 → GAP → fc 10.
+// Counters (thread CPU time, one thread everywhere): us_per_mask (RISE's own work per mask),
+// us_model_per_image (the model's forward pass per image), ratio = us_per_mask / us_model_per_image.
+#include <benchmark/benchmark.h>
+
+#include <ctime>
+#include <vector>
+
+#include "xai/core/eigen.hpp"
+#include "xai/explain/rise.hpp"
+#include "xai/models/sequential.hpp"
+
+namespace {
+
+constexpr std::size_t kBatch = 32;
+constexpr std::size_t kMasks = 256;
+
+/// Constant logits: a forward pass that costs nothing, so Rise::explain times only RISE itself.
+struct FreeModel {
+    xai::ImageShape shape;
+    xai::Scores forward(const xai::Batch& batch) const {
+        xai::Scores s = xai::Scores::from_shape({batch.shape(0), 10});
+        for (std::size_t i = 0; i < s.size(); ++i) s.data()[i] = static_cast<float>(i % 10);
+        return s;
+    }
+    std::size_t num_classes() const { return 10; }
+    xai::ImageShape input_shape() const { return shape; }
+};
+
+/// CPU time of the calling thread spent in f, in seconds. Everything measured here runs on the
+/// calling thread (threads = 1 everywhere), and CPU time is robust to the other jobs that share
+/// the machine, which inflate wall-clock times unevenly.
+template <class F>
+double seconds(F&& f) {
+    timespec start{}, stop{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+    f();
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &stop);
+    return static_cast<double>(stop.tv_sec - start.tv_sec) + 1e-9 * static_cast<double>(stop.tv_nsec - start.tv_nsec);
+}
+
+xai::Image test_image(std::size_t size) {
+    xai::Image image = xai::Image::from_shape({3, size, size});
+    for (std::size_t p = 0; p < image.size(); ++p) image.data()[p] = static_cast<float>((p * 7919) % 251) / 251.0f;
+    return image;
+}
+
+/// RISE's own time per mask on one thread (mask generation + application + accumulation).
+double rise_seconds_per_mask(std::size_t size) {
+    const FreeModel model{{3, size, size}};
+    xai::RiseOptions options;
+    options.num_masks = kMasks;
+    options.batch_size = kBatch;
+    options.threads = 1;
+    const xai::Rise rise(model, options);
+    const xai::Image image = test_image(size);
+    return seconds([&] { benchmark::DoNotOptimize(rise.explain(image, {3}).saliency.data()); }) / kMasks;
+}
+
+void report(benchmark::State& state, double rise_total, double model_total) {
+    const double iterations = static_cast<double>(state.iterations());
+    state.counters["us_per_mask"] = 1e6 * rise_total / iterations;
+    state.counters["us_model_per_image"] = 1e6 * model_total / iterations;
+    state.counters["ratio"] = rise_total / model_total;
+}
+
+void BM_RiseVsResNet18Flops(benchmark::State& state) {
+    const auto size = static_cast<std::size_t>(state.range(0));
+    // ResNet-18's 1.82 G multiply-accumulates at 224×224 scale with the pixel count; the GEMM
+    // 256 × 2304 · 2304 × n (n = 3080 at 224, 252 at 64) performs the same number.
+    const Eigen::Index n = size == 224 ? 3080 : 252;
+    const Eigen::MatrixXf a = Eigen::MatrixXf::Random(256, 2304), b = Eigen::MatrixXf::Random(2304, n);
+    Eigen::MatrixXf c(256, n);
+    Eigen::setNbThreads(1);
+    double rise_total = 0.0, model_total = 0.0;
+    for (auto _ : state) {
+        rise_total += rise_seconds_per_mask(size);
+        model_total += seconds([&] { c.noalias() = a * b; });
+        benchmark::DoNotOptimize(c.data());
+    }
+    report(state, rise_total, model_total);
+    state.counters["model_gmac_per_image"] = 256.0 * 2304.0 * static_cast<double>(n) * 1e-9;
+}
+BENCHMARK(BM_RiseVsResNet18Flops)->Arg(224)->Arg(64)->Unit(benchmark::kMillisecond);
+
+void BM_RiseVsBuiltinCnn(benchmark::State& state) {
+    const auto size = static_cast<std::size_t>(state.range(0));
+    using namespace xai::models;
+    Sequential cnn({3, size, size}, {conv2d(16, 3, 1, 1), relu(), max_pool2d(2), conv2d(32, 3, 1, 1), relu(),
+                                     max_pool2d(2), conv2d(64, 3, 1, 1), relu(), global_avg_pool(), linear(10)});
+    cnn.set_num_threads(1);
+    xai::Batch batch = xai::Batch::from_shape({kBatch, 3, size, size});
+    for (std::size_t p = 0; p < batch.size(); ++p) batch.data()[p] = static_cast<float>((p * 31) % 17) / 17.0f;
+    double rise_total = 0.0, model_total = 0.0;
+    for (auto _ : state) {
+        rise_total += rise_seconds_per_mask(size);
+        model_total += seconds([&] { benchmark::DoNotOptimize(cnn.forward(batch).data()); }) / kBatch;
+    }
+    report(state, rise_total, model_total);
+}
+BENCHMARK(BM_RiseVsBuiltinCnn)->Arg(224)->Arg(64)->Unit(benchmark::kMillisecond);
+
+/// Mask generation alone (draw + render), per mask, one thread.
+void BM_RiseMaskGeneration(benchmark::State& state) {
+    const auto size = static_cast<std::size_t>(state.range(0));
+    const xai::RiseMaskGenerator generator(size, size, 7, 0.5);
+    std::vector<float> mask(size * size);
+    std::uint64_t index = 0;
+    for (auto _ : state) {
+        generator.render(generator.draw(0, index++), mask.data());
+        benchmark::DoNotOptimize(mask.data());
+    }
+}
+BENCHMARK(BM_RiseMaskGeneration)->Arg(224)->Arg(64);
+
+}  // namespace
