@@ -269,7 +269,9 @@ inline constexpr ColormapTable turbo_table = {{
 
 /// Table index of a value: ⌊255 · clamp(v, 0, 1)⌋ in float (np.uint8(255 * mask) for mask in [0, 1]).
 inline std::size_t colormap_index(float v) {
-    return static_cast<std::size_t>(std::floor(255.0f * std::clamp(v, 0.0f, 1.0f)));
+    // The product is ≥ 0, so truncation is ⌊·⌋. The argument order of max/min sends a NaN to 0
+    // (std::max(0, NaN) is 0), so even an unchecked NaN cannot index out of the table.
+    return static_cast<std::size_t>(255.0f * std::min(1.0f, std::max(0.0f, v)));
 }
 
 }  // namespace detail
@@ -294,7 +296,6 @@ inline Rgb colormap_color(float value, Colormap colormap = Colormap::jet) {
 /// clamped (normalize first with normalize_min_max to use the whole table); NaN/Inf are refused.
 inline Image apply_colormap(const Map& map, Colormap colormap = Colormap::jet) {
     detail::require_nonempty(map, "xai::apply_colormap(): map");
-    detail::require_finite(map, "xai::apply_colormap(): map");
     const ColormapTable& table = colormap_table(colormap);
     const std::size_t plane = map.size();
     Image rgb = Image::from_shape({3, map.shape(0), map.shape(1)});
@@ -302,12 +303,15 @@ inline Image apply_colormap(const Map& map, Colormap colormap = Colormap::jet) {
     float* red = rgb.data();
     float* green = red + plane;
     float* blue = green + plane;
+    bool finite = true;  // checked in the same pass as the lookup; the output is dropped if not
     for (std::size_t i = 0; i < plane; ++i) {
+        finite &= std::isfinite(in[i]);
         const Rgb& c = table[detail::colormap_index(in[i])];
         red[i] = c[0];
         green[i] = c[1];
         blue[i] = c[2];
     }
+    detail::require(finite, "xai::apply_colormap(): map contains NaN or Inf, expected finite values");
     return rgb;
 }
 
