@@ -4,6 +4,7 @@
 // closed form, so every variant is checked against values computed by hand.
 // xai first: its core/eigen.hpp must see the AVX-512 intrinsics header before xtensor does.
 #include "xai/xai.hpp"
+#include "xai/models/sequential.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -782,4 +783,73 @@ TEST_CASE("Score-CAM and Ablation-CAM report progress in channels from the calli
     xai::AblationCam<LinearNet>(net, a).explain(x, {}, record);
     REQUIRE(!seen.empty());
     CHECK(seen.back().done == 6);
+}
+
+namespace {
+
+// A small CNN of the built-in kind, random weights: 3×16×16 → conv1 → relu1 → pool1 → conv2 →
+// relu2 → gap → fc (4 classes). Its feature layer (the input of the GAP) is relu2, 8×8.
+xai::models::Sequential small_cnn() {
+    using namespace xai::models;
+    return Sequential({3, 16, 16},
+                      {conv2d(6, 3, 1, 1), relu(), max_pool2d(2), conv2d(8, 3, 1, 1), relu(), global_avg_pool(), linear(4)},
+                      7);
+}
+
+}  // namespace
+
+TEST_CASE("On the built-in CNN, Grad-CAM = ReLU(CAM)/(h·w) and HiResCAM's signed map = CAM/(h·w)",
+          "[cam][identity][sequential]") {
+    const xai::models::Sequential net = small_cnn();
+    REQUIRE(net.feature_layer() == "relu2");
+    const xai::Batch x = random_batch(4, 3, 16, 16, 61);
+    const xai::Targets targets{0, 1, 2, 3};
+    const xai::CamResult cam = xai::Cam<xai::models::Sequential>(net).explain(x, targets);
+    const xai::CamOptions o = at_layer(net.feature_layer());
+    const xai::CamResult grad = xai::GradCam<xai::models::Sequential>(net, o).explain(x, targets);
+    const xai::CamResult hires = xai::HiResCam<xai::models::Sequential>(net, o).explain(x, targets);
+    REQUIRE(cam.raw.shape() == std::array<std::size_t, 3>{4, 8, 8});
+    const float z = 64.0f;
+    const float scale = xt::amax(xt::abs(cam.raw))() / z;
+    const xai::Maps expected = cam.raw / z;
+    CHECK(xt::allclose(grad.raw, expected, 1e-4, 1e-5 * scale));
+    CHECK(xt::allclose(hires.raw, expected, 1e-4, 1e-5 * scale));
+    CHECK(xt::allclose(xt::maximum(grad.raw, 0.0f), xt::maximum(expected, 0.0f), 1e-4, 1e-5 * scale));
+    CHECK(xt::allclose(grad.maps, cam.maps, 1e-4, 1e-4));
+    CHECK((grad.targets == cam.targets));
+    for (std::size_t i = 0; i < 4; ++i) CHECK(grad.scores[i] == Approx(cam.scores[i]).margin(1e-5));
+    // Ablation-CAM on the same layer: zeroing channel k removes W_ck·mean(A_k) from the logit,
+    // so its weights are W_ck·mean(A_k)/y_c (the network is linear after the layer).
+    xai::AblationCamOptions ao;
+    ao.layer = net.feature_layer();
+    const xai::CamResult ablation = xai::AblationCam<xai::models::Sequential>(net, ao).explain(x, targets);
+    const xt::xtensor<float, 2> w = net.classifier_weights();
+    const xai::LayerOutput features = net.layer_activations(x, "relu2");
+    for (std::size_t i = 0; i < 4; ++i)
+        for (std::size_t k = 0; k < 8; ++k) {
+            const float mean_k = xt::mean(xt::view(features.activations, i, k))();
+            CHECK(ablation.weights(i, k) ==
+                  Approx(w(targets[i].index(), k) * mean_k / cam.logits(i, targets[i].index())).margin(1e-4));
+        }
+}
+
+TEST_CASE("On the built-in CNN, Grad-CAM at an earlier layer matches the mean-gradient formula", "[cam][sequential]") {
+    // The formula, written out against the model's own layer_gradients: α_k = mean(G_k).
+    const xai::models::Sequential net = small_cnn();
+    const xai::Batch x = random_batch(2, 3, 16, 16, 71);
+    const xai::CamResult r = xai::GradCam<xai::models::Sequential>(net, at_layer("conv2")).explain(x, {1});
+    const xai::LayerGradients g = net.layer_gradients(x, "conv2", [](const xai::Scores& s) {
+        return xai::target_score_gradient(s, std::vector<std::size_t>{1, 1}, xai::ScoreKind::logit);
+    });
+    for (std::size_t i = 0; i < 2; ++i) {
+        xt::xtensor<float, 2> expected = xt::zeros<float>({8, 8});
+        for (std::size_t k = 0; k < 8; ++k) {
+            const float alpha = xt::mean(xt::view(g.gradients, i, k))();
+            CHECK(r.weights(i, k) == Approx(alpha).margin(1e-6));
+            expected += alpha * xt::view(g.activations, i, k);
+        }
+        check_map(r.raw, i, expected, 1e-5);
+    }
+    // The display map has the input's resolution.
+    CHECK(r.maps.shape() == std::array<std::size_t, 3>{2, 16, 16});
 }
