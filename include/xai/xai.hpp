@@ -26,3 +26,5 @@
 #include "xai/explain/masking.hpp"
 #include "xai/explain/occlusion.hpp"
 #include "xai/explain/rise.hpp"
+#include "xai/explain/influence.hpp"
+#include "xai/models/logistic_regression.hpp"

@@ -1,0 +1,294 @@
+#pragma once
+// Influence functions (Koh & Liang, "Understanding Black-box Predictions via Influence
+// Functions", ICML 2017): which training examples most helped or hurt a prediction.
+//
+// For a model at the minimizer θ̂ of F(θ) = (1/n) Σ L(z_i, θ) + (λ/2)‖θ‖², upweighting a
+// training example z by ε changes the loss on z_test at the rate (eq. 2)
+//   I_up,loss(z, z_test) = −∇θL(z_test, θ̂)ᵀ H⁻¹ ∇θL(z, θ̂) = −s_testᵀ ∇θL(z, θ̂),
+//   H = ∇²F(θ̂) (the L2 term included), s_test = H⁻¹ ∇θL(z_test, θ̂),
+// and removing z (ε = −1/n) changes it by about −I_up,loss(z, z_test)/n
+// (predicted_loss_change_on_removal). Negative I_up,loss: z helped (removing it raises the
+// test loss); positive: z hurt. Self-influence I_up,loss(z_i, z_i) = −∇Lᵢᵀ H⁻¹ ∇Lᵢ ≤ 0
+// (§5.4) is large in magnitude for examples the model fits only by bending to them — often
+// mislabeled ones. I_pert,loss (eq. 5) is in influence_perturbation.hpp.
+//
+// The per-example gradients ∇θL exclude the L2 term, as in the paper; influence-release adds
+// ∇(λ/2‖θ‖²) = λθ to the training gradient, which shifts every I_up,loss by the same
+// constant −λ s_testᵀθ and changes no ranking or correlation.
+//
+// Usage:
+//   Influence<LogisticRegression> influence(model, train_images, train_labels);   // CG
+//   InfluenceExplanation e = influence.explain(test_image, Target::class_index(y));
+//   e.helpful / e.harmful: indices of the top-k training examples; e.influence: all of them.
+//
+// The solver (policy; influence_{exact,cg,lissa}.hpp) computes s_test: ExactSolver for up to
+// a few thousand parameters, ConjugateGradientSolver (the reference's default) beyond,
+// LissaSolver when even one pass of CG over the data is too costly. The constructor checks
+// that θ is at a stationary point of F (restricted to the chosen parameters): influence
+// functions assume ∇F(θ̂) = 0, and an untrained model gives meaningless scores. By default a
+// relative gradient norm (Stationarity) above 1e-3 is refused (model_error); with
+// `stationarity = StationarityPolicy::warn` the check's result is kept in
+// diagnostics().warnings instead — for networks trained by SGD, which rarely get closer.
+//
+// Every pass over the training set streams it in batches (never all per-example gradients in
+// memory), runs on `threads` threads, and gives bit-identical results for any thread count.
+// explain(), influence(), s_test() and self_influence() are const and safe to call
+// concurrently.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <numeric>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "xai/core/concepts.hpp"
+#include "xai/core/error.hpp"
+#include "xai/core/progress.hpp"
+#include "xai/core/target.hpp"
+#include "xai/core/tensor.hpp"
+#include "xai/explain/influence_cg.hpp"
+#include "xai/explain/influence_exact.hpp"
+#include "xai/explain/influence_lissa.hpp"
+#include "xai/explain/influence_perturbation.hpp"
+#include "xai/explain/influence_solver.hpp"
+#include "xai/explain/influence_training_loss.hpp"
+
+namespace xai {
+
+/// What the constructor does when θ is not at a stationary point of the training objective.
+enum class StationarityPolicy {
+    refuse,  ///< throw model_error
+    warn,    ///< record a warning in diagnostics() and go on
+};
+
+struct InfluenceOptions {
+    /// Training examples per model call in every pass over the training set.
+    std::size_t batch_size = 256;
+    /// Threads for the passes over the training set (0 = all hardware threads).
+    std::size_t threads = 0;
+    /// Names of the parameter blocks (model.parameter_blocks()) to differentiate with
+    /// respect to, the others frozen; empty = all parameters. E.g. a CNN's last layer.
+    std::vector<std::string> parameter_blocks;
+    StationarityPolicy stationarity = StationarityPolicy::refuse;
+    /// Largest accepted Stationarity::relative_gradient_norm (an untrained model is of order
+    /// 0.1–1; Newton or L-BFGS to convergence gives below 1e-8).
+    double stationarity_tolerance = 1e-3;
+    /// How many helpful and harmful examples explain() lists.
+    std::size_t top_k = 10;
+    /// Relative parameter step of the central difference for I_pert,loss on models without a
+    /// closed form (influence_perturbation.hpp).
+    double perturbation_step = 1e-3;
+};
+
+struct InfluenceDiagnostics {
+    std::size_t num_training_examples = 0;
+    std::size_t num_parameters = 0;  ///< in the chosen subset
+    Stationarity stationarity;
+    std::vector<std::string> warnings;
+};
+
+/// The influence of every training example on one test example.
+struct InfluenceExplanation {
+    /// I_up,loss(z_i, z_test) for every training example i.
+    Eigen::VectorXd influence;
+    /// The top_k most helpful training examples (most negative influence first).
+    std::vector<std::size_t> helpful;
+    /// The top_k most harmful training examples (most positive influence first).
+    std::vector<std::size_t> harmful;
+    /// The class whose loss was explained, and that loss L(z_test, θ̂).
+    std::size_t target = 0;
+    double test_loss = 0.0;
+    /// How s_test was obtained.
+    SolveReport solve;
+};
+
+/// Indices of the k most negative values (ties by index), most negative first.
+inline std::vector<std::size_t> most_helpful(const Eigen::VectorXd& influence, std::size_t k) {
+    std::vector<std::size_t> order(static_cast<std::size_t>(influence.size()));
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    k = std::min(k, order.size());
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), [&](std::size_t a, std::size_t b) {
+        const double va = influence(static_cast<Eigen::Index>(a)), vb = influence(static_cast<Eigen::Index>(b));
+        return va < vb || (va == vb && a < b);
+    });
+    order.resize(k);
+    return order;
+}
+
+/// Indices of the k most positive values (ties by index), most positive first.
+inline std::vector<std::size_t> most_harmful(const Eigen::VectorXd& influence, std::size_t k) {
+    return most_helpful(-influence, k);
+}
+
+/// The order in which to review training labels: by self-influence I_up,loss(z_i, z_i), most
+/// negative (largest in magnitude) first (Koh & Liang §5.4; influence-release sorts
+/// ∇Lᵀ H⁻¹ ∇L in decreasing order, run_spam_experiment.py).
+inline std::vector<std::size_t> review_order(const Eigen::VectorXd& self_influence) {
+    return most_helpful(self_influence, static_cast<std::size_t>(self_influence.size()));
+}
+
+/// −I_up,loss / n: the first-order change of the test loss when each training example is
+/// removed from a training set of n examples (what leave-one-out retraining measures).
+inline Eigen::VectorXd predicted_loss_change_on_removal(const Eigen::MatrixXd& influence, std::size_t n) {
+    detail::require(n > 0, "xai::predicted_loss_change_on_removal(): n is 0, expected the training set size");
+    return -influence / static_cast<double>(n);
+}
+
+template <TwiceDifferentiableModel M, class Solver = ConjugateGradientSolver>
+    requires InverseHessianSolver<Solver, M>
+class Influence {
+public:
+    /// Keeps references to `model`, `train_images` and `train_labels`: they must outlive this
+    /// object. Checks stationarity (one pass over the training set) and prepares the solver
+    /// (ExactSolver forms and factorizes the Hessian here).
+    Influence(const M& model, const Batch& train_images, const Labels& train_labels, InfluenceOptions options = {},
+              Solver solver = {}, const ProgressCallback& progress = {})
+        : options_(std::move(options)),
+          solver_(std::move(solver)),
+          loss_(model, train_images, train_labels, options_.parameter_blocks, options_.batch_size, options_.threads,
+                "Influence::Influence()") {
+        const char* where = "Influence::Influence()";
+        detail::require(std::isfinite(options_.stationarity_tolerance) && options_.stationarity_tolerance >= 0.0, where,
+                        ": stationarity_tolerance is ", options_.stationarity_tolerance, ", expected a finite value >= 0");
+        detail::require(std::isfinite(options_.perturbation_step) && options_.perturbation_step > 0.0, where,
+                        ": perturbation_step is ", options_.perturbation_step, ", expected a finite value > 0");
+        diagnostics_.num_training_examples = loss_.num_examples();
+        diagnostics_.num_parameters = loss_.num_parameters();
+        diagnostics_.stationarity = loss_.stationarity(progress);
+        const double relative = diagnostics_.stationarity.relative_gradient_norm;
+        if (!(relative <= options_.stationarity_tolerance)) {
+            const std::string text = detail::message(
+                where, ": the model is not at a minimum of its training objective: relative gradient norm ", relative,
+                " (gradient norm ", diagnostics_.stationarity.gradient_norm, "), expected at most ",
+                options_.stationarity_tolerance,
+                "; influence functions assume a minimizer: train to convergence (is the model untrained?)");
+            if (options_.stationarity == StationarityPolicy::refuse)
+                throw model_error(text + ", or set stationarity = StationarityPolicy::warn");
+            diagnostics_.warnings.push_back(text);
+        }
+        state_ = solver_.prepare(loss_, progress);
+    }
+
+    const InfluenceDiagnostics& diagnostics() const { return diagnostics_; }
+    const InfluenceOptions& options() const { return options_; }
+    const TrainingLoss<M>& training_loss() const { return loss_; }
+
+    /// ∇θL(z_test, θ̂) restricted to the parameter subset, one column per test image; the
+    /// loss is that of the target class (Targets: empty = each image's predicted class).
+    Eigen::MatrixXd test_gradients(const Batch& test, const Targets& targets = {}) const {
+        const Labels labels = resolve_test_targets(test, targets, "Influence::test_gradients()");
+        return loss_.gradients(test, labels);
+    }
+
+    /// s_test = (H + damping·I)⁻¹ ∇θL(z_test, θ̂), one column per test image.
+    InverseHvp s_test(const Batch& test, const Targets& targets = {}, const ProgressCallback& progress = {}) const {
+        return solver_.solve(state_, loss_, test_gradients(test, targets), progress);
+    }
+
+    /// I_up,loss(z_i, z_test) = −s_testᵀ ∇θL(z_i, θ̂) for every training example i (rows) and
+    /// every column of `s_test` (columns): streamed over the training set.
+    Eigen::MatrixXd influence_of(const Eigen::MatrixXd& s_test, const ProgressCallback& progress = {}) const {
+        detail::require<shape_error>(s_test.rows() == static_cast<Eigen::Index>(loss_.num_parameters()),
+                                     "Influence::influence_of(): s_test has ", s_test.rows(), " rows, expected ",
+                                     loss_.num_parameters(), " (the parameters in the chosen subset)");
+        detail::require(s_test.allFinite(), "Influence::influence_of(): s_test contains NaN or Inf");
+        Eigen::MatrixXd out(static_cast<Eigen::Index>(loss_.num_examples()), s_test.cols());
+        loss_.stream(
+            [&](std::size_t b) {
+                const std::size_t begin = loss_.batch_begin(b), end = loss_.batch_end(b);
+                return Eigen::MatrixXd(-(loss_.gradients(loss_.images(begin, end), loss_.labels(begin, end)).transpose() * s_test));
+            },
+            [&](std::size_t b, Eigen::MatrixXd rows) {
+                out.middleRows(static_cast<Eigen::Index>(loss_.batch_begin(b)), rows.rows()) = rows;
+            },
+            progress, "training examples");
+        return out;
+    }
+
+    /// I_up,loss of every training example (rows) on every test image (columns).
+    Eigen::MatrixXd influence(const Batch& test, const Targets& targets = {}, const ProgressCallback& progress = {}) const {
+        return influence_of(s_test(test, targets).values, progress);
+    }
+
+    /// The influence of every training example on one test image, with the top_k most
+    /// helpful and harmful examples.
+    InfluenceExplanation explain(const Image& test, Target target = Target::predicted(),
+                                 const ProgressCallback& progress = {}) const {
+        const Batch batch = as_batch(test);
+        const Labels labels = resolve_test_targets(batch, Targets{target}, "Influence::explain()");
+        InfluenceExplanation out;
+        out.target = labels.front();
+        out.test_loss = loss_.model().per_example_losses(batch, labels)(0);
+        InverseHvp s = solver_.solve(state_, loss_, loss_.gradients(batch, labels), progress);
+        out.solve = s.reports.front();
+        out.influence = influence_of(s.values, progress).col(0);
+        out.helpful = most_helpful(out.influence, options_.top_k);
+        out.harmful = most_harmful(out.influence, options_.top_k);
+        return out;
+    }
+
+    /// Self-influence I_up,loss(z_i, z_i) = −∇Lᵢᵀ (H + damping·I)⁻¹ ∇Lᵢ of every training
+    /// example (§5.4). One solve per example: immediate with ExactSolver (one factorization),
+    /// a full CG or LiSSA run per example otherwise.
+    Eigen::VectorXd self_influence(const ProgressCallback& progress = {}) const {
+        Eigen::VectorXd out(static_cast<Eigen::Index>(loss_.num_examples()));
+        loss_.stream(
+            [&](std::size_t b) {
+                const std::size_t begin = loss_.batch_begin(b), end = loss_.batch_end(b);
+                const Eigen::MatrixXd g = loss_.gradients(loss_.images(begin, end), loss_.labels(begin, end));
+                const Eigen::MatrixXd s = solver_.solve(state_, loss_, g, {}).values;
+                return Eigen::VectorXd(-(g.cwiseProduct(s)).colwise().sum().transpose());
+            },
+            [&](std::size_t b, Eigen::VectorXd part) {
+                out.segment(static_cast<Eigen::Index>(loss_.batch_begin(b)), part.size()) = part;
+            },
+            progress, "training examples");
+        return out;
+    }
+
+    /// I_pert,loss(z_i, z_test) = −(∇x∇θL(z_i, θ̂)) s_test for the training examples at
+    /// `train_indices`: one input-shaped map each (N×C×H×W). `s_test` is one column of s_test().
+    Batch perturbation_influence(const Eigen::VectorXd& s_test, const std::vector<std::size_t>& train_indices) const
+        requires MixedDerivativeModel<M> || ReparametrizableModel<M>
+    {
+        const char* where = "Influence::perturbation_influence()";
+        detail::require<shape_error>(s_test.size() == static_cast<Eigen::Index>(loss_.num_parameters()), where,
+                                     ": s_test has ", s_test.size(), " entries, expected ", loss_.num_parameters());
+        detail::require(s_test.allFinite(), where, ": s_test contains NaN or Inf");
+        detail::require<shape_error>(!train_indices.empty(), where, ": train_indices is empty, expected at least one index");
+        for (std::size_t i : train_indices)
+            detail::require(i < loss_.num_examples(), where, ": training index ", i, " is out of range, expected below ",
+                            loss_.num_examples());
+        Batch out = detail::mixed_derivative_product(loss_.model(), loss_.gather(train_indices),
+                                                     loss_.gather_labels(train_indices), loss_.embed(s_test),
+                                                     options_.perturbation_step);
+        out *= -1.0f;
+        if (!all_finite(out)) throw model_error(detail::message(where, ": the model's derivatives are NaN or Inf"));
+        return out;
+    }
+
+    /// I_pert,loss of the training examples at `train_indices` on one test image.
+    Batch perturbation_influence(const Image& test, Target target, const std::vector<std::size_t>& train_indices) const
+        requires MixedDerivativeModel<M> || ReparametrizableModel<M>
+    {
+        const InverseHvp s = s_test(as_batch(test), Targets{target});
+        return perturbation_influence(Eigen::VectorXd(s.values.col(0)), train_indices);
+    }
+
+private:
+    Labels resolve_test_targets(const Batch& test, const Targets& targets, const char* where) const {
+        detail::require_model_input(loss_.model(), test, where);
+        const Scores scores = detail::checked_forward(loss_.model(), test, where);
+        return resolve_targets(targets, scores, where);
+    }
+
+    InfluenceOptions options_;
+    Solver solver_;
+    TrainingLoss<M> loss_;
+    typename Solver::State state_;
+    InfluenceDiagnostics diagnostics_;
+};
+
+}  // namespace xai

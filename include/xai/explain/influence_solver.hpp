@@ -1,0 +1,58 @@
+#pragma once
+// What every inverse-Hessian solver of the influence explainer returns, and the shape a
+// solver type has (ExactSolver, ConjugateGradientSolver, LissaSolver, or a user's own):
+//
+//   struct MySolver {
+//       struct State { ... };                                   // what prepare() precomputes
+//       template <TwiceDifferentiableModel M>
+//       State prepare(const TrainingLoss<M>&, const ProgressCallback&) const;
+//       template <TwiceDifferentiableModel M>                   // columns of H_SS⁻¹ · rhs
+//       InverseHvp solve(const State&, const TrainingLoss<M>&, const Eigen::MatrixXd& rhs,
+//                        const ProgressCallback&) const;
+//   };
+//
+// solve() must be const and safe to call from several threads at once.
+
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "xai/core/concepts.hpp"
+#include "xai/core/progress.hpp"
+#include "xai/explain/influence_training_loss.hpp"
+
+namespace xai {
+
+/// How one right-hand side was solved.
+struct SolveReport {
+    std::string solver;              ///< "exact", "cg" or "lissa"
+    std::size_t iterations = 0;      ///< CG iterations, or LiSSA steps × repeats; 0 for exact
+    double relative_residual = 0.0;  ///< ‖(H + damping·I) x − b‖ / ‖b‖ at the end (CG, LiSSA; 0 for exact)
+    bool converged = true;           ///< false when CG stopped at max_iterations above tolerance
+};
+
+/// Columns x_j ≈ (H_SS + damping·I)⁻¹ b_j, one report per column.
+struct InverseHvp {
+    Eigen::MatrixXd values;
+    std::vector<SolveReport> reports;
+};
+
+template <class S, class M>
+concept InverseHessianSolver = TwiceDifferentiableModel<M> &&
+    requires(const S& solver, const TrainingLoss<M>& loss, const Eigen::MatrixXd& rhs, const ProgressCallback& progress) {
+        typename S::State;
+        { solver.prepare(loss, progress) } -> std::same_as<typename S::State>;
+        { solver.solve(std::declval<const typename S::State&>(), loss, rhs, progress) } -> std::same_as<InverseHvp>;
+    };
+
+namespace detail {
+
+inline void require_damping(double damping, const char* where) {
+    require(std::isfinite(damping) && damping >= 0.0, where, ": damping is ", damping, ", expected a finite value >= 0");
+}
+
+}  // namespace detail
+}  // namespace xai
