@@ -591,6 +591,8 @@ TEST_CASE("load_image: a missing file, a directory and an empty file are io_erro
     CHECK_THROWS_WITH(xai::load_image(dir.path), Contains("is a directory"));
     write_bytes(dir / "empty.png", {});
     CHECK_THROWS_WITH(xai::load_image(dir / "empty.png"), Contains("empty.png") && Contains("is empty"));
+    // A path through a regular file: the file system refuses it (ENOTDIR), and the message says so.
+    CHECK_THROWS_WITH(xai::load_image(dir / "empty.png" / "inner.png"), Contains("cannot access") && Contains("inner.png"));
 }
 
 TEST_CASE("load_image: truncated, corrupt and unsupported files are io_errors with stb's reason", "[image][io]") {

@@ -52,6 +52,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include <stb_image.h>
@@ -129,6 +130,8 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, std::size
 inline std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& path, const char* where) {
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
+    require<io_error>(!ec || ec == std::errc::no_such_file_or_directory, where, ": cannot access ",
+                      describe_file(path), ": ", ec.message());
     require<io_error>(std::filesystem::exists(status), where, ": ", describe_file(path), " does not exist");
     require<io_error>(!std::filesystem::is_directory(status), where, ": ", describe_file(path),
                       " is a directory, expected an image file");
