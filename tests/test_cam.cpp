@@ -592,8 +592,8 @@ TEST_CASE("Bad input is refused with a message naming the function, the argument
         xai::ScoreCamOptions so;
         so.layer = "pooled";
         CHECK_THROWS_WITH(xai::ScoreCam<LinearNet>(net, so).explain(x, {7}), Contains("ScoreCam::explain()"));
-        CHECK_THROWS_AS(xai::Cam<GapNet>(make_gap_net(2, 2, 1, xt::ones<float>({2, 2}), {0, 0})).explain(x, {2}),
-                        xai::invalid_argument);
+        const GapNet gap = make_gap_net(2, 2, 1, xt::ones<float>({2, 2}), {0, 0});
+        CHECK_THROWS_AS(xai::Cam<GapNet>(gap).explain(x, {2}), xai::invalid_argument);
     }
     SECTION("batch and target counts disagree") {
         xai::Batch two = xt::concatenate(xt::xtuple(x, x), 0);
@@ -852,4 +852,21 @@ TEST_CASE("On the built-in CNN, Grad-CAM at an earlier layer matches the mean-gr
     }
     // The display map has the input's resolution.
     CHECK(r.maps.shape() == std::array<std::size_t, 3>{2, 16, 16});
+}
+
+TEST_CASE("Explainers deduce the model type and refuse temporaries", "[cam][api]") {
+    const LinearNet net = hand_net();
+    xai::CamOptions o;
+    o.layer = "pooled";
+    const xai::GradCam cam(net, o);  // class template argument deduction through the alias
+    const xai::ScoreCam score(net, xai::ScoreCamOptions{});
+    static_assert(std::is_same_v<std::remove_const_t<decltype(cam)>, xai::GradCam<LinearNet>>);
+    static_assert(std::is_same_v<std::remove_const_t<decltype(score)>, xai::ScoreCam<LinearNet>>);
+    static_assert(!std::is_constructible_v<xai::GradCam<LinearNet>, LinearNet&&, xai::CamOptions>);
+    static_assert(!std::is_constructible_v<xai::Cam<GapNet>, GapNet&&>);
+    static_assert(!std::is_constructible_v<xai::ScoreCam<LinearNet>, LinearNet&&>);
+    static_assert(!std::is_constructible_v<xai::EigenCam<LinearNet>, LinearNet&&>);
+    static_assert(!std::is_constructible_v<xai::AblationCam<LinearNet>, LinearNet&&>);
+    CHECK(cam.explain(hand_input()).targets == std::vector<std::size_t>{0});
+    CHECK(cam.options().layer == "pooled");
 }

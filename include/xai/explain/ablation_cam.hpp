@@ -90,6 +90,8 @@ inline bool channel_is_zero(const float* image, const ChannelLayout& l, std::siz
 template <LayerForwardModel Model>
 class AblationCam {
 public:
+    /// The explainer keeps a pointer to the model: a temporary would dangle.
+    AblationCam(const Model&&, AblationCamOptions = {}) = delete;
     explicit AblationCam(const Model& model, AblationCamOptions options = {}) : model_(&model), options_(std::move(options)) {
         detail::require(options_.batch_size > 0, "AblationCam::AblationCam(): options.batch_size is 0, expected at least 1");
         if (!options_.layer.empty()) detail::require_layer(model, options_.layer, "AblationCam::AblationCam()");

@@ -34,6 +34,8 @@ template <FeatureModel Model>
 class Cam {
 public:
     /// options.layer must be empty: CAM is defined on the final feature maps only.
+    /// The explainer keeps a pointer to the model: a temporary would dangle.
+    Cam(const Model&&, CamOptions = {}) = delete;
     explicit Cam(const Model& model, CamOptions options = {}) : model_(&model), options_(std::move(options)) {
         detail::require(options_.layer.empty(), "Cam::Cam(): options.layer is '", options_.layer,
                         "', expected it empty: CAM always explains the final feature maps (forward_features); "

@@ -83,6 +83,8 @@ inline void eigen_cam_projection(const float* activations, std::size_t channels,
 template <LayerActivationModel Model>
 class EigenCam {
 public:
+    /// The explainer keeps a pointer to the model: a temporary would dangle.
+    EigenCam(const Model&&, CamOptions = {}) = delete;
     explicit EigenCam(const Model& model, CamOptions options = {}) : model_(&model), options_(std::move(options)) {
         if (!options_.layer.empty()) detail::require_layer(model, options_.layer, "EigenCam::EigenCam()");
     }

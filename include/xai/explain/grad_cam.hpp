@@ -133,6 +133,8 @@ template <LayerGradientModel Model, class Rule>
     requires ChannelWeightRule<Rule> || ElementwiseRule<Rule>
 class GradientCam {
 public:
+    /// The explainer keeps a pointer to the model: a temporary would dangle.
+    GradientCam(const Model&&, CamOptions = {}) = delete;
     explicit GradientCam(const Model& model, CamOptions options = {}) : model_(&model), options_(std::move(options)) {
         if (!options_.layer.empty()) detail::require_layer(model, options_.layer, Rule::constructor);
     }

@@ -56,6 +56,8 @@ struct ScoreCamOptions : CamOptions {
 template <LayerActivationModel Model>
 class ScoreCam {
 public:
+    /// The explainer keeps a pointer to the model: a temporary would dangle.
+    ScoreCam(const Model&&, ScoreCamOptions = {}) = delete;
     explicit ScoreCam(const Model& model, ScoreCamOptions options = {}) : model_(&model), options_(std::move(options)) {
         detail::require(options_.batch_size > 0, "ScoreCam::ScoreCam(): options.batch_size is 0, expected at least 1");
         if (!options_.layer.empty()) detail::require_layer(model, options_.layer, "ScoreCam::ScoreCam()");
