@@ -20,6 +20,7 @@
 #include "xai/explain/influence.hpp"
 #include "xai/image/resize.hpp"
 #include "xai/models/logistic_regression.hpp"
+#include "xai/models/sequential.hpp"
 
 #include <Eigen/Eigenvalues>
 
@@ -534,4 +535,56 @@ TEST_CASE("LiSSA is reproducible for a seed, whatever the thread count", "[influ
     const xai::Influence<LogisticRegression, xai::LissaSolver> c(p.model, p.train.images, p.train.labels, one, lissa);
     CHECK_FALSE((c.s_test(test).values.array() == sa.values.array()).all());
     CHECK(sa.reports[0].iterations == 600);
+}
+
+TEST_CASE("the CNN's last layer with frozen features equals logistic regression on those features", "[influence][cnn]") {
+    // A small random CNN (double precision, for a tight comparison); its last layer is set to
+    // the optimum of multinomial logistic regression on its GAP features, so the subset
+    // {fc.weight, fc.bias} is at a minimum with the features frozen.
+    using Cnn = xai::models::BasicSequential<double>;
+    static_assert(xai::ReparametrizableModel<Cnn>);
+    Cnn cnn({1, 7, 7},
+            {xai::models::conv2d(6, 3, 1, 1), xai::models::relu(), xai::models::global_avg_pool(), xai::models::linear(4)}, 3);
+    cnn.set_l2_regularization(0.01);
+    const Subset train = fashion_subset(xai::FashionMnistSplit::train, {0, 2, 4, 6}, 300, 7);
+    const Subset test = fashion_subset(xai::FashionMnistSplit::test, {0, 2, 4, 6}, 3, 7);
+
+    auto gap_features = [&](const xai::Batch& images) {
+        const xai::Batch maps = cnn.forward_features(images).features;
+        xai::Batch f = xai::Batch::from_shape({maps.shape(0), maps.shape(1), 1, 1});
+        const std::size_t plane = maps.shape(2) * maps.shape(3);
+        for (std::size_t k = 0; k < f.size(); ++k) {
+            double sum = 0.0;
+            for (std::size_t j = 0; j < plane; ++j) sum += maps.data()[k * plane + j];
+            f.data()[k] = static_cast<float>(sum / static_cast<double>(plane));
+        }
+        return f;
+    };
+    const xai::Batch train_features = gap_features(train.images), test_features = gap_features(test.images);
+    LogisticRegression head = LogisticRegression::multinomial({6, 1, 1}, 4, 0.01);
+    REQUIRE(head.fit(train_features, train.labels).converged);
+
+    Eigen::VectorXd theta = cnn.parameters();
+    const auto blocks = cnn.parameter_blocks();
+    const auto fc_weight = std::find_if(blocks.begin(), blocks.end(), [](const auto& b) { return b.name == "fc.weight"; });
+    REQUIRE(fc_weight != blocks.end());
+    REQUIRE(fc_weight->size + 4 == head.num_parameters());
+    theta.segment(static_cast<Eigen::Index>(fc_weight->offset), static_cast<Eigen::Index>(head.num_parameters())) = head.parameters();
+    cnn.set_parameters(theta);
+
+    xai::InfluenceOptions options;
+    options.parameter_blocks = {"fc.weight", "fc.bias"};
+    const xai::Influence<Cnn, xai::ExactSolver> cnn_influence(cnn, train.images, train.labels, options);
+    const xai::Influence<LogisticRegression, xai::ExactSolver> lr_influence(head, train_features, train.labels);
+    CHECK(cnn_influence.diagnostics().stationarity.relative_gradient_norm < 1e-6);
+    const xai::Targets targets{test.labels[0], test.labels[1], test.labels[2]};
+    const Eigen::MatrixXd from_cnn = cnn_influence.influence(test.images, targets);
+    const Eigen::MatrixXd from_lr = lr_influence.influence(test_features, targets);
+    // The features pass through float once (the LR's input batch), hence 1e-5.
+    CHECK(relative_error(from_cnn, from_lr) < 1e-5);
+    // Conjugate gradients on the CNN's R-operator products give the same.
+    const xai::Influence<Cnn> cnn_cg(cnn, train.images, train.labels, options);
+    CHECK(relative_error(cnn_cg.influence(test.images, targets), from_lr) < 1e-5);
+    // Through all parameters the network is not at a minimum: refused by default.
+    CHECK_THROWS_AS((xai::Influence<Cnn>(cnn, train.images, train.labels)), xai::model_error);
 }

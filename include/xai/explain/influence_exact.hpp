@@ -15,13 +15,15 @@
 // Koh & Liang §4.2 add μI to form a convex quadratic approximation.
 // Default damping 0: influence-release's GenericNeuralNet takes damping=0.0 by default.
 
+#include "xai/core/eigen.hpp"  // first: silences GCC 12's false AVX-512 warnings in Eigen
+
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/progress.hpp"
 #include "xai/explain/influence_solver.hpp"
 #include "xai/explain/influence_training_loss.hpp"
 
-#include <Eigen/Cholesky>  // after the xai headers: core/concepts.hpp includes Eigen first
+#include <Eigen/Cholesky>
 
 namespace xai {
 

@@ -40,11 +40,13 @@
 #include <string>
 #include <vector>
 
+#include "xai/core/eigen.hpp"  // first: silences GCC 12's false AVX-512 warnings in Eigen
+
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/tensor.hpp"
 
-#include <Eigen/Cholesky>  // after the xai headers: core/concepts.hpp includes Eigen first
+#include <Eigen/Cholesky>
 
 namespace xai::models {
 
