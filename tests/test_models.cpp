@@ -189,3 +189,374 @@ TEST_CASE("layer_gradients equals the matching slice of a full backward pass", "
     CHECK((full.scores == logits));
     CHECK(xt::amax(xt::abs(full.gradients))() > 0.0f);
 }
+
+TEST_CASE("Hessian-vector products match central differences of gradients and are symmetric", "[models][hessian]") {
+    for (Double net : {every_layer_net(), gap_net()}) {
+        net.set_l2_regularization(0.03);
+        const xai::Batch batch = random_batch(3, net.input_shape(), 51);
+        const xai::Labels labels{2, 0, 1};
+        const Eigen::VectorXd theta = net.parameters();
+        xai::Rng rng(7);
+        Eigen::VectorXd u(theta.size()), v(theta.size());
+        for (Eigen::Index j = 0; j < theta.size(); ++j) {
+            u[j] = rng.normal();
+            v[j] = rng.normal();
+        }
+        const Eigen::VectorXd hv = net.loss_hessian_vector_product(batch, labels, v);
+        // (∇f(θ + h v) − ∇f(θ − h v)) / 2h, with the objective's gradient (which includes λθ).
+        const double h = 1e-5;
+        Double probe = net;
+        std::vector<double> plus(theta.size()), minus(theta.size()), numeric(theta.size());
+        probe.set_parameters(theta + h * v);
+        probe.objective_gradient(batch, labels, plus);
+        probe.set_parameters(theta - h * v);
+        probe.objective_gradient(batch, labels, minus);
+        for (std::size_t j = 0; j < numeric.size(); ++j) numeric[j] = (plus[j] - minus[j]) / (2 * h);
+        CHECK(relative_error(std::vector<double>(hv.begin(), hv.end()), numeric) < 1e-6);
+        // A Hessian is symmetric: uᵀ(Hv) = vᵀ(Hu), and the product is linear in v.
+        const Eigen::VectorXd hu = net.loss_hessian_vector_product(batch, labels, u);
+        CHECK(u.dot(hv) == Approx(v.dot(hu)).epsilon(1e-10));
+        const Eigen::VectorXd h_sum = net.loss_hessian_vector_product(batch, labels, 2.0 * u + v);
+        CHECK((h_sum - (2.0 * hu + hv)).norm() < 1e-10 * h_sum.norm());
+        // The λv term: raising λ by 1 adds v.
+        Double heavier = net;
+        heavier.set_l2_regularization(1.03);
+        CHECK((heavier.loss_hessian_vector_product(batch, labels, v) - hv - v).norm() < 1e-10 * v.norm());
+    }
+}
+
+TEST_CASE("per-example losses and gradients agree with the cross-entropy and the mean gradient", "[models][gradients]") {
+    Double net = gap_net();
+    net.set_l2_regularization(0.5);
+    const xai::Batch batch = random_batch(5, net.input_shape(), 61);
+    const xai::Labels labels{0, 1, 2, 1, 0};
+    const Eigen::VectorXd losses = net.per_example_losses(batch, labels);
+    const Eigen::MatrixXd logits = net.logits(batch);
+    for (Eigen::Index i = 0; i < logits.rows(); ++i) {
+        const double log_sum = std::log(logits.row(i).array().exp().sum());
+        CHECK(losses[i] == Approx(log_sum - logits(i, static_cast<Eigen::Index>(labels[static_cast<std::size_t>(i)]))).epsilon(1e-12));
+    }
+    const Eigen::MatrixXd per_example = net.per_example_loss_gradients(batch, labels);
+    REQUIRE(per_example.rows() == static_cast<Eigen::Index>(net.num_parameters()));
+    REQUIRE(per_example.cols() == 5);
+    std::vector<double> gradient(net.num_parameters());
+    const double objective = net.objective_gradient(batch, labels, gradient);
+    const Eigen::VectorXd theta = net.parameters();
+    CHECK(objective == Approx(losses.mean() + 0.25 * theta.squaredNorm()).epsilon(1e-12));
+    const Eigen::VectorXd expected = per_example.rowwise().mean() + 0.5 * theta;
+    for (std::size_t j = 0; j < gradient.size(); ++j)
+        REQUIRE(gradient[j] == Approx(expected[static_cast<Eigen::Index>(j)]).margin(1e-12));
+    // Column i alone is the gradient of the batch made of image i alone.
+    Double single = net;
+    single.set_l2_regularization(0.0);
+    std::vector<double> g3(net.num_parameters());
+    single.objective_gradient(xt::view(batch, xt::range(3, 4)), {labels[3]}, g3);
+    for (std::size_t j = 0; j < g3.size(); ++j) REQUIRE(g3[j] == Approx(per_example(static_cast<Eigen::Index>(j), 3)).margin(1e-12));
+}
+
+TEST_CASE("forward_from continues exactly where layer_activations stopped", "[models][layers]") {
+    const Sequential net(every_layer_net());
+    const xai::Batch batch = random_batch(3, net.input_shape(), 71);
+    const xai::Scores logits = net.forward(batch);
+    for (const std::string& layer : net.layer_names()) {
+        const xai::LayerOutput out = net.layer_activations(batch, layer);
+        INFO("layer " << layer);
+        CHECK((out.scores == logits));
+        CHECK((net.forward_from(layer, out.activations) == logits));
+        const m::FeatureShape& s = net.layer(layer).output;
+        CHECK(out.activations.dimension() == (s.spatial ? 4u : 2u));
+        CHECK(out.activations.shape(0) == 3);
+        CHECK(out.activations.shape(1) == s.channels);
+    }
+}
+
+TEST_CASE("forward_features and classifier_weights reproduce the logits (the CAM identity)", "[models][layers]") {
+    const Sequential net(gap_net());
+    const xai::Batch batch = random_batch(2, net.input_shape(), 81);
+    const xai::FeatureOutput f = net.forward_features(batch);
+    CHECK(net.feature_layer() == "relu2");
+    CHECK((f.features == xai::Batch(net.layer_activations(batch, "relu2").activations)));
+    const xt::xtensor<float, 2> w = net.classifier_weights();
+    const std::vector<float> b = net.classifier_bias();
+    REQUIRE(w.shape(0) == 3);
+    REQUIRE(w.shape(1) == 4);
+    const std::size_t plane = f.features.shape(2) * f.features.shape(3);
+    for (std::size_t i = 0; i < 2; ++i)
+        for (std::size_t k = 0; k < 3; ++k) {
+            double logit = b[k];
+            for (std::size_t c = 0; c < 4; ++c) {
+                double mean = 0.0;
+                for (std::size_t p = 0; p < plane; ++p) mean += f.features.data()[(i * 4 + c) * plane + p];
+                logit += w(k, c) * mean / static_cast<double>(plane);
+            }
+            CHECK(f.scores(i, k) == Approx(logit).margin(1e-5));
+        }
+    const Sequential no_gap(every_layer_net());
+    CHECK_THROWS_AS(no_gap.forward_features(batch), xai::model_error);
+    CHECK_THROWS_WITH(no_gap.classifier_weights(), Contains("does not end in global_avg_pool followed by linear"));
+}
+
+TEST_CASE("a hand-computed network gives the hand-computed logits and gradients", "[models][layers]") {
+    // 1×3×3 input, conv 2×2 (one filter, stride 1, no padding) → relu → max_pool 2×2 → gap → linear(2).
+    Sequential net({1, 3, 3}, {m::conv2d(1, 2), m::relu(), m::max_pool2d(2, 1), m::global_avg_pool(), m::linear(2)});
+    // conv weights [1, 0; 0, −1], bias 0.5; fc weights [2; −1], biases [0, 1].
+    Eigen::VectorXd theta(9);
+    theta << 1, 0, 0, -1, 0.5, 2, -1, 0, 1;
+    REQUIRE(net.num_parameters() == 9);
+    net.set_parameters(theta);
+    xai::Batch x = xai::Batch::from_shape({1, 1, 3, 3});
+    const float pixels[9] = {1, 2, 3, 4, 5, 6, 7, 8, 0};
+    std::copy(pixels, pixels + 9, x.begin());
+    // conv: y(0,0) = 1 − 5 + .5 = −3.5, y(0,1) = 2 − 6 + .5 = −3.5, y(1,0) = 4 − 8 + .5 = −3.5, y(1,1) = 5 − 0 + .5 = 5.5
+    // relu: [0, 0; 0, 5.5]; pool (one 2×2 window): 5.5; gap: 5.5; logits: [11, −4.5]
+    const xai::Scores logits = net.forward(x);
+    CHECK(logits(0, 0) == Approx(11.0f));
+    CHECK(logits(0, 1) == Approx(-4.5f));
+    // d logit0 / d x: only y(1,1) is active, y(1,1) = x(1,1) − x(2,2) + .5, times fc weight 2.
+    const xai::InputGradients g = net.input_gradients(x, logit_seed(0));
+    const float expected[9] = {0, 0, 0, 0, 2, 0, 0, 0, -2};
+    for (std::size_t i = 0; i < 9; ++i) CHECK(g.gradients.data()[i] == expected[i]);
+    CHECK(net.layer_names() == std::vector<std::string>{"conv1", "relu1", "pool1", "gap", "fc"});
+}
+
+namespace {
+
+std::filesystem::path temp_path(const std::string& name) {
+    return std::filesystem::temp_directory_path() / ("xai_test_models_" + name);
+}
+
+std::vector<char> file_bytes(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const std::filesystem::path& path, const std::vector<char>& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+}  // namespace
+
+TEST_CASE("save and load round-trip the architecture, parameters and lambda exactly", "[models][io]") {
+    Sequential net(every_layer_net(9));
+    net.set_l2_regularization(2.5e-4);
+    const auto path = temp_path("roundtrip.xaiw");
+    net.save(path);
+    const Sequential loaded = m::load(path);
+    CHECK(loaded.describe() == net.describe());
+    CHECK(loaded.layer_names() == net.layer_names());
+    CHECK(loaded.l2_regularization() == 2.5e-4);
+    CHECK(loaded.parameters() == net.parameters());
+    const xai::Batch batch = random_batch(2, net.input_shape(), 91);
+    CHECK((loaded.forward(batch) == net.forward(batch)));
+    // A double model saves float32 values: loading gives the float-rounded parameters.
+    const Double wide(net);
+    wide.save(path);
+    CHECK(m::load_as<double>(path).parameters() == net.parameters());
+    // load_parameters into the same architecture.
+    Sequential other(every_layer_net(10));
+    CHECK(other.parameters() != net.parameters());
+    other.load_parameters(path);
+    CHECK(other.parameters() == net.parameters());
+    std::filesystem::remove(path);
+}
+
+TEST_CASE("foreign, truncated, corrupt and mismatched weight files are io_errors", "[models][io]") {
+    const Sequential net(gap_net());
+    const auto path = temp_path("good.xaiw"), bad = temp_path("bad.xaiw");
+    net.save(path);
+    const std::vector<char> good = file_bytes(path);
+
+    CHECK_THROWS_WITH(m::load(temp_path("missing.xaiw")), Contains("cannot open"));
+    write_bytes(bad, {'P', 'K', 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+    CHECK_THROWS_WITH(m::load(bad), Contains("is not an xai weights file"));
+    write_bytes(bad, {});
+    CHECK_THROWS_AS(m::load(bad), xai::io_error);
+
+    // Every truncation is detected, wherever the file is cut.
+    for (std::size_t size = 1; size < good.size(); size += (size < 200 ? 1 : 97)) {
+        write_bytes(bad, std::vector<char>(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(size)));
+        INFO("truncated to " << size << " bytes");
+        CHECK_THROWS_AS(m::load(bad), xai::io_error);
+    }
+    std::vector<char> longer = good;
+    longer.push_back(0);
+    write_bytes(bad, longer);
+    CHECK_THROWS_AS(m::load(bad), xai::io_error);
+
+    // A flipped bit in the data fails the checksum.
+    std::vector<char> flipped = good;
+    flipped[flipped.size() - 10] ^= 0x10;
+    write_bytes(bad, flipped);
+    CHECK_THROWS_WITH(m::load(bad), Contains("CRC-32 does not match"));
+
+    // Unsupported version (bytes 8..11).
+    std::vector<char> version = good;
+    version[8] = 2;
+    write_bytes(bad, version);
+    CHECK_THROWS_WITH(m::load(bad), Contains("format version 2"));
+
+    // A tensor that declares 2^31 values in a small file is rejected before allocating: build
+    // the file by hand with an architecture whose tensors are huge.
+    m::WeightsFile huge;
+    huge.input = {1, 4, 4};
+    huge.num_classes = 2;
+    huge.layers = {m::flatten("flatten"), m::linear(2, "fc")};
+    huge.tensors = {{"fc.weight", {2, 16}, std::vector<float>(32, 0.5f)}, {"fc.bias", {2}, {0.0f, 0.0f}}};
+    m::write_weights_file(huge, bad);
+    CHECK_NOTHROW(m::load(bad));
+    std::vector<char> bytes = file_bytes(bad);
+    // The first tensor's extents follow its name; set its first extent to 2^31.
+    const std::string marker = "fc.weight";
+    const auto at = std::search(bytes.begin(), bytes.end(), marker.begin(), marker.end()) - bytes.begin();
+    const auto extent = static_cast<std::size_t>(at) + marker.size() + 1;  // after the name and the rank byte
+    bytes[extent] = 0;
+    bytes[extent + 1] = 0;
+    bytes[extent + 2] = 0;
+    bytes[extent + 3] = static_cast<char>(0x80);
+    write_bytes(bad, bytes);
+    CHECK_THROWS_WITH(m::load(bad), Contains("truncated: its tensors declare"));
+
+    // Tensors that do not fit the architecture.
+    huge.tensors[0].shape = {16, 2};
+    m::write_weights_file(huge, bad);
+    CHECK_THROWS_WITH(m::load(bad), Contains("expected 'fc.weight' [2, 16]"));
+    huge.tensors[0].shape = {2, 16};
+    huge.tensors.pop_back();
+    m::write_weights_file(huge, bad);
+    CHECK_THROWS_WITH(m::load(bad), Contains("lacks tensor 'fc.bias'"));
+    huge.tensors.push_back({"fc.bias", {2}, {0.0f, std::nanf("")}});
+    m::write_weights_file(huge, bad);
+    CHECK_THROWS_WITH(m::load(bad), Contains("contains NaN or Inf"));
+    huge.layers = {m::linear(2, "fc")};  // linear directly on a 1×4×4 image
+    huge.tensors.back().values[1] = 0.0f;
+    m::write_weights_file(huge, bad);
+    CHECK_THROWS_WITH(m::load(bad), Contains("describes an invalid architecture"));
+
+    // A file of another architecture cannot be loaded into this one.
+    Sequential other(every_layer_net());
+    CHECK_THROWS_WITH(other.load_parameters(path), Contains("holds a different architecture"));
+    std::filesystem::remove(path);
+    std::filesystem::remove(bad);
+}
+
+TEST_CASE("bad input is rejected with errors that name the argument", "[models][errors]") {
+    const Sequential net(gap_net());
+    const xai::Batch good = random_batch(2, net.input_shape(), 101);
+    CHECK_THROWS_AS(net.forward(random_batch(2, {1, 8, 9}, 1)), xai::shape_error);
+    CHECK_THROWS_WITH(net.forward(random_batch(2, {3, 8, 8}, 1)), Contains("the model expects 1x8x8"));
+    CHECK_THROWS_AS(net.forward(xai::Batch::from_shape({0, 1, 8, 8})), xai::shape_error);
+    xai::Batch nan = good;
+    nan(1, 0, 3, 3) = std::nanf("");
+    CHECK_THROWS_WITH(net.forward(nan), Contains("NaN or Inf"));
+    CHECK_THROWS_AS(net.input_gradients(nan, logit_seed(0)), xai::invalid_argument);
+    CHECK_THROWS_WITH(net.layer_activations(good, "conv9"), Contains("unknown layer 'conv9', expected one of: conv1, relu1"));
+    CHECK_THROWS_AS(net.layer_gradients(good, "nope", logit_seed(0)), xai::invalid_argument);
+    CHECK_THROWS_AS(net.forward_from("nope", xai::Activations(xt::zeros<float>({1, 4}))), xai::invalid_argument);
+    CHECK_THROWS_WITH(net.forward_from("relu2", xai::Activations(xt::zeros<float>({1, 4}))),
+                      Contains("expected [N, 4x4x4]"));
+    CHECK_THROWS_AS(net.layer_gradients(good, "relu2", xai::ScoreSeed{}), xai::invalid_argument);
+    const xai::ScoreSeed wrong = [](const xai::Scores&) { return xai::Scores(xt::zeros<float>({1, 1})); };
+    CHECK_THROWS_WITH(net.layer_gradients(good, "relu2", wrong), Contains("the seed returned shape [1, 1], expected [2, 3]"));
+    CHECK_THROWS_WITH(net.per_example_losses(good, {0}), Contains("1 labels for 2 images"));
+    CHECK_THROWS_WITH(net.per_example_losses(good, {0, 3}), Contains("labels[1] = 3, expected a class index below 3"));
+    CHECK_THROWS_AS(net.loss_hessian_vector_product(good, {0, 1}, Eigen::VectorXd::Zero(3)), xai::shape_error);
+    Sequential copy = net;
+    CHECK_THROWS_AS(copy.set_parameters(Eigen::VectorXd::Zero(4)), xai::shape_error);
+    Eigen::VectorXd inf = net.parameters();
+    inf[0] = INFINITY;
+    CHECK_THROWS_AS(copy.set_parameters(inf), xai::invalid_argument);
+    CHECK_THROWS_AS(copy.set_l2_regularization(-1.0), xai::invalid_argument);
+    CHECK_THROWS_WITH(copy.reinitialize_layer("fc9", 1), Contains("unknown layer 'fc9'"));
+
+    // An empty model, a model without a classifier head, invalid architectures.
+    const Sequential empty;
+    CHECK_THROWS_WITH(empty.forward(good), Contains("the model is empty"));
+    CHECK_THROWS_AS(empty.num_classes(), xai::model_error);
+    CHECK_THROWS_AS(empty.save(temp_path("empty.xaiw")), xai::model_error);
+    const Sequential no_layers({1, 8, 8});
+    CHECK_THROWS_AS(no_layers.layer_activations(good, "conv1"), xai::model_error);
+    const Sequential headless({1, 8, 8}, {m::conv2d(2, 3)});
+    CHECK_THROWS_WITH(headless.forward(good), Contains("expected a vector of class scores"));
+    CHECK_THROWS_AS(Sequential({0, 8, 8}), xai::shape_error);
+    CHECK_THROWS_WITH(Sequential({1, 8, 8}, {m::flatten(), m::conv2d(2, 3)}), Contains("cannot follow flatten"));
+    CHECK_THROWS_WITH(Sequential({1, 8, 8}, {m::linear(3)}), Contains("add flatten or global_avg_pool before it"));
+    CHECK_THROWS_WITH(Sequential({1, 4, 4}, {m::conv2d(2, 5)}), Contains("padded input is only 4x4"));
+    CHECK_THROWS_AS(Sequential({1, 4, 4}, {m::conv2d(0, 3)}), xai::invalid_argument);
+    CHECK_THROWS_AS(Sequential({1, 4, 4}, {m::max_pool2d(5)}), xai::shape_error);
+    CHECK_THROWS_WITH(Sequential({1, 8, 8}, {m::relu("a"), m::relu("a")}), Contains("already exists"));
+}
+
+TEST_CASE("every function is bit-identical for any thread count and batch composition", "[models][determinism]") {
+    Sequential net(every_layer_net());
+    net.set_l2_regularization(1e-3);
+    const xai::Batch batch = random_batch(37, net.input_shape(), 111);  // not a multiple of the chunk of 16
+    xai::Labels labels(37);
+    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = i % 4;
+    const Eigen::VectorXd v = Eigen::VectorXd::Constant(static_cast<Eigen::Index>(net.num_parameters()), 0.01);
+    const xai::ScoreSeed seed = [](const xai::Scores& logits) {
+        return xai::target_score_gradient(logits, xai::argmax_rows(logits), xai::ScoreKind::log_probability);
+    };
+    net.set_num_threads(1);
+    const xai::Scores logits = net.forward(batch);
+    const xai::LayerGradients lg = net.layer_gradients(batch, "conv2", seed);
+    const xai::InputGradients ig = net.input_gradients(batch, seed);
+    std::vector<float> g1(net.num_parameters()), g(net.num_parameters());
+    net.objective_gradient(batch, labels, g1);
+    const Eigen::VectorXd hv = net.loss_hessian_vector_product(batch, labels, v);
+    const Eigen::MatrixXd per_example = net.per_example_loss_gradients(batch, labels);
+    for (std::size_t threads : {2u, 3u, 0u}) {
+        INFO(threads << " threads");
+        net.set_num_threads(threads);
+        CHECK((net.forward(batch) == logits));
+        const xai::LayerGradients lg2 = net.layer_gradients(batch, "conv2", seed);
+        CHECK((lg2.gradients == lg.gradients));
+        CHECK((lg2.activations == lg.activations));
+        CHECK((net.input_gradients(batch, seed).gradients == ig.gradients));
+        net.objective_gradient(batch, labels, g);
+        CHECK(g == g1);
+        CHECK(net.loss_hessian_vector_product(batch, labels, v) == hv);
+        CHECK(net.per_example_loss_gradients(batch, labels) == per_example);
+    }
+    // An image gives the same logits alone as inside a batch.
+    const xai::Batch one = xt::view(batch, xt::range(20, 21));
+    const xai::Scores alone = net.forward(one);
+    for (std::size_t k = 0; k < 4; ++k) CHECK(alone(0, k) == logits(20, k));
+}
+
+TEST_CASE("layers are named automatically and reinitialised one at a time", "[models][layers]") {
+    Sequential net({1, 12, 12}, {m::conv2d(2, 3), m::relu(), m::max_pool2d(2), m::conv2d(2, 3), m::relu(),
+                                 m::global_avg_pool(), m::linear(4), m::relu(), m::linear(3)},
+                   17);
+    CHECK(net.layer_names() ==
+          std::vector<std::string>{"conv1", "relu1", "pool1", "conv2", "relu2", "gap", "fc", "relu3", "fc2"});
+    const auto blocks = net.parameter_blocks();
+    REQUIRE(blocks.size() == 8);
+    CHECK(blocks[0].name == "conv1.weight");
+    CHECK(blocks[0].size == 18);
+    CHECK(blocks[1].name == "conv1.bias");
+    CHECK(blocks[1].offset == 18);
+    CHECK(blocks[7].name == "fc2.bias");
+    CHECK(blocks[7].offset + blocks[7].size == net.num_parameters());
+
+    // He-uniform bounds: conv1 fan-in 9 → |w| ≤ √(6/9); biases |b| ≤ 1/3.
+    for (std::size_t j = 0; j < 18; ++j) CHECK(std::abs(net.parameter_values()[j]) <= std::sqrt(6.0f / 9.0f));
+    for (std::size_t j = 18; j < 20; ++j) CHECK(std::abs(net.parameter_values()[j]) <= 1.0f / 3.0f);
+
+    const Eigen::VectorXd initial = net.parameters();
+    Sequential copy = net;  // a deep copy: changing it leaves `net` alone
+    copy.reinitialize_layer("conv2", 99);
+    CHECK(net.parameters() == initial);
+    const Eigen::VectorXd changed = copy.parameters();
+    const auto& conv2 = copy.layer("conv2");
+    for (std::size_t j = 0; j < copy.num_parameters(); ++j) {
+        const bool in_conv2 = j >= conv2.weight_offset && j < conv2.bias_offset + conv2.bias_size;
+        if (!in_conv2) REQUIRE(changed[static_cast<Eigen::Index>(j)] == initial[static_cast<Eigen::Index>(j)]);
+    }
+    CHECK(changed.segment(static_cast<Eigen::Index>(conv2.weight_offset), 36) !=
+          initial.segment(static_cast<Eigen::Index>(conv2.weight_offset), 36));
+    copy.reinitialize_layer("conv2", net.seed());  // the model's own seed restores the initial draw
+    CHECK(copy.parameters() == initial);
+    copy.reinitialize_layer("relu1", 5);  // no parameters: nothing changes
+    CHECK(copy.parameters() == initial);
+}

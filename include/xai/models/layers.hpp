@@ -126,6 +126,13 @@ namespace detail {
 using xai::detail::message;
 using xai::detail::require;
 
+/// Buffers aligned to Eigen's largest packet. Eigen's small products reduce with packets after
+/// peeling to an aligned address, so the summation order of a dot product depends on where its
+/// operands sit; aligned buffers (and row offsets fixed by the shapes) make every result
+/// independent of which allocation, thread or copy of the model computes it.
+template <class T>
+using AlignedVector = std::vector<T, Eigen::aligned_allocator<T>>;
+
 /// Resolves `spec` against `input`: checks the hyper-parameters and computes the output shape.
 /// `where` names the caller in messages. Parameter offsets are left for the caller.
 inline Layer resolve_layer(const LayerSpec& spec, const FeatureShape& input, const char* where) {
@@ -321,7 +328,7 @@ void affine_backward_data(const Layer& l, const Scalar* weight, const Scalar* dy
             col2im(l, cols, dx);
             return;
         }
-        std::vector<Scalar> tmp(l.input.size());
+        AlignedVector<Scalar> tmp(l.input.size());
         col2im(l, cols, tmp.data());
         for (std::size_t i = 0; i < tmp.size(); ++i) dx[i] += tmp[i];
         return;

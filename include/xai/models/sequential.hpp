@@ -42,6 +42,7 @@
 #include <filesystem>
 #include <limits>
 #include <span>
+#include <sstream>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -332,7 +333,7 @@ public:
         const std::size_t p = params_.size();
         Eigen::MatrixXd out = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(labels.size()));
         for_each_image(labels.size(), [&](Workspace& ws, std::size_t i) {
-            std::vector<Scalar> gradient(p, Scalar(0));
+            detail::AlignedVector<Scalar> gradient(p, Scalar(0));
             image_loss_gradient(ws, batch, i, labels[i], gradient.data());
             for (std::size_t j = 0; j < p; ++j) out(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(i)) = gradient[j];
         });
@@ -372,9 +373,9 @@ public:
         detail::require<shape_error>(static_cast<std::size_t>(v.size()) == params_.size(), where, ": v has ", v.size(),
                                      " entries, expected num_parameters() = ", params_.size());
         detail::require(v.allFinite(), where, ": v contains NaN or Inf, expected finite values");
-        std::vector<Scalar> direction(params_.size());
+        detail::AlignedVector<Scalar> direction(params_.size());
         for (std::size_t j = 0; j < params_.size(); ++j) direction[j] = static_cast<Scalar>(v[static_cast<Eigen::Index>(j)]);
-        std::vector<Scalar> sum(params_.size(), Scalar(0));
+        detail::AlignedVector<Scalar> sum(params_.size(), Scalar(0));
         reduce_chunks(labels.size(), std::span<Scalar>(sum), [&](Workspace& ws, std::size_t i, Scalar* acc) {
             image_hessian_vector_product(ws, batch, i, labels[i], direction.data(), acc);
         });
@@ -393,6 +394,7 @@ public:
         WeightsFile file;
         file.input = input_shape_;
         file.num_classes = num_classes();
+        file.l2_regularization = l2_;
         for (const Layer& l : layers_) {
             file.layers.push_back(l.spec);
             if (!l.has_parameters()) continue;
@@ -423,6 +425,7 @@ public:
                                            "' holds a different architecture (", loaded.describe(), ") than this model (",
                                            describe(), ")"));
         params_ = std::move(loaded.params_);
+        l2_ = loaded.l2_;
     }
 
     /// Rebuilds a model from a WeightsFile; io_error (naming `source`) when the architecture is
@@ -463,23 +466,24 @@ public:
         }
         detail::require<io_error>(t == file.tensors.size(), "xai::models::load(): '", source, "' has ",
                                   file.tensors.size(), " tensors, the architecture needs ", t);
+        model.l2_ = file.l2_regularization;
         return model;
     }
 
     /// "1x28x28 → conv1 conv2d(32, k3, s1, p1) → relu1 → … → fc linear(10)".
     std::string describe() const {
-        std::string out = to_string(input_shape_);
+        std::ostringstream out;
+        out << to_string(input_shape_);
         for (const Layer& l : layers_) {
-            out += " -> " + l.spec.name + " " + std::string(to_string(l.spec.kind));
+            out << " -> " << l.spec.name << " " << to_string(l.spec.kind);
             if (l.spec.kind == LayerKind::conv2d)
-                out += "(" + std::to_string(l.spec.units) + ", k" + std::to_string(l.spec.kernel) + ", s" +
-                       std::to_string(l.spec.stride) + ", p" + std::to_string(l.spec.padding) + ")";
+                out << "(" << l.spec.units << ", k" << l.spec.kernel << ", s" << l.spec.stride << ", p" << l.spec.padding << ")";
             else if (l.spec.kind == LayerKind::max_pool2d)
-                out += "(k" + std::to_string(l.spec.kernel) + ", s" + std::to_string(l.spec.stride) + ")";
+                out << "(k" << l.spec.kernel << ", s" << l.spec.stride << ")";
             else if (l.spec.kind == LayerKind::linear)
-                out += "(" + std::to_string(l.spec.units) + ")";
+                out << "(" << l.spec.units << ")";
         }
-        return out;
+        return out.str();
     }
 
 private:
@@ -487,16 +491,13 @@ private:
 
     /// Scratch for one image at a time; one per chunk of a parallel loop, never shared.
     struct Workspace {
-        std::vector<Scalar> input, ping, pong, cols, seed;
+        detail::AlignedVector<Scalar> input, ping, pong, cols, seed;
 
-        /// `n` float values as Scalars: the float data itself for a float model, a converted copy otherwise.
+        /// `n` float values as Scalars, copied into the aligned input buffer.
         const Scalar* load(const float* data, std::size_t n) {
-            if constexpr (std::is_same_v<Scalar, float>) {
-                return data;
-            } else {
-                input.assign(data, data + n);
-                return input.data();
-            }
+            input.resize(n);
+            std::copy(data, data + n, input.begin());
+            return input.data();
         }
         Scalar* other(const Scalar* p) { return p == ping.data() ? pong.data() : ping.data(); }
     };
@@ -504,7 +505,7 @@ private:
     /// What one image's backward pass needs from its forward pass: per layer, the output
     /// (`values`, only when parameter gradients are wanted), the ReLU mask or the pooling switches.
     struct Tape {
-        std::vector<std::vector<Scalar>> values;
+        std::vector<detail::AlignedVector<Scalar>> values;
         std::vector<std::vector<std::uint8_t>> mask;
         std::vector<std::vector<std::uint16_t>> argmax;
         bool keep_values = false;
@@ -517,8 +518,9 @@ private:
         std::size_t count = 1;
         for (const Layer& l : layers_) count += l.spec.kind == kind ? 1 : 0;
         auto numbered = [&](const char* stem) {
-            std::string name = stem + std::to_string(count);
-            while (has_layer(name)) name = stem + std::to_string(++count);
+            auto name_of = [&](std::size_t c) { return detail::message(stem, c); };
+            std::string name = name_of(count);
+            while (has_layer(name)) name = name_of(++count);
             return name;
         };
         auto unique = [&](const char* stem) {
@@ -638,7 +640,7 @@ private:
     template <class Body>
     void reduce_chunks(std::size_t n, std::span<Scalar> total, Body&& body) const {
         const std::size_t chunks = (n + reduction_chunk - 1) / reduction_chunk;
-        std::vector<std::vector<Scalar>> partial(chunks);
+        std::vector<detail::AlignedVector<Scalar>> partial(chunks);
         parallel_for(chunks, threads_, [&](std::size_t c) {
             Workspace ws = make_workspace();
             partial[c].assign(total.size(), Scalar(0));
@@ -882,7 +884,7 @@ private:
         run_forward(input, 0, L, ws, &tape);
 
         // R-forward: Rvalues[l] = R{output of layer l}; R{input} = 0.
-        std::vector<std::vector<Scalar>> r(L);
+        std::vector<detail::AlignedVector<Scalar>> r(L);
         for (std::size_t l = 0; l < L; ++l) {
             const Layer& layer = layers_[l];
             const Scalar* x = l == 0 ? input : tape.values[l - 1].data();
@@ -913,7 +915,7 @@ private:
 
         // Loss: g = p − e_y, R{g} = p ⊙ R{z} − p (pᵀ R{z}).
         const std::size_t k = num_classes();
-        std::vector<Scalar> g(k), rg(k);
+        detail::AlignedVector<Scalar> g(k), rg(k);
         cross_entropy(tape.values[L - 1].data(), k, label, g.data());
         const Scalar* rz = r[L - 1].data();
         double p_dot_rz = 0.0;
@@ -924,7 +926,7 @@ private:
         }
 
         // R-backward.
-        std::vector<Scalar> g_next, rg_next, scratch;
+        detail::AlignedVector<Scalar> g_next, rg_next, scratch;
         for (std::size_t l = L; l-- > 0;) {
             const Layer& layer = layers_[l];
             const Scalar* x = l == 0 ? input : tape.values[l - 1].data();
@@ -948,7 +950,7 @@ private:
 
     ImageShape input_shape_{};
     std::vector<Layer> layers_;
-    std::vector<Scalar> params_;
+    detail::AlignedVector<Scalar> params_;
     double l2_ = 0.0;
     std::uint64_t seed_ = 0;
     std::size_t threads_ = 1;

@@ -6,7 +6,8 @@
 //   magic    8 bytes  "XAIW" 0x0D 0x0A 0x1A 0x0A (PNG-style: catches text-mode mangling)
 //   version  u32      1
 //   input    u32 ×3   channels, height, width
-//   classes  u32      number of outputs of the last layer (0 when it is not a vector)
+//   classes  u32      number of outputs of the last layer
+//   l2       f64      λ of the training objective (BasicSequential::l2_regularization())
 //   layers   u32 L, then L records: u8 kind (LayerKind), u8 name length n, n name bytes,
 //                     u32 units, u32 kernel, u32 stride, u32 padding
 //   tensors  u32 T, then T records: u8 name length n, n name bytes, u8 rank r (1..4), u32 × r extents
@@ -19,6 +20,7 @@
 
 #include <array>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -45,6 +47,7 @@ struct NamedTensor {
 struct WeightsFile {
     ImageShape input;
     std::size_t num_classes = 0;
+    double l2_regularization = 0.0;
     std::vector<LayerSpec> layers;
     std::vector<NamedTensor> tensors;
 };
@@ -80,6 +83,11 @@ public:
         for (int i = 0; i < 4; ++i) bytes_.push_back(static_cast<unsigned char>((v >> (8 * i)) & 0xFFu));
     }
     void f32(float v) { u32(std::bit_cast<std::uint32_t>(v)); }
+    void f64(double v) {
+        const auto bits = std::bit_cast<std::uint64_t>(v);
+        u32(static_cast<std::uint32_t>(bits & 0xFFFFFFFFu));
+        u32(static_cast<std::uint32_t>(bits >> 32));
+    }
     void raw(const void* data, std::size_t n) {
         const auto* p = static_cast<const unsigned char*>(data);
         bytes_.insert(bytes_.end(), p, p + n);
@@ -111,6 +119,10 @@ public:
         for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(bytes_[pos_ + i]) << (8 * i);
         pos_ += 4;
         return v;
+    }
+    double f64(const char* what) {
+        const std::uint64_t low = u32(what), high = u32(what);
+        return std::bit_cast<double>(low | (high << 32));
     }
     float f32() {
         std::uint32_t v = 0;
@@ -149,6 +161,7 @@ inline void write_weights_file(const WeightsFile& file, const std::filesystem::p
     out.u32(detail::checked_u32(file.input.height, "input height"));
     out.u32(detail::checked_u32(file.input.width, "input width"));
     out.u32(detail::checked_u32(file.num_classes, "classes"));
+    out.f64(file.l2_regularization);
     out.u32(detail::checked_u32(file.layers.size(), "layer count"));
     for (const LayerSpec& l : file.layers) {
         detail::require(!l.name.empty() && l.name.size() <= 255, "xai::models::save(): layer name '", l.name,
@@ -213,6 +226,10 @@ inline WeightsFile read_weights_file(const std::filesystem::path& path) {
     file.input.height = in.u32("the input shape");
     file.input.width = in.u32("the input shape");
     file.num_classes = in.u32("the class count");
+    file.l2_regularization = in.f64("the L2 regularization");
+    if (!std::isfinite(file.l2_regularization) || file.l2_regularization < 0.0)
+        throw io_error(detail::message("xai::models::load(): '", name, "' has L2 regularization ",
+                                       file.l2_regularization, ", expected a finite value >= 0"));
     const std::uint32_t layer_count = in.u32("the layer count");
     // A layer record has at least 19 bytes; a count the file cannot hold is rejected before allocating.
     in.need(std::size_t{layer_count} * 19, "the layer records");

@@ -1,0 +1,62 @@
+#pragma once
+// The shipped reference models: their architectures and loading their trained weights.
+//
+//   "fashion"  1×28×28 Fashion-MNIST items (Xiao, Rasul & Vollgraf 2017), 10 classes
+//              conv1 3×3×32 → relu1 → pool1 → conv2 3×3×64 → relu2 → conv3 3×3×64 → relu3 → pool2
+//              → conv4 3×3×128 → relu4 → gap → fc (10);   feature maps 128×7×7
+//   "scenes"   1×64×64 scenes of data/scenes.hpp (one Fashion-MNIST item over clutter), 10 classes
+//              conv1 3×3×16 → relu1 → pool1 → conv2 3×3×32 → relu2 → pool2 → conv3 3×3×64 → relu3
+//              → pool3 → conv4 3×3×128 → relu4 → gap → fc (10);   feature maps 128×8×8
+//
+// Every convolution has stride 1 and padding 1; pooling is 2×2 with stride 2. Both end in
+// global average pooling and one linear layer, so CAM applies (Zhou et al. 2016). The class
+// names are xai::fashion_mnist_classes (data/fashion_mnist.hpp). Weights are read from
+// <data directory>/models/<name>.xaiw (core/data_dir.hpp); docs/models.md records how they were
+// trained and their test accuracy.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "xai/core/data_dir.hpp"
+#include "xai/core/error.hpp"
+#include "xai/models/sequential.hpp"
+
+namespace xai::models {
+
+/// The names load_builtin() accepts.
+inline std::vector<std::string> builtin_model_names() { return {"fashion", "scenes"}; }
+
+/// The untrained architecture of a built-in model, its parameters drawn from `seed`.
+inline Sequential builtin_architecture(const std::string& name, std::uint64_t seed = 0) {
+    if (name == "fashion")
+        return Sequential({1, 28, 28},
+                          {conv2d(32, 3, 1, 1), relu(), max_pool2d(2), conv2d(64, 3, 1, 1), relu(), conv2d(64, 3, 1, 1),
+                           relu(), max_pool2d(2), conv2d(128, 3, 1, 1), relu(), global_avg_pool(), linear(10)},
+                          seed);
+    if (name == "scenes")
+        return Sequential({1, 64, 64},
+                          {conv2d(16, 3, 1, 1), relu(), max_pool2d(2), conv2d(32, 3, 1, 1), relu(), max_pool2d(2),
+                           conv2d(64, 3, 1, 1), relu(), max_pool2d(2), conv2d(128, 3, 1, 1), relu(), global_avg_pool(),
+                           linear(10)},
+                          seed);
+    throw invalid_argument(detail::message("xai::models::builtin_architecture(): unknown model '", name,
+                                           "', expected \"fashion\" or \"scenes\""));
+}
+
+/// The path of a built-in model's weights: <data directory>/models/<name>.xaiw.
+inline std::filesystem::path builtin_weights_path(const std::string& name) {
+    builtin_architecture(name);  // rejects unknown names with the list of known ones
+    return data_directory() / "models" / (name + ".xaiw");
+}
+
+/// The trained built-in model `name` ("fashion" or "scenes"); io_error when its weights file is
+/// missing or does not hold that model's architecture.
+inline Sequential load_builtin(const std::string& name) {
+    Sequential model = builtin_architecture(name);
+    model.load_parameters(builtin_weights_path(name));
+    return model;
+}
+
+}  // namespace xai::models

@@ -1,0 +1,193 @@
+#pragma once
+// Mini-batch training of the built-in CNN: Adam or SGD with momentum on the objective
+// (1/n) Σ L(z_i, θ) + (λ/2)‖θ‖² of models/sequential.hpp, with a cosine learning-rate schedule.
+//
+//   Adam (Kingma & Ba 2015, Algorithm 1):  m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,
+//       θ ← θ − α_t · m̂ / (√v̂ + ε)  with m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ);
+//       defaults α = 1e-3, β₁ = 0.9, β₂ = 0.999, ε = 1e-8 (the paper's).
+//   SGD with momentum (PyTorch's form, Sutskever et al. 2013):  b ← μb + g,  θ ← θ − α_t b; μ = 0.9.
+//   Cosine schedule (Loshchilov & Hutter 2017, without restarts): α_t = α · ½(1 + cos(π t / T))
+//       over the T steps of the whole run; off gives a constant α.
+//
+// Reproducible: epoch e visits the examples in the order of a Fisher–Yates shuffle drawn from
+// Rng::stream(seed, e), gradients are deterministic for any thread count (sequential.hpp) and
+// the updates are element-wise, so the same options give the same parameters bit for bit
+// whatever the number of threads.
+
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <numeric>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "xai/core/error.hpp"
+#include "xai/core/parallel.hpp"
+#include "xai/core/progress.hpp"
+#include "xai/core/random.hpp"
+#include "xai/core/scores.hpp"
+#include "xai/core/tensor.hpp"
+#include "xai/models/sequential.hpp"
+
+namespace xai::models {
+
+enum class Optimizer { adam, sgd_momentum };
+
+inline std::string_view to_string(Optimizer o) { return o == Optimizer::adam ? "adam" : "sgd_momentum"; }
+
+struct TrainingOptions {
+    Optimizer optimizer = Optimizer::adam;
+    double learning_rate = 1e-3;  ///< α (Adam's default; use about 0.05 for SGD with momentum)
+    double momentum = 0.9;        ///< μ of SGD with momentum
+    double beta1 = 0.9;           ///< Adam
+    double beta2 = 0.999;         ///< Adam
+    double epsilon = 1e-8;        ///< Adam
+    bool cosine_schedule = true;  ///< decay α to 0 along a half cosine over the run
+    std::size_t epochs = 10;
+    std::size_t batch_size = 64;
+    std::uint64_t seed = 0;       ///< shuffling (and whatever the batch source draws from it)
+    std::size_t threads = 1;      ///< threads over each mini-batch (0 = all)
+    ProgressCallback progress;    ///< called after each mini-batch with the examples done this epoch
+};
+
+/// A mini-batch: images and one label each.
+struct TrainingBatch {
+    Batch images;
+    Labels labels;
+};
+
+/// Builds the mini-batch of the given example indices for an epoch (lets a caller generate or
+/// augment examples on the fly, reproducibly from (seed, epoch, index)).
+using BatchSource = std::function<TrainingBatch(std::size_t epoch, std::span<const std::size_t> indices)>;
+
+/// What one epoch did.
+struct EpochReport {
+    std::size_t epoch = 0;        ///< from 0
+    double mean_objective = 0.0;  ///< mean of the mini-batch objectives during the epoch
+    double learning_rate = 0.0;   ///< α at the end of the epoch
+    double seconds = 0.0;
+};
+
+/// The images of `source` at `indices`, with their labels.
+inline TrainingBatch gather(const Batch& images, const Labels& labels, std::span<const std::size_t> indices) {
+    const std::size_t d = images.size() / images.shape(0);
+    TrainingBatch out{Batch::from_shape({indices.size(), images.shape(1), images.shape(2), images.shape(3)}), {}};
+    out.labels.reserve(indices.size());
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+        std::copy(images.data() + indices[i] * d, images.data() + (indices[i] + 1) * d, out.images.data() + i * d);
+        out.labels.push_back(labels[indices[i]]);
+    }
+    return out;
+}
+
+/// Trains `model` on `examples` examples served by `source`; calls on_epoch after each epoch.
+template <class Scalar>
+std::vector<EpochReport> train(BasicSequential<Scalar>& model, std::size_t examples, const BatchSource& source,
+                               const TrainingOptions& options, const std::function<void(const EpochReport&)>& on_epoch = {}) {
+    constexpr const char* where = "xai::models::train()";
+    detail::require<model_error>(!model.empty(), where, ": the model is empty (no layers)");
+    detail::require(examples > 0, where, ": examples is 0, expected at least one training example");
+    detail::require(options.batch_size > 0, where, ": batch_size is 0, expected at least 1");
+    detail::require(options.epochs > 0, where, ": epochs is 0, expected at least 1");
+    detail::require(std::isfinite(options.learning_rate) && options.learning_rate > 0, where, ": learning_rate is ",
+                    options.learning_rate, ", expected a finite value > 0");
+    detail::require(options.beta1 >= 0 && options.beta1 < 1 && options.beta2 >= 0 && options.beta2 < 1 &&
+                        options.momentum >= 0 && options.momentum < 1 && options.epsilon > 0,
+                    where, ": beta1, beta2 and momentum must be in [0, 1) and epsilon > 0");
+    detail::require(static_cast<bool>(source), where, ": source is an empty function, expected a BatchSource");
+
+    const std::size_t p = model.num_parameters();
+    const std::size_t steps_per_epoch = (examples + options.batch_size - 1) / options.batch_size;
+    const double total_steps = static_cast<double>(steps_per_epoch * options.epochs);
+    std::vector<Scalar> gradient(p), first(p, Scalar(0)), second(p, Scalar(0));
+    std::vector<std::size_t> order(examples);
+    std::vector<EpochReport> reports;
+    const std::size_t saved_threads = model.num_threads();
+    model.set_num_threads(options.threads);
+    std::size_t step = 0;
+    auto rate_at = [&](std::size_t s) {
+        if (!options.cosine_schedule) return options.learning_rate;
+        return options.learning_rate * 0.5 * (1.0 + std::cos(3.141592653589793 * static_cast<double>(s) / total_steps));
+    };
+    try {
+        for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
+            const auto start = std::chrono::steady_clock::now();
+            std::iota(order.begin(), order.end(), std::size_t{0});
+            Rng rng = Rng::stream(options.seed, epoch);
+            for (std::size_t i = examples; i > 1; --i) std::swap(order[i - 1], order[rng.uniform_index(i)]);
+            double objective_sum = 0.0;
+            for (std::size_t b = 0; b < steps_per_epoch; ++b) {
+                const std::size_t begin = b * options.batch_size, end = std::min(examples, begin + options.batch_size);
+                const TrainingBatch batch = source(epoch, std::span<const std::size_t>(order.data() + begin, end - begin));
+                objective_sum += model.objective_gradient(batch.images, batch.labels, gradient);
+                const double rate = rate_at(step);
+                ++step;
+                std::span<Scalar> theta = model.parameter_values();
+                if (options.optimizer == Optimizer::adam) {
+                    const double c1 = 1.0 - std::pow(options.beta1, static_cast<double>(step));
+                    const double c2 = 1.0 - std::pow(options.beta2, static_cast<double>(step));
+                    const auto b1 = static_cast<Scalar>(options.beta1), b2 = static_cast<Scalar>(options.beta2);
+                    const auto step_size = static_cast<Scalar>(rate / c1);
+                    const auto sqrt_c2 = static_cast<Scalar>(std::sqrt(c2)), eps = static_cast<Scalar>(options.epsilon);
+                    for (std::size_t j = 0; j < p; ++j) {
+                        first[j] = b1 * first[j] + (Scalar(1) - b1) * gradient[j];
+                        second[j] = b2 * second[j] + (Scalar(1) - b2) * gradient[j] * gradient[j];
+                        // m̂ / (√v̂ + ε) = (m / c1) / (√v / √c2 + ε)
+                        theta[j] -= step_size * first[j] / (std::sqrt(second[j]) / sqrt_c2 + eps);
+                    }
+                } else {
+                    const auto mu = static_cast<Scalar>(options.momentum), r = static_cast<Scalar>(rate);
+                    for (std::size_t j = 0; j < p; ++j) {
+                        first[j] = mu * first[j] + gradient[j];
+                        theta[j] -= r * first[j];
+                    }
+                }
+                xai::detail::report(options.progress, end, examples, "examples");
+            }
+            EpochReport report{epoch, objective_sum / static_cast<double>(steps_per_epoch), rate_at(step),
+                               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+            reports.push_back(report);
+            if (on_epoch) on_epoch(report);
+        }
+    } catch (...) {
+        model.set_num_threads(saved_threads);
+        throw;
+    }
+    model.set_num_threads(saved_threads);
+    return reports;
+}
+
+/// Trains on a fixed labelled set (see the general overload).
+template <class Scalar>
+std::vector<EpochReport> train(BasicSequential<Scalar>& model, const Batch& images, const Labels& labels,
+                               const TrainingOptions& options, const std::function<void(const EpochReport&)>& on_epoch = {}) {
+    detail::require<shape_error>(images.shape(0) == labels.size(), "xai::models::train(): ", images.shape(0),
+                                 " images but ", labels.size(), " labels");
+    return train(model, labels.size(),
+                 [&](std::size_t, std::span<const std::size_t> indices) { return gather(images, labels, indices); },
+                 options, on_epoch);
+}
+
+/// The fraction of `images` whose arg-max logit equals the label, evaluated `batch_size` at a time.
+template <Classifier Model>
+double accuracy(const Model& model, const Batch& images, const Labels& labels, std::size_t batch_size = 256) {
+    detail::require<shape_error>(images.shape(0) == labels.size() && !labels.empty(), "xai::models::accuracy(): ",
+                                 images.shape(0), " images and ", labels.size(), " labels, expected as many, at least one");
+    detail::require(batch_size > 0, "xai::models::accuracy(): batch_size is 0, expected at least 1");
+    std::size_t correct = 0;
+    std::vector<std::size_t> indices;
+    for (std::size_t begin = 0; begin < labels.size(); begin += batch_size) {
+        const std::size_t end = std::min(labels.size(), begin + batch_size);
+        indices.resize(end - begin);
+        std::iota(indices.begin(), indices.end(), begin);
+        const TrainingBatch batch = gather(images, labels, indices);
+        const std::vector<std::size_t> predicted = argmax_rows(model.forward(batch.images));
+        for (std::size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == batch.labels[i] ? 1 : 0;
+    }
+    return static_cast<double>(correct) / static_cast<double>(labels.size());
+}
+
+}  // namespace xai::models
