@@ -11,6 +11,13 @@
 
 namespace toy {
 
+/// A C×H×W image with every value `value`.
+inline xai::Image filled(xai::ImageShape shape, float value) {
+    xai::Image image = xai::Image::from_shape({shape.channels, shape.height, shape.width});
+    image.fill(value);
+    return image;
+}
+
 /// A classifier whose logits for an image are a function of that image (C×H×W floats).
 class FunctionModel {
 public:

@@ -13,11 +13,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-xai::Image filled(xai::ImageShape shape, float value) {
-    xai::Image image = xai::Image::from_shape({shape.channels, shape.height, shape.width});
-    image.fill(value);
-    return image;
-}
+using toy::filled;
 
 xai::OcclusionOptions options_for(std::size_t window, std::size_t stride) {
     xai::OcclusionOptions o;

@@ -15,11 +15,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-xai::Image filled(xai::ImageShape shape, float value) {
-    xai::Image image = xai::Image::from_shape({shape.channels, shape.height, shape.width});
-    image.fill(value);
-    return image;
-}
+using toy::filled;
 
 double mean_of(const xai::Map& m) { return std::accumulate(m.begin(), m.end(), 0.0) / static_cast<double>(m.size()); }
 

@@ -21,6 +21,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -139,35 +140,35 @@ inline std::vector<double> gaussian_kernel(std::size_t kernel_size, double sigma
     return kernel;
 }
 
+namespace detail {
+/// A blurred copy of a tensor whose trailing two axes are H×W; every leading index is a plane.
+template <class Tensor>
+Tensor blur_tensor(const Tensor& input, const GaussianBlurOptions& options, const char* where) {
+    require_blur_options(options, where);
+    require_nonempty(input, (std::string(where) + ": the input").c_str());
+    const std::size_t rank = input.dimension();
+    const std::size_t height = input.shape(rank - 2), width = input.shape(rank - 1);
+    Tensor out = Tensor::from_shape(input.shape());
+    blur_planes(input.data(), input.size() / (height * width), height, width, out.data(),
+                gaussian_kernel(options.kernel_size, options.sigma), options.border);
+    return out;
+}
+}  // namespace detail
+
 /// A blurred copy of an H×W map.
 inline Map gaussian_blur(const Map& map, const GaussianBlurOptions& options = {}) {
-    detail::require_blur_options(options, "xai::gaussian_blur(Map)");
-    detail::require_nonempty(map, "xai::gaussian_blur(Map): map");
-    Map out = Map::from_shape(map.shape());
-    detail::blur_planes(map.data(), 1, map.shape(0), map.shape(1), out.data(),
-                        gaussian_kernel(options.kernel_size, options.sigma), options.border);
-    return out;
+    return detail::blur_tensor(map, options, "xai::gaussian_blur(Map)");
 }
 
 /// A blurred copy of a C×H×W image (each channel on its own), or of an N×H×W stack of maps
 /// (Image and Maps are the same type).
 inline Image gaussian_blur(const Image& image, const GaussianBlurOptions& options = {}) {
-    detail::require_blur_options(options, "xai::gaussian_blur(rank-3)");
-    detail::require_nonempty(image, "xai::gaussian_blur(rank-3): image");
-    Image out = Image::from_shape(image.shape());
-    detail::blur_planes(image.data(), image.shape(0), image.shape(1), image.shape(2), out.data(),
-                        gaussian_kernel(options.kernel_size, options.sigma), options.border);
-    return out;
+    return detail::blur_tensor(image, options, "xai::gaussian_blur(rank-3)");
 }
 
 /// A blurred copy of an N×C×H×W batch (each channel of each image on its own).
 inline Batch gaussian_blur(const Batch& batch, const GaussianBlurOptions& options = {}) {
-    detail::require_blur_options(options, "xai::gaussian_blur(Batch)");
-    detail::require_nonempty(batch, "xai::gaussian_blur(Batch): batch");
-    Batch out = Batch::from_shape(batch.shape());
-    detail::blur_planes(batch.data(), batch.shape(0) * batch.shape(1), batch.shape(2), batch.shape(3), out.data(),
-                        gaussian_kernel(options.kernel_size, options.sigma), options.border);
-    return out;
+    return detail::blur_tensor(batch, options, "xai::gaussian_blur(Batch)");
 }
 
 }  // namespace xai
