@@ -184,6 +184,9 @@ public:
                         ": hide_color is fixed but has no value, expected 1 or C values");
     }
 
+    /// The explainer keeps a reference to the model: a temporary would dangle.
+    Lime(const Model&&, LimeOptions = {}, Segmenter = {}) = delete;
+
     const LimeOptions& options() const { return options_; }
 
     /// Explains `image` (C×H×W, the model's input shape) for the given classes; no targets means
