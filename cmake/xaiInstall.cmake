@@ -15,5 +15,6 @@ install(FILES
   "${CMAKE_CURRENT_BINARY_DIR}/xaiConfig.cmake"
   "${CMAKE_CURRENT_BINARY_DIR}/xaiConfigVersion.cmake"
   cmake/xaiDependencies.cmake
+  cmake/xaiTorch.cmake
   DESTINATION ${CMAKE_INSTALL_DATADIR}/cmake/xai)
 install(DIRECTORY data/ DESTINATION ${CMAKE_INSTALL_DATADIR}/xai OPTIONAL)
