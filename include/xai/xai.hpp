@@ -38,3 +38,7 @@
 #include "xai/metrics/pointing_game.hpp"
 #include "xai/metrics/rank_correlation.hpp"
 #include "xai/metrics/sanity_check.hpp"
+#include "xai/image/superpixels.hpp"
+#include "xai/explain/lime.hpp"
+#include "xai/explain/lime_regression.hpp"
+#include "xai/explain/lime_visualize.hpp"
