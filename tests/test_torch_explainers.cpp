@@ -1,0 +1,237 @@
+// Every explainer of xai on LibTorch models through TorchModel (include/xai/models/torch.hpp):
+// Grad-CAM against the same computation in bare torch ops, CAM against Grad-CAM on a GAP +
+// linear head, and finite maps of the right shape from every method on a small ResNet.
+// LibTorch first: its glog defines a CHECK macro, which Catch's CHECK must replace.
+#include "test_torch_models.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "xai/explain/ablation_cam.hpp"
+#include "xai/explain/cam.hpp"
+#include "xai/explain/eigen_cam.hpp"
+#include "xai/explain/grad_cam.hpp"
+#include "xai/explain/influence.hpp"
+#include "xai/explain/lime.hpp"
+#include "xai/explain/occlusion.hpp"
+#include "xai/explain/rise.hpp"
+#include "xai/explain/score_cam.hpp"
+#include "xai/models/logistic_regression.hpp"
+
+using xai::models::TorchModel;
+using namespace xai_test;
+namespace nn = torch::nn;
+namespace F = torch::nn::functional;
+
+TEST_CASE("Grad-CAM through the adapter equals Grad-CAM computed with torch ops", "[torch][cam]") {
+    nn::Sequential net = xai_test::tiny_resnet();
+    const TorchModel model(net, options_for(resnet_input));
+    const xai::Batch batch = xai_test::random_batch(2, resnet_input, 3);
+
+    xai::CamOptions options;
+    options.layer = "layer2";
+    const xai::GradCam<TorchModel> grad_cam(model, options);
+    const xai::CamResult result = grad_cam.explain(batch, {4});
+
+    // Selvaraju et al. eq. 1–2 with torch ops: α_k = mean_ij ∂y^c/∂A_k^ij, map = Σ_k α_k A_k,
+    // then ReLU, bilinear upsampling (align_corners=False) and min-max normalization.
+    const Reference ref = full_backward(net, "layer2", tensor_of(batch), {4, 4});
+    const torch::Tensor alpha = ref.gradients.mean({2, 3}, true);
+    const torch::Tensor raw = (alpha * ref.activations).sum(1);
+    CHECK(max_abs_diff(tensor_of(result.raw), raw) < 1e-5);
+    const torch::Tensor up = F::interpolate(torch::relu(raw).unsqueeze(1),
+                                      F::InterpolateFuncOptions().size(std::vector<std::int64_t>{32, 32}).mode(torch::kBilinear).align_corners(false))
+                           .squeeze(1);
+    const torch::Tensor lo = std::get<0>(up.flatten(1).min(1)).view({-1, 1, 1});
+    const torch::Tensor hi = std::get<0>(up.flatten(1).max(1)).view({-1, 1, 1});
+    const torch::Tensor display = (up - lo) / (hi - lo);
+    REQUIRE(shape_is(result.maps, {2, 32, 32}));
+    CHECK(max_abs_diff(tensor_of(result.maps), display) < 1e-4);
+    CHECK((result.targets == std::vector<std::size_t>{4, 4}));
+}
+
+TEST_CASE("CAM on a GAP + linear torch model equals W·A and h·w times Grad-CAM", "[torch][cam]") {
+    nn::Sequential net = xai_test::gap_linear_net();
+    const TorchModel model(net, options_for({3, 12, 12}));
+    CHECK(model.feature_layer() == "relu2");
+    const xai::Batch batch = xai_test::random_batch(3, {3, 12, 12}, 4);
+
+    const xai::Cam<TorchModel> cam(model);
+    const xai::CamResult c = cam.explain(batch, {2});
+    xai::CamOptions options;
+    options.layer = "relu2";
+    const xai::CamResult g = xai::GradCam<TorchModel>(model, options).explain(batch, {2});
+    REQUIRE(shape_is(c.raw, {3, 6, 6}));
+    // Zhou et al.: M_c = Σ_k W_ck A_k. With GAP, ∂y^c/∂A_k^ij = W_ck / (h·w), so Grad-CAM's
+    // map is M_c / (h·w) with h·w = 36.
+    CHECK(max_abs_diff(tensor_of(c.raw), 36.0f * tensor_of(g.raw)) < 1e-4);
+    torch::NoGradGuard no_grad;
+    const xai::LayerOutput lo = model.layer_activations(batch, "relu2");
+    const torch::Tensor w = net->named_parameters()["fc.weight"][2];
+    const torch::Tensor expected = (w.view({1, 8, 1, 1}) * tensor_of(lo.activations)).sum(1);
+    CHECK(max_abs_diff(tensor_of(c.raw), expected) < 1e-5);
+    CHECK(xai::all_finite(c.maps));
+
+    // The logits are the classifier applied to the feature maps' average.
+    const xai::FeatureOutput fo = model.forward_features(batch);
+    const torch::Tensor logits = torch::addmm(net->named_parameters()["fc.bias"], tensor_of(fo.features).mean({2, 3}),
+                                              net->named_parameters()["fc.weight"].t());
+    CHECK(max_abs_diff(tensor_of(fo.scores), logits) < 1e-5);
+    const xt::xtensor<float, 2> weights = model.classifier_weights();
+    CHECK(max_abs_diff(tensor_of(weights), net->named_parameters()["fc.weight"]) == 0.0);
+}
+
+
+namespace {
+
+/// Images with values in [0, 1] (what LIME's superpixels expect), reproducible from the seed.
+xai::Batch unit_batch(std::size_t n, xai::ImageShape shape, std::uint64_t seed) {
+    torch::manual_seed(seed);
+    return xai::models::to_xtensor<4>(torch::rand({static_cast<std::int64_t>(n), static_cast<std::int64_t>(shape.channels),
+                                                   static_cast<std::int64_t>(shape.height),
+                                                   static_cast<std::int64_t>(shape.width)}));
+}
+
+void check_cam(const xai::CamResult& r, std::size_t n, std::size_t h, std::size_t w) {
+    CHECK(shape_is(r.maps, {n, 32, 32}));
+    CHECK(shape_is(r.raw, {n, h, w}));
+    CHECK(xai::all_finite(r.maps));
+    CHECK(xai::all_finite(r.raw));
+    CHECK(xt::amax(r.maps)() <= 1.0f);
+    CHECK(xt::amin(r.maps)() >= 0.0f);
+}
+
+}  // namespace
+
+TEST_CASE("Every CAM-family method gives finite maps of the right shape on a torch ResNet", "[torch][cam]") {
+    nn::Sequential net = xai_test::tiny_resnet();
+    const TorchModel model(net, options_for(resnet_input));
+    const xai::Batch batch = unit_batch(2, resnet_input, 16);
+    xai::CamOptions options;
+    options.layer = "layer2";
+
+    check_cam(xai::Cam<TorchModel>(model).explain(batch), 2, 16, 16);
+    check_cam(xai::GradCam<TorchModel>(model, options).explain(batch), 2, 16, 16);
+    check_cam(xai::GradCamPlusPlus<TorchModel>(model, options).explain(batch), 2, 16, 16);
+    check_cam(xai::XGradCam<TorchModel>(model, options).explain(batch), 2, 16, 16);
+    check_cam(xai::HiResCam<TorchModel>(model, options).explain(batch), 2, 16, 16);
+    check_cam(xai::EigenCam<TorchModel>(model, options).explain(batch), 2, 16, 16);
+    xai::ScoreCamOptions score_options;
+    score_options.layer = "layer2";
+    check_cam(xai::ScoreCam<TorchModel>(model, score_options).explain(batch, {1}), 2, 16, 16);
+    xai::AblationCamOptions ablation_options;
+    ablation_options.layer = "layer2";
+    check_cam(xai::AblationCam<TorchModel>(model, ablation_options).explain(batch, {1}), 2, 16, 16);
+
+    // LayerCAM on an earlier, finer block, and fused over two stages.
+    xai::CamOptions fine = options;
+    fine.layer = "layer1.1";
+    check_cam(xai::LayerCam<TorchModel>(model, fine).explain(batch), 2, 32, 32);
+    const xai::FusedCamResult fused = xai::LayerCam<TorchModel>(model, options).explain_fused(batch, {"layer1", "layer2"});
+    CHECK(shape_is(fused.maps, {2, 32, 32}));
+    CHECK(xai::all_finite(fused.maps));
+}
+
+TEST_CASE("LIME, RISE and occlusion give finite maps of the right shape on a torch ResNet", "[torch][perturbation]") {
+    nn::Sequential net = xai_test::tiny_resnet();
+    const TorchModel model(net, options_for(resnet_input));
+    const xai::Batch batch = unit_batch(2, resnet_input, 17);
+
+    xai::RiseOptions rise_options;
+    rise_options.num_masks = 64;
+    rise_options.grid_size = 4;
+    const xai::RiseExplanation rise = xai::Rise<TorchModel>(model, rise_options).explain(batch);
+    CHECK(shape_is(rise.saliency, {2, 32, 32}));
+    CHECK(xai::all_finite(rise.saliency));
+    CHECK(xai::all_finite(rise.standard_error));
+    CHECK(rise.masks_used == std::vector<std::size_t>{64, 64});
+
+    xai::OcclusionOptions occlusion_options;
+    occlusion_options.window = 8;
+    occlusion_options.stride = 8;
+    const xai::OcclusionExplanation occlusion = xai::Occlusion<TorchModel>(model, occlusion_options).explain(batch, {2});
+    CHECK(shape_is(occlusion.saliency, {2, 32, 32}));
+    CHECK(xai::all_finite(occlusion.saliency));
+    CHECK(occlusion.windows == 16);
+    CHECK(xt::amax(xt::abs(occlusion.saliency))() > 0.0f);
+
+    xai::LimeOptions lime_options;
+    lime_options.num_samples = 64;
+    lime_options.batch_size = 32;
+    lime_options.top_labels = 2;
+    const xai::Image image = xai::image_at(batch, 0);
+    const xai::LimeExplanation lime = xai::Lime<TorchModel>(model, lime_options).explain(image);
+    REQUIRE(lime.labels.size() == 2);
+    CHECK(lime.segmentation.height() == 32);
+    CHECK(lime.segmentation.width() == 32);
+    const xai::LimeLabelExplanation& top = lime.labels.front();
+    REQUIRE(top.weights.size() == lime.segmentation.count);
+    xai::Map lime_map = xt::zeros<float>({std::size_t{32}, std::size_t{32}});
+    for (std::size_t i = 0; i < 32; ++i)
+        for (std::size_t j = 0; j < 32; ++j) lime_map(i, j) = static_cast<float>(top.weights[lime.segmentation.labels(i, j)]);
+    CHECK(xai::all_finite(lime_map));
+    CHECK(std::isfinite(top.score));
+    // The model's own score for the image is what the adapter's forward gives.
+    const xai::Scores p = xai::softmax(model.forward(xai::as_batch(image)));
+    CHECK(top.model_prediction == Approx(p(0, top.label)).epsilon(1e-5));
+}
+
+TEST_CASE("Influence on a torch logistic regression equals the built-in logistic regression's", "[torch][influence]") {
+    const xai::ImageShape shape{1, 4, 4};
+    const xai::Batch train = xai_test::random_batch(40, shape, 18);
+    xai::Labels labels(40);
+    for (std::size_t i = 0; i < 40; ++i) labels[i] = (train(i, 0, 0, 0) + train(i, 0, 2, 3) > 0 ? 1 : 0) + (train(i, 0, 1, 1) > 0.7 ? 1 : 0);
+    xai::models::LogisticRegression builtin = xai::models::LogisticRegression::multinomial(shape, 3, 0.02);
+    REQUIRE(builtin.fit(train, labels).converged);
+
+    torch::manual_seed(0);
+    nn::Sequential net;
+    net->push_back("flatten", nn::Flatten());
+    net->push_back("fc", nn::Linear(16, 3));
+    net->to(torch::kFloat64);
+    xai::models::TorchOptions options = options_for(shape);
+    options.l2_regularization = 0.02;
+    TorchModel model(net, options);
+    model.set_parameters(builtin.parameters());
+
+    const xai::Batch test = xai_test::random_batch(3, shape, 19);
+    for (const bool exact : {true, false}) {
+        DYNAMIC_SECTION((exact ? "exact solver" : "conjugate gradients")) {
+            Eigen::MatrixXd expected, actual;
+            if (exact) {
+                expected = xai::Influence<xai::models::LogisticRegression, xai::ExactSolver>(builtin, train, labels).influence(test);
+                actual = xai::Influence<TorchModel, xai::ExactSolver>(model, train, labels).influence(test);
+            } else {
+                expected = xai::Influence<xai::models::LogisticRegression>(builtin, train, labels).influence(test);
+                actual = xai::Influence<TorchModel>(model, train, labels).influence(test);
+            }
+            REQUIRE(actual.rows() == 40);
+            REQUIRE(actual.cols() == 3);
+            CHECK((actual - expected).norm() <= 1e-8 * expected.norm());
+            CHECK(expected.norm() > 1e-3);
+        }
+    }
+    const xai::InfluenceExplanation e = xai::Influence<TorchModel, xai::ExactSolver>(model, train, labels).explain(xai::image_at(test, 0), 2);
+    const xai::InfluenceExplanation b = xai::Influence<xai::models::LogisticRegression, xai::ExactSolver>(builtin, train, labels).explain(xai::image_at(test, 0), 2);
+    CHECK(e.helpful == b.helpful);
+    CHECK(e.harmful == b.harmful);
+    CHECK(e.test_loss == Approx(b.test_loss).epsilon(1e-12));
+}
+
+TEST_CASE("Influence on the last layer of a torch ResNet gives finite scores for every training image", "[torch][influence]") {
+    nn::Sequential net = xai_test::tiny_resnet();
+    xai::models::TorchOptions options = options_for(resnet_input);
+    options.parameters = {"fc"};
+    options.l2_regularization = 0.01;
+    const TorchModel model(net, options);
+    CHECK(model.num_parameters() == 16 * 5 + 5);
+    const xai::Batch train = unit_batch(12, resnet_input, 20);
+    const xai::Labels labels{0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1};
+    xai::InfluenceOptions influence_options;
+    influence_options.stationarity = xai::StationarityPolicy::warn;  // random weights, not trained
+    const xai::Influence<TorchModel, xai::ExactSolver> influence(model, train, labels, influence_options);
+    CHECK_FALSE(influence.diagnostics().warnings.empty());
+    const xai::InfluenceExplanation e = influence.explain(xai::image_at(unit_batch(1, resnet_input, 21), 0));
+    CHECK(e.influence.size() == 12);
+    CHECK(e.influence.allFinite());
+    CHECK(influence.self_influence().maxCoeff() <= 1e-12);  // −∇Lᵀ H⁻¹ ∇L ≤ 0
+}
