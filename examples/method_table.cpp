@@ -94,6 +94,15 @@ ExplainOne cam_method(Options options) {
     };
 }
 
+/// RISE and Occlusion: black boxes whose explanation holds the N×H×W `saliency`.
+template <template <class> class Explainer, class Options>
+ExplainOne saliency_method(Options options) {
+    return [options](const Model& m, const xai::Image& image, std::size_t target, std::size_t) {
+        const Explainer<Model> explainer(m, options);
+        return first_map(explainer.explain(image, one_target(target)).saliency);
+    };
+}
+
 template <class Options>
 Options single_threaded_cam(Options options, bool with_layer = true) {
     if (with_layer) options.layer = cam_layer;
@@ -150,18 +159,10 @@ std::vector<Method> all_methods(const Settings& s) {
     xai::RiseOptions rise;
     rise.num_masks = s.rise_masks;
     rise.threads = 1;
-    methods.push_back({"RISE", std::to_string(s.rise_masks) + " masks, 7×7 grid, p = 0.5",
-                       [rise](const Model& m, const xai::Image& image, std::size_t target, std::size_t) {
-                           const xai::Rise<Model> explainer(m, rise);
-                           return first_map(explainer.explain(image, one_target(target)).saliency);
-                       }});
+    methods.push_back({"RISE", std::to_string(s.rise_masks) + " masks, 7×7 grid, p = 0.5", saliency_method<xai::Rise>(rise)});
     xai::OcclusionOptions occlusion;
     occlusion.threads = 1;
-    methods.push_back({"Occlusion", "window 15, stride 8, baseline 0 (defaults)",
-                       [occlusion](const Model& m, const xai::Image& image, std::size_t target, std::size_t) {
-                           const xai::Occlusion<Model> explainer(m, occlusion);
-                           return first_map(explainer.explain(image, one_target(target)).saliency);
-                       }});
+    methods.push_back({"Occlusion", "window 15, stride 8, baseline 0 (defaults)", saliency_method<xai::Occlusion>(occlusion)});
     if (s.methods.empty()) return methods;
     std::vector<Method> chosen;
     for (const std::string& name : s.methods) {

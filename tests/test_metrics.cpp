@@ -15,6 +15,7 @@
 #include "xai/metrics/pointing_game.hpp"
 #include "xai/metrics/rank_correlation.hpp"
 #include "xai/metrics/sanity_check.hpp"
+#include "xai/models/sequential.hpp"
 
 using Catch::Matchers::Contains;
 
@@ -659,4 +660,30 @@ TEST_CASE("model randomization refuses bad input", "[metrics][sanity][errors]") 
     };
     CHECK_THROWS_WITH(xai::model_randomization_test(model, nan_after, images), Contains("after randomizing 'high'"));
     CHECK_THROWS_AS(xai::model_randomization_test(model, good, ramp_images(1, 9)), xai::shape_error);
+}
+
+static_assert(xai::RandomizableModel<xai::models::Sequential>);
+
+TEST_CASE("model randomization on the built-in CNN: parameter layers from the top, maps change",
+          "[metrics][sanity]") {
+    using xai::models::Sequential;
+    const Sequential model({1, 8, 8},
+                           {xai::models::conv2d(4, 3, 1, 1), xai::models::relu(), xai::models::global_avg_pool(),
+                            xai::models::linear(3)},
+                           5);
+    const xai::Batch images = ramp_images(2, 8);
+    // Gradient of the target logit with respect to the input, as a map: it depends on every weight.
+    auto gradient = [](const Sequential& m, const xai::Batch& b, const std::vector<std::size_t>& t) {
+        const xai::InputGradients g = m.input_gradients(b, [&](const xai::Scores& logits) {
+            return xai::target_score_gradient(logits, t, xai::ScoreKind::logit);
+        });
+        return xai::Maps(xt::view(g.gradients, xt::all(), 0, xt::all(), xt::all()));
+    };
+    const xai::SanityCheckResult r = xai::model_randomization_test(model, gradient, images);
+    REQUIRE(r.steps.size() == 3);  // none, fc, conv1: relu and gap own no parameters
+    CHECK(r.steps[1].layer == "fc");
+    CHECK(r.steps[2].layer == "conv1");
+    CHECK(r.steps[0].mean_spearman == 1.0);
+    CHECK(r.steps[2].mean_spearman < 0.9);
+    CHECK(r.steps[2].randomized == std::vector<std::string>{"fc", "conv1"});
 }

@@ -87,27 +87,17 @@ ConfidenceResult confidence_of_maps(const M& model, const Batch& images, const M
 
 }  // namespace detail
 
-/// Average Drop and Increase in Confidence of precomputed maps (N×H×W, at the images' size).
-template <Classifier M>
-ConfidenceResult confidence_change(const M& model, const Batch& images, const Maps& maps, const Targets& targets = {},
-                                   const ConfidenceOptions& options = {}) {
+/// Average Drop and Increase in Confidence of precomputed maps (N×H×W, at the images' size) or
+/// of the maps of an explanation function (see metric_inputs.hpp).
+template <Classifier M, MapSource S>
+ConfidenceResult confidence_change(const M& model, const Batch& images, const S& maps_or_function,
+                                   const Targets& targets = {}, const ConfidenceOptions& options = {}) {
     constexpr const char* where = "xai::confidence_change()";
     detail::require_batch_size(options.batch_size, where);
     detail::require_metric_images(model, images, where);
-    detail::require_maps_for(images, maps, where);
-    return detail::confidence_of_maps(model, images, maps, detail::resolve_metric_targets(model, images, targets, where),
-                                      options, where);
-}
-
-/// The same with the maps of an explanation function (see metric_inputs.hpp).
-template <Classifier M, ExplanationFunction F>
-ConfidenceResult confidence_change(const M& model, const Batch& images, const F& explain, const Targets& targets = {},
-                                   const ConfidenceOptions& options = {}) {
-    constexpr const char* where = "xai::confidence_change()";
-    detail::require_batch_size(options.batch_size, where);
-    detail::require_metric_images(model, images, where);
+    if constexpr (std::same_as<S, Maps>) detail::require_maps_for(images, maps_or_function, where);
     std::vector<std::size_t> resolved = detail::resolve_metric_targets(model, images, targets, where);
-    const Maps maps = detail::explain_with(explain, images, resolved, where);
+    const Maps maps = detail::obtain_maps(maps_or_function, images, resolved, where);
     return detail::confidence_of_maps(model, images, maps, std::move(resolved), options, where);
 }
 

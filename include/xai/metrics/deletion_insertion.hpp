@@ -213,54 +213,34 @@ CausalCurves causal_curves(const M& model, const Batch& images, const Maps& maps
     return out;
 }
 
-template <Classifier M>
-CausalCurves causal_metric(const M& model, const Batch& images, const Maps& maps, const Targets& targets,
+template <Classifier M, MapSource S>
+CausalCurves causal_metric(const M& model, const Batch& images, const S& source, const Targets& targets,
                            CausalMode mode, const CausalMetricOptions& options, const char* where) {
     require_causal_options(options, where);
     require_metric_images(model, images, where);
-    require_maps_for(images, maps, where);
-    return causal_curves(model, images, maps, resolve_metric_targets(model, images, targets, where), mode, options,
-                         where);
-}
-
-template <Classifier M, ExplanationFunction F>
-CausalCurves causal_metric(const M& model, const Batch& images, const F& explain, const Targets& targets,
-                           CausalMode mode, const CausalMetricOptions& options, const char* where) {
-    require_causal_options(options, where);
-    require_metric_images(model, images, where);
+    if constexpr (std::same_as<S, Maps>) require_maps_for(images, source, where);  // before any forward pass
     std::vector<std::size_t> resolved = resolve_metric_targets(model, images, targets, where);
-    const Maps maps = explain_with(explain, images, resolved, where);
+    const Maps maps = obtain_maps(source, images, resolved, where);
     return causal_curves(model, images, maps, std::move(resolved), mode, options, where);
 }
 
 }  // namespace detail
 
-/// Deletion curves and AUCs (lower is better) of precomputed maps (N×H×W, at the images' size).
-template <Classifier M>
-CausalCurves deletion(const M& model, const Batch& images, const Maps& maps, const Targets& targets = {},
+/// Deletion curves and AUCs (lower is better) of precomputed maps (N×H×W, at the images' size)
+/// or of the maps of an explanation function (see metric_inputs.hpp).
+template <Classifier M, MapSource S>
+CausalCurves deletion(const M& model, const Batch& images, const S& maps_or_function, const Targets& targets = {},
                       const CausalMetricOptions& options = {}) {
-    return detail::causal_metric(model, images, maps, targets, CausalMode::deletion, options, "xai::deletion()");
+    return detail::causal_metric(model, images, maps_or_function, targets, CausalMode::deletion, options,
+                                 "xai::deletion()");
 }
 
-/// Deletion with the maps of an explanation function (see metric_inputs.hpp).
-template <Classifier M, ExplanationFunction F>
-CausalCurves deletion(const M& model, const Batch& images, const F& explain, const Targets& targets = {},
-                      const CausalMetricOptions& options = {}) {
-    return detail::causal_metric(model, images, explain, targets, CausalMode::deletion, options, "xai::deletion()");
-}
-
-/// Insertion curves and AUCs (higher is better) of precomputed maps (N×H×W, at the images' size).
-template <Classifier M>
-CausalCurves insertion(const M& model, const Batch& images, const Maps& maps, const Targets& targets = {},
+/// Insertion curves and AUCs (higher is better), from maps or an explanation function.
+template <Classifier M, MapSource S>
+CausalCurves insertion(const M& model, const Batch& images, const S& maps_or_function, const Targets& targets = {},
                        const CausalMetricOptions& options = {}) {
-    return detail::causal_metric(model, images, maps, targets, CausalMode::insertion, options, "xai::insertion()");
-}
-
-/// Insertion with the maps of an explanation function (see metric_inputs.hpp).
-template <Classifier M, ExplanationFunction F>
-CausalCurves insertion(const M& model, const Batch& images, const F& explain, const Targets& targets = {},
-                       const CausalMetricOptions& options = {}) {
-    return detail::causal_metric(model, images, explain, targets, CausalMode::insertion, options, "xai::insertion()");
+    return detail::causal_metric(model, images, maps_or_function, targets, CausalMode::insertion, options,
+                                 "xai::insertion()");
 }
 
 }  // namespace xai

@@ -79,6 +79,10 @@ concept ImageExplanationFunction = !BatchExplanationFunction<F> &&
 template <class F>
 concept ExplanationFunction = BatchExplanationFunction<F> || ImageExplanationFunction<F>;
 
+/// What a metric takes the maps from: precomputed N×H×W Maps or an explanation function.
+template <class S>
+concept MapSource = std::same_as<S, Maps> || ExplanationFunction<S>;
+
 namespace detail {
 
 /// Checks a batch of images for a metric: non-empty, the model's input shape, finite.
@@ -140,6 +144,17 @@ Maps explain_with(const F& explain, const Batch& images, const std::vector<std::
                          ", expected N×H×W maps");
     require_maps_for(images, maps, where);
     return maps;
+}
+
+/// The maps of a MapSource for the given images and resolved targets, checked.
+template <MapSource S>
+Maps obtain_maps(const S& source, const Batch& images, const std::vector<std::size_t>& targets, const char* where) {
+    if constexpr (std::same_as<S, Maps>) {
+        require_maps_for(images, source, where);
+        return source;
+    } else {
+        return explain_with(source, images, targets, where);
+    }
 }
 
 /// Softmax probability of class targets[i] for each image i of a batch, forward passes in
