@@ -134,6 +134,27 @@ inline Image substrate_image(const Image& image, const Substrate& substrate) {
     return out;
 }
 
+/// One image ready to be perturbed: rank[p] is pixel p's position in the saliency order (it
+/// is replaced after step s iff rank[p] < s·k); start and finish as in the reference.
+struct CausalImage {
+    std::vector<std::uint32_t> rank;
+    Image start, finish;
+};
+
+inline CausalImage prepare_causal_image(const Batch& images, const Maps& maps, std::size_t i, CausalMode mode,
+                                        const Substrate& substrate) {
+    const std::size_t pixels = maps.shape(1) * maps.shape(2);
+    CausalImage out;
+    const std::vector<std::size_t> order = saliency_order(maps.data() + i * pixels, pixels);
+    out.rank.resize(pixels);
+    for (std::size_t r = 0; r < pixels; ++r) out.rank[order[r]] = static_cast<std::uint32_t>(r);
+    Image image = image_at(images, i);
+    Image replacement = substrate_image(image, substrate);
+    out.start = mode == CausalMode::deletion ? std::move(image) : replacement;
+    out.finish = mode == CausalMode::deletion ? std::move(replacement) : std::move(image);
+    return out;
+}
+
 inline void require_causal_options(const CausalMetricOptions& options, const char* where) {
     require(!options.pixels_per_step || *options.pixels_per_step > 0, where,
             ": pixels_per_step is 0, expected at least 1 pixel per step (or unset for the image width)");
@@ -160,39 +181,28 @@ CausalCurves causal_curves(const M& model, const Batch& images, const Maps& maps
     for (std::size_t s = 0; s <= steps; ++s)
         out.fractions[s] = static_cast<double>(std::min(s * per_step, pixels)) / static_cast<double>(pixels);
 
-    // rank[i][p]: the position of pixel p in image i's saliency order; pixel p is replaced
-    // after step s iff rank < s·k. start/finish per image, as the reference.
-    std::vector<std::vector<std::uint32_t>> rank(n, std::vector<std::uint32_t>(pixels));
-    Batch start = Batch::from_shape(images.shape()), finish = Batch::from_shape(images.shape());
-    parallel_for(n, options.threads, [&](std::size_t i) {
-        const std::vector<std::size_t> order = saliency_order(maps.data() + i * pixels, pixels);
-        for (std::size_t r = 0; r < pixels; ++r) rank[i][order[r]] = static_cast<std::uint32_t>(r);
-        const Image image = image_at(images, i);
-        const Image substrate =
-            substrate_image(image, mode == CausalMode::deletion ? options.deletion_substrate : options.insertion_substrate);
-        const Image& first = mode == CausalMode::deletion ? image : substrate;
-        const Image& last = mode == CausalMode::deletion ? substrate : image;
-        std::copy(first.begin(), first.end(), start.data() + i * image_size);
-        std::copy(last.begin(), last.end(), finish.data() + i * image_size);
-    });
-
-    // Units (image i, step s) in order u = i·(S+1) + s, scored batch_size at a time.
+    // Units (image i, step s) in order u = i·(S+1) + s, scored batch_size at a time. A batch
+    // prepares each image it touches (saliency ranks, start and finish) when it first meets
+    // it, so memory stays O(batch_size) images whatever N.
     const std::size_t units = n * (steps + 1), batch = options.batch_size;
     const std::size_t chunks = (units + batch - 1) / batch;
     const std::size_t workers = std::max<std::size_t>(1, std::min(resolve_threads(options.threads), chunks));
+    const Substrate& substrate = mode == CausalMode::deletion ? options.deletion_substrate : options.insertion_substrate;
     out.scores = xt::xtensor<float, 2>::from_shape({n, steps + 1});
     for (std::size_t round = 0; round < chunks; round += workers) {
         const std::size_t round_chunks = std::min(workers, chunks - round);
         parallel_for(round_chunks, workers, [&](std::size_t c) {
             const std::size_t first = (round + c) * batch, count = std::min(batch, units - first);
             Batch perturbed = Batch::from_shape({count, channels, height, width});
+            CausalImage prepared;
             for (std::size_t j = 0; j < count; ++j) {
                 const std::size_t i = (first + j) / (steps + 1), s = (first + j) % (steps + 1);
+                if (j == 0 || s == 0) prepared = prepare_causal_image(images, maps, i, mode, substrate);
                 const auto replaced = static_cast<std::uint32_t>(std::min(s * per_step, pixels));
-                const std::uint32_t* r = rank[i].data();
+                const std::uint32_t* r = prepared.rank.data();
                 for (std::size_t ch = 0; ch < channels; ++ch) {
-                    const float* a = start.data() + i * image_size + ch * pixels;
-                    const float* b = finish.data() + i * image_size + ch * pixels;
+                    const float* a = prepared.start.data() + ch * pixels;
+                    const float* b = prepared.finish.data() + ch * pixels;
                     float* dst = perturbed.data() + j * image_size + ch * pixels;
                     for (std::size_t p = 0; p < pixels; ++p) dst[p] = r[p] < replaced ? b[p] : a[p];
                 }
