@@ -129,6 +129,10 @@ TEST_CASE("gradients and Hessians match finite differences", "[models][logistic]
                     fd_h.col(k) = (plus.objective_gradient(d.images, d.labels) - minus.objective_gradient(d.images, d.labels)) / (2 * h);
                 }
                 CHECK(relative_error(g, fd_g) < 1e-7);
+                // Products with the gradients, without forming them.
+                Eigen::MatrixXd vs(p, 2);
+                vs << random_vector(p, 17), random_vector(p, 19);
+                CHECK(relative_error(model.per_example_loss_gradient_products(d.images, d.labels, vs), g.transpose() * vs) < 1e-12);
                 // The objective gradient is the mean per-example gradient plus λθ.
                 const Eigen::VectorXd grad = model.objective_gradient(d.images, d.labels);
                 CHECK(relative_error(grad, g.rowwise().mean() + 0.03 * theta) < 1e-12);
@@ -244,6 +248,7 @@ TEST_CASE("logistic regression rejects bad input with messages that name the arg
     bad(0) = std::nan("");
     CHECK_THROWS_AS(model.set_parameters(bad), xai::invalid_argument);
     CHECK_THROWS_WITH(model.loss_hessian_vector_product(d.images, d.labels, Eigen::VectorXd::Zero(2)), Contains("v has 2 entries"));
+    CHECK_THROWS_WITH(model.per_example_loss_gradient_products(d.images, d.labels, Eigen::MatrixXd::Zero(2, 1)), Contains("v has 2 rows"));
     xai::models::LogisticFitOptions options;
     options.gradient_tolerance = -1.0;
     CHECK_THROWS_WITH(model.fit(d.images, d.labels, options), Contains("gradient_tolerance is -1"));

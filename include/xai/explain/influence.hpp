@@ -198,7 +198,7 @@ public:
         loss_.stream(
             [&](std::size_t b) {
                 const std::size_t begin = loss_.batch_begin(b), end = loss_.batch_end(b);
-                return Eigen::MatrixXd(-(loss_.gradients(loss_.images(begin, end), loss_.labels(begin, end)).transpose() * s_test));
+                return Eigen::MatrixXd(-loss_.gradient_products(loss_.images(begin, end), loss_.labels(begin, end), s_test));
             },
             [&](std::size_t b, Eigen::MatrixXd rows) {
                 out.middleRows(static_cast<Eigen::Index>(loss_.batch_begin(b)), rows.rows()) = rows;

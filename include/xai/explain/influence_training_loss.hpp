@@ -138,6 +138,21 @@ public:
         return restrict(g);
     }
 
+    /// ∇_S L(z_i)ᵀ V for the examples of a batch (N×T), V with |S| rows: through the model's
+    /// per_example_loss_gradient_products(batch, labels, V) when it has one (no gradients
+    /// formed), else from the gradients.
+    Eigen::MatrixXd gradient_products(const Batch& batch, const Labels& labels, const Eigen::MatrixXd& v) const {
+        if constexpr (requires { { model_->per_example_loss_gradient_products(batch, labels, v) } -> std::convertible_to<Eigen::MatrixXd>; }) {
+            Eigen::MatrixXd full(static_cast<Eigen::Index>(full_parameters_), v.cols());
+            for (Eigen::Index t = 0; t < v.cols(); ++t) full.col(t) = embed(v.col(t));
+            Eigen::MatrixXd out = model_->per_example_loss_gradient_products(batch, labels, full);
+            require_model_matrix(out, static_cast<Eigen::Index>(batch.shape(0)), v.cols(), "per_example_loss_gradient_products");
+            return out;
+        } else {
+            return gradients(batch, labels).transpose() * v;
+        }
+    }
+
     /// H_SS v on a batch of examples: (∇²[(1/b) Σ_batch L] + λI) restricted to S.
     Eigen::VectorXd hessian_vector_product(const Batch& batch, const Labels& labels, const Eigen::VectorXd& v) const {
         Eigen::VectorXd hv = model_->loss_hessian_vector_product(batch, labels, embed(v));

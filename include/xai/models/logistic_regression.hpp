@@ -186,6 +186,20 @@ public:
         return g;
     }
 
+    /// N×T: entry (i, t) is ∇θ L(z_i, θ)ᵀ v_t for the columns v_t of `v`, without forming the
+    /// gradients: Σ_m r_im (V_t x̃_i)_m. Influence uses it to stream I_up,loss = −∇Lᵀ s_test.
+    Eigen::MatrixXd per_example_loss_gradient_products(const Batch& batch, const Labels& labels, const Eigen::MatrixXd& v) const {
+        const char* where = "LogisticRegression::per_example_loss_gradient_products()";
+        const Eigen::MatrixXd x = checked_features(batch, labels, where);
+        xai::detail::require<shape_error>(v.rows() == theta_.size(), where, ": v has ", v.rows(),
+                                          " rows, expected num_parameters() = ", theta_.size());
+        const Eigen::MatrixXd r = residuals(free_logits(x), labels);
+        Eigen::MatrixXd out(x.rows(), v.cols());
+        for (Eigen::Index t = 0; t < v.cols(); ++t)
+            out.col(t) = r.cwiseProduct(linear_map(x, v.col(t))).rowwise().sum();
+        return out;
+    }
+
     /// ∇²[(1/n) Σ_{i in batch} L(z_i, θ)] v + λ v, without forming the Hessian:
     /// u_i = V x̃_i, a_i = S_i u_i, result = (1/n) vec(Σ_i a_i x̃_iᵀ) + λ v.
     Eigen::VectorXd loss_hessian_vector_product(const Batch& batch, const Labels& labels, const Eigen::VectorXd& v) const {
