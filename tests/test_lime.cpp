@@ -74,6 +74,15 @@ const std::vector<double> kBeta{0.5, -0.3, 0.2, 0.0, 0.45, -0.1, 0.05, 0.3, -0.4
 
 xai::Image ones(xai::ImageShape shape) { return xt::ones<float>({shape.channels, shape.height, shape.width}); }
 
+using LimeGrid = xai::Lime<LinearInSuperpixels, xai::GridSegmenter>;
+const xai::GridSegmenter kGrid4x4{{0, 4, 4}};
+
+/// LIME of class 0 of the linear model over a 4×4 grid, on an all-ones image of `shape`.
+xai::LimeExplanation explain_linear(const xai::ImageShape& shape, const xai::LimeOptions& options) {
+    const LinearInSuperpixels model(xai::grid_segments(shape.height, shape.width, {0, 4, 4}), kBeta, shape);
+    return LimeGrid(model, options, kGrid4x4).explain(xai::Image(xt::ones<float>({shape.channels, shape.height, shape.width})), {0});
+}
+
 xai::LimeOptions linear_test_options() {
     xai::LimeOptions options;
     options.num_samples = 20000;
@@ -87,15 +96,12 @@ xai::LimeOptions linear_test_options() {
 
 TEST_CASE("LIME recovers the coefficients of a model linear in the superpixels", "[lime]") {
     const xai::ImageShape shape{1, 8, 8};
-    const xai::Segmentation grid = xai::grid_segments(8, 8, {0, 4, 4});
-    const LinearInSuperpixels model(grid, kBeta, shape);
     // Why 1e-3 holds: the data are exactly linear, so the only error is the ridge shrinkage
     // β̂ − β = −α (A + αI)⁻¹ β with A = Z_cᵀ Π Z_c ≈ (Σπ/4) I (independent fair bits). With the
     // default kernel (w = 0.25) a sample with k of 16 superpixels on has π = exp(−(1−√(k/16))²/(2w²))
     // ≈ 0.5 on average, so 20000 samples give Σπ ≈ 10⁴, A ≈ 2500 and |β̂_s − β_s| ≈ |β_s|/2500
     // <= 2e-4 for |β_s| <= 0.5. R² misses 1 only by the shrinkage squared (≈ 1e-7).
-    const xai::Lime<LinearInSuperpixels, xai::GridSegmenter> lime(model, linear_test_options(), {{0, 4, 4}});
-    const xai::LimeExplanation e = lime.explain(ones(shape), {0});
+    const xai::LimeExplanation e = explain_linear(shape, linear_test_options());
     REQUIRE(e.labels.size() == 1);
     const xai::LimeLabelExplanation& l = e.for_label(0);
     for (std::size_t s = 0; s < kBeta.size(); ++s) CHECK(l.weights[s] == Approx(kBeta[s]).margin(1e-3));
@@ -112,7 +118,7 @@ TEST_CASE("LIME recovers the coefficients of a model linear in the superpixels",
     xai::LimeOptions exact = linear_test_options();
     exact.ridge_alpha = 0.0;
     exact.num_samples = 500;
-    const auto e0 = xai::Lime<LinearInSuperpixels, xai::GridSegmenter>(model, exact, {{0, 4, 4}}).explain(ones(shape), {0});
+    const auto e0 = explain_linear(shape, exact);
     for (std::size_t s = 0; s < kBeta.size(); ++s) CHECK(e0.labels[0].weights[s] == Approx(kBeta[s]).margin(1e-6));
     CHECK(e0.labels[0].score == Approx(1.0).margin(1e-9));
 }
@@ -160,8 +166,6 @@ TEST_CASE("a strongly non-linear model gives a low R2", "[lime]") {
 
 TEST_CASE("the same seed gives the same explanation for any threads and batch size", "[lime][determinism]") {
     const xai::ImageShape shape{1, 8, 8};
-    const xai::Segmentation grid = xai::grid_segments(8, 8, {0, 4, 4});
-    const LinearInSuperpixels model(grid, kBeta, shape);
     xai::LimeOptions a = linear_test_options();
     a.num_samples = 300;
     a.seed = 7;
@@ -170,14 +174,14 @@ TEST_CASE("the same seed gives the same explanation for any threads and batch si
     xai::LimeOptions b = a;
     b.threads = 3;
     b.batch_size = 7;
-    const auto ea = xai::Lime<LinearInSuperpixels, xai::GridSegmenter>(model, a, {{0, 4, 4}}).explain(ones(shape), {0});
-    const auto eb = xai::Lime<LinearInSuperpixels, xai::GridSegmenter>(model, b, {{0, 4, 4}}).explain(ones(shape), {0});
+    const auto ea = explain_linear(shape, a);
+    const auto eb = explain_linear(shape, b);
     CHECK(ea.labels[0].weights == eb.labels[0].weights);
     CHECK(ea.labels[0].intercept == eb.labels[0].intercept);
     CHECK(ea.labels[0].score == eb.labels[0].score);
     xai::LimeOptions c = a;
     c.seed = 8;
-    const auto ec = xai::Lime<LinearInSuperpixels, xai::GridSegmenter>(model, c, {{0, 4, 4}}).explain(ones(shape), {0});
+    const auto ec = explain_linear(shape, c);
     CHECK(ea.labels[0].weights != ec.labels[0].weights);
 }
 
@@ -297,7 +301,7 @@ TEST_CASE("the default explainer uses quick shift, probabilities and the top lab
         CHECK(p.total == 200);
         progress.push_back(p.done);
     };
-    const xai::Lime<SquareModel> lime(model, options);
+    const xai::Lime lime(model, options);  // class template argument deduction: Lime<SquareModel, Quickshift>
     const auto e = lime.explain(image);
     CHECK(e.segmentation.count == xai::quickshift(image).count);
     REQUIRE(e.labels.size() == 3);  // top_labels 5, clamped to the 3 classes
@@ -313,12 +317,9 @@ TEST_CASE("the default explainer uses quick shift, probabilities and the top lab
 }
 
 TEST_CASE("image and mask, and the overlay picture", "[lime][visualize]") {
-    const xai::ImageShape shape{3, 8, 8};
-    const xai::Segmentation grid = xai::grid_segments(8, 8, {0, 4, 4});
-    const LinearInSuperpixels model(grid, kBeta, shape);
     xai::LimeOptions options = linear_test_options();
     options.num_samples = 2000;
-    const auto e = xai::Lime<LinearInSuperpixels, xai::GridSegmenter>(model, options, {{0, 4, 4}}).explain(ones(shape), {0});
+    const auto e = explain_linear({3, 8, 8}, options);
     xai::Image image = xt::zeros<float>({3, 8, 8});
     for (std::size_t c = 0; c < 3; ++c)
         for (std::size_t p = 0; p < 64; ++p) image.data()[c * 64 + p] = 0.1f * static_cast<float>(c + 1) + 0.001f * static_cast<float>(p);
@@ -356,7 +357,6 @@ TEST_CASE("bad LIME inputs are rejected with the argument named", "[lime][errors
     const xai::ImageShape shape{1, 8, 8};
     const xai::Segmentation grid = xai::grid_segments(8, 8, {0, 4, 4});
     const LinearInSuperpixels model(grid, kBeta, shape);
-    using LimeGrid = xai::Lime<LinearInSuperpixels, xai::GridSegmenter>;
     xai::LimeOptions zero = linear_test_options();
     zero.num_samples = 0;
     CHECK_THROWS_WITH(LimeGrid(model, zero, {{0, 4, 4}}), Contains("num_samples is 0"));
