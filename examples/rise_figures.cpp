@@ -1,17 +1,21 @@
-// The pictures of docs/methods/rise.md and docs/methods/occlusion.md, from the built-in scenes
-// model and its shipped samples, so the figures can be reproduced:
+// The pictures of docs/methods/rise.md and docs/methods/occlusion.md, from a built-in model and
+// held-out images, so the figures can be reproduced:
 //
-//   rise_figures [--out DIR] [--samples DIR] [--count K]
+//   rise_figures [--model scenes|fashion] [--out DIR] [--count K] [--first I]
 //
-//   DIR/rise_convergence.png  one sample; rows N = 500, 2000, 8000 masks (seed 0); columns: the
+// Images: held-out scenes make_scenes(test, I, K) for "scenes" (64×64), or Fashion-MNIST test
+// images I … I+K−1 for "fashion" (28×28); needs Debian's dataset-fashion-mnist.
+//
+//   DIR/rise_convergence_<model>.png  the first image; rows N = 500, 2000, 8000 masks (seed 0); columns: the
 //                             scene, the RISE map (one colour scale for all rows), the map of its
 //                             per-pixel standard error (one colour scale for all rows: the error
 //                             at N = 500 fills the scale, so the shrinking shows)
-//   DIR/rise_scenes.png       K samples in rows; columns: the scene, RISE (N = 4000, defaults),
+//   DIR/rise_<model>.png      K images in rows; columns: the scene, RISE (N = 4000, defaults),
 //                             RISE over a blurred baseline, each map min-max normalized and
 //                             overlaid on the scene
-//   DIR/occlusion_scenes.png  the same K samples; columns: the scene, occlusion with a 9 px
-//                             window and stride 3, occlusion with a 15 px window and stride 4
+//   DIR/occlusion_<model>.png the same K images; columns: the image, occlusion with a small and
+//                             a large window (scenes: 9 px stride 3, 15 px stride 4; fashion:
+//                             5 px stride 1, 9 px stride 2)
 // It also prints the masks, relative standard errors and the early-stopping runs the docs quote.
 #include <algorithm>
 #include <cstdio>
@@ -22,8 +26,8 @@
 #include <string_view>
 #include <vector>
 
-#include "xai/core/data_dir.hpp"
 #include "xai/data/fashion_mnist.hpp"
+#include "xai/data/scenes.hpp"
 #include "xai/explain/occlusion.hpp"
 #include "xai/explain/rise.hpp"
 #include "xai/image/colormap.hpp"
@@ -35,44 +39,36 @@
 
 namespace {
 
-constexpr std::size_t kScale = 3;  // 64×64 scenes are drawn 192×192
 constexpr std::size_t kGap = 4;
+std::size_t scale = 3;  // pictures are drawn 192 px wide: 64×64 scenes ×3, 28×28 items ×7
 
 struct Arguments {
+    std::string model = "scenes";
     std::filesystem::path out = "docs/images";
-    std::filesystem::path samples;
     std::size_t count = 4;
+    std::size_t first = 0;
 };
 
 Arguments parse(int argc, char** argv) {
     Arguments args;
-    args.samples = xai::data_directory() / "samples" / "scenes";
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string_view flag = argv[i];
-        if (flag == "--out") args.out = argv[i + 1];
-        else if (flag == "--samples") args.samples = argv[i + 1];
+        if (flag == "--model") args.model = argv[i + 1];
+        else if (flag == "--out") args.out = argv[i + 1];
         else if (flag == "--count") args.count = static_cast<std::size_t>(std::strtoull(argv[i + 1], nullptr, 10));
+        else if (flag == "--first") args.first = static_cast<std::size_t>(std::strtoull(argv[i + 1], nullptr, 10));
         else {
-            std::fprintf(stderr, "usage: %s [--out DIR] [--samples DIR] [--count K]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--model scenes|fashion] [--out DIR] [--count K] [--first I]\n", argv[0]);
             std::exit(2);
         }
     }
     return args;
 }
 
-/// The PNG files of a directory, sorted by name.
-std::vector<std::filesystem::path> pngs(const std::filesystem::path& dir) {
-    std::vector<std::filesystem::path> files;
-    for (const auto& entry : std::filesystem::directory_iterator(dir))
-        if (entry.path().extension() == ".png") files.push_back(entry.path());
-    std::sort(files.begin(), files.end());
-    return files;
-}
-
-/// An RGB picture of a grey or RGB image, enlarged kScale times with nearest neighbours.
+/// An RGB picture of a grey or RGB image, enlarged `scale` times with nearest neighbours.
 xai::Image enlarge(const xai::Image& image) {
     const xai::Image rgb = image.shape(0) == 3 ? image : xai::Image(xt::concatenate(xt::xtuple(image, image, image), 0));
-    return xai::resize(rgb, rgb.shape(1) * kScale, rgb.shape(2) * kScale, xai::Interpolation::nearest);
+    return xai::resize(rgb, rgb.shape(1) * scale, rgb.shape(2) * scale, xai::Interpolation::nearest);
 }
 
 /// A map coloured with jet on the scale [lo, hi].
@@ -105,14 +101,22 @@ xai::Map plane(const xai::Maps& maps, std::size_t i) { return xt::view(maps, i, 
 
 int main(int argc, char** argv) try {
     const Arguments args = parse(argc, argv);
-    const xai::models::Sequential model = xai::models::load_builtin("scenes");
-    const std::vector<std::filesystem::path> files = pngs(args.samples);
-    if (files.empty()) throw xai::io_error("rise_figures: no .png samples in '" + args.samples.string() + "'");
+    const xai::models::Sequential model = xai::models::load_builtin(args.model);
+    const bool scenes_model = args.model == "scenes";
+    const xai::LabelledImages test =
+        xai::load_fashion_mnist(xai::FashionMnistSplit::test, scenes_model ? 0 : args.first + args.count);
+    const xai::Batch batch = scenes_model ? xai::make_scenes(test.images, test.labels, args.first, args.count).images
+                                          : xai::Batch(xt::view(test.images, xt::range(args.first, args.first + args.count)));
+    scale = 192 / batch.shape(2);
     std::filesystem::create_directories(args.out);
     std::vector<xai::Image> scenes;
-    for (std::size_t i = 0; i < std::min(args.count, files.size()); ++i) scenes.push_back(xai::load_image(files[i], 1));
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < batch.shape(0); ++i) {
+        scenes.push_back(xai::image_at(batch, i));
+        names.push_back(args.model + " #" + std::to_string(args.first + i));
+    }
 
-    // Convergence: N = 500, 2000, 8000 on the first sample, same seed (the first 500 masks are
+    // Convergence: N = 500, 2000, 8000 on the first image, same seed (the first 500 masks are
     // shared by all three runs).
     {
         const xai::Image& scene = scenes[0];
@@ -126,7 +130,7 @@ int main(int argc, char** argv) try {
             errors.push_back(plane(e.standard_error, 0));
             classes.push_back(e.classes[0]);
             std::printf("%s N=%5zu class %s: saliency in [%.4f, %.4f], mean SE %.5f, relative SE %.4f\n",
-                        files[0].filename().c_str(), n, std::string(xai::fashion_mnist_classes[e.classes[0]]).c_str(),
+                        names[0].c_str(), n, std::string(xai::fashion_mnist_classes[e.classes[0]]).c_str(),
                         static_cast<double>(xt::amin(maps.back())()), static_cast<double>(xt::amax(maps.back())()),
                         static_cast<double>(xt::mean(errors.back())()), e.relative_standard_error[0]);
         }
@@ -138,7 +142,7 @@ int main(int argc, char** argv) try {
         const float se_hi = xt::amax(errors[0])();
         std::vector<std::vector<xai::Image>> rows;
         for (std::size_t r = 0; r < 3; ++r) rows.push_back({enlarge(scene), colour(maps[r], lo, hi), colour(errors[r], 0.0f, se_hi)});
-        xai::save_image(args.out / "rise_convergence.png", grid(rows));
+        xai::save_image(args.out / ("rise_convergence_" + args.model + ".png"), grid(rows));
         std::printf("saliency scale [%.4f, %.4f], standard-error scale [0, %.5f]\n", static_cast<double>(lo),
                     static_cast<double>(hi), static_cast<double>(se_hi));
 
@@ -158,27 +162,29 @@ int main(int argc, char** argv) try {
     xai::RiseOptions blurred;
     blurred.baseline = xai::Baseline::blurred({5.0, 11, xai::BlurBorder::reflect});
     xai::OcclusionOptions small, large;
-    small.window = 9;
-    small.stride = 3;
-    large.window = 15;
-    large.stride = 4;
+    small.window = scenes_model ? 9 : 5;
+    small.stride = scenes_model ? 3 : 1;
+    large.window = scenes_model ? 15 : 9;
+    large.stride = scenes_model ? 4 : 2;
     for (std::size_t i = 0; i < scenes.size(); ++i) {
         const xai::Image& scene = scenes[i];
         const auto zero = xai::Rise(model).explain(scene);
         const auto blur = xai::Rise(model, blurred).explain(scene);
         const auto occ_small = xai::Occlusion(model, small).explain(scene);
         const auto occ_large = xai::Occlusion(model, large).explain(scene);
-        std::printf("%s: class %s (p = %.3f); occlusion windows %zu and %zu\n", files[i].filename().c_str(),
+        std::printf("%s: class %s (p = %.3f); occlusion windows %zu and %zu\n", names[i].c_str(),
                     std::string(xai::fashion_mnist_classes[zero.classes[0]]).c_str(),
                     static_cast<double>(occ_small.scores[0]), occ_small.windows, occ_large.windows);
         rise_rows.push_back({enlarge(scene), overlaid(scene, plane(zero.saliency, 0)), overlaid(scene, plane(blur.saliency, 0))});
         occlusion_rows.push_back(
             {enlarge(scene), overlaid(scene, plane(occ_small.saliency, 0)), overlaid(scene, plane(occ_large.saliency, 0))});
     }
-    xai::save_image(args.out / "rise_scenes.png", grid(rise_rows));
-    xai::save_image(args.out / "occlusion_scenes.png", grid(occlusion_rows));
-    std::printf("wrote %s, %s and %s\n", (args.out / "rise_convergence.png").c_str(),
-                (args.out / "rise_scenes.png").c_str(), (args.out / "occlusion_scenes.png").c_str());
+    const std::filesystem::path rise_path = args.out / ("rise_" + args.model + ".png");
+    const std::filesystem::path occlusion_path = args.out / ("occlusion_" + args.model + ".png");
+    xai::save_image(rise_path, grid(rise_rows));
+    xai::save_image(occlusion_path, grid(occlusion_rows));
+    std::printf("wrote %s, %s and %s\n", (args.out / ("rise_convergence_" + args.model + ".png")).c_str(), rise_path.c_str(),
+                occlusion_path.c_str());
     return 0;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "rise_figures: %s\n", e.what());

@@ -275,7 +275,6 @@ public:
     /// Memory: 16 bytes per class and pixel of running sums, on top of the returned maps.
     RiseClassMaps explain_classes(const Image& image, std::vector<std::size_t> classes = {}) const {
         const char* where = "xai::Rise::explain_classes()";
-        detail::require<shape_error>(image.dimension() == 3, where, ": image must be C×H×W");
         detail::require_explainable(*model_, as_batch(image), where);
         const std::size_t k = model_->num_classes();
         if (classes.empty())
