@@ -9,8 +9,9 @@
 //    whose colour is near the cat's orange fur — so the picture can be checked by eye:
 //    lime_photo_overlay.png (positive superpixels green, negative red, outlined) and
 //    lime_photo_mask.png (lime's get_image_and_mask: top 5 positive, the rest hidden).
-// 3. When the built-in "scenes" CNN's weights are shipped (data/models/scenes.xaiw) and
-//    Fashion-MNIST is installed: LIME of the CNN on a held-out scene, lime_scene_overlay.png.
+// 3. LIME of the built-in "scenes" CNN (load_builtin) on the held-out scene
+//    data/samples/scenes/scene_0.png (an ankle boot among clutter), SLIC superpixels:
+//    lime_scene_overlay.png and lime_scene_superpixels.png (skipped if the weights are missing).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -18,8 +19,7 @@
 #include <string>
 
 #include "xai/core/data_dir.hpp"
-#include "xai/data/fashion_mnist.hpp"
-#include "xai/data/scenes.hpp"
+#include "xai/image/convert.hpp"
 #include "xai/explain/lime.hpp"
 #include "xai/explain/lime_visualize.hpp"
 #include "xai/image/io.hpp"
@@ -97,26 +97,33 @@ int main(int argc, char** argv) {
     xai::save_image(out / "lime_photo_overlay.png", xai::lime_overlay(photo, e, 0, overlay));
     xai::save_image(out / "lime_photo_mask.png", xai::lime_image_and_mask(photo, e, 0, {5, true, false, 0.0, true}).image);
 
+    const std::filesystem::path scene_file = xai::data_directory() / "samples" / "scenes" / "scene_0.png";
     try {
+        // data/samples/scenes/ground_truth.json: scene_0 shows test item 0, class 9 (ankle boot)
         const xai::models::Sequential cnn = xai::models::load_builtin("scenes");
-        const xai::LabelledImages items = xai::load_fashion_mnist(xai::FashionMnistSplit::test, 64);
-        const xai::Scene scene = xai::make_scene(items.images, items.labels, 3);
+        const xai::Image scene = xai::load_image(scene_file, 1);
+        const std::size_t label = 9;
         xai::SlicOptions slic;  // grey scenes: SLIC on intensity, compactness for values in [0,1]
-        slic.n_segments = 50;
+        slic.n_segments = 40;
         slic.compactness = 0.1;
         xai::LimeOptions options;
         options.hide_color = xai::HideColor::fixed(0.0f);  // the scenes' background
         const xai::Lime<xai::models::Sequential, xai::Slic> cnn_lime(cnn, options, {slic});
-        const xai::LimeExplanation s = cnn_lime.explain(scene.image, {scene.label});
+        const xai::LimeExplanation s = cnn_lime.explain(scene, {label});
         print_explanation("scene", s.labels[0]);
-        const xai::Image big = xai::resize(scene.image, 256, 256, xai::Interpolation::nearest);
-        xai::LimeExplanation big_e = s;  // the same explanation drawn at 4× for the docs
-        big_e.segmentation.labels = xt::xtensor<std::int32_t, 2>::from_shape({256, 256});
-        for (std::size_t y = 0; y < 256; ++y)
-            for (std::size_t x = 0; x < 256; ++x) big_e.segmentation.labels(y, x) = s.segmentation.labels(y / 4, x / 4);
-        xai::save_image(out / "lime_scene_overlay.png", xai::lime_overlay(big, big_e, scene.label, overlay));
+        // drawn at 4× (nearest) so the superpixels are visible in the docs
+        const std::size_t zoom = 4, size = scene.shape(1) * zoom;
+        const xai::Image big = xai::resize(scene, size, size, xai::Interpolation::nearest);
+        xai::LimeExplanation big_e = s;
+        big_e.segmentation.labels = xai::SegmentLabels::from_shape({size, size});
+        for (std::size_t y = 0; y < size; ++y)
+            for (std::size_t x = 0; x < size; ++x) big_e.segmentation.labels(y, x) = s.segmentation.labels(y / zoom, x / zoom);
+        xai::LimeOverlayOptions scene_overlay;
+        scene_overlay.mask.num_features = 6;
+        xai::save_image(out / "lime_scene_overlay.png", xai::lime_overlay(big, big_e, label, scene_overlay));
+        xai::save_image(out / "lime_scene_superpixels.png", xai::mark_boundaries(xai::as_rgb(big), big_e.segmentation, {1.0f, 1.0f, 0.0f}));
     } catch (const xai::io_error& error) {
-        std::printf("scene picture skipped: %s\n", error.what());
+        std::printf("scene pictures skipped: %s\n", error.what());
     }
     std::printf("pictures written to %s\n", out.string().c_str());
     return 0;
