@@ -25,7 +25,7 @@
 //   score probability           lime's classifier_fn returns probabilities: softmax of the logits
 //   batch_size 100              lime: 10; larger batches cost nothing in results and save overhead
 // Segmentation is a policy: quick shift by default because that is lime's (so explanations agree
-// with the Python tool); Slic is ~5× faster (image/slic.hpp) and GridSegmenter is colour-blind.
+// with the Python tool); Slic is about 3× faster (docs/superpixels.md) and GridSegmenter is colour-blind.
 // A precomputed Segmentation can be passed to explain() instead.
 //
 // Determinism: sample i draws its bits from Rng::stream(seed, i), so the same seed gives the
