@@ -38,6 +38,7 @@
 #include <deque>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "xai/core/eigen.hpp"  // first: silences GCC 12's false AVX-512 warnings in Eigen
@@ -429,6 +430,14 @@ private:
         return {};
     }
 
+    static LogisticFitReport finished(LogisticFitReport report, double f, const Eigen::VectorXd& g,
+                                      const LogisticFitOptions& options) {
+        report.objective = f;
+        report.gradient_norm = g.norm();
+        report.converged = report.gradient_norm <= options.gradient_tolerance;
+        return report;
+    }
+
     LogisticFitReport fit_newton(const Eigen::MatrixXd& x, const Labels& labels, const LogisticFitOptions& options) {
         LogisticFitReport report;
         report.solver = "newton";
@@ -449,10 +458,7 @@ private:
             g = std::move(step.gradient);
             ++report.iterations;
         }
-        report.objective = f;
-        report.gradient_norm = g.norm();
-        report.converged = report.gradient_norm <= options.gradient_tolerance;
-        return report;
+        return finished(std::move(report), f, g, options);
     }
 
     /// L-BFGS two-loop recursion (Nocedal & Wright 2006, Algorithm 7.4) with H₀ = (sᵀy / yᵀy) I.
@@ -493,10 +499,7 @@ private:
             g = std::move(step.gradient);
             ++report.iterations;
         }
-        report.objective = f;
-        report.gradient_norm = g.norm();
-        report.converged = report.gradient_norm <= options.gradient_tolerance;
-        return report;
+        return finished(std::move(report), f, g, options);
     }
 
     ImageShape shape_;
