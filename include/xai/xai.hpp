@@ -42,3 +42,4 @@
 #include "xai/explain/lime.hpp"
 #include "xai/explain/lime_regression.hpp"
 #include "xai/explain/lime_visualize.hpp"
+#include "xai/explain/any_explainer.hpp"

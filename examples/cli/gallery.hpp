@@ -1,0 +1,135 @@
+#pragma once
+// xai-explain's pictures: the input enlarged for display, each method's map over it, text
+// labels drawn with stb_easy_font (Sean Barrett's public-domain bitmap font from Debian's
+// libstb-dev: a header of static functions that turns a string into axis-aligned quads), and
+// the gallery that puts the panels side by side.
+//
+// Display size: the model's input is enlarged by the smallest integer factor that makes its
+// longer side at least 192 pixels (28×28 → 196×196, 64×64 → 192×192, 224×224 unchanged), with
+// nearest-neighbour pixels so the picture shows what the model saw; the map is resized
+// bilinearly to that size and blended by xai::overlay (pytorch-grad-cam's show_cam_on_image).
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <stb_easy_font.h>
+
+#include "xai/core/tensor.hpp"
+#include "xai/image/colormap.hpp"
+#include "xai/image/convert.hpp"
+#include "xai/image/overlay.hpp"
+
+namespace xai_explain {
+
+/// Smallest side, in pixels, of a displayed panel's longer axis.
+inline constexpr std::size_t display_min_side = 192;
+
+/// The integer enlargement factor for an h×w input (see the header).
+inline std::size_t display_factor(std::size_t h, std::size_t w) {
+    const std::size_t side = std::max<std::size_t>(1, std::max(h, w));
+    return std::max<std::size_t>(1, (display_min_side + side - 1) / side);
+}
+
+/// Each pixel repeated factor×factor times.
+inline xai::Image enlarge_nearest(const xai::Image& image, std::size_t factor) {
+    const std::size_t c = image.shape(0), h = image.shape(1), w = image.shape(2);
+    xai::Image out = xai::Image::from_shape({c, h * factor, w * factor});
+    for (std::size_t ch = 0; ch < c; ++ch)
+        for (std::size_t y = 0; y < h * factor; ++y) {
+            const float* src = image.data() + (ch * h + y / factor) * w;
+            float* dst = out.data() + (ch * h * factor + y) * w * factor;
+            for (std::size_t x = 0; x < w * factor; ++x) dst[x] = src[x / factor];
+        }
+    return out;
+}
+
+/// The input as the panels show it: RGB, enlarged by display_factor().
+inline xai::Image display_image(const xai::Image& input) {
+    return xai::as_rgb(enlarge_nearest(input, display_factor(input.shape(1), input.shape(2))));
+}
+
+/// A map (any size, values in [0, 1]) over the displayed input.
+inline xai::Image display_overlay(const xai::Image& shown, const xai::Map& map, xai::Colormap colormap) {
+    xai::OverlayOptions options;
+    options.colormap = colormap;
+    return xai::overlay(shown, map, options);
+}
+
+/// Width in pixels of `text` drawn at `scale`.
+inline std::size_t text_width(const std::string& text, std::size_t scale) {
+    std::string copy = text;  // stb_easy_font takes char*
+    return static_cast<std::size_t>(stb_easy_font_width(copy.data())) * scale;
+}
+
+/// Height of one line of text at `scale` (stb_easy_font's glyphs fit in 12 pixels with descenders).
+inline std::size_t line_height(std::size_t scale) { return 12 * scale; }
+
+/// `text` cut (with "..") to fit `width` pixels at `scale`.
+inline std::string fit_text(std::string text, std::size_t width, std::size_t scale) {
+    if (text_width(text, scale) <= width) return text;
+    while (!text.empty() && text_width(text + "..", scale) > width) text.pop_back();
+    return text + "..";
+}
+
+/// Draws `text` on a 3×H×W canvas with its top-left corner at (x, y), each font pixel
+/// `scale`×`scale` canvas pixels, clipped to the canvas.
+inline void draw_text(xai::Image& canvas, std::size_t x, std::size_t y, const std::string& text, std::size_t scale,
+                      const xai::Rgb& color) {
+    std::string copy = text;
+    std::vector<char> vertices(copy.size() * 300 + 64);  // stb: ~270 bytes per character
+    const int quads = stb_easy_font_print(0.0f, 0.0f, copy.data(), nullptr, vertices.data(), static_cast<int>(vertices.size()));
+    const std::size_t h = canvas.shape(1), w = canvas.shape(2);
+        for (int q = 0; q < quads; ++q) {
+        float x0 = 1e9f, y0 = 1e9f, x1 = -1e9f, y1 = -1e9f;
+        for (int v = 0; v < 4; ++v) {  // a vertex: x, y, z as float, then 4 colour bytes
+            float vx = 0.0f, vy = 0.0f;
+            std::memcpy(&vx, vertices.data() + (q * 4 + v) * 16, sizeof(float));
+            std::memcpy(&vy, vertices.data() + (q * 4 + v) * 16 + 4, sizeof(float));
+            x0 = std::min(x0, vx), x1 = std::max(x1, vx), y0 = std::min(y0, vy), y1 = std::max(y1, vy);
+        }
+        const auto left = x + static_cast<std::size_t>(x0) * scale, right = x + static_cast<std::size_t>(x1) * scale;
+        const auto top = y + static_cast<std::size_t>(y0) * scale, bottom = y + static_cast<std::size_t>(y1) * scale;
+        for (std::size_t py = top; py < std::min(bottom, h); ++py)
+            for (std::size_t px = left; px < std::min(right, w); ++px)
+                for (std::size_t c = 0; c < 3; ++c) canvas.data()[(c * h + py) * w + px] = color[c];
+    }
+}
+
+/// One picture of a gallery with its two lines of label.
+struct Panel {
+    xai::Image picture;   ///< 3×h×w RGB in [0, 1]
+    std::string title;    ///< first line: the method (or the file name for the input)
+    std::string caption;  ///< second line: the class explained and its probability
+};
+
+/// The panels in rows of at most `columns`, each under its two label lines, on white.
+inline xai::Image compose_gallery(const std::vector<Panel>& panels, std::size_t columns) {
+    const std::size_t gap = 8;
+    std::size_t ph = 0, pw = 0;
+    for (const Panel& p : panels) ph = std::max(ph, p.picture.shape(1)), pw = std::max(pw, p.picture.shape(2));
+    const std::size_t scale = pw >= 180 ? 2 : 1;
+    const std::size_t label = 2 * line_height(scale) + gap / 2;
+    columns = std::max<std::size_t>(1, std::min(columns, panels.size()));
+    const std::size_t rows = (panels.size() + columns - 1) / columns;
+    const std::size_t height = gap + rows * (label + ph + gap), width = gap + columns * (pw + gap);
+    xai::Image canvas = xai::Image::from_shape({3, height, width});
+    std::fill(canvas.begin(), canvas.end(), 1.0f);
+    const xai::Rgb ink{0.1f, 0.1f, 0.1f}, grey{0.35f, 0.35f, 0.35f};
+    for (std::size_t i = 0; i < panels.size(); ++i) {
+        const Panel& p = panels[i];
+        const std::size_t x = gap + (i % columns) * (pw + gap), y = gap + (i / columns) * (label + ph + gap);
+        draw_text(canvas, x, y, fit_text(p.title, pw, scale), scale, ink);
+        draw_text(canvas, x, y + line_height(scale), fit_text(p.caption, pw, scale), scale, grey);
+        const std::size_t h = p.picture.shape(1), w = p.picture.shape(2);
+        for (std::size_t c = 0; c < 3; ++c)
+            for (std::size_t r = 0; r < h; ++r)
+                std::copy_n(p.picture.data() + (c * h + r) * w, w, canvas.data() + (c * height + y + label + r) * width + x);
+    }
+    return canvas;
+}
+
+}  // namespace xai_explain

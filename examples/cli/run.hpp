@@ -1,0 +1,71 @@
+#pragma once
+// xai-explain as a function: run(arguments, console) → exit status, so that the tests call the
+// tool directly (tests/test_cli.cpp) and main() is one line (examples/xai_explain.cpp). It
+// parses the command line (cli/arguments.hpp), answers --help and the --list-* questions,
+// loads the model (a built-in one or a weights file; TorchScript in the LibTorch build,
+// cli/torch_model.hpp) and hands it to explain_images() (cli/explain.hpp). docs/cli.md is the
+// manual.
+
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "arguments.hpp"
+#include "explain.hpp"
+#ifdef XAI_EXPLAIN_WITH_TORCH
+#include "torch_model.hpp"
+#endif
+
+namespace xai_explain {
+
+/// The whole tool: parses `args` (without the program name), explains, returns the exit status.
+inline int run(const std::vector<std::string>& args, Console console) {
+    try {
+        const Arguments a = parse_arguments(args);
+        if (a.help) {
+            console.out << usage_text();
+            return 0;
+        }
+        if (a.list_methods) {
+            for (const xai::MethodInfo& m : xai::explanation_methods) {
+                const std::string name(m.name);
+                console.out << name << std::string(name.size() < 13 ? 13 - name.size() : 1, ' ') << m.title << " ("
+                            << m.paper << "), needs a " << m.needs << "\n";
+            }
+            return 0;
+        }
+        if (a.list_models) {
+            list_models(console.out);
+            return 0;
+        }
+        if (a.model.empty()) throw Failure(ExitCode::usage, "--model is required (see --help)");
+        if (is_torchscript(a.model)) {
+#ifdef XAI_EXPLAIN_WITH_TORCH
+            return explain_with_torch(a, console);
+#else
+            throw Failure(ExitCode::model, "'" + a.model + "' is a TorchScript model, and this xai-explain was built "
+                                           "without LibTorch: use xai-explain-torch (built when CMake finds LibTorch)");
+#endif
+        }
+        ModelInfo info;
+        const xai::models::Sequential model = load_sequential(a, info);
+        return explain_images(model, info, a, console);
+    } catch (const Failure& f) {
+        console.err << "xai-explain: " << f.what() << "\n";
+        return static_cast<int>(f.code());
+    } catch (const std::exception& e) {
+        console.err << "xai-explain: " << e.what() << "\n";
+        return static_cast<int>(ExitCode::failure);
+    }
+}
+
+/// run() on main()'s arguments, with the process's streams.
+inline int run(int argc, char** argv) {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    return run(args, Console{std::cout, std::cerr, isatty(STDERR_FILENO) == 1});
+}
+
+}  // namespace xai_explain
