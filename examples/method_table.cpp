@@ -18,6 +18,8 @@
 // writes <out-dir>/benchmark.md, benchmark.csv, benchmark_sanity.csv and benchmark_grid.png.
 // Explanations run one image per call on one thread each, --threads calls at a time; the
 // metrics' forward passes run on --threads threads (0 = all). Results do not depend on it.
+// Methods run cheapest first (RISE last) and the outputs are rewritten after every method, so
+// the partial table of a long run is readable at any time.
 
 #include <algorithm>
 #include <chrono>
@@ -143,6 +145,9 @@ std::vector<Method> all_methods(const Settings& s) {
     methods.push_back({"Ablation-CAM", at_layer, cam_method<xai::AblationCam>(single_threaded_cam(xai::AblationCamOptions{}))});
     methods.push_back({"Eigen-CAM", at_layer + " (class-agnostic)", cam_method<xai::EigenCam>(single_threaded_cam(xai::CamOptions{}))});
 
+    xai::OcclusionOptions occlusion;
+    occlusion.threads = 1;
+    methods.push_back({"Occlusion", "window 15, stride 8, baseline 0 (defaults)", saliency_method<xai::Occlusion>(occlusion)});
     xai::LimeOptions lime;
     lime.num_samples = s.lime_samples;
     lime.threads = 1;
@@ -160,9 +165,6 @@ std::vector<Method> all_methods(const Settings& s) {
     rise.num_masks = s.rise_masks;
     rise.threads = 1;
     methods.push_back({"RISE", std::to_string(s.rise_masks) + " masks, 7×7 grid, p = 0.5", saliency_method<xai::Rise>(rise)});
-    xai::OcclusionOptions occlusion;
-    occlusion.threads = 1;
-    methods.push_back({"Occlusion", "window 15, stride 8, baseline 0 (defaults)", saliency_method<xai::Occlusion>(occlusion)});
     if (s.methods.empty()) return methods;
     std::vector<Method> chosen;
     for (const std::string& name : s.methods) {
