@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -292,6 +293,16 @@ TEST_CASE("RISE is bit-identical for any thread count and batch size", "[rise][d
     CHECK(a.masks_used[0] < 300);
     CHECK(a.masks_used[0] % 64 == 0);
     CHECK((a.saliency == b.saliency));
+    // explain() is const and may run concurrently on one explainer.
+    xai::RiseOptions shared_options = options;
+    shared_options.tolerance = 0.0;
+    const xai::Rise shared(model, shared_options);
+    xai::RiseExplanation first, second;
+    std::thread other([&] { first = shared.explain(image); });
+    second = shared.explain(image);
+    other.join();
+    CHECK((first.saliency == second.saliency));
+    CHECK((first.saliency == reference.saliency));
     // A different seed gives different masks.
     options.tolerance = 0.0;
     options.seed = 100;
