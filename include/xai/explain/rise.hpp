@@ -3,7 +3,7 @@
 // arXiv:1806.07421), with streaming masks and convergence control.
 //
 // The saliency of pixel p for class c is the expected score of the masked image given that p
-// is kept, estimated by Monte Carlo over N random masks M_i (paper, eq. 6):
+// is kept, estimated by Monte Carlo over N random masks M_i (paper, §3):
 //     S_c(p) = 1 / (N · p1) · Σ_i f_c(I ⊙ M_i) · M_i(p).
 // f_c is the probability of class c (the softmax of the model's logits, as the reference code's
 // softmax-ended model; ScoreKind option). Masks follow the paper's Algorithm and the authors'
