@@ -16,6 +16,8 @@ namespace xai {
 /// Base of every exception thrown by xai.
 class error : public std::runtime_error {
 public:
+    /// An error whose what() is `what` (built with xai::detail::message so it names the
+    /// function, the argument and what was expected).
     explicit error(const std::string& what) : std::runtime_error(what) {}
 };
 

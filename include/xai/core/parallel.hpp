@@ -24,6 +24,10 @@ inline std::size_t resolve_threads(std::size_t threads) {
     return hardware == 0 ? 1 : hardware;
 }
 
+/// Calls body(i) for every i in [0, n) on up to `threads` threads (0 = all hardware threads),
+/// in contiguous chunks; the first exception thrown by a body is rethrown after all threads
+/// have joined. Write per-index results and reduce them in index order afterwards to keep
+/// results independent of the thread count.
 template <class Body>
 void parallel_for(std::size_t n, std::size_t threads, Body&& body) {
     const std::size_t workers = std::min(resolve_threads(threads), n);

@@ -17,8 +17,16 @@
 
 namespace xai {
 
+/// The random engine of xai: xoshiro256** (Blackman & Vigna 2018) seeded through SplitMix64,
+/// with hand-written distributions so results are identical across standard libraries.
+///
+/// Every random choice in xai comes from `Rng::stream(seed, index)`, where `seed` is the
+/// user's option and `index` numbers the unit of work (a mask, a perturbed sample, a repeat),
+/// so results are bit-identical for any thread count and batch size. Satisfies
+/// std::uniform_random_bit_generator.
 class Rng {
 public:
+    /// The type of the raw 64-bit outputs.
     using result_type = std::uint64_t;
 
     /// An engine seeded from a single 64-bit value.
@@ -35,7 +43,9 @@ public:
         return Rng(mixed_seed ^ splitmix64(y));
     }
 
+    /// The smallest value operator()() returns: 0.
     static constexpr result_type min() { return 0; }
+    /// The largest value operator()() returns: 2^64 − 1.
     static constexpr result_type max() { return std::numeric_limits<result_type>::max(); }
 
     /// The next 64 random bits.

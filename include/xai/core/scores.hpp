@@ -21,8 +21,12 @@
 
 namespace xai {
 
+/// Which score of the target class an explainer explains (models return logits): `logit`
+/// y_c, the score before the softmax (the Grad-CAM paper); `probability` p_c = softmax(y)_c
+/// (Score-CAM, RISE, LIME, the metrics); `log_probability` log p_c.
 enum class ScoreKind { logit, probability, log_probability };
 
+/// The kind's name: "logit", "probability" or "log_probability".
 inline std::string_view to_string(ScoreKind kind) {
     switch (kind) {
         case ScoreKind::logit: return "logit";

@@ -14,6 +14,10 @@
 
 namespace xai {
 
+/// Which class to explain for one image: an explicit class index or the model's prediction.
+///
+/// Every explainer takes `const Targets&`: empty means "the predicted class of every image",
+/// one entry applies to every image of the batch, otherwise there is one entry per image.
 class Target {
 public:
     /// The class the model predicts (the arg-max of its scores).
@@ -24,6 +28,7 @@ public:
     /// Same as Target::class_index(index); lets callers write `Targets{3, 5}`.
     Target(std::size_t index) : index_(index) {}  // NOLINT(google-explicit-constructor)
 
+    /// True for Target::predicted(), false for an explicit class index.
     bool is_predicted() const { return !index_.has_value(); }
     /// The explicit index; throws invalid_argument for Target::predicted().
     std::size_t index() const {
@@ -36,6 +41,8 @@ private:
     std::optional<std::size_t> index_;
 };
 
+/// The targets of a batch: empty = every image's predicted class, one entry = the same for
+/// every image, otherwise one entry per image.
 using Targets = std::vector<Target>;
 
 /// The class index each image is explained for, given the model's scores for the batch.

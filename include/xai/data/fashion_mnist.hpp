@@ -27,10 +27,11 @@ inline constexpr std::array<std::string_view, 10> fashion_mnist_classes = {
 
 /// Images with one label each.
 struct LabelledImages {
-    Batch images;
-    Labels labels;
+    Batch images;   ///< N×C×H×W (Fashion-MNIST: N×1×28×28, values in [0, 1])
+    Labels labels;  ///< one class index per image (Fashion-MNIST: 0..9)
 };
 
+/// Which part of Fashion-MNIST: the 60,000 training or the 10,000 test examples.
 enum class FashionMnistSplit { train, test };
 
 /// Where the data set is: $XAI_FASHION_MNIST_DIR if set, else Debian's location; nullopt when

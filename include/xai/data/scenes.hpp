@@ -41,31 +41,37 @@
 
 namespace xai {
 
+/// Parameters of the scene generator (see the header comment for how each is used).
 struct SceneOptions {
     std::size_t canvas_size = 64;        ///< the canvas is canvas_size × canvas_size
     std::size_t min_item_size = 24;      ///< item height on the canvas, in pixels (source: 28)
-    std::size_t max_item_size = 44;
-    std::size_t min_fragments = 3;
-    std::size_t max_fragments = 6;
+    std::size_t max_item_size = 44;      ///< largest item height on the canvas, in pixels
+    std::size_t min_fragments = 3;       ///< fewest clutter fragments per scene
+    std::size_t max_fragments = 6;       ///< most clutter fragments per scene
     std::size_t min_fragment_size = 7;   ///< side of a fragment crop, in source pixels
-    std::size_t max_fragment_size = 12;
+    std::size_t max_fragment_size = 12;  ///< largest side of a fragment crop, in source pixels
     float fragment_min_ink = 0.15f;      ///< minimum mean value of a fragment crop
     std::size_t margin = 2;              ///< clutter-free pixels around the bounding box
     float mask_threshold = 0.1f;         ///< item pixels above it form the mask and are drawn
     float background = 0.0f;             ///< canvas value before clutter and noise
     float noise_stddev = 0.02f;          ///< Gaussian pixel noise (0 = none)
-    std::uint64_t seed = 0;
+    std::uint64_t seed = 0;              ///< scene `index` is drawn from Rng::stream(seed, index)
 };
 
 /// A half-open pixel rectangle [top, bottom) × [left, right).
 struct SceneBox {
+    ///@{
+    /// An edge of the box, in pixels: rows [top, bottom), columns [left, right).
     std::size_t top = 0, left = 0, bottom = 0, right = 0;
+    ///@}
 
+    /// Equal when all four edges are equal.
     friend bool operator==(const SceneBox&, const SceneBox&) = default;
+    /// True when pixel (row y, column x) lies inside the box.
     bool contains(std::size_t y, std::size_t x) const { return y >= top && y < bottom && x >= left && x < right; }
-    std::size_t height() const { return bottom - top; }
-    std::size_t width() const { return right - left; }
-    std::size_t area() const { return height() * width(); }
+    std::size_t height() const { return bottom - top; }  ///< bottom − top
+    std::size_t width() const { return right - left; }   ///< right − left
+    std::size_t area() const { return height() * width(); }  ///< height · width pixels
 };
 
 /// One scene and its ground truth.
@@ -80,10 +86,10 @@ struct Scene {
 /// Many scenes, stacked.
 struct SceneSet {
     Batch images;                          ///< N × 1 × S × S
-    Labels labels;
-    std::vector<SceneBox> boxes;
+    Labels labels;                         ///< the item's class, per scene
+    std::vector<SceneBox> boxes;           ///< tight bounding box of each item's mask
     xt::xtensor<bool, 3> masks;            ///< N × S × S
-    std::vector<std::size_t> item_indices;
+    std::vector<std::size_t> item_indices; ///< which source item each scene shows
 };
 
 namespace detail {

@@ -40,6 +40,8 @@
 
 namespace xai {
 
+/// Options of AblationCam: the common CamOptions (score = logit by default, as the paper's
+/// class score) plus the batching of the ablated copies.
 struct AblationCamOptions : CamOptions {
     /// Ablated copies per forward_from call (pytorch-grad-cam: 32). Results do not depend on it.
     std::size_t batch_size = 32;
@@ -92,11 +94,14 @@ class AblationCam {
 public:
     /// The explainer keeps a pointer to the model: a temporary would dangle.
     AblationCam(const Model&&, AblationCamOptions = {}) = delete;
+    /// Explains `model`, which must outlive the explainer. Throws invalid_argument when
+    /// options.batch_size is 0 or options.layer is set but not one of model.layer_names().
     explicit AblationCam(const Model& model, AblationCamOptions options = {}) : model_(&model), options_(std::move(options)) {
         detail::require(options_.batch_size > 0, "AblationCam::AblationCam(): options.batch_size is 0, expected at least 1");
         if (!options_.layer.empty()) detail::require_layer(model, options_.layer, "AblationCam::AblationCam()");
     }
 
+    /// The options the explainer was built with.
     const AblationCamOptions& options() const { return options_; }
 
     /// Explains each image for its target (empty = the predicted class) at options().layer.
@@ -105,6 +110,8 @@ public:
         return explain_layer(batch, targets, options_.layer, progress);
     }
 
+    /// The same as explain() at any named layer (one of model.layer_names()), ignoring
+    /// options().layer.
     CamResult explain_layer(const Batch& batch, const Targets& targets, const std::string& layer,
                             const ProgressCallback& progress = {}) const {
         constexpr const char* where = "AblationCam::explain()";

@@ -123,8 +123,8 @@ struct ExplainerSettings {
     /// CAM option structs below.
     std::vector<std::string> layers;
     CamOptions cam;                   ///< CAM, Grad-CAM, Grad-CAM++, XGrad-CAM, HiResCAM, LayerCAM, Eigen-CAM
-    ScoreCamOptions score_cam;
-    AblationCamOptions ablation_cam;
+    ScoreCamOptions score_cam;        ///< Score-CAM
+    AblationCamOptions ablation_cam;  ///< Ablation-CAM
     LimeOptions lime;                 ///< its `progress` is replaced by explain()'s callback
     /// LIME's superpixels: any SegmentationAlgorithm (Slic{…}, Felzenszwalb{…}, GridSegmenter{…},
     /// a lambda); by default lime's quick shift, as Lime's own default policy.
@@ -143,7 +143,10 @@ struct AnyExplanation {
     std::string layer;                   ///< the layer(s) explained, comma-separated; "" for the others
     Map map;                             ///< H×W display map in [0, 1]
     Map raw;                             ///< the method's signed map
+    /// Further named H×W maps: RISE "standard_error"; LIME "weight_std" with the stability report.
     std::vector<std::pair<std::string, Map>> extra_maps;
+    /// Named numbers: the explained score under its ScoreKind's name, plus per-method
+    /// statistics (LIME "r2", RISE "masks_used", occlusion "windows", …; see the header).
     std::vector<std::pair<std::string, double>> statistics;
 
     /// The statistic called `name`; invalid_argument when the method does not report it.
@@ -377,9 +380,11 @@ AnyExplanation explain_occlusion(const Model& model, const ExplainerSettings& se
 /// An explainer chosen at run time; move-only. Made by make_explainer().
 class AnyExplainer {
 public:
+    /// Wraps an implementation of method `info`; use make_explainer() rather than this.
     AnyExplainer(const MethodInfo& info, std::unique_ptr<const detail::ExplainerBase> impl)
         : info_(&info), impl_(std::move(impl)) {}
 
+    /// The method this explainer runs (name, what model it needs, …).
     const MethodInfo& method() const { return *info_; }
 
     /// Explains one image (C×H×W, the model's input shape) for `target` (default: the

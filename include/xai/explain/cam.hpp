@@ -36,12 +36,15 @@ public:
     /// options.layer must be empty: CAM is defined on the final feature maps only.
     /// The explainer keeps a pointer to the model: a temporary would dangle.
     Cam(const Model&&, CamOptions = {}) = delete;
+    /// Explains `model`, which must outlive the explainer. Throws invalid_argument when
+    /// options.layer is not empty.
     explicit Cam(const Model& model, CamOptions options = {}) : model_(&model), options_(std::move(options)) {
         detail::require(options_.layer.empty(), "Cam::Cam(): options.layer is '", options_.layer,
                         "', expected it empty: CAM always explains the final feature maps (forward_features); "
                         "use GradCam for a named layer");
     }
 
+    /// The options the explainer was built with.
     const CamOptions& options() const { return options_; }
 
     /// Explains each image of the batch for its target (empty = the predicted class).

@@ -71,7 +71,7 @@ struct CamResult {
     /// Eigen-CAM, whose maps are not a weighted sum of channels.
     xt::xtensor<float, 2> weights;
     std::vector<std::size_t> targets;  ///< the class explained for each image
-    ScoreKind score_kind = ScoreKind::logit;
+    ScoreKind score_kind = ScoreKind::logit;  ///< the kind of score explained (CamOptions::score)
     /// The score (of score_kind) of each image's target, from the same forward pass.
     std::vector<float> scores;
     Scores logits;  ///< N×K logits of that forward pass
@@ -84,8 +84,8 @@ struct CamResult {
 struct FusedCamResult {
     Maps maps;                       ///< N×H×W fused display map
     std::vector<CamResult> layers;   ///< one result per layer, in the order asked for
-    std::vector<std::size_t> targets;
-    std::vector<float> scores;
+    std::vector<std::size_t> targets;  ///< the class explained for each image (the same at every layer)
+    std::vector<float> scores;         ///< the score of each image's target, as in CamResult::scores
 };
 
 }  // namespace xai

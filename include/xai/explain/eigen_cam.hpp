@@ -85,10 +85,13 @@ class EigenCam {
 public:
     /// The explainer keeps a pointer to the model: a temporary would dangle.
     EigenCam(const Model&&, CamOptions = {}) = delete;
+    /// Explains `model`, which must outlive the explainer. Throws invalid_argument when
+    /// options.layer is set but not one of model.layer_names().
     explicit EigenCam(const Model& model, CamOptions options = {}) : model_(&model), options_(std::move(options)) {
         if (!options_.layer.empty()) detail::require_layer(model, options_.layer, "EigenCam::EigenCam()");
     }
 
+    /// The options the explainer was built with.
     const CamOptions& options() const { return options_; }
 
     /// Explains each image at options().layer. The map is class-agnostic; the targets (empty =
@@ -97,6 +100,8 @@ public:
         return explain_layer(batch, targets, options_.layer);
     }
 
+    /// The same as explain() at any named layer (one of model.layer_names()), ignoring
+    /// options().layer.
     CamResult explain_layer(const Batch& batch, const Targets& targets, const std::string& layer) const {
         constexpr const char* where = "EigenCam::explain()";
         detail::ResolvedLayerOutput in = detail::checked_layer_activations(*model_, batch, targets, layer, where);

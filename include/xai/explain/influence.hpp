@@ -63,6 +63,8 @@ enum class StationarityPolicy {
     warn,    ///< record a warning in diagnostics() and go on
 };
 
+/// Options of Influence. Defaults: stationarity is checked and refused above a relative
+/// gradient norm of 1e-3; batch size and threads only change speed, never results.
 struct InfluenceOptions {
     /// Training examples per model call in every pass over the training set.
     std::size_t batch_size = 256;
@@ -71,6 +73,8 @@ struct InfluenceOptions {
     /// Names of the parameter blocks (model.parameter_blocks()) to differentiate with
     /// respect to, the others frozen; empty = all parameters. E.g. a CNN's last layer.
     std::vector<std::string> parameter_blocks;
+    /// What to do when the model is not at a stationary point (relative gradient norm above
+    /// stationarity_tolerance): refuse (model_error) by default, or warn for SGD-trained networks.
     StationarityPolicy stationarity = StationarityPolicy::refuse;
     /// Largest accepted Stationarity::relative_gradient_norm (an untrained model is of order
     /// 0.1–1; Newton or L-BFGS to convergence gives below 1e-8).
@@ -82,10 +86,12 @@ struct InfluenceOptions {
     double perturbation_step = 1e-3;
 };
 
+/// What the Influence constructor found: the problem size and how close θ is to a minimum.
 struct InfluenceDiagnostics {
-    std::size_t num_training_examples = 0;
-    std::size_t num_parameters = 0;  ///< in the chosen subset
-    Stationarity stationarity;
+    std::size_t num_training_examples = 0;  ///< n, the size of the training set
+    std::size_t num_parameters = 0;         ///< in the chosen subset
+    Stationarity stationarity;              ///< the stationarity check at θ̂
+    /// Warnings recorded instead of thrown (StationarityPolicy::warn); empty when all is well.
     std::vector<std::string> warnings;
 };
 
@@ -97,8 +103,9 @@ struct InfluenceExplanation {
     std::vector<std::size_t> helpful;
     /// The top_k most harmful training examples (most positive influence first).
     std::vector<std::size_t> harmful;
-    /// The class whose loss was explained, and that loss L(z_test, θ̂).
+    /// The class whose loss was explained.
     std::size_t target = 0;
+    /// That class's loss on the test image, L(z_test, θ̂).
     double test_loss = 0.0;
     /// How s_test was obtained.
     SolveReport solve;
@@ -136,6 +143,14 @@ inline Eigen::VectorXd predicted_loss_change_on_removal(const Eigen::MatrixXd& i
     return -influence / static_cast<double>(n);
 }
 
+/// Influence functions (Koh & Liang, ICML 2017) on a TwiceDifferentiableModel: the influence
+/// I_up,loss of every training example on a test prediction, self-influence, and I_pert,loss.
+///
+/// `Solver` computes s_test = (H + damping·I)⁻¹ ∇θL(z_test, θ̂): ConjugateGradientSolver (the
+/// reference implementation's default), ExactSolver (up to a few thousand parameters) or
+/// LissaSolver. Construction checks that θ̂ is a stationary point of the training objective
+/// and prepares the solver; explain(), influence(), s_test() and self_influence() are const
+/// and safe to call concurrently.
 template <TwiceDifferentiableModel M, class Solver = ConjugateGradientSolver>
     requires InverseHessianSolver<Solver, M>
 class Influence {
@@ -171,8 +186,11 @@ public:
         state_ = solver_.prepare(loss_, progress);
     }
 
+    /// What the constructor found (problem size, stationarity, warnings).
     const InfluenceDiagnostics& diagnostics() const { return diagnostics_; }
+    /// The options the explainer was built with.
     const InfluenceOptions& options() const { return options_; }
+    /// The training objective F(θ) over the training set, restricted to the parameter subset.
     const TrainingLoss<M>& training_loss() const { return loss_; }
 
     /// ∇θL(z_test, θ̂) restricted to the parameter subset, one column per test image; the

@@ -30,6 +30,9 @@
 
 namespace xai {
 
+/// Inverse-Hessian solver by linear conjugate gradients (Koh & Liang 2017, §3): touches H only
+/// through Hessian-vector products, so memory stays O(|S|). Defaults follow influence-release's
+/// get_inverse_hvp_cg (tolerance 1e-8, damping 0). Needs H + μI positive definite.
 struct ConjugateGradientSolver {
     /// Stop when ‖(H + μI)x − b‖ ≤ tolerance · ‖b‖.
     double tolerance = 1e-8;
@@ -38,8 +41,9 @@ struct ConjugateGradientSolver {
     /// μ in (H + μI)⁻¹.
     double damping = 0.0;
 
-    struct State {};
+    struct State {};  ///< CG precomputes nothing.
 
+    /// Validates the options (damping ≥ 0, tolerance > 0); throws invalid_argument otherwise.
     template <TwiceDifferentiableModel M>
     State prepare(const TrainingLoss<M>&, const ProgressCallback& = {}) const {
         const char* where = "ConjugateGradientSolver::prepare()";
@@ -49,6 +53,9 @@ struct ConjugateGradientSolver {
         return {};
     }
 
+    /// Columns (H_SS + μI)⁻¹ rhs_j, solved one after the other from x₀ = 0. Stopping at
+    /// max_iterations is reported (SolveReport::converged = false); a direction of
+    /// non-positive curvature throws numerical_error.
     template <TwiceDifferentiableModel M>
     InverseHvp solve(const State&, const TrainingLoss<M>& loss, const Eigen::MatrixXd& rhs,
                      const ProgressCallback& progress = {}) const {

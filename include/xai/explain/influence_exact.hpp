@@ -27,14 +27,21 @@
 
 namespace xai {
 
+/// Inverse-Hessian solver that forms the dense Hessian H_SS + μI once and factorizes it (LDLᵀ);
+/// every solve is then a substitution. For up to a few thousand parameters (Koh & Liang 2017,
+/// §3). Default damping 0, as influence-release's GenericNeuralNet.
 struct ExactSolver {
     /// μ in (H + μI)⁻¹.
     double damping = 0.0;
 
+    /// The factorization prepare() computes.
     struct State {
-        Eigen::LDLT<Eigen::MatrixXd> factorization;
+        Eigen::LDLT<Eigen::MatrixXd> factorization;  ///< LDLᵀ of H_SS + μI
     };
 
+    /// Forms H_SS + μI (from loss_hessian() or |S| Hessian-vector products) and factorizes it.
+    /// Throws numerical_error when it is singular (reciprocal condition number ≤ 1e-12) or not
+    /// positive definite, and invalid_argument for a negative or non-finite damping.
     template <TwiceDifferentiableModel M>
     State prepare(const TrainingLoss<M>& loss, const ProgressCallback& progress = {}) const {
         const char* where = "ExactSolver::prepare()";
@@ -53,6 +60,7 @@ struct ExactSolver {
         return state;
     }
 
+    /// Columns (H_SS + μI)⁻¹ rhs_j by substitution in the factorization.
     template <TwiceDifferentiableModel M>
     InverseHvp solve(const State& state, const TrainingLoss<M>&, const Eigen::MatrixXd& rhs,
                      const ProgressCallback& = {}) const {

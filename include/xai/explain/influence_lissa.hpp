@@ -35,17 +35,24 @@
 
 namespace xai {
 
+/// Inverse-Hessian solver by the LiSSA recursion (Agarwal, Bullins & Hazan 2017; Koh & Liang
+/// 2017, §3): x_j = b + (1 − μ/s) x_{j−1} − (H_j x_{j−1}) / s, result x_T / s. Defaults are
+/// influence-release's get_inverse_hvp_lissa. Converges when `scale` exceeds the largest
+/// eigenvalue of H.
 struct LissaSolver {
-    std::size_t recursion_depth = 10000;
-    double scale = 10.0;
-    double damping = 0.0;
-    std::size_t repeats = 1;
+    std::size_t recursion_depth = 10000;  ///< T, steps of the recursion (influence-release: 10000)
+    double scale = 10.0;                  ///< s, must exceed the largest eigenvalue of H (influence-release: 10)
+    double damping = 0.0;                 ///< μ in (H + μI)⁻¹, below `scale` (influence-release: 0)
+    std::size_t repeats = 1;              ///< independent recursions averaged (influence-release num_samples: 1)
     /// Examples per Hessian-vector product; 0 = the whole training set (deterministic).
     std::size_t batch_size = 0;
+    /// Seed of the minibatch draws: repeat r uses Rng::stream(seed, r).
     std::uint64_t seed = 0;
 
-    struct State {};
+    struct State {};  ///< LiSSA precomputes nothing.
 
+    /// Validates the options (damping ≥ 0 and below scale, scale > 0, recursion_depth and
+    /// repeats ≥ 1); throws invalid_argument otherwise.
     template <TwiceDifferentiableModel M>
     State prepare(const TrainingLoss<M>&, const ProgressCallback& = {}) const {
         const char* where = "LissaSolver::prepare()";
@@ -57,6 +64,8 @@ struct LissaSolver {
         return {};
     }
 
+    /// Estimates of (H_SS + μI)⁻¹ rhs_j, the mean of `repeats` recursions per column. Throws
+    /// numerical_error when the recursion diverges (raise `scale`).
     template <TwiceDifferentiableModel M>
     InverseHvp solve(const State&, const TrainingLoss<M>& loss, const Eigen::MatrixXd& rhs,
                      const ProgressCallback& progress = {}) const {

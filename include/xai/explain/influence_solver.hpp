@@ -36,8 +36,8 @@ struct SolveReport {
 
 /// Columns x_j ≈ (H_SS + damping·I)⁻¹ b_j, one report per column.
 struct InverseHvp {
-    Eigen::MatrixXd values;
-    std::vector<SolveReport> reports;
+    Eigen::MatrixXd values;             ///< |S|×m, one solution column per right-hand side
+    std::vector<SolveReport> reports;   ///< m reports, one per column of `values`
 };
 
 template <class S, class M>

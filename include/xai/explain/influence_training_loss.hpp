@@ -36,6 +36,9 @@ struct Stationarity {
     double relative_gradient_norm = 0.0;
 };
 
+/// The training objective F(θ) = (1/n) Σ_i L(z_i, θ) + (λ/2)‖θ‖² of a TwiceDifferentiableModel,
+/// restricted to a parameter subset S and streamed over the training set in batches: its
+/// gradient, Hessian H_SS and Hessian-vector products, bit-identical for any thread count.
 template <TwiceDifferentiableModel M>
 class TrainingLoss {
 public:
@@ -58,13 +61,19 @@ public:
         theta_ = restrict(model.parameters());
     }
 
+    /// The model whose objective this is.
     const M& model() const { return *model_; }
+    /// n, the number of training examples.
     std::size_t num_examples() const { return images_->shape(0); }
     /// Size of the parameter subset S (all parameters when no blocks were named).
     std::size_t num_parameters() const { return all_ ? full_parameters_ : indices_.size(); }
+    /// λ of the (λ/2)‖θ‖² term, the model's l2_regularization().
     double l2_regularization() const { return model_->l2_regularization(); }
+    /// Threads of every pass over the training set (0 = all hardware threads).
     std::size_t threads() const { return threads_; }
+    /// The labels of all training examples.
     const Labels& labels() const { return *labels_; }
+    /// All training images, N×C×H×W.
     const Batch& images() const { return *images_; }
 
     /// The rows of a full-length vector or matrix that belong to the subset.
@@ -84,8 +93,11 @@ public:
 
     // ---- the training set in batches -------------------------------------------------------
 
+    /// Number of batches of batch_size examples (the last may be shorter).
     std::size_t num_batches() const { return (num_examples() + batch_size_ - 1) / batch_size_; }
+    /// Index of the first training example of batch `b`.
     std::size_t batch_begin(std::size_t b) const { return b * batch_size_; }
+    /// One past the index of the last training example of batch `b`.
     std::size_t batch_end(std::size_t b) const { return std::min(num_examples(), (b + 1) * batch_size_); }
 
     /// Training examples [begin, end) as a batch (a copy) and their labels.
@@ -95,6 +107,7 @@ public:
         std::memcpy(out.data(), images_->data() + begin * stride, (end - begin) * stride * sizeof(float));
         return out;
     }
+    /// The labels of training examples [begin, end) (a copy).
     Labels labels(std::size_t begin, std::size_t end) const {
         return Labels(labels_->begin() + static_cast<std::ptrdiff_t>(begin), labels_->begin() + static_cast<std::ptrdiff_t>(end));
     }
@@ -106,6 +119,7 @@ public:
             std::memcpy(out.data() + k * stride, images_->data() + indices[k] * stride, stride * sizeof(float));
         return out;
     }
+    /// The labels of the training examples at `indices`, in that order.
     Labels gather_labels(const std::vector<std::size_t>& indices) const {
         Labels out(indices.size());
         for (std::size_t k = 0; k < indices.size(); ++k) out[k] = (*labels_)[indices[k]];

@@ -66,11 +66,14 @@ namespace xai {
 /// What an "off" superpixel shows: its own mean colour (lime's hide_color=None, the default) or
 /// a fixed value per channel (lime's hide_color=v; one value is used for every channel).
 struct HideColor {
-    bool segment_mean = true;
-    std::vector<float> value;
+    bool segment_mean = true;  ///< true: each superpixel's own mean colour (then `value` is unused)
+    std::vector<float> value;  ///< the fixed colour: 1 value for every channel, or one per channel
 
+    /// Each superpixel's mean colour (lime's hide_color=None, the default).
     static HideColor mean_of_segment() { return {}; }
+    /// A fixed colour, one value per channel of the image.
     static HideColor fixed(std::vector<float> per_channel) { return {false, std::move(per_channel)}; }
+    /// A fixed value for every channel (lime's hide_color=v).
     static HideColor fixed(float v) { return {false, {v}}; }
 };
 
@@ -80,11 +83,11 @@ struct LimeOptions {
     std::size_t batch_size = 100;     ///< samples per forward pass (lime: 10)
     double kernel_width = 0.25;       ///< w of the kernel √(exp(−d²/w²)) on the cosine distance
     double ridge_alpha = 1.0;         ///< α of the surrogate's ridge penalty
-    FeatureSelection feature_selection = FeatureSelection::automatic;
+    FeatureSelection feature_selection = FeatureSelection::automatic;  ///< lime's feature_selection='auto'
     std::size_t num_features = 0;     ///< superpixels in the surrogate; 0 = all (lime's 100000)
     std::size_t top_labels = 5;       ///< classes explained when no targets are given, best first
     HideColor hide_color;             ///< default: each superpixel's mean colour
-    ScoreKind score = ScoreKind::probability;
+    ScoreKind score = ScoreKind::probability;  ///< the score regressed: lime's classifier_fn returns probabilities
     std::uint64_t seed = 0;           ///< sample i uses Rng::stream(seed, i)
     std::size_t threads = 0;          ///< threads rendering and scoring batches; 0 = all
     ProgressCallback progress;        ///< samples scored so far / num_samples, after each round
@@ -92,7 +95,7 @@ struct LimeOptions {
 
 /// The surrogate of one explained class.
 struct LimeLabelExplanation {
-    std::size_t label = 0;
+    std::size_t label = 0;              ///< the class explained
     std::vector<double> weights;        ///< β_s per superpixel (0 for superpixels not selected)
     std::vector<std::size_t> features;  ///< the selected superpixels by decreasing |β_s| (lime's local_exp order)
     double intercept = 0.0;             ///< b
@@ -103,9 +106,9 @@ struct LimeLabelExplanation {
 
 /// A LIME explanation of one image.
 struct LimeExplanation {
-    Segmentation segmentation;
+    Segmentation segmentation;                 ///< the superpixels the weights refer to
     std::vector<LimeLabelExplanation> labels;  ///< in the order requested (top labels: best first)
-    std::size_t num_samples = 0;
+    std::size_t num_samples = 0;               ///< perturbed samples scored (LimeOptions::num_samples)
 
     /// The explanation of class `label`; throws invalid_argument if it was not explained.
     const LimeLabelExplanation& for_label(std::size_t label) const {
@@ -125,7 +128,7 @@ struct LimeStabilityOptions {
 
 /// Spread of one class's explanation over repeated seeds.
 struct LimeLabelStability {
-    std::size_t label = 0;
+    std::size_t label = 0;             ///< the class
     std::vector<double> mean_weight;   ///< per superpixel, over the repeats
     std::vector<double> weight_std;    ///< per superpixel, sample standard deviation over the repeats
     std::vector<std::vector<std::size_t>> top_sets;  ///< the top-k set of each repeat
@@ -171,6 +174,9 @@ inline double jaccard(std::vector<std::size_t> a, std::vector<std::size_t> b) {
 template <Classifier Model, SegmentationAlgorithm Segmenter = Quickshift>
 class Lime {
 public:
+    /// Explains `model`, which must outlive the explainer, with superpixels from `segmenter`.
+    /// Throws invalid_argument for num_samples or batch_size 0, a non-positive kernel_width, a
+    /// negative ridge_alpha or a fixed hide_color without a value.
     explicit Lime(const Model& model, LimeOptions options = {}, Segmenter segmenter = {})
         : model_(model), options_(std::move(options)), segmenter_(std::move(segmenter)) {
         constexpr const char* where = "xai::Lime::Lime()";
@@ -187,6 +193,7 @@ public:
     /// The explainer keeps a reference to the model: a temporary would dangle.
     Lime(const Model&&, LimeOptions = {}, Segmenter = {}) = delete;
 
+    /// The options the explainer was built with.
     const LimeOptions& options() const { return options_; }
 
     /// Explains `image` (C×H×W, the model's input shape) for the given classes; no targets means

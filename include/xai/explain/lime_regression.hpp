@@ -42,8 +42,14 @@
 
 namespace xai {
 
+/// How LIME chooses the superpixels of the surrogate (lime_base.py; details in the header
+/// comment): `none` keeps every superpixel; `highest_weights` the num_features largest |β| of
+/// a ridge fit on all of them; `forward_selection` adds greedily the superpixel that most
+/// raises the weighted R²; `lasso_path` follows the LARS–lasso path; `automatic` is lime's
+/// 'auto': forward_selection if num_features <= 6, else highest_weights.
 enum class FeatureSelection { none, highest_weights, forward_selection, lasso_path, automatic };
 
+/// The method's name as lime spells it ("auto" for automatic).
 inline std::string_view to_string(FeatureSelection method) {
     switch (method) {
         case FeatureSelection::none: return "none";
@@ -57,8 +63,8 @@ inline std::string_view to_string(FeatureSelection method) {
 
 /// A weighted linear fit with intercept: y ≈ intercept + X·coef.
 struct WeightedLinearFit {
-    Eigen::VectorXd coef;
-    double intercept = 0.0;
+    Eigen::VectorXd coef;    ///< one coefficient per column of X
+    double intercept = 0.0;  ///< the constant term
     double score = 0.0;  ///< weighted R² on the data it was fitted to
 };
 

@@ -38,8 +38,10 @@ struct LimeMaskOptions {
 
 /// An image and an H×W mask: +1 for a shown superpixel with β > 0, −1 for β < 0, 0 elsewhere.
 struct LimeImageAndMask {
+    /// C×H×W: the input, 0 outside the mask when hide_rest; with both signs on RGB, the green
+    /// (β > 0) or red (β < 0) channel of shown pixels set to the image maximum, as lime.
     Image image;
-    xt::xtensor<std::int8_t, 2> mask;
+    xt::xtensor<std::int8_t, 2> mask;  ///< H×W: +1, −1 or 0 per pixel
 };
 
 namespace detail {
@@ -108,9 +110,9 @@ inline LimeImageAndMask lime_image_and_mask(const Image& image, const LimeExplan
 struct LimeOverlayOptions {
     LimeMaskOptions mask{5, false, false, 0.0, false};  ///< both signs by default
     float alpha = 0.45f;                                ///< weight of the tint
-    std::vector<float> positive_color{0.0f, 0.85f, 0.0f};
-    std::vector<float> negative_color{0.9f, 0.0f, 0.0f};
-    std::vector<float> boundary_color{1.0f, 1.0f, 0.0f};
+    std::vector<float> positive_color{0.0f, 0.85f, 0.0f};  ///< RGB tint of superpixels with β > 0 (green)
+    std::vector<float> negative_color{0.9f, 0.0f, 0.0f};   ///< RGB tint of superpixels with β < 0 (red)
+    std::vector<float> boundary_color{1.0f, 1.0f, 0.0f};   ///< RGB outline of the chosen superpixels (yellow)
     bool draw_all_boundaries = false;  ///< also draw every superpixel's boundary (thin grey)
 };
 

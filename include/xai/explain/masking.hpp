@@ -67,6 +67,7 @@ public:
         return b;
     }
 
+    /// True for a constant baseline (every pixel of every channel the same value).
     bool is_constant() const { return kind_ == Kind::constant; }
     /// The constant; meaningful when is_constant().
     float value() const { return value_; }

@@ -40,7 +40,7 @@ namespace xai {
 struct OcclusionOptions {
     std::size_t window = 15;      ///< side of the square patch, 1 ≤ window ≤ min(H, W)
     std::size_t stride = 8;       ///< step between windows, 1 ≤ stride ≤ window (unless window spans the axis)
-    ScoreKind score = ScoreKind::probability;
+    ScoreKind score = ScoreKind::probability;  ///< f_c: the probability, as Zeiler and Fergus plot
     Baseline baseline;            ///< what the patch shows: 0 by default
     std::size_t batch_size = 32;  ///< occluded images per forward pass
     std::size_t threads = 0;      ///< threads building occluded images; 0 = all
@@ -75,6 +75,9 @@ public:
     /// A temporary model would dangle: the explainer keeps a pointer to the model.
     Occlusion(const Model&&, OcclusionOptions = {}) = delete;
 
+    /// Explains `model`, which must outlive the explainer. Throws invalid_argument when window,
+    /// stride or batch_size is 0, the window exceeds the model's input, or the stride exceeds
+    /// the window (some pixels would never be occluded).
     explicit Occlusion(const Model& model, OcclusionOptions options = {}) : model_(&model), options_(std::move(options)) {
         const char* where = "xai::Occlusion";
         detail::require(options_.window >= 1, where, ": window is 0, expected at least 1 pixel");
@@ -90,6 +93,7 @@ public:
         }
     }
 
+    /// The options the explainer was built with.
     const OcclusionOptions& options() const { return options_; }
 
     /// One map per image, for its target class (empty targets: the predicted class).

@@ -99,11 +99,14 @@ class RiseMaskGenerator {
 public:
     /// The random part of one mask: the grid (row-major s×s, 0 or 1) and the crop's offset.
     struct Draw {
-        std::vector<unsigned char> grid;
-        std::size_t shift_y = 0;
-        std::size_t shift_x = 0;
+        std::vector<unsigned char> grid;  ///< s×s bits, row-major: 1 keeps the cell
+        std::size_t shift_y = 0;          ///< row offset of the H×W crop in the upsampled mask
+        std::size_t shift_x = 0;          ///< column offset of the H×W crop in the upsampled mask
     };
 
+    /// Masks of height×width pixels from a grid_size×grid_size grid whose cells are kept with
+    /// probability keep_probability. Throws invalid_argument unless 1 ≤ grid_size ≤ min(H, W)
+    /// and keep_probability is in (0, 1].
     RiseMaskGenerator(std::size_t height, std::size_t width, std::size_t grid_size, double keep_probability)
         : height_(height), width_(width), s_(grid_size), p1_(keep_probability) {
         detail::require(grid_size >= 1, "xai::RiseMaskGenerator: grid_size is 0, expected at least 1");
@@ -118,14 +121,14 @@ public:
         cols_ = axis_taps(s_, (s_ + 1) * cell_w_);
     }
 
-    std::size_t height() const { return height_; }
-    std::size_t width() const { return width_; }
-    std::size_t grid_size() const { return s_; }
-    double keep_probability() const { return p1_; }
+    std::size_t height() const { return height_; }       ///< H, the mask height
+    std::size_t width() const { return width_; }         ///< W, the mask width
+    std::size_t grid_size() const { return s_; }         ///< s, cells per side of the grid
+    double keep_probability() const { return p1_; }      ///< p1, the probability a cell is kept
     std::size_t cell_height() const { return cell_h_; }  ///< ⌈H/s⌉
     std::size_t cell_width() const { return cell_w_; }   ///< ⌈W/s⌉
-    std::size_t upsampled_height() const { return (s_ + 1) * cell_h_; }
-    std::size_t upsampled_width() const { return (s_ + 1) * cell_w_; }
+    std::size_t upsampled_height() const { return (s_ + 1) * cell_h_; }  ///< (s+1)·⌈H/s⌉, before the crop
+    std::size_t upsampled_width() const { return (s_ + 1) * cell_w_; }   ///< (s+1)·⌈W/s⌉, before the crop
 
     /// The grid and shift of mask `index` under `seed`: s² Bernoulli(p1) draws in row-major
     /// order, then the row shift and the column shift, all from Rng::stream(seed, index).
@@ -223,6 +226,9 @@ public:
     /// A temporary model would dangle: the explainer keeps a pointer to the model.
     Rise(const Model&&, RiseOptions = {}) = delete;
 
+    /// Explains `model`, which must outlive the explainer. Throws invalid_argument for fewer
+    /// than 2 masks, a grid larger than the input, keep_probability outside (0, 1], a negative
+    /// tolerance, or check_every or batch_size 0.
     explicit Rise(const Model& model, RiseOptions options = {}) : model_(&model), options_(std::move(options)) {
         const char* where = "xai::Rise";
         detail::require(options_.num_masks >= 2, where, ": num_masks is ", options_.num_masks,
@@ -240,6 +246,7 @@ public:
                         shape.width, "); expected at most ", std::min(shape.height, shape.width));
     }
 
+    /// The options the explainer was built with.
     const RiseOptions& options() const { return options_; }
 
     /// One map per image, for its target class (empty targets: the predicted class).

@@ -45,7 +45,10 @@
 
 namespace xai {
 
+/// Options of ScoreCam: the common CamOptions, with score = probability (the paper's softmax
+/// of the target class), plus the batching of the masked images.
 struct ScoreCamOptions : CamOptions {
+    /// The CamOptions defaults except score = ScoreKind::probability.
     ScoreCamOptions() { score = ScoreKind::probability; }
     /// Masked images per forward pass (pytorch-grad-cam: 16). Results do not depend on it.
     std::size_t batch_size = 16;
@@ -58,11 +61,14 @@ class ScoreCam {
 public:
     /// The explainer keeps a pointer to the model: a temporary would dangle.
     ScoreCam(const Model&&, ScoreCamOptions = {}) = delete;
+    /// Explains `model`, which must outlive the explainer. Throws invalid_argument when
+    /// options.batch_size is 0 or options.layer is set but not one of model.layer_names().
     explicit ScoreCam(const Model& model, ScoreCamOptions options = {}) : model_(&model), options_(std::move(options)) {
         detail::require(options_.batch_size > 0, "ScoreCam::ScoreCam(): options.batch_size is 0, expected at least 1");
         if (!options_.layer.empty()) detail::require_layer(model, options_.layer, "ScoreCam::ScoreCam()");
     }
 
+    /// The options the explainer was built with.
     const ScoreCamOptions& options() const { return options_; }
 
     /// Explains each image for its target (empty = the predicted class) at options().layer.
@@ -71,6 +77,8 @@ public:
         return explain_layer(batch, targets, options_.layer, progress);
     }
 
+    /// The same as explain() at any named layer (one of model.layer_names()), ignoring
+    /// options().layer.
     CamResult explain_layer(const Batch& batch, const Targets& targets, const std::string& layer,
                             const ProgressCallback& progress = {}) const {
         constexpr const char* where = "ScoreCam::explain()";

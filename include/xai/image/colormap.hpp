@@ -34,8 +34,11 @@
 
 namespace xai {
 
+/// A colormap for heatmaps: `jet` is OpenCV's COLORMAP_JET byte for byte (pytorch-grad-cam's
+/// default), `viridis` matplotlib's, `turbo` Google's (tables described in the header comment).
 enum class Colormap { jet, viridis, turbo };
 
+/// The colormap's name: "jet", "viridis" or "turbo".
 inline std::string_view to_string(Colormap colormap) {
     switch (colormap) {
         case Colormap::jet: return "jet";
@@ -55,6 +58,7 @@ inline Colormap colormap_from_string(std::string_view name) {
 
 /// One colour of a table: red, green, blue in [0, 1].
 using Rgb = std::array<float, 3>;
+/// The 256 colours of a colormap, for values 0/255 … 255/255.
 using ColormapTable = std::array<Rgb, 256>;
 
 namespace detail {

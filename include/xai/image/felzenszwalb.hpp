@@ -136,7 +136,8 @@ inline Segmentation felzenszwalb(const Image& image, const FelzenszwalbOptions& 
 
 /// Felzenszwalb–Huttenlocher as a segmentation policy (for Lime<Model, Felzenszwalb>).
 struct Felzenszwalb {
-    FelzenszwalbOptions options;
+    FelzenszwalbOptions options;  ///< passed to felzenszwalb()
+    /// felzenszwalb(image, options).
     Segmentation operator()(const Image& image) const { return felzenszwalb(image, options); }
 };
 

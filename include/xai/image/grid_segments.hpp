@@ -62,7 +62,8 @@ inline Segmentation grid_segments(const Image& image, const GridOptions& options
 
 /// The grid as a segmentation policy (for Lime<Model, GridSegmenter>).
 struct GridSegmenter {
-    GridOptions options;
+    GridOptions options;  ///< passed to grid_segments()
+    /// grid_segments(image, options).
     Segmentation operator()(const Image& image) const { return grid_segments(image, options); }
 };
 

@@ -74,6 +74,7 @@ inline float max_value(const float* values, std::size_t n) {
 
 }  // namespace detail
 
+/// Options of overlay(); the defaults are pytorch-grad-cam's show_cam_on_image.
 struct OverlayOptions {
     /// The heatmap's colormap; pytorch-grad-cam's default is cv2.COLORMAP_JET.
     Colormap colormap = Colormap::jet;

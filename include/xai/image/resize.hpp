@@ -27,8 +27,12 @@
 
 namespace xai {
 
+/// How resize() samples, with PyTorch's align_corners=False conventions (header comment):
+/// `nearest` as PyTorch mode="nearest", `bilinear` as PyTorch and OpenCV without antialiasing,
+/// `bicubic` Keys' cubic convolution with A = −0.75 (PyTorch, OpenCV).
 enum class Interpolation { nearest, bilinear, bicubic };
 
+/// The method's name: "nearest", "bilinear" or "bicubic".
 inline std::string_view to_string(Interpolation method) {
     switch (method) {
         case Interpolation::nearest: return "nearest";

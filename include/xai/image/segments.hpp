@@ -24,11 +24,11 @@ using SegmentLabels = xt::xtensor<std::int32_t, 2>;
 
 /// An H×W label image with labels 0..count−1, each used by at least one pixel.
 struct Segmentation {
-    SegmentLabels labels;
-    std::size_t count = 0;
+    SegmentLabels labels;    ///< H×W, the superpixel of each pixel, in 0..count−1
+    std::size_t count = 0;   ///< number of superpixels
 
-    std::size_t height() const { return labels.shape(0); }
-    std::size_t width() const { return labels.shape(1); }
+    std::size_t height() const { return labels.shape(0); }  ///< H
+    std::size_t width() const { return labels.shape(1); }   ///< W
 };
 
 namespace detail {

@@ -50,7 +50,7 @@ struct ConfidenceResult {
     std::vector<double> drop;      ///< max(0, Y_i − O_i) / Y_i
     double average_drop = 0.0;             ///< percent, lower is better
     double increase_in_confidence = 0.0;   ///< percent of images with O_i > Y_i, higher is better
-    std::vector<std::size_t> targets;
+    std::vector<std::size_t> targets;      ///< the class scored for each image
 };
 
 namespace detail {

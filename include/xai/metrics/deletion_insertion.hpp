@@ -54,8 +54,11 @@
 
 namespace xai {
 
+/// Which causal metric (Petsiuk et al., RISE, BMVC 2018, §4.1): deletion removes the most
+/// salient pixels first, insertion reveals them first.
 enum class CausalMode { deletion, insertion };
 
+/// The mode's name: "deletion" or "insertion".
 inline std::string_view to_string(CausalMode mode) { return mode == CausalMode::deletion ? "deletion" : "insertion"; }
 
 /// What replaced (deletion) or not yet revealed (insertion) pixels show.
@@ -75,9 +78,9 @@ struct Substrate {
         return s;
     }
 
-    bool blurred = false;
-    float value = 0.0f;
-    GaussianBlurOptions blur_options{};
+    bool blurred = false;               ///< true: the blurred image; false: the constant `value`
+    float value = 0.0f;                 ///< the constant, when not blurred
+    GaussianBlurOptions blur_options{}; ///< the blur, when blurred
 };
 
 /// Options of deletion() and insertion(); the defaults are the paper's and the reference's.
@@ -96,7 +99,7 @@ struct CausalMetricOptions {
 
 /// The curves of a batch of images.
 struct CausalCurves {
-    CausalMode mode = CausalMode::deletion;
+    CausalMode mode = CausalMode::deletion;  ///< deletion or insertion
     std::vector<double> fractions;  ///< x_s, the fraction of pixels replaced after s steps (S+1 values)
     xt::xtensor<float, 2> scores;   ///< N×(S+1): y_s, the target's probability after s steps
     std::vector<double> auc;        ///< N: the area under each image's curve

@@ -41,12 +41,14 @@ using RegionMasks = xt::xtensor<bool, 3>;
 
 /// An axis-aligned box of pixels: rows [top, bottom) and columns [left, right) (half-open).
 struct Box {
-    std::size_t top = 0;
-    std::size_t left = 0;
-    std::size_t bottom = 0;
-    std::size_t right = 0;
+    std::size_t top = 0;     ///< first row
+    std::size_t left = 0;    ///< first column
+    std::size_t bottom = 0;  ///< one past the last row
+    std::size_t right = 0;   ///< one past the last column
 
+    /// Equal when all four edges are equal.
     friend bool operator==(const Box&, const Box&) = default;
+    /// Number of pixels, (bottom − top)·(right − left); the box must not be inverted.
     std::size_t area() const { return (bottom - top) * (right - left); }
 };
 

@@ -51,13 +51,13 @@ struct PointingGameOptions {
 struct PointingResult {
     double hit = 0.0;          ///< 1 hit, 0 miss; with tied maxima the fraction of them that hit
     std::size_t row = 0;       ///< the first maximum in raster order
-    std::size_t column = 0;
+    std::size_t column = 0;    ///< the column of that maximum
     std::size_t maxima = 1;    ///< pixels sharing the maximum value
 };
 
 /// The pointing game over a set of maps.
 struct PointingGameResult {
-    std::vector<PointingResult> images;
+    std::vector<PointingResult> images;  ///< one outcome per map
     double accuracy = 0.0;   ///< mean of images[i].hit
     double tolerance = 0.0;  ///< τ in pixels at the maps' size
 };
@@ -65,7 +65,7 @@ struct PointingGameResult {
 /// The energy-based pointing game over a set of maps.
 struct EnergyPointingResult {
     std::vector<double> proportions;  ///< share of positive mass inside each region, in [0, 1]
-    double mean = 0.0;
+    double mean = 0.0;                ///< mean of proportions
 };
 
 /// τ in pixels for maps of height × width (see the header comment).

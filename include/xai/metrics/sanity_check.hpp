@@ -74,6 +74,7 @@ template <class F, class M>
 concept ModelExplanationFunction = std::invocable<const F&, const M&, const Batch&, const std::vector<std::size_t>&> &&
     std::convertible_to<std::invoke_result_t<const F&, const M&, const Batch&, const std::vector<std::size_t>&>, Maps>;
 
+/// How model_randomization_test() randomizes the layers (Adebayo et al., NeurIPS 2018).
 enum class RandomizationMode {
     cascading,    ///< layers randomized one after the other from the top, cumulatively (the paper's main test)
     independent,  ///< one layer randomized at a time in the original model
@@ -84,7 +85,7 @@ struct SanityCheckOptions {
     /// The layers to randomize, in order (top first); unset = every layer with parameters, last
     /// to first (see the header comment).
     std::optional<std::vector<std::string>> layers;
-    RandomizationMode mode = RandomizationMode::cascading;
+    RandomizationMode mode = RandomizationMode::cascading;  ///< cascading (the paper's main test) or independent
     std::uint64_t seed = 2018;   ///< passed to reinitialize_layer()
     bool keep_maps = true;       ///< keep every step's maps in the result (N×H×W floats per step)
     ProgressCallback progress;   ///< after every step: steps done / total
@@ -96,8 +97,8 @@ struct RandomizationStep {
     std::vector<std::string> randomized;  ///< every layer randomized in the model explained
     std::vector<double> spearman;         ///< ρ(original map, this map) per image
     std::vector<double> spearman_abs;     ///< ρ(|original map|, |this map|) per image
-    double mean_spearman = 0.0;
-    double mean_spearman_abs = 0.0;
+    double mean_spearman = 0.0;           ///< mean of spearman over the images
+    double mean_spearman_abs = 0.0;       ///< mean of spearman_abs over the images
     Maps maps;                            ///< this step's maps (empty unless keep_maps)
 };
 

@@ -45,7 +45,7 @@ inline Sequential builtin_architecture(const std::string& name, std::uint64_t se
                                            "', expected \"fashion\" or \"scenes\""));
 }
 
-/// The path of a built-in model's weights: <data directory>/models/<name>.xaiw.
+/// The path of a built-in model's weights: `<data directory>/models/<name>.xaiw`.
 inline std::filesystem::path builtin_weights_path(const std::string& name) {
     builtin_architecture(name);  // rejects unknown names with the list of known ones
     return data_directory() / "models" / (name + ".xaiw");

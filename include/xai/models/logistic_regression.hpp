@@ -58,8 +58,9 @@ enum class LogisticSolver {
     lbfgs,      ///< limited-memory BFGS (Liu & Nocedal 1989) with Armijo backtracking
 };
 
+/// Options of LogisticRegression::fit(); the defaults fit to a gradient norm of 1e-10.
 struct LogisticFitOptions {
-    LogisticSolver solver = LogisticSolver::automatic;
+    LogisticSolver solver = LogisticSolver::automatic;  ///< Newton up to newton_max_parameters, else L-BFGS
     /// Stop when ‖∇F(θ)‖₂ is at most this. Influence functions assume ∇F(θ̂) = 0; 1e-10 leaves
     /// an error in θ of at most 1e-10/λ, far below the effect of removing one example.
     double gradient_tolerance = 1e-10;
@@ -74,7 +75,7 @@ struct LogisticFitOptions {
 /// What fit() did.
 struct LogisticFitReport {
     std::string solver;           ///< "newton" or "lbfgs"
-    std::size_t iterations = 0;
+    std::size_t iterations = 0;   ///< iterations run (Newton steps or L-BFGS steps)
     double objective = 0.0;       ///< F(θ) at the end
     double gradient_norm = 0.0;   ///< ‖∇F(θ)‖₂ at the end: how close θ is to the optimum
     bool converged = false;       ///< gradient_norm ≤ gradient_tolerance
@@ -93,8 +94,14 @@ inline Eigen::MatrixXd flatten_features(const Batch& batch) {
 
 }  // namespace detail
 
+/// L2-regularized logistic regression on flattened images, binary or multinomial (Koh & Liang
+/// 2017, §4): F(θ) = (1/n) Σ_i L(z_i, θ) + (λ/2)‖θ‖², with exact gradients, Hessian and
+/// Hessian-vector products, so influence functions on it are exact to first order.
+/// Satisfies Classifier, InputGradientModel, TwiceDifferentiableModel and ExactHessianModel.
+/// λ defaults to 0.01, the weight decay of influence-release's MNIST logistic regression.
 class LogisticRegression {
 public:
+    /// A row-major double matrix (the layout of W, M×D).
     using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
     /// Binary logistic regression: two logits (0, wᵀx + b), classes 0 and 1.
@@ -123,7 +130,9 @@ public:
                 out(i, m + offset()) = static_cast<float>(z(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(m)));
         return out;
     }
+    /// K, the number of classes (2 for a binary model).
     std::size_t num_classes() const { return classes_; }
+    /// The shape of one input image, C×H×W.
     ImageShape input_shape() const { return shape_; }
 
     // ---- InputGradientModel ----------------------------------------------------------------
@@ -150,8 +159,11 @@ public:
 
     // ---- TwiceDifferentiableModel / ExactHessianModel --------------------------------------
 
+    /// M·D weights plus M biases when the model has them.
     std::size_t num_parameters() const { return static_cast<std::size_t>(theta_.size()); }
+    /// θ = (vec W row-major, b).
     Eigen::VectorXd parameters() const { return theta_; }
+    /// λ of the (λ/2)‖θ‖² term (bias included).
     double l2_regularization() const { return lambda_; }
 
     /// "weight" (M×D, row-major) then "bias" (M) when the model has one.
@@ -268,8 +280,11 @@ public:
         return newton ? fit_newton(x, labels, options) : fit_lbfgs(x, labels, options);
     }
 
+    /// D = C·H·W, the number of input features.
     std::size_t num_features() const { return features_; }
+    /// True when the model has a bias b.
     bool has_bias() const { return bias_; }
+    /// True for a binary model (one free class, logits (0, wᵀx + b)).
     bool is_binary() const { return free_ + 1 == classes_; }
 
 private:

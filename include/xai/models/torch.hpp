@@ -92,6 +92,8 @@
 
 namespace xai::models {
 
+/// How a LibTorch model is wrapped: its input shape (required), class count, threads, the
+/// layers CAM and influence functions use, and λ of the training objective.
 struct TorchOptions {
     /// C×H×W the model expects (required: neither a module nor a TorchScript file records it).
     /// Batches of any other shape are refused with shape_error.
@@ -172,6 +174,14 @@ private:
 
 }  // namespace detail
 
+/// A LibTorch model behind every model concept of core/concepts.hpp (Classifier, FeatureModel,
+/// LayerActivationModel, LayerGradientModel, LayerForwardModel, InputGradientModel,
+/// TwiceDifferentiableModel, ExactHessianModel), so every explainer of xai runs on it.
+///
+/// Four forms: a torch::nn::Sequential, any C++ module split by hand per layer, or one or two
+/// TorchScript modules (see the header comment and docs/torch.md). The module is shared, not
+/// copied, and switched to eval(); every const function may be called from several threads at
+/// once. Copies of a TorchModel share the module.
 class TorchModel {
 public:
     /// A torch::nn::Sequential whose children (named with push_back(name, module)) run in order.
@@ -226,8 +236,11 @@ public:
 
     // ---- description -----------------------------------------------------------------------
 
+    /// The C×H×W the model expects (TorchOptions::input_shape).
     ImageShape input_shape() const { return state_->options.input_shape; }
+    /// K, the number of logits (TorchOptions::num_classes or learned at construction).
     std::size_t num_classes() const { return state_->classes; }
+    /// The explainable layers, in the order the network runs them.
     std::vector<std::string> layer_names() const { return state_->graph.layers; }
     /// The extents of a layer's activations after the batch axis (C, h, w or T, D).
     std::vector<std::size_t> layer_shape(const std::string& layer) const {
@@ -235,11 +248,13 @@ public:
     }
     /// Which of the four forms this is, e.g. "torch::nn::Sequential".
     const std::string& form() const { return state_->graph.form; }
-    /// CAM's feature layer and the classifier's weight parameter ("" when there is none).
+    /// CAM's feature layer ("" when there is none).
     const std::string& feature_layer() const { return state_->feature_layer; }
+    /// The name of the classifier's weight parameter, e.g. "fc.weight" ("" when there is none).
     const std::string& classifier_weight_name() const { return state_->classifier_weight; }
     /// float32 or float64: the dtype of the model's parameters.
     torch::Dtype dtype() const { return state_->dtype; }
+    /// The options the model was built with.
     const TorchOptions& options() const { return state_->options; }
 
     // ---- Classifier ------------------------------------------------------------------------
@@ -405,8 +420,11 @@ public:
 
     // ---- TwiceDifferentiableModel, ExactHessianModel ---------------------------------------
 
+    /// P, the length of θ (the selected parameters, TorchOptions::parameters).
     std::size_t num_parameters() const { return state_->num_parameters; }
+    /// The ranges of θ, named after the module's named_parameters ("layer4.1.conv2.weight", …).
     std::vector<ParameterBlock> parameter_blocks() const { return state_->blocks; }
+    /// λ of the training objective (TorchOptions::l2_regularization).
     double l2_regularization() const { return state_->options.l2_regularization; }
 
     /// θ: the selected parameters, flattened (see the header comment).
@@ -498,10 +516,11 @@ public:
         });
     }
 
+    /// The largest P that loss_hessian() accepts.
+    static constexpr std::size_t max_hessian_parameters = 10000;
     /// The dense P×P matrix ∇²θ [(1/n) Σ_batch L(z_i, θ)] + λ I, one column per backward pass
     /// through the gradient graph, symmetrized ((H + Hᵀ)/2 removes rounding asymmetry).
     /// For models of up to max_hessian_parameters parameters.
-    static constexpr std::size_t max_hessian_parameters = 10000;
     Eigen::MatrixXd loss_hessian(const Batch& batch, const Labels& labels) const {
         constexpr const char* where = "TorchModel::loss_hessian()";
         check_labelled(batch, labels, where);

@@ -43,9 +43,9 @@ using TorchFunction = std::function<torch::Tensor(const torch::Tensor&)>;
 /// children: `features` computes the layer's activations from the input, `head` the logits
 /// from those activations (head(features(x)) must equal the module's forward).
 struct TorchLayerSplit {
-    std::string name;
-    TorchFunction features;
-    TorchFunction head;
+    std::string name;        ///< the layer's name, as layer_names() reports it
+    TorchFunction features;  ///< input → the layer's activations
+    TorchFunction head;      ///< the layer's activations → logits
 };
 
 namespace detail {

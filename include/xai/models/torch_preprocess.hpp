@@ -28,14 +28,18 @@
 
 namespace xai::models {
 
+/// The input pipeline of a torchvision-style classifier: resize to height×width, then
+/// normalize per channel. Defaults are torchvision's ImageNet models (224×224, ImageNet mean
+/// and standard deviation), as pytorch-grad-cam's preprocess_image.
 struct TorchPreprocessing {
     /// The input size the network expects (224×224 for the ImageNet classifiers).
     std::size_t height = 224;
-    std::size_t width = 224;
+    std::size_t width = 224;  ///< the input width the network expects
+    /// How resize() resamples (bilinear, align_corners=False, no antialiasing, as cv2.resize).
     Interpolation interpolation = Interpolation::bilinear;
     /// Per-channel mean and standard deviation (one entry per channel, or one for all).
     std::vector<float> mean{0.485f, 0.456f, 0.406f};
-    std::vector<float> std{0.229f, 0.224f, 0.225f};
+    std::vector<float> std{0.229f, 0.224f, 0.225f};  ///< per-channel standard deviation (ImageNet's by default)
 
     /// The image at height×width (what overlays are drawn on).
     Image resize(const Image& image) const {

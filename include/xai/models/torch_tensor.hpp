@@ -68,6 +68,7 @@ torch::Tensor as_torch(const xt::xtensor<float, N>& x) {
     return torch::from_blob(const_cast<float*>(x.data()), detail::torch_sizes(x.shape()), torch::kFloat32);
 }
 
+/// The same for Activations (xt::xarray<float>): a view, no copy.
 inline torch::Tensor as_torch(const xt::xarray<float>& x) {
     return torch::from_blob(const_cast<float*>(x.data()), detail::torch_sizes(x.shape()), torch::kFloat32);
 }

@@ -38,21 +38,23 @@ namespace xai::models {
 
 /// One named parameter tensor ("conv1.weight", O×C×k×k).
 struct NamedTensor {
-    std::string name;
-    std::vector<std::size_t> shape;
-    std::vector<float> values;
+    std::string name;                ///< e.g. "conv1.weight", "fc.bias"
+    std::vector<std::size_t> shape;  ///< the extents, PyTorch's layout (rank 1 to 4)
+    std::vector<float> values;       ///< the values, row-major
 };
 
 /// The content of a .xaiw file.
 struct WeightsFile {
-    ImageShape input;
-    std::size_t num_classes = 0;
-    double l2_regularization = 0.0;
-    std::vector<LayerSpec> layers;
-    std::vector<NamedTensor> tensors;
+    ImageShape input;                   ///< the model's input shape, C×H×W
+    std::size_t num_classes = 0;        ///< outputs of the last layer
+    double l2_regularization = 0.0;     ///< λ of the training objective
+    std::vector<LayerSpec> layers;      ///< the architecture, first layer to last
+    std::vector<NamedTensor> tensors;   ///< the parameter tensors, in file order
 };
 
+/// The first 8 bytes of a .xaiw file: "XAIW" 0x0D 0x0A 0x1A 0x0A (PNG-style).
 inline constexpr std::array<unsigned char, 8> weights_magic = {'X', 'A', 'I', 'W', 0x0D, 0x0A, 0x1A, 0x0A};
+/// The format version this code reads and writes.
 inline constexpr std::uint32_t weights_version = 1;
 
 namespace detail {
