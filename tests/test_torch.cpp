@@ -7,14 +7,18 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <fstream>
 #include <thread>
 
 #include "xai/core/random.hpp"
+#include "xai/models/builtin.hpp"
 #include "xai/models/logistic_regression.hpp"
 #include "xai/models/torch.hpp"
+#include "xai/models/torch_builtin.hpp"
+#include "xai/models/torch_weights.hpp"
 
 using Catch::Matchers::Contains;
 using xai::models::TorchModel;
@@ -55,6 +59,92 @@ TEST_CASE("TorchModel on a Sequential ResNet: layers, shapes, classes, eval mode
     const torch::Tensor train_logits = net->forward(tensor_of(batch));
     net->eval();
     CHECK(max_abs_diff(train_logits, expected_logits) > 1e-3);
+}
+
+TEST_CASE("torch_resnet builds torchvision's ResNet-18 layout and parameter names", "[torch][resnet]") {
+    nn::Sequential net = xai::models::torch_resnet();
+    const TorchModel model(net, options_for({3, 224, 224}));
+    // torchvision.models.resnet18(): 11,689,512 parameters, 512×7×7 at layer4 for 224×224.
+    CHECK(model.num_parameters() == 11689512);
+    CHECK((model.layer_shape("layer4") == std::vector<std::size_t>{512, 7, 7}));
+    CHECK((model.layer_shape("maxpool") == std::vector<std::size_t>{64, 56, 56}));
+    CHECK(model.num_classes() == 1000);
+    CHECK(model.feature_layer() == "layer4");
+    const auto blocks = model.parameter_blocks();
+    CHECK(std::any_of(blocks.begin(), blocks.end(), [](const auto& b) { return b.name == "layer2.0.downsample.0.weight"; }));
+    CHECK(blocks.back().name == "fc.bias");
+    xai::models::TorchResNetShape bad;
+    bad.blocks = {2, 2};
+    CHECK_THROWS_WITH(xai::models::torch_resnet(bad), Contains("widths has 4 entries and blocks 2"));
+}
+
+namespace {
+/// What torch.save(dict(model.state_dict()), file) writes: a dict of named tensors, pickled.
+void save_tensor_dict(const std::filesystem::path& file, const std::vector<std::pair<std::string, torch::Tensor>>& tensors) {
+    c10::impl::GenericDict dict(c10::StringType::get(), c10::TensorType::get());
+    for (const auto& [name, tensor] : tensors) dict.insert(name, tensor);
+    const std::vector<char> bytes = torch::pickle_save(dict);
+    std::ofstream(file, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> state_of(const nn::Module& module) {
+    std::vector<std::pair<std::string, torch::Tensor>> state;
+    for (const auto& p : module.named_parameters()) state.emplace_back(p.key(), p.value());
+    for (const auto& b : module.named_buffers()) state.emplace_back(b.key(), b.value());
+    return state;
+}
+}  // namespace
+
+TEST_CASE("load_state_dict copies a saved dict of tensors into a C++ module by name", "[torch][weights]") {
+    nn::Sequential trained = xai_test::tiny_resnet(7);
+    const xai_test::TempDir dir("xai-test-torch-weights");
+    save_tensor_dict(dir.path / "weights.pt", state_of(*trained));
+
+    nn::Sequential fresh = xai_test::tiny_resnet(8);
+    const xai::Batch batch = xai_test::random_batch(2, resnet_input, 30);
+    const TorchModel before(fresh, options_for(resnet_input));
+    const TorchModel reference(trained, options_for(resnet_input));
+    CHECK(max_abs_diff(tensor_of(before.forward(batch)), tensor_of(reference.forward(batch))) > 1e-3);
+    xai::models::load_state_dict(*fresh, dir.path / "weights.pt");
+    // Parameters and BatchNorm's running statistics, so eval-mode logits are equal too.
+    const auto a = state_of(*fresh), b = state_of(*trained);
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        INFO(a[i].first);
+        CHECK(torch::equal(a[i].second, b[i].second));
+    }
+    CHECK(max_abs_diff(tensor_of(TorchModel(fresh, options_for(resnet_input)).forward(batch)),
+                       tensor_of(reference.forward(batch))) == 0.0);
+
+    SECTION("bad files") {
+        CHECK_THROWS_AS(xai::models::load_state_dict(*fresh, dir.path / "missing.pt"), xai::io_error);
+        CHECK_THROWS_WITH(xai::models::load_state_dict(*fresh, dir.path / "missing.pt"),
+                          Contains("xai::models::load_state_dict(): '") && Contains("missing.pt' does not exist"));
+        std::ofstream(dir.path / "text.pt") << "not a pickle";
+        CHECK_THROWS_WITH(xai::models::load_state_dict(*fresh, dir.path / "text.pt"),
+                          Contains("is not a file written by torch.save"));
+        const std::vector<char> list = torch::pickle_save(c10::List<torch::Tensor>({torch::zeros({2})}));
+        std::ofstream(dir.path / "list.pt", std::ios::binary).write(list.data(), static_cast<std::streamsize>(list.size()));
+        CHECK_THROWS_WITH(xai::models::load_state_dict(*fresh, dir.path / "list.pt"), Contains("expected a dict of tensors"));
+    }
+    SECTION("a dict that does not fit the module changes nothing") {
+        auto state = state_of(*trained);
+        const torch::Tensor fc_bias = state.back().second;
+        state.erase(std::find_if(state.begin(), state.end(), [](const auto& e) { return e.first == "layer1.0.conv1.weight"; }));
+        state.emplace_back("fc.extra", torch::zeros({3}));
+        for (auto& e : state)
+            if (e.first == "fc.weight") e.second = torch::zeros({6, 16});
+        save_tensor_dict(dir.path / "other.pt", state);
+        nn::Sequential target = xai_test::tiny_resnet(9);
+        const torch::Tensor untouched = target->named_parameters()["layer1.0.conv1.weight"].clone();
+        CHECK_THROWS_AS(xai::models::load_state_dict(*target, dir.path / "other.pt"), xai::invalid_argument);
+        CHECK_THROWS_WITH(xai::models::load_state_dict(*target, dir.path / "other.pt"),
+                          Contains("does not fit the module") && Contains("'layer1.0.conv1.weight' is missing from the file") &&
+                              Contains("'fc.weight' has shape [6, 16] in the file and [5, 16] in the module") &&
+                              Contains("'fc.extra' of the file is not a parameter or buffer of the module"));
+        CHECK(torch::equal(target->named_parameters()["layer1.0.conv1.weight"], untouched));
+        CHECK_FALSE(torch::equal(target->named_parameters()["fc.bias"], fc_bias));
+    }
 }
 
 TEST_CASE("TorchModel layer activations and gradients equal a full backward pass with bare torch ops", "[torch]") {
@@ -204,10 +294,66 @@ TEST_CASE("A torch logistic regression equals the built-in logistic regression o
     CHECK(model.l2_regularization() == builtin.l2_regularization());
 }
 
+TEST_CASE("The built-in CNN converted to LibTorch gives the built-in CNN's logits and every gradient", "[torch][builtin]") {
+    // Two independent implementations of the same network: xai's Eigen CNN (backpropagation and
+    // Pearlmutter's R-operator written by hand) and LibTorch's autograd, in double precision.
+    const xai::models::BasicSequential<double> builtin(xai::models::builtin_architecture("fashion", 2));
+    nn::Sequential net = xai::models::to_torch_sequential(builtin);
+    const TorchModel model(net, options_for(builtin.input_shape()));
+    CHECK(model.dtype() == torch::kFloat64);
+    CHECK(model.num_parameters() == builtin.num_parameters());
+    CHECK(model.feature_layer() == builtin.feature_layer());
+    CHECK((model.parameters() - builtin.parameters()).norm() == 0.0);
+    const xai::Batch batch = xai_test::random_batch(3, builtin.input_shape(), 22);
+    const xai::Labels labels{3, 7, 0};
+
+    CHECK(max_abs_diff(tensor_of(model.forward(batch)), tensor_of(builtin.forward(batch))) < 1e-5);
+    const xai::LayerGradients a = model.layer_gradients(batch, "relu2", one_hot_seed({1, 2, 3}));
+    const xai::LayerGradients b = builtin.layer_gradients(batch, "relu2", one_hot_seed({1, 2, 3}));
+    CHECK(max_abs_diff(tensor_of(a.activations), tensor_of(b.activations)) < 1e-5);
+    CHECK(max_abs_diff(tensor_of(a.gradients), tensor_of(b.gradients)) < 1e-6);
+    CHECK(max_abs_diff(tensor_of(model.input_gradients(batch, one_hot_seed({4, 4, 4})).gradients),
+                       tensor_of(builtin.input_gradients(batch, one_hot_seed({4, 4, 4})).gradients)) < 1e-6);
+    const Eigen::MatrixXd ga = model.per_example_loss_gradients(batch, labels);
+    const Eigen::MatrixXd gb = builtin.per_example_loss_gradients(batch, labels);
+    CHECK((ga - gb).norm() <= 1e-9 * gb.norm());
+    const Eigen::VectorXd v = Eigen::VectorXd::LinSpaced(static_cast<Eigen::Index>(model.num_parameters()), -1.0, 1.0);
+    const Eigen::VectorXd ha = model.loss_hessian_vector_product(batch, labels, v);
+    const Eigen::VectorXd hb = builtin.loss_hessian_vector_product(batch, labels, v);
+    CHECK((ha - hb).norm() <= 1e-9 * hb.norm());
+}
+
+TEST_CASE("The built-in CNN exported to TorchScript loads in both forms and equals the Sequential export", "[torch][builtin][torchscript]") {
+    const xai::models::Sequential builtin = xai::models::builtin_architecture("scenes", 4);
+    const TorchModel reference(xai::models::to_torch_sequential(builtin), options_for(builtin.input_shape()));
+    const xai_test::TempDir dir("xai-test-torch-export");
+    xai::models::to_torchscript(builtin, "relu3").save((dir.path / "single.pt").string());
+    const auto pair = xai::models::to_torchscript_pair(builtin, "relu3");
+    pair.first.save((dir.path / "features.pt").string());
+    pair.second.save((dir.path / "head.pt").string());
+    TorchOptions options = options_for(builtin.input_shape());
+    options.script_layer = "relu3";
+    const TorchModel single = TorchModel::load_torchscript(dir.path / "single.pt", options);
+    const TorchModel split = TorchModel::load_torchscript_pair(dir.path / "features.pt", dir.path / "head.pt", options);
+    CHECK(single.num_parameters() == builtin.num_parameters());
+    CHECK(split.parameter_blocks().back().name == "head.fc.bias");
+    CHECK((single.layer_shape("relu3") == std::vector<std::size_t>{64, 16, 16}));
+
+    const xai::Batch batch = xai_test::random_batch(2, builtin.input_shape(), 23);
+    const xai::LayerGradients expected = reference.layer_gradients(batch, "relu3", one_hot_seed({5, 6}));
+    for (const TorchModel* m : {&single, &split}) {
+        INFO(m->form());
+        const xai::LayerGradients lg = m->layer_gradients(batch, "relu3", one_hot_seed({5, 6}));
+        CHECK(max_abs_diff(tensor_of(lg.scores), tensor_of(expected.scores)) < 1e-5);
+        CHECK(max_abs_diff(tensor_of(lg.gradients), tensor_of(expected.gradients)) < 1e-6);
+        CHECK(max_abs_diff(tensor_of(m->forward_from("relu3", expected.activations)), tensor_of(expected.scores)) < 1e-5);
+    }
+    CHECK_THROWS_WITH(xai::models::to_torchscript(builtin, "conv9"), Contains("conv9"));
+}
+
 TEST_CASE("A C++ module with layer splits gives what the same network as a Sequential gives", "[torch]") {
-    const xai_test::ResNetParts parts = xai_test::resnet_parts(7);
-    nn::Sequential net = xai_test::resnet_sequential(parts);
-    xai_test::ResNetModule custom(parts);
+    nn::Sequential net = xai_test::tiny_resnet(7);
+    xai_test::ResNetModule custom(net);
     auto m = custom.ptr();
     std::vector<xai::models::TorchLayerSplit> splits{
         {"layer1", [m](const torch::Tensor& x) { return m->layer1->forward(m->stem(x)); },

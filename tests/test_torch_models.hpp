@@ -17,44 +17,12 @@
 #include "xai/core/scores.hpp"
 #include "xai/core/tensor.hpp"
 #include "xai/models/torch.hpp"
+#include "xai/models/torch_resnet.hpp"
 #include "xai/models/torch_tensor.hpp"
 
 namespace xai_test {
 
 namespace nn = torch::nn;
-
-/// ResNet's basic block (He et al. 2016): conv3×3-BN-ReLU-conv3×3-BN plus the shortcut
-/// (a 1×1 conv + BN when the shape changes), then ReLU.
-struct BasicBlockImpl : nn::Module {
-    BasicBlockImpl(std::int64_t in, std::int64_t out, std::int64_t stride) {
-        conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)));
-        bn1 = register_module("bn1", nn::BatchNorm2d(out));
-        conv2 = register_module("conv2", nn::Conv2d(nn::Conv2dOptions(out, out, 3).padding(1).bias(false)));
-        bn2 = register_module("bn2", nn::BatchNorm2d(out));
-        if (stride != 1 || in != out)
-            downsample = register_module(
-                "downsample", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)),
-                                             nn::BatchNorm2d(out)));
-    }
-    torch::Tensor forward(torch::Tensor x) {
-        torch::Tensor y = torch::relu(bn1(conv1(x)));
-        y = bn2(conv2(y));
-        return torch::relu(y + (downsample.is_empty() ? x : downsample->forward(x)));
-    }
-    nn::Conv2d conv1{nullptr}, conv2{nullptr};
-    nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
-    nn::Sequential downsample{nullptr};
-};
-TORCH_MODULE(BasicBlock);
-
-/// A stage of blocks ("layer1" of a ResNet). LibTorch cannot put a plain Sequential inside a
-/// Sequential (its forward is a template); a subclass with a Tensor → Tensor forward can be,
-/// and TorchModel descends into it ("layer1.0", "layer1.1", "layer1").
-struct StageImpl : nn::SequentialImpl {
-    using nn::SequentialImpl::SequentialImpl;
-    torch::Tensor forward(torch::Tensor x) { return nn::SequentialImpl::forward(std::move(x)); }
-};
-TORCH_MODULE(Stage);
 
 /// Gives every BatchNorm of the module non-trivial statistics and affine parameters, so that
 /// eval mode (running statistics) and train mode (batch statistics) give different results.
@@ -70,63 +38,42 @@ inline void randomize_batchnorm(nn::Module& module) {
     }
 }
 
-/// The parts of a small ResNet (3×32×32 input, 5 classes): stem, two stages of two basic
-/// blocks, global average pooling, a linear classifier.
-struct ResNetParts {
-    nn::Conv2d conv1{nullptr};
-    nn::BatchNorm2d bn1{nullptr};
-    Stage layer1{nullptr}, layer2{nullptr};
-    nn::Linear fc{nullptr};
-};
-
-inline ResNetParts resnet_parts(std::uint64_t seed, std::int64_t classes = 5) {
-    torch::manual_seed(seed);
-    ResNetParts p;
-    p.conv1 = nn::Conv2d(nn::Conv2dOptions(3, 8, 3).padding(1).bias(false));
-    p.bn1 = nn::BatchNorm2d(8);
-    p.layer1 = Stage(BasicBlock(8, 8, 1), BasicBlock(8, 8, 1));
-    p.layer2 = Stage(BasicBlock(8, 16, 2), BasicBlock(16, 16, 1));
-    p.fc = nn::Linear(16, classes);
-    randomize_batchnorm(*p.bn1);
-    randomize_batchnorm(*p.layer1);
-    randomize_batchnorm(*p.layer2);
-    return p;
-}
-
-/// The ResNet as a torch::nn::Sequential with named children (the form TorchModel runs child by child).
-inline nn::Sequential resnet_sequential(const ResNetParts& p) {
-    nn::Sequential net;
-    net->push_back("conv1", p.conv1);
-    net->push_back("bn1", p.bn1);
-    net->push_back("relu", nn::ReLU());
-    net->push_back("layer1", p.layer1);
-    net->push_back("layer2", p.layer2);
-    net->push_back("avgpool", nn::AdaptiveAvgPool2d(1));
-    net->push_back("flatten", nn::Flatten());
-    net->push_back("fc", p.fc);
+/// A small ResNet (torch_resnet.hpp): 3×32×32 input, CIFAR-style stem, two stages of two basic
+/// blocks (8 and 16 channels), 5 classes, BatchNorm with random statistics.
+inline nn::Sequential tiny_resnet(std::uint64_t seed = 7, std::int64_t classes = 5) {
+    xai::models::TorchResNetShape shape;
+    shape.widths = {8, 16};
+    shape.blocks = {2, 2};
+    shape.num_classes = classes;
+    shape.imagenet_stem = false;
+    nn::Sequential net = xai::models::torch_resnet(shape, seed);
+    randomize_batchnorm(*net);
     return net;
 }
 
-inline nn::Sequential tiny_resnet(std::uint64_t seed = 7, std::int64_t classes = 5) {
-    return resnet_sequential(resnet_parts(seed, classes));
+/// The child `name` of a Sequential as its module holder type.
+template <class Holder>
+Holder child(const nn::Sequential& net, const std::string& name) {
+    return Holder(std::dynamic_pointer_cast<typename Holder::ContainedType>(net->named_children()[name]));
 }
 
-/// The same ResNet written the usual C++ way: members and a forward() with functional
-/// pooling, which no "run the children in order" can reproduce; TorchModel needs splits.
+/// The same ResNet written the usual C++ way, sharing the Sequential's modules: members and a
+/// forward() with functional pooling, which no "run the children in order" can reproduce;
+/// TorchModel needs splits for it.
 struct ResNetModuleImpl : nn::Module {
-    explicit ResNetModuleImpl(const ResNetParts& p) {
-        conv1 = register_module("conv1", p.conv1);
-        bn1 = register_module("bn1", p.bn1);
-        layer1 = register_module("layer1", p.layer1);
-        layer2 = register_module("layer2", p.layer2);
-        fc = register_module("fc", p.fc);
+    explicit ResNetModuleImpl(const nn::Sequential& net) {
+        conv1 = register_module("conv1", child<nn::Conv2d>(net, "conv1"));
+        bn1 = register_module("bn1", child<nn::BatchNorm2d>(net, "bn1"));
+        layer1 = register_module("layer1", child<xai::models::TorchStage>(net, "layer1"));
+        layer2 = register_module("layer2", child<xai::models::TorchStage>(net, "layer2"));
+        fc = register_module("fc", child<nn::Linear>(net, "fc"));
     }
     torch::Tensor stem(const torch::Tensor& x) { return torch::relu(bn1(conv1(x))); }
     torch::Tensor head(const torch::Tensor& a) { return fc(torch::flatten(torch::adaptive_avg_pool2d(a, {1, 1}), 1)); }
     torch::Tensor forward(const torch::Tensor& x) { return head(layer2->forward(layer1->forward(stem(x)))); }
     nn::Conv2d conv1{nullptr};
     nn::BatchNorm2d bn1{nullptr};
-    Stage layer1{nullptr}, layer2{nullptr};
+    xai::models::TorchStage layer1{nullptr}, layer2{nullptr};
     nn::Linear fc{nullptr};
 };
 TORCH_MODULE(ResNetModule);

@@ -1,0 +1,235 @@
+// LibTorch benchmarks (docs/torch.md), every figure a ratio of times measured alternately in the
+// same loop, so that the load of a shared machine cancels out:
+//
+//   gradcam_resnet18   Grad-CAM at layer4 of a ResNet-18 (torch_resnet.hpp; random weights) on
+//                      one 224×224 image, LibTorch threads = the argument (0 = all cores):
+//                        gradcam/layer_gradient      xai::GradCam through TorchModel, over
+//                                                    forward + gradient to layer4 in bare torch ops
+//                                                    (goal ≤ 1.05)
+//                        full_backward/layer_gradient what pytorch-grad-cam runs (parameters that
+//                                                    require gradients, one full backward pass)
+//                        adapter_forward/bare_forward TorchModel::forward over the module's forward
+//   builtin_vs_torch   the built-in CNN (models/sequential.hpp) against the same architecture and
+//                      weights in LibTorch (to_torch_sequential), batch 64 and 256, the same
+//                      thread count for both:
+//                        forward: xai/torch          images/s of xai over images/s of LibTorch
+//                        forward_backward: xai/torch the same for a training step's gradient
+//                                                    (forward, mean cross-entropy, every parameter
+//                                                    gradient): Sequential::objective_gradient
+//                                                    against autograd::grad of the loss
+//                      (the models issue's goal: at least 0.5).
+//
+// Threads: LibTorch's intra-op pool is set with at::set_num_threads, and OpenBLAS's own pool
+// (Debian's LibTorch calls BLAS through libblas.so.3, which update-alternatives points at
+// OpenBLAS) with openblas_set_num_threads, so "1 thread" really is one. The benchmark context
+// names the BLAS library actually loaded ("blas").
+
+#include "xai/core/eigen.hpp"  // first: silences GCC 12's false AVX-512 warnings (also reached through LibTorch)
+
+#include <dlfcn.h>
+
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <ATen/Parallel.h>
+
+#include "xai/explain/grad_cam.hpp"
+#include "xai/models/builtin.hpp"
+#include "xai/models/torch.hpp"
+#include "xai/models/torch_builtin.hpp"
+#include "xai/models/torch_resnet.hpp"
+
+namespace {
+
+namespace nn = torch::nn;
+using clock_type = std::chrono::steady_clock;
+
+double seconds_between(clock_type::time_point a, clock_type::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+}
+
+/// The BLAS library that provides sgemm_ in this process (the libblas.so.3 alternative resolved).
+std::string blas_library() {
+    void* symbol = dlsym(RTLD_DEFAULT, "sgemm_");
+    Dl_info info{};
+    if (symbol == nullptr || dladdr(symbol, &info) == 0 || info.dli_fname == nullptr) return "unknown";
+    std::error_code ec;
+    const std::filesystem::path resolved = std::filesystem::canonical(info.dli_fname, ec);
+    return ec ? std::string(info.dli_fname) : resolved.string();
+}
+
+/// LibTorch's and OpenBLAS's thread pools both set to `threads` (0 = all cores).
+int set_torch_threads(std::int64_t threads) {
+    const int n = threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : static_cast<int>(threads);
+    at::set_num_threads(n);
+    using SetThreads = void (*)(int);
+    if (void* f = dlsym(RTLD_DEFAULT, "openblas_set_num_threads")) reinterpret_cast<SetThreads>(f)(n);
+    return n;
+}
+
+xai::Batch random_images(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w) {
+    torch::manual_seed(1);
+    return xai::models::to_xtensor<4>(torch::rand({n, c, h, w}));
+}
+
+/// The children of a Sequential from `first` (inclusive) to `last` (exclusive), in bare torch.
+torch::Tensor run_children(nn::Sequential& net, torch::Tensor x, std::size_t first, std::size_t last) {
+    for (std::size_t i = first; i < last; ++i) x = (net->begin() + static_cast<std::ptrdiff_t>(i))->forward(x);
+    return x;
+}
+
+void gradcam_resnet18(benchmark::State& state) {
+    const int threads = set_torch_threads(state.range(0));
+    nn::Sequential net = xai::models::torch_resnet();  // ResNet-18, torchvision's layout
+    xai::models::TorchOptions options;
+    options.input_shape = {3, 224, 224};
+    const xai::models::TorchModel model(net, options);
+    xai::CamOptions cam_options;
+    cam_options.layer = "layer4";
+    cam_options.threads = 1;
+    const xai::GradCam<xai::models::TorchModel> grad_cam(model, cam_options);
+    const xai::Batch batch = random_images(1, 3, 224, 224);
+    const torch::Tensor x = xai::models::as_torch(batch);
+    const std::size_t split = 8;  // conv1, bn1, relu, maxpool, layer1–4 | avgpool, flatten, fc
+    const std::size_t total = net->size();
+
+    // Forward + gradient to layer4 with bare torch ops: no graph below layer4, no parameter
+    // gradients (the parameters are frozen), no input gradient.
+    auto layer_gradient = [&] {
+        torch::Tensor a;
+        {
+            torch::NoGradGuard no_grad;
+            a = run_children(net, x, 0, split);
+        }
+        const torch::Tensor leaf = a.detach().requires_grad_(true);
+        const torch::Tensor logits = run_children(net, leaf, split, total);
+        const torch::Tensor seed = torch::zeros_like(logits).scatter_(1, logits.argmax(1, true), 1.0);
+        return torch::autograd::grad({logits}, {leaf}, {seed})[0];
+    };
+    // pytorch-grad-cam: parameters require gradients, the layer's activations are kept with
+    // their gradient, and one full backward pass runs from the target score.
+    auto full_backward = [&] {
+        for (auto& p : net->parameters()) p.requires_grad_(true);
+        torch::Tensor a = run_children(net, x, 0, split);
+        a.retain_grad();
+        const torch::Tensor logits = run_children(net, a, split, total);
+        const torch::Tensor seed = torch::zeros_like(logits).scatter_(1, logits.argmax(1, true), 1.0);
+        logits.backward(seed);
+        torch::Tensor g = a.grad();
+        for (auto& p : net->parameters()) {
+            p.mutable_grad() = torch::Tensor();
+            p.requires_grad_(false);
+        }
+        return g;
+    };
+    auto bare_forward = [&] {
+        torch::NoGradGuard no_grad;
+        return net->forward(x);
+    };
+
+    double t_gradcam = 0, t_layer = 0, t_full = 0, t_adapter = 0, t_bare = 0;
+    std::size_t round = 0;
+    for (auto _ : state) {
+        // The order rotates so that no method always runs on a warm (or cold) cache.
+        for (std::size_t k = 0; k < 5; ++k) {
+            const auto t0 = clock_type::now();
+            switch ((k + round) % 5) {
+                case 0: benchmark::DoNotOptimize(layer_gradient()); t_layer += seconds_between(t0, clock_type::now()); break;
+                case 1: benchmark::DoNotOptimize(grad_cam.explain(batch)); t_gradcam += seconds_between(t0, clock_type::now()); break;
+                case 2: benchmark::DoNotOptimize(full_backward()); t_full += seconds_between(t0, clock_type::now()); break;
+                case 3: benchmark::DoNotOptimize(model.forward(batch)); t_adapter += seconds_between(t0, clock_type::now()); break;
+                case 4: benchmark::DoNotOptimize(bare_forward()); t_bare += seconds_between(t0, clock_type::now()); break;
+            }
+        }
+        ++round;
+    }
+    const double n = static_cast<double>(state.iterations());
+    state.counters["threads"] = threads;
+    state.counters["gradcam_ms"] = 1e3 * t_gradcam / n;
+    state.counters["layer_gradient_ms"] = 1e3 * t_layer / n;
+    state.counters["full_backward_ms"] = 1e3 * t_full / n;
+    state.counters["gradcam/layer_gradient"] = t_gradcam / t_layer;
+    state.counters["full_backward/layer_gradient"] = t_full / t_layer;
+    state.counters["full_backward/gradcam"] = t_full / t_gradcam;
+    state.counters["adapter_forward/bare_forward"] = t_adapter / t_bare;
+}
+
+void builtin_vs_torch(benchmark::State& state, const std::string& name) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    const int threads = set_torch_threads(state.range(1));
+    xai::models::Sequential builtin = xai::models::builtin_architecture(name, 1);
+    builtin.set_num_threads(static_cast<std::size_t>(threads));
+    nn::Sequential net = xai::models::to_torch_sequential(builtin);
+    net->eval();
+    const xai::ImageShape s = builtin.input_shape();
+    const xai::Batch batch = random_images(static_cast<std::int64_t>(n), static_cast<std::int64_t>(s.channels),
+                                           static_cast<std::int64_t>(s.height), static_cast<std::int64_t>(s.width));
+    xai::Labels labels(n);
+    for (std::size_t i = 0; i < n; ++i) labels[i] = i % builtin.num_classes();
+    const torch::Tensor x = xai::models::as_torch(batch);
+    const torch::Tensor target = torch::tensor(std::vector<std::int64_t>(labels.begin(), labels.end()));
+    std::vector<torch::Tensor> params = net->parameters();
+    std::vector<float> gradient(builtin.num_parameters());
+
+    {  // The two are the same function: their logits agree to float rounding.
+        torch::NoGradGuard no_grad;
+        const double difference =
+            (xai::models::as_torch(builtin.forward(batch)) - net->forward(x)).abs().max().item<double>();
+        state.counters["max_logit_difference"] = difference;
+    }
+    auto torch_forward = [&] {
+        torch::NoGradGuard no_grad;
+        return net->forward(x);
+    };
+    auto torch_training_gradient = [&] {
+        const torch::Tensor loss = torch::nn::functional::cross_entropy(net->forward(x), target);
+        return torch::autograd::grad({loss}, params);
+    };
+
+    double t_xai_f = 0, t_torch_f = 0, t_xai_fb = 0, t_torch_fb = 0;
+    std::size_t round = 0;
+    for (auto _ : state) {
+        for (std::size_t k = 0; k < 4; ++k) {
+            const auto t0 = clock_type::now();
+            switch ((k + round) % 4) {
+                case 0: benchmark::DoNotOptimize(builtin.forward(batch)); t_xai_f += seconds_between(t0, clock_type::now()); break;
+                case 1: benchmark::DoNotOptimize(torch_forward()); t_torch_f += seconds_between(t0, clock_type::now()); break;
+                case 2:
+                    benchmark::DoNotOptimize(builtin.objective_gradient(batch, labels, gradient));
+                    t_xai_fb += seconds_between(t0, clock_type::now());
+                    break;
+                case 3: benchmark::DoNotOptimize(torch_training_gradient()); t_torch_fb += seconds_between(t0, clock_type::now()); break;
+            }
+        }
+        ++round;
+    }
+    const double images = static_cast<double>(n) * static_cast<double>(state.iterations());
+    state.counters["threads"] = threads;
+    state.counters["xai_forward_images/s"] = images / t_xai_f;
+    state.counters["torch_forward_images/s"] = images / t_torch_f;
+    state.counters["xai_forward_backward_images/s"] = images / t_xai_fb;
+    state.counters["torch_forward_backward_images/s"] = images / t_torch_fb;
+    state.counters["forward: xai/torch"] = t_torch_f / t_xai_f;
+    state.counters["forward_backward: xai/torch"] = t_torch_fb / t_xai_fb;
+}
+
+[[maybe_unused]] const bool context_added = [] {
+    benchmark::AddCustomContext("blas", blas_library());
+    benchmark::AddCustomContext("libtorch", TORCH_VERSION);
+    return true;
+}();
+
+}  // namespace
+
+// Argument: LibTorch threads (0 = all cores).
+BENCHMARK(gradcam_resnet18)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(2.0);
+// Arguments: {batch size, threads (0 = all cores)}.
+BENCHMARK_CAPTURE(builtin_vs_torch, fashion, std::string("fashion"))
+    ->Args({64, 1})->Args({64, 2})->Args({256, 1})->Args({256, 2})->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK_CAPTURE(builtin_vs_torch, scenes, std::string("scenes"))
+    ->Args({64, 1})->Args({64, 2})->Args({256, 1})->Args({256, 2})->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(2.0);
