@@ -46,6 +46,11 @@ inline std::string_view to_string(BlurBorder border) {
 
 /// The blur's parameters; the defaults are the RISE reference's insertion metric (klen = 11,
 /// nsig = 5, zero padding).
+/// The largest kernel_size accepted: 4097 taps, a radius of 2048 pixels, enough to blur a
+/// 4096-pixel-wide image across its whole width. The kernel and the per-pixel taps take memory
+/// and time proportional to it, so it is bounded like σ (max_gaussian_sigma).
+inline constexpr std::size_t max_blur_kernel_size = 4097;
+
 struct GaussianBlurOptions {
     double sigma = 5.0;            ///< standard deviation in pixels, > 0
     std::size_t kernel_size = 11;  ///< taps per axis, odd
@@ -59,8 +64,12 @@ inline void require_blur_options(const GaussianBlurOptions& options, const char*
             ", expected a finite value > 0");
     require(options.kernel_size % 2 == 1, where, ": kernel_size is ", options.kernel_size,
             ", expected an odd number of taps (1, 3, 5, …) so the kernel has a centre");
+    require(options.sigma <= max_gaussian_sigma, where, ": sigma is ", options.sigma, ", expected at most ",
+            max_gaussian_sigma, " (max_gaussian_sigma)");
 }
 
+    require(options.kernel_size <= max_blur_kernel_size, where, ": kernel_size is ", options.kernel_size,
+            ", expected at most ", max_blur_kernel_size, " (max_blur_kernel_size)");
 /// The taps of one output coordinate along an axis: source indices and weights.
 struct BlurTaps {
     std::vector<std::size_t> index;

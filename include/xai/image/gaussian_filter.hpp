@@ -15,6 +15,11 @@
 
 namespace xai {
 
+/// The largest σ accepted by gaussian_filter() and by the Gaussian blur of image/blur.hpp:
+/// 1000 pixels (8001 taps), far beyond any useful smoothing. The bound keeps the taps' memory
+/// finite and the radius ⌊4σ + 0.5⌋ representable, which a huge σ would overflow.
+inline constexpr double max_gaussian_sigma = 1000.0;
+
 namespace detail {
 
 /// scipy's "reflect" index for any integer i on an axis of n samples.
@@ -55,8 +60,8 @@ inline void gaussian_filter_line(float* data, std::size_t n, std::size_t stride,
 /// Each channel of a C×H×W image smoothed with a Gaussian of standard deviation `sigma` pixels
 /// along both spatial axes (sigma = 0 returns a copy).
 inline Image gaussian_filter(const Image& image, double sigma) {
-    detail::require(std::isfinite(sigma) && sigma >= 0.0, "xai::gaussian_filter(): sigma is ", sigma,
-                    ", expected a finite value >= 0");
+    detail::require(sigma >= 0.0 && sigma <= max_gaussian_sigma, "xai::gaussian_filter(): sigma is ", sigma,
+                    ", expected a value in [0, ", max_gaussian_sigma, "] (max_gaussian_sigma)");
     Image out = image;
     if (sigma == 0.0) return out;
     const std::vector<double> taps = detail::gaussian_taps(sigma);

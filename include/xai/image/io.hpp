@@ -61,9 +61,11 @@
 #include "xai/core/error.hpp"
 #include "xai/core/tensor.hpp"
 #include "xai/image/convert.hpp"
+#include "xai/image/stb_guard.hpp"
 
 namespace xai {
 
+/// Options of load_image() and load_image_from_memory(): limits that protect against hostile files.
 struct LoadOptions {
     /// The largest width × height accepted, checked from the file's header before decoding.
     /// 100 megapixels (e.g. 12000×8000) is above any camera photo a classifier is fed and
@@ -71,8 +73,10 @@ struct LoadOptions {
     std::size_t max_pixels = 100'000'000;
 };
 
+/// The file formats encode_image() writes.
 enum class ImageFormat { png, jpeg };
 
+/// Options of save_image() and encode_image().
 struct SaveOptions {
     /// JPEG quality 1–100 (ignored for PNG). 95 is OpenCV's imwrite default.
     int jpeg_quality = 95;
@@ -88,6 +92,20 @@ inline std::string stb_reason() {
 /// "'path'", for messages.
 inline std::string describe_file(const std::filesystem::path& path) { return message("'", path.string(), "'"); }
 
+/// True when this stb returns a 16-bit PNM sample in the host's byte order instead of the
+/// value Netpbm stores most significant byte first (stb 2.27 on a little-endian host): asked
+/// once, on a 1×1 greymap holding 0x0102.
+inline bool pnm16_needs_byte_swap() {
+    static const bool swap = [] {
+        static constexpr std::uint8_t probe[] = {'P', '5', ' ', '1', ' ', '1', ' ', '6', '5', '5', '3', '5', '\n', 0x01, 0x02};
+        int x = 0, y = 0, n = 0;
+        std::unique_ptr<stbi_us, void (*)(void*)> data(
+            stbi_load_16_from_memory(probe, static_cast<int>(sizeof probe), &x, &y, &n, 0), stbi_image_free);
+        return data != nullptr && data.get()[0] != 0x0102;
+    }();
+    return swap;
+}
+
 /// Decodes an encoded image held in memory; `source` names it in messages.
 inline Image decode_image(const std::uint8_t* bytes, std::size_t size, std::size_t channels,
                           const LoadOptions& options, const std::string& source, const char* where) {
@@ -98,6 +116,7 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, std::size
                       " bytes, more than stb can read (2 GiB)");
     const int length = static_cast<int>(size);
 
+    require_safe_for_stb(bytes, size, source, where);  // before stb reads anything, even the header
     int width = 0, height = 0, stored = 0;
     if (stbi_info_from_memory(bytes, length, &width, &height, &stored) == 0)
         throw io_error(message(where, ": cannot read ", source, ": ", stb_reason(),
@@ -113,12 +132,23 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, std::size
         return io_error(message(where, ": cannot decode ", source, ": ", stb_reason(),
                                 " (a truncated or corrupt file)"));
     };
+    require<io_error>(pixels > 0, where, ": ", source, " declares ", width, "x", height,
+                      " pixels, an empty image; expected at least one pixel");
     if (stbi_is_16_bit_from_memory(bytes, length) != 0) {
-        std::unique_ptr<stbi_us, void (*)(void*)> data(stbi_load_16_from_memory(bytes, length, &x, &y, &n, desired),
-                                                       stbi_image_free);
+        // A 16-bit PNM is decoded as stored, put in Netpbm's byte order and its channels
+        // converted here (stb_guard.hpp).
+        const bool convert_here = is_binary_pnm(bytes, size);
+        std::unique_ptr<stbi_us, void (*)(void*)> data(
+            stbi_load_16_from_memory(bytes, length, &x, &y, &n, convert_here ? 0 : desired), stbi_image_free);
         if (!data) throw fail();
         const auto c = static_cast<std::size_t>(desired != 0 ? desired : n);
-        return planar_from_interleaved(data.get(), static_cast<std::size_t>(y), static_cast<std::size_t>(x), c, 65535.0f);
+        const auto h = static_cast<std::size_t>(y), w = static_cast<std::size_t>(x);
+        if (convert_here && pnm16_needs_byte_swap())
+            for (stbi_us* p = data.get(), *end = p + h * w * static_cast<std::size_t>(n); p != end; ++p)
+                *p = static_cast<stbi_us>((*p >> 8) | (*p << 8));
+        if (convert_here && desired != 0 && desired != n)
+            return planar_from_interleaved(convert_channels_16(data.get(), h * w, n, desired).data(), h, w, c, 65535.0f);
+        return planar_from_interleaved(data.get(), h, w, c, 65535.0f);
     }
     std::unique_ptr<stbi_uc, void (*)(void*)> data(stbi_load_from_memory(bytes, length, &x, &y, &n, desired),
                                                    stbi_image_free);

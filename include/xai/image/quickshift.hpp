@@ -70,7 +70,10 @@ inline Segmentation quickshift(const Image& image, const QuickshiftOptions& opti
     if (options.sigma > 0.0) work = gaussian_filter(work, options.sigma);
     for (float& v : work) v *= static_cast<float>(options.ratio);
     const std::size_t channels = work.shape(0), h = work.shape(1), w = work.shape(2), n = h * w;
-    const auto radius = static_cast<std::ptrdiff_t>(std::ceil(3.0 * options.kernel_size));
+    // skimage's window of ⌈3σ⌉ pixels, clipped to the image: beyond its extent the window holds no
+    // pixel, so the result is the same, and a huge kernel_size cannot overflow the radius.
+    const auto radius = static_cast<std::ptrdiff_t>(
+        std::min(std::ceil(3.0 * options.kernel_size), static_cast<double>(std::max(h, w))));
     const auto neg_inv_two_sigma2 = static_cast<float>(-0.5 / (options.kernel_size * options.kernel_size));
     const float* plane0 = work.data();
     const float* plane1 = channels == 3 ? plane0 + n : plane0;

@@ -305,10 +305,12 @@ inline Segmentation slic(const Image& image, const SlicOptions& options = {}) {
 
     // 4. connectivity
     const double segment_size = static_cast<double>(n) / static_cast<double>(k_count);
+    // Sizes beyond the image's n pixels act like n; clamping first keeps the conversion defined
+    // for factors as large as 1e300 or Inf.
+    const auto pixels_at_most_n = [&](double size) { return static_cast<std::size_t>(std::min(size, static_cast<double>(n))); };
     if (options.enforce_connectivity)
-        return detail::enforce_label_connectivity(nearest, h, w,
-                                                  static_cast<std::size_t>(options.min_size_factor * segment_size),
-                                                  static_cast<std::size_t>(options.max_size_factor * segment_size));
+        return detail::enforce_label_connectivity(nearest, h, w, pixels_at_most_n(options.min_size_factor * segment_size),
+                                                  pixels_at_most_n(options.max_size_factor * segment_size));
     // Without it, labels are the centre indices of the centres that kept pixels, renumbered.
     std::vector<std::size_t> ids(nearest.begin(), nearest.end());
     return detail::labels_from_ids(ids, h, w, k_count);

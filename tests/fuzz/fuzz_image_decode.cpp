@@ -1,0 +1,51 @@
+// Fuzz target: xai::load_image_from_memory on arbitrary bytes.
+//
+// stb_image's implementation is compiled into this target (instead of linking Debian's
+// libstb.so) so that the fuzzer sees coverage inside the decoders and the sanitizers check them;
+// the code is the same stb that libstb.so is built from. The first byte picks the requested
+// channel count (0–5: 5 must be refused) and a pixel budget; the rest is the file.
+//
+// Invariants: only xai::error escapes; a decoded image has 1–4 channels, 1 to the budget's
+// pixels, and every value finite in [0, 1].
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz_input.hpp"
+#include "xai/image/io.hpp"
+
+// stb's implementation section, after io.hpp has included its declarations. stb is third-party
+// code: its warnings are not ours to fix (the sanitizers still check it), with one exception.
+// A PNG whose first IDAT chunk is empty (legal: the PNG specification lets the compressed
+// stream be split anywhere, IDAT chunks of length 0 included) makes stb call
+// memcpy(NULL, p, 0) (stbi__getn, stb_image.h:1663, before it has allocated the IDAT buffer):
+// undefined by the letter of the C standard, a no-op in every C library, and no bug in the
+// decoded image (test_reliability decodes such a PNG). UBSan's nonnull-attribute check is off
+// inside stb's code only, so that it does not stop the fuzzer there.
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Weverything"
+#pragma clang attribute push(__attribute__((no_sanitize("nonnull-attribute"))), apply_to = function)
+#define STB_IMAGE_IMPLEMENTATION
+#include <stb_image.h>
+#pragma clang attribute pop
+#pragma clang diagnostic pop
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    fuzz::Input in(data, size);
+    const std::uint8_t control = in.byte();
+    const std::size_t channels = control % 6;
+    // 1 MP keeps a declared-large image within libFuzzer's 2 GB RSS limit (stb's 16-bit buffer
+    // plus the float copy); a tiny budget exercises the refusal path on ordinary files.
+    xai::LoadOptions options;
+    options.max_pixels = (control & 0x40) != 0 ? 64 : 1'000'000;
+    const auto bytes = in.rest();
+    fuzz::accepts([&] {
+        const xai::Image image = xai::load_image_from_memory(bytes, channels, options);
+        fuzz::check(image.dimension() == 3, "rank 3");
+        fuzz::check(image.shape(0) >= 1 && image.shape(0) <= 4, "1 to 4 channels");
+        fuzz::check(channels == 0 || image.shape(0) == channels, "the requested channel count");
+        fuzz::check(image.shape(1) * image.shape(2) <= options.max_pixels, "within the pixel budget");
+        fuzz::check(image.size() > 0, "at least one pixel");
+        for (float v : image) fuzz::check(v >= 0.0f && v <= 1.0f, "values in [0, 1]");
+    });
+    return 0;
+}
