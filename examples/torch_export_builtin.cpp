@@ -11,8 +11,8 @@
 // The layer defaults to the one global average pooling reads (CAM's feature layer). The shipped
 // trained weights are used; --untrained exports the architecture's seeded initialisation
 // instead (for trying the tools before the weights are installed). Then, for instance:
-//   torch_gradcam --model scenes.pt --image scene.png --channels 1 --size 64 --normalize none
-//                 --classes scenes_classes.txt
+//   torch_gradcam --model scenes.pt --image data/samples/scenes/scene_0.png --channels 1
+//                 --size 64 --normalize none --classes scenes_classes.txt --out-size 256
 #include <cstdio>
 #include <cstdlib>
 #include <exception>

@@ -16,6 +16,7 @@
 //
 // Without a PyTorch model at hand, examples/torch_export_builtin writes the shipped scenes CNN
 // in both forms: see docs/torch.md for the two commands.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +25,7 @@
 #include <fstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "xai/models/torch.hpp"  // first: LibTorch, with GCC 12's false AVX-512 warnings silenced
@@ -36,7 +38,9 @@ namespace {
 
 struct Arguments {
     std::filesystem::path model, head, image, classes, out = "overlay.png";
-    std::size_t height = 224, width = 224, channels = 3, threads = 0, top = 5, out_size = 0;
+    std::size_t height = 224, width = 224, channels = 3, top = 5, out_size = 0;
+    // LibTorch 1.13 as Debian builds it starts with one intra-op thread: use every core.
+    std::size_t threads = std::max(1u, std::thread::hardware_concurrency());
     bool imagenet = true;
     std::string layer = "features";
 };
@@ -55,7 +59,7 @@ struct Arguments {
                  "  --channels   3 for RGB (default), 1 for grey\n"
                  "  --normalize  imagenet (torchvision's mean and std, default) or none\n"
                  "  --layer      the name to report the model's layer by (default: features)\n"
-                 "  --threads    LibTorch threads (default: LibTorch's own setting)\n"
+                 "  --threads    LibTorch threads (default: the number of cores)\n"
                  "  --top        how many classes to print (default: 5)\n"
                  "  --out-size   the overlay's side in pixels (default: the model's input size)\n",
                  program);
@@ -108,6 +112,10 @@ Arguments parse(int argc, char** argv) {
             args.layer = value;
         } else if (flag == "--threads") {
             args.threads = parse_count(argv[0], "--threads", value);
+            if (args.threads == 0) {
+                std::fprintf(stderr, "%s: --threads 0, expected at least 1\n", argv[0]);
+                usage(argv[0], 2);
+            }
         } else if (flag == "--top") {
             args.top = parse_count(argv[0], "--top", value);
         } else if (flag == "--out-size") {
