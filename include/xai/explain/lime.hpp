@@ -77,6 +77,10 @@ struct HideColor {
     static HideColor fixed(float v) { return {false, {v}}; }
 };
 
+/// The largest LimeOptions::num_samples accepted: 2^24, whose design matrix for 100 superpixels
+/// is 13 GiB of doubles.
+inline constexpr std::size_t max_lime_samples = std::size_t{1} << 24;
+
 /// Options of Lime; every default is the reference lime package's (see the header).
 struct LimeOptions {
     std::size_t num_samples = 1000;   ///< perturbed samples, the first is the image itself (>= 1)
@@ -181,6 +185,10 @@ public:
         : model_(model), options_(std::move(options)), segmenter_(std::move(segmenter)) {
         constexpr const char* where = "xai::Lime::Lime()";
         detail::require(options_.num_samples > 0, where, ": num_samples is 0, expected at least 1");
+        // The samples' design matrix holds num_samples rows of one double per superpixel: 2^24
+        // samples (lime's default is 1000) keep it allocatable instead of a length_error.
+        detail::require(options_.num_samples <= max_lime_samples, where, ": num_samples is ", options_.num_samples,
+                        ", expected at most ", max_lime_samples, " (max_lime_samples)");
         detail::require(options_.batch_size > 0, where, ": batch_size is 0, expected at least 1");
         detail::require(std::isfinite(options_.kernel_width) && options_.kernel_width > 0.0, where,
                         ": kernel_width is ", options_.kernel_width, ", expected a finite value > 0");

@@ -152,6 +152,13 @@ void require_resizable(const Tensor& input, std::size_t height, std::size_t widt
                          "), expected a non-empty tensor");
     require(height > 0 && width > 0, where, ": the output size is ", height, "x", width,
             ", expected a height and width of at least 1");
+    // The output's value count, checked before it is allocated: a product that wraps around
+    // size_t would allocate a small buffer and write past it.
+    constexpr std::size_t max_values = std::size_t{1} << 40;  // 4 TiB of floats: beyond any memory
+    const std::size_t rank = input.shape().size();
+    const std::size_t planes = input.size() / (input.shape(rank - 2) * input.shape(rank - 1));
+    require(height <= max_values / width && planes <= max_values / (height * width), where, ": the output size ",
+            height, "x", width, " (", planes, " planes) is too large, expected at most ", max_values, " values");
 }
 
 }  // namespace detail
