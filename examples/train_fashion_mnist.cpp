@@ -23,10 +23,9 @@
 #include <string>
 #include <vector>
 
-#include <stb_image_write.h>
-
 #include "xai/data/fashion_mnist.hpp"
 #include "xai/data/scenes.hpp"
+#include "xai/image/io.hpp"
 #include "xai/models/builtin.hpp"
 #include "xai/models/training.hpp"
 
@@ -44,6 +43,8 @@ struct Arguments {
     double l2 = 1e-4;
     std::size_t limit = 0;
     std::string samples;
+    std::string init;             // resume from these weights...
+    std::size_t first_epoch = 0;  // ...at this epoch (from 0) of the same schedule
 };
 
 constexpr std::uint64_t held_out_scene_seed = 1;
@@ -51,6 +52,7 @@ constexpr std::uint64_t held_out_scene_seed = 1;
 void usage() {
     std::cout << "usage: train_fashion_mnist [--model fashion|scenes] [--epochs N] [--threads N] [--seed N]\n"
                  "                           [--output FILE] [--data DIR] [--batch N] [--lr X] [--l2 X] [--limit N]\n"
+                 "                           [--init FILE --first-epoch N]   (resume an interrupted run)\n"
                  "       train_fashion_mnist --samples DIR   (writes DIR/fashion and DIR/scenes)\n";
 }
 
@@ -75,6 +77,8 @@ Arguments parse(int argc, char** argv) {
         else if (flag == "--l2") a.l2 = std::stod(value);
         else if (flag == "--limit") a.limit = std::stoul(value);
         else if (flag == "--samples") a.samples = value;
+        else if (flag == "--init") a.init = value;
+        else if (flag == "--first-epoch") a.first_epoch = std::stoul(value);
         else throw std::invalid_argument("unknown option " + flag);
     }
     if (a.model != "fashion" && a.model != "scenes") throw std::invalid_argument("--model must be fashion or scenes");
@@ -99,11 +103,9 @@ void augment(float* image, std::size_t h, std::size_t w, xai::Rng rng) {
 }
 
 void write_png(const std::filesystem::path& path, const float* values, std::size_t h, std::size_t w) {
-    std::vector<unsigned char> bytes(h * w);
-    for (std::size_t i = 0; i < bytes.size(); ++i)
-        bytes[i] = static_cast<unsigned char>(std::lround(std::clamp(values[i], 0.0f, 1.0f) * 255.0f));
-    if (stbi_write_png(path.string().c_str(), static_cast<int>(w), static_cast<int>(h), 1, bytes.data(), static_cast<int>(w)) == 0)
-        throw std::runtime_error("cannot write " + path.string());
+    xai::Image image = xai::Image::from_shape({1, h, w});
+    std::copy(values, values + h * w, image.begin());
+    xai::save_image(path, image);
 }
 
 std::string json_string(std::string_view s) {
@@ -183,12 +185,14 @@ int run(const Arguments& a) {
     const xai::LabelledImages test = xai::load_fashion_mnist(xai::FashionMnistSplit::test, 0, a.data);
 
     xai::models::Sequential model = xai::models::builtin_architecture(a.model, a.seed);
+    if (!a.init.empty()) model.load_parameters(a.init);  // refuses another architecture
     model.set_l2_regularization(a.l2);
     model.set_num_threads(a.threads);
     std::cout << model.describe() << "\n" << model.num_parameters() << " parameters\n";
 
     xai::models::TrainingOptions options;
     options.epochs = a.epochs;
+    options.first_epoch = a.first_epoch;
     options.batch_size = a.batch;
     options.learning_rate = a.learning_rate;
     options.seed = a.seed;

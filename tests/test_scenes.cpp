@@ -4,8 +4,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
 
+#include "xai/core/data_dir.hpp"
+#include "xai/data/fashion_mnist.hpp"
 #include "xai/data/scenes.hpp"
+#include "xai/image/io.hpp"
 
 using Catch::Matchers::Contains;
 
@@ -180,4 +187,37 @@ TEST_CASE("scene options and sources are validated", "[scenes][errors]") {
     CHECK_THROWS_AS(xai::make_scene(items, labels, 0, o), xai::invalid_argument);
     CHECK_THROWS_WITH(xai::make_scenes(items, labels, 0, 0), Contains("expected at least one"));
     CHECK_THROWS_AS(xai::make_scenes(items, labels, std::vector<std::size_t>{}), xai::invalid_argument);
+}
+
+TEST_CASE("the shipped scene samples' boxes are the tight boxes of their mask images", "[scenes][samples]") {
+    const std::filesystem::path dir = xai::data_directory() / "samples/scenes";
+    std::ifstream in(dir / "ground_truth.json");
+    REQUIRE(in.good());
+    const std::regex entry(
+        R"re("file": "([^"]+)", "mask": "([^"]+)".*"label": ([0-9]+), "class": "([^"]+)", "box": \{"top": ([0-9]+), "left": ([0-9]+), "bottom": ([0-9]+), "right": ([0-9]+)\})re");
+    std::size_t count = 0;
+    for (std::string line; std::getline(in, line);) {
+        std::smatch m;
+        if (!std::regex_search(line, m, entry)) continue;
+        ++count;
+        const xai::Image image = xai::load_image(dir / m[1].str(), 1);
+        const xai::Image mask = xai::load_image(dir / m[2].str(), 1);
+        REQUIRE(image.shape(1) == 64);
+        REQUIRE(mask.shape(1) == 64);
+        CHECK(xai::fashion_mnist_classes.at(std::stoul(m[3].str())) == m[4].str());
+        std::size_t top = 64, left = 64, bottom = 0, right = 0;
+        for (std::size_t y = 0; y < 64; ++y)
+            for (std::size_t x = 0; x < 64; ++x) {
+                const float v = mask(0, y, x);
+                REQUIRE((v == 0.0f || v == 1.0f));
+                if (v == 0.0f) continue;
+                top = std::min(top, y);
+                left = std::min(left, x);
+                bottom = std::max(bottom, y + 1);
+                right = std::max(right, x + 1);
+            }
+        CHECK(xai::SceneBox{top, left, bottom, right} ==
+              xai::SceneBox{std::stoul(m[5].str()), std::stoul(m[6].str()), std::stoul(m[7].str()), std::stoul(m[8].str())});
+    }
+    CHECK(count == 16);
 }

@@ -40,35 +40,35 @@ using ScoreSeed = std::function<Scores(const Scores& logits)>;
 
 /// Final feature maps (N×C×h×w, the input of global average pooling) and the logits.
 struct FeatureOutput {
-    Batch features;
-    Scores scores;
+    Batch features;  ///< Final feature maps, N×C×h×w (the input of global average pooling).
+    Scores scores;   ///< Logits of the same forward pass, N×K.
 };
 
 /// Activations of a named layer and the logits of the same forward pass.
 struct LayerOutput {
     Activations activations;  ///< N×C×h×w, or N×T×D for token-shaped layers
-    Scores scores;
+    Scores scores;            ///< Logits of the same forward pass, N×K.
 };
 
 /// Activations of a named layer, the gradient of the seeded score with respect to them
 /// (same shape), and the logits of the same forward pass.
 struct LayerGradients {
-    Activations activations;
-    Activations gradients;
-    Scores scores;
+    Activations activations;  ///< The layer's activations, N×C×h×w (or N×T×D).
+    Activations gradients;    ///< d(seeded score)/d(activations), same shape as `activations`.
+    Scores scores;            ///< Logits of the same forward pass, N×K.
 };
 
 /// Gradient of the seeded score with respect to the input batch, and the logits.
 struct InputGradients {
-    Batch gradients;
-    Scores scores;
+    Batch gradients;  ///< d(seeded score)/d(input), same shape as the batch (N×C×H×W).
+    Scores scores;    ///< Logits of the same forward pass, N×K.
 };
 
 /// A named, contiguous range of the flat parameter vector (e.g. the weights of "fc").
 struct ParameterBlock {
-    std::string name;
-    std::size_t offset = 0;
-    std::size_t size = 0;
+    std::string name;        ///< Name of the block, e.g. "fc.weight" or "conv1.bias".
+    std::size_t offset = 0;  ///< Index of the block's first entry in the flat parameter vector.
+    std::size_t size = 0;    ///< Number of entries in the block.
 };
 
 template <class M>
@@ -139,7 +139,7 @@ void require_model_input(const M& model, const Batch& batch, const char* where) 
     const ImageShape expected = model.input_shape();
     require<shape_error>(image_shape(batch) == expected, where, ": images are ", to_string(image_shape(batch)),
                          ", the model expects ", to_string(expected), " (C×H×W)");
-    if (!all_finite(batch)) throw invalid_argument(message(where, ": the batch contains NaN or Inf, expected finite pixel values"));
+    if (!all_finite(batch.data(), batch.size())) throw invalid_argument(message(where, ": the batch contains NaN or Inf, expected finite pixel values"));
 }
 
 /// Checks what a model returned: N×K and finite, else model_error.

@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -24,23 +25,25 @@
 
 namespace xai {
 
-using Batch = xt::xtensor<float, 4>;
-using Image = xt::xtensor<float, 3>;
-using Map = xt::xtensor<float, 2>;
-using Maps = xt::xtensor<float, 3>;
-using Scores = xt::xtensor<float, 2>;
-using Activations = xt::xarray<float>;
+using Batch = xt::xtensor<float, 4>;     ///< N×C×H×W: a batch of images (the model's input)
+using Image = xt::xtensor<float, 3>;     ///< C×H×W: one image; loaded files are converted once to [0, 1]
+using Map = xt::xtensor<float, 2>;       ///< H×W: one saliency map
+using Maps = xt::xtensor<float, 3>;      ///< N×H×W: one saliency map per image (the same type as Image)
+using Scores = xt::xtensor<float, 2>;    ///< N×K: one row of class scores per image (logits unless stated)
+using Activations = xt::xarray<float>;   ///< N×C×h×w (a convolutional layer) or N×T×D (a transformer's tokens)
 
 /// Class labels of a batch, one per image.
 using Labels = std::vector<std::size_t>;
 
 /// The extents of one image: channels, height, width.
 struct ImageShape {
-    std::size_t channels = 0;
-    std::size_t height = 0;
-    std::size_t width = 0;
+    std::size_t channels = 0;  ///< Number of channels C (1 for grey, 3 for RGB).
+    std::size_t height = 0;    ///< Height H in pixels.
+    std::size_t width = 0;     ///< Width W in pixels.
 
+    /// Equal when all three extents are equal.
     friend bool operator==(const ImageShape&, const ImageShape&) = default;
+    /// Number of values in one image, C·H·W.
     std::size_t size() const { return channels * height * width; }
 };
 
@@ -110,6 +113,16 @@ bool all_finite(const Container& values) {
     for (auto v : values)
         if (!std::isfinite(v)) return false;
     return true;
+}
+
+/// True when the n floats at `values` are all finite. For contiguous buffers in hot paths: the
+/// loop counts instead of returning early, so the compiler vectorizes it (the container
+/// overload above goes through xtensor's iterators, several times slower).
+inline bool all_finite(const float* values, std::size_t n) {
+    std::size_t non_finite = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        non_finite += static_cast<std::size_t>(!(std::abs(values[i]) <= std::numeric_limits<float>::max()));
+    return non_finite == 0;
 }
 
 namespace detail {

@@ -34,8 +34,10 @@
 
 namespace xai::models {
 
+/// What a layer of the built-in CNN computes (the values are the .xaiw file's layer codes).
 enum class LayerKind : std::uint8_t { conv2d = 1, relu = 2, max_pool2d = 3, global_avg_pool = 4, flatten = 5, linear = 6 };
 
+/// The kind's name: "conv2d", "relu", "max_pool2d", "global_avg_pool", "flatten" or "linear".
 inline std::string_view to_string(LayerKind kind) {
     switch (kind) {
         case LayerKind::conv2d: return "conv2d";
@@ -53,13 +55,14 @@ inline std::string_view to_string(LayerKind kind) {
 /// (max_pool2d has no padding). An empty name is replaced by an automatic one (see
 /// BasicSequential::add).
 struct LayerSpec {
-    LayerKind kind = LayerKind::relu;
-    std::string name;
-    std::size_t units = 0;
-    std::size_t kernel = 0;
-    std::size_t stride = 1;
-    std::size_t padding = 0;
+    LayerKind kind = LayerKind::relu;  ///< what the layer computes
+    std::string name;                  ///< unique within the model; empty = automatic
+    std::size_t units = 0;             ///< output channels (conv2d) or output features (linear)
+    std::size_t kernel = 0;            ///< side of the square window (conv2d, max_pool2d)
+    std::size_t stride = 1;            ///< step of the window, in pixels (conv2d, max_pool2d)
+    std::size_t padding = 0;           ///< zero padding on each side, in pixels (conv2d)
 
+    /// Equal when every field is equal.
     friend bool operator==(const LayerSpec&, const LayerSpec&) = default;
 };
 
@@ -88,16 +91,20 @@ inline LayerSpec linear(std::size_t out_features, std::string name = {}) {
 /// The shape of one image's activations at some point of the network: C×H×W when `spatial`,
 /// else a vector of `channels` features (height = width = 1).
 struct FeatureShape {
-    std::size_t channels = 0;
-    std::size_t height = 1;
-    std::size_t width = 1;
-    bool spatial = true;
+    std::size_t channels = 0;  ///< C, or the number of features of a vector
+    std::size_t height = 1;    ///< H (1 for a vector)
+    std::size_t width = 1;     ///< W (1 for a vector)
+    bool spatial = true;       ///< true: C×H×W maps; false: a flat vector of `channels` features
 
+    /// Equal when every field is equal.
     friend bool operator==(const FeatureShape&, const FeatureShape&) = default;
+    /// Number of values, C·H·W.
     std::size_t size() const { return channels * height * width; }
+    /// Values per channel, H·W.
     std::size_t plane() const { return height * width; }
 };
 
+/// "C×H×W" (with an ASCII x) for maps, "C" for a vector, for messages.
 inline std::string to_string(const FeatureShape& s) {
     if (!s.spatial) return std::to_string(s.channels);
     return std::to_string(s.channels) + "x" + std::to_string(s.height) + "x" + std::to_string(s.width);
@@ -106,14 +113,15 @@ inline std::string to_string(const FeatureShape& s) {
 /// A layer resolved against its input: shapes and where its parameters live in the model's
 /// flat parameter vector (weights first, then the bias, for conv2d and linear).
 struct Layer {
-    LayerSpec spec;
-    FeatureShape input;
-    FeatureShape output;
-    std::size_t weight_offset = 0;
-    std::size_t weight_size = 0;
-    std::size_t bias_offset = 0;
-    std::size_t bias_size = 0;
+    LayerSpec spec;                  ///< the layer as the user described it (name resolved)
+    FeatureShape input;              ///< the shape of one image's input to the layer
+    FeatureShape output;             ///< the shape of one image's output of the layer
+    std::size_t weight_offset = 0;   ///< index of the first weight in the flat parameter vector
+    std::size_t weight_size = 0;     ///< number of weights (0 for layers without parameters)
+    std::size_t bias_offset = 0;     ///< index of the first bias in the flat parameter vector
+    std::size_t bias_size = 0;       ///< number of biases (0 for layers without parameters)
 
+    /// True for conv2d and linear, the layers with weights and biases.
     bool has_parameters() const { return weight_size > 0; }
     /// conv2d: C·k·k; linear: input features. The fan-in of one output unit.
     std::size_t fan_in() const {
@@ -132,6 +140,19 @@ using xai::detail::require;
 /// independent of which allocation, thread or copy of the model computes it.
 template <class T>
 using AlignedVector = std::vector<T, Eigen::aligned_allocator<T>>;
+
+/// The largest number of values one layer's output or weights may have: 2^40 (4 TiB of floats)
+/// is beyond any memory, and keeping every size below it keeps every product of sizes exact.
+inline constexpr std::size_t max_layer_values = std::size_t{1} << 40;
+
+/// a · b when it is at most max_layer_values, else invalid_argument naming the layer: a model
+/// that large cannot be allocated, and the product would otherwise wrap around.
+inline std::size_t layer_values(std::size_t a, std::size_t b, const LayerSpec& spec, const char* what,
+                                const char* where) {
+    require(a == 0 || b <= max_layer_values / a, where, ": ", to_string(spec.kind), " layer '", spec.name, "' has ",
+            what, " of ", a, " x ", b, " values, more than ", max_layer_values, " (too large for any memory)");
+    return a * b;
+}
 
 /// Resolves `spec` against `input`: checks the hyper-parameters and computes the output shape.
 /// `where` names the caller in messages. Parameter offsets are left for the caller.
@@ -157,7 +178,8 @@ inline Layer resolve_layer(const LayerSpec& spec, const FeatureShape& input, con
                                  input.width + 2 * spec.padding);
             layer.output = {spec.units, (input.height + 2 * spec.padding - spec.kernel) / spec.stride + 1,
                             (input.width + 2 * spec.padding - spec.kernel) / spec.stride + 1, true};
-            layer.weight_size = spec.units * input.channels * spec.kernel * spec.kernel;
+            layer_values(spec.units, layer.output.plane(), spec, "an output", where);
+            layer.weight_size = layer_values(spec.units, input.channels * spec.kernel * spec.kernel, spec, "weights", where);
             layer.bias_size = spec.units;
             break;
         }
@@ -189,7 +211,7 @@ inline Layer resolve_layer(const LayerSpec& spec, const FeatureShape& input, con
             require(spec.units > 0 && spec.units <= limit, where, ": linear layer '", spec.name, "' has ", spec.units,
                     " outputs, expected 1..", limit);
             layer.output = {spec.units, 1, 1, false};
-            layer.weight_size = spec.units * input.size();
+            layer.weight_size = layer_values(spec.units, input.size(), spec, "weights", where);
             layer.bias_size = spec.units;
             break;
         default: throw invalid_argument(message(where, ": layer '", spec.name, "' has an unknown kind"));
@@ -279,6 +301,13 @@ void col2im(const Layer& l, const Scalar* cols, Scalar* dx) {
                     const Scalar* in = row + oy * Wo;
                     Scalar* out = plane + iy * W;
                     const std::ptrdiff_t offset = static_cast<std::ptrdiff_t>(j) - p;
+                    if (s == 1) {
+                        // ix = ox + offset: a straight sum over the valid range (same order per element).
+                        const std::ptrdiff_t first = std::clamp<std::ptrdiff_t>(-offset, 0, static_cast<std::ptrdiff_t>(Wo));
+                        const std::ptrdiff_t last = std::clamp<std::ptrdiff_t>(W - offset, first, static_cast<std::ptrdiff_t>(Wo));
+                        for (std::ptrdiff_t ox = first; ox < last; ++ox) out[ox + offset] += in[ox];
+                        continue;
+                    }
                     for (std::size_t ox = 0; ox < Wo; ++ox) {
                         const std::ptrdiff_t ix = static_cast<std::ptrdiff_t>(ox * s) + offset;
                         if (ix >= 0 && ix < W) out[ix] += in[ox];
@@ -289,27 +318,44 @@ void col2im(const Layer& l, const Scalar* cols, Scalar* dx) {
     }
 }
 
+/// The matrix shapes of a conv2d or linear layer on one image: W is out×fan_in, its input
+/// columns fan_in×plane, its output out×plane.
+struct AffineShape {
+    Eigen::Index out, plane, fan_in;
+    explicit AffineShape(const Layer& l)
+        : out(static_cast<Eigen::Index>(l.output.channels)), plane(static_cast<Eigen::Index>(l.output.plane())),
+          fan_in(static_cast<Eigen::Index>(l.fan_in())) {}
+};
+
+/// The input of a conv2d or linear layer as its fan_in×plane column matrix: im2col'd into
+/// `cols` for a conv2d (except a pointwise one), x itself otherwise.
+template <class Scalar>
+const Scalar* affine_columns(const Layer& l, const Scalar* x, Scalar* cols) {
+    if (l.spec.kind != LayerKind::conv2d || conv_is_pointwise(l)) return x;
+    im2col(l, x, cols);
+    return cols;
+}
+
+/// out = product, or out += product when accumulating.
+template <class Out, class Product>
+void assign_or_add(Out&& out, const Product& product, bool accumulate) {
+    if (accumulate)
+        out.noalias() += product;
+    else
+        out.noalias() = product;
+}
+
 /// y = W · x + b for a conv2d or linear layer; with accumulate, y += W · x (+ b). `bias` may be
 /// null (no bias term). `cols` is scratch of columns_size(l).
 template <class Scalar>
 void affine_forward(const Layer& l, const Scalar* weight, const Scalar* bias, const Scalar* x, Scalar* y, Scalar* cols,
                     bool accumulate) {
-    const auto O = static_cast<Eigen::Index>(l.output.channels);
-    const auto P = static_cast<Eigen::Index>(l.output.plane());
-    const auto F = static_cast<Eigen::Index>(l.fan_in());
-    const Scalar* input = x;
-    if (l.spec.kind == LayerKind::conv2d && !conv_is_pointwise(l)) {
-        im2col(l, x, cols);
-        input = cols;
-    }
-    ConstMatrixMap<Scalar> w(weight, O, F);
-    ConstMatrixMap<Scalar> in(input, F, P);
-    MatrixMap<Scalar> out(y, O, P);
-    if (accumulate)
-        out.noalias() += w * in;
-    else
-        out.noalias() = w * in;
-    if (bias != nullptr) out.colwise() += ConstVectorMap<Scalar>(bias, O);
+    const AffineShape d(l);
+    MatrixMap<Scalar> out(y, d.out, d.plane);
+    assign_or_add(out, ConstMatrixMap<Scalar>(weight, d.out, d.fan_in) *
+                           ConstMatrixMap<Scalar>(affine_columns(l, x, cols), d.fan_in, d.plane),
+                  accumulate);
+    if (bias != nullptr) out.colwise() += ConstVectorMap<Scalar>(bias, d.out);
 }
 
 /// dx = Wᵀ · dy for a conv2d or linear layer (col2im'd for a conv2d); with accumulate, dx += ….
@@ -317,44 +363,32 @@ void affine_forward(const Layer& l, const Scalar* weight, const Scalar* bias, co
 template <class Scalar>
 void affine_backward_data(const Layer& l, const Scalar* weight, const Scalar* dy, Scalar* dx, Scalar* cols,
                           bool accumulate) {
-    const auto O = static_cast<Eigen::Index>(l.output.channels);
-    const auto P = static_cast<Eigen::Index>(l.output.plane());
-    const auto F = static_cast<Eigen::Index>(l.fan_in());
-    ConstMatrixMap<Scalar> w(weight, O, F);
-    ConstMatrixMap<Scalar> g(dy, O, P);
-    if (l.spec.kind == LayerKind::conv2d && !conv_is_pointwise(l)) {
-        MatrixMap<Scalar>(cols, F, P).noalias() = w.transpose() * g;
-        if (!accumulate) {
-            col2im(l, cols, dx);
-            return;
-        }
-        AlignedVector<Scalar> tmp(l.input.size());
-        col2im(l, cols, tmp.data());
-        for (std::size_t i = 0; i < tmp.size(); ++i) dx[i] += tmp[i];
+    const AffineShape d(l);
+    const ConstMatrixMap<Scalar> w(weight, d.out, d.fan_in), g(dy, d.out, d.plane);
+    const auto product = w.transpose() * g;  // an expression over the named maps above
+    if (l.spec.kind != LayerKind::conv2d || conv_is_pointwise(l)) {
+        assign_or_add(MatrixMap<Scalar>(dx, d.fan_in, d.plane), product, accumulate);
         return;
     }
-    MatrixMap<Scalar> out(dx, F, P);
-    if (accumulate)
-        out.noalias() += w.transpose() * g;
-    else
-        out.noalias() = w.transpose() * g;
+    MatrixMap<Scalar>(cols, d.fan_in, d.plane).noalias() = product;
+    if (!accumulate) {
+        col2im(l, cols, dx);
+        return;
+    }
+    AlignedVector<Scalar> tmp(l.input.size());
+    col2im(l, cols, tmp.data());
+    for (std::size_t i = 0; i < tmp.size(); ++i) dx[i] += tmp[i];
 }
 
 /// dW += dy · xᵀ (im2col'd for a conv2d) and, unless dbias is null, db += the row sums of dy.
 template <class Scalar>
 void affine_backward_parameters(const Layer& l, const Scalar* dy, const Scalar* x, Scalar* dweight, Scalar* dbias,
                                 Scalar* cols) {
-    const auto O = static_cast<Eigen::Index>(l.output.channels);
-    const auto P = static_cast<Eigen::Index>(l.output.plane());
-    const auto F = static_cast<Eigen::Index>(l.fan_in());
-    const Scalar* input = x;
-    if (l.spec.kind == LayerKind::conv2d && !conv_is_pointwise(l)) {
-        im2col(l, x, cols);
-        input = cols;
-    }
-    ConstMatrixMap<Scalar> g(dy, O, P);
-    MatrixMap<Scalar>(dweight, O, F).noalias() += g * ConstMatrixMap<Scalar>(input, F, P).transpose();
-    if (dbias != nullptr) VectorMap<Scalar>(dbias, O) += g.rowwise().sum();
+    const AffineShape d(l);
+    ConstMatrixMap<Scalar> g(dy, d.out, d.plane);
+    MatrixMap<Scalar>(dweight, d.out, d.fan_in).noalias() +=
+        g * ConstMatrixMap<Scalar>(affine_columns(l, x, cols), d.fan_in, d.plane).transpose();
+    if (dbias != nullptr) VectorMap<Scalar>(dbias, d.out) += g.rowwise().sum();
 }
 
 /// Max pooling of x into y; `argmax` (if not null) receives, per output, the offset of the

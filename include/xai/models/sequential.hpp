@@ -60,13 +60,21 @@
 
 namespace xai::models {
 
+/// The built-in reference CNN: a sequential stack of conv2d, relu, max_pool2d, global_avg_pool,
+/// flatten and linear layers written with Eigen, satisfying every model concept of
+/// core/concepts.hpp (FeatureModel when it ends in global_avg_pool → linear), with exact
+/// Hessian-vector products (Pearlmutter 1994). Every batch function is const and thread-safe,
+/// and bit-for-bit deterministic for any thread count and batch size.
+///
+/// `Scalar` is float (`Sequential`) or double (for gradient checks and influence functions);
+/// both take and return float tensors and double parameter vectors.
 template <class Scalar>
 class BasicSequential {
     static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>,
                   "BasicSequential: Scalar must be float or double");
 
 public:
-    using scalar_type = Scalar;
+    using scalar_type = Scalar;  ///< the type of the parameters and of the arithmetic
 
     /// An empty model: every function that needs layers throws model_error.
     BasicSequential() = default;
@@ -74,8 +82,13 @@ public:
     /// A model for images of `input_shape` (C×H×W) with the given layers, initialised from `seed`.
     explicit BasicSequential(ImageShape input_shape, const std::vector<LayerSpec>& layers = {}, std::uint64_t seed = 0)
         : input_shape_(input_shape), seed_(seed) {
-        detail::require<shape_error>(input_shape.size() > 0, "Sequential: the input shape is ", to_string(input_shape),
+        detail::require<shape_error>(input_shape.channels > 0 && input_shape.height > 0 && input_shape.width > 0,
+                                     "Sequential: the input shape is ", to_string(input_shape),
                                      ", expected positive channels, height and width");
+        detail::require<shape_error>(input_shape.height <= detail::max_layer_values / input_shape.width &&
+                                         input_shape.channels <= detail::max_layer_values / (input_shape.height * input_shape.width),
+                                     "Sequential: the input shape is ", to_string(input_shape), ", more than ",
+                                     detail::max_layer_values, " values (too large for any memory)");
         for (const LayerSpec& spec : layers) add(spec);
     }
 
@@ -113,6 +126,7 @@ public:
 
     // ---- description ---------------------------------------------------------------------
 
+    /// The shape of one input image, C×H×W.
     ImageShape input_shape() const { return input_shape_; }
     /// The number of outputs of the last layer; model_error for an empty model or one whose
     /// last layer is not a vector.
@@ -120,14 +134,18 @@ public:
         require_ready("Sequential::num_classes()");
         return layers_.back().output.channels;
     }
+    /// True when the model has no layers yet.
     bool empty() const { return layers_.empty(); }
+    /// The resolved layers, first to last.
     const std::vector<Layer>& layers() const { return layers_; }
+    /// The layer names, first to last (the names explainers accept).
     std::vector<std::string> layer_names() const {
         std::vector<std::string> names;
         names.reserve(layers_.size());
         for (const Layer& l : layers_) names.push_back(l.spec.name);
         return names;
     }
+    /// True when a layer is called `name`.
     bool has_layer(const std::string& name) const {
         return std::any_of(layers_.begin(), layers_.end(), [&](const Layer& l) { return l.spec.name == name; });
     }
@@ -139,22 +157,28 @@ public:
     /// Threads used over the batch (0 = all hardware threads). Default 1, so that explainers
     /// which parallelise themselves do not oversubscribe.
     void set_num_threads(std::size_t threads) { threads_ = threads; }
+    /// Threads used over the batch (0 = all hardware threads; default 1).
     std::size_t num_threads() const { return threads_; }
 
     // ---- parameters ----------------------------------------------------------------------
 
+    /// The length of the flat parameter vector.
     std::size_t num_parameters() const { return params_.size(); }
+    /// The flat parameter vector, layer after layer (weights then bias), in Scalar.
     std::span<const Scalar> parameter_values() const { return params_; }
     /// Mutable access for optimisers (models/training.hpp). The model must not be in use by
     /// other threads while its parameters change.
     std::span<Scalar> parameter_values() { return params_; }
 
+    /// A copy of the flat parameter vector in double (the TwiceDifferentiableModel interface).
     Eigen::VectorXd parameters() const {
         Eigen::VectorXd out(static_cast<Eigen::Index>(params_.size()));
         for (std::size_t i = 0; i < params_.size(); ++i) out[static_cast<Eigen::Index>(i)] = params_[i];
         return out;
     }
 
+    /// Replaces the flat parameter vector (rounded to Scalar). Throws shape_error unless it has
+    /// num_parameters() entries, invalid_argument for NaN or Inf.
     void set_parameters(const Eigen::VectorXd& values) {
         detail::require<shape_error>(static_cast<std::size_t>(values.size()) == params_.size(),
                                      "Sequential::set_parameters(): values has ", values.size(),
@@ -183,6 +207,7 @@ public:
 
     /// λ of the training objective (1/n) Σ L(z_i, θ) + (λ/2)‖θ‖² (all parameters, biases included).
     double l2_regularization() const { return l2_; }
+    /// Sets λ; throws invalid_argument unless it is finite and ≥ 0.
     void set_l2_regularization(double lambda) {
         detail::require(std::isfinite(lambda) && lambda >= 0.0, "Sequential::set_l2_regularization(): lambda is ",
                         lambda, ", expected a finite value >= 0");
@@ -434,6 +459,19 @@ public:
         BasicSequential model;
         try {
             model = BasicSequential(file.input);
+            // The layers decide how many parameters the model allocates: the file must hold them
+            // all (its tensors were checked against its real size) before anything is allocated,
+            // so a small file that declares a huge architecture is refused here. Shapes only:
+            std::size_t stored = 0, needed = 0;
+            for (const NamedTensor& t : file.tensors) stored += t.values.size();
+            FeatureShape shape{file.input.channels, file.input.height, file.input.width, true};
+            for (const LayerSpec& spec : file.layers) {
+                const Layer l = detail::resolve_layer(spec, shape, "Sequential::add()");
+                needed += l.weight_size + l.bias_size;
+                detail::require<io_error>(needed <= stored, "its layers need more than ", stored,
+                                          " parameters, the number of values it holds");
+                shape = l.output;
+            }
             for (const LayerSpec& spec : file.layers) {
                 detail::require(!spec.name.empty(), "a layer has an empty name");
                 model.add(spec);
@@ -489,19 +527,6 @@ public:
 private:
     static constexpr std::size_t reduction_chunk = 16;
 
-    /// Scratch for one image at a time; one per chunk of a parallel loop, never shared.
-    struct Workspace {
-        detail::AlignedVector<Scalar> input, ping, pong, cols, seed;
-
-        /// `n` float values as Scalars, copied into the aligned input buffer.
-        const Scalar* load(const float* data, std::size_t n) {
-            input.resize(n);
-            std::copy(data, data + n, input.begin());
-            return input.data();
-        }
-        Scalar* other(const Scalar* p) { return p == ping.data() ? pong.data() : ping.data(); }
-    };
-
     /// What one image's backward pass needs from its forward pass: per layer, the output
     /// (`values`, only when parameter gradients are wanted), the ReLU mask or the pooling switches.
     struct Tape {
@@ -512,6 +537,20 @@ private:
 
         explicit Tape(std::size_t layers, bool keep = false)
             : values(layers), mask(layers), argmax(layers), keep_values(keep) {}
+    };
+
+    /// Scratch for one image at a time; one per chunk of a parallel loop, never shared.
+    struct Workspace {
+        detail::AlignedVector<Scalar> input, ping, pong, cols, seed;
+        Tape full_tape{0, true};  ///< reused image after image by the per-image parameter gradients
+
+        /// `n` float values as Scalars, copied into the aligned input buffer.
+        const Scalar* load(const float* data, std::size_t n) {
+            input.resize(n);
+            std::copy(data, data + n, input.begin());
+            return input.data();
+        }
+        Scalar* other(const Scalar* p) { return p == ping.data() ? pong.data() : ping.data(); }
     };
 
     std::string automatic_name(LayerKind kind) const {
@@ -612,6 +651,7 @@ private:
 
     Workspace make_workspace() const {
         Workspace ws;
+        ws.full_tape = Tape(layers_.size(), true);
         const std::size_t size = largest_activation();
         ws.ping.resize(size);
         ws.pong.resize(size);
@@ -847,7 +887,7 @@ private:
     /// Adds ∇θ L(z_i, θ) of image i to `gradient`; returns L(z_i, θ).
     double image_loss_gradient(Workspace& ws, const Batch& batch, std::size_t i, std::size_t label, Scalar* gradient) const {
         const std::size_t d = input_shape_.size();
-        Tape tape(layers_.size(), true);
+        Tape& tape = ws.full_tape;  // reused: its buffers keep their sizes from image to image
         const Scalar* input = ws.load(batch.data() + i * d, d);
         const Scalar* z = run_forward(input, 0, layers_.size(), ws, &tape);
         const std::size_t k = num_classes();
@@ -879,7 +919,7 @@ private:
     void image_hessian_vector_product(Workspace& ws, const Batch& batch, std::size_t i, std::size_t label, const Scalar* v,
                                       Scalar* hv) const {
         const std::size_t d = input_shape_.size(), L = layers_.size();
-        Tape tape(L, true);
+        Tape& tape = ws.full_tape;
         const Scalar* input = ws.load(batch.data() + i * d, d);
         run_forward(input, 0, L, ws, &tape);
 

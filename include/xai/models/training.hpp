@@ -34,20 +34,27 @@
 
 namespace xai::models {
 
+/// The optimizer of train(): Adam (Kingma & Ba 2015) or SGD with momentum (PyTorch's form).
 enum class Optimizer { adam, sgd_momentum };
 
+/// The optimizer's name: "adam" or "sgd_momentum".
 inline std::string_view to_string(Optimizer o) { return o == Optimizer::adam ? "adam" : "sgd_momentum"; }
 
+/// Options of train(); the optimizer defaults are the Adam paper's (Kingma & Ba 2015).
 struct TrainingOptions {
-    Optimizer optimizer = Optimizer::adam;
+    Optimizer optimizer = Optimizer::adam;  ///< Adam or SGD with momentum
     double learning_rate = 1e-3;  ///< α (Adam's default; use about 0.05 for SGD with momentum)
     double momentum = 0.9;        ///< μ of SGD with momentum
     double beta1 = 0.9;           ///< Adam
     double beta2 = 0.999;         ///< Adam
     double epsilon = 1e-8;        ///< Adam
     bool cosine_schedule = true;  ///< decay α to 0 along a half cosine over the run
-    std::size_t epochs = 10;
-    std::size_t batch_size = 64;
+    std::size_t epochs = 10;      ///< the run ends after epoch epochs − 1 (counted from 0)
+    /// Resume a run at this epoch (from 0) with the model's current weights: the shuffles and
+    /// the learning-rate schedule continue as in an uninterrupted run; the optimizer's moments
+    /// restart from zero (with Adam's bias correction counted from the restart).
+    std::size_t first_epoch = 0;
+    std::size_t batch_size = 64;  ///< examples per mini-batch (the last of an epoch may be smaller)
     std::uint64_t seed = 0;       ///< shuffling (and whatever the batch source draws from it)
     std::size_t threads = 1;      ///< threads over each mini-batch (0 = all)
     ProgressCallback progress;    ///< called after each mini-batch with the examples done this epoch
@@ -55,8 +62,8 @@ struct TrainingOptions {
 
 /// A mini-batch: images and one label each.
 struct TrainingBatch {
-    Batch images;
-    Labels labels;
+    Batch images;   ///< N×C×H×W, the model's input shape
+    Labels labels;  ///< one class index per image
 };
 
 /// Builds the mini-batch of the given example indices for an epoch (lets a caller generate or
@@ -68,7 +75,7 @@ struct EpochReport {
     std::size_t epoch = 0;        ///< from 0
     double mean_objective = 0.0;  ///< mean of the mini-batch objectives during the epoch
     double learning_rate = 0.0;   ///< α at the end of the epoch
-    double seconds = 0.0;
+    double seconds = 0.0;         ///< wall-clock time of the epoch
 };
 
 /// The images of `source` at `indices`, with their labels.
@@ -92,6 +99,8 @@ std::vector<EpochReport> train(BasicSequential<Scalar>& model, std::size_t examp
     detail::require(examples > 0, where, ": examples is 0, expected at least one training example");
     detail::require(options.batch_size > 0, where, ": batch_size is 0, expected at least 1");
     detail::require(options.epochs > 0, where, ": epochs is 0, expected at least 1");
+    detail::require(options.first_epoch < options.epochs, where, ": first_epoch is ", options.first_epoch,
+                    ", expected less than epochs (", options.epochs, ")");
     detail::require(std::isfinite(options.learning_rate) && options.learning_rate > 0, where, ": learning_rate is ",
                     options.learning_rate, ", expected a finite value > 0");
     detail::require(options.beta1 >= 0 && options.beta1 < 1 && options.beta2 >= 0 && options.beta2 < 1 &&
@@ -107,13 +116,14 @@ std::vector<EpochReport> train(BasicSequential<Scalar>& model, std::size_t examp
     std::vector<EpochReport> reports;
     const std::size_t saved_threads = model.num_threads();
     model.set_num_threads(options.threads);
-    std::size_t step = 0;
+    std::size_t step = options.first_epoch * steps_per_epoch;  // along the schedule
+    std::size_t optimizer_steps = 0;                            // since the moments were zero
     auto rate_at = [&](std::size_t s) {
         if (!options.cosine_schedule) return options.learning_rate;
         return options.learning_rate * 0.5 * (1.0 + std::cos(3.141592653589793 * static_cast<double>(s) / total_steps));
     };
     try {
-        for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
+        for (std::size_t epoch = options.first_epoch; epoch < options.epochs; ++epoch) {
             const auto start = std::chrono::steady_clock::now();
             std::iota(order.begin(), order.end(), std::size_t{0});
             Rng rng = Rng::stream(options.seed, epoch);
@@ -125,10 +135,11 @@ std::vector<EpochReport> train(BasicSequential<Scalar>& model, std::size_t examp
                 objective_sum += model.objective_gradient(batch.images, batch.labels, gradient);
                 const double rate = rate_at(step);
                 ++step;
+                ++optimizer_steps;
                 std::span<Scalar> theta = model.parameter_values();
                 if (options.optimizer == Optimizer::adam) {
-                    const double c1 = 1.0 - std::pow(options.beta1, static_cast<double>(step));
-                    const double c2 = 1.0 - std::pow(options.beta2, static_cast<double>(step));
+                    const double c1 = 1.0 - std::pow(options.beta1, static_cast<double>(optimizer_steps));
+                    const double c2 = 1.0 - std::pow(options.beta2, static_cast<double>(optimizer_steps));
                     const auto b1 = static_cast<Scalar>(options.beta1), b2 = static_cast<Scalar>(options.beta2);
                     const auto step_size = static_cast<Scalar>(rate / c1);
                     const auto sqrt_c2 = static_cast<Scalar>(std::sqrt(c2)), eps = static_cast<Scalar>(options.epsilon);
