@@ -4,12 +4,17 @@
 // closed form, so every variant is checked against values computed by hand.
 // xai first: its core/eigen.hpp must see the AVX-512 intrinsics header before xtensor does.
 #include "xai/xai.hpp"
+#include "xai/image/io.hpp"
+#include "xai/models/builtin.hpp"
 #include "xai/models/sequential.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <thread>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -869,4 +874,67 @@ TEST_CASE("Explainers deduce the model type and refuse temporaries", "[cam][api]
     static_assert(!std::is_constructible_v<xai::AblationCam<LinearNet>, LinearNet&&>);
     CHECK(cam.explain(hand_input()).targets == std::vector<std::size_t>{0});
     CHECK(cam.options().layer == "pooled");
+}
+
+namespace {
+
+/// The shipped scene samples (data/samples/scenes): images, labels and ground-truth boxes, read
+/// from ground_truth.json (one scene per line).
+struct SceneSamples {
+    xai::Batch images;
+    std::vector<std::size_t> labels;
+    std::vector<xai::SceneBox> boxes;
+};
+
+SceneSamples load_scene_samples() {
+    const std::filesystem::path dir = xai::data_directory() / "samples" / "scenes";
+    std::ifstream json(dir / "ground_truth.json");
+    REQUIRE(json.good());
+    std::vector<xai::Image> images;
+    SceneSamples out;
+    std::string line;
+    while (std::getline(json, line)) {
+        const std::size_t at = line.find("\"file\": \"");
+        if (at == std::string::npos) continue;
+        const std::size_t begin = at + 9, end = line.find('"', begin);
+        const std::string file = line.substr(begin, end - begin);
+        std::size_t label = 0, top = 0, left = 0, bottom = 0, right = 0;
+        REQUIRE(std::sscanf(line.c_str() + line.find("\"label\""), "\"label\": %zu", &label) == 1);
+        REQUIRE(std::sscanf(line.c_str() + line.find("\"box\""),
+                            "\"box\": {\"top\": %zu, \"left\": %zu, \"bottom\": %zu, \"right\": %zu", &top, &left,
+                            &bottom, &right) == 4);
+        images.push_back(xai::load_image(dir / file, 1));
+        out.labels.push_back(label);
+        out.boxes.push_back({top, left, bottom, right});
+    }
+    REQUIRE(!images.empty());
+    out.images = xai::stack(images);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("On the shipped scene samples, Grad-CAM's arg-max falls inside the item's box for at least 80%",
+          "[cam][scenes]") {
+    const xai::models::Sequential model = xai::models::load_builtin("scenes");
+    const SceneSamples samples = load_scene_samples();
+    xai::CamOptions o;
+    o.layer = model.feature_layer();
+    const xai::Targets targets(samples.labels.begin(), samples.labels.end());
+    const xai::CamResult r = xai::GradCam<xai::models::Sequential>(model, o).explain(samples.images, targets);
+    const std::size_t n = samples.labels.size(), width = r.maps.shape(2);
+    std::size_t hits = 0;
+    std::ostringstream report;
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto plane = xt::view(r.maps, i);
+        const auto peak = static_cast<std::size_t>(std::max_element(plane.begin(), plane.end()) - plane.begin());
+        const xai::SceneBox& box = samples.boxes[i];
+        const bool hit = box.contains(peak / width, peak % width);
+        hits += hit ? 1 : 0;
+        report << "scene " << i << ": peak (" << peak / width << ", " << peak % width << "), box [" << box.top << ", "
+               << box.bottom << ") x [" << box.left << ", " << box.right << ")" << (hit ? " hit\n" : " miss\n");
+    }
+    INFO(report.str());
+    INFO(hits << " of " << n << " arg-maxes inside the box");
+    CHECK(static_cast<double>(hits) >= 0.8 * static_cast<double>(n));
 }

@@ -62,7 +62,8 @@ void require_layer_values(const Values& values, std::size_t n, const std::string
     if (values.shape(0) != n || values.size() == 0)
         throw model_error(message(where, ": the model returned ", what, " of shape ", shape_string(values.shape()),
                                   " for layer '", layer, "', expected ", n, " non-empty entries along the batch axis"));
-    if (!all_finite(values)) throw model_error(message(where, ": the model returned NaN or Inf ", what, " for layer '", layer, "'"));
+    if (!all_finite(values.data(), values.size()))
+        throw model_error(message(where, ": the model returned NaN or Inf ", what, " for layer '", layer, "'"));
 }
 
 /// A layer's activations and logits from one forward pass, checked, with the targets resolved.
@@ -94,6 +95,25 @@ inline std::vector<float> target_scores(const Scores& logits, const std::vector<
     return out;
 }
 
+/// Σ values[p] and Σ a[p]·b[p] in double, in four independent lanes so that the additions do not
+/// wait on each other (a single running sum serializes them); the result is deterministic.
+inline double lane_sum(const float* values, std::size_t n) {
+    double lane[4] = {0.0, 0.0, 0.0, 0.0};
+    std::size_t p = 0;
+    for (; p + 4 <= n; p += 4)
+        for (std::size_t j = 0; j < 4; ++j) lane[j] += values[p + j];
+    for (; p < n; ++p) lane[0] += values[p];
+    return (lane[0] + lane[1]) + (lane[2] + lane[3]);
+}
+inline double lane_dot(const float* a, const float* b, std::size_t n) {
+    double lane[4] = {0.0, 0.0, 0.0, 0.0};
+    std::size_t p = 0;
+    for (; p + 4 <= n; p += 4)
+        for (std::size_t j = 0; j < 4; ++j) lane[j] += static_cast<double>(a[p + j]) * b[p + j];
+    for (; p < n; ++p) lane[0] += static_cast<double>(a[p]) * b[p];
+    return (lane[0] + lane[1]) + (lane[2] + lane[3]);
+}
+
 /// map = Σ_k weights[k] · A_k over the channels of one image (C×pixels block).
 inline void weighted_channel_sum(const float* activations, const float* weights, std::size_t channels,
                                  std::size_t pixels, float* map) {
@@ -117,15 +137,20 @@ inline Maps weighted_maps(const ChannelMaps& a, const xt::xtensor<float, 2>& wei
 }
 
 /// The display maps of a batch: ReLU (unless options.relu is false), upsampling to height×width,
-/// min-max normalization (if options.normalize). Non-finite raw maps are a numerical_error.
+/// min-max normalization (if `normalize`; a flat map becomes zeros, as normalize_min_max does).
+/// Non-finite raw maps are a numerical_error. Raw loops: this runs on every explain() call.
 inline Maps display_maps(const Maps& raw, std::size_t height, std::size_t width, const CamOptions& options,
                          bool normalize, const char* where) {
-    if (!all_finite(raw)) throw numerical_error(message(where, ": the map overflowed to Inf or NaN"));
-    Maps rectified = raw;
+    if (!all_finite(raw.data(), raw.size())) throw numerical_error(message(where, ": the map overflowed to Inf or NaN"));
+    const std::size_t n = raw.shape(0), plane = height * width;
+    std::vector<float> rectified(raw.data(), raw.data() + raw.size());
     if (options.relu)
         for (float& v : rectified) v = std::max(v, 0.0f);
-    Maps out = resize(rectified, height, width, options.upsampling);
-    return normalize ? normalize_min_max(out) : out;
+    Maps out = Maps::from_shape({n, height, width});
+    resize_planes(rectified.data(), n, raw.shape(1), raw.shape(2), out.data(), height, width, options.upsampling);
+    if (normalize)
+        for (std::size_t i = 0; i < n; ++i) normalize_plane_min_max(out.data() + i * plane, plane, 1e-7f);
+    return out;
 }
 
 /// Fills a result's common fields from its raw maps (the layer's resolution) and the batch.

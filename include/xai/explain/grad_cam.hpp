@@ -66,24 +66,25 @@ concept ElementwiseRule = requires(float a, float g) {
 
 /// Grad-CAM: the mean gradient of each channel.
 struct GradCamRule {
-    static constexpr const char* where = "GradCam::explain()";
-    static constexpr const char* constructor = "GradCam::GradCam()";
+    static constexpr const char* where = "GradCam::explain()";         ///< names explain() in error messages
+    static constexpr const char* constructor = "GradCam::GradCam()";   ///< names the constructor in error messages
+    /// α_k = (1/Z) Σ_ij G_k^ij for one channel: `g` points at its `pixels` gradient values.
     static float channel_weight(const float* /*a*/, const float* g, std::size_t pixels) {
-        double sum = 0.0;
-        for (std::size_t p = 0; p < pixels; ++p) sum += g[p];
-        return static_cast<float>(sum / static_cast<double>(pixels));
+        return static_cast<float>(detail::lane_sum(g, pixels) / static_cast<double>(pixels));
     }
 };
 
 /// Grad-CAM++: positive gradients weighted by the closed-form a_k^ij (second and third powers
 /// of the gradient and the channel's activation sum).
 struct GradCamPlusPlusRule {
-    static constexpr const char* where = "GradCamPlusPlus::explain()";
+    static constexpr const char* where = "GradCamPlusPlus::explain()";  ///< names explain() in error messages
+    /// Names the constructor in error messages.
     static constexpr const char* constructor = "GradCamPlusPlus::GradCamPlusPlus()";
-    static constexpr double epsilon = 1e-6;  // pytorch-grad-cam grad_cam_plusplus.py
+    static constexpr double epsilon = 1e-6;  ///< ε of the denominator (pytorch-grad-cam grad_cam_plusplus.py)
+    /// w_k = Σ_ij a_k^ij · ReLU(G_k^ij) for one channel: `a` and `g` point at its `pixels`
+    /// activations and gradients.
     static float channel_weight(const float* a, const float* g, std::size_t pixels) {
-        double activation_sum = 0.0;
-        for (std::size_t p = 0; p < pixels; ++p) activation_sum += a[p];
+        const double activation_sum = detail::lane_sum(a, pixels);
         double weight = 0.0;
         for (std::size_t p = 0; p < pixels; ++p) {
             // ReLU(G) is zero for G ≤ 0, so only positive gradients contribute.
@@ -98,31 +99,31 @@ struct GradCamPlusPlusRule {
 
 /// XGrad-CAM: the gradient averaged with the activations as weights.
 struct XGradCamRule {
-    static constexpr const char* where = "XGradCam::explain()";
-    static constexpr const char* constructor = "XGradCam::XGradCam()";
-    static constexpr double epsilon = 1e-7;  // pytorch-grad-cam xgrad_cam.py
+    static constexpr const char* where = "XGradCam::explain()";        ///< names explain() in error messages
+    static constexpr const char* constructor = "XGradCam::XGradCam()";  ///< names the constructor in error messages
+    static constexpr double epsilon = 1e-7;  ///< ε of the denominator (pytorch-grad-cam xgrad_cam.py)
+    /// α_k = Σ_ij G_k^ij A_k^ij / (Σ_ij A_k^ij + ε) for one channel (0 when the denominator
+    /// vanishes): `a` and `g` point at its `pixels` activations and gradients.
     static float channel_weight(const float* a, const float* g, std::size_t pixels) {
-        double activation_sum = 0.0, weighted = 0.0;
-        for (std::size_t p = 0; p < pixels; ++p) {
-            activation_sum += a[p];
-            weighted += static_cast<double>(a[p]) * g[p];
-        }
-        const double denominator = activation_sum + epsilon;
-        return std::abs(denominator) > epsilon / 2 ? static_cast<float>(weighted / denominator) : 0.0f;
+        const double denominator = detail::lane_sum(a, pixels) + epsilon;
+        return std::abs(denominator) > epsilon / 2 ? static_cast<float>(detail::lane_dot(a, g, pixels) / denominator)
+                                                   : 0.0f;
     }
 };
 
 /// HiResCAM: gradient × activation, element-wise.
 struct HiResCamRule {
-    static constexpr const char* where = "HiResCam::explain()";
-    static constexpr const char* constructor = "HiResCam::HiResCam()";
+    static constexpr const char* where = "HiResCam::explain()";        ///< names explain() in error messages
+    static constexpr const char* constructor = "HiResCam::HiResCam()";  ///< names the constructor in error messages
+    /// The term G ⊙ A of one element (activation `a`, gradient `g`).
     static float element(float a, float g) { return a * g; }
 };
 
 /// LayerCAM: ReLU(gradient) × activation, element-wise.
 struct LayerCamRule {
-    static constexpr const char* where = "LayerCam::explain()";
-    static constexpr const char* constructor = "LayerCam::LayerCam()";
+    static constexpr const char* where = "LayerCam::explain()";        ///< names explain() in error messages
+    static constexpr const char* constructor = "LayerCam::LayerCam()";  ///< names the constructor in error messages
+    /// The term ReLU(G) ⊙ A of one element (activation `a`, gradient `g`).
     static float element(float a, float g) { return g > 0.0f ? a * g : 0.0f; }
 };
 
@@ -135,10 +136,13 @@ class GradientCam {
 public:
     /// The explainer keeps a pointer to the model: a temporary would dangle.
     GradientCam(const Model&&, CamOptions = {}) = delete;
+    /// Explains `model`, which must outlive the explainer. Throws invalid_argument when
+    /// options.layer is set but not one of model.layer_names().
     explicit GradientCam(const Model& model, CamOptions options = {}) : model_(&model), options_(std::move(options)) {
         if (!options_.layer.empty()) detail::require_layer(model, options_.layer, Rule::constructor);
     }
 
+    /// The options the explainer was built with.
     const CamOptions& options() const { return options_; }
 
     /// Explains each image of the batch for its target at options().layer. Targets: empty =
@@ -224,14 +228,19 @@ private:
     CamOptions options_;
 };
 
+/// Grad-CAM (Selvaraju et al., ICCV 2017).
 template <LayerGradientModel Model>
 using GradCam = GradientCam<Model, GradCamRule>;
+/// Grad-CAM++ (Chattopadhay et al., WACV 2018).
 template <LayerGradientModel Model>
 using GradCamPlusPlus = GradientCam<Model, GradCamPlusPlusRule>;
+/// XGrad-CAM (Fu et al., BMVC 2020).
 template <LayerGradientModel Model>
 using XGradCam = GradientCam<Model, XGradCamRule>;
+/// HiResCAM (Draelos & Carin, 2020).
 template <LayerGradientModel Model>
 using HiResCam = GradientCam<Model, HiResCamRule>;
+/// LayerCAM (Jiang et al., IEEE TIP 2021).
 template <LayerGradientModel Model>
 using LayerCam = GradientCam<Model, LayerCamRule>;
 
