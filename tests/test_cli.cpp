@@ -381,6 +381,84 @@ TEST_CASE("A method that fails at run time is reported, the others still run, an
     fs::remove_all(dir);
 }
 
+TEST_CASE("xai-explain --method influence gives the last layer's influence: that of Influence on the network's fc parameters",
+          "[cli][influence]") {
+    const fs::path dir = scratch("influence");
+    using namespace xai::models;
+    Sequential net({1, 28, 28}, {conv2d(4, 3, 1, 1), relu(), max_pool2d(2), conv2d(6, 3, 1, 1), relu(), global_avg_pool(), linear(3)}, 5);
+    net.set_l2_regularization(0.05);
+    const fs::path model = dir / "small.xaiw";
+    net.save(model);
+    std::ofstream(dir / "classes.txt") << "red\ngreen\nblue\n";
+    // Class folders by name and by index; 4 images each.
+    std::vector<fs::path> files;
+    for (const char* folder : {"red", "1", "blue"}) {
+        fs::create_directories(dir / "train" / folder);
+        for (std::size_t i = 0; i < 4; ++i) {
+            xai::Image image = xai::Image::from_shape({1, 28, 28});
+            xai::Rng rng(files.size() + 1);
+            for (float& v : image) v = static_cast<float>(rng.uniform());
+            files.push_back(dir / "train" / folder / ("item" + std::to_string(i) + ".png"));
+            xai::save_image(files.back(), image);
+        }
+    }
+    const std::string test = test_image(dir / "test.png", 1, 28, 28).string();
+    const Outcome o = run_tool({"--model", model.string(), "--classes", (dir / "classes.txt").string(), "--image", test,
+                                "--out", (dir / "out").string(), "--method", "gradcam,influence", "--train",
+                                (dir / "train").string(), "--target", "green"});
+    INFO(o.err);
+    REQUIRE(o.code == 0);
+    CHECK_THAT(o.out, Contains("influence") && Contains("test_influence.png"));
+
+    // The same training set in the tool's order (sorted paths), with its labels.
+    std::sort(files.begin(), files.end());
+    std::vector<xai::Image> images;
+    xai::Labels labels;
+    for (const fs::path& f : files) {
+        images.push_back(xai::load_image(f, 1));
+        const std::string folder = f.parent_path().filename().string();
+        labels.push_back(folder == "red" ? 0 : folder == "1" ? 1 : 2);
+    }
+    const xai::Batch train = xai::stack(images);
+    xai::InfluenceOptions options;
+    options.parameter_blocks = {"fc.weight", "fc.bias"};
+    options.stationarity = xai::StationarityPolicy::warn;
+    const xai::Influence<Sequential, xai::ExactSolver> reference(net, train, labels, options);
+    const xai::InfluenceExplanation expected = reference.explain(xai::load_image(test, 1), xai::Target::class_index(1));
+
+    const Npy values = read_npy(dir / "out" / "test_influence.npy");
+    REQUIRE(values.shape == std::vector<std::size_t>{12});
+    const double scale = expected.influence.cwiseAbs().maxCoeff();
+    REQUIRE(scale > 0.0);
+    for (std::size_t i = 0; i < 12; ++i)
+        CHECK(values.values[i] == Approx(expected.influence[static_cast<Eigen::Index>(i)]).margin(1e-3 * scale));
+    const std::string summary = read_text(dir / "out" / "summary.json");
+    CHECK(JsonChecker(summary).valid());
+    CHECK_THAT(summary, Contains("\"method\": \"influence\"") && Contains("\"helpful\": [") && Contains("\"harmful\": [") &&
+                            Contains("\"relative_gradient_norm\"") && Contains("\"l2_regularization\": 0.05") &&
+                            Contains("\"index\": " + std::to_string(expected.helpful[0]) + ","));
+    // Rows of the test image and up to 10 examples: 11 columns, 2 rows.
+    const xai::Image picture = xai::load_image(dir / "out" / "test_influence.png");
+    CHECK(picture.shape(2) == 8 + 11 * (196 + 8));
+    CHECK(picture.shape(1) == 8 + 2 * (52 + 196 + 8));
+
+    const std::vector<std::string> base{"--model", model.string(), "--classes", (dir / "classes.txt").string(), "--image",
+                                        test, "--out", (dir / "out").string()};
+    const auto with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args = base;
+        args.insert(args.end(), extra.begin(), extra.end());
+        return run_tool(args);
+    };
+    CHECK(with({"--method", "influence"}).code == code(ExitCode::usage));
+    CHECK(with({"--train", (dir / "train").string()}).code == code(ExitCode::usage));  // no influence asked
+    CHECK(with({"--method", "influence", "--train", (dir / "none").string()}).code == code(ExitCode::image));
+    fs::create_directories(dir / "train" / "purple");
+    const Outcome purple = with({"--method", "influence", "--train", (dir / "train").string()});
+    CHECK(purple.code == code(ExitCode::usage));
+    CHECK_THAT(purple.err, Contains("'purple' is neither a class name nor a class index"));
+    fs::remove_all(dir);
+}
+
 TEST_CASE("The .npy writer writes format 1.0: magic, a 64-byte aligned dict header, little-endian float32", "[cli][npy]") {
     const float values[6] = {0.0f, 1.0f, -2.5f, 3.0f, 1e-3f, 7.0f};
     const std::vector<char> bytes = xai_explain::encode_npy(values, {2, 3});

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "xai/explain/any_explainer.hpp"
+#include "xai/explain/influence_exact.hpp"
 #include "xai/image/colormap.hpp"
 #include "xai/image/overlay.hpp"
 #include "xai/image/superpixels.hpp"
@@ -60,7 +61,8 @@ struct Arguments {
     /// --superpixels as given, and the policy it describes (unset: the library's default).
     std::string superpixels;
     std::function<xai::Segmentation(const xai::Image&)> segmentation;
-    std::optional<double> tolerance;
+    std::optional<double> tolerance, damping;
+    std::string train;  ///< --train, for the influence method
     xai::Colormap colormap = xai::OverlayOptions{}.colormap;
     // TorchScript models only (the LibTorch build)
     std::size_t height = xai::models::TorchPreprocessing{}.height;
@@ -93,6 +95,7 @@ inline std::string usage_text() {
            "                    may be given more than once\n"
            "  --method LIST     comma-separated methods, or all (default: gradcam):\n"
            "                    " + methods + "\n"
+           "                    and influence (training examples, needs --train; not part of all)\n"
            "  --target T        top (the predicted class, default), a class index, or a class name\n"
            "  --layer L[,L...]  the layer the CAM family explains; several are fused (default: the input\n"
            "                    of global average pooling; see --list-layers). CAM always uses it.\n"
@@ -115,6 +118,9 @@ inline std::string usage_text() {
            (rise.tolerance == 0.0 ? std::string("off") : std::to_string(rise.tolerance)) + ")\n"
            "  --window N        occlusion: window side in pixels (default: " + n(occlusion.window) + ")\n"
            "  --stride N        occlusion: step between windows (default: " + n(occlusion.stride) + ")\n"
+           "  --train SPEC      influence: the training set, fashion-mnist[:N], scenes[:N] or a folder with\n"
+           "                    one subfolder of images per class (named by class name or index)\n"
+           "  --damping X       influence: mu in (H + mu I)^-1 (default: " + xai::detail::message(xai::ExactSolver{}.damping) + ")\n"
            "  --colormap C      jet, viridis or turbo (default: " + std::string(xai::to_string(xai::OverlayOptions{}.colormap)) + ")\n"
            "  --classes FILE    class names, one per line (default for the built-in models: Fashion-MNIST's)\n"
            "\n"
@@ -127,6 +133,9 @@ inline std::string usage_text() {
            "3 model missing or unreadable, 4 image missing or unreadable, 5 unknown or unsupported method,\n"
            "6 unknown layer.\n";
 }
+
+/// The training-example method (cli/influence.hpp), which is not a map method of AnyExplainer.
+inline constexpr std::string_view influence_method = "influence";
 
 namespace detail {
 
@@ -240,12 +249,17 @@ inline std::vector<std::string> parse_methods(const std::string& value) {
             for (const xai::MethodInfo& m : xai::explanation_methods) add(m.name);
             continue;
         }
+        if (part == influence_method) {
+            add(influence_method);
+            continue;
+        }
         try {
             add(xai::method_info(part).name);
         } catch (const xai::invalid_argument&) {
             std::string known;
             for (const xai::MethodInfo& m : xai::explanation_methods) known += std::string(known.empty() ? "" : ", ") + std::string(m.name);
-            throw Failure(ExitCode::method, "unknown method '" + part + "' in --method, expected all or some of " + known);
+            throw Failure(ExitCode::method, "unknown method '" + part + "' in --method, expected all or some of " + known +
+                                                ", " + std::string(influence_method));
         }
     }
     return methods;
@@ -268,7 +282,8 @@ inline Arguments parse_arguments(const std::vector<std::string>& args) {
             const bool known = flag == "--model" || flag == "--image" || flag == "--method" || flag == "--target" ||
                                flag == "--layer" || flag == "--out" || flag == "--classes" || flag == "--seed" ||
                                flag == "--samples" || flag == "--threads" || flag == "--window" || flag == "--stride" ||
-                               flag == "--grid" || flag == "--stability" || flag == "--superpixels" || flag == "--tolerance" ||
+                               flag == "--grid" || flag == "--stability" || flag == "--superpixels" || flag == "--train" ||
+                               flag == "--damping" || flag == "--tolerance" ||
                                flag == "--colormap" || flag == "--size" || flag == "--channels" || flag == "--normalize";
             if (!known) throw Failure(ExitCode::usage, "unknown option '" + flag + "' (see --help)");
             if (i + 1 >= args.size()) throw Failure(ExitCode::usage, flag + " needs a value (see --help)");
@@ -295,6 +310,8 @@ inline Arguments parse_arguments(const std::vector<std::string>& args) {
                 a.superpixels = value;
                 a.segmentation = detail::parse_superpixels(value);
             } else if (flag == "--tolerance") a.tolerance = detail::parse_number(flag, value);
+            else if (flag == "--damping") a.damping = detail::parse_number(flag, value);
+            else if (flag == "--train") a.train = value;
             else if (flag == "--colormap") {
                 try {
                     a.colormap = xai::colormap_from_string(value);

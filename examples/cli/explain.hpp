@@ -7,6 +7,8 @@
 //   <stem>_<method>.npy          the raw map, float32 (npy.hpp; AnyExplanation::raw)
 //   <stem>_<method>_<extra>.npy  further maps: RISE's standard_error, LIME's weight_std
 //   <stem>_gallery.png           the input and every method, labelled
+//   <stem>_influence.npy, .png   --method influence: I_up,loss of every training example (one
+//                                float32 each) and the most helpful and harmful ones (influence.hpp)
 // and, once per run, summary.json. <method> is the method's name with "++" written "pp".
 // Images are converted to the model's channels (stb's grey conversion) and resized to its
 // input size (bilinear), with a note on stderr and in the summary. docs/cli.md is the manual.
@@ -19,6 +21,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -28,6 +31,8 @@
 
 #include "arguments.hpp"
 #include "gallery.hpp"
+#include "images.hpp"
+#include "influence.hpp"
 #include "json.hpp"
 #include "npy.hpp"
 #include "progress_bar.hpp"
@@ -164,90 +169,6 @@ void list_layers(const Model& model, std::ostream& out) {
     }
 }
 
-// ---- images ---------------------------------------------------------------------------------
-
-inline bool is_image_file(const std::filesystem::path& path) {
-    std::string ext = path.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    static const std::set<std::string> known = {".png", ".jpg", ".jpeg", ".bmp", ".tga", ".gif",
-                                                ".psd", ".hdr", ".pic", ".pnm", ".pgm", ".ppm"};
-    return known.count(ext) > 0;
-}
-
-/// --image: the file, or every image file of the folder in name order; Failure(image) otherwise.
-inline std::vector<std::filesystem::path> collect_images(const std::string& spec) {
-    std::error_code ec;
-    const std::filesystem::path path(spec);
-    if (!std::filesystem::exists(path, ec)) throw Failure(ExitCode::image, "image '" + spec + "' does not exist");
-    if (!std::filesystem::is_directory(path, ec)) return {path};
-    std::vector<std::filesystem::path> files;
-    for (const auto& entry : std::filesystem::directory_iterator(path, ec))
-        if (entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path());
-    if (ec) throw Failure(ExitCode::image, "cannot list the folder '" + spec + "': " + ec.message());
-    if (files.empty())
-        throw Failure(ExitCode::image, "the folder '" + spec + "' holds no image files (png, jpg, bmp, gif, tga, pnm, ...)");
-    std::sort(files.begin(), files.end());
-    return files;
-}
-
-/// An image as the model takes it, and what was done to it.
-struct PreparedImage {
-    std::filesystem::path file;
-    std::string stem;                 ///< the output files' prefix
-    xai::ImageShape stored;           ///< as the file holds it
-    xai::Image input;                 ///< the model's C×H×W
-    std::vector<std::string> notes;   ///< conversions, for stderr and the summary
-};
-
-inline std::string channel_words(std::size_t c) {
-    switch (c) {
-        case 1: return "grey";
-        case 2: return "grey+alpha";
-        case 3: return "RGB";
-        case 4: return "RGBA";
-        default: return std::to_string(c) + " channels";
-    }
-}
-
-/// Loads `file` and brings it to `expected` (channels by stb's conversion, size by bilinear
-/// resizing); Failure(image) when the file cannot be read or converted.
-inline PreparedImage prepare_image(const std::filesystem::path& file, const xai::ImageShape& expected) {
-    PreparedImage p;
-    p.file = file;
-    try {
-        p.input = xai::load_image(file);
-        p.stored = xai::image_shape(p.input);
-        if (p.stored.channels != expected.channels) {
-            if (expected.channels < 1 || expected.channels > 4)
-                throw Failure(ExitCode::image, "the model expects " + std::to_string(expected.channels) +
-                                                   " channels; images have 1 to 4");
-            p.input = xai::load_image(file, expected.channels);
-            p.notes.push_back("converted " + channel_words(p.stored.channels) + " to " + channel_words(expected.channels));
-        }
-    } catch (const xai::error& e) {
-        throw Failure(ExitCode::image, std::string("cannot read image: ") + e.what());
-    }
-    if (p.stored.height != expected.height || p.stored.width != expected.width) {
-        p.input = xai::resize(p.input, expected.height, expected.width, xai::Interpolation::bilinear);
-        p.notes.push_back("resized from " + std::to_string(p.stored.height) + "x" + std::to_string(p.stored.width) + " to " +
-                          std::to_string(expected.height) + "x" + std::to_string(expected.width) +
-                          " (bilinear), the model's input size");
-    }
-    return p;
-}
-
-/// Output prefixes: the file's stem, or its whole name when two files share a stem.
-inline void assign_stems(std::vector<PreparedImage>& images) {
-    for (PreparedImage& p : images) {
-        const std::string stem = p.file.stem().string();
-        const bool shared = std::count_if(images.begin(), images.end(), [&](const PreparedImage& q) {
-                                return q.file.stem().string() == stem;
-                            }) > 1;
-        p.stem = shared ? p.file.filename().string() : stem;
-        std::replace(p.stem.begin(), p.stem.end(), '.', '_');
-    }
-}
-
 // ---- settings and targets -------------------------------------------------------------------
 
 /// The library's options with the command line's overrides; everything else keeps its default.
@@ -337,6 +258,84 @@ inline Json settings_json(const Arguments& a, const xai::ExplainerSettings& s, c
     return j;
 }
 
+/// True when a method's summary entry records a failure.
+inline bool entry_failed(const Json& entry) { return entry.has("error"); }
+
+/// The influence method on one image: the values as .npy (one float32 per training example),
+/// a picture of the most helpful and most harmful training examples, and the summary entry.
+template <xai::FeatureModel Model>
+Json explain_influence(const Model& model, const InfluenceMethod* influence, const PreparedImage& image, std::size_t target,
+                       const xai::Image& shown, const std::string& caption, const std::vector<std::string>& names,
+                       const Arguments& a, Console& console) {
+    Json entry = Json::object();
+    entry.set("method", influence_method);
+    entry.set("title", "Influence functions");
+    if (influence == nullptr) {
+        entry.set("error", "the influence method could not be prepared (see settings.influence.error)");
+        return entry;
+    }
+    xai::InfluenceExplanation e;
+    double seconds = 0.0;
+    try {
+        const auto start = std::chrono::steady_clock::now();
+        e = influence->explain(model, image.input, target);
+        seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    } catch (const xai::error& error) {
+        console.err << "xai-explain: " << image.file.string() << ": influence failed: " << error.what() << "\n";
+        entry.set("error", error.what());
+        return entry;
+    }
+    const TrainingSource& source = influence->source();
+    const auto value = [](double v) {
+        char buffer[32];
+        std::snprintf(buffer, sizeof buffer, "%+.3g", v);
+        return std::string(buffer);
+    };
+    const std::size_t columns = 1 + std::max(e.helpful.size(), e.harmful.size());
+    std::vector<Panel> panels;
+    Json lists = Json::object();
+    for (const auto& [kind, indices] : {std::pair{"helpful", &e.helpful}, std::pair{"harmful", &e.harmful}}) {
+        panels.push_back({shown, image.file.filename().string(), caption});
+        Json list = Json::array();
+        for (std::size_t rank = 0; rank < indices->size(); ++rank) {
+            const std::size_t i = (*indices)[rank];
+            const double v = e.influence[static_cast<Eigen::Index>(i)];
+            const std::size_t label = source.labels[i];
+            panels.push_back({display_image(xai::image_at(source.images(i, 1), 0)),
+                              std::string(kind) + " " + std::to_string(rank + 1) + ": #" + std::to_string(i),
+                              names[label] + " " + value(v)});
+            list.push(Json::object().set("index", i).set("label", label).set("class", names[label]).set("influence", v));
+        }
+        while (panels.size() % columns != 0) panels.push_back({xai::Image(xt::ones<float>(shown.shape())), "", ""});
+        lists.set(kind, list);
+    }
+    const std::string base = image.stem + "_" + std::string(influence_method);
+    const std::filesystem::path picture_file = a.out / (base + ".png"), values_file = a.out / (base + ".npy");
+    try {
+        std::vector<float> values(static_cast<std::size_t>(e.influence.size()));
+        for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(e.influence[static_cast<Eigen::Index>(i)]);
+        save_npy(values_file, values.data(), {values.size()});
+        xai::save_image(picture_file, compose_gallery(panels, columns));
+    } catch (const xai::error& error) {
+        throw Failure(ExitCode::failure, error.what());
+    }
+    entry.set("seconds", seconds);
+    entry.set("picture", picture_file.string());
+    entry.set("map", values_file.string());
+    entry.set("map_shape", Json(Json::Array{static_cast<std::size_t>(e.influence.size())}));
+    entry.set("statistics", Json::object()
+                                .set("test_loss", e.test_loss)
+                                .set("training_examples", static_cast<std::size_t>(e.influence.size()))
+                                .set("parameters", influence->diagnostics().num_parameters));
+    entry.set("examples", lists);
+    if (!a.quiet && !a.json) {
+        char line[64];
+        std::snprintf(line, sizeof line, "  %-12s %9.3f s  ", "influence", seconds);
+        console.out << line << picture_file.string() << "\n";
+    }
+    return entry;
+}
+
 // ---- the run --------------------------------------------------------------------------------
 
 /// Explains every image with every method on `model` and writes the outputs (see the header).
@@ -352,7 +351,17 @@ int explain_images(const Model& model, const ModelInfo& info, const Arguments& a
 
     // Methods, layers and options are checked before any image is read.
     bool uses_layer = false;
+    const bool wants_influence = std::find(a.methods.begin(), a.methods.end(), influence_method) != a.methods.end();
+    if (wants_influence) {
+        if (!xai::FeatureModel<Model>)
+            throw Failure(ExitCode::method, "method 'influence' explains the last layer on its pooled features and needs a "
+                                            "FeatureModel; this model is not one");
+        if (a.train.empty()) throw Failure(ExitCode::usage, "method 'influence' needs --train (see --help)");
+    } else if (!a.train.empty() || a.damping) {
+        throw Failure(ExitCode::usage, "--train and --damping apply to --method influence only");
+    }
     for (const std::string& name : a.methods) {
+        if (name == influence_method) continue;
         const xai::MethodInfo& m = xai::method_info(name);
         if (!xai::model_supports<Model>(m))
             throw Failure(ExitCode::method, "method '" + name + "' needs a " + std::string(m.needs) +
@@ -379,6 +388,7 @@ int explain_images(const Model& model, const ModelInfo& info, const Arguments& a
     const xai::ExplainerSettings settings = settings_from(a);
     std::vector<xai::AnyExplainer> explainers;
     for (const std::string& name : a.methods) {
+        if (name == influence_method) continue;
         try {
             explainers.push_back(xai::make_explainer(name, model, settings));
         } catch (const xai::invalid_argument& e) {
@@ -404,6 +414,36 @@ int explain_images(const Model& model, const ModelInfo& info, const Arguments& a
 
     const bool talk = !a.quiet && !a.json;
     const bool bars = !a.quiet && console.err_is_terminal;
+    bool failed = false;
+    std::unique_ptr<InfluenceMethod> influence;
+    Json influence_json = Json::object();
+    if constexpr (xai::FeatureModel<Model>) {
+        if (wants_influence) {
+            TrainingSource source = training_source(a.train, names, model.input_shape());
+            influence_json.set("train", a.train).set("description", source.description).set("examples", source.labels.size());
+            xai::InfluenceOptions options;
+            if (a.threads) options.threads = *a.threads;
+            try {
+                ProgressBar bar(console.err, bars, "influence");
+                const auto start = std::chrono::steady_clock::now();
+                influence = std::make_unique<InfluenceMethod>(model, std::move(source), options,
+                                                              a.damping.value_or(xai::ExactSolver{}.damping), bar.callback());
+                const xai::InfluenceDiagnostics& d = influence->diagnostics();
+                influence_json.set("setup_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count())
+                    .set("parameters", d.num_parameters)
+                    .set("l2_regularization", influence->l2_regularization())
+                    .set("solver", "exact")
+                    .set("relative_gradient_norm", d.stationarity.relative_gradient_norm);
+                Json warnings = Json::array();
+                for (const std::string& w : d.warnings) warnings.push(w);
+                influence_json.set("warnings", warnings);
+            } catch (const xai::error& e) {
+                console.err << "xai-explain: influence failed: " << e.what() << "\n";
+                influence_json.set("error", e.what());
+                failed = true;
+            }
+        }
+    }
     if (talk)
         console.out << "model " << info.source << " (" << info.kind << ", " << xai::to_string(model.input_shape()) << ", "
                     << model.num_classes() << " classes)\n";
@@ -418,9 +458,10 @@ int explain_images(const Model& model, const ModelInfo& info, const Arguments& a
                                  for (const std::string& n : names) c.push(n);
                                  return c;
                              }()));
-    summary.set("settings", settings_json(a, settings, layers));
+    Json run_settings = settings_json(a, settings, layers);
+    if (wants_influence) run_settings.set("influence", influence_json);
+    summary.set("settings", run_settings);
     Json image_list = Json::array();
-    bool failed = false;
 
     for (const PreparedImage& image : images) {
         for (const std::string& note : image.notes)
@@ -506,6 +547,13 @@ int explain_images(const Model& model, const ModelInfo& info, const Arguments& a
                 char line[64];
                 std::snprintf(line, sizeof line, "  %-12s %9.3f s  ", std::string(m.name).c_str(), seconds);
                 console.out << line << overlay_file.string() << "\n";
+            }
+        }
+        if constexpr (xai::FeatureModel<Model>) {
+            if (wants_influence) {
+                Json entry = explain_influence(model, influence.get(), image, target, shown, caption, names, a, console);
+                failed = failed || entry_failed(entry);
+                methods.push(std::move(entry));
             }
         }
         record.set("methods", methods);

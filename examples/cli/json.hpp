@@ -46,6 +46,12 @@ public:
         return *this;
     }
 
+    /// True for an object with a member called `key`.
+    bool has(const std::string& key) const {
+        const Object* o = std::get_if<Object>(&value_);
+        return o != nullptr && std::any_of(o->begin(), o->end(), [&](const auto& member) { return member.first == key; });
+    }
+
     /// The text, indented by two spaces per level.
     std::string dump() const {
         std::string out;

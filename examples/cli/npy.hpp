@@ -51,13 +51,19 @@ inline std::vector<char> encode_npy(const float* values, const std::vector<std::
     return bytes;
 }
 
-/// Writes an H×W map to `path` as .npy; io_error when the file cannot be written.
-inline void save_npy(const std::filesystem::path& path, const xai::Map& map) {
-    const std::vector<char> bytes = encode_npy(map.data(), {map.shape(0), map.shape(1)});
+/// Writes `values` with the given shape (C order) to `path` as .npy; io_error when the file
+/// cannot be written.
+inline void save_npy(const std::filesystem::path& path, const float* values, const std::vector<std::size_t>& shape) {
+    const std::vector<char> bytes = encode_npy(values, shape);
     std::ofstream out(path, std::ios::binary);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.close();
     if (!out) throw xai::io_error(xai::detail::message("save_npy(): cannot write '", path.string(), "'"));
+}
+
+/// Writes an H×W map to `path` as .npy.
+inline void save_npy(const std::filesystem::path& path, const xai::Map& map) {
+    save_npy(path, map.data(), {map.shape(0), map.shape(1)});
 }
 
 }  // namespace xai_explain

@@ -35,6 +35,8 @@ inline int run(const std::vector<std::string>& args, Console console) {
                 console.out << name << std::string(name.size() < 13 ? 13 - name.size() : 1, ' ') << m.title << " ("
                             << m.paper << "), needs a " << m.needs << "\n";
             }
+            console.out << "influence    Influence functions (Koh & Liang, ICML 2017), of the last layer: needs a "
+                           "FeatureModel and --train; not part of all\n";
             return 0;
         }
         if (a.list_models) {
