@@ -31,11 +31,13 @@
 
 namespace xai {
 
+/// What gaussian_blur() assumes outside the image.
 enum class BlurBorder {
     zero,     ///< pixels outside the image are 0 (the RISE reference: conv2d with zero padding)
     reflect,  ///< half-sample reflection d c b a | a b c d (scipy.ndimage 'reflect', OpenCV BORDER_REFLECT)
 };
 
+/// The border's name: "zero" or "reflect".
 inline std::string_view to_string(BlurBorder border) {
     switch (border) {
         case BlurBorder::zero: return "zero";
@@ -44,17 +46,17 @@ inline std::string_view to_string(BlurBorder border) {
     return "unknown";
 }
 
-/// The blur's parameters; the defaults are the RISE reference's insertion metric (klen = 11,
-/// nsig = 5, zero padding).
 /// The largest kernel_size accepted: 4097 taps, a radius of 2048 pixels, enough to blur a
 /// 4096-pixel-wide image across its whole width. The kernel and the per-pixel taps take memory
 /// and time proportional to it, so it is bounded like σ (max_gaussian_sigma).
 inline constexpr std::size_t max_blur_kernel_size = 4097;
 
+/// The blur's parameters; the defaults are the RISE reference's insertion metric (klen = 11,
+/// nsig = 5, zero padding).
 struct GaussianBlurOptions {
     double sigma = 5.0;            ///< standard deviation in pixels, > 0
     std::size_t kernel_size = 11;  ///< taps per axis, odd
-    BlurBorder border = BlurBorder::zero;
+    BlurBorder border = BlurBorder::zero;  ///< what lies outside the image (zero padding, as the RISE reference)
 };
 
 namespace detail {
@@ -62,14 +64,14 @@ namespace detail {
 inline void require_blur_options(const GaussianBlurOptions& options, const char* where) {
     require(std::isfinite(options.sigma) && options.sigma > 0.0, where, ": sigma is ", options.sigma,
             ", expected a finite value > 0");
-    require(options.kernel_size % 2 == 1, where, ": kernel_size is ", options.kernel_size,
-            ", expected an odd number of taps (1, 3, 5, …) so the kernel has a centre");
     require(options.sigma <= max_gaussian_sigma, where, ": sigma is ", options.sigma, ", expected at most ",
             max_gaussian_sigma, " (max_gaussian_sigma)");
-}
-
+    require(options.kernel_size % 2 == 1, where, ": kernel_size is ", options.kernel_size,
+            ", expected an odd number of taps (1, 3, 5, …) so the kernel has a centre");
     require(options.kernel_size <= max_blur_kernel_size, where, ": kernel_size is ", options.kernel_size,
             ", expected at most ", max_blur_kernel_size, " (max_blur_kernel_size)");
+}
+
 /// The taps of one output coordinate along an axis: source indices and weights.
 struct BlurTaps {
     std::vector<std::size_t> index;

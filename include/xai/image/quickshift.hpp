@@ -173,7 +173,8 @@ inline Segmentation quickshift(const Image& image, const QuickshiftOptions& opti
 
 /// Quick shift as a segmentation policy (for Lime<Model, Quickshift>; lime's default).
 struct Quickshift {
-    QuickshiftOptions options;
+    QuickshiftOptions options;  ///< passed to quickshift()
+    /// quickshift(image, options).
     Segmentation operator()(const Image& image) const { return quickshift(image, options); }
 };
 

@@ -318,7 +318,8 @@ inline Segmentation slic(const Image& image, const SlicOptions& options = {}) {
 
 /// SLIC as a segmentation policy (for Lime<Model, Slic>).
 struct Slic {
-    SlicOptions options;
+    SlicOptions options;  ///< passed to slic()
+    /// slic(image, options).
     Segmentation operator()(const Image& image) const { return slic(image, options); }
 };
 
