@@ -1,6 +1,7 @@
 #pragma once
-// Umbrella header: everything in xai except optional backends (models/torch.hpp) and image
-// file I/O (image/io.hpp, which needs stb's implementation at link time).
+// Umbrella header: everything in xai except optional backends (models/torch.hpp). Image file
+// I/O (image/io.hpp) needs stb's implementation at link time only when it is called; the
+// xai::xai CMake target links Debian's libstb for that.
 
 #include "xai/core/concepts.hpp"
 #include "xai/core/data_dir.hpp"
@@ -13,6 +14,7 @@
 #include "xai/core/tensor.hpp"
 #include "xai/image/colormap.hpp"
 #include "xai/image/convert.hpp"
+#include "xai/image/io.hpp"
 #include "xai/image/normalize.hpp"
 #include "xai/image/overlay.hpp"
 #include "xai/image/resize.hpp"
