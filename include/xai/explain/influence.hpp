@@ -64,7 +64,9 @@ enum class StationarityPolicy {
 };
 
 /// Options of Influence. Defaults: stationarity is checked and refused above a relative
-/// gradient norm of 1e-3; batch size and threads only change speed, never results.
+/// gradient norm of 1e-3. The thread count never changes a result (bit for bit); the batch
+/// size changes how the sums over the training set are grouped, so results agree only to
+/// floating-point rounding across batch sizes.
 struct InfluenceOptions {
     /// Training examples per model call in every pass over the training set.
     std::size_t batch_size = 256;
