@@ -463,3 +463,19 @@ TEST_CASE("RISE rejects bad options and inputs with messages that name them", "[
     const xai::Rise rise_broken(broken, with([](auto& o) { o.num_masks = 10; }));
     CHECK_THROWS_AS(rise_broken.explain(filled(shape, 1.0f)), xai::model_error);
 }
+
+TEST_CASE("Perturbation batches are capped at max_batch_bytes without changing a result", "[rise][masking][memory]") {
+    using xai::detail::batch_within_memory;
+    constexpr std::size_t budget = xai::detail::max_batch_bytes;
+    REQUIRE(budget == std::size_t{1} << 30);
+    // 224×224 RGB: 602,112 bytes an image, so the defaults (32, 100) never bind.
+    CHECK(batch_within_memory(32, {3, 224, 224}) == 32);
+    CHECK(batch_within_memory(100, {3, 224, 224}, 224 * 224) == 100);
+    // 4096×4096 RGB: 201,326,592 bytes an image, 268,435,456 with a mask: 5 and 4 fit in 1 GiB.
+    CHECK(batch_within_memory(32, {3, 4096, 4096}) == budget / (3u * 4096 * 4096 * 4));
+    CHECK(batch_within_memory(32, {3, 4096, 4096}) == 5);
+    CHECK(batch_within_memory(32, {3, 4096, 4096}, 4096 * 4096) == 4);
+    // An image larger than the whole budget still goes through, one at a time.
+    CHECK(batch_within_memory(32, {3, 16384, 16384}) == 1);
+    CHECK(batch_within_memory(1, {1, 8, 8}) == 1);
+}

@@ -57,6 +57,7 @@
 #include "xai/core/target.hpp"
 #include "xai/core/tensor.hpp"
 #include "xai/explain/lime_regression.hpp"
+#include "xai/explain/masking.hpp"
 #include "xai/image/quickshift.hpp"
 #include "xai/image/segments.hpp"
 #include "xai/image/superpixels.hpp"
@@ -339,13 +340,17 @@ private:
         const Image fudged = hidden_image(image, segmentation);
         const std::int32_t* labels = segmentation.labels.data();
         Scores scores = Scores::from_shape({n, k});
-        const std::size_t batches = (n + options_.batch_size - 1) / options_.batch_size;
+        // Batches in flight at once (one per thread) share the memory bound of masking.hpp.
         const std::size_t per_round = std::max<std::size_t>(1, resolve_threads(options_.threads));
+        const std::size_t in_flight = options_.batch_size <= SIZE_MAX / per_round ? options_.batch_size * per_round : SIZE_MAX;
+        const std::size_t batch_size = std::min(
+            options_.batch_size, std::max<std::size_t>(1, detail::batch_within_memory(in_flight, image_shape(image)) / per_round));
+        const std::size_t batches = (n + batch_size - 1) / batch_size;
         for (std::size_t first = 0; first < batches; first += per_round) {
             const std::size_t round = std::min(per_round, batches - first);
             parallel_for(round, round, [&](std::size_t r) {
                 const std::size_t b = first + r;
-                const std::size_t begin = b * options_.batch_size, end = std::min(n, begin + options_.batch_size);
+                const std::size_t begin = b * batch_size, end = std::min(n, begin + batch_size);
                 Batch batch = Batch::from_shape({end - begin, channels, image.shape(1), image.shape(2)});
                 std::vector<std::uint8_t> pixel_on(pixels);
                 for (std::size_t i = begin; i < end; ++i) {
@@ -363,7 +368,7 @@ private:
                 const Scores s = scores_of_kind(logits, options_.score);
                 std::copy(s.begin(), s.end(), scores.begin() + static_cast<std::ptrdiff_t>(begin * k));
             });
-            detail::report(options_.progress, std::min(n, (first + round) * options_.batch_size), n, "samples");
+            detail::report(options_.progress, std::min(n, (first + round) * batch_size), n, "samples");
         }
 
         // 3. proximity weights: cosine distance to the all-on sample, kernel √exp(−d²/w²)

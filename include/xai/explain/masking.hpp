@@ -128,6 +128,22 @@ inline void reshape_batch(Batch& batch, std::size_t count, const ImageShape& sha
     batch = Batch::from_shape({count, shape.channels, shape.height, shape.width});
 }
 
+/// The most bytes of perturbed images (and their masks) that RISE, occlusion or LIME builds for
+/// one forward pass: 1 GiB. A batch_size that would need more is lowered to fit, down to one
+/// image; their results do not depend on the batch size, so this bounds memory without
+/// changing a result. At 224×224 RGB it never binds (the defaults need at most 60 MB); at
+/// 4096×4096 RGB it allows 4–5 images per forward pass instead of the default 32 or 100
+/// (docs/limits.md).
+inline constexpr std::size_t max_batch_bytes = std::size_t{1} << 30;
+
+/// `batch_size` lowered so that that many images of `shape`, each with `extra_floats` more
+/// floats (e.g. its mask), take at most max_batch_bytes; never below 1.
+inline std::size_t batch_within_memory(std::size_t batch_size, const ImageShape& shape, std::size_t extra_floats = 0) {
+    const std::size_t per_image = (shape.size() + extra_floats) * sizeof(float);
+    const std::size_t fitting = per_image == 0 ? batch_size : max_batch_bytes / per_image;
+    return std::max<std::size_t>(1, std::min(batch_size, fitting));
+}
+
 /// Checks the images an explainer is asked to explain and the model's input shape.
 template <Classifier M>
 void require_explainable(const M& model, const Batch& images, const char* where) {

@@ -139,8 +139,9 @@ private:
         std::vector<double> sum(pixels, 0.0);
         std::vector<unsigned> covered(pixels, 0);
         Batch occluded;
-        for (std::size_t first = 0; first < total; first += options_.batch_size) {
-            const std::size_t count = std::min(options_.batch_size, total - first);
+        const std::size_t batch_size = detail::batch_within_memory(options_.batch_size, {channels, h, w});
+        for (std::size_t first = 0; first < total; first += batch_size) {
+            const std::size_t count = std::min(batch_size, total - first);
             detail::reshape_batch(occluded, count, {channels, h, w});
             parallel_for(count, options_.threads, [&](std::size_t b) {
                 const std::size_t j = first + b;

@@ -303,7 +303,8 @@ private:
         const std::size_t total = ceiling * images;
 
         detail::MaskMoments moments(classes.size(), pixels);
-        std::vector<float> masks(std::min(options_.batch_size, ceiling) * pixels);
+        const std::size_t batch_size = detail::batch_within_memory(options_.batch_size, {channels, h, w}, pixels);
+        std::vector<float> masks(std::min(batch_size, ceiling) * pixels);
         Batch masked;
         RiseClassMaps result;
         result.classes.assign(classes.begin(), classes.end());
@@ -311,7 +312,7 @@ private:
         while (done < ceiling) {
             const std::size_t block_end = std::min(ceiling, (done / options_.check_every + 1) * options_.check_every);
             while (done < block_end) {
-                const std::size_t count = std::min(options_.batch_size, block_end - done);
+                const std::size_t count = std::min(batch_size, block_end - done);
                 detail::reshape_batch(masked, count, {channels, h, w});
                 parallel_for(count, options_.threads, [&](std::size_t i) {
                     float* mask = masks.data() + i * pixels;
