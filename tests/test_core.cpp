@@ -1,9 +1,11 @@
 // Tests of include/xai/core: tensors, errors, random streams, the parallel loop, targets and scores.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <set>
 
 #include "xai/xai.hpp"
@@ -100,6 +102,10 @@ TEST_CASE("parallel_for visits every index once and rethrows", "[core][parallel]
     xai::parallel_for(0, 4, [&](std::size_t) { ++calls; });
     CHECK(calls == 0);
     CHECK(xai::resolve_threads(0) >= 1);
+    CHECK(xai::resolve_threads(3) == 3);
+    // Absurd requests are clamped (the results never depend on the thread count).
+    CHECK(xai::resolve_threads(std::numeric_limits<std::size_t>::max()) ==
+          std::max<std::size_t>(xai::thread_request_ceiling, xai::resolve_threads(0)));
 }
 
 TEST_CASE("softmax and log_softmax are stable and consistent", "[core][scores]") {

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -223,6 +224,12 @@ TEST_CASE("influence equals the brute-force formula, whatever the batch size and
     const Eigen::MatrixXd ib = b.influence(test, targets);
     CHECK(relative_error(ia, brute) < 1e-10);
     CHECK((ia.array() == ib.array()).all());
+    // An absurd thread count is clamped (regression: fuzz_explainer_options, 2^63 threads sized
+    // a per-thread buffer of 0x3000000000 bytes).
+    xai::InfluenceOptions absurd_threads = one_thread;
+    absurd_threads.threads = std::numeric_limits<std::size_t>::max() / 2 + 1;
+    const xai::Influence<LogisticRegression, xai::ExactSolver> huge(p.model, p.train.images, p.train.labels, absurd_threads);
+    CHECK((huge.influence(test, targets).array() == ia.array()).all());
     CHECK(a.diagnostics().stationarity.relative_gradient_norm < 1e-8);
     CHECK(a.diagnostics().warnings.empty());
 

@@ -17,11 +17,19 @@
 
 namespace xai {
 
-/// The number of threads that `threads` (0 = all) resolves to on this machine, at least 1.
+/// Requests for more threads than this (or than the machine's hardware threads, if more) are
+/// clamped to it: every result is independent of the thread count, so clamping changes nothing
+/// but time, and an absurd option value (2^63 threads, found by fuzz_explainer_options) must
+/// not size per-thread buffers or spawn threads without bound.
+inline constexpr std::size_t thread_request_ceiling = 256;
+
+/// The number of threads that `threads` (0 = all) resolves to on this machine: at least 1,
+/// at most max(256, hardware threads).
 inline std::size_t resolve_threads(std::size_t threads) {
-    if (threads != 0) return threads;
-    const unsigned hardware = std::thread::hardware_concurrency();
-    return hardware == 0 ? 1 : hardware;
+    const unsigned reported = std::thread::hardware_concurrency();
+    const std::size_t hardware = reported == 0 ? 1 : reported;
+    if (threads == 0) return hardware;
+    return std::min(threads, std::max(thread_request_ceiling, hardware));
 }
 
 /// Calls body(i) for every i in [0, n) on up to `threads` threads (0 = all hardware threads),

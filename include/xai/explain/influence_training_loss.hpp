@@ -132,7 +132,7 @@ public:
     void stream(Body&& body, Consume&& consume, const ProgressCallback& progress, std::string_view stage) const {
         using Result = decltype(body(std::size_t{}));
         const std::size_t batches = num_batches();
-        const std::size_t wave = 2 * resolve_threads(threads_);
+        const std::size_t wave = std::max<std::size_t>(1, std::min(2 * resolve_threads(threads_), batches));
         std::vector<Result> slots(wave);
         for (std::size_t start = 0; start < batches; start += wave) {
             const std::size_t count = std::min(wave, batches - start);
