@@ -326,6 +326,37 @@ TEST_CASE("A PNG with an empty IDAT chunk decodes like the same PNG without it",
     CHECK((xai::load_image_from_memory(with_empty) == xai::load_image_from_memory(png)));
 }
 
+TEST_CASE("A JPEG cut anywhere in its entropy-coded data decodes or is refused, never worse",
+          "[reliability][hostile][io]") {
+    // Cut a few bytes into the scan and closed with an end-of-image marker, a JPEG drives stb's
+    // bit counter below zero (nothings/stb#1293, fixed after the v2.27 that Debian ships), which
+    // fuzz_image_decode's UBSan flagged as a shift by 33 (see tests/fuzz/fuzz_image_decode.cpp
+    // for why the result is still right). Every cut must give an image of the original's shape
+    // with values in [0, 1], or an xai::io_error.
+    xai::Image image = xai::Image::from_shape({3, 16, 16});
+    for (std::size_t i = 0; i < image.size(); ++i) image.data()[i] = static_cast<float>((i * 37) % 101) / 100.0f;
+    const Bytes jpeg = xai::encode_image(image, xai::ImageFormat::jpeg);
+    const Bytes start_of_scan = {0xFF, 0xDA};
+    const auto sos = std::search(jpeg.begin(), jpeg.end(), start_of_scan.begin(), start_of_scan.end()) - jpeg.begin();
+    REQUIRE(sos + 4 < static_cast<std::ptrdiff_t>(jpeg.size()));
+    const std::size_t scan = static_cast<std::size_t>(sos) + 2 + (std::size_t{jpeg[sos + 2]} << 8) + jpeg[sos + 3];
+    const Bytes end_of_image = {0xFF, 0xD9};
+    std::size_t decoded = 0, refused = 0;
+    for (std::size_t cut = scan; cut + 2 < jpeg.size(); ++cut) {
+        const Bytes truncated = concat(Bytes(jpeg.begin(), jpeg.begin() + static_cast<std::ptrdiff_t>(cut)), end_of_image);
+        try {
+            const xai::Image out = xai::load_image_from_memory(truncated, 3);
+            CHECK(out.shape() == image.shape());
+            CHECK(xt::all(out >= 0.0f && out <= 1.0f));
+            ++decoded;
+        } catch (const xai::io_error&) {
+            ++refused;
+        }
+    }
+    CHECK(decoded + refused == jpeg.size() - 2 - scan);
+    CHECK(decoded > 0);  // stb fills a short scan with zeros rather than failing
+}
+
 TEST_CASE("A weights file whose layers need more parameters than it holds is refused before allocating",
           "[reliability][hostile][models]") {
     // A 100-byte file declaring linear(2^20) on a 1×1024×1024 input: 2^40 parameters (4 TiB).
