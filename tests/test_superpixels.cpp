@@ -2,6 +2,8 @@
 // algorithms (SLIC, quick shift, Felzenszwalb–Huttenlocher, grid).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -11,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "xai/core/data_dir.hpp"
+#include "xai/image/io.hpp"
 #include "xai/image/superpixels.hpp"
 
 using Catch::Matchers::Contains;
@@ -141,6 +145,71 @@ std::vector<std::size_t> reference_quickshift_roots(const xai::Image& lab_scaled
         root[p] = r;
     }
     return root;
+}
+
+/// Straight transcription of SLIC's k-means loops as skimage's _slic.pyx runs them (each centre
+/// over its whole ±2·step window, a distance per pixel in memory, sums pixel by pixel), in float
+/// distances as slic.hpp states, on already rescaled, converted and 1/m-scaled planes. Returns
+/// each pixel's centre index.
+std::vector<std::size_t> reference_slic_centres(const xai::Image& scaled, std::size_t n_segments, std::size_t max_iter) {
+    const std::size_t channels = scaled.shape(0), h = scaled.shape(1), w = scaled.shape(2);
+    const xai::detail::GridAxes grid = xai::detail::regular_grid_2d(h, w, n_segments);
+    std::vector<std::array<double, 5>> centres;
+    for (std::size_t y = grid.start_y; y < h; y += grid.step_y)
+        for (std::size_t x = grid.start_x; x < w; x += grid.step_x)
+            centres.push_back({static_cast<double>(y), static_cast<double>(x), 0.0, 0.0, 0.0});
+    const double step = static_cast<double>(std::max<std::size_t>({1, grid.step_y, grid.step_x}));
+    const auto spatial_weight = static_cast<float>(1.0 / (step * step));
+    const xai::detail::GridAxes window = xai::detail::regular_grid_2d(h, w, centres.size());
+    const auto wy = static_cast<double>(window.step_y), wx = static_cast<double>(window.step_x);
+    std::vector<std::size_t> nearest(h * w, 0);
+    std::vector<char> alive(centres.size(), 1);
+    for (std::size_t iteration = 0; iteration < max_iter; ++iteration) {
+        std::vector<float> distance(h * w, std::numeric_limits<float>::max());
+        for (std::size_t k = 0; k < centres.size(); ++k) {
+            if (alive[k] == 0) continue;
+            const auto& c = centres[k];
+            const auto y0 = static_cast<std::size_t>(std::max(c[0] - 2.0 * wy, 0.0));
+            const auto y1 = static_cast<std::size_t>(std::min(c[0] + 2.0 * wy + 1.0, static_cast<double>(h)));
+            const auto x0 = static_cast<std::size_t>(std::max(c[1] - 2.0 * wx, 0.0));
+            const auto x1 = static_cast<std::size_t>(std::min(c[1] + 2.0 * wx + 1.0, static_cast<double>(w)));
+            for (std::size_t y = y0; y < y1; ++y)
+                for (std::size_t x = x0; x < x1; ++x) {
+                    const float dy = static_cast<float>(c[0]) - static_cast<float>(y);
+                    const float dx = static_cast<float>(c[1]) - static_cast<float>(x);
+                    const float t0 = scaled(0, y, x) - static_cast<float>(c[2]);
+                    float colour = t0 * t0;
+                    if (channels == 3) {
+                        const float t1 = scaled(1, y, x) - static_cast<float>(c[3]);
+                        const float t2 = scaled(2, y, x) - static_cast<float>(c[4]);
+                        colour = t0 * t0 + t1 * t1 + t2 * t2;
+                    }
+                    const float d = (dy * dy + dx * dx) * spatial_weight + colour;
+                    if (d < distance[y * w + x]) {
+                        distance[y * w + x] = d;
+                        nearest[y * w + x] = k;
+                    }
+                }
+        }
+        std::vector<std::array<double, 5>> sums(centres.size(), std::array<double, 5>{});
+        std::vector<std::size_t> members(centres.size(), 0);
+        for (std::size_t y = 0; y < h; ++y)
+            for (std::size_t x = 0; x < w; ++x) {
+                auto& sum = sums[nearest[y * w + x]];
+                ++members[nearest[y * w + x]];
+                sum[0] += static_cast<double>(y);
+                sum[1] += static_cast<double>(x);
+                for (std::size_t ch = 0; ch < channels; ++ch) sum[2 + ch] += scaled(ch, y, x);
+            }
+        for (std::size_t k = 0; k < centres.size(); ++k) {
+            if (members[k] == 0) {
+                alive[k] = 0;
+                continue;
+            }
+            for (std::size_t f = 0; f < 5; ++f) centres[k][f] = sums[k][f] / static_cast<double>(members[k]);
+        }
+    }
+    return nearest;
 }
 
 }  // namespace
@@ -365,6 +434,43 @@ TEST_CASE("quickshift equals a direct transcription of skimage's loops", "[super
     // max_dist = 0 cuts every link: each pixel is its own segment.
     options.max_dist = 0.0;
     CHECK(xai::quickshift(image, options).count == 14 * 17);
+}
+
+TEST_CASE("SLIC's k-means equals a direct transcription of skimage's loops", "[superpixels][slic]") {
+    // slic.hpp's assignment runs over chunks of pixels with the centres inside, and its update
+    // sums runs of labels from prefix sums; the labels must be those of the plain loops.
+    struct Case {
+        xai::Image image;
+        std::size_t n_segments;
+        double compactness;
+    };
+    xai::Image noisy_grey = xai::Image::from_shape({1, 37, 53});
+    for (std::size_t i = 0; i < noisy_grey.size(); ++i) noisy_grey.data()[i] = static_cast<float>((i * 7919) % 1009) / 1008.0f;
+    const std::vector<Case> cases = {
+        {xai::load_image(xai::data_directory() / "samples" / "photos" / "chelsea_224.png", 3), 100, 10.0},
+        {xai::load_image(xai::data_directory() / "samples" / "photos" / "chelsea_224.png", 3), 50, 1.0},
+        {textured_image(61, 45), 30, 20.0},
+        {noisy_grey, 12, 0.5},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.image.shape(0), c.image.shape(1), c.image.shape(2), c.n_segments, c.compactness);
+        // The preprocessing slic.hpp states: rescale to [0, 1], CIELAB for RGB, divide by m.
+        const float low = xt::amin(c.image)(), range = xt::amax(c.image)() - low;
+        xai::Image scaled = (c.image - low) / range;
+        if (scaled.shape(0) == 3) scaled = xai::detail::rgb_to_lab_fast(scaled);
+        scaled *= static_cast<float>(1.0 / c.compactness);
+        const std::vector<std::size_t> centres = reference_slic_centres(scaled, c.n_segments, 10);
+        xai::SlicOptions options;
+        options.n_segments = c.n_segments;
+        options.compactness = c.compactness;
+        options.enforce_connectivity = false;
+        const xai::Segmentation expected =
+            xai::detail::labels_from_ids(centres, c.image.shape(1), c.image.shape(2), centres.size() + 1);
+        const xai::Segmentation actual = xai::slic(c.image, options);
+        CHECK(actual.count == expected.count);
+        CHECK((actual.labels == expected.labels));
+        CHECK(actual.count > 1);
+    }
 }
 
 TEST_CASE("felzenszwalb merges by the MInt criterion with k = scale/255", "[superpixels][felzenszwalb]") {

@@ -55,11 +55,11 @@ inline void rgb_planes_to_lab_fast(const float* r, const float* g, const float* 
                                    float* __restrict A, float* __restrict B) {
     auto linear = [](float c) {
         const float curve = exp2_approx(2.4f * log2_approx((c + 0.055f) * (1.0f / 1.055f)));
-        return c > 0.04045f ? curve : c * (1.0f / 12.92f);
+        return select(c > 0.04045f, curve, c * (1.0f / 12.92f));
     };
     auto f = [](float t) {
         const float root = exp2_approx(log2_approx(t) * (1.0f / 3.0f));
-        return t > 0.008856f ? root : 7.787f * t + 16.0f / 116.0f;
+        return select(t > 0.008856f, root, 7.787f * t + 16.0f / 116.0f);
     };
     for (std::size_t i = 0; i < n; ++i) {
         const float rl = linear(r[i]), gl = linear(g[i]), bl = linear(b[i]);

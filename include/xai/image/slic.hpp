@@ -25,7 +25,10 @@
 // Labels are numbered 0..n−1 in raster order of their first pixel (skimage's start_label=0).
 // Distances are computed in float (skimage: double), so exact ties may break differently.
 //
-// Cost: max_iter · n_centres · (4·step+1)² distance evaluations, vectorised over x.
+// Cost: max_iter · n_centres · (4·step+1)² distance evaluations (about 16 per pixel and
+// iteration), vectorised over the pixels of a row with the centres in registers
+// (image/slic_assignment.hpp); the centre updates take each run of equal labels along a row
+// from row prefix sums. Memory: about 48 bytes per pixel of an RGB image (docs/superpixels.md).
 
 #include <algorithm>
 #include <array>
@@ -40,6 +43,7 @@
 #include "xai/image/color.hpp"
 #include "xai/image/gaussian_filter.hpp"
 #include "xai/image/segments.hpp"
+#include "xai/image/slic_assignment.hpp"
 
 namespace xai {
 
@@ -97,13 +101,75 @@ inline GridAxes regular_grid_2d(std::size_t height, std::size_t width, std::size
     return {start_of[1], std::max<std::size_t>(step_of[1], 1), start_of[2], std::max<std::size_t>(step_of[2], 1)};
 }
 
+/// The smallest value of an image and its range (largest − smallest), through 16 lanes: an
+/// element-wise min/max vectorises, a single running one does not. The image is finite.
+struct ValueRange {
+    float min, range;
+};
+
+inline ValueRange value_range(const Image& image) {
+    std::array<float, 16> lanes_min, lanes_max;
+    const float* data = image.data();
+    lanes_min.fill(data[0]);
+    lanes_max.fill(data[0]);
+    const std::size_t total = image.size(), whole = total / 16 * 16;
+    for (std::size_t i = 0; i < whole; i += 16)
+        for (std::size_t j = 0; j < 16; ++j) {
+            lanes_min[j] = std::min(lanes_min[j], data[i + j]);
+            lanes_max[j] = std::max(lanes_max[j], data[i + j]);
+        }
+    for (std::size_t i = whole; i < total; ++i) {
+        lanes_min[0] = std::min(lanes_min[0], data[i]);
+        lanes_max[0] = std::max(lanes_max[0], data[i]);
+    }
+    const float low = *std::min_element(lanes_min.begin(), lanes_min.end());
+    return {low, *std::max_element(lanes_max.begin(), lanes_max.end()) - low};
+}
+
+/// Prefix sums along each row of each plane of a C×H×W image, in double: the sum of any run of
+/// a row is then two loads and a subtraction. SLIC's update step sums every run of equal labels
+/// in every iteration; summing them pixel by pixel cost more than the assignment itself (short
+/// runs, a mispredicted loop exit each). Memory: 8·C·H·(W+1) bytes.
+class RowPrefixSums {
+public:
+    explicit RowPrefixSums(const Image& image)
+        : height_(image.shape(1)), width_(image.shape(2)), sums_(image.shape(0) * height_ * (width_ + 1)) {
+        const float* values = image.data();
+        for (std::size_t row = 0; row < image.shape(0) * height_; ++row) {
+            double* out = sums_.data() + row * (width_ + 1);
+            const float* in = values + row * width_;
+            double total = 0.0;
+            out[0] = 0.0;
+            for (std::size_t x = 0; x < width_; ++x) out[x + 1] = total += in[x];
+        }
+    }
+
+    /// Σ image(channel, y, x) over x in [x0, x1).
+    double sum(std::size_t channel, std::size_t y, std::size_t x0, std::size_t x1) const {
+        const double* row = sums_.data() + (channel * height_ + y) * (width_ + 1);
+        return row[x1] - row[x0];
+    }
+
+private:
+    std::size_t height_, width_;
+    std::vector<double> sums_;
+};
+
 /// skimage's _enforce_label_connectivity_cython in 2-D with start_label = 0 (see the header).
 inline Segmentation enforce_label_connectivity(const std::vector<std::int32_t>& labels, std::size_t height,
                                                std::size_t width, std::size_t min_size, std::size_t max_size) {
     const std::size_t n = height * width;
     max_size = std::max<std::size_t>(max_size, 1);
-    std::vector<std::int32_t> out(n, -1);
-    std::vector<std::size_t> queue(std::min(max_size, n));
+    Segmentation result;
+    result.labels = SegmentLabels::from_shape({height, width});
+    std::int32_t* out = result.labels.data();
+    std::fill(out, out + n, -1);
+    // The queue keeps each pixel's column next to its index: recovering it as p % width would
+    // cost an integer division per visited pixel.
+    struct Pixel {
+        std::size_t index, x;
+    };
+    std::vector<Pixel> queue(std::min(max_size, n));
     std::int32_t next_label = 0;
     for (std::size_t start = 0; start < n; ++start) {
         if (out[start] >= 0) continue;
@@ -111,35 +177,34 @@ inline Segmentation enforce_label_connectivity(const std::vector<std::int32_t>& 
         std::int32_t adjacent = next_label;
         out[start] = next_label;
         std::size_t size = 1, visited = 0;
-        queue[0] = start;
+        queue[0] = {start, start % width};
         while (visited < size && size < max_size) {
-            const std::size_t p = queue[visited];
-            const std::size_t y = p / width, x = p % width;
+            const auto [p, x] = queue[visited];
             // skimage's neighbour order: x+1, x−1, y+1, y−1
-            const std::array<bool, 4> inside{x + 1 < width, x > 0, y + 1 < height, y > 0};
-            const std::array<std::size_t, 4> q{p + 1, p - 1, p + width, p - width};
+            const std::array<bool, 4> inside{x + 1 < width, x > 0, p + width < n, p >= width};
+            const std::array<Pixel, 4> q{{{p + 1, x + 1}, {p - 1, x - 1}, {p + width, x}, {p - width, x}}};
             for (std::size_t i = 0; i < 4; ++i) {
                 if (!inside[i]) continue;
-                if (labels[q[i]] == label && out[q[i]] < 0) {
-                    out[q[i]] = next_label;
+                const std::size_t at = q[i].index;
+                if (labels[at] == label && out[at] < 0) {
+                    out[at] = next_label;
                     queue[size++] = q[i];
                     if (size >= max_size) break;
-                } else if (out[q[i]] >= 0 && out[q[i]] != next_label) {
-                    adjacent = out[q[i]];
+                } else if (out[at] >= 0 && out[at] != next_label) {
+                    adjacent = out[at];
                 }
             }
             ++visited;
         }
         if (size < min_size) {
-            for (std::size_t i = 0; i < size; ++i) out[queue[i]] = adjacent;
+            for (std::size_t i = 0; i < size; ++i) out[queue[i].index] = adjacent;
         } else {
             ++next_label;
         }
     }
-    Segmentation result;
-    result.labels = SegmentLabels::from_shape({height, width});
-    std::copy(out.begin(), out.end(), result.labels.begin());
-    result.count = static_cast<std::size_t>(*std::max_element(out.begin(), out.end())) + 1;
+    // A small component with no relabelled neighbour keeps next_label itself, so the count is
+    // the largest label + 1, not next_label.
+    result.count = static_cast<std::size_t>(*std::max_element(out, out + n)) + 1;
     return result;
 }
 
@@ -161,25 +226,27 @@ inline Segmentation slic(const Image& image, const SlicOptions& options = {}) {
 
     const std::size_t h = image.shape(1), w = image.shape(2), n = h * w;
     // 1. rescale to [0,1], CIELAB, smoothing, scaling by 1/m
-    Image work = image;
-    // min and max through 16 lanes (a vectorisable element-wise min/max; the input is finite)
-    std::array<float, 16> lanes_min, lanes_max;
-    lanes_min.fill(work.data()[0]);
-    lanes_max.fill(work.data()[0]);
-    const std::size_t total = work.size(), whole = total / 16 * 16;
-    for (std::size_t i = 0; i < whole; i += 16)
-        for (std::size_t j = 0; j < 16; ++j) {
-            lanes_min[j] = std::min(lanes_min[j], work.data()[i + j]);
-            lanes_max[j] = std::max(lanes_max[j], work.data()[i + j]);
+    const auto [min_value, range] = detail::value_range(image);
+    const bool to_lab = image.shape(0) == 3 && options.convert_to_lab;
+    Image work = Image::from_shape(image.shape());
+    {
+        // Rescaled and converted in blocks of pixels small enough to stay in L1, so the one
+        // output image is the only full-size buffer.
+        constexpr std::size_t block = 256;
+        std::array<std::array<float, block>, 3> rescaled;
+        const std::size_t c_in = image.shape(0);
+        for (std::size_t first = 0; first < n; first += block) {
+            const std::size_t count = std::min(block, n - first);
+            for (std::size_t c = 0; c < c_in; ++c) {
+                const float* in = image.data() + c * n + first;
+                float* out = to_lab ? rescaled[c].data() : work.data() + c * n + first;
+                for (std::size_t i = 0; i < count; ++i) out[i] = range > 0.0f ? (in[i] - min_value) / range : in[i] - min_value;
+            }
+            if (to_lab)
+                detail::rgb_planes_to_lab_fast(rescaled[0].data(), rescaled[1].data(), rescaled[2].data(), count,
+                                               work.data() + first, work.data() + n + first, work.data() + 2 * n + first);
         }
-    for (std::size_t i = whole; i < total; ++i) {
-        lanes_min[0] = std::min(lanes_min[0], work.data()[i]);
-        lanes_max[0] = std::max(lanes_max[0], work.data()[i]);
     }
-    const float min_value = *std::min_element(lanes_min.begin(), lanes_min.end());
-    const float range = *std::max_element(lanes_max.begin(), lanes_max.end()) - min_value;
-    for (float& v : work) v = range > 0.0f ? (v - min_value) / range : v - min_value;
-    if (image.shape(0) == 3 && options.convert_to_lab) work = detail::rgb_to_lab_fast(work);
     if (options.sigma > 0.0) work = gaussian_filter(work, options.sigma);
     const std::size_t channels = work.shape(0);
     const auto inv_m = static_cast<float>(1.0 / options.compactness);
@@ -187,33 +254,25 @@ inline Segmentation slic(const Image& image, const SlicOptions& options = {}) {
 
     // 2. centres on the regular grid
     const detail::GridAxes grid = detail::regular_grid_2d(h, w, options.n_segments);
-    std::vector<std::array<double, 5>> centres;  // y, x, colour (up to 3)
+    std::vector<detail::SlicCentre> centres;  // y, x, colour (up to 3)
     for (std::size_t y = grid.start_y; y < h; y += grid.step_y)
         for (std::size_t x = grid.start_x; x < w; x += grid.step_x)
             centres.push_back({static_cast<double>(y), static_cast<double>(x), 0.0, 0.0, 0.0});
     const std::size_t k_count = centres.size();
     const double step = static_cast<double>(std::max<std::size_t>({1, grid.step_y, grid.step_x}));
-    const auto spatial_weight = static_cast<float>(1.0 / (step * step));
     const detail::GridAxes window = detail::regular_grid_2d(h, w, k_count);
     const auto wy = static_cast<double>(window.step_y), wx = static_cast<double>(window.step_x);
 
     // 3. k-means iterations
-    std::vector<std::int32_t> nearest(n, 0);
-    std::vector<float> distance(n);
-    std::vector<float> xs(w);
-    for (std::size_t x = 0; x < w; ++x) xs[x] = static_cast<float>(x);
     std::vector<std::size_t> members(k_count);
-    std::vector<std::array<double, 5>> sums(k_count);
+    std::vector<detail::SlicCentre> sums(k_count);
     std::vector<char> alive(k_count, 1);
-    const float* plane0 = work.data();
-    const float* plane1 = channels == 3 ? plane0 + n : plane0;
-    const float* plane2 = channels == 3 ? plane0 + 2 * n : plane0;
-    struct Window {
-        std::size_t y0, y1, x0, x1;
-    };
-    std::vector<Window> windows(k_count);
+    const detail::RowPrefixSums colour_sums(work);
+    std::vector<std::size_t> run_ends(w);
+    std::vector<detail::SlicWindow> windows(k_count);
+    detail::SlicAssignment assignment(work.data(), channels, h, w, static_cast<float>(1.0 / (step * step)));
+    const std::vector<std::int32_t>& nearest = assignment.labels();
     for (std::size_t iteration = 0; iteration < options.max_iter; ++iteration) {
-        std::fill(distance.begin(), distance.end(), std::numeric_limits<float>::max());
         for (std::size_t k = 0; k < k_count; ++k) {
             const auto& c = centres[k];
             windows[k] = {static_cast<std::size_t>(std::max(c[0] - 2.0 * wy, 0.0)),
@@ -221,77 +280,32 @@ inline Segmentation slic(const Image& image, const SlicOptions& options = {}) {
                           static_cast<std::size_t>(std::max(c[1] - 2.0 * wx, 0.0)),
                           static_cast<std::size_t>(std::min(c[1] + 2.0 * wx + 1.0, static_cast<double>(w)))};
         }
-        // Bands of a few rows keep their pixels in L1 while every centre whose window covers them
-        // is visited (in increasing k, so ties still go to the lower index as in skimage).
-        constexpr std::size_t band = 4;
-        for (std::size_t band_y0 = 0; band_y0 < h; band_y0 += band) {
-            const std::size_t band_y1 = std::min(band_y0 + band, h);
-            for (std::size_t k = 0; k < k_count; ++k) {
-                if (alive[k] == 0) continue;  // skimage's NaN centre of an empty cluster never wins
-                const Window& win = windows[k];
-                const std::size_t y0 = std::max(win.y0, band_y0), y1 = std::min(win.y1, band_y1);
-                if (y0 >= y1) continue;
-                const auto& c = centres[k];
-                const auto cy = static_cast<float>(c[0]), cx = static_cast<float>(c[1]);
-                const auto c0 = static_cast<float>(c[2]), c1 = static_cast<float>(c[3]), c2 = static_cast<float>(c[4]);
-                const auto label = static_cast<std::int32_t>(k);
-                const std::size_t x0 = win.x0, x1 = win.x1;
-                for (std::size_t y = y0; y < y1; ++y) {
-                    const float dy = cy - static_cast<float>(y);
-                    const float dy2 = dy * dy;
-                    const std::size_t row = y * w;
-                    float* __restrict dist = distance.data() + row;
-                    std::int32_t* __restrict near = nearest.data() + row;
-                    const float* p0 = plane0 + row;
-                    const float* p1 = plane1 + row;
-                    const float* p2 = plane2 + row;
-                    if (channels == 3) {
-                        for (std::size_t x = x0; x < x1; ++x) {
-                            const float dx = cx - xs[x];
-                            const float t0 = p0[x] - c0, t1 = p1[x] - c1, t2 = p2[x] - c2;
-                            const float d = (dy2 + dx * dx) * spatial_weight + (t0 * t0 + t1 * t1 + t2 * t2);
-                            const bool closer = d < dist[x];
-                            dist[x] = closer ? d : dist[x];
-                            near[x] = closer ? label : near[x];
-                        }
-                    } else {
-                        for (std::size_t x = x0; x < x1; ++x) {
-                            const float dx = cx - xs[x];
-                            const float t0 = p0[x] - c0;
-                            const float d = (dy2 + dx * dx) * spatial_weight + t0 * t0;
-                            const bool closer = d < dist[x];
-                            dist[x] = closer ? d : dist[x];
-                            near[x] = closer ? label : near[x];
-                        }
-                    }
-                }
-            }
-        }
+        assignment.assign(centres, windows, alive);
         // move each centre to the mean of its pixels
         std::fill(members.begin(), members.end(), 0);
         for (auto& s : sums) s.fill(0.0);
-        // Runs of equal labels along a row are summed in registers first: consecutive pixels
-        // mostly share a centre, and adding each pixel to memory would chain every addition.
+        // Runs of equal labels along a row go to their centre at once (consecutive pixels mostly
+        // share a centre), their colour sums from the prefix sums. The runs' ends are listed
+        // first without a branch per pixel: a loop that stops at each run's end mispredicts once
+        // per run, which cost more than the sums.
         for (std::size_t y = 0; y < h; ++y) {
-            const std::size_t row = y * w;
-            std::size_t x = 0;
-            while (x < w) {
-                const std::int32_t label = nearest[row + x];
-                const std::size_t run_start = x;
-                double s0 = 0.0, s1 = 0.0, s2 = 0.0;
-                for (; x < w && nearest[row + x] == label; ++x) {
-                    s0 += plane0[row + x];
-                    s1 += plane1[row + x];
-                    s2 += plane2[row + x];
-                }
-                const auto length = static_cast<double>(x - run_start);
-                auto& sum = sums[static_cast<std::size_t>(label)];
-                members[static_cast<std::size_t>(label)] += x - run_start;
-                sum[0] += static_cast<double>(y) * length;
-                sum[1] += length * (static_cast<double>(run_start) + static_cast<double>(x - 1)) / 2.0;
-                sum[2] += s0;
-                sum[3] += s1;
-                sum[4] += s2;
+            const std::int32_t* row = nearest.data() + y * w;
+            std::size_t runs = 0;
+            for (std::size_t x = 0; x + 1 < w; ++x) {
+                run_ends[runs] = x + 1;
+                runs += row[x] != row[x + 1] ? 1 : 0;
+            }
+            run_ends[runs++] = w;
+            std::size_t start = 0;
+            for (std::size_t r = 0; r < runs; ++r) {
+                const std::size_t end = run_ends[r], length = end - start;
+                const auto label = static_cast<std::size_t>(row[start]);
+                auto& sum = sums[label];
+                members[label] += length;
+                sum[0] += static_cast<double>(y) * static_cast<double>(length);
+                sum[1] += static_cast<double>(length) * (static_cast<double>(start) + static_cast<double>(end - 1)) / 2.0;
+                for (std::size_t c = 0; c < channels; ++c) sum[2 + c] += colour_sums.sum(c, y, start, end);
+                start = end;
             }
         }
         for (std::size_t k = 0; k < k_count; ++k) {
