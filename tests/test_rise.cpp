@@ -477,5 +477,9 @@ TEST_CASE("Perturbation batches are capped at max_batch_bytes without changing a
     CHECK(batch_within_memory(32, {3, 4096, 4096}, 4096 * 4096) == 4);
     // An image larger than the whole budget still goes through, one at a time.
     CHECK(batch_within_memory(32, {3, 16384, 16384}) == 1);
+    // Batches built at once on several threads share the budget (LIME: one batch per thread).
+    CHECK(batch_within_memory(32, {3, 4096, 4096}, 0, 2) == budget / (3u * 4096 * 4096 * 4) / 2);
+    CHECK(batch_within_memory(32, {3, 224, 224}, 0, 4) == 32);
+    CHECK(batch_within_memory(32, {3, 4096, 4096}, 0, 256) == 1);
     CHECK(batch_within_memory(1, {1, 8, 8}) == 1);
 }

@@ -342,9 +342,7 @@ private:
         Scores scores = Scores::from_shape({n, k});
         // Batches in flight at once (one per thread) share the memory bound of masking.hpp.
         const std::size_t per_round = std::max<std::size_t>(1, resolve_threads(options_.threads));
-        const std::size_t in_flight = options_.batch_size <= SIZE_MAX / per_round ? options_.batch_size * per_round : SIZE_MAX;
-        const std::size_t batch_size = std::min(
-            options_.batch_size, std::max<std::size_t>(1, detail::batch_within_memory(in_flight, image_shape(image)) / per_round));
+        const std::size_t batch_size = detail::batch_within_memory(options_.batch_size, image_shape(image), 0, per_round);
         const std::size_t batches = (n + batch_size - 1) / batch_size;
         for (std::size_t first = 0; first < batches; first += per_round) {
             const std::size_t round = std::min(per_round, batches - first);

@@ -136,11 +136,13 @@ inline void reshape_batch(Batch& batch, std::size_t count, const ImageShape& sha
 /// (docs/limits.md).
 inline constexpr std::size_t max_batch_bytes = std::size_t{1} << 30;
 
-/// `batch_size` lowered so that that many images of `shape`, each with `extra_floats` more
-/// floats (e.g. its mask), take at most max_batch_bytes; never below 1.
-inline std::size_t batch_within_memory(std::size_t batch_size, const ImageShape& shape, std::size_t extra_floats = 0) {
+/// `batch_size` lowered so that `batches_in_flight` batches of that many images of `shape` (one
+/// per thread, built at the same time), each image with `extra_floats` more floats (e.g. its
+/// mask), take at most max_batch_bytes together; never below 1.
+inline std::size_t batch_within_memory(std::size_t batch_size, const ImageShape& shape, std::size_t extra_floats = 0,
+                                       std::size_t batches_in_flight = 1) {
     const std::size_t per_image = (shape.size() + extra_floats) * sizeof(float);
-    const std::size_t fitting = per_image == 0 ? batch_size : max_batch_bytes / per_image;
+    const std::size_t fitting = per_image == 0 ? batch_size : max_batch_bytes / per_image / std::max<std::size_t>(1, batches_in_flight);
     return std::max<std::size_t>(1, std::min(batch_size, fitting));
 }
 
