@@ -513,6 +513,13 @@ TEST_CASE("influence rejects bad input with messages that name the argument", "[
         lissa = {};
         lissa.recursion_depth = 0;
         CHECK_THROWS_WITH(LissaInfluence(p.model, p.train.images, p.train.labels, {}, lissa), Contains("recursion_depth is 0"));
+        // A minibatch larger than the training set (regression: fuzz_explainer_options, 2^32).
+        lissa = {};
+        lissa.batch_size = std::size_t{1} << 32;
+        CHECK_THROWS_WITH(LissaInfluence(p.model, p.train.images, p.train.labels, {}, lissa),
+                          Contains("batch_size is 4294967296") && Contains("training examples"));
+        lissa.batch_size = p.train.labels.size();
+        CHECK_NOTHROW(LissaInfluence(p.model, p.train.images, p.train.labels, {}, lissa));
         // A scale below the largest eigenvalue makes the recursion diverge.
         lissa = {};
         lissa.scale = 0.05;

@@ -52,11 +52,17 @@ struct LissaSolver {
     struct State {};  ///< LiSSA precomputes nothing.
 
     /// Validates the options (damping ≥ 0 and below scale, scale > 0, recursion_depth and
-    /// repeats ≥ 1); throws invalid_argument otherwise.
+    /// repeats ≥ 1, batch_size at most the training set's size); throws invalid_argument
+    /// otherwise.
     template <TwiceDifferentiableModel M>
-    State prepare(const TrainingLoss<M>&, const ProgressCallback& = {}) const {
+    State prepare(const TrainingLoss<M>& loss, const ProgressCallback& = {}) const {
         const char* where = "LissaSolver::prepare()";
         detail::require_damping(damping, where);
+        // A minibatch is drawn with replacement, so a larger one is possible, but it would hold
+        // batch_size images for nothing a whole-set step (batch_size = 0) does not do better; and
+        // a hostile value must not size an allocation (fuzz_explainer_options found 2^32).
+        detail::require(batch_size <= loss.num_examples(), where, ": batch_size is ", batch_size, ", expected at most the ",
+                        loss.num_examples(), " training examples (0 = all of them in every step)");
         detail::require(recursion_depth > 0, where, ": recursion_depth is 0, expected at least 1");
         detail::require(repeats > 0, where, ": repeats is 0, expected at least 1");
         detail::require(std::isfinite(scale) && scale > 0.0, where, ": scale is ", scale, ", expected a finite value > 0");
