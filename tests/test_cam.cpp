@@ -12,6 +12,7 @@
 
 #include <thread>
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -725,6 +726,12 @@ TEST_CASE("Results are identical for any thread count and batch size, and across
         s2.threads = 3;
         s2.batch_size = 16;
         same(xai::ScoreCam<LinearNet>(net, s1).explain(x), xai::ScoreCam<LinearNet>(net, s2).explain(x));
+        // "As large as possible" (regression: (channels + SIZE_MAX − 1) / SIZE_MAX wrapped to 0
+        // chunks and gave all-zero maps; found by fuzz_explainer_options).
+        xai::ScoreCamOptions huge = s1;
+        huge.batch_size = std::numeric_limits<std::size_t>::max();
+        huge.threads = std::numeric_limits<std::size_t>::max();
+        same(xai::ScoreCam<LinearNet>(net, s1).explain(x), xai::ScoreCam<LinearNet>(net, huge).explain(x));
         xai::AblationCamOptions a1, a2;
         a1.layer = a2.layer = layer;
         a1.threads = 1;
@@ -732,6 +739,9 @@ TEST_CASE("Results are identical for any thread count and batch size, and across
         a2.threads = 2;
         a2.batch_size = 3;
         same(xai::AblationCam<LinearNet>(net, a1).explain(x), xai::AblationCam<LinearNet>(net, a2).explain(x));
+        xai::AblationCamOptions a_huge = a1;
+        a_huge.batch_size = std::numeric_limits<std::size_t>::max();
+        same(xai::AblationCam<LinearNet>(net, a1).explain(x), xai::AblationCam<LinearNet>(net, a_huge).explain(x));
         xai::CamOptions g1 = at_layer(layer), g2 = at_layer(layer);
         g1.threads = 1;
         g2.threads = 4;

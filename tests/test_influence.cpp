@@ -230,6 +230,11 @@ TEST_CASE("influence equals the brute-force formula, whatever the batch size and
     absurd_threads.threads = std::numeric_limits<std::size_t>::max() / 2 + 1;
     const xai::Influence<LogisticRegression, xai::ExactSolver> huge(p.model, p.train.images, p.train.labels, absurd_threads);
     CHECK((huge.influence(test, targets).array() == ia.array()).all());
+    // One batch of the whole training set, not none (regression: the batch count wrapped to 0).
+    xai::InfluenceOptions whole_set = one_thread;
+    whole_set.batch_size = std::numeric_limits<std::size_t>::max();
+    const xai::Influence<LogisticRegression, xai::ExactSolver> one_batch(p.model, p.train.images, p.train.labels, whole_set);
+    CHECK(relative_error(one_batch.influence(test, targets), brute) < 1e-10);
     CHECK(a.diagnostics().stationarity.relative_gradient_norm < 1e-8);
     CHECK(a.diagnostics().warnings.empty());
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -205,6 +206,10 @@ TEST_CASE("deletion: identical for any batch size and thread count, and reports 
     const xai::CausalCurves b = xai::deletion(model, images, maps, {0}, parallel);
     CHECK((a.scores == b.scores));
     CHECK(a.auc == b.auc);
+    // "As large as possible" is one batch, not none (regression: the chunk count wrapped to 0).
+    xai::CausalMetricOptions huge;
+    huge.batch_size = std::numeric_limits<std::size_t>::max();
+    CHECK((xai::deletion(model, images, maps, {0}, huge).scores == a.scores));
     CHECK(last_total == 3 * 7);
     CHECK(last_done == last_total);
     CHECK(calls >= 2);
@@ -465,6 +470,9 @@ TEST_CASE("average drop and increase in confidence against hand-computed values"
     const xai::ConfidenceResult f = xai::confidence_change(model, images, explain, {0}, small);
     CHECK(f.explained == r.explained);
     CHECK(f.average_drop == r.average_drop);
+    xai::ConfidenceOptions huge;
+    huge.batch_size = std::numeric_limits<std::size_t>::max();
+    CHECK(xai::confidence_change(model, images, explain, {0}, huge).explained == r.explained);
 }
 
 TEST_CASE("confidence change refuses bad input", "[metrics][confidence][errors]") {

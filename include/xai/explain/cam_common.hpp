@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "xai/core/ceil_div.hpp"
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/parallel.hpp"
@@ -167,7 +168,7 @@ inline void finish_result(CamResult& result, const Batch& batch, const CamOption
 template <class Body>
 void for_channel_batches(std::size_t images, std::size_t channels, std::size_t batch_size, std::size_t threads,
                          const ProgressCallback& progress, Body&& body) {
-    const std::size_t chunks_per_image = (channels + batch_size - 1) / batch_size;
+    const std::size_t chunks_per_image = detail::ceil_div(channels, batch_size);
     const std::size_t units = images * chunks_per_image;
     const std::size_t wave = resolve_threads(threads);
     std::size_t done = 0;

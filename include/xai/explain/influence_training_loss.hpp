@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "xai/core/ceil_div.hpp"
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/parallel.hpp"
@@ -94,7 +95,7 @@ public:
     // ---- the training set in batches -------------------------------------------------------
 
     /// Number of batches of batch_size examples (the last may be shorter).
-    std::size_t num_batches() const { return (num_examples() + batch_size_ - 1) / batch_size_; }
+    std::size_t num_batches() const { return detail::ceil_div(num_examples(), batch_size_); }
     /// Index of the first training example of batch `b`.
     std::size_t batch_begin(std::size_t b) const { return b * batch_size_; }
     /// One past the index of the last training example of batch `b`.

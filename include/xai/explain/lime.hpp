@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "xai/core/eigen.hpp"  // first: silences GCC 12's false AVX-512 warnings inside Eigen
+#include "xai/core/ceil_div.hpp"
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/parallel.hpp"
@@ -343,7 +344,7 @@ private:
         // Batches in flight at once (one per thread) share the memory bound of masking.hpp.
         const std::size_t per_round = std::max<std::size_t>(1, resolve_threads(options_.threads));
         const std::size_t batch_size = detail::batch_within_memory(options_.batch_size, image_shape(image), 0, per_round);
-        const std::size_t batches = (n + batch_size - 1) / batch_size;
+        const std::size_t batches = detail::ceil_div(n, batch_size);
         for (std::size_t first = 0; first < batches; first += per_round) {
             const std::size_t round = std::min(per_round, batches - first);
             parallel_for(round, round, [&](std::size_t r) {

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "xai/core/ceil_div.hpp"
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/parallel.hpp"
@@ -186,7 +187,7 @@ public:
     void add(const float* masks, std::size_t count, const Scores& weights, std::size_t threads) {
         // Tiles of pixels keep a tile's accumulators in cache while every mask passes over it.
         constexpr std::size_t tile = 1024;
-        const std::size_t tiles = (pixels_ + tile - 1) / tile;
+        const std::size_t tiles = detail::ceil_div(pixels_, tile);
         parallel_for(tiles, threads, [&](std::size_t t) {
             const std::size_t begin = t * tile, end = std::min(pixels_, begin + tile);
             for (std::size_t c = 0; c < classes_; ++c) {

@@ -38,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "xai/core/ceil_div.hpp"
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/parallel.hpp"
@@ -115,8 +116,8 @@ public:
                         std::min(height, width));
         detail::require(keep_probability > 0.0 && keep_probability <= 1.0,
                         "xai::RiseMaskGenerator: keep_probability is ", keep_probability, ", expected a value in (0, 1]");
-        cell_h_ = (height + s_ - 1) / s_;
-        cell_w_ = (width + s_ - 1) / s_;
+        cell_h_ = detail::ceil_div(height, s_);
+        cell_w_ = detail::ceil_div(width, s_);
         rows_ = axis_taps(s_, (s_ + 1) * cell_h_);
         cols_ = axis_taps(s_, (s_ + 1) * cell_w_);
     }

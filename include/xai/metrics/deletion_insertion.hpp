@@ -42,6 +42,7 @@
 #include <utility>
 #include <vector>
 
+#include "xai/core/ceil_div.hpp"
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/parallel.hpp"
@@ -175,7 +176,7 @@ CausalCurves causal_curves(const M& model, const Batch& images, const Maps& maps
                       width = images.shape(3);
     const std::size_t pixels = height * width, image_size = channels * pixels;
     const std::size_t per_step = std::min(options.pixels_per_step.value_or(width), pixels);
-    const std::size_t steps = (pixels + per_step - 1) / per_step;
+    const std::size_t steps = detail::ceil_div(pixels, per_step);
 
     CausalCurves out;
     out.mode = mode;
@@ -188,7 +189,7 @@ CausalCurves causal_curves(const M& model, const Batch& images, const Maps& maps
     // prepares each image it touches (saliency ranks, start and finish) when it first meets
     // it, so memory stays O(batch_size) images whatever N.
     const std::size_t units = n * (steps + 1), batch = options.batch_size;
-    const std::size_t chunks = (units + batch - 1) / batch;
+    const std::size_t chunks = detail::ceil_div(units, batch);
     const std::size_t workers = std::max<std::size_t>(1, std::min(resolve_threads(options.threads), chunks));
     const Substrate& substrate = mode == CausalMode::deletion ? options.deletion_substrate : options.insertion_substrate;
     out.scores = xt::xtensor<float, 2>::from_shape({n, steps + 1});

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "xai/core/ceil_div.hpp"
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/parallel.hpp"
@@ -165,7 +166,7 @@ template <Classifier M>
 std::vector<float> target_probabilities(const M& model, const Batch& images, const std::vector<std::size_t>& targets,
                                         std::size_t batch_size, std::size_t threads, const char* where) {
     const std::size_t n = images.shape(0), image_size = images.size() / std::max<std::size_t>(n, 1);
-    const std::size_t chunks = (n + batch_size - 1) / batch_size;
+    const std::size_t chunks = detail::ceil_div(n, batch_size);
     std::vector<float> out(n);
     parallel_for(chunks, threads, [&](std::size_t c) {
         const std::size_t first = c * batch_size, count = std::min(batch_size, n - first);

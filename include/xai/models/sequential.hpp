@@ -47,6 +47,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "xai/core/ceil_div.hpp"
 #include "xai/core/eigen.hpp"
 
 #include "xai/core/concepts.hpp"
@@ -679,7 +680,7 @@ private:
     /// result does not depend on the thread count.
     template <class Body>
     void reduce_chunks(std::size_t n, std::span<Scalar> total, Body&& body) const {
-        const std::size_t chunks = (n + reduction_chunk - 1) / reduction_chunk;
+        const std::size_t chunks = xai::detail::ceil_div(n, reduction_chunk);
         std::vector<detail::AlignedVector<Scalar>> partial(chunks);
         parallel_for(chunks, threads_, [&](std::size_t c) {
             Workspace ws = make_workspace();

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "xai/core/ceil_div.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/parallel.hpp"
 #include "xai/core/progress.hpp"
@@ -109,7 +110,7 @@ std::vector<EpochReport> train(BasicSequential<Scalar>& model, std::size_t examp
     detail::require(static_cast<bool>(source), where, ": source is an empty function, expected a BatchSource");
 
     const std::size_t p = model.num_parameters();
-    const std::size_t steps_per_epoch = (examples + options.batch_size - 1) / options.batch_size;
+    const std::size_t steps_per_epoch = xai::detail::ceil_div(examples, options.batch_size);
     const double total_steps = static_cast<double>(steps_per_epoch * options.epochs);
     std::vector<Scalar> gradient(p), first(p, Scalar(0)), second(p, Scalar(0));
     std::vector<std::size_t> order(examples);
