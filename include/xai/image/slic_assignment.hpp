@@ -62,6 +62,7 @@ public:
         rows_.resize(height_);
         for (auto& row : rows_) row.clear();
         centres_.clear();
+        centre_y_.clear();
         for (std::size_t k = 0; k < centres.size(); ++k) {
             const SlicWindow& win = windows[k];
             if (alive[k] == 0 || win.x0 >= win.x1) continue;
@@ -70,8 +71,7 @@ public:
             centres_.push_back({0.0f, static_cast<float>(c[1]), static_cast<float>(c[2]), static_cast<float>(c[3]),
                                 static_cast<float>(c[4]), static_cast<float>(win.x0), static_cast<float>(win.x1),
                                 win.x0, win.x1, static_cast<std::int32_t>(k)});
-            centre_y_.resize(centres_.size());
-            centre_y_.back() = static_cast<float>(c[0]);
+            centre_y_.push_back(static_cast<float>(c[0]));
         }
         for (std::size_t y = 0; y < height_; ++y) {
             row_.clear();
