@@ -174,8 +174,8 @@ TEST_CASE("LIME's progress over the stability runs counts every sample once, up 
     settings.lime.threads = 1;
     settings.lime_stability.repeats = 3;
     settings.lime_segmentation = xai::GridSegmenter{{9, 0, 0}};
-    std::vector<xai::Progress> seen;
-    xai::make_explainer("lime", net, settings).explain(random_image(2), xai::Target::class_index(0), [&](const xai::Progress& p) {
+    std::vector<xai::ProgressReport> seen;
+    xai::make_explainer("lime", net, settings).explain(random_image(2), xai::Target::class_index(0), [&](const xai::ProgressReport& p) {
         seen.push_back(p);
     });
     REQUIRE(seen.size() == 9);  // three batches per run, three runs
@@ -200,7 +200,7 @@ TEST_CASE("RISE and occlusion through AnyExplainer equal the explainers, with RI
     settings.occlusion.stride = 3;
     std::size_t reports = 0;
     const xai::AnyExplanation rise =
-        xai::make_explainer("rise", net, settings).explain(image, xai::Target::class_index(1), [&](const xai::Progress&) { ++reports; });
+        xai::make_explainer("rise", net, settings).explain(image, xai::Target::class_index(1), [&](const xai::ProgressReport&) { ++reports; });
     const xai::RiseExplanation r = xai::Rise<xai::models::Sequential>(net, settings.rise).explain(image, {1});
     CHECK((rise.raw == first(r.saliency)));
     CHECK(rise.extra_maps.at(0).first == "standard_error");

@@ -774,10 +774,10 @@ TEST_CASE("Score-CAM and Ablation-CAM report progress in channels from the calli
     net.height = net.width = 4;
     net.factor = 2;
     const xai::Batch x = random_batch(3, 2, 4, 4, 51);
-    std::vector<xai::Progress> seen;
+    std::vector<xai::ProgressReport> seen;
     const auto caller = std::this_thread::get_id();
     bool same_thread = true;
-    const xai::ProgressCallback record = [&](const xai::Progress& p) {
+    const xai::Progress record = [&](const xai::ProgressReport& p) {
         seen.push_back(p);
         same_thread = same_thread && std::this_thread::get_id() == caller;
     };

@@ -528,8 +528,8 @@ TEST_CASE("The progress bar redraws only when its percentage changes and erases 
     std::ostringstream err;
     {
         xai_explain::ProgressBar bar(err, true, "rise");
-        const xai::ProgressCallback callback = bar.callback();
-        for (std::size_t done = 1; done <= 1000; ++done) callback(xai::Progress{done, 1000, "masks"});
+        const xai::Progress callback = bar.callback();
+        for (std::size_t done = 1; done <= 1000; ++done) callback(xai::ProgressReport{done, 1000, "masks"});
         CHECK_THAT(err.str(), Contains("[##############################] 1000/1000 masks") && Contains("500/1000 masks"));
     }
     const std::string text = err.str();
@@ -538,6 +538,6 @@ TEST_CASE("The progress bar redraws only when its percentage changes and erases 
     std::ostringstream quiet;
     xai_explain::ProgressBar off(quiet, false, "rise");
     CHECK_FALSE(static_cast<bool>(off.callback()));
-    off(xai::Progress{1, 2, "masks"});
+    off(xai::ProgressReport{1, 2, "masks"});
     CHECK(quiet.str().empty());
 }

@@ -219,8 +219,8 @@ TEST_CASE("influence equals the brute-force formula, whatever the batch size and
     three_threads.threads = 3;
     const xai::Influence<LogisticRegression, xai::ExactSolver> a(p.model, p.train.images, p.train.labels, one_thread);
     const xai::Influence<LogisticRegression, xai::ExactSolver> b(p.model, p.train.images, p.train.labels, three_threads);
-    std::vector<xai::Progress> reports;
-    const Eigen::MatrixXd ia = a.influence(test, targets, [&](const xai::Progress& r) { reports.push_back(r); });
+    std::vector<xai::ProgressReport> reports;
+    const Eigen::MatrixXd ia = a.influence(test, targets, [&](const xai::ProgressReport& r) { reports.push_back(r); });
     const Eigen::MatrixXd ib = b.influence(test, targets);
     CHECK(relative_error(ia, brute) < 1e-10);
     CHECK((ia.array() == ib.array()).all());

@@ -297,7 +297,7 @@ TEST_CASE("the default explainer uses quick shift, probabilities and the top lab
     options.num_samples = 200;
     options.hide_color = xai::HideColor::fixed(0.0f);
     std::vector<std::size_t> progress;
-    options.progress = [&](const xai::Progress& p) {
+    options.progress = [&](const xai::ProgressReport& p) {
         CHECK(p.total == 200);
         progress.push_back(p.done);
     };

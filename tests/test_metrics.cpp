@@ -196,7 +196,7 @@ TEST_CASE("deletion: identical for any batch size and thread count, and reports 
     parallel.batch_size = 5;
     parallel.threads = 2;
     std::size_t last_done = 0, last_total = 0, calls = 0;
-    parallel.progress = [&](const xai::Progress& p) {
+    parallel.progress = [&](const xai::ProgressReport& p) {
         CHECK(p.done > last_done);
         last_done = p.done;
         last_total = p.total;
@@ -577,7 +577,7 @@ TEST_CASE("model randomization: correlation 1 with nothing randomized, falling a
     };
     std::size_t progress_calls = 0;
     xai::SanityCheckOptions options;
-    options.progress = [&](const xai::Progress& p) {
+    options.progress = [&](const xai::ProgressReport& p) {
         ++progress_calls;
         CHECK(p.total == 3);
     };

@@ -607,7 +607,7 @@ TEST_CASE("training reduces the loss, reproducibly for any thread count", "[mode
         Sequential twin = net;
         const double before = net.objective(images, labels);
         std::size_t reports = 0, progress_calls = 0;
-        options.progress = [&](const xai::Progress& p) {
+        options.progress = [&](const xai::ProgressReport& p) {
             ++progress_calls;
             CHECK(p.total == 96);
         };

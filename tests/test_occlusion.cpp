@@ -144,7 +144,7 @@ TEST_CASE("Occlusion explains a batch with one target per image and reports prog
     std::vector<std::size_t> done;
     auto options = options_for(3, 3);
     options.batch_size = 3;
-    options.progress = [&](const xai::Progress& p) {
+    options.progress = [&](const xai::ProgressReport& p) {
         done.push_back(p.done);
         CHECK(p.total == 8);
         CHECK(p.stage == "windows");

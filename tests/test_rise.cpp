@@ -356,13 +356,13 @@ TEST_CASE("RISE's reported standard error shrinks as 1/sqrt(N)", "[rise][converg
 TEST_CASE("RISE reports progress after every batch, up to the ceiling", "[rise][progress]") {
     const xai::ImageShape shape{1, 8, 8};
     const auto model = toy::constant_model(shape, {0.0f, 1.0f});
-    std::vector<xai::Progress> reports;
+    std::vector<xai::ProgressReport> reports;
     xai::RiseOptions options;
     options.num_masks = 50;
     options.grid_size = 2;
     options.batch_size = 16;
     options.check_every = 20;
-    options.progress = [&](const xai::Progress& p) { reports.push_back(p); };
+    options.progress = [&](const xai::ProgressReport& p) { reports.push_back(p); };
     const xai::Batch two = xai::stack({filled(shape, 1.0f), filled(shape, 0.5f)});
     const auto e = xai::Rise(model, options).explain(two);
     CHECK(e.classes == std::vector<std::size_t>{1, 1});  // the predicted class

@@ -179,7 +179,7 @@ class InfluenceMethod {
 public:
     template <xai::FeatureModel Model>
     InfluenceMethod(const Model& model, TrainingSource source, xai::InfluenceOptions options, double damping,
-                    const xai::ProgressCallback& progress)
+                    const xai::Progress& progress)
         : source_(std::move(source)) {
         const std::size_t n = source_.labels.size(), k = model.num_classes(), batch = 256;
         xai::Scores first_logits;

@@ -22,7 +22,7 @@ public:
     ProgressBar& operator=(const ProgressBar&) = delete;
     ~ProgressBar() { erase(); }
 
-    void operator()(const xai::Progress& p) {
+    void operator()(const xai::ProgressReport& p) {
         if (!enabled_ || p.total == 0) return;
         const std::size_t percent = std::min<std::size_t>(100, p.done * 100 / p.total);
         if (drawn_ && percent == percent_) return;
@@ -37,9 +37,9 @@ public:
     }
 
     /// A callback for the explainers; the bar must outlive it.
-    xai::ProgressCallback callback() {
+    xai::Progress callback() {
         if (!enabled_) return {};
-        return [this](const xai::Progress& p) { (*this)(p); };
+        return [this](const xai::ProgressReport& p) { (*this)(p); };
     }
 
     /// Removes the bar from the terminal (also done by the destructor).

@@ -101,8 +101,8 @@ xai::Targets random_targets(fuzz::Input& in) {
 /// A progress callback that checks its reports: done ≤ total and never going back.
 struct ProgressCheck {
     std::size_t last = 0;
-    xai::ProgressCallback callback() {
-        return [this](const xai::Progress& p) {
+    xai::Progress callback() {
+        return [this](const xai::ProgressReport& p) {
             fuzz::check(p.done <= p.total, "progress: done <= total");
             fuzz::check(p.done >= last, "progress never goes back");
             last = p.done;

@@ -198,7 +198,7 @@ namespace detail {
 class ExplainerBase {
 public:
     virtual ~ExplainerBase() = default;
-    virtual AnyExplanation explain(const Image& image, const Target& target, const ProgressCallback& progress) const = 0;
+    virtual AnyExplanation explain(const Image& image, const Target& target, const Progress& progress) const = 0;
 };
 
 /// One method on one model type: `Function` is called as f(image, target, progress).
@@ -206,7 +206,7 @@ template <class Function>
 class ExplainerWrapper final : public ExplainerBase {
 public:
     explicit ExplainerWrapper(Function function) : function_(std::move(function)) {}
-    AnyExplanation explain(const Image& image, const Target& target, const ProgressCallback& progress) const override {
+    AnyExplanation explain(const Image& image, const Target& target, const Progress& progress) const override {
         return function_(image, target, progress);
     }
 
@@ -260,7 +260,7 @@ inline AnyExplanation from_fused(std::string_view method, const FusedCamResult& 
 template <class Explainer>
 AnyExplanation explain_cam_layers(std::string_view method, const Explainer& explainer, const Image& image,
                                   const Target& target, const std::vector<std::string>& layers,
-                                  const ProgressCallback& progress) {
+                                  const Progress& progress) {
     const Batch batch = as_batch(image);
     const Targets targets{target};
     if constexpr (requires { explainer.explain_layer(batch, targets, layers[0], progress); }) {
@@ -276,26 +276,26 @@ AnyExplanation explain_cam_layers(std::string_view method, const Explainer& expl
 /// reports samples 1..n of n, and a report of n closes a run.
 class RepeatedProgress {
 public:
-    RepeatedProgress(ProgressCallback inner, std::size_t repeats) : inner_(std::move(inner)), repeats_(repeats) {}
-    void operator()(const Progress& p) {
+    RepeatedProgress(Progress inner, std::size_t repeats) : inner_(std::move(inner)), repeats_(repeats) {}
+    void operator()(const ProgressReport& p) {
         if (!inner_) return;
-        inner_(Progress{offset_ + p.done, p.total * repeats_, p.stage});
+        inner_(ProgressReport{offset_ + p.done, p.total * repeats_, p.stage});
         if (p.done == p.total) offset_ += p.total;
     }
 
 private:
-    ProgressCallback inner_;
+    Progress inner_;
     std::size_t repeats_;
     std::size_t offset_ = 0;
 };
 
 template <Classifier Model>
 AnyExplanation explain_lime(const Model& model, const ExplainerSettings& settings, const Image& image,
-                            const Target& target, const ProgressCallback& progress) {
+                            const Target& target, const Progress& progress) {
     LimeOptions options = settings.lime;
     const bool stable = settings.lime_stability.repeats >= 2;
     const std::size_t runs = stable ? settings.lime_stability.repeats : 1;
-    options.progress = progress ? ProgressCallback(RepeatedProgress(progress, runs)) : ProgressCallback{};
+    options.progress = progress ? Progress(RepeatedProgress(progress, runs)) : Progress{};
     const Lime<Model, std::function<Segmentation(const Image&)>> lime(model, std::move(options), settings.lime_segmentation);
     const Targets targets{target};
     LimeStability stability;
@@ -338,7 +338,7 @@ AnyExplanation explain_lime(const Model& model, const ExplainerSettings& setting
 
 template <Classifier Model>
 AnyExplanation explain_rise(const Model& model, const ExplainerSettings& settings, const Image& image,
-                            const Target& target, const ProgressCallback& progress) {
+                            const Target& target, const Progress& progress) {
     RiseOptions options = settings.rise;
     options.progress = progress;
     const RiseExplanation r = Rise<Model>(model, std::move(options)).explain(image, Targets{target});
@@ -356,7 +356,7 @@ AnyExplanation explain_rise(const Model& model, const ExplainerSettings& setting
 
 template <Classifier Model>
 AnyExplanation explain_occlusion(const Model& model, const ExplainerSettings& settings, const Image& image,
-                                 const Target& target, const ProgressCallback& progress) {
+                                 const Target& target, const Progress& progress) {
     OcclusionOptions options = settings.occlusion;
     options.progress = progress;
     const ScoreKind kind = options.score;
@@ -390,7 +390,7 @@ public:
     /// Explains one image (C×H×W, the model's input shape) for `target` (default: the
     /// predicted class). `progress` is called by the methods with reports_progress.
     AnyExplanation explain(const Image& image, const Target& target = Target::predicted(),
-                           const ProgressCallback& progress = {}) const {
+                           const Progress& progress = {}) const {
         return impl_->explain(image, target, progress);
     }
 
@@ -418,7 +418,7 @@ AnyExplainer make_explainer(std::string_view name, const Model& model, Explainer
             CamOptions options = settings.cam;
             options.layer.clear();
             const Cam<Model> check(model, options);
-            return wrap([m, options](const Image& image, const Target& target, const ProgressCallback&) {
+            return wrap([m, options](const Image& image, const Target& target, const Progress&) {
                 return detail::from_cam("cam", Cam<Model>(*m, options).explain(as_batch(image), Targets{target}));
             });
         }
@@ -431,7 +431,7 @@ AnyExplainer make_explainer(std::string_view name, const Model& model, Explainer
             const auto cam_family = [&]<class Explainer>(std::type_identity<Explainer>, auto options) {
                 options.layer = layers.front();
                 const Explainer check(model, options);
-                return wrap([m, options, layers, n](const Image& image, const Target& target, const ProgressCallback& progress) {
+                return wrap([m, options, layers, n](const Image& image, const Target& target, const Progress& progress) {
                     return detail::explain_cam_layers(n, Explainer(*m, options), image, target, layers, progress);
                 });
             };
@@ -453,19 +453,19 @@ AnyExplainer make_explainer(std::string_view name, const Model& model, Explainer
         detail::require(static_cast<bool>(settings.lime_segmentation),
                         "xai::make_explainer(): settings.lime_segmentation is empty, expected a segmentation policy");
         const Lime<Model> check(model, settings.lime);
-        return wrap([m, settings](const Image& image, const Target& target, const ProgressCallback& progress) {
+        return wrap([m, settings](const Image& image, const Target& target, const Progress& progress) {
             return detail::explain_lime(*m, settings, image, target, progress);
         });
     }
     if (n == "rise") {
         const Rise<Model> check(model, settings.rise);
-        return wrap([m, settings](const Image& image, const Target& target, const ProgressCallback& progress) {
+        return wrap([m, settings](const Image& image, const Target& target, const Progress& progress) {
             return detail::explain_rise(*m, settings, image, target, progress);
         });
     }
     if (n == "occlusion") {
         const Occlusion<Model> check(model, settings.occlusion);
-        return wrap([m, settings](const Image& image, const Target& target, const ProgressCallback& progress) {
+        return wrap([m, settings](const Image& image, const Target& target, const Progress& progress) {
             return detail::explain_occlusion(*m, settings, image, target, progress);
         });
     }

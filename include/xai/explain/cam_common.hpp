@@ -167,7 +167,7 @@ inline void finish_result(CamResult& result, const Batch& batch, const CamOption
 /// Each chunk writes only its own slots, so results do not depend on `threads`.
 template <class Body>
 void for_channel_batches(std::size_t images, std::size_t channels, std::size_t batch_size, std::size_t threads,
-                         const ProgressCallback& progress, Body&& body) {
+                         const Progress& progress, Body&& body) {
     const std::size_t chunks_per_image = detail::ceil_div(channels, batch_size);
     const std::size_t units = images * chunks_per_image;
     const std::size_t wave = resolve_threads(threads);

@@ -161,7 +161,7 @@ public:
     /// object. Checks stationarity (one pass over the training set) and prepares the solver
     /// (ExactSolver forms and factorizes the Hessian here).
     Influence(const M& model, const Batch& train_images, const Labels& train_labels, InfluenceOptions options = {},
-              Solver solver = {}, const ProgressCallback& progress = {})
+              Solver solver = {}, const Progress& progress = {})
         : options_(std::move(options)),
           solver_(std::move(solver)),
           loss_(model, train_images, train_labels, options_.parameter_blocks, options_.batch_size, options_.threads,
@@ -203,13 +203,13 @@ public:
     }
 
     /// s_test = (H + damping·I)⁻¹ ∇θL(z_test, θ̂), one column per test image.
-    InverseHvp s_test(const Batch& test, const Targets& targets = {}, const ProgressCallback& progress = {}) const {
+    InverseHvp s_test(const Batch& test, const Targets& targets = {}, const Progress& progress = {}) const {
         return solver_.solve(state_, loss_, test_gradients(test, targets), progress);
     }
 
     /// I_up,loss(z_i, z_test) = −s_testᵀ ∇θL(z_i, θ̂) for every training example i (rows) and
     /// every column of `s_test` (columns): streamed over the training set.
-    Eigen::MatrixXd influence_of(const Eigen::MatrixXd& s_test, const ProgressCallback& progress = {}) const {
+    Eigen::MatrixXd influence_of(const Eigen::MatrixXd& s_test, const Progress& progress = {}) const {
         detail::require<shape_error>(s_test.rows() == static_cast<Eigen::Index>(loss_.num_parameters()),
                                      "Influence::influence_of(): s_test has ", s_test.rows(), " rows, expected ",
                                      loss_.num_parameters(), " (the parameters in the chosen subset)");
@@ -228,14 +228,14 @@ public:
     }
 
     /// I_up,loss of every training example (rows) on every test image (columns).
-    Eigen::MatrixXd influence(const Batch& test, const Targets& targets = {}, const ProgressCallback& progress = {}) const {
+    Eigen::MatrixXd influence(const Batch& test, const Targets& targets = {}, const Progress& progress = {}) const {
         return influence_of(s_test(test, targets).values, progress);
     }
 
     /// The influence of every training example on one test image, with the top_k most
     /// helpful and harmful examples.
     InfluenceExplanation explain(const Image& test, Target target = Target::predicted(),
-                                 const ProgressCallback& progress = {}) const {
+                                 const Progress& progress = {}) const {
         const Batch batch = as_batch(test);
         const Labels labels = resolve_test_targets(batch, Targets{target}, "Influence::explain()");
         InfluenceExplanation out;
@@ -252,7 +252,7 @@ public:
     /// Self-influence I_up,loss(z_i, z_i) = −∇Lᵢᵀ (H + damping·I)⁻¹ ∇Lᵢ of every training
     /// example (§5.4). One solve per example: immediate with ExactSolver (one factorization),
     /// a full CG or LiSSA run per example otherwise.
-    Eigen::VectorXd self_influence(const ProgressCallback& progress = {}) const {
+    Eigen::VectorXd self_influence(const Progress& progress = {}) const {
         Eigen::VectorXd out(static_cast<Eigen::Index>(loss_.num_examples()));
         loss_.stream(
             [&](std::size_t b) {

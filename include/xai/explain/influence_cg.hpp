@@ -45,7 +45,7 @@ struct ConjugateGradientSolver {
 
     /// Validates the options (damping ≥ 0, tolerance > 0); throws invalid_argument otherwise.
     template <TwiceDifferentiableModel M>
-    State prepare(const TrainingLoss<M>&, const ProgressCallback& = {}) const {
+    State prepare(const TrainingLoss<M>&, const Progress& = {}) const {
         const char* where = "ConjugateGradientSolver::prepare()";
         detail::require_damping(damping, where);
         detail::require(std::isfinite(tolerance) && tolerance > 0.0, where, ": tolerance is ", tolerance,
@@ -58,7 +58,7 @@ struct ConjugateGradientSolver {
     /// non-positive curvature throws numerical_error.
     template <TwiceDifferentiableModel M>
     InverseHvp solve(const State&, const TrainingLoss<M>& loss, const Eigen::MatrixXd& rhs,
-                     const ProgressCallback& progress = {}) const {
+                     const Progress& progress = {}) const {
         InverseHvp out;
         out.values.resize(rhs.rows(), rhs.cols());
         const std::size_t limit = max_iterations ? max_iterations : std::max<std::size_t>(1, loss.num_parameters());
@@ -73,7 +73,7 @@ struct ConjugateGradientSolver {
 private:
     template <TwiceDifferentiableModel M>
     Eigen::VectorXd solve_one(const TrainingLoss<M>& loss, const Eigen::VectorXd& b, std::size_t limit,
-                              SolveReport& report, const ProgressCallback& progress) const {
+                              SolveReport& report, const Progress& progress) const {
         Eigen::VectorXd x = Eigen::VectorXd::Zero(b.size());
         const double b_norm = b.norm();
         if (b_norm == 0.0) {

@@ -43,7 +43,7 @@ struct ExactSolver {
     /// Throws numerical_error when it is singular (reciprocal condition number ≤ 1e-12) or not
     /// positive definite, and invalid_argument for a negative or non-finite damping.
     template <TwiceDifferentiableModel M>
-    State prepare(const TrainingLoss<M>& loss, const ProgressCallback& progress = {}) const {
+    State prepare(const TrainingLoss<M>& loss, const Progress& progress = {}) const {
         const char* where = "ExactSolver::prepare()";
         detail::require_damping(damping, where);
         Eigen::MatrixXd h = loss.hessian(progress);
@@ -63,7 +63,7 @@ struct ExactSolver {
     /// Columns (H_SS + μI)⁻¹ rhs_j by substitution in the factorization.
     template <TwiceDifferentiableModel M>
     InverseHvp solve(const State& state, const TrainingLoss<M>&, const Eigen::MatrixXd& rhs,
-                     const ProgressCallback& = {}) const {
+                     const Progress& = {}) const {
         InverseHvp out;
         out.values = state.factorization.solve(rhs);
         out.reports.assign(static_cast<std::size_t>(rhs.cols()), SolveReport{"exact", 0, 0.0, true});

@@ -55,7 +55,7 @@ struct LissaSolver {
     /// repeats ≥ 1, batch_size at most the training set's size); throws invalid_argument
     /// otherwise.
     template <TwiceDifferentiableModel M>
-    State prepare(const TrainingLoss<M>& loss, const ProgressCallback& = {}) const {
+    State prepare(const TrainingLoss<M>& loss, const Progress& = {}) const {
         const char* where = "LissaSolver::prepare()";
         detail::require_damping(damping, where);
         // A minibatch is drawn with replacement, so a larger one is possible, but it would hold
@@ -74,7 +74,7 @@ struct LissaSolver {
     /// numerical_error when the recursion diverges (raise `scale`).
     template <TwiceDifferentiableModel M>
     InverseHvp solve(const State&, const TrainingLoss<M>& loss, const Eigen::MatrixXd& rhs,
-                     const ProgressCallback& progress = {}) const {
+                     const Progress& progress = {}) const {
         InverseHvp out;
         out.values.resize(rhs.rows(), rhs.cols());
         const std::size_t steps = recursion_depth * repeats * static_cast<std::size_t>(rhs.cols());

@@ -5,10 +5,10 @@
 //   struct MySolver {
 //       struct State { ... };                                   // what prepare() precomputes
 //       template <TwiceDifferentiableModel M>
-//       State prepare(const TrainingLoss<M>&, const ProgressCallback&) const;
+//       State prepare(const TrainingLoss<M>&, const Progress&) const;
 //       template <TwiceDifferentiableModel M>                   // columns of H_SS⁻¹ · rhs
 //       InverseHvp solve(const State&, const TrainingLoss<M>&, const Eigen::MatrixXd& rhs,
-//                        const ProgressCallback&) const;
+//                        const Progress&) const;
 //   };
 //
 // solve() must be const and safe to call from several threads at once.
@@ -42,7 +42,7 @@ struct InverseHvp {
 
 template <class S, class M>
 concept InverseHessianSolver = TwiceDifferentiableModel<M> &&
-    requires(const S& solver, const TrainingLoss<M>& loss, const Eigen::MatrixXd& rhs, const ProgressCallback& progress) {
+    requires(const S& solver, const TrainingLoss<M>& loss, const Eigen::MatrixXd& rhs, const Progress& progress) {
         typename S::State;
         { solver.prepare(loss, progress) } -> std::same_as<typename S::State>;
         { solver.solve(std::declval<const typename S::State&>(), loss, rhs, progress) } -> std::same_as<InverseHvp>;

@@ -130,7 +130,7 @@ public:
     /// Runs body(b) for every batch b on up to threads() threads, in waves of a few batches
     /// per thread, then consume(b, result) for the wave's batches in order on this thread.
     template <class Body, class Consume>
-    void stream(Body&& body, Consume&& consume, const ProgressCallback& progress, std::string_view stage) const {
+    void stream(Body&& body, Consume&& consume, const Progress& progress, std::string_view stage) const {
         using Result = decltype(body(std::size_t{}));
         const std::size_t batches = num_batches();
         const std::size_t wave = std::max<std::size_t>(1, std::min(2 * resolve_threads(threads_), batches));
@@ -185,7 +185,7 @@ public:
 
     /// H_SS + damping·I as a dense matrix: from the model's exact Hessian when it has one,
     /// otherwise column by column from |S| Hessian-vector products (|S| passes over the data).
-    Eigen::MatrixXd hessian(const ProgressCallback& progress = {}) const {
+    Eigen::MatrixXd hessian(const Progress& progress = {}) const {
         const auto p = static_cast<Eigen::Index>(num_parameters());
         Eigen::MatrixXd h = Eigen::MatrixXd::Zero(p, p);
         if constexpr (ExactHessianModel<M>) {
@@ -208,7 +208,7 @@ public:
     }
 
     /// ∇_S F(θ) and how far it is from zero, in one pass.
-    Stationarity stationarity(const ProgressCallback& progress = {}) const {
+    Stationarity stationarity(const Progress& progress = {}) const {
         Eigen::VectorXd mean_gradient = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(num_parameters()));
         double mean_norm = 0.0;
         const double n = static_cast<double>(num_examples());

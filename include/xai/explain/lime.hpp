@@ -96,7 +96,7 @@ struct LimeOptions {
     ScoreKind score = ScoreKind::probability;  ///< the score regressed: lime's classifier_fn returns probabilities
     std::uint64_t seed = 0;           ///< sample i uses Rng::stream(seed, i)
     std::size_t threads = 0;          ///< threads rendering and scoring batches; 0 = all
-    ProgressCallback progress;        ///< samples scored so far / num_samples, after each round
+    Progress progress;        ///< samples scored so far / num_samples, after each round
 };
 
 /// The surrogate of one explained class.

@@ -5,9 +5,9 @@
 //
 // A mask M (H×W, values in [0, 1], 1 = keep) turns an image I into
 //     I ⊙ M + B ⊙ (1 − M)
-// where B is the baseline: a constant (0 in the RISE paper and Captum's occlusion), a fixed
-// image, or an image computed from I (a blurred copy, as the RISE paper's insertion metric
-// uses). Written this way a pixel with M = 1 is exactly I and one with M = 0 exactly B.
+// where B is the baseline (image/baseline.hpp): a constant (0 in the RISE paper and Captum's
+// occlusion), a colour, the image's mean, a blurred copy, a fixed image or any function of I.
+// Written this way a pixel with M = 1 is exactly I and one with M = 0 exactly B.
 
 #include <algorithm>
 #include <cmath>
@@ -24,77 +24,10 @@
 #include "xai/core/parallel.hpp"
 #include "xai/core/scores.hpp"
 #include "xai/core/tensor.hpp"
+#include "xai/image/baseline.hpp"
 #include "xai/image/blur.hpp"
 
 namespace xai {
-
-/// What masked-out pixels become. Default-constructed: the constant 0.
-class Baseline {
-public:
-    Baseline() = default;
-
-    /// Every masked-out value (every channel) becomes `value`.
-    static Baseline constant(float value) {
-        detail::require(std::isfinite(value), "xai::Baseline::constant(): value is ", value,
-                        ", expected a finite value");
-        Baseline b;
-        b.value_ = value;
-        return b;
-    }
-
-    /// A fixed image of the same C×H×W shape as the images explained (checked when used).
-    static Baseline image(Image baseline) {
-        detail::require_nonempty(baseline, "xai::Baseline::image(): baseline");
-        detail::require_finite(baseline, "xai::Baseline::image(): baseline");
-        Baseline b;
-        b.kind_ = Kind::image;
-        b.image_ = std::move(baseline);
-        return b;
-    }
-
-    /// A Gaussian-blurred copy of each explained image (image/blur.hpp; the defaults are the
-    /// RISE reference's σ = 5, 11 taps; BlurBorder::reflect keeps the border's brightness).
-    static Baseline blurred(GaussianBlurOptions options = {}) {
-        detail::require_blur_options(options, "xai::Baseline::blurred()");
-        return from_function([options](const Image& image) { return gaussian_blur(image, options); });
-    }
-
-    /// Any function of the explained image; its result must have the image's shape.
-    static Baseline from_function(std::function<Image(const Image&)> make) {
-        detail::require(static_cast<bool>(make), "xai::Baseline::from_function(): make is empty, expected a function");
-        Baseline b;
-        b.kind_ = Kind::function;
-        b.function_ = std::move(make);
-        return b;
-    }
-
-    /// True for a constant baseline (every pixel of every channel the same value).
-    bool is_constant() const { return kind_ == Kind::constant; }
-    /// The constant; meaningful when is_constant().
-    float value() const { return value_; }
-
-    /// The baseline image for `image` (C×H×W), checked: same shape, finite values.
-    Image for_image(const Image& image, const char* where) const {
-        Image b;
-        switch (kind_) {
-            case Kind::constant: b = Image::from_shape(image.shape()); b.fill(value_); return b;
-            case Kind::image: b = image_; break;
-            case Kind::function: b = function_(image); break;
-        }
-        detail::require<shape_error>(b.dimension() == 3 && image_shape(b) == image_shape(image), where,
-                                     ": the baseline image has shape ", shape_string(b.shape()),
-                                     ", expected the explained image's ", shape_string(image.shape()));
-        detail::require_finite(b, (std::string(where) + ": the baseline image").c_str());
-        return b;
-    }
-
-private:
-    enum class Kind { constant, image, function };
-    Kind kind_ = Kind::constant;
-    float value_ = 0.0f;
-    Image image_;
-    std::function<Image(const Image&)> function_;
-};
 
 namespace detail {
 

@@ -44,7 +44,7 @@ struct OcclusionOptions {
     Baseline baseline;            ///< what the patch shows: 0 by default
     std::size_t batch_size = 32;  ///< occluded images per forward pass
     std::size_t threads = 0;      ///< threads building occluded images; 0 = all
-    ProgressCallback progress;    ///< called after every forward batch with windows done / total
+    Progress progress;    ///< called after every forward batch with windows done / total
 };
 
 /// Occlusion maps of a batch, one target class per image.

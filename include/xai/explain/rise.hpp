@@ -63,7 +63,7 @@ struct RiseOptions {
     std::size_t batch_size = 32;     ///< masked images per forward pass (the reference: 100 on a GPU)
     std::uint64_t seed = 0;          ///< masks come from Rng::stream(seed, mask index)
     std::size_t threads = 0;         ///< threads for mask generation and accumulation; 0 = all
-    ProgressCallback progress;       ///< called after every forward batch with masks done / ceiling
+    Progress progress;       ///< called after every forward batch with masks done / ceiling
 };
 
 /// RISE maps of several classes of one image (Rise::explain_classes).

@@ -73,14 +73,14 @@ public:
 
     /// Explains each image for its target (empty = the predicted class) at options().layer.
     /// `progress` is called after each wave of batched forward passes (unit: channels).
-    CamResult explain(const Batch& batch, const Targets& targets = {}, const ProgressCallback& progress = {}) const {
+    CamResult explain(const Batch& batch, const Targets& targets = {}, const Progress& progress = {}) const {
         return explain_layer(batch, targets, options_.layer, progress);
     }
 
     /// The same as explain() at any named layer (one of model.layer_names()), ignoring
     /// options().layer.
     CamResult explain_layer(const Batch& batch, const Targets& targets, const std::string& layer,
-                            const ProgressCallback& progress = {}) const {
+                            const Progress& progress = {}) const {
         constexpr const char* where = "ScoreCam::explain()";
         detail::ResolvedLayerOutput in = detail::checked_layer_activations(*model_, batch, targets, layer, where);
         const detail::ChannelMaps a(in.output.activations, options_.tokens, where);
@@ -102,7 +102,7 @@ public:
 
     /// Explains the batch at several layers and fuses them (FusedCamResult).
     FusedCamResult explain_fused(const Batch& batch, const std::vector<std::string>& layers, const Targets& targets = {},
-                                 const ProgressCallback& progress = {}) const {
+                                 const Progress& progress = {}) const {
         return detail::fuse_layers(batch, targets, layers, options_, "ScoreCam::explain_fused()",
                                    [&](const Targets& t, const std::string& layer) {
                                        return explain_layer(batch, t, layer, progress);

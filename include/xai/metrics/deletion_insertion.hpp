@@ -95,7 +95,7 @@ struct CausalMetricOptions {
     Substrate insertion_substrate = Substrate::blur();
     std::size_t batch_size = 64;  ///< perturbed images per forward pass, ≥ 1
     std::size_t threads = 0;      ///< threads running forward batches; 0 = all
-    ProgressCallback progress;    ///< after every round of batches: images scored / N·(S+1)
+    Progress progress;    ///< after every round of batches: images scored / N·(S+1)
 };
 
 /// The curves of a batch of images.

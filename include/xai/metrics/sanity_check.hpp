@@ -88,7 +88,7 @@ struct SanityCheckOptions {
     RandomizationMode mode = RandomizationMode::cascading;  ///< cascading (the paper's main test) or independent
     std::uint64_t seed = 2018;   ///< passed to reinitialize_layer()
     bool keep_maps = true;       ///< keep every step's maps in the result (N×H×W floats per step)
-    ProgressCallback progress;   ///< after every step: steps done / total
+    Progress progress;   ///< after every step: steps done / total
 };
 
 /// The comparison after one randomization step.

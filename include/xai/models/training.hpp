@@ -58,7 +58,7 @@ struct TrainingOptions {
     std::size_t batch_size = 64;  ///< examples per mini-batch (the last of an epoch may be smaller)
     std::uint64_t seed = 0;       ///< shuffling (and whatever the batch source draws from it)
     std::size_t threads = 1;      ///< threads over each mini-batch (0 = all)
-    ProgressCallback progress;    ///< called after each mini-batch with the examples done this epoch
+    Progress progress;    ///< called after each mini-batch with the examples done this epoch
 };
 
 /// A mini-batch: images and one label each.
