@@ -40,9 +40,9 @@
 
 #include "xai/explain/grad_cam.hpp"
 #include "xai/models/builtin.hpp"
-#include "xai/models/torch.hpp"
-#include "xai/models/torch_builtin.hpp"
-#include "xai/models/torch_resnet.hpp"
+#include "xai/torch.hpp"
+#include "xai/models/torch/builtin.hpp"
+#include "xai/models/torch/resnet.hpp"
 
 namespace {
 

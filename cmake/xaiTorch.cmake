@@ -1,5 +1,5 @@
 # LibTorch support: the target xai::torch (xai::xai + LibTorch's `torch`), for programs that
-# include xai/models/torch.hpp. Nothing else in xai links LibTorch.
+# include xai/torch.hpp. Nothing else in xai links LibTorch.
 #
 # Used in two places:
 #  - xai's own build (included from CMakeLists.txt): looks for LibTorch quietly (Debian's

@@ -21,7 +21,7 @@
 #include <string>
 #include <string_view>
 
-#include "xai/models/torch_builtin.hpp"  // first: LibTorch, with GCC 12's false AVX-512 warnings silenced
+#include "xai/models/torch/builtin.hpp"  // first: LibTorch, with GCC 12's false AVX-512 warnings silenced
 
 #include "xai/data/fashion_mnist.hpp"
 #include "xai/models/builtin.hpp"

@@ -28,7 +28,7 @@
 #include <thread>
 #include <vector>
 
-#include "xai/models/torch.hpp"  // first: LibTorch, with GCC 12's false AVX-512 warnings silenced
+#include "xai/torch.hpp"  // first: LibTorch, with GCC 12's false AVX-512 warnings silenced
 
 #include "xai/explain/grad_cam.hpp"
 #include "xai/image/io.hpp"
@@ -143,7 +143,7 @@ std::vector<std::string> read_class_names(const std::filesystem::path& path) {
 
 int run(const Arguments& args) {
     const xai::Image image = xai::load_image(args.image, args.channels);
-    xai::models::TorchPreprocessing prep;
+    xai::Preprocessing prep;
     prep.height = args.height;
     prep.width = args.width;
     if (!args.imagenet) {

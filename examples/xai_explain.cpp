@@ -7,7 +7,7 @@
 // Built as xai-explain, and with LibTorch also as xai-explain-torch, which reads TorchScript
 // models (XAI_EXPLAIN_WITH_TORCH, examples/CMakeLists.txt).
 #ifdef XAI_EXPLAIN_WITH_TORCH
-#include "xai/models/torch.hpp"  // first: LibTorch, with GCC 12's false AVX-512 warnings silenced
+#include "xai/torch.hpp"  // first: LibTorch, with GCC 12's false AVX-512 warnings silenced
 #endif
 
 #include "cli/run.hpp"

@@ -16,9 +16,9 @@
 #include "xai/core/random.hpp"
 #include "xai/models/builtin.hpp"
 #include "xai/models/logistic_regression.hpp"
-#include "xai/models/torch.hpp"
-#include "xai/models/torch_builtin.hpp"
-#include "xai/models/torch_weights.hpp"
+#include "xai/torch.hpp"
+#include "xai/models/torch/builtin.hpp"
+#include "xai/models/torch/weights.hpp"
 
 using Catch::Matchers::Contains;
 using xai::models::TorchModel;
@@ -619,10 +619,10 @@ TEST_CASE("Tensor conversions are zero-copy from xtensor and exact both ways", "
     CHECK(xai::models::to_torch(a)[1][0].item<double>() == 4.0);  // row-major
 }
 
-TEST_CASE("TorchPreprocessing resizes, normalizes with ImageNet statistics and batches", "[torch][preprocess]") {
+TEST_CASE("Preprocessing resizes, normalizes with ImageNet statistics and batches", "[torch][preprocess]") {
     xai::Image image = xt::zeros<float>({3, 4, 4});
     for (std::size_t c = 0; c < 3; ++c) xt::view(image, c) = 0.25f * static_cast<float>(c + 1);
-    xai::models::TorchPreprocessing prep;
+    xai::Preprocessing prep;
     prep.height = 2;
     prep.width = 2;
     const xai::Image resized = prep.resize(image);
@@ -633,11 +633,11 @@ TEST_CASE("TorchPreprocessing resizes, normalizes with ImageNet statistics and b
     CHECK(b(1, 0, 1, 1) == Approx((0.25 - 0.485) / 0.229).epsilon(1e-6));
     CHECK(b(0, 1, 0, 0) == Approx((0.50 - 0.456) / 0.224).epsilon(1e-6));
     CHECK(b(0, 2, 1, 0) == Approx((0.75 - 0.406) / 0.225).epsilon(1e-6));
-    xai::models::TorchPreprocessing grey;
+    xai::Preprocessing grey;
     grey.mean = {0.5f};
     grey.std = {0.5f};
     CHECK(grey.normalize(xt::ones<float>({1, 2, 2}))(0, 0, 0) == 1.0f);
-    xai::models::TorchPreprocessing bad;
+    xai::Preprocessing bad;
     bad.std = {0.2f, 0.0f, 0.2f};
     CHECK_THROWS_WITH(bad.normalize(image), Contains("channel 1 has mean 0.456 and std 0, expected a finite mean and a std > 0"));
     bad.std = {0.2f, 0.2f};

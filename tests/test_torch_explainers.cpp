@@ -1,4 +1,4 @@
-// Every explainer of xai on LibTorch models through TorchModel (include/xai/models/torch.hpp):
+// Every explainer of xai on LibTorch models through TorchModel (include/xai/torch.hpp):
 // Grad-CAM against the same computation in bare torch ops, CAM against Grad-CAM on a GAP +
 // linear head, and finite maps of the right shape from every method on a small ResNet.
 // LibTorch first: its glog defines a CHECK macro, which Catch's CHECK must replace.

@@ -16,9 +16,9 @@
 #include "xai/core/concepts.hpp"
 #include "xai/core/scores.hpp"
 #include "xai/core/tensor.hpp"
-#include "xai/models/torch.hpp"
-#include "xai/models/torch_resnet.hpp"
-#include "xai/models/torch_tensor.hpp"
+#include "xai/torch.hpp"
+#include "xai/models/torch/resnet.hpp"
+#include "xai/models/torch/tensor.hpp"
 
 namespace xai_test {
 

@@ -2,7 +2,7 @@
 // xai-explain's command line: the options, their parsing and checking, the help text, and the
 // exit codes (docs/cli.md). Every default shown or used is read from the library's options
 // structs (LimeOptions, RiseOptions, OcclusionOptions, LimeStabilityOptions, OverlayOptions,
-// TorchPreprocessing), never restated.
+// Preprocessing), never restated.
 
 #include <algorithm>
 #include <cmath>
@@ -23,7 +23,7 @@
 #include "xai/image/colormap.hpp"
 #include "xai/image/overlay.hpp"
 #include "xai/image/superpixels.hpp"
-#include "xai/models/torch_preprocess.hpp"
+#include "xai/image/preprocess.hpp"
 
 namespace xai_explain {
 
@@ -65,8 +65,8 @@ struct Arguments {
     std::string train;  ///< --train, for the influence method
     xai::Colormap colormap = xai::OverlayOptions{}.colormap;
     // TorchScript models only (the LibTorch build)
-    std::size_t height = xai::models::TorchPreprocessing{}.height;
-    std::size_t width = xai::models::TorchPreprocessing{}.width;
+    std::size_t height = xai::Preprocessing{}.height;
+    std::size_t width = xai::Preprocessing{}.width;
     std::size_t channels = 3;
     bool imagenet_normalization = true;
     bool json = false, quiet = false, help = false, list_models = false, list_layers = false, list_methods = false;
@@ -77,7 +77,7 @@ inline std::string usage_text() {
     const xai::RiseOptions rise;
     const xai::OcclusionOptions occlusion;
     const xai::LimeStabilityOptions stability;
-    const xai::models::TorchPreprocessing torch;
+    const xai::Preprocessing torch;
     const auto n = [](auto v) { return std::to_string(v); };
     std::string methods;
     for (const xai::MethodInfo& m : xai::explanation_methods) methods += (methods.empty() ? "" : ",") + std::string(m.name);

@@ -12,7 +12,7 @@
 // act on the picture, as in the reference implementations, whose classifier functions
 // preprocess inside.
 
-#include "xai/models/torch.hpp"  // first: LibTorch, with GCC 12's false AVX-512 warnings silenced
+#include "xai/torch.hpp"  // first: LibTorch, with GCC 12's false AVX-512 warnings silenced
 
 #include <cstddef>
 #include <filesystem>
@@ -22,7 +22,7 @@
 
 #include "arguments.hpp"
 #include "explain.hpp"
-#include "xai/models/torch_preprocess.hpp"
+#include "xai/image/preprocess.hpp"
 
 namespace xai_explain {
 
@@ -122,7 +122,7 @@ inline int explain_with_torch(const Arguments& a, Console& console) {
             throw Failure(ExitCode::model, "cannot load model '" + a.model + "': " + e.what());
         }
     }();
-    const xai::models::TorchPreprocessing imagenet;
+    const xai::Preprocessing imagenet;
     const StandardizedInput<xai::models::TorchModel> standardized(
         model, a.imagenet_normalization ? imagenet.mean : std::vector<float>{0.0f},
         a.imagenet_normalization ? imagenet.std : std::vector<float>{1.0f});

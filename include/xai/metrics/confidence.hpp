@@ -87,18 +87,18 @@ ConfidenceResult confidence_of_maps(const M& model, const Batch& images, const M
 
 }  // namespace detail
 
-/// Average Drop and Increase in Confidence of precomputed maps (N×H×W, at the images' size) or
-/// of the maps of an explanation function (see metric_inputs.hpp).
+/// Average Drop and Increase in Confidence of an explainer's maps, precomputed maps (N×H×W, at
+/// the images' size) or an explanation function's (see metric_inputs.hpp).
 template <Classifier M, MapSource S>
-ConfidenceResult confidence_change(const M& model, const Batch& images, const S& maps_or_function,
+ConfidenceResult confidence_change(const M& model, const Batch& images, const S& maps,
                                    const Targets& targets = {}, const ConfidenceOptions& options = {}) {
     constexpr const char* where = "xai::confidence_change()";
     detail::require_batch_size(options.batch_size, where);
     detail::require_metric_images(model, images, where);
-    if constexpr (std::same_as<S, Maps>) detail::require_maps_for(images, maps_or_function, where);
+    if constexpr (std::same_as<S, Maps>) detail::require_maps_for(images, maps, where);
     std::vector<std::size_t> resolved = detail::resolve_metric_targets(model, images, targets, where);
-    const Maps maps = detail::obtain_maps(maps_or_function, images, resolved, where);
-    return detail::confidence_of_maps(model, images, maps, std::move(resolved), options, where);
+    const Maps obtained = detail::obtain_maps(maps, images, resolved, where);
+    return detail::confidence_of_maps(model, images, obtained, std::move(resolved), options, where);
 }
 
 }  // namespace xai

@@ -6,10 +6,11 @@
 // The pixels of an image are ranked by decreasing saliency. Starting from `start`, the top
 // k pixels, then the top 2k, … are replaced by the corresponding pixels of `finish` (all
 // channels of a pixel at once), until every pixel is replaced:
-//   deletion   start = the image,                    finish = the deletion substrate (0: "removed
+//   deletion   start = the image,                    finish = the deletion baseline (0: "removed
 //              pixels set to zero", the paper and the reference's torch.zeros_like)
-//   insertion  start = the insertion substrate (the image blurred with the reference's
+//   insertion  start = the insertion baseline (the image blurred with the reference's
 //              gkern(klen = 11, nsig = 5), image/blur.hpp), finish = the image
+// (image/baseline.hpp: any Baseline but segment_mean, which needs superpixels)
 // After each of the S = ⌈H·W / k⌉ steps, and before the first, the score is the softmax
 // probability of the target class (the reference's model ends in a softmax), giving the curve
 //   y_s = p_c(image after s steps),   x_s = min(s·k, H·W) / (H·W),   s = 0 … S,
@@ -50,6 +51,7 @@
 #include "xai/core/scores.hpp"
 #include "xai/core/target.hpp"
 #include "xai/core/tensor.hpp"
+#include "xai/image/baseline.hpp"
 #include "xai/image/blur.hpp"
 #include "xai/metrics/metric_inputs.hpp"
 
@@ -62,40 +64,17 @@ enum class CausalMode { deletion, insertion };
 /// The mode's name: "deletion" or "insertion".
 inline std::string_view to_string(CausalMode mode) { return mode == CausalMode::deletion ? "deletion" : "insertion"; }
 
-/// What replaced (deletion) or not yet revealed (insertion) pixels show.
-struct Substrate {
-    /// Every channel of the pixel set to `value` (the paper's deletion: 0).
-    static Substrate constant(float value) {
-        Substrate s;
-        s.blurred = false;
-        s.value = value;
-        return s;
-    }
-    /// The image blurred with a Gaussian (the paper's insertion; defaults klen 11, σ 5).
-    static Substrate blur(GaussianBlurOptions options = {}) {
-        Substrate s;
-        s.blurred = true;
-        s.blur_options = options;
-        return s;
-    }
-
-    bool blurred = false;               ///< true: the blurred image; false: the constant `value`
-    float value = 0.0f;                 ///< the constant, when not blurred
-    GaussianBlurOptions blur_options{}; ///< the blur, when blurred
-};
-
 /// Options of deletion() and insertion(); the defaults are the paper's and the reference's.
 struct CausalMetricOptions {
     /// k, pixels replaced per step; unset = the image width (the reference's 224 at 224×224).
     /// Must be ≥ 1 when set.
     std::optional<std::size_t> pixels_per_step;
-    /// Deletion's finish: zeros (the paper).
-    Substrate deletion_substrate = Substrate::constant(0.0f);
-    /// Insertion's start: the image blurred by gkern(11, 5) with zero padding (the reference).
-    Substrate insertion_substrate = Substrate::blur();
+    /// What deleted pixels become: zeros (the paper).
+    Baseline deletion_baseline = Baseline::constant(0.0f);
+    /// What insertion starts from: the image blurred by gkern(11, 5) with zero padding (the reference).
+    Baseline insertion_baseline = Baseline::blurred();
     std::size_t batch_size = 64;  ///< perturbed images per forward pass, ≥ 1
     std::size_t threads = 0;      ///< threads running forward batches; 0 = all
-    Progress progress;    ///< after every round of batches: images scored / N·(S+1)
 };
 
 /// The curves of a batch of images.
@@ -131,13 +110,6 @@ inline std::vector<std::size_t> saliency_order(const float* map, std::size_t pix
     return order;
 }
 
-inline Image substrate_image(const Image& image, const Substrate& substrate) {
-    if (substrate.blurred) return gaussian_blur(image, substrate.blur_options);
-    Image out = Image::from_shape(image.shape());
-    out.fill(substrate.value);
-    return out;
-}
-
 /// One image ready to be perturbed: rank[p] is pixel p's position in the saliency order (it
 /// is replaced after step s iff rank[p] < s·k); start and finish as in the reference.
 struct CausalImage {
@@ -146,14 +118,14 @@ struct CausalImage {
 };
 
 inline CausalImage prepare_causal_image(const Batch& images, const Maps& maps, std::size_t i, CausalMode mode,
-                                        const Substrate& substrate) {
+                                        const Baseline& baseline, const char* where) {
     const std::size_t pixels = maps.shape(1) * maps.shape(2);
     CausalImage out;
     const std::vector<std::size_t> order = saliency_order(maps.data() + i * pixels, pixels);
     out.rank.resize(pixels);
     for (std::size_t r = 0; r < pixels; ++r) out.rank[order[r]] = static_cast<std::uint32_t>(r);
     Image image = image_at(images, i);
-    Image replacement = substrate_image(image, substrate);
+    Image replacement = baseline.for_image(image, where);
     out.start = mode == CausalMode::deletion ? std::move(image) : replacement;
     out.finish = mode == CausalMode::deletion ? std::move(replacement) : std::move(image);
     return out;
@@ -163,15 +135,15 @@ inline void require_causal_options(const CausalMetricOptions& options, const cha
     require(!options.pixels_per_step || *options.pixels_per_step > 0, where,
             ": pixels_per_step is 0, expected at least 1 pixel per step (or unset for the image width)");
     require_batch_size(options.batch_size, where);
-    for (const Substrate* s : {&options.deletion_substrate, &options.insertion_substrate}) {
-        if (s->blurred) require_blur_options(s->blur_options, where);
-        else require(std::isfinite(s->value), where, ": a substrate value is ", s->value, ", expected a finite value");
-    }
+    for (const Baseline* b : {&options.deletion_baseline, &options.insertion_baseline})
+        require(!b->needs_segmentation(), where, ": a baseline is Baseline::segment_mean(), which needs superpixels; "
+                "expected constant, color, image_mean, blurred, image or from_function");
 }
 
 template <Classifier M>
 CausalCurves causal_curves(const M& model, const Batch& images, const Maps& maps, std::vector<std::size_t> targets,
-                           CausalMode mode, const CausalMetricOptions& options, const char* where) {
+                           CausalMode mode, const CausalMetricOptions& options, const Progress& progress,
+                           const char* where) {
     const std::size_t n = images.shape(0), channels = images.shape(1), height = images.shape(2),
                       width = images.shape(3);
     const std::size_t pixels = height * width, image_size = channels * pixels;
@@ -191,7 +163,7 @@ CausalCurves causal_curves(const M& model, const Batch& images, const Maps& maps
     const std::size_t units = n * (steps + 1), batch = options.batch_size;
     const std::size_t chunks = detail::ceil_div(units, batch);
     const std::size_t workers = std::max<std::size_t>(1, std::min(resolve_threads(options.threads), chunks));
-    const Substrate& substrate = mode == CausalMode::deletion ? options.deletion_substrate : options.insertion_substrate;
+    const Baseline& baseline = mode == CausalMode::deletion ? options.deletion_baseline : options.insertion_baseline;
     out.scores = xt::xtensor<float, 2>::from_shape({n, steps + 1});
     for (std::size_t round = 0; round < chunks; round += workers) {
         const std::size_t round_chunks = std::min(workers, chunks - round);
@@ -201,7 +173,7 @@ CausalCurves causal_curves(const M& model, const Batch& images, const Maps& maps
             CausalImage prepared;
             for (std::size_t j = 0; j < count; ++j) {
                 const std::size_t i = (first + j) / (steps + 1), s = (first + j) % (steps + 1);
-                if (j == 0 || s == 0) prepared = prepare_causal_image(images, maps, i, mode, substrate);
+                if (j == 0 || s == 0) prepared = prepare_causal_image(images, maps, i, mode, baseline, where);
                 const auto replaced = static_cast<std::uint32_t>(std::min(s * per_step, pixels));
                 const std::uint32_t* r = prepared.rank.data();
                 for (std::size_t ch = 0; ch < channels; ++ch) {
@@ -217,7 +189,7 @@ CausalCurves causal_curves(const M& model, const Batch& images, const Maps& maps
                 out.scores(i, s) = p(j, out.targets[i]);
             }
         });
-        report(options.progress, std::min(units, (round + round_chunks) * batch), units, "perturbed images");
+        report(progress, std::min(units, (round + round_chunks) * batch), units, "perturbed images");
     }
 
     out.auc.resize(n);
@@ -229,31 +201,33 @@ CausalCurves causal_curves(const M& model, const Batch& images, const Maps& maps
 
 template <Classifier M, MapSource S>
 CausalCurves causal_metric(const M& model, const Batch& images, const S& source, const Targets& targets,
-                           CausalMode mode, const CausalMetricOptions& options, const char* where) {
+                           CausalMode mode, const CausalMetricOptions& options, const Progress& progress,
+                           const char* where) {
     require_causal_options(options, where);
     require_metric_images(model, images, where);
     if constexpr (std::same_as<S, Maps>) require_maps_for(images, source, where);  // before any forward pass
     std::vector<std::size_t> resolved = resolve_metric_targets(model, images, targets, where);
     const Maps maps = obtain_maps(source, images, resolved, where);
-    return causal_curves(model, images, maps, std::move(resolved), mode, options, where);
+    return causal_curves(model, images, maps, std::move(resolved), mode, options, progress, where);
 }
 
 }  // namespace detail
 
-/// Deletion curves and AUCs (lower is better) of precomputed maps (N×H×W, at the images' size)
-/// or of the maps of an explanation function (see metric_inputs.hpp).
+/// Deletion curves and AUCs (lower is better) of an explainer's maps, precomputed maps (N×H×W,
+/// at the images' size) or an explanation function's (see metric_inputs.hpp). `progress` is
+/// called after every round of batches with the perturbed images scored out of N·(S+1).
 template <Classifier M, MapSource S>
-CausalCurves deletion(const M& model, const Batch& images, const S& maps_or_function, const Targets& targets = {},
-                      const CausalMetricOptions& options = {}) {
-    return detail::causal_metric(model, images, maps_or_function, targets, CausalMode::deletion, options,
+CausalCurves deletion(const M& model, const Batch& images, const S& maps, const Targets& targets = {},
+                      const CausalMetricOptions& options = {}, const Progress& progress = {}) {
+    return detail::causal_metric(model, images, maps, targets, CausalMode::deletion, options, progress,
                                  "xai::deletion()");
 }
 
-/// Insertion curves and AUCs (higher is better), from maps or an explanation function.
+/// Insertion curves and AUCs (higher is better), from an explainer, maps or a function.
 template <Classifier M, MapSource S>
-CausalCurves insertion(const M& model, const Batch& images, const S& maps_or_function, const Targets& targets = {},
-                       const CausalMetricOptions& options = {}) {
-    return detail::causal_metric(model, images, maps_or_function, targets, CausalMode::insertion, options,
+CausalCurves insertion(const M& model, const Batch& images, const S& maps, const Targets& targets = {},
+                       const CausalMetricOptions& options = {}, const Progress& progress = {}) {
+    return detail::causal_metric(model, images, maps, targets, CausalMode::insertion, options, progress,
                                  "xai::insertion()");
 }
 

@@ -1,18 +1,20 @@
 #pragma once
-// What every metric of xai/metrics takes: images, saliency maps (precomputed, or from an
-// explanation function), target classes, ground-truth regions; and the checks they share.
+// What every metric of xai/metrics takes: images, saliency maps, target classes, ground-truth
+// regions; and the checks they share.
 //
-// An explanation function is any callable, in one of two forms:
-//   batch form   maps = f(const Batch& images, const std::vector<std::size_t>& targets)  -> Maps (N×H×W)
-//   image form   map  = f(const Image& image, std::size_t target)                        -> Map  (H×W)
+// The maps come from one of (MapSource):
+//   an Explainer     any explainer of the library (core/explainer.hpp), passed as it is: the
+//                    metric calls explainer.explain(images, targets) and scores `maps`, the
+//                    display maps at the images' size
+//                      xai::GradCam grad_cam(model);
+//                      auto curves = xai::deletion(model, images, grad_cam);
+//   precomputed Maps N×H×W, one per image at the images' size
+//   a function       for maps that no explainer makes (a baseline such as a centred Gaussian):
+//                      batch form  maps = f(const Batch& images, const std::vector<std::size_t>& targets) -> Maps
+//                      image form  map  = f(const Image& image, std::size_t target)                       -> Map
 // The metric resolves the targets first (Targets: empty = the model's predicted class, as
 // everywhere in xai) and asks for the maps of exactly those classes. Every map must have the
 // images' H×W and finite values; anything else is refused with a message naming the metric.
-//
-//   auto explain = [&](const xai::Batch& b, const std::vector<std::size_t>& t) {
-//       return grad_cam.explain(b, xai::Targets(t.begin(), t.end())).maps;
-//   };
-//   auto curves = xai::deletion(model, images, explain);
 //
 // A ground-truth region is a RegionMask (H×W bool, true inside the object), built from a Box
 // with box_mask() when the annotation is a bounding box.
@@ -28,6 +30,7 @@
 #include "xai/core/ceil_div.hpp"
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
+#include "xai/core/explainer.hpp"
 #include "xai/core/parallel.hpp"
 #include "xai/core/scores.hpp"
 #include "xai/core/target.hpp"
@@ -78,13 +81,13 @@ concept ImageExplanationFunction = !BatchExplanationFunction<F> &&
     std::invocable<const F&, const Image&, std::size_t> &&
     std::convertible_to<std::invoke_result_t<const F&, const Image&, std::size_t>, Map>;
 
-/// Either form of explanation function.
+/// Either form of explanation function (not an Explainer: explainers are taken as they are).
 template <class F>
-concept ExplanationFunction = BatchExplanationFunction<F> || ImageExplanationFunction<F>;
+concept ExplanationFunction = !Explainer<F> && (BatchExplanationFunction<F> || ImageExplanationFunction<F>);
 
-/// What a metric takes the maps from: precomputed N×H×W Maps or an explanation function.
+/// What a metric takes the maps from: an Explainer, precomputed N×H×W Maps or an explanation function.
 template <class S>
-concept MapSource = std::same_as<S, Maps> || ExplanationFunction<S>;
+concept MapSource = std::same_as<S, Maps> || Explainer<S> || ExplanationFunction<S>;
 
 namespace detail {
 
@@ -145,6 +148,16 @@ Maps explain_with(const F& explain, const Batch& images, const std::vector<std::
     }
     require<shape_error>(maps.dimension() == 3, where, ": the explanation function returned rank ", maps.dimension(),
                          ", expected N×H×W maps");
+    require_maps_for(images, maps, where);
+    return maps;
+}
+
+/// The display maps of an explainer for the given images and resolved targets, checked.
+template <Explainer E>
+Maps explain_with(const E& explainer, const Batch& images, const std::vector<std::size_t>& targets, const char* where) {
+    Maps maps = explainer.explain(images, Targets(targets.begin(), targets.end()), Progress{}).maps;
+    require<shape_error>(maps.size() > 0, where, ": the explainer returned no pixel maps (shape ",
+                         shape_string(maps.shape()), "), expected one H×W map per image");
     require_maps_for(images, maps, where);
     return maps;
 }

@@ -28,6 +28,7 @@
 // only their peak; a uniform map scores area(region) / area(image).
 
 #include <algorithm>
+#include <concepts>
 #include <cmath>
 #include <cstddef>
 #include <numeric>
@@ -175,13 +176,15 @@ inline PointingResult pointing_game(const Map& map, const RegionMask& region, co
     return pointing_game(detail::as_maps(map), detail::as_regions(region), options).images.front();
 }
 
-/// The pointing game with the maps of an explanation function, for the given (or predicted) classes.
-template <Classifier M, ExplanationFunction F>
-PointingGameResult pointing_game(const M& model, const Batch& images, const F& explain, const RegionMasks& regions,
+/// The pointing game with the maps of an explainer (or an explanation function,
+/// metric_inputs.hpp), for the given (or predicted) classes.
+template <Classifier M, MapSource S>
+    requires(!std::same_as<S, Maps>)
+PointingGameResult pointing_game(const M& model, const Batch& images, const S& explainer, const RegionMasks& regions,
                                  const Targets& targets = {}, const PointingGameOptions& options = {}) {
     constexpr const char* where = "xai::pointing_game()";
     detail::require_metric_images(model, images, where);
-    const Maps maps = detail::explain_with(explain, images, detail::resolve_metric_targets(model, images, targets, where), where);
+    const Maps maps = detail::obtain_maps(explainer, images, detail::resolve_metric_targets(model, images, targets, where), where);
     return pointing_game(maps, regions, options);
 }
 
@@ -203,13 +206,14 @@ inline double energy_pointing_game(const Map& map, const RegionMask& region) {
     return energy_pointing_game(detail::as_maps(map), detail::as_regions(region)).mean;
 }
 
-/// The energy-based pointing game with the maps of an explanation function.
-template <Classifier M, ExplanationFunction F>
-EnergyPointingResult energy_pointing_game(const M& model, const Batch& images, const F& explain,
+/// The energy-based pointing game with the maps of an explainer (or an explanation function).
+template <Classifier M, MapSource S>
+    requires(!std::same_as<S, Maps>)
+EnergyPointingResult energy_pointing_game(const M& model, const Batch& images, const S& explainer,
                                           const RegionMasks& regions, const Targets& targets = {}) {
     constexpr const char* where = "xai::energy_pointing_game()";
     detail::require_metric_images(model, images, where);
-    const Maps maps = detail::explain_with(explain, images, detail::resolve_metric_targets(model, images, targets, where), where);
+    const Maps maps = detail::obtain_maps(explainer, images, detail::resolve_metric_targets(model, images, targets, where), where);
     return energy_pointing_game(maps, regions);
 }
 

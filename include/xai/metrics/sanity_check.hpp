@@ -32,11 +32,13 @@
 //       std::vector<std::string> layer_names() const;
 //       void reinitialize_layer(const std::string& layer, std::uint64_t seed);
 //   };
-// Explanations: a callable (const Model&, const Batch&, const std::vector<std::size_t>& targets)
-// → Maps, so that the explainer is rebuilt on each randomized copy, e.g.
-//   auto explain = [](const xai::models::Sequential& m, const xai::Batch& b, const std::vector<std::size_t>& t) {
-//       return xai::GradCam<xai::models::Sequential>(m, {.layer = "relu3"}).explain(b, {t.begin(), t.end()}).maps;
-//   };
+// Explanations: the explainer must be rebuilt on each randomized copy (an explainer holds a
+// reference to its model), so the test takes an explainer factory, a callable
+// (const Model&) → Explainer; the maps compared are the explainers' display maps. The usual
+// factory names the explainer type and its options, and the overload taking an explainer
+// template does exactly that:
+//   xai::model_randomization_test<xai::GradCam>(model, xai::CamOptions{.layer = "relu3"}, images);
+//   xai::model_randomization_test(model, [](const Model& m) { return xai::Rise<Model>(m, options); }, images);
 
 #include <algorithm>
 #include <cmath>
@@ -69,10 +71,9 @@ concept RandomizableModel = Classifier<M> && std::copy_constructible<M> &&
         model.reinitialize_layer(layer, seed);
     };
 
-/// An explanation that depends on the model: (model, images, targets) → N×H×W maps.
+/// Builds an explainer on a model: (const M&) → an Explainer of that model.
 template <class F, class M>
-concept ModelExplanationFunction = std::invocable<const F&, const M&, const Batch&, const std::vector<std::size_t>&> &&
-    std::convertible_to<std::invoke_result_t<const F&, const M&, const Batch&, const std::vector<std::size_t>&>, Maps>;
+concept ExplainerFactory = std::invocable<const F&, const M&> && Explainer<std::invoke_result_t<const F&, const M&>>;
 
 /// How model_randomization_test() randomizes the layers (Adebayo et al., NeurIPS 2018).
 enum class RandomizationMode {
@@ -88,7 +89,6 @@ struct SanityCheckOptions {
     RandomizationMode mode = RandomizationMode::cascading;  ///< cascading (the paper's main test) or independent
     std::uint64_t seed = 2018;   ///< passed to reinitialize_layer()
     bool keep_maps = true;       ///< keep every step's maps in the result (N×H×W floats per step)
-    Progress progress;   ///< after every step: steps done / total
 };
 
 /// The comparison after one randomization step.
@@ -163,10 +163,13 @@ inline RandomizationStep compare_maps(const Maps& original, Maps maps, std::stri
 
 }  // namespace detail
 
-/// The model parameter randomization test of Adebayo et al. (see the header comment).
-template <RandomizableModel M, ModelExplanationFunction<M> F>
-SanityCheckResult model_randomization_test(const M& model, const F& explain, const Batch& images,
-                                           const Targets& targets = {}, const SanityCheckOptions& options = {}) {
+/// The model parameter randomization test of Adebayo et al. (see the header comment): the
+/// explainers `make_explainer` builds on the model and on each randomized copy. `progress` is
+/// called after every step with the steps done out of layers + 1.
+template <RandomizableModel M, ExplainerFactory<M> F>
+SanityCheckResult model_randomization_test(const M& model, const F& make_explainer, const Batch& images,
+                                           const Targets& targets = {}, const SanityCheckOptions& options = {},
+                                           const Progress& progress = {}) {
     constexpr const char* where = "xai::model_randomization_test()";
     detail::require_metric_images(model, images, where);
     const std::vector<std::string> names = model.layer_names();
@@ -177,14 +180,14 @@ SanityCheckResult model_randomization_test(const M& model, const F& explain, con
 
     SanityCheckResult out;
     out.targets = detail::resolve_metric_targets(model, images, targets, where);
-    out.original = explain(model, images, out.targets);
-    detail::require_maps_for(images, out.original, where);
+    const auto explain = [&](const M& m) { return detail::explain_with(make_explainer(m), images, out.targets, where); };
+    out.original = explain(model);
 
     const std::size_t total = layers.size() + 1;
     M copy = model;
-    out.steps.push_back(detail::compare_maps(out.original, explain(copy, images, out.targets), "", {},
+    out.steps.push_back(detail::compare_maps(out.original, explain(copy), "", {},
                                              options.keep_maps, where));
-    detail::report(options.progress, 1, total, "randomization steps");
+    detail::report(progress, 1, total, "randomization steps");
     std::vector<std::string> randomized;
     for (std::size_t s = 0; s < layers.size(); ++s) {
         if (options.mode == RandomizationMode::independent) {
@@ -193,11 +196,22 @@ SanityCheckResult model_randomization_test(const M& model, const F& explain, con
         }
         copy.reinitialize_layer(layers[s], options.seed);
         randomized.push_back(layers[s]);
-        out.steps.push_back(detail::compare_maps(out.original, explain(copy, images, out.targets), layers[s], randomized,
+        out.steps.push_back(detail::compare_maps(out.original, explain(copy), layers[s], randomized,
                                                  options.keep_maps, where));
-        detail::report(options.progress, s + 2, total, "randomization steps");
+        detail::report(progress, s + 2, total, "randomization steps");
     }
     return out;
+}
+
+/// The same test with explainers of type E<M> built from `explainer_options`, e.g.
+/// `model_randomization_test<xai::GradCam>(model, xai::CamOptions{.layer = "relu3"}, images)`.
+template <template <class> class E, RandomizableModel M, class Options>
+    requires Explainer<E<M>> && std::constructible_from<E<M>, const M&, const Options&>
+SanityCheckResult model_randomization_test(const M& model, const Options& explainer_options, const Batch& images,
+                                           const Targets& targets = {}, const SanityCheckOptions& options = {},
+                                           const Progress& progress = {}) {
+    return model_randomization_test(
+        model, [&](const M& m) { return E<M>(m, explainer_options); }, images, targets, options, progress);
 }
 
 }  // namespace xai

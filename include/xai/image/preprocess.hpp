@@ -26,12 +26,12 @@
 #include "xai/core/tensor.hpp"
 #include "xai/image/resize.hpp"
 
-namespace xai::models {
+namespace xai {
 
 /// The input pipeline of a torchvision-style classifier: resize to height×width, then
 /// normalize per channel. Defaults are torchvision's ImageNet models (224×224, ImageNet mean
 /// and standard deviation), as pytorch-grad-cam's preprocess_image.
-struct TorchPreprocessing {
+struct Preprocessing {
     /// The input size the network expects (224×224 for the ImageNet classifiers).
     std::size_t height = 224;
     std::size_t width = 224;  ///< the input width the network expects
@@ -43,14 +43,14 @@ struct TorchPreprocessing {
 
     /// The image at height×width (what overlays are drawn on).
     Image resize(const Image& image) const {
-        check(image, "TorchPreprocessing::resize()");
+        check(image, "xai::Preprocessing::resize()");
         if (image.shape(1) == height && image.shape(2) == width) return image;
         return xai::resize(image, height, width, interpolation);
     }
 
     /// (x − mean) / std per channel, at the image's own size.
     Image normalize(const Image& image) const {
-        constexpr const char* where = "TorchPreprocessing::normalize()";
+        constexpr const char* where = "xai::Preprocessing::normalize()";
         check(image, where);
         const std::size_t channels = image.shape(0);
         xai::detail::require<shape_error>(mean.size() == 1 || mean.size() == channels, where, ": mean has ",
@@ -77,7 +77,7 @@ struct TorchPreprocessing {
 
     /// Every image resized and normalized, stacked into one N×C×height×width batch.
     Batch batch(const std::vector<Image>& images) const {
-        xai::detail::require<shape_error>(!images.empty(), "TorchPreprocessing::batch(): images is empty, expected at least one image");
+        xai::detail::require<shape_error>(!images.empty(), "xai::Preprocessing::batch(): images is empty, expected at least one image");
         std::vector<Image> prepared;
         prepared.reserve(images.size());
         for (const Image& image : images) prepared.push_back((*this)(image));
@@ -94,4 +94,4 @@ private:
     }
 };
 
-}  // namespace xai::models
+}  // namespace xai

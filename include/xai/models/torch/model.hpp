@@ -5,7 +5,7 @@
 //   Classifier, FeatureModel (GAP + linear heads), LayerActivationModel, LayerGradientModel,
 //   LayerForwardModel, InputGradientModel, TwiceDifferentiableModel and ExactHessianModel.
 //
-// Not part of the umbrella header xai.hpp: include "xai/models/torch.hpp" and link xai::torch
+// Not part of the umbrella header xai.hpp: include "xai/torch.hpp" and link xai::torch
 // (CMake, only defined when find_package(Torch) succeeds).
 //
 // Four forms of model (torch_graph.hpp):
@@ -86,9 +86,9 @@
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/tensor.hpp"
-#include "xai/models/torch_graph.hpp"
-#include "xai/models/torch_preprocess.hpp"
-#include "xai/models/torch_tensor.hpp"
+#include "xai/models/torch/graph.hpp"
+#include "xai/image/preprocess.hpp"
+#include "xai/models/torch/tensor.hpp"
 
 namespace xai::models {
 

@@ -1,0 +1,16 @@
+#pragma once
+// The metrics family: how good a map is (docs/metrics.md). Each metric takes any Explainer as it
+// is, precomputed maps, or an explanation function (metrics/metric_inputs.hpp).
+//
+//   deletion(), insertion()         causal metrics, Petsiuk et al. 2018     metrics/deletion_insertion.hpp
+//   confidence_change()             average drop / increase in confidence, Chattopadhay et al. 2018
+//   pointing_game(), energy_pointing_game()   Zhang et al. 2018; Wang et al. 2020
+//   model_randomization_test()      sanity check by cascading randomization, Adebayo et al. 2018
+//   spearman_correlation()          rank correlation with averaged ties
+
+#include "xai/metrics/confidence.hpp"
+#include "xai/metrics/deletion_insertion.hpp"
+#include "xai/metrics/metric_inputs.hpp"
+#include "xai/metrics/pointing_game.hpp"
+#include "xai/metrics/rank_correlation.hpp"
+#include "xai/metrics/sanity_check.hpp"
