@@ -8,16 +8,7 @@
 
 struct NoExactHessian {
     XAI_COMPILE_FAIL_CLASSIFIER
-    std::size_t num_parameters() const { return 1; }
-    Eigen::VectorXd parameters() const { return Eigen::VectorXd::Zero(1); }
-    std::vector<xai::ParameterBlock> parameter_blocks() const { return {{"w", 0, 1}}; }
-    double l2_regularization() const { return 0.0; }
-    Eigen::VectorXd per_example_losses(const xai::Batch& x, const xai::Labels&) const {
-        return Eigen::VectorXd::Zero(static_cast<Eigen::Index>(x.shape(0)));
-    }
-    Eigen::MatrixXd per_example_loss_gradients(const xai::Batch& x, const xai::Labels&) const {
-        return Eigen::MatrixXd::Zero(1, static_cast<Eigen::Index>(x.shape(0)));
-    }
+    XAI_COMPILE_FAIL_LOSS_GRADIENTS
     Eigen::VectorXd loss_hessian_vector_product(const xai::Batch&, const xai::Labels&, const Eigen::VectorXd& v) const {
         return v;
     }
