@@ -18,18 +18,15 @@
 // times do. Inputs are the shipped scene samples when present, else deterministic noise.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "xai/cam.hpp"
 #include "xai/core/data_dir.hpp"
 #include "xai/core/random.hpp"
-#include "xai/explain/ablation_cam.hpp"
-#include "xai/explain/cam.hpp"
-#include "xai/explain/eigen_cam.hpp"
-#include "xai/explain/grad_cam.hpp"
-#include "xai/explain/score_cam.hpp"
 #include "xai/image/io.hpp"
 #include "xai/models/builtin.hpp"
 
@@ -137,10 +134,7 @@ void BM_Gradient(benchmark::State& state) {
     const Model& model = fixture().model;
     const std::string& layer = feature_layer();
     const xai::Batch batch = first_images(static_cast<std::size_t>(state.range(0)));
-    xai::CamOptions options;
-    options.layer = feature_layer();
-    options.threads = 1;
-    const Explainer<Model> explainer(model, options);
+    const Explainer<Model> explainer(model, {.layer = layer, .threads = 1});
     // The method's own passes are exactly the reference: one layer_gradients call.
     measure(
         state, "fwd_bwd", Own::reference, [] { return 0; },
@@ -152,9 +146,7 @@ void BM_Cam(benchmark::State& state) {
     const Model& model = fixture().model;
     const std::string& layer = feature_layer();
     const xai::Batch batch = first_images(static_cast<std::size_t>(state.range(0)));
-    xai::CamOptions options;
-    options.threads = 1;
-    const xai::Cam<Model> cam(model, options);
+    const xai::Cam<Model> cam(model, {.threads = 1});
     measure(
         state, "fwd_bwd", Own::separate, [&] { return model.forward_features(batch).scores.size(); },
         [&] { return model.layer_gradients(batch, layer, predicted_logit).scores.size(); },
@@ -165,10 +157,7 @@ void BM_EigenCam(benchmark::State& state) {
     const Model& model = fixture().model;
     const std::string& layer = feature_layer();
     const xai::Batch batch = first_images(static_cast<std::size_t>(state.range(0)));
-    xai::CamOptions options;
-    options.layer = feature_layer();
-    options.threads = 1;
-    const xai::EigenCam<Model> cam(model, options);
+    const xai::EigenCam<Model> cam(model, {.layer = layer, .threads = 1});
     measure(
         state, "fwd_bwd", Own::separate, [&] { return model.layer_activations(batch, layer).scores.size(); },
         [&] { return model.layer_gradients(batch, layer, predicted_logit).scores.size(); },
@@ -179,10 +168,7 @@ void BM_AblationCam(benchmark::State& state) {
     const Model& model = fixture().model;
     const std::string& layer = feature_layer();
     const xai::Batch batch = first_images(static_cast<std::size_t>(state.range(0)));
-    xai::AblationCamOptions options;
-    options.layer = feature_layer();
-    options.threads = 1;
-    const xai::AblationCam<Model> cam(model, options);
+    const xai::AblationCam<Model> cam(model, {.cam = {.layer = layer, .threads = 1}});
     measure(
         state, "fwd_bwd", Own::none, [] { return 0; },
         [&] { return model.layer_gradients(batch, layer, predicted_logit).scores.size(); },
@@ -192,10 +178,7 @@ void BM_AblationCam(benchmark::State& state) {
 void BM_ScoreCam(benchmark::State& state) {
     const Model& model = fixture().model;
     const xai::Batch batch = first_images(static_cast<std::size_t>(state.range(0)));
-    xai::ScoreCamOptions options;
-    options.layer = feature_layer();
-    options.threads = 1;
-    const xai::ScoreCam<Model> cam(model, options);
+    const xai::ScoreCam<Model> cam(model, {.cam = {.layer = feature_layer(), .threads = 1}});
     measure(
         state, "forward", Own::none, [] { return 0; }, [&] { return model.forward(batch).size(); },
         [&] { return cam.explain(batch).maps.size(); });

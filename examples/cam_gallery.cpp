@@ -24,8 +24,13 @@
 #include <string_view>
 #include <vector>
 
-#include "xai/xai.hpp"
+#include "xai/cam.hpp"
+#include "xai/core/data_dir.hpp"
+#include "xai/data/scenes.hpp"
 #include "xai/image/io.hpp"
+#include "xai/image/overlay.hpp"
+#include "xai/image/resize.hpp"
+#include "xai/models/builtin.hpp"
 
 namespace {
 
@@ -158,53 +163,47 @@ int main(int argc, char** argv) {
         const xai::Batch batch = xai::stack(images);
         const std::string layer = model.feature_layer(), fine = "relu3";
 
-        const auto row = [&](const xai::Maps& maps) {
+        const auto row = [&](const xai::Explanation& r) {
             std::vector<xai::Image> tiles;
-            for (std::size_t i = 0; i < chosen.size(); ++i) tiles.push_back(tile(chosen[i], xt::view(maps, i)));
+            for (std::size_t i = 0; i < chosen.size(); ++i) tiles.push_back(tile(chosen[i], r.map(i)));
             return tiles;
         };
         const auto report = [&](const std::string& name, const std::string& at, const xai::Maps& maps) {
             std::printf("%-20s %-6s arg-max inside the box: %zu of %zu\n", name.c_str(), at.c_str(), hits(maps, chosen),
                         chosen.size());
         };
-        // One picture: the method at the feature layer (top) and at relu3 (bottom).
-        const auto save = [&](const std::string& name, auto make_explainer) {
+        // One picture: the method at the feature layer (top) and at relu3 (bottom); at(layer)
+        // builds the explainer at a layer.
+        const auto save = [&](const std::string& name, const auto& at) {
             std::vector<std::vector<xai::Image>> rows;
-            for (const std::string& at : {layer, fine}) {
-                const xai::CamResult r = make_explainer(at).explain(batch, targets);
-                report(name, at, r.maps);
-                rows.push_back(row(r.maps));
+            for (const std::string& where : {layer, fine}) {
+                const xai::CamResult r = at(where).explain(batch, targets);
+                report(name, where, r.maps);
+                rows.push_back(row(r));
             }
             xai::save_image(out / ("cam_" + name + ".png"), grid(rows));
-        };
-        const auto options_at = [](auto options, const std::string& at) {
-            options.layer = at;
-            return options;
-        };
-        const auto with = [&]<template <class> class Explainer, class Options = xai::CamOptions>() {
-            return [&](const std::string& at) { return Explainer<Model>(model, options_at(Options{}, at)); };
         };
 
         const xai::CamResult cam = xai::Cam<Model>(model).explain(batch, targets);
         report("cam", layer, cam.maps);
-        xai::save_image(out / "cam_cam.png", grid({row(cam.maps)}));
-        save("grad_cam", with.operator()<xai::GradCam>());
-        save("grad_cam_plus_plus", with.operator()<xai::GradCamPlusPlus>());
-        save("xgrad_cam", with.operator()<xai::XGradCam>());
-        save("hires_cam", with.operator()<xai::HiResCam>());
-        save("layer_cam", with.operator()<xai::LayerCam>());
-        save("score_cam", with.operator()<xai::ScoreCam, xai::ScoreCamOptions>());
-        save("eigen_cam", with.operator()<xai::EigenCam>());
-        save("ablation_cam", with.operator()<xai::AblationCam, xai::AblationCamOptions>());
+        xai::save_image(out / "cam_cam.png", grid({row(cam)}));
+        save("grad_cam", [&](const std::string& at) { return xai::GradCam<Model>(model, {.layer = at}); });
+        save("grad_cam_plus_plus", [&](const std::string& at) { return xai::GradCamPlusPlus<Model>(model, {.layer = at}); });
+        save("xgrad_cam", [&](const std::string& at) { return xai::XGradCam<Model>(model, {.layer = at}); });
+        save("hires_cam", [&](const std::string& at) { return xai::HiResCam<Model>(model, {.layer = at}); });
+        save("layer_cam", [&](const std::string& at) { return xai::LayerCam<Model>(model, {.layer = at}); });
+        save("score_cam", [&](const std::string& at) { return xai::ScoreCam<Model>(model, {.cam = {.layer = at}}); });
+        save("eigen_cam", [&](const std::string& at) { return xai::EigenCam<Model>(model, {.layer = at}); });
+        save("ablation_cam", [&](const std::string& at) { return xai::AblationCam<Model>(model, {.cam = {.layer = at}}); });
 
-        const xai::FusedCamResult fused =
-            xai::LayerCam<Model>(model).explain_fused(batch, {fine, layer}, targets);
+        const xai::FusedCamResult fused = xai::LayerCam<Model>(model).explain_fused(batch, {fine, layer}, targets);
         report("layer_cam_fused", "both", fused.maps);
-        xai::save_image(out / "cam_layer_cam_fused.png", grid({row(fused.maps)}));
+        xai::save_image(out / "cam_layer_cam_fused.png", grid({row(fused)}));
 
-        const xai::CamResult grad = xai::GradCam<Model>(model, options_at(xai::CamOptions{}, layer)).explain(batch, targets);
+        // No layer given: the model's default feature layer (relu4).
+        const xai::CamResult grad = xai::GradCam<Model>(model).explain(batch, targets);
         std::vector<xai::Image> raw_tiles;
-        for (std::size_t i = 0; i < chosen.size(); ++i) raw_tiles.push_back(diverging(chosen[i], xt::view(grad.raw, i)));
+        for (std::size_t i = 0; i < chosen.size(); ++i) raw_tiles.push_back(diverging(chosen[i], grad.raw_map(i)));
         xai::save_image(out / "cam_raw_signed.png", grid({raw_tiles}));
         std::printf("wrote %zu scenes per picture to %s\n", chosen.size(), out.string().c_str());
         return 0;

@@ -1,9 +1,14 @@
-// Tests of include/xai/explain/{cam,grad_cam,score_cam,eigen_cam,ablation_cam}.hpp.
+// Tests of include/xai/cam.hpp: the CAM family of include/xai/explain/cam/ (cam, grad_cam,
+// rules, score_cam, eigen_cam, ablation_cam, default_layer, options).
 //
 // The test doubles below are linear models whose activations and gradients are known in
 // closed form, so every variant is checked against values computed by hand.
 // xai first: its core/eigen.hpp must see the AVX-512 intrinsics header before xtensor does.
-#include "xai/xai.hpp"
+#include "xai/cam.hpp"
+#include "xai/core/data_dir.hpp"
+#include "xai/core/parallel.hpp"
+#include "xai/core/random.hpp"
+#include "xai/data/scenes.hpp"
 #include "xai/image/io.hpp"
 #include "xai/models/builtin.hpp"
 #include "xai/models/sequential.hpp"
@@ -14,9 +19,12 @@
 #include <cmath>
 #include <limits>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <xtensor/xio.hpp>
@@ -246,7 +254,7 @@ TEST_CASE("CAM on the hand-computed case: Σ_k W_ck A_k", "[cam][cam_plain]") {
 TEST_CASE("Ablation-CAM on the hand-computed case: relative drop when a channel is zeroed", "[cam][ablation_cam]") {
     const LinearNet net = hand_net();
     xai::AblationCamOptions o;
-    o.layer = "pooled";
+    o.cam.layer = "pooled";
     const xai::CamResult r = xai::AblationCam<LinearNet>(net, o).explain(hand_input());
     // y = 5; without A0: 5 − (−1) = 6, w0 = (5 − 6)/5 = −0.2; without A1: 5 − (−4) = 9, w1 = −0.8.
     CHECK(r.weights(0, 0) == Approx(-0.2));
@@ -261,9 +269,10 @@ TEST_CASE("Score-CAM on the hand-computed case: scores of the input masked by ea
     // H1 = A1/3 = [[2/3, 1/3], [0, 1]]: masked A0 = [[2/3, 2/3], [0, 1]], A1 = [[4/3, 1/3], [0, 3]]
     //   logit_0 = 0 + (−16/3 + 1/3 + 3) + 10 = 8;   logit_1 = 0 for every masked input.
     xai::ScoreCamOptions o;
-    o.layer = "pooled";
-    CHECK(o.score == xai::ScoreKind::probability);  // the paper's default
+    o.cam.layer = "pooled";
+    CHECK(xai::ScoreCam<LinearNet>(net, o).options().cam.score == xai::ScoreKind::probability);  // the paper's default
     const xai::CamResult p = xai::ScoreCam<LinearNet>(net, o).explain(hand_input());
+    CHECK(p.score_kind == xai::ScoreKind::probability);
     const double p7 = 1.0 / (1.0 + std::exp(-7.0)), p8 = 1.0 / (1.0 + std::exp(-8.0));
     CHECK(p.weights(0, 0) == Approx(p7));
     CHECK(p.weights(0, 1) == Approx(p8));
@@ -271,7 +280,7 @@ TEST_CASE("Score-CAM on the hand-computed case: scores of the input masked by ea
                          {0.0f, static_cast<float>(p7 + 3 * p8)}});
     CHECK(p.scores[0] == Approx(1.0 / (1.0 + std::exp(-5.0))));
 
-    o.score = xai::ScoreKind::logit;
+    o.cam.score = xai::ScoreKind::logit;
     const xai::CamResult l = xai::ScoreCam<LinearNet>(net, o).explain(hand_input());
     CHECK(l.weights(0, 0) == Approx(7.0));
     CHECK(l.weights(0, 1) == Approx(8.0));
@@ -357,7 +366,7 @@ TEST_CASE("A target whose gradient is identically zero gives all-zero maps, neve
     check_zero(xai::LayerCam<LinearNet>(net, at_layer("pooled")).explain(x, one));
     // Ablation-CAM: the target's logit is 0, so the relative drop is undefined: zero weights.
     xai::AblationCamOptions ao;
-    ao.layer = "pooled";
+    ao.cam.layer = "pooled";
     check_zero(xai::AblationCam<LinearNet>(net, ao).explain(x, one));
     // With normalization and ReLU off the zero map is still zeros.
     xai::CamOptions raw = at_layer("pooled");
@@ -370,7 +379,7 @@ TEST_CASE("A target whose gradient is identically zero gives all-zero maps, neve
     check_zero(xai::GradCamPlusPlus<LinearNet>(net, at_layer("pooled")).explain(zeros, {0}));
     check_zero(xai::EigenCam<LinearNet>(net, at_layer("pooled")).explain(zeros));
     xai::ScoreCamOptions so;
-    so.layer = "pooled";
+    so.cam.layer = "pooled";
     check_zero(xai::ScoreCam<LinearNet>(net, so).explain(zeros));  // every mask is flat
 }
 
@@ -442,7 +451,7 @@ TEST_CASE("Score-CAM ranks channels by how much of the responsive region they ke
     static_assert(!xai::LayerGradientModel<RegionNet>);  // Score-CAM needs no gradient
     RegionNet net;
     xai::ScoreCamOptions o;
-    o.layer = "masks";
+    o.cam.layer = "masks";
     const xai::Batch x = xt::ones<float>({1, 1, 8, 8});
     const xai::CamResult r = xai::ScoreCam<RegionNet>(net, o).explain(x, {0});
     INFO("weights " << r.weights);
@@ -498,11 +507,18 @@ struct TokenNet {
 static_assert(xai::LayerForwardModel<TokenNet>);
 static_assert(xai::LayerGradientModel<TokenNet>);
 
+// The CamOptions of any CAM explainer's options.
+xai::CamOptions& cam_options(xai::CamOptions& o) { return o; }
+template <class Options>
+xai::CamOptions& cam_options(Options& o) {
+    return o.cam;
+}
+
 template <template <class> class Explainer, class Options = xai::CamOptions>
 void check_tokens_match(const TokenNet& tokens, const xai::Batch& x) {
     Options on_tokens, on_maps;
-    on_tokens.layer = "tokens";
-    on_maps.layer = "pooled";
+    cam_options(on_tokens).layer = "tokens";
+    cam_options(on_maps).layer = "pooled";
     const xai::CamResult t = Explainer<TokenNet>(tokens, on_tokens).explain(x);
     const xai::CamResult m = Explainer<LinearNet>(tokens.inner, on_maps).explain(x);
     CHECK(xt::allclose(t.raw, m.raw, 1e-6, 1e-6));
@@ -562,9 +578,10 @@ TEST_CASE("Tokens that do not fold into a grid are refused with the counts in th
     CHECK_THROWS_AS(xai::EigenCam<TokenNet>(net, o).explain(x), xai::shape_error);
     o.tokens = {1, 2, 3};  // 2×3 ≠ 4
     xai::ScoreCamOptions so;
-    so.tokens = o.tokens;
-    CHECK_THROWS_WITH(xai::ScoreCam<TokenNet>(net, so).explain_layer(x, {}, "tokens"),
-                      Contains("ScoreCam::explain()") && Contains("tokens.height=2, tokens.width=3"));
+    so.cam.tokens = o.tokens;
+    so.cam.layer = "tokens";
+    CHECK_THROWS_WITH(xai::ScoreCam<TokenNet>(net, so).explain(x),
+                      Contains("xai::ScoreCam::explain()") && Contains("tokens.height=2, tokens.width=3"));
     CHECK_THROWS_AS(xai::LayerCam<TokenNet>(net, o).explain(x), xai::shape_error);
     o.tokens = {5, 0, 0};  // as many prefix tokens as tokens
     CHECK_THROWS_WITH(xai::LayerCam<TokenNet>(net, o).explain(x), Contains("tokens.prefix_tokens is 5"));
@@ -576,28 +593,33 @@ TEST_CASE("Bad input is refused with a message naming the function, the argument
     const xai::Batch x = hand_input();
     const xai::GradCam<LinearNet> cam(net, at_layer("pooled"));
 
-    SECTION("unknown layer, at construction and at explain time") {
+    SECTION("unknown layer, at construction and when fusing") {
         CHECK_THROWS_AS(xai::GradCam<LinearNet>(net, at_layer("conv9")), xai::invalid_argument);
         CHECK_THROWS_WITH(xai::GradCam<LinearNet>(net, at_layer("conv9")),
-                          Contains("GradCam::GradCam()") && Contains("layer 'conv9'") && Contains("[input, pooled]"));
-        CHECK_THROWS_WITH(cam.explain_layer(x, {}, "conv9"), Contains("layer 'conv9' is not a layer of the model"));
-        CHECK_THROWS_WITH(xai::LayerCam<LinearNet>(net).explain(x), Contains("options.layer is empty"));
+                          Contains("xai::GradCam::GradCam()") && Contains("layer 'conv9'") && Contains("[input, pooled]"));
+        CHECK_THROWS_WITH(cam.explain_fused(x, {"conv9"}), Contains("xai::GradCam::explain_fused()") &&
+                                                               Contains("layer 'conv9' is not a layer of the model"));
+        // LinearNet names no feature layer: an empty layer has no default to fall back on.
+        CHECK_THROWS_WITH(xai::LayerCam<LinearNet>(net), Contains("xai::LayerCam::LayerCam()") &&
+                                                             Contains("options.layer is empty") &&
+                                                             Contains("[input, pooled]"));
         xai::ScoreCamOptions so;
-        so.layer = "nope";
-        CHECK_THROWS_WITH(xai::ScoreCam<LinearNet>(net, so), Contains("ScoreCam::ScoreCam()") && Contains("'nope'"));
+        so.cam.layer = "nope";
+        CHECK_THROWS_WITH(xai::ScoreCam<LinearNet>(net, so), Contains("xai::ScoreCam::ScoreCam()") && Contains("'nope'"));
         xai::AblationCamOptions ao;
-        ao.layer = "nope";
+        ao.cam.layer = "nope";
         CHECK_THROWS_AS(xai::AblationCam<LinearNet>(net, ao), xai::invalid_argument);
         CHECK_THROWS_AS(xai::EigenCam<LinearNet>(net, at_layer("nope")), xai::invalid_argument);
-        CHECK_THROWS_WITH(xai::EigenCam<LinearNet>(net).explain_layer(x, {}, ""), Contains("EigenCam::explain()"));
+        CHECK_THROWS_WITH(xai::EigenCam<LinearNet>(net, at_layer("pooled")).explain_fused(x, {""}),
+                          Contains("xai::EigenCam::explain_fused()"));
     }
     SECTION("target out of range") {
         CHECK_THROWS_AS(cam.explain(x, {2}), xai::invalid_argument);
         CHECK_THROWS_WITH(cam.explain(x, {2}), Contains("GradCam::explain()") && Contains("targets[0] is class 2") &&
                                                    Contains("below 2"));
         xai::ScoreCamOptions so;
-        so.layer = "pooled";
-        CHECK_THROWS_WITH(xai::ScoreCam<LinearNet>(net, so).explain(x, {7}), Contains("ScoreCam::explain()"));
+        so.cam.layer = "pooled";
+        CHECK_THROWS_WITH(xai::ScoreCam<LinearNet>(net, so).explain(x, {7}), Contains("xai::ScoreCam::explain()"));
         const GapNet gap = make_gap_net(2, 2, 1, xt::ones<float>({2, 2}), {0, 0});
         CHECK_THROWS_AS(xai::Cam<GapNet>(gap).explain(x, {2}), xai::invalid_argument);
     }
@@ -608,9 +630,11 @@ TEST_CASE("Bad input is refused with a message naming the function, the argument
         CHECK_THROWS_AS(xai::EigenCam<LinearNet>(net, at_layer("pooled")).explain(two, {0, 1, 0}), xai::shape_error);
     }
     SECTION("images of the wrong shape, an empty batch, NaN pixels") {
-        CHECK_THROWS_AS(cam.explain(xt::zeros<float>({1, 3, 2, 2})), xai::shape_error);
-        CHECK_THROWS_WITH(cam.explain(xt::zeros<float>({1, 3, 2, 2})), Contains("GradCam::explain()") && Contains("3x2x2"));
-        CHECK_THROWS_AS(cam.explain(xt::zeros<float>({0, 2, 2, 2})), xai::shape_error);
+        // An xtensor expression converts to a Batch and to an Image: say which.
+        CHECK_THROWS_AS(cam.explain(xai::Batch(xt::zeros<float>({1, 3, 2, 2}))), xai::shape_error);
+        CHECK_THROWS_WITH(cam.explain(xai::Batch(xt::zeros<float>({1, 3, 2, 2}))),
+                          Contains("xai::GradCam::explain()") && Contains("3x2x2"));
+        CHECK_THROWS_AS(cam.explain(xai::Batch(xt::zeros<float>({0, 2, 2, 2}))), xai::shape_error);
         xai::Batch bad = x;
         bad(0, 1, 1, 1) = std::nanf("");
         CHECK_THROWS_WITH(cam.explain(bad), Contains("NaN"));
@@ -671,7 +695,7 @@ TEST_CASE("A misbehaving model is a model_error, never a silent NaN", "[cam][err
     net.call_seed = false;
     CHECK_THROWS_WITH(xai::GradCam<NanNet>(net, at_layer("pooled")).explain(x), Contains("without calling the score seed"));
     xai::AblationCamOptions ao;
-    ao.layer = "pooled";
+    ao.cam.layer = "pooled";
     CHECK_THROWS_AS(xai::AblationCam<NanNet>(net, ao).explain(x), xai::model_error);
 }
 
@@ -681,28 +705,39 @@ TEST_CASE("Fusing layers averages their normalized upsampled maps; per-layer res
     net.factor = 2;  // "input" is 4×4, "pooled" 2×2
     const xai::Batch x = random_batch(2, 2, 4, 4, 21);
     const std::vector<std::string> layers{"pooled", "input"};
-    const auto check_fusion = [&](const auto& explainer) {
-        const xai::FusedCamResult f = explainer.explain_fused(x, layers, {0});
+    // make(layer) builds the explainer at one layer; the fusion ignores the explainer's layer.
+    const auto check_fusion = [&](const auto& make) {
+        const xai::FusedCamResult f = make("input").explain_fused(x, layers, {0});
         REQUIRE(f.layers.size() == 2);
         xai::Maps expected = xt::zeros<float>({2, 4, 4});
         for (std::size_t l = 0; l < 2; ++l) {
-            const xai::CamResult single = explainer.explain_layer(x, {0}, layers[l]);
+            const xai::CamResult single = make(layers[l]).explain(x, {0});
             CHECK(f.layers[l].layer == layers[l]);
             CHECK((f.layers[l].raw == single.raw));
             expected += xai::normalize_min_max(xai::resize(xt::eval(xt::maximum(single.raw, 0.0f)), 4, 4));
         }
         CHECK(xt::allclose(f.maps, xai::normalize_min_max(xt::eval(expected / 2.0f)), 1e-6, 1e-6));
+        // raw: the fused map before its final normalization.
+        CHECK(xt::allclose(f.raw, expected / 2.0f, 1e-6, 1e-6));
+        CHECK((f.maps == xai::normalize_min_max(f.raw)));
         CHECK(f.targets == std::vector<std::size_t>{0, 0});
         CHECK(f.scores == f.layers[0].scores);
+        CHECK(f.score_kind == f.layers[0].score_kind);
+        CHECK((f.logits == f.layers[0].logits));
     };
-    check_fusion(xai::LayerCam<LinearNet>(net));
-    check_fusion(xai::GradCam<LinearNet>(net));
-    check_fusion(xai::EigenCam<LinearNet>(net));
-    check_fusion(xai::ScoreCam<LinearNet>(net));
-    check_fusion(xai::AblationCam<LinearNet>(net));
+    check_fusion([&](const std::string& l) { return xai::LayerCam<LinearNet>(net, at_layer(l)); });
+    check_fusion([&](const std::string& l) { return xai::GradCam<LinearNet>(net, at_layer(l)); });
+    check_fusion([&](const std::string& l) { return xai::EigenCam<LinearNet>(net, at_layer(l)); });
+    check_fusion([&](const std::string& l) { return xai::ScoreCam<LinearNet>(net, {.cam = at_layer(l)}); });
+    check_fusion([&](const std::string& l) { return xai::AblationCam<LinearNet>(net, {.cam = at_layer(l)}); });
     // Predicted targets are resolved once, at the first layer, and reused.
-    const xai::FusedCamResult f = xai::GradCam<LinearNet>(net).explain_fused(x, layers);
+    const xai::FusedCamResult f = xai::GradCam<LinearNet>(net, at_layer("pooled")).explain_fused(x, layers);
     CHECK(f.layers[1].targets == f.layers[0].targets);
+    // normalize = false: maps is the unnormalized fused map, raw.
+    xai::CamOptions unnormalized = at_layer("pooled");
+    unnormalized.normalize = false;
+    const xai::FusedCamResult u = xai::LayerCam<LinearNet>(net, unnormalized).explain_fused(x, layers, {0});
+    CHECK((u.maps == u.raw));
 }
 
 TEST_CASE("Results are identical for any thread count and batch size, and across repeated calls",
@@ -720,23 +755,23 @@ TEST_CASE("Results are identical for any thread count and batch size, and across
     };
     for (const std::string layer : {"input", "pooled"}) {
         xai::ScoreCamOptions s1, s2;
-        s1.layer = s2.layer = layer;
-        s1.threads = 1;
+        s1.cam.layer = s2.cam.layer = layer;
+        s1.cam.threads = 1;
         s1.batch_size = 1;
-        s2.threads = 3;
+        s2.cam.threads = 3;
         s2.batch_size = 16;
         same(xai::ScoreCam<LinearNet>(net, s1).explain(x), xai::ScoreCam<LinearNet>(net, s2).explain(x));
         // "As large as possible" (regression: (channels + SIZE_MAX − 1) / SIZE_MAX wrapped to 0
         // chunks and gave all-zero maps; found by fuzz_explainer_options).
         xai::ScoreCamOptions huge = s1;
         huge.batch_size = std::numeric_limits<std::size_t>::max();
-        huge.threads = std::numeric_limits<std::size_t>::max();
+        huge.cam.threads = std::numeric_limits<std::size_t>::max();
         same(xai::ScoreCam<LinearNet>(net, s1).explain(x), xai::ScoreCam<LinearNet>(net, huge).explain(x));
         xai::AblationCamOptions a1, a2;
-        a1.layer = a2.layer = layer;
-        a1.threads = 1;
+        a1.cam.layer = a2.cam.layer = layer;
+        a1.cam.threads = 1;
         a1.batch_size = 1;
-        a2.threads = 2;
+        a2.cam.threads = 2;
         a2.batch_size = 3;
         same(xai::AblationCam<LinearNet>(net, a1).explain(x), xai::AblationCam<LinearNet>(net, a2).explain(x));
         xai::AblationCamOptions a_huge = a1;
@@ -760,8 +795,8 @@ TEST_CASE("explain() is const and safe to call from several threads at once", "[
     net.factor = 2;
     const xai::Batch x = random_batch(3, 2, 4, 4, 41);
     xai::ScoreCamOptions o;
-    o.layer = "pooled";
-    o.threads = 1;
+    o.cam.layer = "pooled";
+    o.cam.threads = 1;
     const xai::ScoreCam<LinearNet> cam(net, o);
     const xai::CamResult reference = cam.explain(x);
     std::vector<xai::CamResult> results(4);
@@ -782,9 +817,9 @@ TEST_CASE("Score-CAM and Ablation-CAM report progress in channels from the calli
         same_thread = same_thread && std::this_thread::get_id() == caller;
     };
     xai::ScoreCamOptions o;
-    o.layer = "input";
+    o.cam.layer = "input";
     o.batch_size = 1;
-    o.threads = 2;
+    o.cam.threads = 2;
     xai::ScoreCam<LinearNet>(net, o).explain(x, {}, record);
     REQUIRE(!seen.empty());
     CHECK(seen.back().done == 6);  // 3 images × 2 channels
@@ -794,10 +829,48 @@ TEST_CASE("Score-CAM and Ablation-CAM report progress in channels from the calli
     CHECK(same_thread);
     seen.clear();
     xai::AblationCamOptions a;
-    a.layer = "pooled";
+    a.cam.layer = "pooled";
     xai::AblationCam<LinearNet>(net, a).explain(x, {}, record);
     REQUIRE(!seen.empty());
     CHECK(seen.back().done == 6);
+    CHECK(seen.back().stage == "channels");
+    CHECK(same_thread);
+    // The single-image form passes the callback on: 2 channels of one image.
+    seen.clear();
+    xai::AblationCam<LinearNet>(net, a).explain(xai::image_at(x, 0), xai::Target::predicted(), record);
+    REQUIRE(!seen.empty());
+    CHECK(seen.back().done == 2);
+    CHECK(seen.back().total == 2);
+    // Fusion: the channels of each layer, and after each layer the layers done.
+    seen.clear();
+    xai::ScoreCam<LinearNet>(net, o).explain_fused(x, {"pooled", "input"}, {}, record);
+    std::vector<std::size_t> layers_done;
+    for (const xai::ProgressReport& p : seen)
+        if (p.stage == "layers") {
+            layers_done.push_back(p.done);
+            CHECK(p.total == 2);
+        }
+    CHECK(layers_done == std::vector<std::size_t>{1, 2});
+    CHECK(seen.back().stage == "layers");
+}
+
+TEST_CASE("The methods that are not progress-worthy call progress once, when done", "[cam][progress]") {
+    const GapNet net = make_gap_net(2, 4, 2, xt::xtensor<float, 2>{{2, -1}, {0, 1}}, {0.0f, 0.0f});
+    const xai::Batch x = random_batch(3, 2, 4, 4, 52);
+    std::vector<xai::ProgressReport> seen;
+    const xai::Progress record = [&](const xai::ProgressReport& p) { seen.push_back(p); };
+    const auto check_once = [&](const xai::CamResult& r) {
+        REQUIRE(seen.size() == 1);
+        CHECK(seen[0].done == 3);
+        CHECK(seen[0].total == 3);
+        CHECK(seen[0].stage == "images");
+        CHECK(r.size() == 3);
+        seen.clear();
+    };
+    check_once(xai::Cam<GapNet>(net).explain(x, {}, record));
+    check_once(xai::GradCam<GapNet>(net, at_layer("pooled")).explain(x, {}, record));
+    check_once(xai::LayerCam<GapNet>(net, at_layer("pooled")).explain(x, {}, record));
+    check_once(xai::EigenCam<GapNet>(net, at_layer("pooled")).explain(x, {}, record));
 }
 
 namespace {
@@ -836,7 +909,7 @@ TEST_CASE("On the built-in CNN, Grad-CAM = ReLU(CAM)/(h·w) and HiResCAM's signe
     // Ablation-CAM on the same layer: zeroing channel k removes W_ck·mean(A_k) from the logit,
     // so its weights are W_ck·mean(A_k)/y_c (the network is linear after the layer).
     xai::AblationCamOptions ao;
-    ao.layer = net.feature_layer();
+    ao.cam.layer = net.feature_layer();
     const xai::CamResult ablation = xai::AblationCam<xai::models::Sequential>(net, ao).explain(x, targets);
     const xt::xtensor<float, 2> w = net.classifier_weights();
     const xai::LayerOutput features = net.layer_activations(x, "relu2");
@@ -874,7 +947,7 @@ TEST_CASE("Explainers deduce the model type and refuse temporaries", "[cam][api]
     xai::CamOptions o;
     o.layer = "pooled";
     const xai::GradCam cam(net, o);  // class template argument deduction through the alias
-    const xai::ScoreCam score(net, xai::ScoreCamOptions{});
+    const xai::ScoreCam score(net, xai::ScoreCamOptions{.cam = o});
     static_assert(std::is_same_v<std::remove_const_t<decltype(cam)>, xai::GradCam<LinearNet>>);
     static_assert(std::is_same_v<std::remove_const_t<decltype(score)>, xai::ScoreCam<LinearNet>>);
     static_assert(!std::is_constructible_v<xai::GradCam<LinearNet>, LinearNet&&, xai::CamOptions>);
@@ -947,4 +1020,221 @@ TEST_CASE("On the shipped scene samples, Grad-CAM's arg-max falls inside the ite
     INFO(report.str());
     INFO(hits << " of " << n << " arg-maxes inside the box");
     CHECK(static_cast<double>(hits) >= 0.8 * static_cast<double>(n));
+}
+
+// ---- The unified explainer API (issue 15) ----
+
+// Every CAM explainer has the two entry points of core/explainer.hpp and returns a CamResult.
+static_assert(xai::Explainer<xai::Cam<xai::models::Sequential>>);
+static_assert(xai::Explainer<xai::GradCam<xai::models::Sequential>>);
+static_assert(xai::Explainer<xai::GradCamPlusPlus<xai::models::Sequential>>);
+static_assert(xai::Explainer<xai::XGradCam<xai::models::Sequential>>);
+static_assert(xai::Explainer<xai::HiResCam<xai::models::Sequential>>);
+static_assert(xai::Explainer<xai::LayerCam<xai::models::Sequential>>);
+static_assert(xai::Explainer<xai::ScoreCam<xai::models::Sequential>>);
+static_assert(xai::Explainer<xai::EigenCam<xai::models::Sequential>>);
+static_assert(xai::Explainer<xai::AblationCam<xai::models::Sequential>>);
+static_assert(xai::Explainer<xai::GradCam<LinearNet>>);
+static_assert(std::is_same_v<xai::explanation_t<xai::ScoreCam<xai::models::Sequential>>, xai::CamResult>);
+static_assert(std::is_base_of_v<xai::Explanation, xai::CamResult>);
+static_assert(std::is_base_of_v<xai::Explanation, xai::FusedCamResult>);
+// The options are aggregates (designated initializers), with no base class.
+static_assert(std::is_aggregate_v<xai::CamOptions>);
+static_assert(std::is_aggregate_v<xai::ScoreCamOptions> && !std::is_base_of_v<xai::CamOptions, xai::ScoreCamOptions>);
+static_assert(std::is_aggregate_v<xai::AblationCamOptions> &&
+              !std::is_base_of_v<xai::CamOptions, xai::AblationCamOptions>);
+
+namespace {
+
+// A user's own channel-weight rule: each channel weighted by its largest gradient.
+struct MaxGradientRule {
+    static constexpr std::string_view name = "MaxGradientCam";
+    static float channel_weight(const float* /*a*/, const float* g, std::size_t pixels) {
+        return *std::max_element(g, g + pixels);
+    }
+};
+// A user's own element-wise rule: the evidence against the class, ReLU(−G) ⊙ A.
+struct NegativeGradientRule {
+    static constexpr std::string_view name = "NegativeGradientCam";
+    static float element(float a, float g) { return g < 0.0f ? -g * a : 0.0f; }
+};
+// No name, or neither a channel weight nor an element term: not a rule (tests/compile_fail/
+// checks that GradientCam refuses them with the concept's name in the error).
+struct NamelessRule {
+    static float element(float a, float g) { return a * g; }
+};
+struct NotARule {
+    static constexpr std::string_view name = "NotARule";
+};
+// The name must be a constant (the explainer's own `name` is constexpr); a const char* is fine.
+struct RuntimeNameRule {
+    inline static const std::string name = "RuntimeName";
+    static float element(float a, float g) { return a * g; }
+};
+struct CharNameRule {
+    static constexpr const char* name = "CharNameCam";
+    static float element(float a, float g) { return a * g; }
+};
+
+static_assert(xai::ChannelWeightRule<MaxGradientRule> && !xai::ElementwiseRule<MaxGradientRule>);
+static_assert(xai::ElementwiseRule<NegativeGradientRule> && !xai::ChannelWeightRule<NegativeGradientRule>);
+static_assert(xai::CamRule<xai::GradCamRule> && xai::CamRule<xai::LayerCamRule>);
+static_assert(!xai::CamRule<NamelessRule> && !xai::CamRule<NotARule> && !xai::CamRule<RuntimeNameRule>);
+static_assert(xai::GradientCam<LinearNet, CharNameRule>::name == "CharNameCam");
+
+}  // namespace
+
+TEST_CASE("A user-defined rule needs only what the rule concepts list, and gives its hand-computed map",
+          "[cam][rules]") {
+    const LinearNet net = hand_net();
+    SECTION("a ChannelWeightRule: the largest gradient of each channel") {
+        const xai::GradientCam<LinearNet, MaxGradientRule> cam(net, at_layer("pooled"));
+        const xai::CamResult r = cam.explain(hand_input());
+        // max G0 = 2, max G1 = 1: raw = 2 A0 + A1 = [[4, 5], [0, 5]]; display = raw / 5.
+        CHECK(r.weights(0, 0) == 2.0f);
+        CHECK(r.weights(0, 1) == 1.0f);
+        check_map(r.raw, 0, {{4.0f, 5.0f}, {0.0f, 5.0f}});
+        check_map(r.maps, 0, {{0.8f, 1.0f}, {0.0f, 1.0f}});
+        CHECK(r.targets == std::vector<std::size_t>{0});
+        CHECK(r.scores[0] == Approx(5.0));
+    }
+    SECTION("an ElementwiseRule: ReLU(−G) ⊙ A") {
+        const xai::GradientCam<LinearNet, NegativeGradientRule> cam(net, at_layer("pooled"));
+        const xai::CamResult r = cam.explain(hand_input());
+        // ReLU(−G0) ⊙ A0 = [[0, 2], [0, 0]], ReLU(−G1) ⊙ A1 = [[8, 0], [0, 0]].
+        check_map(r.raw, 0, {{8.0f, 2.0f}, {0.0f, 0.0f}});
+        check_map(r.maps, 0, {{1.0f, 0.25f}, {0.0f, 0.0f}});
+        CHECK(r.weights.shape(1) == 0);
+    }
+    SECTION("the rule's name prefixes every error message") {
+        using Mine = xai::GradientCam<LinearNet, MaxGradientRule>;
+        static_assert(Mine::name == "MaxGradientCam");
+        CHECK_THROWS_WITH(Mine(net, at_layer("conv9")), Contains("xai::MaxGradientCam::MaxGradientCam(): layer 'conv9'"));
+        CHECK_THROWS_WITH(Mine(net, at_layer("pooled")).explain(hand_input(), {2}),
+                          Contains("xai::MaxGradientCam::explain(): targets[0] is class 2"));
+        CHECK_THROWS_WITH(Mine(net, at_layer("pooled")).explain_fused(hand_input(), {}),
+                          Contains("xai::MaxGradientCam::explain_fused(): layers is empty"));
+    }
+}
+
+TEST_CASE("An empty layer is the model's default feature layer; a bad layer is refused at construction",
+          "[cam][layer]") {
+    const xai::models::Sequential net = small_cnn();
+    CHECK(xai::default_layer(net) == "relu2");  // the input of the global average pooling
+    CHECK_THROWS_AS(xai::default_layer(hand_net()), xai::invalid_argument);
+    CHECK_THROWS_WITH(xai::default_layer(hand_net()), Contains("xai::default_layer(): the model names no feature layer") &&
+                                                          Contains("[input, pooled]"));
+    const xai::Batch x = random_batch(2, 3, 16, 16, 81);
+    const auto check_default = [&](const auto& by_default, const auto& explicit_layer) {
+        CHECK(by_default.options().layer == "relu2");
+        const xai::CamResult d = by_default.explain(x), e = explicit_layer.explain(x);
+        CHECK(d.layer == "relu2");
+        CHECK((d.raw == e.raw));
+        CHECK((d.maps == e.maps));
+    };
+    using Model = xai::models::Sequential;
+    check_default(xai::GradCam<Model>(net), xai::GradCam<Model>(net, at_layer("relu2")));
+    check_default(xai::GradCamPlusPlus<Model>(net), xai::GradCamPlusPlus<Model>(net, at_layer("relu2")));
+    check_default(xai::XGradCam<Model>(net), xai::XGradCam<Model>(net, at_layer("relu2")));
+    check_default(xai::HiResCam<Model>(net), xai::HiResCam<Model>(net, at_layer("relu2")));
+    check_default(xai::LayerCam<Model>(net), xai::LayerCam<Model>(net, at_layer("relu2")));
+    check_default(xai::EigenCam<Model>(net), xai::EigenCam<Model>(net, at_layer("relu2")));
+    const xai::ScoreCam<Model> score(net);
+    CHECK(score.options().cam.layer == "relu2");
+    CHECK((score.explain(x).raw == xai::ScoreCam<Model>(net, {.cam = at_layer("relu2")}).explain(x).raw));
+    const xai::AblationCam<Model> ablation(net);
+    CHECK(ablation.options().cam.layer == "relu2");
+    CHECK((ablation.explain(x).raw == xai::AblationCam<Model>(net, {.cam = at_layer("relu2")}).explain(x).raw));
+
+    // An unknown layer: invalid_argument from the constructor, naming the model's layers.
+    const auto refused = [](const auto& build, const std::string& prefix) {
+        CHECK_THROWS_AS(build(), xai::invalid_argument);
+        CHECK_THROWS_WITH(build(), Contains(prefix + ": layer 'relu9' is not a layer of the model") &&
+                                       Contains("relu1") && Contains("relu2") && Contains("fc"));
+    };
+    const xai::CamOptions bad = at_layer("relu9");
+    refused([&] { return xai::GradCam<Model>(net, bad); }, "xai::GradCam::GradCam()");
+    refused([&] { return xai::GradCamPlusPlus<Model>(net, bad); }, "xai::GradCamPlusPlus::GradCamPlusPlus()");
+    refused([&] { return xai::XGradCam<Model>(net, bad); }, "xai::XGradCam::XGradCam()");
+    refused([&] { return xai::HiResCam<Model>(net, bad); }, "xai::HiResCam::HiResCam()");
+    refused([&] { return xai::LayerCam<Model>(net, bad); }, "xai::LayerCam::LayerCam()");
+    refused([&] { return xai::EigenCam<Model>(net, bad); }, "xai::EigenCam::EigenCam()");
+    refused([&] { return xai::ScoreCam<Model>(net, {.cam = bad}); }, "xai::ScoreCam::ScoreCam()");
+    refused([&] { return xai::AblationCam<Model>(net, {.cam = bad}); }, "xai::AblationCam::AblationCam()");
+    // CAM explains the final feature maps only: even the default layer's name is refused.
+    CHECK_THROWS_WITH(xai::Cam<Model>(net, at_layer("relu2")), Contains("xai::Cam::Cam(): options.layer is 'relu2'"));
+}
+
+TEST_CASE("Options are aggregates: designated initializers build every CAM explainer", "[cam][options][api]") {
+    const xai::models::Sequential model = xai::models::builtin_architecture("scenes", 1);
+    const xai::Batch x = random_batch(1, 1, 64, 64, 91);
+    const xai::GradCam g(model, {.layer = "relu4", .threads = 1});
+    const xai::ScoreCam s(model, {.cam = {.layer = "relu4"}, .batch_size = 16});
+    const xai::AblationCam a(model, {.cam = {.layer = "relu3", .threads = 1}, .batch_size = 64});
+    const xai::EigenCam e(model, {.layer = "relu3", .relu = false});
+    const xai::Cam c(model, {.score = xai::ScoreKind::probability, .normalize = false});
+    CHECK(g.options().layer == "relu4");
+    CHECK(g.options().threads == 1);
+    CHECK(s.options().cam.layer == "relu4");
+    CHECK(s.options().batch_size == 16);
+    // Setting .cam keeps Score-CAM's own default score, the softmax probability.
+    CHECK(s.options().cam.score == xai::ScoreKind::probability);
+    CHECK(a.options().cam.score == xai::ScoreKind::logit);
+    CHECK(a.options().batch_size == 64);
+    CHECK_FALSE(e.options().relu);
+
+    const xai::CamResult rg = g.explain(x);
+    CHECK(rg.layer == "relu4");
+    CHECK(rg.maps.shape() == std::array<std::size_t, 3>{1, 64, 64});
+    CHECK(rg.raw.shape() == std::array<std::size_t, 3>{1, 8, 8});
+    const xai::CamResult rs = s.explain(x);
+    CHECK(rs.score_kind == xai::ScoreKind::probability);
+    CHECK((rs.raw == xai::ScoreCam(model, {.cam = {.layer = "relu4"}, .batch_size = 5}).explain(x).raw));
+    CHECK(a.explain(x).raw.shape() == std::array<std::size_t, 3>{1, 16, 16});
+    CHECK(e.explain(x).layer == "relu3");
+    const xai::CamResult rc = c.explain(x);
+    CHECK(rc.score_kind == xai::ScoreKind::probability);
+    CHECK(rc.scores[0] == Approx(xai::scores_of_kind(rc.logits, xai::ScoreKind::probability)(0, rc.targets[0])));
+}
+
+TEST_CASE("explain(image) is explain(as_batch(image)) bit for bit, and fills every core field",
+          "[cam][api]") {
+    using Model = xai::models::Sequential;
+    const Model net = small_cnn();
+    const xai::Image image = xai::image_at(random_batch(1, 3, 16, 16, 101), 0);
+    const auto same = [&](const auto& explainer) {
+        for (const xai::Target target : {xai::Target::predicted(), xai::Target::class_index(2)}) {
+            const xai::CamResult one = explainer.explain(image, target);
+            const xai::CamResult batch = explainer.explain(xai::as_batch(image), xai::Targets{target});
+            CHECK((one.maps == batch.maps));
+            CHECK((one.raw == batch.raw));
+            CHECK((one.weights == batch.weights));
+            CHECK((one.logits == batch.logits));
+            CHECK(one.targets == batch.targets);
+            CHECK(one.scores == batch.scores);
+            CHECK(one.score_kind == batch.score_kind);
+            CHECK(one.layer == batch.layer);
+            // The core: one display map at the input's size in [0, 1], the logits, the target's score.
+            REQUIRE(one.size() == 1);
+            CHECK(one.map().shape() == std::array<std::size_t, 2>{16, 16});
+            CHECK(xt::amin(one.maps)() >= 0.0f);
+            CHECK(xt::amax(one.maps)() <= 1.0f);
+            CHECK(one.logits.shape() == std::array<std::size_t, 2>{1, 4});
+            if (!target.is_predicted()) CHECK(one.targets[0] == 2);
+            CHECK(one.scores[0] == xai::scores_of_kind(one.logits, one.score_kind)(0, one.targets[0]));
+        }
+    };
+    same(xai::Cam<Model>(net));
+    same(xai::GradCam<Model>(net));
+    same(xai::GradCamPlusPlus<Model>(net));
+    same(xai::XGradCam<Model>(net));
+    same(xai::HiResCam<Model>(net));
+    same(xai::LayerCam<Model>(net, at_layer("relu1")));
+    same(xai::ScoreCam<Model>(net, {.batch_size = 3}));
+    same(xai::EigenCam<Model>(net));
+    same(xai::AblationCam<Model>(net));
+    // An image that is not C×H×W names the explainer.
+    const xai::Image empty = xt::zeros<float>({std::size_t{0}, std::size_t{16}, std::size_t{16}});
+    CHECK_THROWS_AS(xai::GradCam<Model>(net).explain(empty), xai::shape_error);
+    CHECK_THROWS_WITH(xai::ScoreCam<Model>(net).explain(empty), Contains("xai::ScoreCam::explain(): image has shape"));
 }

@@ -1,44 +1,40 @@
 #pragma once
-// What every CAM-style explainer shares: argument checks, checks of what the model returned,
-// the weighted channel sum, the display map (ReLU, upsampling, normalization) and the fusion
-// of several layers. Internals; the public types are in cam_options.hpp.
+// What every CAM-style explainer shares: the error-message prefix, argument checks, checks of
+// what the model returned, the weighted channel sum, the display map (ReLU, upsampling,
+// normalization) and the fusion of several layers. Internals; the public types are in
+// explain/cam/options.hpp.
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "xai/core/ceil_div.hpp"
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
+#include "xai/core/explainer.hpp"
 #include "xai/core/parallel.hpp"
 #include "xai/core/progress.hpp"
 #include "xai/core/scores.hpp"
 #include "xai/core/target.hpp"
 #include "xai/core/tensor.hpp"
-#include "xai/explain/cam_layout.hpp"
-#include "xai/explain/cam_options.hpp"
+#include "xai/explain/cam/default_layer.hpp"
+#include "xai/explain/cam/detail/layout.hpp"
+#include "xai/explain/cam/options.hpp"
 #include "xai/image/normalize.hpp"
 #include "xai/image/resize.hpp"
 
 namespace xai::detail {
 
-/// "[a, b, c]" for messages.
-inline std::string join_names(const std::vector<std::string>& names) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
-    return out + "]";
-}
-
-/// Throws invalid_argument unless `layer` is one of the model's layer names.
-template <LayerActivationModel M>
-void require_layer(const M& model, const std::string& layer, const char* where) {
-    const std::vector<std::string> names = model.layer_names();
-    require(!layer.empty(), where, ": no layer given (options.layer is empty), expected one of ", join_names(names));
-    require(std::find(names.begin(), names.end(), layer) != names.end(), where, ": layer '", layer,
-            "' is not a layer of the model, expected one of ", join_names(names));
+/// "xai::<explainer>::<function>()": the prefix of an explainer's error messages
+/// (core/explainer.hpp). Every CAM explainer builds its prefixes here from its one `name`.
+inline std::string qualified_name(std::string_view explainer, std::string_view function) {
+    std::string out = "xai::";
+    out.append(explainer).append("::").append(function).append("()");
+    return out;
 }
 
 /// The checks that can be made before any model call: target count and explicit indices.
@@ -73,12 +69,12 @@ struct ResolvedLayerOutput {
     std::vector<std::size_t> targets;
 };
 
-/// The argument checks and the activation pass shared by the forward-only CAM methods.
+/// The argument checks and the activation pass shared by the forward-only CAM methods; `layer`
+/// is one of the model's layers (checked when the explainer was built, or by explain_fused).
 template <LayerActivationModel M>
 ResolvedLayerOutput checked_layer_activations(const M& model, const Batch& batch, const Targets& targets,
                                               const std::string& layer, const char* where) {
     require_model_input(model, batch, where);
-    require_layer(model, layer, where);
     const std::size_t n = batch.shape(0), k = model.num_classes();
     require_targets(targets, n, k, where);
     ResolvedLayerOutput r{model.layer_activations(batch, layer), {}};
@@ -154,11 +150,21 @@ inline Maps display_maps(const Maps& raw, std::size_t height, std::size_t width,
     return out;
 }
 
-/// Fills a result's common fields from its raw maps (the layer's resolution) and the batch.
-inline void finish_result(CamResult& result, const Batch& batch, const CamOptions& options, const char* where) {
+/// Fills a result's common fields from its raw maps (the layer's resolution), targets and
+/// logits: the display maps at the batch's resolution, score_kind = `kind` and the scores.
+inline void finish_result(CamResult& result, const Batch& batch, const CamOptions& options, ScoreKind kind,
+                          const char* where) {
     result.maps = display_maps(result.raw, batch.shape(2), batch.shape(3), options, options.normalize, where);
-    result.score_kind = options.score;
-    result.scores = target_scores(result.logits, result.targets, options.score);
+    result.score_kind = kind;
+    result.scores = target_scores(result.logits, result.targets, kind);
+}
+
+/// The batch form of explain() on a batch of one: what every CAM explainer's
+/// explain(const Image&, Target, const Progress&) does (core/explainer.hpp).
+template <class Explainer>
+auto explain_image(const Explainer& explainer, const Image& image, Target target, const Progress& progress,
+                   const char* where) {
+    return explainer.explain(single_image_batch(image, where), Targets{target}, progress);
 }
 
 /// Runs body(image, first_channel, end_channel) over every image's channels in chunks of
@@ -194,27 +200,37 @@ inline Targets fixed_targets(const std::vector<std::size_t>& resolved) {
 }
 
 /// Explains the batch at every layer (explain_at(targets, layer) -> CamResult) and fuses the
-/// layers: mean of the per-layer display maps, each ReLU'd (unless options.relu is false),
-/// upsampled and min-max normalized; the mean is normalized again if options.normalize.
-/// The targets are resolved at the first layer and fixed for the others.
-inline FusedCamResult fuse_layers(const Batch& batch, const Targets& targets, const std::vector<std::string>& layers,
-                                  const CamOptions& options, const char* where,
-                                  const std::function<CamResult(const Targets&, const std::string&)>& explain_at) {
+/// layers (FusedCamResult): raw = the mean of the per-layer display maps, each ReLU'd (unless
+/// options.relu is false), upsampled and min-max normalized; maps = raw normalized again if
+/// options.normalize. The layers are checked against the model first, the targets are
+/// resolved at the first layer and fixed for the others, and `progress` is called after each
+/// layer (stage "layers"; explain_at may report its own stage in between).
+template <LayerActivationModel M>
+FusedCamResult fuse_layers(const M& model, const Batch& batch, const Targets& targets,
+                           const std::vector<std::string>& layers, const CamOptions& options, const Progress& progress,
+                           const char* where,
+                           const std::function<CamResult(const Targets&, const std::string&)>& explain_at) {
     require(!layers.empty(), where, ": layers is empty, expected at least one layer to fuse");
+    const std::vector<std::string> names = model.layer_names();
+    for (const std::string& layer : layers) require_layer_in(names, layer, where);
     FusedCamResult fused;
     fused.layers.reserve(layers.size());
     const std::size_t n = batch.shape(0), height = batch.shape(2), width = batch.shape(3);
-    fused.maps = xt::zeros<float>({n, height, width});
+    fused.raw = xt::zeros<float>({n, height, width});
     for (const std::string& layer : layers) {
         const Targets& asked = fused.layers.empty() ? targets : fixed_targets(fused.layers.front().targets);
         fused.layers.push_back(explain_at(asked, layer));
         const Maps normalized = display_maps(fused.layers.back().raw, height, width, options, true, where);
-        fused.maps += normalized;
+        fused.raw += normalized;
+        report(progress, fused.layers.size(), layers.size(), "layers");
     }
-    fused.maps /= static_cast<float>(layers.size());
-    if (options.normalize) fused.maps = normalize_min_max(fused.maps);
-    fused.targets = fused.layers.front().targets;
-    fused.scores = fused.layers.front().scores;
+    fused.raw /= static_cast<float>(layers.size());
+    fused.maps = options.normalize ? Maps(normalize_min_max(fused.raw)) : fused.raw;
+    const CamResult& first = fused.layers.front();
+    fused.targets = first.targets;
+    fused.scores = first.scores;
+    fused.score_kind = first.score_kind;
+    fused.logits = first.logits;
     return fused;
 }
 

@@ -14,17 +14,21 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
+#include "xai/core/explainer.hpp"
 #include "xai/core/parallel.hpp"
+#include "xai/core/progress.hpp"
 #include "xai/core/target.hpp"
 #include "xai/core/tensor.hpp"
-#include "xai/explain/cam_common.hpp"
-#include "xai/explain/cam_layout.hpp"
-#include "xai/explain/cam_options.hpp"
+#include "xai/explain/cam/detail/common.hpp"
+#include "xai/explain/cam/detail/layout.hpp"
+#include "xai/explain/cam/options.hpp"
 
 namespace xai {
 
@@ -33,23 +37,30 @@ namespace xai {
 template <FeatureModel Model>
 class Cam {
 public:
+    /// The explainer's name in error messages ("xai::Cam::explain(): ...").
+    static constexpr std::string_view name = "Cam";
+
     /// options.layer must be empty: CAM is defined on the final feature maps only.
     /// The explainer keeps a pointer to the model: a temporary would dangle.
     Cam(const Model&&, CamOptions = {}) = delete;
     /// Explains `model`, which must outlive the explainer. Throws invalid_argument when
     /// options.layer is not empty.
     explicit Cam(const Model& model, CamOptions options = {}) : model_(&model), options_(std::move(options)) {
-        detail::require(options_.layer.empty(), "Cam::Cam(): options.layer is '", options_.layer,
+        detail::require(options_.layer.empty(), prefix(name), ": options.layer is '", options_.layer,
                         "', expected it empty: CAM always explains the final feature maps (forward_features); "
                         "use GradCam for a named layer");
+        if (!options_.score) options_.score = ScoreKind::logit;
     }
 
-    /// The options the explainer was built with.
+    /// The options the explainer was built with, with the score resolved.
     const CamOptions& options() const { return options_; }
 
-    /// Explains each image of the batch for its target (empty = the predicted class).
-    CamResult explain(const Batch& batch, const Targets& targets = {}) const {
-        constexpr const char* where = "Cam::explain()";
+    /// Explains each image of the batch for its target (empty = the predicted class of every
+    /// image, one entry = the same for all, else one per image). `progress` is called once,
+    /// when done (unit: images).
+    CamResult explain(const Batch& batch, const Targets& targets = {}, const Progress& progress = {}) const {
+        const std::string prefixed = prefix("explain");
+        const char* where = prefixed.c_str();
         detail::require_model_input(*model_, batch, where);
         const std::size_t n = batch.shape(0), k = model_->num_classes();
         detail::require_targets(targets, n, k, where);
@@ -73,11 +84,20 @@ public:
         for (std::size_t i = 0; i < n; ++i)
             std::copy_n(w.data() + result.targets[i] * c, c, result.weights.data() + i * c);
         result.raw = detail::weighted_maps(a, result.weights, options_.threads);
-        detail::finish_result(result, batch, options_, where);
+        detail::finish_result(result, batch, options_, *options_.score, where);
+        detail::report(progress, n, n, "images");
         return result;
     }
 
+    /// Explains one image (C×H×W) for `target`: explain() on a batch of one.
+    CamResult explain(const Image& image, Target target = Target::predicted(), const Progress& progress = {}) const {
+        return detail::explain_image(*this, image, target, progress, prefix("explain").c_str());
+    }
+
 private:
+    /// "xai::Cam::<function>()", the prefix of the error messages of `function`.
+    static std::string prefix(std::string_view function) { return detail::qualified_name(name, function); }
+
     const Model* model_;
     CamOptions options_;
 };

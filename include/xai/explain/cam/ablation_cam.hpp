@@ -25,132 +25,117 @@
 #include <algorithm>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
+#include "xai/core/explainer.hpp"
 #include "xai/core/progress.hpp"
 #include "xai/core/scores.hpp"
 #include "xai/core/target.hpp"
 #include "xai/core/tensor.hpp"
-#include "xai/explain/cam_common.hpp"
-#include "xai/explain/cam_layout.hpp"
-#include "xai/explain/cam_options.hpp"
+#include "xai/explain/cam/default_layer.hpp"
+#include "xai/explain/cam/detail/common.hpp"
+#include "xai/explain/cam/detail/layout.hpp"
+#include "xai/explain/cam/options.hpp"
 
 namespace xai {
 
-/// Options of AblationCam: the common CamOptions (score = logit by default, as the paper's
-/// class score) plus the batching of the ablated copies.
-struct AblationCamOptions : CamOptions {
+/// Options of AblationCam: the common CamOptions (`cam`; its score defaults to the logit, the
+/// paper's class score) plus the batching of the ablated copies. An aggregate:
+/// `{.cam = {.layer = "relu4"}, .batch_size = 64}`.
+struct AblationCamOptions {
+    /// Layer, score (empty: logit), display, tokens and threads, as for every CAM method.
+    CamOptions cam{};
     /// Ablated copies per forward_from call (pytorch-grad-cam: 32). Results do not depend on it.
     std::size_t batch_size = 32;
 };
-
-namespace detail {
-
-/// Where channel k lives in one image's activations: `count` runs of `run` floats, `stride`
-/// apart, starting at `offset`. N×C×h×w: one run (the plane). N×T×D: one value per token.
-struct ChannelLayout {
-    std::size_t image_size = 0, channels = 0, run = 0, stride = 0, count = 0;
-    std::size_t offset(std::size_t k) const { return k * run; }
-};
-
-inline ChannelLayout channel_layout(const Activations& a) {
-    ChannelLayout l;
-    l.image_size = a.size() / a.shape(0);
-    if (a.dimension() == 4) {
-        l.channels = a.shape(1);
-        l.run = a.shape(2) * a.shape(3);
-        l.stride = l.image_size;
-        l.count = 1;
-    } else {
-        l.channels = a.shape(2);
-        l.run = 1;
-        l.stride = l.channels;
-        l.count = a.shape(1);
-    }
-    return l;
-}
-
-inline void fill_channel(float* image, const ChannelLayout& l, std::size_t k, float value) {
-    for (std::size_t r = 0; r < l.count; ++r) std::fill_n(image + l.offset(k) + r * l.stride, l.run, value);
-}
-
-inline bool channel_is_zero(const float* image, const ChannelLayout& l, std::size_t k) {
-    for (std::size_t r = 0; r < l.count; ++r) {
-        const float* run = image + l.offset(k) + r * l.stride;
-        if (std::any_of(run, run + l.run, [](float v) { return v != 0.0f; })) return false;
-    }
-    return true;
-}
-
-}  // namespace detail
 
 /// Ablation-CAM on a LayerForwardModel. Holds a reference to the model, which must outlive it;
 /// explain() is const and safe to call from several threads at once.
 template <LayerForwardModel Model>
 class AblationCam {
 public:
+    /// The explainer's name in error messages ("xai::AblationCam::explain(): ...").
+    static constexpr std::string_view name = "AblationCam";
+
     /// The explainer keeps a pointer to the model: a temporary would dangle.
     AblationCam(const Model&&, AblationCamOptions = {}) = delete;
-    /// Explains `model`, which must outlive the explainer. Throws invalid_argument when
-    /// options.batch_size is 0 or options.layer is set but not one of model.layer_names().
-    explicit AblationCam(const Model& model, AblationCamOptions options = {}) : model_(&model), options_(std::move(options)) {
-        detail::require(options_.batch_size > 0, "AblationCam::AblationCam(): options.batch_size is 0, expected at least 1");
-        if (!options_.layer.empty()) detail::require_layer(model, options_.layer, "AblationCam::AblationCam()");
+    /// Explains `model`, which must outlive the explainer, at options.cam.layer (empty: the
+    /// model's default_layer()). Throws invalid_argument when options.batch_size is 0, or the
+    /// layer is not one of model.layer_names(), or is empty and the model names no feature layer.
+    explicit AblationCam(const Model& model, AblationCamOptions options = {})
+        : model_(&model), options_(std::move(options)) {
+        const std::string where = prefix(name);
+        detail::require(options_.batch_size > 0, where, ": options.batch_size is 0, expected at least 1");
+        options_.cam.layer = detail::resolve_layer(model, options_.cam.layer, where.c_str());
+        if (!options_.cam.score) options_.cam.score = ScoreKind::logit;
     }
 
-    /// The options the explainer was built with.
+    /// The options the explainer was built with, with the layer and the score resolved.
     const AblationCamOptions& options() const { return options_; }
 
-    /// Explains each image for its target (empty = the predicted class) at options().layer.
-    /// `progress` is called after each wave of batched forward passes (unit: channels).
+    /// Explains each image for its target (empty = the predicted class of every image, one
+    /// entry = the same for all, else one per image) at options().cam.layer. `progress` is
+    /// called after each wave of batched forward passes (unit: channels).
     CamResult explain(const Batch& batch, const Targets& targets = {}, const Progress& progress = {}) const {
-        return explain_layer(batch, targets, options_.layer, progress);
+        return explain_at(batch, targets, options_.cam.layer, progress, prefix("explain").c_str());
     }
 
-    /// The same as explain() at any named layer (one of model.layer_names()), ignoring
-    /// options().layer.
-    CamResult explain_layer(const Batch& batch, const Targets& targets, const std::string& layer,
-                            const Progress& progress = {}) const {
-        constexpr const char* where = "AblationCam::explain()";
+    /// Explains one image (C×H×W) for `target`: explain() on a batch of one.
+    CamResult explain(const Image& image, Target target = Target::predicted(), const Progress& progress = {}) const {
+        return detail::explain_image(*this, image, target, progress, prefix("explain").c_str());
+    }
+
+    /// Explains the batch at each of `layers` (names of model.layer_names()) and fuses them
+    /// (FusedCamResult); options().cam.layer is not used. `progress` reports the channels of
+    /// each layer as explain() does (restarting at each layer), and after each layer the layers
+    /// done (unit: layers).
+    FusedCamResult explain_fused(const Batch& batch, const std::vector<std::string>& layers, const Targets& targets = {},
+                                 const Progress& progress = {}) const {
+        const std::string where = prefix("explain_fused");
+        return detail::fuse_layers(*model_, batch, targets, layers, options_.cam, progress, where.c_str(),
+                                   [&](const Targets& t, const std::string& layer) {
+                                       return explain_at(batch, t, layer, progress, where.c_str());
+                                   });
+    }
+
+private:
+    /// "xai::AblationCam::<function>()", the prefix of the error messages of `function`.
+    static std::string prefix(std::string_view function) { return detail::qualified_name(name, function); }
+
+    /// The explanation at `layer`, one of the model's layers; `where` prefixes the errors.
+    CamResult explain_at(const Batch& batch, const Targets& targets, const std::string& layer, const Progress& progress,
+                         const char* where) const {
+        const CamOptions& cam = options_.cam;
         detail::ResolvedLayerOutput in = detail::checked_layer_activations(*model_, batch, targets, layer, where);
         const Activations& native = in.output.activations;
-        const detail::ChannelMaps a(native, options_.tokens, where);
+        const detail::ChannelMaps a(native, cam.tokens, where);
         const detail::ChannelLayout layout = detail::channel_layout(native);
 
         CamResult result;
         result.layer = layer;
         result.targets = std::move(in.targets);
         result.logits = std::move(in.output.scores);
-        const std::vector<float> original = detail::target_scores(result.logits, result.targets, options_.score);
+        const std::vector<float> original = detail::target_scores(result.logits, result.targets, *cam.score);
         result.weights = xt::zeros<float>({a.images(), a.channels()});
-        detail::for_channel_batches(a.images(), a.channels(), options_.batch_size, options_.threads, progress,
+        detail::for_channel_batches(a.images(), a.channels(), options_.batch_size, cam.threads, progress,
                                     [&](std::size_t i, std::size_t begin, std::size_t end) {
                                         if (original[i] == 0.0f) return;
                                         ablate_channels(native, layout, layer, i, begin, end, result.targets[i],
-                                                        original[i], result.weights.data() + i * a.channels());
+                                                        original[i], result.weights.data() + i * a.channels(), where);
                                     });
-        result.raw = detail::weighted_maps(a, result.weights, options_.threads);
-        detail::finish_result(result, batch, options_, where);
+        result.raw = detail::weighted_maps(a, result.weights, cam.threads);
+        detail::finish_result(result, batch, cam, *cam.score, where);
         return result;
     }
 
-    /// Explains the batch at several layers and fuses them (FusedCamResult).
-    FusedCamResult explain_fused(const Batch& batch, const std::vector<std::string>& layers, const Targets& targets = {},
-                                 const Progress& progress = {}) const {
-        return detail::fuse_layers(batch, targets, layers, options_, "AblationCam::explain_fused()",
-                                   [&](const Targets& t, const std::string& layer) {
-                                       return explain_layer(batch, t, layer, progress);
-                                   });
-    }
-
-private:
     /// w_k for channels [begin, end) of image i: one forward_from call over the ablated copies.
     void ablate_channels(const Activations& native, const detail::ChannelLayout& layout, const std::string& layer,
                          std::size_t i, std::size_t begin, std::size_t end, std::size_t target, float original,
-                         float* weights) const {
+                         float* weights, const char* where) const {
         const float* image = native.data() + i * layout.image_size;
         std::vector<std::size_t> ablated;  // channels that are not already zero
         for (std::size_t k = begin; k < end; ++k)
@@ -164,10 +149,9 @@ private:
             std::copy_n(image, layout.image_size, dst);
             detail::fill_channel(dst, layout, ablated[m], 0.0f);
         }
-        constexpr const char* where = "AblationCam::explain()";
         const Scores logits = model_->forward_from(layer, copies);
         detail::require_model_scores(logits, ablated.size(), model_->num_classes(), where);
-        const Scores scores = scores_of_kind(logits, options_.score);
+        const Scores scores = scores_of_kind(logits, *options_.cam.score);
         const std::size_t classes = scores.shape(1);
         for (std::size_t m = 0; m < ablated.size(); ++m)
             weights[ablated[m]] = (original - scores.data()[m * classes + target]) / original;

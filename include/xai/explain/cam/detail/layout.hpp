@@ -1,10 +1,15 @@
 #pragma once
-// A read-only N×C×h×w view of a layer's activations (or gradients), whatever their layout.
+// How a layer's activations (or gradients) are laid out, whatever their rank. Internals of the
+// CAM family.
 //
-// N×C×h×w activations are viewed in place, without a copy. Token-shaped N×T×D activations
-// are folded once into N×D×h×w (TokenGrid: drop the prefix tokens, tokens row-major into the
-// grid, features become channels), so every CAM method serves vision transformers unchanged.
+// ChannelMaps: a read-only N×C×h×w view. N×C×h×w activations are viewed in place, without a
+// copy. Token-shaped N×T×D activations are folded once into N×D×h×w (TokenGrid: drop the
+// prefix tokens, tokens row-major into the grid, features become channels), so every CAM
+// method serves vision transformers unchanged.
+// ChannelLayout: where channel k lives in the activations as the model returned them, for
+// Ablation-CAM, which hands modified copies back to the model in its own layout.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <tuple>
@@ -12,7 +17,7 @@
 
 #include "xai/core/error.hpp"
 #include "xai/core/tensor.hpp"
-#include "xai/explain/cam_options.hpp"
+#include "xai/explain/cam/options.hpp"
 
 namespace xai::detail {
 
@@ -37,6 +42,7 @@ inline std::pair<std::size_t, std::size_t> token_grid_extent(std::size_t tokens,
     return {h, w};
 }
 
+/// A read-only N×C×h×w view of activations or gradients (see the header comment).
 class ChannelMaps {
 public:
     /// An N×C×h×w buffer viewed in place; it must outlive the view.
@@ -86,5 +92,44 @@ private:
     Activations folded_;
     std::size_t n_ = 0, c_ = 0, h_ = 0, w_ = 0;
 };
+
+/// Where channel k lives in one image's activations: `count` runs of `run` floats, `stride`
+/// apart, starting at `offset`. N×C×h×w: one run (the plane). N×T×D: one value per token.
+struct ChannelLayout {
+    std::size_t image_size = 0, channels = 0, run = 0, stride = 0, count = 0;
+    std::size_t offset(std::size_t k) const { return k * run; }
+};
+
+/// The layout of N×C×h×w or N×T×D activations (checked by the caller).
+inline ChannelLayout channel_layout(const Activations& a) {
+    ChannelLayout l;
+    l.image_size = a.size() / a.shape(0);
+    if (a.dimension() == 4) {
+        l.channels = a.shape(1);
+        l.run = a.shape(2) * a.shape(3);
+        l.stride = l.image_size;
+        l.count = 1;
+    } else {
+        l.channels = a.shape(2);
+        l.run = 1;
+        l.stride = l.channels;
+        l.count = a.shape(1);
+    }
+    return l;
+}
+
+/// Sets every value of channel k of one image to `value`.
+inline void fill_channel(float* image, const ChannelLayout& l, std::size_t k, float value) {
+    for (std::size_t r = 0; r < l.count; ++r) std::fill_n(image + l.offset(k) + r * l.stride, l.run, value);
+}
+
+/// True when every value of channel k of one image is zero.
+inline bool channel_is_zero(const float* image, const ChannelLayout& l, std::size_t k) {
+    for (std::size_t r = 0; r < l.count; ++r) {
+        const float* run = image + l.offset(k) + r * l.stride;
+        if (std::any_of(run, run + l.run, [](float v) { return v != 0.0f; })) return false;
+    }
+    return true;
+}
 
 }  // namespace xai::detail

@@ -17,10 +17,16 @@
 // Class-agnostic: the map does not depend on the target (the result still reports the
 // resolved targets and their scores). Needs only a LayerActivationModel: one forward pass,
 // then an eigen-decomposition of the smaller of the C×C and (h·w)×(h·w) Gram matrices.
+//
+// The decomposition is a function template (on the scalar type), so Eigen's
+// SelfAdjointEigenSolver is instantiated only in a program that calls EigenCam<M>::explain:
+// as a plain inline function it cost every file that includes the CAM family about 3.3 s of
+// compile time, used or not.
 
 #include <cmath>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,37 +35,44 @@
 #include <Eigen/Eigenvalues>
 
 #include "xai/core/concepts.hpp"
+#include "xai/core/explainer.hpp"
 #include "xai/core/parallel.hpp"
+#include "xai/core/progress.hpp"
 #include "xai/core/target.hpp"
 #include "xai/core/tensor.hpp"
-#include "xai/explain/cam_common.hpp"
-#include "xai/explain/cam_layout.hpp"
-#include "xai/explain/cam_options.hpp"
+#include "xai/explain/cam/default_layer.hpp"
+#include "xai/explain/cam/detail/common.hpp"
+#include "xai/explain/cam/detail/layout.hpp"
+#include "xai/explain/cam/options.hpp"
 
 namespace xai {
 
 namespace detail {
 
 /// The centred first-principal-component projection of one image's C×pixels activations,
-/// signed to correlate positively with the channel sum, written to `map` (pixels values).
-inline void eigen_cam_projection(const float* activations, std::size_t channels, std::size_t pixels, float* map) {
-    using Matrix = Eigen::MatrixXd;
+/// signed to correlate positively with the channel sum, written to `map` (pixels values),
+/// computed in `Scalar` (double: the results the tests pin down). A template only so that the
+/// eigen-solver is compiled where EigenCam is used (see the header comment).
+template <class Scalar = double>
+void eigen_cam_projection(const float* activations, std::size_t channels, std::size_t pixels, float* map) {
+    using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+    using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
     const auto rows = static_cast<Eigen::Index>(pixels), cols = static_cast<Eigen::Index>(channels);
     // Column k of the pixels×C matrix is channel k minus its mean (the C×pixels block read
     // column-major); the channel sum per location is kept for the sign.
     Matrix centred(rows, cols);
-    Eigen::VectorXd channel_sum = Eigen::VectorXd::Zero(rows);
+    Vector channel_sum = Vector::Zero(rows);
     for (Eigen::Index k = 0; k < cols; ++k) {
         const float* channel = activations + k * rows;
-        double mean = 0.0;
+        Scalar mean = 0;
         for (Eigen::Index p = 0; p < rows; ++p) mean += channel[p];
-        mean /= static_cast<double>(pixels);
+        mean /= static_cast<Scalar>(pixels);
         for (Eigen::Index p = 0; p < rows; ++p) {
             centred(p, k) = channel[p] - mean;
             channel_sum(p) += channel[p];
         }
     }
-    Eigen::VectorXd projection;
+    Vector projection;
     if (channels <= pixels) {
         const Eigen::SelfAdjointEigenSolver<Matrix> solver(centred.transpose() * centred);
         projection = centred * solver.eigenvectors().col(cols - 1);
@@ -67,12 +80,11 @@ inline void eigen_cam_projection(const float* activations, std::size_t channels,
         // A v₁ = √λ₁ u₁ with u₁ the top eigenvector of A Aᵀ: cheaper when h·w < C.
         const Eigen::SelfAdjointEigenSolver<Matrix> solver(centred * centred.transpose());
         const Eigen::Index top = rows - 1;
-        const double lambda = solver.eigenvalues()(top);
-        projection = lambda > 0.0 ? Eigen::VectorXd(std::sqrt(lambda) * solver.eigenvectors().col(top))
-                                  : Eigen::VectorXd::Zero(rows);
+        const Scalar lambda = solver.eigenvalues()(top);
+        projection = lambda > 0 ? Vector(std::sqrt(lambda) * solver.eigenvectors().col(top)) : Vector(Vector::Zero(rows));
     }
     // The projection has zero mean, so its covariance with the channel sum is a dot product.
-    if (projection.dot(channel_sum) < 0.0) projection = -projection;
+    if (projection.dot(channel_sum) < 0) projection = -projection;
     for (Eigen::Index p = 0; p < rows; ++p) map[p] = static_cast<float>(projection(p));
 }
 
@@ -83,27 +95,54 @@ inline void eigen_cam_projection(const float* activations, std::size_t channels,
 template <LayerActivationModel Model>
 class EigenCam {
 public:
+    /// The explainer's name in error messages ("xai::EigenCam::explain(): ...").
+    static constexpr std::string_view name = "EigenCam";
+
     /// The explainer keeps a pointer to the model: a temporary would dangle.
     EigenCam(const Model&&, CamOptions = {}) = delete;
-    /// Explains `model`, which must outlive the explainer. Throws invalid_argument when
-    /// options.layer is set but not one of model.layer_names().
+    /// Explains `model`, which must outlive the explainer, at options.layer (empty: the
+    /// model's default_layer()). Throws invalid_argument when the layer is not one of
+    /// model.layer_names(), or is empty and the model names no feature layer.
     explicit EigenCam(const Model& model, CamOptions options = {}) : model_(&model), options_(std::move(options)) {
-        if (!options_.layer.empty()) detail::require_layer(model, options_.layer, "EigenCam::EigenCam()");
+        options_.layer = detail::resolve_layer(model, options_.layer, prefix(name).c_str());
+        if (!options_.score) options_.score = ScoreKind::logit;
     }
 
-    /// The options the explainer was built with.
+    /// The options the explainer was built with, with the layer and the score resolved.
     const CamOptions& options() const { return options_; }
 
     /// Explains each image at options().layer. The map is class-agnostic; the targets (empty =
-    /// the predicted class) only select the reported scores.
-    CamResult explain(const Batch& batch, const Targets& targets = {}) const {
-        return explain_layer(batch, targets, options_.layer);
+    /// the predicted class, one entry = the same for all, else one per image) only select the
+    /// reported scores. `progress` is called once, when done (unit: images).
+    CamResult explain(const Batch& batch, const Targets& targets = {}, const Progress& progress = {}) const {
+        CamResult result = explain_at(batch, targets, options_.layer, prefix("explain").c_str());
+        detail::report(progress, batch.shape(0), batch.shape(0), "images");
+        return result;
     }
 
-    /// The same as explain() at any named layer (one of model.layer_names()), ignoring
-    /// options().layer.
-    CamResult explain_layer(const Batch& batch, const Targets& targets, const std::string& layer) const {
-        constexpr const char* where = "EigenCam::explain()";
+    /// Explains one image (C×H×W) for `target`: explain() on a batch of one.
+    CamResult explain(const Image& image, Target target = Target::predicted(), const Progress& progress = {}) const {
+        return detail::explain_image(*this, image, target, progress, prefix("explain").c_str());
+    }
+
+    /// Explains the batch at each of `layers` (names of model.layer_names()) and fuses them
+    /// (FusedCamResult); options().layer is not used. `progress` is called after each layer
+    /// (unit: layers).
+    FusedCamResult explain_fused(const Batch& batch, const std::vector<std::string>& layers, const Targets& targets = {},
+                                 const Progress& progress = {}) const {
+        const std::string where = prefix("explain_fused");
+        return detail::fuse_layers(*model_, batch, targets, layers, options_, progress, where.c_str(),
+                                   [&](const Targets& t, const std::string& layer) {
+                                       return explain_at(batch, t, layer, where.c_str());
+                                   });
+    }
+
+private:
+    /// "xai::EigenCam::<function>()", the prefix of the error messages of `function`.
+    static std::string prefix(std::string_view function) { return detail::qualified_name(name, function); }
+
+    /// The explanation at `layer`, one of the model's layers; `where` prefixes the errors.
+    CamResult explain_at(const Batch& batch, const Targets& targets, const std::string& layer, const char* where) const {
         detail::ResolvedLayerOutput in = detail::checked_layer_activations(*model_, batch, targets, layer, where);
         const detail::ChannelMaps a(in.output.activations, options_.tokens, where);
         CamResult result;
@@ -115,18 +154,10 @@ public:
         parallel_for(a.images(), options_.threads, [&](std::size_t i) {
             detail::eigen_cam_projection(a.image(i), a.channels(), a.pixels(), result.raw.data() + i * a.pixels());
         });
-        detail::finish_result(result, batch, options_, where);
+        detail::finish_result(result, batch, options_, *options_.score, where);
         return result;
     }
 
-    /// Explains the batch at several layers and fuses them (FusedCamResult).
-    FusedCamResult explain_fused(const Batch& batch, const std::vector<std::string>& layers,
-                                 const Targets& targets = {}) const {
-        return detail::fuse_layers(batch, targets, layers, options_, "EigenCam::explain_fused()",
-                                   [&](const Targets& t, const std::string& layer) { return explain_layer(batch, t, layer); });
-    }
-
-private:
     const Model* model_;
     CamOptions options_;
 };

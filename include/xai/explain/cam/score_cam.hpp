@@ -28,28 +28,32 @@
 #include <algorithm>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
+#include "xai/core/explainer.hpp"
 #include "xai/core/progress.hpp"
 #include "xai/core/scores.hpp"
 #include "xai/core/target.hpp"
 #include "xai/core/tensor.hpp"
-#include "xai/explain/cam_common.hpp"
-#include "xai/explain/cam_layout.hpp"
-#include "xai/explain/cam_options.hpp"
+#include "xai/explain/cam/default_layer.hpp"
+#include "xai/explain/cam/detail/common.hpp"
+#include "xai/explain/cam/detail/layout.hpp"
+#include "xai/explain/cam/options.hpp"
 #include "xai/image/normalize.hpp"
 #include "xai/image/resize.hpp"
 
 namespace xai {
 
-/// Options of ScoreCam: the common CamOptions, with score = probability (the paper's softmax
-/// of the target class), plus the batching of the masked images.
-struct ScoreCamOptions : CamOptions {
-    /// The CamOptions defaults except score = ScoreKind::probability.
-    ScoreCamOptions() { score = ScoreKind::probability; }
+/// Options of ScoreCam: the common CamOptions (`cam`; its score defaults to
+/// ScoreKind::probability here, the paper's softmax of the target class) plus the batching of
+/// the masked images. An aggregate: `{.cam = {.layer = "relu4"}, .batch_size = 8}`.
+struct ScoreCamOptions {
+    /// Layer, score (empty: probability), display, tokens and threads, as for every CAM method.
+    CamOptions cam{};
     /// Masked images per forward pass (pytorch-grad-cam: 16). Results do not depend on it.
     std::size_t batch_size = 16;
 };
@@ -59,66 +63,84 @@ struct ScoreCamOptions : CamOptions {
 template <LayerActivationModel Model>
 class ScoreCam {
 public:
+    /// The explainer's name in error messages ("xai::ScoreCam::explain(): ...").
+    static constexpr std::string_view name = "ScoreCam";
+
     /// The explainer keeps a pointer to the model: a temporary would dangle.
     ScoreCam(const Model&&, ScoreCamOptions = {}) = delete;
-    /// Explains `model`, which must outlive the explainer. Throws invalid_argument when
-    /// options.batch_size is 0 or options.layer is set but not one of model.layer_names().
+    /// Explains `model`, which must outlive the explainer, at options.cam.layer (empty: the
+    /// model's default_layer()). Throws invalid_argument when options.batch_size is 0, or the
+    /// layer is not one of model.layer_names(), or is empty and the model names no feature layer.
     explicit ScoreCam(const Model& model, ScoreCamOptions options = {}) : model_(&model), options_(std::move(options)) {
-        detail::require(options_.batch_size > 0, "ScoreCam::ScoreCam(): options.batch_size is 0, expected at least 1");
-        if (!options_.layer.empty()) detail::require_layer(model, options_.layer, "ScoreCam::ScoreCam()");
+        const std::string where = prefix(name);
+        detail::require(options_.batch_size > 0, where, ": options.batch_size is 0, expected at least 1");
+        options_.cam.layer = detail::resolve_layer(model, options_.cam.layer, where.c_str());
+        if (!options_.cam.score) options_.cam.score = ScoreKind::probability;
     }
 
-    /// The options the explainer was built with.
+    /// The options the explainer was built with, with the layer and the score resolved.
     const ScoreCamOptions& options() const { return options_; }
 
-    /// Explains each image for its target (empty = the predicted class) at options().layer.
-    /// `progress` is called after each wave of batched forward passes (unit: channels).
+    /// Explains each image for its target (empty = the predicted class of every image, one
+    /// entry = the same for all, else one per image) at options().cam.layer. `progress` is
+    /// called after each wave of batched forward passes (unit: channels).
     CamResult explain(const Batch& batch, const Targets& targets = {}, const Progress& progress = {}) const {
-        return explain_layer(batch, targets, options_.layer, progress);
+        return explain_at(batch, targets, options_.cam.layer, progress, prefix("explain").c_str());
     }
 
-    /// The same as explain() at any named layer (one of model.layer_names()), ignoring
-    /// options().layer.
-    CamResult explain_layer(const Batch& batch, const Targets& targets, const std::string& layer,
-                            const Progress& progress = {}) const {
-        constexpr const char* where = "ScoreCam::explain()";
+    /// Explains one image (C×H×W) for `target`: explain() on a batch of one.
+    CamResult explain(const Image& image, Target target = Target::predicted(), const Progress& progress = {}) const {
+        return detail::explain_image(*this, image, target, progress, prefix("explain").c_str());
+    }
+
+    /// Explains the batch at each of `layers` (names of model.layer_names()) and fuses them
+    /// (FusedCamResult); options().cam.layer is not used. `progress` reports the channels of
+    /// each layer as explain() does (restarting at each layer), and after each layer the layers
+    /// done (unit: layers).
+    FusedCamResult explain_fused(const Batch& batch, const std::vector<std::string>& layers, const Targets& targets = {},
+                                 const Progress& progress = {}) const {
+        const std::string where = prefix("explain_fused");
+        return detail::fuse_layers(*model_, batch, targets, layers, options_.cam, progress, where.c_str(),
+                                   [&](const Targets& t, const std::string& layer) {
+                                       return explain_at(batch, t, layer, progress, where.c_str());
+                                   });
+    }
+
+private:
+    /// "xai::ScoreCam::<function>()", the prefix of the error messages of `function`.
+    static std::string prefix(std::string_view function) { return detail::qualified_name(name, function); }
+
+    /// The explanation at `layer`, one of the model's layers; `where` prefixes the errors.
+    CamResult explain_at(const Batch& batch, const Targets& targets, const std::string& layer, const Progress& progress,
+                         const char* where) const {
+        const CamOptions& cam = options_.cam;
         detail::ResolvedLayerOutput in = detail::checked_layer_activations(*model_, batch, targets, layer, where);
-        const detail::ChannelMaps a(in.output.activations, options_.tokens, where);
+        const detail::ChannelMaps a(in.output.activations, cam.tokens, where);
 
         CamResult result;
         result.layer = layer;
         result.targets = std::move(in.targets);
         result.logits = std::move(in.output.scores);
         result.weights = xt::zeros<float>({a.images(), a.channels()});
-        detail::for_channel_batches(a.images(), a.channels(), options_.batch_size, options_.threads, progress,
+        detail::for_channel_batches(a.images(), a.channels(), options_.batch_size, cam.threads, progress,
                                     [&](std::size_t i, std::size_t begin, std::size_t end) {
                                         score_channels(batch, a, i, begin, end, result.targets[i],
-                                                       result.weights.data() + i * a.channels());
+                                                       result.weights.data() + i * a.channels(), where);
                                     });
-        result.raw = detail::weighted_maps(a, result.weights, options_.threads);
-        detail::finish_result(result, batch, options_, where);
+        result.raw = detail::weighted_maps(a, result.weights, cam.threads);
+        detail::finish_result(result, batch, cam, *cam.score, where);
         return result;
     }
 
-    /// Explains the batch at several layers and fuses them (FusedCamResult).
-    FusedCamResult explain_fused(const Batch& batch, const std::vector<std::string>& layers, const Targets& targets = {},
-                                 const Progress& progress = {}) const {
-        return detail::fuse_layers(batch, targets, layers, options_, "ScoreCam::explain_fused()",
-                                   [&](const Targets& t, const std::string& layer) {
-                                       return explain_layer(batch, t, layer, progress);
-                                   });
-    }
-
-private:
     /// w_k for channels [begin, end) of image i: one forward pass over their masked inputs.
     void score_channels(const Batch& batch, const detail::ChannelMaps& a, std::size_t i, std::size_t begin,
-                        std::size_t end, std::size_t target, float* weights) const {
+                        std::size_t end, std::size_t target, float* weights, const char* where) const {
         const std::size_t in_channels = batch.shape(1), height = batch.shape(2), width = batch.shape(3);
         const std::size_t plane = height * width, image_size = in_channels * plane;
         // Masks H_k for the chunk, at the input's resolution.
         std::vector<float> masks((end - begin) * plane);
         detail::resize_planes(a.image(i) + begin * a.pixels(), end - begin, a.height(), a.width(), masks.data(), height,
-                              width, options_.upsampling);
+                              width, options_.cam.upsampling);
         std::vector<std::size_t> kept;  // channels with a non-flat mask
         for (std::size_t k = begin; k < end; ++k) {
             float* mask = masks.data() + (k - begin) * plane;
@@ -135,8 +157,8 @@ private:
             for (std::size_t ch = 0; ch < in_channels; ++ch)
                 for (std::size_t p = 0; p < plane; ++p) dst[ch * plane + p] = image[ch * plane + p] * mask[p];
         }
-        const Scores logits = detail::checked_forward(*model_, masked, "ScoreCam::explain()");
-        const Scores scores = scores_of_kind(logits, options_.score);
+        const Scores logits = detail::checked_forward(*model_, masked, where);
+        const Scores scores = scores_of_kind(logits, *options_.cam.score);
         const std::size_t classes = scores.shape(1);
         for (std::size_t m = 0; m < kept.size(); ++m) weights[kept[m]] = scores.data()[m * classes + target];
     }

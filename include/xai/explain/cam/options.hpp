@@ -11,11 +11,19 @@
 //   display = normalize_min_max(upsample_to_input(ReLU(raw)))
 // Both are returned: the signed raw map is what the Python tools throw away and what users
 // keep asking for (negative evidence, comparisons across images without re-normalization).
+//
+// The options are aggregates, so designated initializers work:
+//   xai::GradCam g(model, {.layer = "relu4", .threads = 1});
+//   xai::ScoreCam s(model, {.cam = {.layer = "relu4"}, .batch_size = 16});
+// Every member has a default member initializer, `{}` included: GCC 12 and 13 then do not
+// warn (-Wmissing-field-initializers) about the members such an initializer leaves out.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "xai/core/explanation.hpp"
 #include "xai/core/scores.hpp"
 #include "xai/core/tensor.hpp"
 #include "xai/image/resize.hpp"
@@ -34,16 +42,23 @@ struct TokenGrid {
 };
 
 /// Options common to every CAM-style explainer. Defaults follow the Grad-CAM paper and
-/// pytorch-grad-cam; ScoreCamOptions and AblationCamOptions add their own knobs.
+/// pytorch-grad-cam; ScoreCamOptions and AblationCamOptions hold one of these (`cam`) beside
+/// their own knobs.
 struct CamOptions {
-    /// The layer to explain, one of model.layer_names(). Must be set for every method except
-    /// CAM, which always uses the model's final feature maps (forward_features) and refuses a
-    /// layer name rather than ignore it.
-    std::string layer;
-    /// The score explained. Grad-CAM's paper takes the gradient of the class score before the
-    /// softmax (y^c, "logit"), as pytorch-grad-cam's ClassifierOutputTarget does. For CAM the map
-    /// is by definition the logit's decomposition; this only picks the reported score there.
-    ScoreKind score = ScoreKind::logit;
+    /// The layer to explain, one of model.layer_names(). Empty: the model's default feature
+    /// layer, xai::default_layer(model) (the input of global average pooling). Resolved and
+    /// checked when the explainer is built: an unknown layer, or an empty one on a model that
+    /// names no feature layer, is refused there (invalid_argument listing the model's layers).
+    /// CAM always uses the model's final feature maps (forward_features) and refuses a layer
+    /// name rather than ignore it.
+    std::string layer{};
+    /// The score explained; empty: the method's default, which is the class score before the
+    /// softmax (ScoreKind::logit: Grad-CAM's y^c, pytorch-grad-cam's ClassifierOutputTarget)
+    /// for every method except Score-CAM, whose paper weights channels by the softmax
+    /// probability (ScoreKind::probability). For CAM the map is by definition the logit's
+    /// decomposition; this only picks the reported score there. The explainer's options()
+    /// hold the resolved kind.
+    std::optional<ScoreKind> score{};
     /// true: the display map is ReLU(raw) (every paper and pytorch-grad-cam). false: negative
     /// values are kept (evidence against the class), before upsampling and normalization.
     bool relu = true;
@@ -60,32 +75,31 @@ struct CamOptions {
     std::size_t threads = 0;
 };
 
-/// The explanation of one batch at one layer.
-struct CamResult {
-    std::string layer;           ///< the layer explained ("" for CAM: the final feature maps)
-    /// N×h×w signed map at the layer's resolution, before ReLU, upsampling and normalization.
-    Maps raw;
-    /// N×H×W display map at the input's resolution (see the header comment and CamOptions).
-    Maps maps;
+/// The explanation of one batch at one layer: the core every explainer returns (maps, raw,
+/// targets, scores, score_kind, logits; core/explanation.hpp) and the CAM extras.
+/// raw is N×h×w at the layer's resolution, before ReLU, upsampling and normalization; maps is
+/// N×H×W at the input's resolution (see the header comment and CamOptions); scores are of
+/// score_kind (the resolved CamOptions::score) from the explained forward pass.
+struct CamResult : Explanation {
+    std::string layer;  ///< the layer explained ("" for CAM: the final feature maps)
     /// N×C channel weights w_k of the channel-weighted methods; N×0 for HiResCAM, LayerCAM and
     /// Eigen-CAM, whose maps are not a weighted sum of channels.
     xt::xtensor<float, 2> weights;
-    std::vector<std::size_t> targets;  ///< the class explained for each image
-    ScoreKind score_kind = ScoreKind::logit;  ///< the kind of score explained (CamOptions::score)
-    /// The score (of score_kind) of each image's target, from the same forward pass.
-    std::vector<float> scores;
-    Scores logits;  ///< N×K logits of that forward pass
 };
 
-/// The explanation of one batch at several layers and their fusion: the mean over layers of
-/// each layer's map, min-max normalized at the input resolution (pytorch-grad-cam's
+/// The explanation of one batch at several layers and their fusion (pytorch-grad-cam's
 /// aggregate_multi_layers), which adds the finer detail of earlier layers to the class
-/// selectivity of the last one.
-struct FusedCamResult {
-    Maps maps;                       ///< N×H×W fused display map
-    std::vector<CamResult> layers;   ///< one result per layer, in the order asked for
-    std::vector<std::size_t> targets;  ///< the class explained for each image (the same at every layer)
-    std::vector<float> scores;         ///< the score of each image's target, as in CamResult::scores
+/// selectivity of the last one. The core fields:
+///   raw     N×H×W, the mean over layers of each layer's display map (ReLU unless
+///           CamOptions::relu is false, upsampled to the input, always min-max normalized),
+///           before the final normalization: the fusion has no single signed map at a layer's
+///           resolution (each layer's is layers[l].raw), so raw is the fused map unnormalized;
+///   maps    N×H×W, raw min-max normalized per image (raw itself when CamOptions::normalize is
+///           false);
+///   targets, scores, score_kind, logits   those of the first layer's explanation (the targets
+///           are resolved there and reused at every other layer, so they are the same at all).
+struct FusedCamResult : Explanation {
+    std::vector<CamResult> layers;  ///< one result per layer, in the order asked for
 };
 
 }  // namespace xai
