@@ -1,0 +1,127 @@
+#pragma once
+// The CAM family's entries in the run-time method table (runtime/methods.hpp): their names,
+// papers and concepts, how make_explainer() builds them from ExplainerSettings, and how their
+// results are described (AnyExplanation::layer; no further statistics).
+//
+// ExplainerSettings::layers gives the layer(s): empty = the model's default feature layer
+// (xai::default_layer), one layer = that layer, several = their fused map (explain_fused, the
+// layers joined by commas in AnyExplanation::layer). CAM always explains the final feature maps.
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "xai/cam.hpp"
+#include "xai/runtime/any_explainer.hpp"
+#include "xai/runtime/settings.hpp"
+
+namespace xai {
+
+/// The CAM family's methods, in the order a gallery shows them.
+inline constexpr std::array<MethodInfo, 9> cam_methods = {{
+    {"cam", "CAM", "Zhou et al., CVPR 2016", "FeatureModel", false, false},
+    {"gradcam", "Grad-CAM", "Selvaraju et al., ICCV 2017", "LayerGradientModel", true, false},
+    {"gradcam++", "Grad-CAM++", "Chattopadhay et al., WACV 2018", "LayerGradientModel", true, false},
+    {"xgradcam", "XGrad-CAM", "Fu et al., BMVC 2020", "LayerGradientModel", true, false},
+    {"hirescam", "HiResCAM", "Draelos & Carin, 2020", "LayerGradientModel", true, false},
+    {"layercam", "LayerCAM", "Jiang et al., IEEE TIP 2021", "LayerGradientModel", true, false},
+    {"scorecam", "Score-CAM", "Wang et al., CVPR Workshops 2020", "LayerActivationModel", true, true},
+    {"eigencam", "Eigen-CAM", "Muhammad & Yeasin, IJCNN 2020", "LayerActivationModel", true, false},
+    {"ablationcam", "Ablation-CAM", "Desai & Ramaswamy, WACV 2020", "LayerForwardModel", true, true},
+}};
+
+namespace detail {
+
+/// "a,b,c".
+inline std::string join_layers(const std::vector<std::string>& layers) {
+    std::string out;
+    for (const std::string& l : layers) out += (out.empty() ? "" : ",") + l;
+    return out;
+}
+
+/// A CAM-family explainer explaining several layers fused, behind the image entry point.
+template <class Inner>
+struct FusedCamExplainer {
+    Inner inner;                      ///< built at the first layer
+    std::vector<std::string> layers;  ///< the layers to fuse, in order
+    FusedCamResult explain(const Image& image, Target target, const Progress& progress) const {
+        return inner.explain_fused(single_image_batch(image, "xai::AnyExplainer::explain()"), layers, Targets{target},
+                                   progress);
+    }
+};
+
+inline AnyExplanation describe_cam(std::string_view method, const CamResult& r) {
+    AnyExplanation out = describe_core(method, r);
+    out.layer = r.layer;
+    return out;
+}
+
+/// Options of type O (CamOptions, or ScoreCam/AblationCam options holding one as `cam`) at `layer`.
+template <class O>
+O at_layer(O options, const std::string& layer) {
+    if constexpr (requires { options.cam.layer; }) options.cam.layer = layer;
+    else options.layer = layer;
+    return options;
+}
+
+/// The AnyExplainer of explainer type E at the settings' layer(s).
+template <class E, class Model, class O>
+AnyExplainer cam_layer_explainer(const MethodInfo& info, const Model& model, const O& options,
+                                 const std::vector<std::string>& layers) {
+    if (layers.size() <= 1) {
+        E explainer(model, at_layer(options, layers.empty() ? std::string() : layers.front()));
+        return AnyExplainer(info, std::move(explainer), describe_cam);
+    }
+    for (const std::string& layer : layers) require_layer(model, layer, "xai::make_explainer()");
+    FusedCamExplainer<E> fused{E(model, at_layer(options, layers.front())), layers};
+    const std::string joined = join_layers(layers);
+    return AnyExplainer(info, std::move(fused), [joined](std::string_view method, const FusedCamResult& r) {
+        AnyExplanation out = describe_core(method, r);
+        out.layer = joined;
+        return out;
+    });
+}
+
+}  // namespace detail
+
+/// The CAM-family explainer `info` on `model` (which must outlive it), or nullopt when `info` is
+/// not a CAM-family method or the model type lacks the concept it needs (make_explainer() then
+/// says so). The explainer's constructor checks the options and the layer here.
+template <Classifier Model>
+std::optional<AnyExplainer> make_cam_explainer(const MethodInfo& info, const Model& model,
+                                               const ExplainerSettings& settings) {
+    const std::string_view n = info.name;
+    if (n == "cam") {
+        if constexpr (FeatureModel<Model>) {
+            detail::require(settings.layers.empty(), "xai::make_explainer(): method 'cam' explains the final feature "
+                            "maps and takes no layer, got layers = ", detail::join_layers(settings.layers));
+            CamOptions options = settings.cam;
+            options.layer.clear();
+            return AnyExplainer(info, Cam<Model>(model, options), detail::describe_cam);
+        }
+        return std::nullopt;
+    }
+    const auto& layers = settings.layers;
+    if constexpr (LayerGradientModel<Model>) {
+        using detail::cam_layer_explainer;
+        if (n == "gradcam") return cam_layer_explainer<GradCam<Model>>(info, model, settings.cam, layers);
+        if (n == "gradcam++") return cam_layer_explainer<GradCamPlusPlus<Model>>(info, model, settings.cam, layers);
+        if (n == "xgradcam") return cam_layer_explainer<XGradCam<Model>>(info, model, settings.cam, layers);
+        if (n == "hirescam") return cam_layer_explainer<HiResCam<Model>>(info, model, settings.cam, layers);
+        if (n == "layercam") return cam_layer_explainer<LayerCam<Model>>(info, model, settings.cam, layers);
+    }
+    if constexpr (LayerActivationModel<Model>) {
+        if (n == "scorecam") return detail::cam_layer_explainer<ScoreCam<Model>>(info, model, settings.score_cam, layers);
+        if (n == "eigencam") return detail::cam_layer_explainer<EigenCam<Model>>(info, model, settings.cam, layers);
+    }
+    if constexpr (LayerForwardModel<Model>) {
+        if (n == "ablationcam")
+            return detail::cam_layer_explainer<AblationCam<Model>>(info, model, settings.ablation_cam, layers);
+    }
+    return std::nullopt;
+}
+
+}  // namespace xai

@@ -1,0 +1,41 @@
+#pragma once
+// The options of every method that make_explainer() (runtime/methods.hpp) can build, with the
+// library's defaults in one place: a command-line tool that fills ExplainerSettings from its
+// flags never restates a default.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "xai/explain/cam/options.hpp"
+#include "xai/explain/cam/ablation_cam.hpp"
+#include "xai/explain/cam/score_cam.hpp"
+#include "xai/explain/lime/options.hpp"
+#include "xai/explain/occlusion.hpp"
+#include "xai/explain/rise.hpp"
+#include "xai/image/quickshift.hpp"
+#include "xai/image/segments.hpp"
+
+namespace xai {
+
+/// The options of every method, with the library's defaults.
+struct ExplainerSettings {
+    /// The layer(s) the layer-based methods explain: one, or several whose maps are fused
+    /// (FusedCamResult). Empty: the model's default feature layer (xai::default_layer). Replaces
+    /// the `layer` of the CAM option structs below.
+    std::vector<std::string> layers{};
+    CamOptions cam{};                   ///< CAM, Grad-CAM, Grad-CAM++, XGrad-CAM, HiResCAM, LayerCAM, Eigen-CAM
+    ScoreCamOptions score_cam{};        ///< Score-CAM
+    AblationCamOptions ablation_cam{};  ///< Ablation-CAM
+    LimeOptions lime{};                 ///< LIME
+    /// LIME's superpixels: any SegmentationAlgorithm (Slic{…}, Felzenszwalb{…}, GridSegmenter{…},
+    /// a lambda); by default lime's quick shift, as Lime's own default policy.
+    std::function<Segmentation(const Image&)> lime_segmentation = Quickshift{};
+    /// LIME's stability report (Lime::stability): off unless repeats ≥ 2 (each repeat is a whole
+    /// further explanation; lime itself has none).
+    LimeStabilityOptions lime_stability{.repeats = 0};
+    RiseOptions rise{};                 ///< RISE
+    OcclusionOptions occlusion{};       ///< occlusion
+};
+
+}  // namespace xai
