@@ -1,4 +1,4 @@
-// Benchmarks of influence functions (include/xai/explain/influence.hpp).
+// Benchmarks of influence functions (include/xai/influence.hpp).
 //
 // s_test time per solver for binary logistic regression (784 features, 10,000 training images),
 // multinomial logistic regression (10 classes, 14×14 images, 5,000 training images: 1,970
@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "xai/data/fashion_mnist.hpp"
-#include "xai/explain/influence.hpp"
+#include "xai/influence.hpp"
 #include "xai/image/resize.hpp"
 #include "xai/models/logistic_regression.hpp"
 #include "xai/models/sequential.hpp"
@@ -179,10 +179,9 @@ void BM_s_test_cnn_last_layer_cg(benchmark::State& state) {
     std::vector<std::size_t> all(10);
     for (std::size_t k = 0; k < 10; ++k) all[k] = k;
     static const Subset train = subset(all, 500, 28), test = subset(all, 1, 28, 500);
-    xai::InfluenceOptions options;
-    options.parameter_blocks = {"fc.weight", "fc.bias"};
-    options.stationarity = xai::StationarityPolicy::warn;  // random features, last layer untrained
-    run_s_test(state, cnn, train, test, xai::ConjugateGradientSolver{}, options);
+    // Random features, last layer untrained: warn instead of refusing.
+    run_s_test(state, cnn, train, test, xai::ConjugateGradientSolver{},
+               {.parameter_blocks = {"fc.weight", "fc.bias"}, .stationarity = xai::StationarityPolicy::warn});
 }
 
 /// I_up,loss of 10,000 training images on one test image, s_test known.

@@ -48,7 +48,7 @@
 #include <vector>
 
 #include "xai/data/fashion_mnist.hpp"
-#include "xai/explain/influence.hpp"
+#include "xai/influence.hpp"
 #include "xai/image/io.hpp"
 #include "xai/image/resize.hpp"
 #include "xai/models/builtin.hpp"
@@ -211,8 +211,8 @@ LooResult leave_one_out(const Model& model, const Subset& train, const Subset& t
         const xai::Image image = xai::image_at(test.images, t);
         const std::size_t label = test.labels[t];
         const xai::InfluenceExplanation e = influence.explain(image, label);
-        const Eigen::VectorXd predicted = xai::predicted_loss_change_on_removal(e.influence, train.labels.size());
-        const double baseline = reference ? reference->per_example_losses(xai::as_batch(image), {label})(0) : e.test_loss;
+        const Eigen::VectorXd predicted = xai::predicted_loss_change_on_removal(e.influence.col(0), train.labels.size());
+        const double baseline = reference ? reference->per_example_losses(xai::as_batch(image), {label})(0) : e.test_losses[0];
         std::vector<std::size_t> order(static_cast<std::size_t>(predicted.size()));
         std::iota(order.begin(), order.end(), std::size_t{0});
         removals = std::min(removals, order.size());
@@ -234,7 +234,8 @@ LooResult leave_one_out(const Model& model, const Subset& train, const Subset& t
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::printf("%s test image %zu: Pearson r = %.4f, Spearman %.4f (s_test %s, %zu iterations, residual %.1e; %.1f s with "
                     "retraining)\n",
-                    name, t, r, spearman(p, a), e.solve.solver.c_str(), e.solve.iterations, e.solve.relative_residual, seconds);
+                    name, t, r, spearman(p, a), e.solve_reports[0].solver.c_str(), e.solve_reports[0].iterations,
+                    e.solve_reports[0].relative_residual, seconds);
     }
     std::printf("%s: pooled Pearson r over %zu removals = %.4f, Spearman %.4f\n", name, out.predicted.size(),
                 pearson(out.predicted, out.actual), spearman(out.predicted, out.actual));
@@ -349,7 +350,7 @@ void logistic_parts(const xai::LabelledImages& train_all, const xai::LabelledIma
         top.image(xai::image_at(binary_test.originals, r), 40, y, zoom, black);
         top.text(40, y + 28 * zoom + 6, std::string("test: ") + std::string(xai::fashion_mnist_classes[binary_test.classes[label]]), black, 1);
         for (std::size_t k = 0; k < shown; ++k) {
-            const std::size_t h = e.helpful[k], b = e.harmful[k];
+            const std::size_t h = e.helpful[0][k], b = e.harmful[0][k];
             const long xh = 40 + cell * static_cast<long>(1 + k), xb = 40 + cell * static_cast<long>(1 + shown + k);
             top.image(xai::image_at(binary_train.originals, h), xh + 10, y, zoom, green);
             top.image(xai::image_at(binary_train.originals, b), xb + 10, y, zoom, red);
@@ -522,12 +523,10 @@ void full_cnn_part(const xai::LabelledImages& train_all, const xai::LabelledImag
         worst = std::max(worst, lbfgs_minimize(retrained, rest, 1e-11, retrain_steps).gradient_norm);
         return retrained;
     };
-    xai::InfluenceOptions options;
-    options.threads = 1;
-    options.stationarity = xai::StationarityPolicy::warn;
     const Subset shown = subset(test_all, all, tests, 14);
-    const LooResult loo = leave_one_out(model, train, shown, tests, xai::ConjugateGradientSolver{1e-8, 0, damping},
-                                        "whole CNN (CG)", retrain, removals, options, &reference);
+    const LooResult loo = leave_one_out(model, train, shown, tests, xai::ConjugateGradientSolver{.damping = damping},
+                                        "whole CNN (CG)", retrain, removals,
+                                        {.threads = 1, .stationarity = xai::StationarityPolicy::warn}, &reference);
     std::printf("whole CNN: %zu retrainings of %zu L-BFGS steps, largest final gradient norm %.2e\n", loo.actual.size(),
                 retrain_steps, worst);
 
@@ -539,7 +538,7 @@ void full_cnn_part(const xai::LabelledImages& train_all, const xai::LabelledImag
             model.per_example_loss_gradients(xai::as_batch(xai::image_at(shown.images, t)), {shown.labels[t]}).col(0);
         const Eigen::VectorXd exact = -train_gradients.transpose() * damped.solve(g);
         std::printf("whole CNN test image %zu: CG vs dense (H + damping I), relative error of I_up,loss %.2e\n", t,
-                    (loo.explanations[t].influence - exact).norm() / exact.norm());
+                    (loo.explanations[t].influence.col(0) - exact).norm() / exact.norm());
     }
 
     Canvas plot(720, 720);

@@ -1,7 +1,7 @@
-// Tests of include/xai/explain/influence*.hpp: influence functions (Koh & Liang 2017) on L2
-// logistic regression over Fashion-MNIST subsets — leave-one-out retraining, solver agreement,
-// self-influence on flipped labels, I_pert against finite differences and retraining, the
-// parameter subset, streaming determinism, and bad input.
+// Tests of include/xai/influence.hpp (explain/influence/): influence functions (Koh & Liang 2017)
+// on L2 logistic regression over Fashion-MNIST subsets — leave-one-out retraining, solver
+// agreement, self-influence on flipped labels, I_pert against finite differences and retraining,
+// the parameter subset, streaming determinism, the unified explainer API, and bad input.
 //
 // Subsets (chosen so that the whole file runs in a few seconds in Release): binary T-shirt/top
 // vs Shirt, the most confused pair, on 14×14 images (2×2 averages: bilinear 28→14 is exactly
@@ -12,13 +12,16 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "xai/data/fashion_mnist.hpp"
-#include "xai/explain/influence.hpp"
+#include "xai/influence.hpp"
 #include "xai/image/resize.hpp"
 #include "xai/models/logistic_regression.hpp"
 #include "xai/models/sequential.hpp"
@@ -26,6 +29,7 @@
 #include <Eigen/Eigenvalues>
 
 using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
 using xai::models::LogisticRegression;
 
 namespace {
@@ -120,7 +124,7 @@ double leave_one_out_correlation(const Problem& p, std::size_t test_index, Solve
                       [&](std::size_t a, std::size_t b) { return std::abs(predicted(static_cast<Eigen::Index>(a))) > std::abs(predicted(static_cast<Eigen::Index>(b))); });
     const xai::Batch test_batch = xai::as_batch(test);
     const double base = p.model.per_example_losses(test_batch, {label})(0);
-    CHECK(e.test_loss == Approx(base));
+    CHECK(e.test_losses[0] == Approx(base));
     std::vector<double> pred, actual;
     for (std::size_t k = 0; k < 100; ++k) {
         const Subset rest = without(p.train, order[k]);
@@ -250,20 +254,21 @@ TEST_CASE("influence equals the brute-force formula, whatever the batch size and
     const xai::Influence<LogisticRegression, xai::ExactSolver> c(p.model, p.train.images, p.train.labels, top3);
     const xai::InfluenceExplanation e = c.explain(xai::image_at(test, 1), labels[1]);
     CHECK(relative_error(e.influence, ia.col(1)) < 1e-12);
-    std::vector<std::size_t> order(static_cast<std::size_t>(e.influence.size()));
+    const Eigen::VectorXd column = e.influence.col(0);
+    std::vector<std::size_t> order(static_cast<std::size_t>(column.size()));
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
-        return e.influence(static_cast<Eigen::Index>(x)) < e.influence(static_cast<Eigen::Index>(y));
+        return column(static_cast<Eigen::Index>(x)) < column(static_cast<Eigen::Index>(y));
     });
-    CHECK(e.helpful == std::vector<std::size_t>(order.begin(), order.begin() + 3));
-    CHECK(e.harmful == std::vector<std::size_t>(order.rbegin(), order.rbegin() + 3));
-    CHECK(e.influence(static_cast<Eigen::Index>(e.helpful[0])) < 0.0);
-    CHECK(e.influence(static_cast<Eigen::Index>(e.harmful[0])) > 0.0);
-    CHECK(e.target == labels[1]);
-    CHECK(e.solve.solver == "exact");
+    CHECK(e.helpful[0] == std::vector<std::size_t>(order.begin(), order.begin() + 3));
+    CHECK(e.harmful[0] == std::vector<std::size_t>(order.rbegin(), order.rbegin() + 3));
+    CHECK(column(static_cast<Eigen::Index>(e.helpful[0][0])) < 0.0);
+    CHECK(column(static_cast<Eigen::Index>(e.harmful[0][0])) > 0.0);
+    CHECK(e.targets[0] == labels[1]);
+    CHECK(e.solve_reports[0].solver == "exact");
     // A predicted target resolves to the model's prediction.
     const xai::InfluenceExplanation predicted = c.explain(xai::image_at(test, 1));
-    CHECK(predicted.target == xai::argmax_rows(p.model.forward(xt::view(test, xt::range(1, 2))))[0]);
+    CHECK(predicted.targets[0] == xai::argmax_rows(p.model.forward(xt::view(test, xt::range(1, 2))))[0]);
 }
 
 TEST_CASE("self-influence finds flipped training labels faster than random checking", "[influence][self]") {
@@ -345,7 +350,7 @@ TEST_CASE("I_pert,loss matches finite differences and retraining on a perturbed 
     const xai::Image test = xai::image_at(p.test.images, 0);
     const std::size_t label = p.test.labels[0];
     const xai::InfluenceExplanation e = influence.explain(test, label);
-    const std::vector<std::size_t> chosen{e.helpful[0], e.harmful[0], 17};
+    const std::vector<std::size_t> chosen{e.helpful[0][0], e.harmful[0][0], 17};
     const Eigen::VectorXd s = influence.s_test(xai::as_batch(test), {label}).values.col(0);
     const xai::Batch maps = influence.perturbation_influence(s, chosen);
     REQUIRE(maps.shape(0) == 3);
@@ -508,9 +513,9 @@ TEST_CASE("influence rejects bad input with messages that name the argument", "[
         cg.max_iterations = 2;
         const CgInfluence early(p.model, p.train.images, p.train.labels, {}, cg);
         const xai::InfluenceExplanation e = early.explain(xai::image_at(p.test.images, 0), p.test.labels[0]);
-        CHECK(e.solve.iterations == 2);
-        CHECK_FALSE(e.solve.converged);
-        CHECK(e.solve.relative_residual > 1e-8);
+        CHECK(e.solve_reports[0].iterations == 2);
+        CHECK_FALSE(e.solve_reports[0].converged);
+        CHECK(e.solve_reports[0].relative_residual > 1e-8);
 
         xai::LissaSolver lissa;
         lissa.scale = 0.0;
@@ -606,4 +611,125 @@ TEST_CASE("the CNN's last layer with frozen features equals logistic regression 
     CHECK(relative_error(cnn_cg.influence(test.images, targets), from_lr) < 1e-5);
     // Through all parameters the network is not at a minimum: refused by default.
     CHECK_THROWS_AS((xai::Influence<Cnn>(cnn, train.images, train.labels)), xai::model_error);
+}
+
+static_assert(xai::Explainer<xai::Influence<LogisticRegression>>);
+static_assert(xai::Explainer<xai::Influence<LogisticRegression, xai::ExactSolver>>);
+static_assert(xai::Explainer<xai::Influence<xai::models::BasicSequential<double>, xai::LissaSolver>>);
+static_assert(std::is_same_v<xai::explanation_t<xai::Influence<LogisticRegression>>, xai::InfluenceExplanation>);
+
+TEST_CASE("influence has the one calling shape of every explainer", "[influence][api]") {
+    const Problem p = multinomial_problem();
+    // Options and solvers are aggregates: designated initializers, and the model type deduced.
+    const xai::Influence cg(p.model, p.train.images, p.train.labels, {.batch_size = 64, .top_k = 5});
+    static_assert(std::is_same_v<decltype(cg), const xai::Influence<LogisticRegression>>);
+    CHECK(cg.options().batch_size == 64);
+    CHECK(cg.options().top_k == 5);
+    const xai::Influence<LogisticRegression, xai::ExactSolver> exact(p.model, p.train.images, p.train.labels,
+                                                                     {.threads = 1, .top_k = 4}, {.damping = 0.0});
+    const xai::LissaSolver lissa{.recursion_depth = 50, .scale = 20.0, .batch_size = 10, .seed = 2};
+    CHECK(lissa.repeats == 1);
+
+    const xai::Batch test = xt::view(p.test.images, xt::range(0, 2));
+    const xai::Image first = xai::image_at(test, 0), second = xai::image_at(test, 1);
+    const std::size_t n_train = p.train.labels.size();
+
+    SECTION("the image form is the batch form on a batch of one, bit for bit") {
+        const xai::InfluenceExplanation one = exact.explain(first, p.test.labels[0]);
+        const xai::InfluenceExplanation batch = exact.explain(xai::as_batch(first), {p.test.labels[0]});
+        CHECK((one.influence.array() == batch.influence.array()).all());
+        CHECK(one.helpful == batch.helpful);
+        CHECK(one.harmful == batch.harmful);
+        CHECK(one.test_losses == batch.test_losses);
+        CHECK(one.scores == batch.scores);
+        CHECK(one.targets == batch.targets);
+        CHECK((one.logits == batch.logits));
+    }
+
+    SECTION("the core fields: no pixel maps, targets, log-probability scores, logits") {
+        const xai::InfluenceExplanation e = exact.explain(test, {p.test.labels[0], p.test.labels[1]});
+        REQUIRE(e.size() == 2);
+        CHECK(e.maps.shape() == std::array<std::size_t, 3>{2, 0, 0});
+        CHECK(e.raw.shape() == std::array<std::size_t, 3>{2, 0, 0});
+        CHECK(e.targets == std::vector<std::size_t>{p.test.labels[0], p.test.labels[1]});
+        CHECK(e.score_kind == xai::ScoreKind::log_probability);
+        CHECK((e.logits == p.model.forward(test)));
+        const xai::Scores log_p = xai::log_softmax(e.logits);
+        for (std::size_t i = 0; i < 2; ++i) {
+            CHECK(e.scores[i] == log_p(i, e.targets[i]));
+            CHECK(-e.scores[i] == Approx(e.test_losses[i]).epsilon(1e-5));  // the test loss is −score
+            CHECK(e.helpful[i].size() == 4);
+            CHECK(e.harmful[i].size() == 4);
+        }
+        CHECK(e.influence.rows() == static_cast<Eigen::Index>(n_train));
+        CHECK(e.influence.cols() == 2);
+        CHECK(e.solve_reports.size() == 2);
+        // map() and raw_map() throw, naming the reason.
+        CHECK_THROWS_AS(e.map(0), xai::shape_error);
+        CHECK_THROWS_WITH(e.map(0), Contains("no pixel maps") && Contains("helpful and harmful"));
+        CHECK_THROWS_WITH(e.raw_map(1), Contains("no pixel maps"));
+        // Predicted targets by default.
+        const xai::InfluenceExplanation predicted = exact.explain(test);
+        CHECK(predicted.targets == xai::argmax_rows(p.model.forward(test)));
+    }
+
+    SECTION("a batch of two equals two single explanations") {
+        for (const auto* name : {"exact", "cg"}) {
+            INFO(name);
+            const bool is_exact = std::string(name) == "exact";
+            const xai::InfluenceExplanation both = is_exact ? exact.explain(test, {p.test.labels[0], p.test.labels[1]})
+                                                            : cg.explain(test, {p.test.labels[0], p.test.labels[1]});
+            for (std::size_t i = 0; i < 2; ++i) {
+                const xai::Image image = i == 0 ? first : second;
+                const xai::InfluenceExplanation alone =
+                    is_exact ? exact.explain(image, p.test.labels[i]) : cg.explain(image, p.test.labels[i]);
+                // Equal up to the grouping of the model's products over one or two images (last
+                // bits of the gradients), which CG, stopping at a relative residual of 1e-8,
+                // carries further than the exact solve.
+                const double tolerance = is_exact ? 1e-10 : 1e-8;
+                CHECK(relative_error(both.influence.col(static_cast<Eigen::Index>(i)), alone.influence) < tolerance);
+                CHECK(both.helpful[i] == alone.helpful[0]);
+                CHECK(both.harmful[i] == alone.harmful[0]);
+                CHECK(both.test_losses[i] == Approx(alone.test_losses[0]).epsilon(1e-14));
+                CHECK(both.scores[i] == alone.scores[0]);
+                CHECK(both.targets[i] == alone.targets[0]);
+                CHECK(both.solve_reports[i].solver == alone.solve_reports[0].solver);
+            }
+        }
+    }
+
+    SECTION("progress is an argument: the solver's iterations, then the training examples") {
+        std::vector<xai::ProgressReport> reports;
+        const xai::InfluenceExplanation e =
+            cg.explain(first, p.test.labels[0], [&](const xai::ProgressReport& r) { reports.push_back(r); });
+        REQUIRE(!reports.empty());
+        CHECK(reports.front().stage == "conjugate-gradient iterations");
+        CHECK(reports.back().stage == "training examples");
+        CHECK(reports.back().done == n_train);
+        CHECK(reports.back().total == n_train);
+        // The constructor reports its pass over the training set too.
+        std::size_t constructor_reports = 0;
+        const xai::Influence<LogisticRegression> reported(p.model, p.train.images, p.train.labels, {}, {},
+                                                          [&](const xai::ProgressReport&) { ++constructor_reports; });
+        CHECK(constructor_reports > 0);
+    }
+
+    SECTION("errors are prefixed xai::Influence::<function>()") {
+        CHECK_THROWS_WITH(exact.explain(xai::Image::from_shape({1, 3, 3})), StartsWith("xai::Influence::explain(): "));
+        CHECK_THROWS_AS(exact.explain(xai::Image::from_shape({0, 7, 7})), xai::shape_error);
+        CHECK_THROWS_WITH(exact.explain(test, {0, 1, 2}),
+                          StartsWith("xai::Influence::explain(): ") && Contains("targets has 3 entries"));
+        CHECK_THROWS_WITH(exact.explain(first, 9), StartsWith("xai::Influence::explain(): ") && Contains("target class 9"));
+        CHECK_THROWS_WITH(exact.s_test(test, {7}), StartsWith("xai::Influence::s_test(): "));
+        CHECK_THROWS_WITH(exact.influence(test, {7}), StartsWith("xai::Influence::influence(): "));
+        CHECK_THROWS_WITH(exact.influence_of(Eigen::MatrixXd::Zero(3, 1)), StartsWith("xai::Influence::influence_of(): "));
+        CHECK_THROWS_WITH(exact.perturbation_influence(Eigen::VectorXd::Zero(3), {0}),
+                          StartsWith("xai::Influence::perturbation_influence(): "));
+        xai::InfluenceOptions bad{.perturbation_step = 0.0};
+        CHECK_THROWS_WITH((xai::Influence<LogisticRegression>(p.model, p.train.images, p.train.labels, bad)),
+                          StartsWith("xai::Influence::Influence(): ") && Contains("perturbation_step is 0"));
+        CHECK_THROWS_WITH((xai::Influence<LogisticRegression, xai::ExactSolver>(p.model, p.train.images, p.train.labels, {},
+                                                                                 {.damping = -1.0})),
+                          StartsWith("xai::ExactSolver::prepare(): "));
+    }
 }

@@ -4,11 +4,13 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <type_traits>
 
 #include "xai/core/random.hpp"
 #include "xai/models/logistic_regression.hpp"
 
 using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
 using xai::models::LogisticRegression;
 
 namespace {
@@ -263,4 +265,21 @@ TEST_CASE("logistic regression rejects bad input with messages that name the arg
     options = {};
     options.solver = xai::models::LogisticSolver::newton;
     CHECK_THROWS_AS(unregularized.fit(x, {1}, options), xai::numerical_error);
+}
+
+static_assert(std::is_same_v<LogisticRegression, xai::models::BasicLogisticRegression<double>>);
+
+TEST_CASE("fit options take designated initializers, and errors name the class and function", "[models][logistic]") {
+    const xai::ImageShape shape{1, 3, 3};
+    const Data d = make_data(60, shape, 2, 9);
+    LogisticRegression model = LogisticRegression::binary(shape, 0.05);
+    const auto report = model.fit(d.images, d.labels, {.solver = xai::models::LogisticSolver::lbfgs, .lbfgs_memory = 5});
+    CHECK(report.solver == "lbfgs");
+    CHECK(report.converged);
+    CHECK_THROWS_WITH(model.fit(d.images, d.labels, {.lbfgs_memory = 0}),
+                      StartsWith("xai::models::LogisticRegression::fit(): ") && Contains("lbfgs_memory is 0"));
+    CHECK_THROWS_WITH(model.per_example_losses(d.images, {0}),
+                      StartsWith("xai::models::LogisticRegression::per_example_losses(): "));
+    CHECK_THROWS_WITH(LogisticRegression::multinomial(shape, 1),
+                      StartsWith("xai::models::LogisticRegression::multinomial(): "));
 }

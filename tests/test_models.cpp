@@ -2,6 +2,7 @@
 // products, concepts, weights files, training) and the shipped models.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -14,10 +15,12 @@
 #include "xai/data/scenes.hpp"
 #include "xai/image/io.hpp"
 #include "xai/models/builtin.hpp"
+#include "xai/models/gradient_check.hpp"
 #include "xai/models/sequential.hpp"
 #include "xai/models/training.hpp"
 
 using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
 using xai::models::BasicSequential;
 using xai::models::Sequential;
 using Double = BasicSequential<double>;
@@ -607,11 +610,12 @@ TEST_CASE("training reduces the loss, reproducibly for any thread count", "[mode
         Sequential twin = net;
         const double before = net.objective(images, labels);
         std::size_t reports = 0, progress_calls = 0;
-        options.progress = [&](const xai::ProgressReport& p) {
+        const xai::Progress progress = [&](const xai::ProgressReport& p) {
             ++progress_calls;
             CHECK(p.total == 96);
         };
-        const auto history = m::train(net, images, labels, options, [&](const m::EpochReport&) { ++reports; });
+        const auto history =
+            m::train(net, images, labels, options, [&](const m::EpochReport&) { ++reports; }, progress);
         const double after = net.objective(images, labels);
         CHECK(after < 0.5 * before);
         CHECK(history.size() == 12);
@@ -621,7 +625,6 @@ TEST_CASE("training reduces the loss, reproducibly for any thread count", "[mode
         CHECK(history.back().learning_rate == Approx(0.0).margin(1e-12));  // the cosine schedule ends at 0
         CHECK(m::accuracy(net, images, labels, 7) > 0.9);
         options.threads = 3;
-        options.progress = nullptr;
         m::train(twin, images, labels, options);
         CHECK(twin.parameters() == net.parameters());
         CHECK(twin.num_threads() == 1);  // restored after training
@@ -646,6 +649,8 @@ TEST_CASE("training options are validated", "[models][training][errors]") {
     Sequential empty;
     CHECK_THROWS_AS(m::train(empty, images, labels, m::TrainingOptions{}), xai::model_error);
     CHECK_THROWS_AS(m::accuracy(net, images, xai::Labels{}), xai::shape_error);
+    // The options are an aggregate: designated initializers.
+    CHECK_THROWS_WITH(m::train(net, images, labels, {.learning_rate = 0.0, .epochs = 2}), Contains("learning_rate is 0"));
 }
 
 namespace {
@@ -733,4 +738,157 @@ TEST_CASE("the shipped models reach their recorded accuracy on Fashion-MNIST's t
         for (std::size_t j = 0; j < 64 * 64; ++j)
             REQUIRE(std::abs(samples.images.data()[i * 4096 + j] - held_out.images.data()[i * 4096 + j]) <= 0.5f / 255 + 1e-6f);
     }
+}
+
+namespace {
+
+/// A model whose backward pass is wrong: the built-in CNN with every gradient scaled by
+/// `scale`, or with one input coordinate's gradient zeroed (`zeroed`), forward passes intact.
+class WrongGradients {
+public:
+    WrongGradients(Double net, float scale, std::size_t zeroed = SIZE_MAX) : net_(std::move(net)), scale_(scale), zeroed_(zeroed) {}
+    std::size_t num_classes() const { return net_.num_classes(); }
+    xai::ImageShape input_shape() const { return net_.input_shape(); }
+    xai::Scores forward(const xai::Batch& b) const { return net_.forward(b); }
+    Eigen::MatrixXd logits(const xai::Batch& b) const { return net_.logits(b); }  // in double, as the checker prefers
+    Eigen::MatrixXd logits_from(const std::string& l, const xai::Activations& a) const { return net_.logits_from(l, a); }
+    std::vector<std::string> layer_names() const { return net_.layer_names(); }
+    xai::LayerOutput layer_activations(const xai::Batch& b, const std::string& l) const { return net_.layer_activations(b, l); }
+    xai::Scores forward_from(const std::string& l, const xai::Activations& a) const { return net_.forward_from(l, a); }
+    xai::LayerGradients layer_gradients(const xai::Batch& b, const std::string& l, const xai::ScoreSeed& s) const {
+        xai::LayerGradients g = net_.layer_gradients(b, l, s);
+        g.gradients *= scale_;
+        return g;
+    }
+    xai::InputGradients input_gradients(const xai::Batch& b, const xai::ScoreSeed& s) const {
+        xai::InputGradients g = net_.input_gradients(b, s);
+        g.gradients *= scale_;
+        if (zeroed_ < g.gradients.size()) g.gradients.data()[zeroed_] = 0.0f;
+        return g;
+    }
+
+private:
+    Double net_;
+    float scale_;
+    std::size_t zeroed_;
+};
+static_assert(xai::InputGradientModel<WrongGradients>);
+static_assert(xai::LayerGradientModel<WrongGradients> && xai::LayerForwardModel<WrongGradients>);
+
+}  // namespace
+
+TEST_CASE("the gradient checker passes the built-in CNN in double and float", "[models][gradient_check]") {
+    const Double net = gap_net();
+    const xai::Batch batch = random_batch(2, net.input_shape(), 61);
+    SECTION("double: logits() in double, a small step, a tight tolerance") {
+        // The gradients are float tensors: agreement to about 1e-6, whatever the model's precision.
+        const m::GradientCheckOptions tight{.step = 1e-5, .tolerance = 1e-5};
+        const m::GradientCheckReport input = m::check_input_gradients(net, batch, tight);
+        INFO("input: relative " << input.max_relative_error << " at probe " << input.worst_probe);
+        CHECK(input.passed);
+        CHECK(input.probes == 16);
+        CHECK(input.kinks == 0);
+        CHECK(input.max_relative_error < 1e-5);
+        CHECK_FALSE(input.worst_coordinate.has_value());
+        CHECK(std::abs(input.analytic) > 0.0);
+        CHECK(input.analytic == Approx(input.numeric).epsilon(1e-5));
+        for (const std::string layer : {"conv1", "pool1", "conv2", "relu2", "gap", "fc"}) {
+            const m::GradientCheckReport r = m::check_layer_gradients(net, batch, layer, tight);
+            INFO("layer " << layer << ": relative " << r.max_relative_error << ", kinks " << r.kinks);
+            CHECK(r.passed);
+        }
+        // Coordinates: every one of the batch's 128 values when probes exceeds them.
+        const m::GradientCheckReport all = m::check_input_gradients(
+            net, batch, {.step = 1e-5, .probes = 1000, .probe = m::GradientProbe::coordinates, .tolerance = 1e-5});
+        CHECK(all.probes == batch.size());
+        CHECK(all.passed);
+        REQUIRE(all.worst_coordinate.has_value());
+        CHECK(*all.worst_coordinate < batch.size());
+    }
+    SECTION("float: the default step and tolerance") {
+        const Sequential single(net);
+        const m::GradientCheckReport input = m::check_input_gradients(single, batch);
+        INFO("input: relative " << input.max_relative_error << ", kinks " << input.kinks);
+        CHECK(input.passed);
+        for (const std::string layer : {"conv1", "conv2", "relu2", "gap", "fc"}) {
+            const m::GradientCheckReport r = m::check_layer_gradients(single, batch, layer);
+            INFO("layer " << layer << ": relative " << r.max_relative_error << ", kinks " << r.kinks);
+            CHECK(r.passed);
+        }
+        const m::GradientCheckReport coordinates =
+            m::check_input_gradients(single, batch, {.step = 1e-2, .probes = 32, .probe = m::GradientProbe::coordinates});
+        CHECK(coordinates.passed);
+        CHECK(coordinates.probes == 32);
+    }
+    SECTION("kinks: relu1's zeros tie inside max pooling windows") {
+        // A direction moves every zero of a tied window: every probe straddles a kink, none is
+        // usable, and the check says so instead of reporting a half derivative as an error.
+        const m::GradientCheckReport directions = m::check_layer_gradients(net, batch, "relu1", {.step = 1e-5});
+        CHECK(directions.kinks == directions.probes);
+        CHECK_FALSE(directions.passed);
+        // Single coordinates mostly avoid them; those that do not are left out.
+        const m::GradientCheckReport coordinates = m::check_layer_gradients(
+            net, batch, "relu1", {.step = 1e-5, .probes = 64, .probe = m::GradientProbe::coordinates, .tolerance = 1e-5});
+        CHECK(coordinates.kinks > 0);
+        CHECK(coordinates.kinks < coordinates.probes / 2);
+        CHECK(coordinates.passed);
+    }
+    SECTION("the same seed gives the same report") {
+        const m::GradientCheckReport a = m::check_layer_gradients(net, batch, "relu2", {.seed = 7});
+        const m::GradientCheckReport b = m::check_layer_gradients(net, batch, "relu2", {.seed = 7});
+        CHECK(a.max_relative_error == b.max_relative_error);
+        CHECK(a.analytic == b.analytic);
+        CHECK(a.kinks == b.kinks);
+    }
+}
+
+TEST_CASE("the gradient checker fails a wrong backward pass and locates a wrong coordinate", "[models][gradient_check]") {
+    const Double net = gap_net();
+    const xai::Batch batch = random_batch(2, net.input_shape(), 62);
+    const WrongGradients doubled(net, 2.0f);
+    for (const double step : {1e-5, 3e-3}) {
+        INFO("step " << step);
+        const m::GradientCheckReport input = m::check_input_gradients(doubled, batch, {.step = step});
+        CHECK_FALSE(input.passed);
+        CHECK(input.kinks < input.probes);
+        CHECK(input.max_relative_error == Approx(0.5).epsilon(1e-2));  // |2a − a| / |2a|
+        CHECK(input.analytic == Approx(2.0 * input.numeric).epsilon(1e-2));
+        const m::GradientCheckReport layer = m::check_layer_gradients(doubled, batch, "conv2", {.step = step});
+        CHECK_FALSE(layer.passed);
+        CHECK(layer.max_relative_error == Approx(0.5).epsilon(1e-2));
+    }
+    // One wrong entry of 128 (the largest of the true gradient, zeroed): coordinate probes find it.
+    const xai::Scores w = m::detail::gradient_check_weights(2, 3, 0);
+    const xai::InputGradients truth = net.input_gradients(batch, [&](const xai::Scores&) { return w; });
+    const auto largest = static_cast<std::size_t>(
+        std::max_element(truth.gradients.begin(), truth.gradients.end(), [](float a, float b) { return std::abs(a) < std::abs(b); }) -
+        truth.gradients.begin());
+    const WrongGradients one_wrong(net, 1.0f, largest);
+    const m::GradientCheckReport found = m::check_input_gradients(
+        one_wrong, batch, {.step = 1e-5, .probes = 128, .probe = m::GradientProbe::coordinates, .tolerance = 1e-5});
+    CHECK_FALSE(found.passed);
+    REQUIRE(found.worst_coordinate.has_value());
+    CHECK(*found.worst_coordinate == largest);
+    CHECK(found.analytic == 0.0);
+    CHECK(found.max_relative_error == Approx(1.0));
+}
+
+TEST_CASE("the gradient checker refuses bad arguments", "[models][gradient_check][errors]") {
+    const Double net = gap_net();
+    const xai::Batch batch = random_batch(1, net.input_shape(), 63);
+    CHECK_THROWS_WITH(m::check_input_gradients(net, batch, {.step = 0.0}),
+                      StartsWith("xai::models::check_input_gradients(): step is 0"));
+    CHECK_THROWS_AS(m::check_input_gradients(net, batch, {.step = std::nan("")}), xai::invalid_argument);
+    CHECK_THROWS_WITH(m::check_layer_gradients(net, batch, "fc", {.probes = 0}),
+                      StartsWith("xai::models::check_layer_gradients(): probes is 0"));
+    CHECK_THROWS_WITH(m::check_input_gradients(net, batch, {.tolerance = -1.0}), Contains("tolerance is -1"));
+    CHECK_THROWS_WITH(m::check_input_gradients(net, batch, {.floor = INFINITY}), Contains("floor is inf"));
+    CHECK_THROWS_AS(m::check_input_gradients(net, random_batch(1, {2, 8, 8}, 1)), xai::shape_error);
+    CHECK_THROWS_AS(m::check_input_gradients(net, xai::Batch::from_shape({0, 1, 8, 8})), xai::shape_error);
+    xai::Batch nan = batch;
+    nan.data()[3] = std::nanf("");
+    CHECK_THROWS_AS(m::check_input_gradients(net, nan), xai::invalid_argument);
+    CHECK_THROWS_WITH(m::check_layer_gradients(net, batch, "conv9"), Contains("unknown layer 'conv9'"));
+    // A step below float's resolution at the probed values moves nothing.
+    CHECK_THROWS_WITH(m::check_input_gradients(net, batch, {.step = 1e-30}), Contains("too small"));
 }

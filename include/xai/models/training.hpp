@@ -58,7 +58,6 @@ struct TrainingOptions {
     std::size_t batch_size = 64;  ///< examples per mini-batch (the last of an epoch may be smaller)
     std::uint64_t seed = 0;       ///< shuffling (and whatever the batch source draws from it)
     std::size_t threads = 1;      ///< threads over each mini-batch (0 = all)
-    Progress progress;    ///< called after each mini-batch with the examples done this epoch
 };
 
 /// A mini-batch: images and one label each.
@@ -91,10 +90,12 @@ inline TrainingBatch gather(const Batch& images, const Labels& labels, std::span
     return out;
 }
 
-/// Trains `model` on `examples` examples served by `source`; calls on_epoch after each epoch.
+/// Trains `model` on `examples` examples served by `source`; calls on_epoch after each epoch and
+/// `progress` after each mini-batch with the examples done in the current epoch.
 template <class Scalar>
 std::vector<EpochReport> train(BasicSequential<Scalar>& model, std::size_t examples, const BatchSource& source,
-                               const TrainingOptions& options, const std::function<void(const EpochReport&)>& on_epoch = {}) {
+                               const TrainingOptions& options, const std::function<void(const EpochReport&)>& on_epoch = {},
+                               const Progress& progress = {}) {
     constexpr const char* where = "xai::models::train()";
     detail::require<model_error>(!model.empty(), where, ": the model is empty (no layers)");
     detail::require(examples > 0, where, ": examples is 0, expected at least one training example");
@@ -157,7 +158,7 @@ std::vector<EpochReport> train(BasicSequential<Scalar>& model, std::size_t examp
                         theta[j] -= r * first[j];
                     }
                 }
-                xai::detail::report(options.progress, end, examples, "examples");
+                xai::detail::report(progress, end, examples, "examples");
             }
             EpochReport report{epoch, objective_sum / static_cast<double>(steps_per_epoch), rate_at(step),
                                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
@@ -175,12 +176,13 @@ std::vector<EpochReport> train(BasicSequential<Scalar>& model, std::size_t examp
 /// Trains on a fixed labelled set (see the general overload).
 template <class Scalar>
 std::vector<EpochReport> train(BasicSequential<Scalar>& model, const Batch& images, const Labels& labels,
-                               const TrainingOptions& options, const std::function<void(const EpochReport&)>& on_epoch = {}) {
+                               const TrainingOptions& options, const std::function<void(const EpochReport&)>& on_epoch = {},
+                               const Progress& progress = {}) {
     detail::require<shape_error>(images.shape(0) == labels.size(), "xai::models::train(): ", images.shape(0),
                                  " images but ", labels.size(), " labels");
     return train(model, labels.size(),
                  [&](std::size_t, std::span<const std::size_t> indices) { return gather(images, labels, indices); },
-                 options, on_epoch);
+                 options, on_epoch, progress);
 }
 
 /// The fraction of `images` whose arg-max logit equals the label, evaluated `batch_size` at a time.

@@ -30,8 +30,8 @@
 #include "xai/core/parallel.hpp"
 #include "xai/core/progress.hpp"
 #include "xai/core/random.hpp"
-#include "xai/explain/influence_solver.hpp"
-#include "xai/explain/influence_training_loss.hpp"
+#include "xai/explain/influence/solver.hpp"
+#include "xai/explain/influence/training_loss.hpp"
 
 namespace xai {
 
@@ -56,7 +56,7 @@ struct LissaSolver {
     /// otherwise.
     template <TwiceDifferentiableModel M>
     State prepare(const TrainingLoss<M>& loss, const Progress& = {}) const {
-        const char* where = "LissaSolver::prepare()";
+        const char* where = "xai::LissaSolver::prepare()";
         detail::require_damping(damping, where);
         // A minibatch is drawn with replacement, so a larger one is possible, but it would hold
         // batch_size images for nothing a whole-set step (batch_size = 0) does not do better; and
@@ -122,7 +122,7 @@ private:
             const double norm = x.norm();
             if (!std::isfinite(norm) || norm > limit)
                 throw numerical_error(detail::message(
-                    "LissaSolver::solve(): the recursion diverged at step ", step, " (‖x‖ = ", norm,
+                    "xai::LissaSolver::solve(): the recursion diverged at step ", step, " (‖x‖ = ", norm,
                     "): scale (", scale, ") must exceed the largest eigenvalue of the Hessian; increase it"));
         }
         return x / scale;

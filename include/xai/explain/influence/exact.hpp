@@ -20,8 +20,8 @@
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/progress.hpp"
-#include "xai/explain/influence_solver.hpp"
-#include "xai/explain/influence_training_loss.hpp"
+#include "xai/explain/influence/solver.hpp"
+#include "xai/explain/influence/training_loss.hpp"
 
 #include <Eigen/Cholesky>
 
@@ -44,7 +44,7 @@ struct ExactSolver {
     /// positive definite, and invalid_argument for a negative or non-finite damping.
     template <TwiceDifferentiableModel M>
     State prepare(const TrainingLoss<M>& loss, const Progress& progress = {}) const {
-        const char* where = "ExactSolver::prepare()";
+        const char* where = "xai::ExactSolver::prepare()";
         detail::require_damping(damping, where);
         Eigen::MatrixXd h = loss.hessian(progress);
         h.diagonal().array() += damping;

@@ -10,6 +10,9 @@
 // threads in waves and sums per-batch results in batch order on the calling thread, so the
 // results are bit-identical for any thread count, and never more than one wave of per-example
 // gradients is in memory. Progress is reported after each wave.
+//
+// Public, not an internal: every inverse-Hessian solver (the InverseHessianSolver policy of
+// solver.hpp, a user's own included) receives it, and Influence::training_loss() returns it.
 
 #include <algorithm>
 #include <cmath>

@@ -10,18 +10,26 @@
 // (predicted_loss_change_on_removal). Negative I_up,loss: z helped (removing it raises the
 // test loss); positive: z hurt. Self-influence I_up,loss(z_i, z_i) = −∇Lᵢᵀ H⁻¹ ∇Lᵢ ≤ 0
 // (§5.4) is large in magnitude for examples the model fits only by bending to them — often
-// mislabeled ones. I_pert,loss (eq. 5) is in influence_perturbation.hpp.
+// mislabeled ones. I_pert,loss (eq. 5) is in perturbation.hpp; the orders (helpful, harmful, label
+// review) are in ranking.hpp.
 //
 // The per-example gradients ∇θL exclude the L2 term, as in the paper; influence-release adds
 // ∇(λ/2‖θ‖²) = λθ to the training gradient, which shifts every I_up,loss by the same
 // constant −λ s_testᵀθ and changes no ranking or correlation.
 //
-// Usage:
-//   Influence<LogisticRegression> influence(model, train_images, train_labels);   // CG
+// Usage (the one calling shape of every explainer, core/explainer.hpp):
+//   xai::Influence<LogisticRegression> influence(model, train_images, train_labels, {.top_k = 5});  // CG
 //   InfluenceExplanation e = influence.explain(test_image, Target::class_index(y));
-//   e.helpful / e.harmful: indices of the top-k training examples; e.influence: all of them.
+//   e.helpful[0] / e.harmful[0]: the top-k training examples; e.influence.col(0): all of them.
+//   influence.explain(test_batch, targets): one column of e.influence and one top-k list per image.
 //
-// The solver (policy; influence_{exact,cg,lissa}.hpp) computes s_test: ExactSolver for up to
+// Influence explains with training examples, not pixels: the result's core (Explanation) has
+// maps and raw of shape N×0×0 (map() throws), targets, scores = log p(target | z_test) with
+// score_kind = log_probability (the test loss is −score: the cross-entropy of the target), and
+// the logits; the extras are the influence matrix, the rankings, the test losses in double
+// precision and the solver's reports.
+//
+// The solver (policy; exact.hpp, cg.hpp, lissa.hpp) computes s_test: ExactSolver for up to
 // a few thousand parameters, ConjugateGradientSolver (the reference's default) beyond,
 // LissaSolver when even one pass of CG over the data is too costly. The constructor checks
 // that θ is at a stationary point of F (restricted to the chosen parameters): influence
@@ -33,27 +41,29 @@
 // Every pass over the training set streams it in batches (never all per-example gradients in
 // memory), runs on `threads` threads, and gives bit-identical results for any thread count.
 // explain(), influence(), s_test() and self_influence() are const and safe to call
-// concurrently.
+// concurrently. Error messages start with "xai::Influence::<function>(): ".
 
-#include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <numeric>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
+#include "xai/core/explainer.hpp"
+#include "xai/core/explanation.hpp"
 #include "xai/core/progress.hpp"
+#include "xai/core/scores.hpp"
 #include "xai/core/target.hpp"
 #include "xai/core/tensor.hpp"
-#include "xai/explain/influence_cg.hpp"
-#include "xai/explain/influence_exact.hpp"
-#include "xai/explain/influence_lissa.hpp"
-#include "xai/explain/influence_perturbation.hpp"
-#include "xai/explain/influence_solver.hpp"
-#include "xai/explain/influence_training_loss.hpp"
+#include "xai/explain/influence/cg.hpp"
+#include "xai/explain/influence/exact.hpp"
+#include "xai/explain/influence/lissa.hpp"
+#include "xai/explain/influence/perturbation.hpp"
+#include "xai/explain/influence/ranking.hpp"
+#include "xai/explain/influence/solver.hpp"
+#include "xai/explain/influence/training_loss.hpp"
 
 namespace xai {
 
@@ -74,7 +84,7 @@ struct InfluenceOptions {
     std::size_t threads = 0;
     /// Names of the parameter blocks (model.parameter_blocks()) to differentiate with
     /// respect to, the others frozen; empty = all parameters. E.g. a CNN's last layer.
-    std::vector<std::string> parameter_blocks;
+    std::vector<std::string> parameter_blocks = {};
     /// What to do when the model is not at a stationary point (relative gradient norm above
     /// stationarity_tolerance): refuse (model_error) by default, or warn for SGD-trained networks.
     StationarityPolicy stationarity = StationarityPolicy::refuse;
@@ -84,7 +94,7 @@ struct InfluenceOptions {
     /// How many helpful and harmful examples explain() lists.
     std::size_t top_k = 10;
     /// Relative parameter step of the central difference for I_pert,loss on models without a
-    /// closed form (influence_perturbation.hpp).
+    /// closed form (perturbation.hpp).
     double perturbation_step = 1e-3;
 };
 
@@ -97,56 +107,26 @@ struct InfluenceDiagnostics {
     std::vector<std::string> warnings;
 };
 
-/// The influence of every training example on one test example.
-struct InfluenceExplanation {
-    /// I_up,loss(z_i, z_test) for every training example i.
-    Eigen::VectorXd influence;
-    /// The top_k most helpful training examples (most negative influence first).
-    std::vector<std::size_t> helpful;
-    /// The top_k most harmful training examples (most positive influence first).
-    std::vector<std::size_t> harmful;
-    /// The class whose loss was explained.
-    std::size_t target = 0;
-    /// That class's loss on the test image, L(z_test, θ̂).
-    double test_loss = 0.0;
-    /// How s_test was obtained.
-    SolveReport solve;
+/// The influence of every training example on each test image: the core every explainer
+/// shares (maps and raw are N×0×0: influence explains with training examples, not pixels;
+/// scores are log p(target), so the test loss is −score) and the rankings.
+struct InfluenceExplanation : Explanation {
+    /// I_up,loss(z_i, z_test) for every training example i (rows) and test image (columns),
+    /// n_train × N.
+    Eigen::MatrixXd influence;
+    /// Per test image, its top_k most helpful training examples (most negative influence first).
+    std::vector<std::vector<std::size_t>> helpful;
+    /// Per test image, its top_k most harmful training examples (most positive influence first).
+    std::vector<std::vector<std::size_t>> harmful;
+    /// Per test image, the target's loss L(z_test, θ̂) in double precision (−scores up to float
+    /// rounding).
+    std::vector<double> test_losses;
+    /// Per test image, how its s_test was obtained.
+    std::vector<SolveReport> solve_reports;
 };
 
-/// Indices of the k most negative values (ties by index), most negative first.
-inline std::vector<std::size_t> most_helpful(const Eigen::VectorXd& influence, std::size_t k) {
-    std::vector<std::size_t> order(static_cast<std::size_t>(influence.size()));
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    k = std::min(k, order.size());
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), [&](std::size_t a, std::size_t b) {
-        const double va = influence(static_cast<Eigen::Index>(a)), vb = influence(static_cast<Eigen::Index>(b));
-        return va < vb || (va == vb && a < b);
-    });
-    order.resize(k);
-    return order;
-}
-
-/// Indices of the k most positive values (ties by index), most positive first.
-inline std::vector<std::size_t> most_harmful(const Eigen::VectorXd& influence, std::size_t k) {
-    return most_helpful(-influence, k);
-}
-
-/// The order in which to review training labels: by self-influence I_up,loss(z_i, z_i), most
-/// negative (largest in magnitude) first (Koh & Liang §5.4; influence-release sorts
-/// ∇Lᵀ H⁻¹ ∇L in decreasing order, run_spam_experiment.py).
-inline std::vector<std::size_t> review_order(const Eigen::VectorXd& self_influence) {
-    return most_helpful(self_influence, static_cast<std::size_t>(self_influence.size()));
-}
-
-/// −I_up,loss / n: the first-order change of the test loss when each training example is
-/// removed from a training set of n examples (what leave-one-out retraining measures).
-inline Eigen::VectorXd predicted_loss_change_on_removal(const Eigen::MatrixXd& influence, std::size_t n) {
-    detail::require(n > 0, "xai::predicted_loss_change_on_removal(): n is 0, expected the training set size");
-    return -influence / static_cast<double>(n);
-}
-
 /// Influence functions (Koh & Liang, ICML 2017) on a TwiceDifferentiableModel: the influence
-/// I_up,loss of every training example on a test prediction, self-influence, and I_pert,loss.
+/// I_up,loss of every training example on test predictions, self-influence, and I_pert,loss.
 ///
 /// `Solver` computes s_test = (H + damping·I)⁻¹ ∇θL(z_test, θ̂): ConjugateGradientSolver (the
 /// reference implementation's default), ExactSolver (up to a few thousand parameters) or
@@ -159,14 +139,14 @@ class Influence {
 public:
     /// Keeps references to `model`, `train_images` and `train_labels`: they must outlive this
     /// object. Checks stationarity (one pass over the training set) and prepares the solver
-    /// (ExactSolver forms and factorizes the Hessian here).
+    /// (ExactSolver forms and factorizes the Hessian here); `progress` sees both passes.
     Influence(const M& model, const Batch& train_images, const Labels& train_labels, InfluenceOptions options = {},
               Solver solver = {}, const Progress& progress = {})
         : options_(std::move(options)),
           solver_(std::move(solver)),
           loss_(model, train_images, train_labels, options_.parameter_blocks, options_.batch_size, options_.threads,
-                "Influence::Influence()") {
-        const char* where = "Influence::Influence()";
+                where_constructor) {
+        const char* where = where_constructor;
         detail::require(std::isfinite(options_.stationarity_tolerance) && options_.stationarity_tolerance >= 0.0, where,
                         ": stationarity_tolerance is ", options_.stationarity_tolerance, ", expected a finite value >= 0");
         detail::require(std::isfinite(options_.perturbation_step) && options_.perturbation_step > 0.0, where,
@@ -192,28 +172,75 @@ public:
     const InfluenceDiagnostics& diagnostics() const { return diagnostics_; }
     /// The options the explainer was built with.
     const InfluenceOptions& options() const { return options_; }
-    /// The training objective F(θ) over the training set, restricted to the parameter subset.
+    /// The training objective F(θ) over the training set, restricted to the parameter subset
+    /// (what a solver works on; public so that a caller can time or reuse its passes).
     const TrainingLoss<M>& training_loss() const { return loss_; }
+
+    // ---- the explainer's two entry points (core/explainer.hpp) -----------------------------
+
+    /// The influence of every training example on each test image (one column of `influence`
+    /// and one top_k list of helpful and harmful examples per image), the loss of each image's
+    /// target, and the core of every explanation (maps and raw N×0×0; scores = log p(target)).
+    /// Targets: empty = each image's predicted class, one = the same for every image, else one
+    /// per image. One solve for all the images, then one pass over the training set; progress
+    /// reports the solver's iterations, then the training examples.
+    InfluenceExplanation explain(const Batch& test, const Targets& targets = {}, const Progress& progress = {}) const {
+        const char* where = where_explain;
+        const Scores logits = checked_test_logits(test, where);
+        const Labels labels = resolve_targets(targets, logits, where);
+        const std::size_t n = labels.size();
+        InfluenceExplanation out;
+        out.maps = Maps::from_shape({n, 0, 0});
+        out.raw = Maps::from_shape({n, 0, 0});
+        out.targets = labels;
+        out.score_kind = ScoreKind::log_probability;
+        const Scores log_p = log_softmax(logits);
+        out.scores.resize(n);
+        for (std::size_t i = 0; i < n; ++i) out.scores[i] = log_p(i, labels[i]);
+        out.logits = logits;
+        const Eigen::VectorXd losses = loss_.model().per_example_losses(test, labels);
+        out.test_losses.assign(losses.data(), losses.data() + losses.size());
+        InverseHvp s = solver_.solve(state_, loss_, loss_.gradients(test, labels), progress);
+        out.solve_reports = std::move(s.reports);
+        out.influence = influence_of(s.values, progress);
+        out.helpful.reserve(n);
+        out.harmful.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            const Eigen::VectorXd column = out.influence.col(static_cast<Eigen::Index>(i));
+            out.helpful.push_back(most_helpful(column, options_.top_k));
+            out.harmful.push_back(most_harmful(column, options_.top_k));
+        }
+        return out;
+    }
+
+    /// explain() of a batch of one image (C×H×W).
+    InfluenceExplanation explain(const Image& test, Target target = Target::predicted(),
+                                 const Progress& progress = {}) const {
+        return explain(detail::single_image_batch(test, where_explain), Targets{target}, progress);
+    }
+
+    // ---- the parts of explain(), and what it does not compute ------------------------------
 
     /// ∇θL(z_test, θ̂) restricted to the parameter subset, one column per test image; the
     /// loss is that of the target class (Targets: empty = each image's predicted class).
     Eigen::MatrixXd test_gradients(const Batch& test, const Targets& targets = {}) const {
-        const Labels labels = resolve_test_targets(test, targets, "Influence::test_gradients()");
-        return loss_.gradients(test, labels);
+        const char* where = where_test_gradients;
+        return loss_.gradients(test, resolve_targets(targets, checked_test_logits(test, where), where));
     }
 
     /// s_test = (H + damping·I)⁻¹ ∇θL(z_test, θ̂), one column per test image.
     InverseHvp s_test(const Batch& test, const Targets& targets = {}, const Progress& progress = {}) const {
-        return solver_.solve(state_, loss_, test_gradients(test, targets), progress);
+        return solve_tests(test, targets, progress, where_s_test);
     }
 
     /// I_up,loss(z_i, z_test) = −s_testᵀ ∇θL(z_i, θ̂) for every training example i (rows) and
     /// every column of `s_test` (columns): streamed over the training set.
     Eigen::MatrixXd influence_of(const Eigen::MatrixXd& s_test, const Progress& progress = {}) const {
-        detail::require<shape_error>(s_test.rows() == static_cast<Eigen::Index>(loss_.num_parameters()),
-                                     "Influence::influence_of(): s_test has ", s_test.rows(), " rows, expected ",
-                                     loss_.num_parameters(), " (the parameters in the chosen subset)");
-        detail::require(s_test.allFinite(), "Influence::influence_of(): s_test contains NaN or Inf");
+        const char* where = where_influence_of;
+        detail::require<shape_error>(s_test.rows() == static_cast<Eigen::Index>(loss_.num_parameters()), where,
+                                     ": s_test has ", s_test.rows(), " rows, expected ", loss_.num_parameters(),
+                                     " (the parameters in the chosen subset)");
+        detail::require(s_test.allFinite(), where, ": s_test contains NaN or Inf");
         Eigen::MatrixXd out(static_cast<Eigen::Index>(loss_.num_examples()), s_test.cols());
         loss_.stream(
             [&](std::size_t b) {
@@ -227,26 +254,10 @@ public:
         return out;
     }
 
-    /// I_up,loss of every training example (rows) on every test image (columns).
+    /// I_up,loss of every training example (rows) on every test image (columns): explain()'s
+    /// matrix without the rankings.
     Eigen::MatrixXd influence(const Batch& test, const Targets& targets = {}, const Progress& progress = {}) const {
-        return influence_of(s_test(test, targets).values, progress);
-    }
-
-    /// The influence of every training example on one test image, with the top_k most
-    /// helpful and harmful examples.
-    InfluenceExplanation explain(const Image& test, Target target = Target::predicted(),
-                                 const Progress& progress = {}) const {
-        const Batch batch = as_batch(test);
-        const Labels labels = resolve_test_targets(batch, Targets{target}, "Influence::explain()");
-        InfluenceExplanation out;
-        out.target = labels.front();
-        out.test_loss = loss_.model().per_example_losses(batch, labels)(0);
-        InverseHvp s = solver_.solve(state_, loss_, loss_.gradients(batch, labels), progress);
-        out.solve = s.reports.front();
-        out.influence = influence_of(s.values, progress).col(0);
-        out.helpful = most_helpful(out.influence, options_.top_k);
-        out.harmful = most_harmful(out.influence, options_.top_k);
-        return out;
+        return influence_of(solve_tests(test, targets, progress, where_influence).values, progress);
     }
 
     /// Self-influence I_up,loss(z_i, z_i) = −∇Lᵢᵀ (H + damping·I)⁻¹ ∇Lᵢ of every training
@@ -273,7 +284,7 @@ public:
     Batch perturbation_influence(const Eigen::VectorXd& s_test, const std::vector<std::size_t>& train_indices) const
         requires MixedDerivativeModel<M> || ReparametrizableModel<M>
     {
-        const char* where = "Influence::perturbation_influence()";
+        const char* where = where_perturbation_influence;
         detail::require<shape_error>(s_test.size() == static_cast<Eigen::Index>(loss_.num_parameters()), where,
                                      ": s_test has ", s_test.size(), " entries, expected ", loss_.num_parameters());
         detail::require(s_test.allFinite(), where, ": s_test contains NaN or Inf");
@@ -293,15 +304,31 @@ public:
     Batch perturbation_influence(const Image& test, Target target, const std::vector<std::size_t>& train_indices) const
         requires MixedDerivativeModel<M> || ReparametrizableModel<M>
     {
-        const InverseHvp s = s_test(as_batch(test), Targets{target});
+        const char* where = where_perturbation_influence;
+        const InverseHvp s = solve_tests(detail::single_image_batch(test, where), Targets{target}, {}, where);
         return perturbation_influence(Eigen::VectorXd(s.values.col(0)), train_indices);
     }
 
 private:
-    Labels resolve_test_targets(const Batch& test, const Targets& targets, const char* where) const {
+    // The prefix of every error message, one per entry point.
+    static constexpr const char* where_constructor = "xai::Influence::Influence()";
+    static constexpr const char* where_explain = "xai::Influence::explain()";
+    static constexpr const char* where_test_gradients = "xai::Influence::test_gradients()";
+    static constexpr const char* where_s_test = "xai::Influence::s_test()";
+    static constexpr const char* where_influence = "xai::Influence::influence()";
+    static constexpr const char* where_influence_of = "xai::Influence::influence_of()";
+    static constexpr const char* where_perturbation_influence = "xai::Influence::perturbation_influence()";
+
+    /// The model's logits for a test batch, after checking the batch against the model.
+    Scores checked_test_logits(const Batch& test, const char* where) const {
         detail::require_model_input(loss_.model(), test, where);
-        const Scores scores = detail::checked_forward(loss_.model(), test, where);
-        return resolve_targets(targets, scores, where);
+        return detail::checked_forward(loss_.model(), test, where);
+    }
+
+    /// s_test of the test images for their resolved targets.
+    InverseHvp solve_tests(const Batch& test, const Targets& targets, const Progress& progress, const char* where) const {
+        const Labels labels = resolve_targets(targets, checked_test_logits(test, where), where);
+        return solver_.solve(state_, loss_, loss_.gradients(test, labels), progress);
     }
 
     InfluenceOptions options_;

@@ -25,8 +25,8 @@
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/progress.hpp"
-#include "xai/explain/influence_solver.hpp"
-#include "xai/explain/influence_training_loss.hpp"
+#include "xai/explain/influence/solver.hpp"
+#include "xai/explain/influence/training_loss.hpp"
 
 namespace xai {
 
@@ -46,7 +46,7 @@ struct ConjugateGradientSolver {
     /// Validates the options (damping ≥ 0, tolerance > 0); throws invalid_argument otherwise.
     template <TwiceDifferentiableModel M>
     State prepare(const TrainingLoss<M>&, const Progress& = {}) const {
-        const char* where = "ConjugateGradientSolver::prepare()";
+        const char* where = "xai::ConjugateGradientSolver::prepare()";
         detail::require_damping(damping, where);
         detail::require(std::isfinite(tolerance) && tolerance > 0.0, where, ": tolerance is ", tolerance,
                         ", expected a finite value > 0");
@@ -89,7 +89,7 @@ private:
             if (report.iterations == 0) scale = hp.norm() / p.norm();
             if (!(curvature > 1e-13 * scale * p.squaredNorm()))
                 throw numerical_error(detail::message(
-                    "ConjugateGradientSolver::solve(): the Hessian (plus damping ", damping,
+                    "xai::ConjugateGradientSolver::solve(): the Hessian (plus damping ", damping,
                     ") is not positive definite along a search direction (pᵀHp = ", curvature,
                     " at iteration ", report.iterations, "); add damping"));
             const double alpha = rr / curvature;

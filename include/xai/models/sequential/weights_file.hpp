@@ -32,7 +32,7 @@
 
 #include "xai/core/error.hpp"
 #include "xai/core/tensor.hpp"
-#include "xai/models/layers.hpp"
+#include "xai/models/sequential/layers.hpp"
 
 namespace xai::models {
 

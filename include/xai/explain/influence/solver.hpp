@@ -22,7 +22,7 @@
 
 #include "xai/core/concepts.hpp"
 #include "xai/core/progress.hpp"
-#include "xai/explain/influence_training_loss.hpp"
+#include "xai/explain/influence/training_loss.hpp"
 
 namespace xai {
 
@@ -40,6 +40,9 @@ struct InverseHvp {
     std::vector<SolveReport> reports;   ///< m reports, one per column of `values`
 };
 
+/// A policy that computes columns of (H_SS + damping·I)⁻¹ · rhs for Influence<M, S>: a `State`
+/// that prepare() precomputes once (ExactSolver's factorization), and a const, thread-safe
+/// solve() (see the header comment for the skeleton).
 template <class S, class M>
 concept InverseHessianSolver = TwiceDifferentiableModel<M> &&
     requires(const S& solver, const TrainingLoss<M>& loss, const Eigen::MatrixXd& rhs, const Progress& progress) {
@@ -50,6 +53,7 @@ concept InverseHessianSolver = TwiceDifferentiableModel<M> &&
 
 namespace detail {
 
+/// The damping μ every solver adds, (H + μI)⁻¹: invalid_argument naming `where` unless finite and ≥ 0.
 inline void require_damping(double damping, const char* where) {
     require(std::isfinite(damping) && damping >= 0.0, where, ": damping is ", damping, ", expected a finite value >= 0");
 }
