@@ -114,11 +114,13 @@ int main(int argc, char** argv) {
         xai::Segmentation& big_segments = big_e.segmentations[0];
         big_segments.labels = xai::SegmentLabels::from_shape({size, size});
         for (std::size_t y = 0; y < size; ++y)
-            for (std::size_t x = 0; x < size; ++x) big_segments.labels(y, x) = s.segmentations[0].labels(y / zoom, x / zoom);
+            for (std::size_t x = 0; x < size; ++x)
+                big_segments.labels(y, x) = s.segmentations[0].labels(y / zoom, x / zoom);
         xai::LimeOverlayOptions scene_overlay;
         scene_overlay.mask.num_features = 6;
         xai::save_image(out / "lime_scene_overlay.png", xai::lime_overlay(big, big_e, label, scene_overlay));
-        xai::save_image(out / "lime_scene_superpixels.png", xai::mark_boundaries(xai::as_rgb(big), big_segments, {1.0f, 1.0f, 0.0f}));
+        xai::save_image(out / "lime_scene_superpixels.png",
+                        xai::mark_boundaries(xai::as_rgb(big), big_segments, {1.0f, 1.0f, 0.0f}));
     } catch (const xai::io_error& error) {
         std::printf("scene pictures skipped: %s\n", error.what());
     }

@@ -143,7 +143,8 @@ int main(int argc, char** argv) try {
 
         // Early stopping on the same sample: the masks each tolerance needs (checks every 500).
         for (double tolerance : {0.05, 0.02, 0.01}) {
-            const xai::RiseExplanation e = xai::Rise(model, {.num_masks = 16000, .tolerance = tolerance}).explain(scene);
+            const xai::Rise rise(model, {.num_masks = 16000, .tolerance = tolerance});
+            const xai::RiseExplanation e = rise.explain(scene);
             std::printf("tolerance %.3f: stopped after %zu masks (relative SE %.4f, converged %d)\n", tolerance,
                         e.masks_used[0], e.relative_standard_error[0], static_cast<int>(e.converged[0]));
         }

@@ -17,6 +17,12 @@
 
 using Catch::Matchers::Contains;
 
+/// True when explain(image, targets) compiles: it must not (one image takes one Target).
+template <class E>
+concept explains_one_image_for_targets = requires(const E& e, const xai::Image& image, const xai::Targets& targets) {
+    e.explain(image, targets);
+};
+
 namespace {
 
 /// A black box whose class-0 logit is Σ_s β_s · (mean of superpixel s), class 1 has logit 0.
@@ -84,7 +90,7 @@ const xai::GridSegmenter kGrid4x4{{0, 4, 4}};
 /// LIME of class 0 of the linear model over a 4×4 grid, on an all-ones image of `shape`.
 xai::LimeExplanation explain_linear(const xai::ImageShape& shape, const xai::LimeOptions& options) {
     const LinearInSuperpixels model(xai::grid_segments(shape.height, shape.width, {0, 4, 4}), kBeta, shape);
-    return LimeGrid(model, options, kGrid4x4).explain(xai::Image(xt::ones<float>({shape.channels, shape.height, shape.width})), 0);
+    return LimeGrid(model, options, kGrid4x4).explain(ones(shape), 0);
 }
 
 xai::LimeOptions linear_test_options() {
@@ -216,8 +222,9 @@ TEST_CASE("the stability report shows the spread over seeds", "[lime][stability]
     CHECK(max_std > 0.0);    // different samples do move the weights a little…
     CHECK(max_std < 0.02);   // …but not much for an exactly linear model
     CHECK(s.mean_weight[0] == Approx(0.5).margin(0.02));
-    CHECK(stable.runs[0].surrogate(0).weights ==
-          xai::Lime<LinearInSuperpixels, xai::GridSegmenter>(linear, options, {{0, 4, 4}}).explain(ones(shape), 0).surrogate(0).weights);
+    const xai::LimeExplanation once =
+        xai::Lime<LinearInSuperpixels, xai::GridSegmenter>(linear, options, {{0, 4, 4}}).explain(ones(shape), 0);
+    CHECK(stable.runs[0].surrogate(0).weights == once.surrogate(0).weights);
 
     // Equal true weights: which superpixels make the top 3 is decided by sampling noise.
     const LinearInSuperpixels flat(grid, std::vector<double>(16, 0.1), shape);
@@ -344,7 +351,8 @@ TEST_CASE("image and mask, and the overlay picture", "[lime][visualize]") {
         for (std::size_t p = 0; p < 64; ++p) image.data()[c * 64 + p] = 0.1f * static_cast<float>(c + 1) + 0.001f * static_cast<float>(p);
 
     // positive only, 2 features: β0 = 0.5 and β4 = 0.45 (cells (0,0) and (1,0))
-    const auto pos = xai::lime_image_and_mask(image, e, 0, {.num_features = 2, .sign = xai::WeightSign::positive, .hide_rest = true});
+    const auto pos =
+        xai::lime_image_and_mask(image, e, 0, {.num_features = 2, .sign = xai::WeightSign::positive, .hide_rest = true});
     CHECK(pos.mask(0, 0) == 1);
     CHECK(pos.mask(2, 0) == 1);
     CHECK(pos.mask(7, 7) == 0);
@@ -402,12 +410,14 @@ TEST_CASE("bad LIME inputs are rejected with the argument named", "[lime][errors
     options.num_samples = 50;
     options.num_features = 17;
     CHECK_THROWS_WITH(LimeGrid(model, options, {{0, 4, 4}}).explain(ones(shape), 0),
-                      Contains("xai::Lime::explain(): num_features is 17 but the segmentation has only 16 superpixels"));
+                      Contains("xai::Lime::explain(): num_features is 17 but the segmentation has only 16 "
+                               "superpixels"));
     options.num_features = 0;
     const LimeGrid lime(model, options, {{0, 4, 4}});
     CHECK_THROWS_AS(lime.explain(ones({3, 8, 8}), 0), xai::shape_error);
     CHECK_THROWS_WITH(lime.explain(ones({1, 8, 9}), 0), Contains("the model expects 1x8x8"));
-    CHECK_THROWS_WITH(lime.explain(ones(shape), 2), Contains("xai::Lime::explain(): target class 2 for image 0 is out of range"));
+    CHECK_THROWS_WITH(lime.explain(ones(shape), 2),
+                      Contains("xai::Lime::explain(): target class 2 for image 0 is out of range"));
     CHECK_THROWS_WITH(lime.explain(xai::Image::from_shape({1, 0, 8})), Contains("expected a non-empty C×H×W image"));
     const xai::Batch two = xai::stack({ones(shape), ones(shape)});
     CHECK_THROWS_WITH(lime.explain(two, {0, 1, 0}), Contains("targets has 3 entries"));
@@ -423,7 +433,8 @@ TEST_CASE("bad LIME inputs are rejected with the argument named", "[lime][errors
     colour.baseline = xai::Baseline::color({0.0f, 0.0f});
     CHECK_THROWS_WITH(LimeGrid(model, colour, {{0, 4, 4}}).explain(ones(shape), 0),
                       Contains("xai::Lime::explain(): the baseline colour has 2 values"));
-    CHECK_THROWS_WITH(lime.stability(ones(shape), 0, {.repeats = 1, .top_k = 3}), Contains("xai::Lime::stability(): repeats is 1"));
+    CHECK_THROWS_WITH(lime.stability(ones(shape), 0, {.repeats = 1, .top_k = 3}),
+                      Contains("xai::Lime::stability(): repeats is 1"));
     CHECK_THROWS_WITH(lime.stability(ones(shape), 0, {.top_k = 0}), Contains("top_k is 0"));
     CHECK_THROWS_WITH(lime.stability(ones(shape), 0, {.sign = static_cast<xai::WeightSign>(3)}), Contains("sign is 3"));
     CHECK_THROWS_WITH(lime.stability(ones({1, 8, 9}), 0), Contains("xai::Lime::stability(): images are 1x8x9"));
@@ -503,7 +514,8 @@ void require_same_image(const xai::LimeExplanation& batch, std::size_t i, const 
     CHECK((batch.segmentations[i].labels == single.segmentations[0].labels));
     CHECK(batch.segmentations[i].count == single.segmentations[0].count);
     REQUIRE(batch.surrogates[i].size() == single.surrogates[0].size());
-    for (std::size_t c = 0; c < batch.surrogates[i].size(); ++c) require_same_surrogate(batch.surrogates[i][c], single.surrogates[0][c]);
+    for (std::size_t c = 0; c < batch.surrogates[i].size(); ++c)
+        require_same_surrogate(batch.surrogates[i][c], single.surrogates[0][c]);
 }
 
 }  // namespace
@@ -514,6 +526,8 @@ TEST_CASE("Lime is an Explainer whose result derives from Explanation", "[lime][
     STATIC_REQUIRE(xai::Explainer<LimeGrid>);
     STATIC_REQUIRE(std::is_same_v<xai::explanation_t<LimeSlic>, xai::LimeExplanation>);
     STATIC_REQUIRE(std::is_base_of_v<xai::Explanation, xai::LimeExplanation>);
+    // One image takes one Target; Targets go with a batch (the old explain(image, targets) does not compile).
+    STATIC_REQUIRE_FALSE(explains_one_image_for_targets<LimeSlic>);
     // The explainer keeps a reference to the model: a temporary model is refused at compile time.
     STATIC_REQUIRE(std::is_constructible_v<xai::Lime<toy::FunctionModel>, const toy::FunctionModel&>);
     STATIC_REQUIRE_FALSE(std::is_constructible_v<xai::Lime<toy::FunctionModel>, toy::FunctionModel>);
@@ -564,9 +578,10 @@ TEST_CASE("LIME of an image is LIME of its batch of one, and a batch is its imag
         CHECK(both.scores[i] == static_cast<float>(both.surrogate(t, i).model_prediction));
         CHECK(both.scores[i] == Approx(p(i, t)).epsilon(1e-6));
         const xai::Segmentation& s = both.segmentations[i];
+        const std::vector<double>& beta = both.surrogate(t, i).weights;
         for (std::size_t y = 0; y < 24; y += 5)
             for (std::size_t x = 0; x < 24; x += 5)
-                CHECK(both.raw_map(i)(y, x) == static_cast<float>(both.surrogate(t, i).weights[static_cast<std::size_t>(s.labels(y, x))]));
+                CHECK(both.raw_map(i)(y, x) == static_cast<float>(beta[static_cast<std::size_t>(s.labels(y, x))]));
     }
 
     // explain() is const and gives the same explanation from two threads at once.

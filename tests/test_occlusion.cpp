@@ -13,6 +13,12 @@
 
 using Catch::Matchers::Contains;
 
+/// True when explain(image, targets) compiles: it must not (one image takes one Target).
+template <class E>
+concept explains_one_image_for_targets = requires(const E& e, const xai::Image& image, const xai::Targets& targets) {
+    e.explain(image, targets);
+};
+
 namespace {
 
 using toy::filled;
@@ -195,7 +201,8 @@ TEST_CASE("Occlusion rejects bad options and inputs with messages that name them
     const xai::Occlusion occlusion(model, options_for(3, 2));
     CHECK_THROWS_WITH(occlusion.explain(filled({1, 8, 9}, 1.0f)),
                       Contains("xai::Occlusion::explain(): images are 1x8x9, the model expects 1x8x10"));
-    CHECK_THROWS_WITH(occlusion.explain(xai::Image::from_shape({1, 8, 0})), Contains("expected a non-empty C×H×W image"));
+    CHECK_THROWS_WITH(occlusion.explain(xai::Image::from_shape({1, 8, 0})),
+                      Contains("expected a non-empty C×H×W image"));
     xai::Image nan_image = filled(shape, 1.0f);
     nan_image(0, 2, 2) = std::nanf("");
     CHECK_THROWS_AS(occlusion.explain(nan_image), xai::invalid_argument);
@@ -221,10 +228,13 @@ TEST_CASE("Occlusion is an Explainer: the image form is the batch of one, every 
     STATIC_REQUIRE(xai::Explainer<xai::Occlusion<toy::FunctionModel>>);
     STATIC_REQUIRE(std::is_same_v<xai::explanation_t<xai::Occlusion<toy::FunctionModel>>, xai::OcclusionExplanation>);
     STATIC_REQUIRE(std::is_base_of_v<xai::Explanation, xai::OcclusionExplanation>);
+    // One image takes one Target; Targets go with a batch (the old explain(image, targets) does not compile).
+    STATIC_REQUIRE_FALSE(explains_one_image_for_targets<xai::Occlusion<toy::FunctionModel>>);
 
     const xai::ImageShape shape{1, 9, 9};
     std::vector<float> w(shape.size());
-    for (std::size_t p = 0; p < w.size(); ++p) w[p] = std::sin(0.7f * static_cast<float>(p));  // signed: some drops are negative
+    // Signed weights: some windows raise the score, so some drops are negative.
+    for (std::size_t p = 0; p < w.size(); ++p) w[p] = std::sin(0.7f * static_cast<float>(p));
     const auto model = toy::linear_model(shape, w);
     xai::Image a = filled(shape, 0.0f), b = filled(shape, 0.0f);
     for (std::size_t p = 0; p < a.size(); ++p) {
@@ -265,6 +275,7 @@ TEST_CASE("Occlusion options are aggregates: designated initializers", "[occlusi
     CHECK(occ.options().stride == 2);
     CHECK(occ.options().score == xai::ScoreKind::probability);  // the rest keep their defaults
     CHECK(occ.options().batch_size == 32);
-    const xai::Occlusion grey(model, {.window = 4, .stride = 4, .baseline = xai::Baseline::constant(0.5f), .threads = 1});
+    const xai::Occlusion grey(model,
+                              {.window = 4, .stride = 4, .baseline = xai::Baseline::constant(0.5f), .threads = 1});
     CHECK(grey.explain(filled({1, 8, 8}, 1.0f)).windows == 4);
 }

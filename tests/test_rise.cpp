@@ -16,6 +16,12 @@
 
 using Catch::Matchers::Contains;
 
+/// True when explain(image, targets) compiles: it must not (one image takes one Target).
+template <class E>
+concept explains_one_image_for_targets = requires(const E& e, const xai::Image& image, const xai::Targets& targets) {
+    e.explain(image, targets);
+};
+
 namespace {
 
 using toy::filled;
@@ -466,7 +472,8 @@ TEST_CASE("RISE rejects bad options and inputs with messages that name them", "[
     CHECK_THROWS_WITH(rise.explain(two, {2}), Contains("target class 2 for image 0 is out of range"));
     CHECK_THROWS_WITH(rise.explain_classes(filled(shape, 1.0f), {0, 5}),
                       Contains("xai::Rise::explain_classes(): target class 5 is out of range"));
-    CHECK_THROWS_WITH(rise.explain_classes(filled({1, 10, 11}, 1.0f)), Contains("xai::Rise::explain_classes(): images are"));
+    CHECK_THROWS_WITH(rise.explain_classes(filled({1, 10, 11}, 1.0f)),
+                      Contains("xai::Rise::explain_classes(): images are"));
     xai::Image nan_image = filled(shape, 1.0f);
     nan_image(0, 3, 3) = std::nanf("");
     CHECK_THROWS_AS(rise.explain(nan_image), xai::invalid_argument);
@@ -509,6 +516,8 @@ TEST_CASE("Rise is an Explainer: the image form is the batch of one, every core 
     STATIC_REQUIRE(xai::Explainer<xai::Rise<toy::FunctionModel>>);
     STATIC_REQUIRE(std::is_same_v<xai::explanation_t<xai::Rise<toy::FunctionModel>>, xai::RiseExplanation>);
     STATIC_REQUIRE(std::is_base_of_v<xai::Explanation, xai::RiseExplanation>);
+    // One image takes one Target; Targets go with a batch (the old explain(image, targets) does not compile).
+    STATIC_REQUIRE_FALSE(explains_one_image_for_targets<xai::Rise<toy::FunctionModel>>);
 
     const xai::ImageShape shape{2, 12, 10};
     const auto model = toy::FunctionModel(shape, 3, [](const float* image) {
@@ -558,6 +567,7 @@ TEST_CASE("RISE options are aggregates: designated initializers", "[rise][api]")
     CHECK(rise.options().grid_size == 5);
     CHECK(rise.options().keep_probability == 0.5);  // the rest keep the paper's defaults
     CHECK(rise.options().baseline.is_constant());
-    const xai::Rise blurred(model, {.num_masks = 20, .grid_size = 2, .baseline = xai::Baseline::blurred(), .tolerance = 0.5});
+    const xai::Rise blurred(model,
+                            {.num_masks = 20, .grid_size = 2, .baseline = xai::Baseline::blurred(), .tolerance = 0.5});
     CHECK(blurred.explain(filled({1, 8, 8}, 1.0f)).masks_used[0] == 20);
 }

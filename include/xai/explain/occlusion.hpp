@@ -25,6 +25,7 @@
 // with the number of windows beside it.
 
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <utility>
 #include <vector>
@@ -104,7 +105,8 @@ public:
 
     /// One map per image, for its target class (empty targets: the predicted class; one: the
     /// same for every image). `progress` counts windows over the batch.
-    OcclusionExplanation explain(const Batch& images, const Targets& targets = {}, const Progress& progress = {}) const {
+    OcclusionExplanation explain(const Batch& images, const Targets& targets = {},
+                                 const Progress& progress = {}) const {
         const char* where = Where::explain;
         detail::require_explainable(*model_, images, where);
         const Scores logits = detail::checked_forward(*model_, images, where);
@@ -135,6 +137,12 @@ public:
                                  const Progress& progress = {}) const {
         return explain(detail::single_image_batch(image, Where::explain), Targets{target}, progress);
     }
+
+    /// Not an entry point: one image takes one Target, explain(image, target); a list of targets
+    /// goes with a batch, explain(images, targets). Deleted so that such a call does not compile
+    /// (it would otherwise convert the image to a batch, which fails at run time).
+    template <std::same_as<Targets> T>
+    OcclusionExplanation explain(const Image& image, const T& targets, const Progress& progress = {}) const = delete;
 
 private:
     /// The prefix of every error message of the class, one per entry point.

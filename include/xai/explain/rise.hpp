@@ -30,6 +30,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -151,9 +152,16 @@ public:
     }
 
     /// One image (C×H×W): explain() on a batch of one.
-    RiseExplanation explain(const Image& image, Target target = Target::predicted(), const Progress& progress = {}) const {
+    RiseExplanation explain(const Image& image, Target target = Target::predicted(),
+                            const Progress& progress = {}) const {
         return explain(detail::single_image_batch(image, Where::explain), Targets{target}, progress);
     }
+
+    /// Not an entry point: one image takes one Target, explain(image, target); a list of targets
+    /// goes with a batch, explain(images, targets). Deleted so that such a call does not compile
+    /// (it would otherwise convert the image to a batch, which fails at run time).
+    template <std::same_as<Targets> T>
+    RiseExplanation explain(const Image& image, const T& targets, const Progress& progress = {}) const = delete;
 
     /// Maps of several classes of one image from the same masks; empty `targets` = every class.
     /// Memory: 16 bytes per class and pixel of running sums, on top of the returned maps.

@@ -41,9 +41,10 @@ struct LimeSurrogate {
 /// A LIME explanation of a batch (see the header): the Explanation core, each image's
 /// superpixels and its surrogates.
 struct LimeExplanation : Explanation {
-    std::vector<Segmentation> segmentations;             ///< per image: the superpixels the weights refer to
-    std::vector<std::vector<LimeSurrogate>> surrogates;  ///< per image: the target's first, then the top labels, best first
-    std::size_t num_samples = 0;                         ///< perturbed samples scored per image (LimeOptions::num_samples)
+    std::vector<Segmentation> segmentations;  ///< per image: the superpixels the weights refer to
+    /// Per image: the target's surrogate first, then the other top labels, best first.
+    std::vector<std::vector<LimeSurrogate>> surrogates;
+    std::size_t num_samples = 0;  ///< perturbed samples scored per image (LimeOptions::num_samples)
 
     /// The surrogate of class `target` for image `image`; shape_error if there is no such image,
     /// invalid_argument if the class was not fitted for it.
@@ -83,9 +84,9 @@ struct LimeSurrogateStability {
 
 /// The result of Lime::stability().
 struct LimeStability {
-    std::vector<LimeExplanation> runs;                ///< one explanation per seed; run 0 uses the options' seed (= explain())
-    std::vector<std::uint64_t> seeds;                 ///< the seed of each run
-    std::vector<LimeSurrogateStability> surrogates;   ///< per fitted class, in the order of run 0's surrogates
+    std::vector<LimeExplanation> runs;               ///< one per seed; run 0 uses the options' seed (= explain())
+    std::vector<std::uint64_t> seeds;                ///< the seed of each run
+    std::vector<LimeSurrogateStability> surrogates;  ///< per fitted class, in the order of run 0's surrogates
 };
 
 }  // namespace xai

@@ -38,6 +38,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -136,6 +137,12 @@ public:
                             const Progress& progress = {}) const {
         return explain(detail::single_image_batch(image, Where::explain), Targets{target}, progress);
     }
+
+    /// Not an entry point: one image takes one Target, explain(image, target); a list of targets
+    /// goes with a batch, explain(images, targets). Deleted so that such a call does not compile
+    /// (it would otherwise convert the image to a batch, which fails at run time).
+    template <std::same_as<Targets> T>
+    LimeExplanation explain(const Image& image, const T& targets, const Progress& progress = {}) const = delete;
 
     /// Explains one image on a given segmentation (H×W labels 0..n−1) instead of the policy's.
     LimeExplanation explain_segmented(const Image& image, const Segmentation& segmentation,
