@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "xai/core/eigen.hpp"
-#include "xai/explain/rise.hpp"
+#include "xai/rise.hpp"
 #include "xai/models/builtin.hpp"
 
 namespace {
@@ -66,7 +66,7 @@ double rise_seconds_per_mask(std::size_t size, std::size_t channels = 3) {
     options.threads = 1;
     const xai::Rise rise(model, options);
     const xai::Image image = test_image(size, channels);
-    return seconds([&] { benchmark::DoNotOptimize(rise.explain(image, {3}).saliency.data()); }) / kMasks;
+    return seconds([&] { benchmark::DoNotOptimize(rise.explain(image, 3).raw.data()); }) / kMasks;
 }
 
 void report(benchmark::State& state, double rise_total, double model_total) {

@@ -4,7 +4,7 @@
 //
 // 1. Each superpixel algorithm on the sample photo data/samples/photos/chelsea_224.png, its
 //    boundaries drawn in yellow: superpixels_{slic,quickshift,felzenszwalb,grid}.png.
-// 2. LIME with lime's defaults (quick shift, 1000 samples) but black hiding on the photo,
+// 2. LIME with lime's defaults (quick shift, 1000 samples) but a black baseline on the photo,
 //    explaining a deliberately transparent black box — its score is the fraction of pixels
 //    whose colour is near the cat's orange fur — so the picture can be checked by eye:
 //    lime_photo_overlay.png (positive superpixels green, negative red, outlined) and
@@ -20,11 +20,9 @@
 
 #include "xai/core/data_dir.hpp"
 #include "xai/image/convert.hpp"
-#include "xai/explain/lime.hpp"
-#include "xai/explain/lime_visualize.hpp"
 #include "xai/image/io.hpp"
 #include "xai/image/resize.hpp"
-#include "xai/image/superpixels.hpp"
+#include "xai/lime.hpp"
 #include "xai/models/builtin.hpp"
 
 namespace {
@@ -63,9 +61,9 @@ void save_superpixels(const std::filesystem::path& out, const std::string& name,
     std::printf("%-13s %4zu superpixels  %7.1f ms\n", name.c_str(), s.count, ms);
 }
 
-void print_explanation(const char* title, const xai::LimeLabelExplanation& e) {
-    std::printf("%s: class %zu, model %.4f, surrogate %.4f, R2 %.3f, top superpixels:", title, e.label,
-                e.model_prediction, e.local_prediction, e.score);
+void print_explanation(const char* title, const xai::LimeSurrogate& e) {
+    std::printf("%s: class %zu, model %.4f, surrogate %.4f, R2 %.3f, top superpixels:", title, e.target,
+                e.model_prediction, e.local_prediction, e.r2);
     for (std::size_t i = 0; i < std::min<std::size_t>(5, e.features.size()); ++i)
         std::printf(" %zu (%+.4f)", e.features[i], e.weights[e.features[i]]);
     std::printf("\n");
@@ -84,18 +82,17 @@ int main(int argc, char** argv) {
     save_superpixels(out, "grid", photo, [](const xai::Image& i) { return xai::grid_segments(i, {64}); });
 
     const FurColourModel fur;
-    // lime's defaults except the hiding colour: a superpixel's mean colour can be *nearer* the
-    // fur colour than its textured pixels, so with mean hiding the weights measure that artefact
+    // lime's defaults except the baseline: a superpixel's mean colour can be *nearer* the fur
+    // colour than its textured pixels, so with mean hiding the weights measure that artefact
     // (try it: the top weights turn negative). Black removes the evidence instead.
-    xai::LimeOptions photo_options;
-    photo_options.hide_color = xai::HideColor::fixed(0.0f);
-    const xai::Lime<FurColourModel> lime(fur, photo_options);
-    const xai::LimeExplanation e = lime.explain(photo, {0});
-    print_explanation("photo", e.labels[0]);
+    const xai::Lime<FurColourModel> lime(fur, {.baseline = xai::Baseline::constant(0.0f)});
+    const xai::LimeExplanation e = lime.explain(photo, 0);
+    print_explanation("photo", e.surrogate(0));
     xai::LimeOverlayOptions overlay;
     overlay.mask.num_features = 8;
     xai::save_image(out / "lime_photo_overlay.png", xai::lime_overlay(photo, e, 0, overlay));
-    xai::save_image(out / "lime_photo_mask.png", xai::lime_image_and_mask(photo, e, 0, {5, true, false, 0.0, true}).image);
+    xai::save_image(out / "lime_photo_mask.png",
+                    xai::lime_image_and_mask(photo, e, 0, {.num_features = 5, .hide_rest = true}).image);
 
     const std::filesystem::path scene_file = xai::data_directory() / "samples" / "scenes" / "scene_0.png";
     try {
@@ -106,22 +103,24 @@ int main(int argc, char** argv) {
         xai::SlicOptions slic;  // grey scenes: SLIC on intensity, compactness for values in [0,1]
         slic.n_segments = 40;
         slic.compactness = 0.1;
-        xai::LimeOptions options;
-        options.hide_color = xai::HideColor::fixed(0.0f);  // the scenes' background
+        const xai::LimeOptions options{.baseline = xai::Baseline::constant(0.0f)};  // the scenes' background
         const xai::Lime<xai::models::Sequential, xai::Slic> cnn_lime(cnn, options, {slic});
-        const xai::LimeExplanation s = cnn_lime.explain(scene, {label});
-        print_explanation("scene", s.labels[0]);
+        const xai::LimeExplanation s = cnn_lime.explain(scene, label);
+        print_explanation("scene", s.surrogate(label));
         // drawn at 4× (nearest) so the superpixels are visible in the docs
         const std::size_t zoom = 4, size = scene.shape(1) * zoom;
         const xai::Image big = xai::resize(scene, size, size, xai::Interpolation::nearest);
         xai::LimeExplanation big_e = s;
-        big_e.segmentation.labels = xai::SegmentLabels::from_shape({size, size});
+        xai::Segmentation& big_segments = big_e.segmentations[0];
+        big_segments.labels = xai::SegmentLabels::from_shape({size, size});
         for (std::size_t y = 0; y < size; ++y)
-            for (std::size_t x = 0; x < size; ++x) big_e.segmentation.labels(y, x) = s.segmentation.labels(y / zoom, x / zoom);
+            for (std::size_t x = 0; x < size; ++x)
+                big_segments.labels(y, x) = s.segmentations[0].labels(y / zoom, x / zoom);
         xai::LimeOverlayOptions scene_overlay;
         scene_overlay.mask.num_features = 6;
         xai::save_image(out / "lime_scene_overlay.png", xai::lime_overlay(big, big_e, label, scene_overlay));
-        xai::save_image(out / "lime_scene_superpixels.png", xai::mark_boundaries(xai::as_rgb(big), big_e.segmentation, {1.0f, 1.0f, 0.0f}));
+        xai::save_image(out / "lime_scene_superpixels.png",
+                        xai::mark_boundaries(xai::as_rgb(big), big_segments, {1.0f, 1.0f, 0.0f}));
     } catch (const xai::io_error& error) {
         std::printf("scene pictures skipped: %s\n", error.what());
     }

@@ -28,14 +28,14 @@
 
 #include "xai/data/fashion_mnist.hpp"
 #include "xai/data/scenes.hpp"
-#include "xai/explain/occlusion.hpp"
-#include "xai/explain/rise.hpp"
 #include "xai/image/colormap.hpp"
 #include "xai/image/io.hpp"
 #include "xai/image/normalize.hpp"
 #include "xai/image/overlay.hpp"
 #include "xai/image/resize.hpp"
 #include "xai/models/builtin.hpp"
+#include "xai/occlusion.hpp"
+#include "xai/rise.hpp"
 
 namespace {
 
@@ -78,7 +78,8 @@ xai::Image colour(const xai::Map& map, float lo, float hi) {
     return enlarge(xai::apply_colormap(scaled, xai::Colormap::jet));
 }
 
-/// The map min-max normalized and blended over the scene.
+/// A signed map min-max normalized and blended over the scene. (Explanation::map() would clip
+/// occlusion's negative drops to 0 first; the docs' pictures show the whole range.)
 xai::Image overlaid(const xai::Image& scene, const xai::Map& map) {
     return enlarge(xai::overlay(scene, xai::normalize_min_max(map)));
 }
@@ -94,8 +95,6 @@ xai::Image grid(const std::vector<std::vector<xai::Image>>& rows) {
                      xt::range(kGap + c * (w + kGap), kGap + c * (w + kGap) + w)) = rows[r][c];
     return canvas;
 }
-
-xai::Map plane(const xai::Maps& maps, std::size_t i) { return xt::view(maps, i, xt::all(), xt::all()); }
 
 }  // namespace
 
@@ -121,16 +120,12 @@ int main(int argc, char** argv) try {
     {
         const xai::Image& scene = scenes[0];
         std::vector<xai::Map> maps, errors;
-        std::vector<std::size_t> classes;
         for (std::size_t n : {500, 2000, 8000}) {
-            xai::RiseOptions options;
-            options.num_masks = n;
-            const xai::RiseExplanation e = xai::Rise(model, options).explain(scene);
-            maps.push_back(plane(e.saliency, 0));
-            errors.push_back(plane(e.standard_error, 0));
-            classes.push_back(e.classes[0]);
+            const xai::RiseExplanation e = xai::Rise(model, {.num_masks = n}).explain(scene);
+            maps.push_back(e.raw_map());
+            errors.push_back(xt::view(e.standard_error, 0, xt::all(), xt::all()));
             std::printf("%s N=%5zu class %s: saliency in [%.4f, %.4f], mean SE %.5f, relative SE %.4f\n",
-                        names[0].c_str(), n, std::string(xai::fashion_mnist_classes[e.classes[0]]).c_str(),
+                        names[0].c_str(), n, std::string(xai::fashion_mnist_classes[e.targets[0]]).c_str(),
                         static_cast<double>(xt::amin(maps.back())()), static_cast<double>(xt::amax(maps.back())()),
                         static_cast<double>(xt::mean(errors.back())()), e.relative_standard_error[0]);
         }
@@ -148,10 +143,8 @@ int main(int argc, char** argv) try {
 
         // Early stopping on the same sample: the masks each tolerance needs (checks every 500).
         for (double tolerance : {0.05, 0.02, 0.01}) {
-            xai::RiseOptions options;
-            options.num_masks = 16000;
-            options.tolerance = tolerance;
-            const xai::RiseExplanation e = xai::Rise(model, options).explain(scene);
+            const xai::Rise rise(model, {.num_masks = 16000, .tolerance = tolerance});
+            const xai::RiseExplanation e = rise.explain(scene);
             std::printf("tolerance %.3f: stopped after %zu masks (relative SE %.4f, converged %d)\n", tolerance,
                         e.masks_used[0], e.relative_standard_error[0], static_cast<int>(e.converged[0]));
         }
@@ -159,13 +152,9 @@ int main(int argc, char** argv) try {
 
     // RISE (zero and blurred baselines) and occlusion (two window sizes) on every sample.
     std::vector<std::vector<xai::Image>> rise_rows, occlusion_rows;
-    xai::RiseOptions blurred;
-    blurred.baseline = xai::Baseline::blurred({5.0, 11, xai::BlurBorder::reflect});
-    xai::OcclusionOptions small, large;
-    small.window = scenes_model ? 9 : 5;
-    small.stride = scenes_model ? 3 : 1;
-    large.window = scenes_model ? 15 : 9;
-    large.stride = scenes_model ? 4 : 2;
+    const xai::RiseOptions blurred{.baseline = xai::Baseline::blurred({5.0, 11, xai::BlurBorder::reflect})};
+    const xai::OcclusionOptions small{.window = scenes_model ? 9u : 5u, .stride = scenes_model ? 3u : 1u};
+    const xai::OcclusionOptions large{.window = scenes_model ? 15u : 9u, .stride = scenes_model ? 4u : 2u};
     for (std::size_t i = 0; i < scenes.size(); ++i) {
         const xai::Image& scene = scenes[i];
         const auto zero = xai::Rise(model).explain(scene);
@@ -173,11 +162,11 @@ int main(int argc, char** argv) try {
         const auto occ_small = xai::Occlusion(model, small).explain(scene);
         const auto occ_large = xai::Occlusion(model, large).explain(scene);
         std::printf("%s: class %s (p = %.3f); occlusion windows %zu and %zu\n", names[i].c_str(),
-                    std::string(xai::fashion_mnist_classes[zero.classes[0]]).c_str(),
+                    std::string(xai::fashion_mnist_classes[zero.targets[0]]).c_str(),
                     static_cast<double>(occ_small.scores[0]), occ_small.windows, occ_large.windows);
-        rise_rows.push_back({enlarge(scene), overlaid(scene, plane(zero.saliency, 0)), overlaid(scene, plane(blur.saliency, 0))});
+        rise_rows.push_back({enlarge(scene), overlaid(scene, zero.raw_map()), overlaid(scene, blur.raw_map())});
         occlusion_rows.push_back(
-            {enlarge(scene), overlaid(scene, plane(occ_small.saliency, 0)), overlaid(scene, plane(occ_large.saliency, 0))});
+            {enlarge(scene), overlaid(scene, occ_small.raw_map()), overlaid(scene, occ_large.raw_map())});
     }
     const std::filesystem::path rise_path = args.out / ("rise_" + args.model + ".png");
     const std::filesystem::path occlusion_path = args.out / ("occlusion_" + args.model + ".png");

@@ -17,9 +17,9 @@
 
 #include "xai/data/fashion_mnist.hpp"
 #include "xai/data/scenes.hpp"
-#include "xai/explain/rise.hpp"
 #include "xai/metrics/deletion_insertion.hpp"
 #include "xai/models/builtin.hpp"
+#include "xai/rise.hpp"
 
 int main(int argc, char** argv) try {
     std::string name = "fashion";
@@ -46,12 +46,9 @@ int main(int argc, char** argv) try {
     std::printf("| s | cell (px) | deletion AUC (lower is better) | insertion AUC (higher is better) |\n");
     std::printf("| --- | --- | --- | --- |\n");
     for (std::size_t s : grids) {
-        xai::RiseOptions options;
-        options.num_masks = masks;
-        options.grid_size = s;
-        const xai::RiseExplanation e = xai::Rise(model, options).explain(images);
-        const xai::CausalCurves del = xai::deletion(model, images, e.saliency);
-        const xai::CausalCurves ins = xai::insertion(model, images, e.saliency);
+        const xai::RiseExplanation e = xai::Rise(model, {.num_masks = masks, .grid_size = s}).explain(images);
+        const xai::CausalCurves del = xai::deletion(model, images, e.raw);
+        const xai::CausalCurves ins = xai::insertion(model, images, e.raw);
         std::printf("| %zu | %zu | %.4f | %.4f |\n", s, (size + s - 1) / s, del.mean_auc, ins.mean_auc);
         std::fflush(stdout);
     }

@@ -14,7 +14,7 @@
 #include <fstream>
 #include <string>
 
-#include "xai/explain/rise.hpp"
+#include "xai/rise.hpp"
 
 namespace {
 
@@ -58,12 +58,9 @@ int main(int argc, char** argv) {
     xai::Image image = xai::Image::from_shape({3, size, size});
     for (std::size_t p = 0; p < image.size(); ++p) image.data()[p] = static_cast<float>(p % 255) / 255.0f;
 
-    xai::RiseOptions options;
-    options.num_masks = masks;
-    options.batch_size = batch;
-    const xai::Rise rise(model, options);
+    const xai::Rise rise(model, {.num_masks = masks, .batch_size = batch});
     const double before = peak_rss_mib();
-    const xai::RiseExplanation e = rise.explain(image, {0});
+    const xai::RiseExplanation e = rise.explain(image, 0);
     const double after = peak_rss_mib();
 
     const double mib = 1.0 / (1024.0 * 1024.0);

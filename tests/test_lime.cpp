@@ -1,22 +1,32 @@
-// Tests of include/xai/explain/lime.hpp, lime_regression.hpp and lime_visualize.hpp.
+// Tests of the LIME family (include/xai/lime.hpp): explain/lime/lime.hpp, options.hpp,
+// explanation.hpp, visualize.hpp and detail/regression.hpp.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <thread>
 #include <vector>
 
-#include "xai/explain/lime.hpp"
-#include "xai/explain/lime_regression.hpp"
-#include "xai/explain/lime_visualize.hpp"
-#include "xai/image/superpixels.hpp"
+#include "xai/core/explainer.hpp"
+#include "xai/image/normalize.hpp"
+#include "xai/lime.hpp"
+
+#include "perturbation_toys.hpp"
 
 #include <Eigen/Dense>
 
 using Catch::Matchers::Contains;
 
+/// True when explain(image, targets) compiles: it must not (one image takes one Target).
+template <class E>
+concept explains_one_image_for_targets = requires(const E& e, const xai::Image& image, const xai::Targets& targets) {
+    e.explain(image, targets);
+};
+
 namespace {
 
 /// A black box whose class-0 logit is Σ_s β_s · (mean of superpixel s), class 1 has logit 0.
-/// On an all-ones image with hide_color 0 the mean of superpixel s is exactly z_s, so the score
+/// On an all-ones image with baseline 0 the mean of superpixel s is exactly z_s, so the score
 /// is exactly linear in the LIME samples: score = Σ β_s z_s.
 class LinearInSuperpixels {
 public:
@@ -80,15 +90,16 @@ const xai::GridSegmenter kGrid4x4{{0, 4, 4}};
 /// LIME of class 0 of the linear model over a 4×4 grid, on an all-ones image of `shape`.
 xai::LimeExplanation explain_linear(const xai::ImageShape& shape, const xai::LimeOptions& options) {
     const LinearInSuperpixels model(xai::grid_segments(shape.height, shape.width, {0, 4, 4}), kBeta, shape);
-    return LimeGrid(model, options, kGrid4x4).explain(xai::Image(xt::ones<float>({shape.channels, shape.height, shape.width})), {0});
+    return LimeGrid(model, options, kGrid4x4).explain(ones(shape), 0);
 }
 
 xai::LimeOptions linear_test_options() {
     xai::LimeOptions options;
     options.num_samples = 20000;
     options.score = xai::ScoreKind::logit;
-    options.hide_color = xai::HideColor::fixed(0.0f);
+    options.baseline = xai::Baseline::constant(0.0f);
     options.feature_selection = xai::FeatureSelection::none;
+    options.top_labels = 0;  // the target's surrogate only
     return options;
 }
 
@@ -102,10 +113,11 @@ TEST_CASE("LIME recovers the coefficients of a model linear in the superpixels",
     // ≈ 0.5 on average, so 20000 samples give Σπ ≈ 10⁴, A ≈ 2500 and |β̂_s − β_s| ≈ |β_s|/2500
     // <= 2e-4 for |β_s| <= 0.5. R² misses 1 only by the shrinkage squared (≈ 1e-7).
     const xai::LimeExplanation e = explain_linear(shape, linear_test_options());
-    REQUIRE(e.labels.size() == 1);
-    const xai::LimeLabelExplanation& l = e.for_label(0);
+    REQUIRE(e.surrogates.size() == 1);
+    REQUIRE(e.surrogates[0].size() == 1);
+    const xai::LimeSurrogate& l = e.surrogate(0);
     for (std::size_t s = 0; s < kBeta.size(); ++s) CHECK(l.weights[s] == Approx(kBeta[s]).margin(1e-3));
-    CHECK(l.score == Approx(1.0).margin(1e-5));
+    CHECK(l.r2 == Approx(1.0).margin(1e-5));
     CHECK(l.intercept == Approx(0.0).margin(1e-3));
     double total = 0.0;
     for (double b : kBeta) total += b;
@@ -119,8 +131,8 @@ TEST_CASE("LIME recovers the coefficients of a model linear in the superpixels",
     exact.ridge_alpha = 0.0;
     exact.num_samples = 500;
     const auto e0 = explain_linear(shape, exact);
-    for (std::size_t s = 0; s < kBeta.size(); ++s) CHECK(e0.labels[0].weights[s] == Approx(kBeta[s]).margin(1e-6));
-    CHECK(e0.labels[0].score == Approx(1.0).margin(1e-9));
+    for (std::size_t s = 0; s < kBeta.size(); ++s) CHECK(e0.surrogate(0).weights[s] == Approx(kBeta[s]).margin(1e-6));
+    CHECK(e0.surrogate(0).r2 == Approx(1.0).margin(1e-9));
 }
 
 TEST_CASE("weighted ridge matches the closed form with an unpenalised intercept", "[lime][regression]") {
@@ -137,16 +149,16 @@ TEST_CASE("weighted ridge matches the closed form with an unpenalised intercept"
         Eigen::MatrixXd P = Eigen::MatrixXd::Identity(4, 4) * alpha;
         P(0, 0) = 0.0;
         const Eigen::VectorXd theta = (Z.transpose() * w.asDiagonal() * Z + P).inverse() * (Z.transpose() * w.asDiagonal() * y);
-        const xai::WeightedLinearFit fit = xai::weighted_ridge(X, y, w, alpha);
+        const xai::detail::WeightedLinearFit<double> fit = xai::detail::weighted_ridge(X, y, w, alpha);
         CHECK(fit.intercept == Approx(theta[0]).margin(1e-10));
         for (int j = 0; j < 3; ++j) CHECK(fit.coef[j] == Approx(theta[j + 1]).margin(1e-10));
         const Eigen::VectorXd r = y - Z * theta;
         const double ybar = w.dot(y) / w.sum();
         const double r2 = 1.0 - w.dot(r.cwiseAbs2()) / w.dot((y.array() - ybar).square().matrix());
-        CHECK(fit.score == Approx(r2).margin(1e-10));
+        CHECK(fit.r2 == Approx(r2).margin(1e-10));
     }
-    CHECK_THROWS_AS(xai::weighted_ridge(X, y, w, -1.0), xai::invalid_argument);
-    CHECK_THROWS_AS(xai::weighted_ridge(X, y.head(3), w, 1.0), xai::shape_error);
+    CHECK_THROWS_AS(xai::detail::weighted_ridge(X, y, w, -1.0), xai::invalid_argument);
+    CHECK_THROWS_AS(xai::detail::weighted_ridge(X, y.head(3), w, 1.0), xai::shape_error);
 }
 
 TEST_CASE("a strongly non-linear model gives a low R2", "[lime]") {
@@ -155,13 +167,14 @@ TEST_CASE("a strongly non-linear model gives a low R2", "[lime]") {
     xai::LimeOptions options;
     options.num_samples = 2000;
     options.score = xai::ScoreKind::logit;
-    options.hide_color = xai::HideColor::fixed(0.0f);
+    options.baseline = xai::Baseline::constant(0.0f);
     const xai::Lime<ParityOfTwoSuperpixels, xai::GridSegmenter> lime(model, options, {{0, 4, 4}});
-    const auto e = lime.explain(ones({1, 8, 8}), {0});
+    const auto e = lime.explain(ones({1, 8, 8}), 0);
     // XOR is uncorrelated with each input: the best linear fit explains (almost) nothing.
-    CHECK(e.labels[0].score < 0.1);
-    CHECK(e.labels[0].model_prediction == 0.0);
-    CHECK(std::abs(e.labels[0].local_prediction - e.labels[0].model_prediction) > 0.2);
+    const xai::LimeSurrogate& s = e.surrogate(0);
+    CHECK(s.r2 < 0.1);
+    CHECK(s.model_prediction == 0.0);
+    CHECK(std::abs(s.local_prediction - s.model_prediction) > 0.2);
 }
 
 TEST_CASE("the same seed gives the same explanation for any threads and batch size", "[lime][determinism]") {
@@ -176,13 +189,14 @@ TEST_CASE("the same seed gives the same explanation for any threads and batch si
     b.batch_size = 7;
     const auto ea = explain_linear(shape, a);
     const auto eb = explain_linear(shape, b);
-    CHECK(ea.labels[0].weights == eb.labels[0].weights);
-    CHECK(ea.labels[0].intercept == eb.labels[0].intercept);
-    CHECK(ea.labels[0].score == eb.labels[0].score);
+    CHECK(ea.surrogate(0).weights == eb.surrogate(0).weights);
+    CHECK(ea.surrogate(0).intercept == eb.surrogate(0).intercept);
+    CHECK(ea.surrogate(0).r2 == eb.surrogate(0).r2);
+    CHECK((ea.raw == eb.raw));
     xai::LimeOptions c = a;
     c.seed = 8;
     const auto ec = explain_linear(shape, c);
-    CHECK(ea.labels[0].weights != ec.labels[0].weights);
+    CHECK(ea.surrogate(0).weights != ec.surrogate(0).weights);
 }
 
 TEST_CASE("the stability report shows the spread over seeds", "[lime][stability]") {
@@ -190,15 +204,16 @@ TEST_CASE("the stability report shows the spread over seeds", "[lime][stability]
     const xai::Segmentation grid = xai::grid_segments(8, 8, {0, 4, 4});
     xai::LimeOptions options = linear_test_options();
     options.num_samples = 200;
-    xai::LimeStabilityOptions stability{4, 3, true};
+    const xai::LimeStabilityOptions stability{.repeats = 4, .top_k = 3, .sign = xai::WeightSign::positive};
 
     // A linear model with well-separated positive weights: the top 3 (0.5, 0.45, 0.4) never change.
     const LinearInSuperpixels linear(grid, kBeta, shape);
     const auto stable = xai::Lime<LinearInSuperpixels, xai::GridSegmenter>(linear, options, {{0, 4, 4}})
-                            .stability(ones(shape), stability, {0});
+                            .stability(ones(shape), 0, stability);
     REQUIRE(stable.runs.size() == 4);
-    REQUIRE(stable.labels.size() == 1);
-    const auto& s = stable.labels[0];
+    REQUIRE(stable.surrogates.size() == 1);
+    const auto& s = stable.surrogates[0];
+    CHECK(s.target == 0);
     CHECK(s.mean_jaccard == 1.0);
     CHECK(s.min_jaccard == 1.0);
     CHECK(s.top_sets[0] == std::vector<std::size_t>{0, 4, 15});
@@ -207,15 +222,16 @@ TEST_CASE("the stability report shows the spread over seeds", "[lime][stability]
     CHECK(max_std > 0.0);    // different samples do move the weights a little…
     CHECK(max_std < 0.02);   // …but not much for an exactly linear model
     CHECK(s.mean_weight[0] == Approx(0.5).margin(0.02));
-    CHECK(stable.runs[0].labels[0].weights ==
-          xai::Lime<LinearInSuperpixels, xai::GridSegmenter>(linear, options, {{0, 4, 4}}).explain(ones(shape), {0}).labels[0].weights);
+    const xai::LimeExplanation once =
+        xai::Lime<LinearInSuperpixels, xai::GridSegmenter>(linear, options, {{0, 4, 4}}).explain(ones(shape), 0);
+    CHECK(stable.runs[0].surrogate(0).weights == once.surrogate(0).weights);
 
     // Equal true weights: which superpixels make the top 3 is decided by sampling noise.
     const LinearInSuperpixels flat(grid, std::vector<double>(16, 0.1), shape);
     const auto noisy = xai::Lime<LinearInSuperpixels, xai::GridSegmenter>(flat, options, {{0, 4, 4}})
-                           .stability(ones(shape), stability, {0});
-    CHECK(noisy.labels[0].mean_jaccard < 1.0);
-    CHECK(noisy.labels[0].min_jaccard <= noisy.labels[0].mean_jaccard);
+                           .stability(ones(shape), 0, stability);
+    CHECK(noisy.surrogates[0].mean_jaccard < 1.0);
+    CHECK(noisy.surrogates[0].min_jaccard <= noisy.surrogates[0].mean_jaccard);
     CHECK(noisy.seeds[0] == options.seed);
     CHECK(noisy.seeds[1] != noisy.seeds[2]);
 }
@@ -230,15 +246,17 @@ TEST_CASE("feature selection follows lime's methods", "[lime][regression]") {
     for (int i = 0; i < 400; ++i) y[i] += 0.01 * rng.normal();
     const Eigen::VectorXd w = Eigen::VectorXd::Ones(400);
     using xai::FeatureSelection;
-    CHECK(xai::select_features(X, y, w, 2, FeatureSelection::forward_selection) == std::vector<std::size_t>{2, 5});
-    CHECK(xai::select_features(X, y, w, 3, FeatureSelection::forward_selection) == std::vector<std::size_t>{2, 5, 0});
-    CHECK(xai::select_features(X, y, w, 2, FeatureSelection::highest_weights) == std::vector<std::size_t>{2, 5});
-    CHECK(xai::select_features(X, y, w, 2, FeatureSelection::automatic) == std::vector<std::size_t>{2, 5});
-    CHECK(xai::select_features(X, y, w, 7, FeatureSelection::automatic) ==
-          xai::select_features(X, y, w, 7, FeatureSelection::highest_weights));
-    CHECK(xai::select_features(X, y, w, 2, FeatureSelection::lasso_path) == std::vector<std::size_t>{2, 5});
-    CHECK(xai::select_features(X, y, w, 1, FeatureSelection::lasso_path) == std::vector<std::size_t>{2});
-    CHECK(xai::select_features(X, y, w, 3, FeatureSelection::none).size() == 8);
+    using xai::detail::select_features;
+    CHECK(select_features(X, y, w, 2, FeatureSelection::forward_selection) == std::vector<std::size_t>{2, 5});
+    CHECK(select_features(X, y, w, 3, FeatureSelection::forward_selection) == std::vector<std::size_t>{2, 5, 0});
+    CHECK(select_features(X, y, w, 2, FeatureSelection::highest_weights) == std::vector<std::size_t>{2, 5});
+    CHECK(select_features(X, y, w, 2, FeatureSelection::automatic) == std::vector<std::size_t>{2, 5});
+    CHECK(select_features(X, y, w, 7, FeatureSelection::automatic) ==
+          select_features(X, y, w, 7, FeatureSelection::highest_weights));
+    CHECK(select_features(X, y, w, 2, FeatureSelection::lasso_path) == std::vector<std::size_t>{2, 5});
+    CHECK(select_features(X, y, w, 1, FeatureSelection::lasso_path) == std::vector<std::size_t>{2});
+    CHECK(select_features(X, y, w, 3, FeatureSelection::none).size() == 8);
+    CHECK(xai::to_string(FeatureSelection::automatic) == "auto");
 }
 
 TEST_CASE("the LARS-lasso path has the soft-thresholding knots of an orthonormal design", "[lime][regression]") {
@@ -254,7 +272,7 @@ TEST_CASE("the LARS-lasso path has the soft-thresholding knots of an orthonormal
     const Eigen::VectorXd c = Q.transpose() * y;
     std::vector<int> order{0, 1, 2, 3};
     std::sort(order.begin(), order.end(), [&](int a, int b) { return std::abs(c[a]) > std::abs(c[b]); });
-    const Eigen::MatrixXd path = xai::lars_lasso_path(Q, y);
+    const Eigen::MatrixXd path = xai::detail::lars_lasso_path(Q, y);
     REQUIRE(path.cols() == 5);
     CHECK(path.col(0).isZero());
     for (int t = 1; t <= 4; ++t) {
@@ -295,25 +313,33 @@ TEST_CASE("the default explainer uses quick shift, probabilities and the top lab
     const SquareModel model;
     xai::LimeOptions options;
     options.num_samples = 200;
-    options.hide_color = xai::HideColor::fixed(0.0f);
+    options.baseline = xai::Baseline::constant(0.0f);
     std::vector<std::size_t> progress;
-    options.progress = [&](const xai::ProgressReport& p) {
+    const auto record = [&](const xai::ProgressReport& p) {
         CHECK(p.total == 200);
+        CHECK(p.stage == "samples");
         progress.push_back(p.done);
     };
     const xai::Lime lime(model, options);  // class template argument deduction: Lime<SquareModel, Quickshift>
-    const auto e = lime.explain(image);
-    CHECK(e.segmentation.count == xai::quickshift(image).count);
-    REQUIRE(e.labels.size() == 3);  // top_labels 5, clamped to the 3 classes
-    CHECK(e.labels[0].label == 0);  // logit 0.9·4 = 3.6 is the highest
+    const auto e = lime.explain(image, xai::Target::predicted(), record);
+    CHECK(e.segmentations[0].count == xai::quickshift(image).count);
+    // The predicted class first (logit 0.9·4 = 3.6 is the highest), then the other top labels
+    // best first: top_labels 5, clamped to the 3 classes.
+    CHECK(e.targets == std::vector<std::size_t>{0});
+    REQUIRE(e.surrogates[0].size() == 3);
+    CHECK(e.surrogates[0][0].target == 0);
+    CHECK(e.surrogates[0][1].target == 2);  // logit 1
+    CHECK(e.surrogates[0][2].target == 1);  // logit 0
     const xai::Scores p = xai::softmax(model.forward(xai::as_batch(image)));
-    CHECK(e.labels[0].model_prediction == Approx(p(0, 0)).epsilon(1e-6));
+    CHECK(e.surrogates[0][0].model_prediction == Approx(p(0, 0)).epsilon(1e-6));
     CHECK(progress.back() == 200);
     CHECK(std::is_sorted(progress.begin(), progress.end()));
     // The superpixel covering the square carries the largest positive weight for class 0.
-    const std::int32_t square = e.segmentation.labels(12, 12);
-    CHECK(e.labels[0].features.front() == static_cast<std::size_t>(square));
-    CHECK(e.labels[0].weights[static_cast<std::size_t>(square)] > 0.0);
+    const std::int32_t square = e.segmentations[0].labels(12, 12);
+    CHECK(e.surrogates[0][0].features.front() == static_cast<std::size_t>(square));
+    CHECK(e.surrogates[0][0].weights[static_cast<std::size_t>(square)] > 0.0);
+    // The display map peaks on the square: its superpixel has the largest positive weight.
+    CHECK(e.map()(12, 12) == 1.0f);
 }
 
 TEST_CASE("image and mask, and the overlay picture", "[lime][visualize]") {
@@ -325,19 +351,20 @@ TEST_CASE("image and mask, and the overlay picture", "[lime][visualize]") {
         for (std::size_t p = 0; p < 64; ++p) image.data()[c * 64 + p] = 0.1f * static_cast<float>(c + 1) + 0.001f * static_cast<float>(p);
 
     // positive only, 2 features: β0 = 0.5 and β4 = 0.45 (cells (0,0) and (1,0))
-    const auto pos = xai::lime_image_and_mask(image, e, 0, {2, true, false, 0.0, true});
+    const auto pos =
+        xai::lime_image_and_mask(image, e, 0, {.num_features = 2, .sign = xai::WeightSign::positive, .hide_rest = true});
     CHECK(pos.mask(0, 0) == 1);
     CHECK(pos.mask(2, 0) == 1);
     CHECK(pos.mask(7, 7) == 0);
     CHECK(pos.image(0, 0, 0) == image(0, 0, 0));
     CHECK(pos.image(0, 7, 7) == 0.0f);  // hide_rest
     // both signs, 3 features: 0.5, 0.45 (+) and −0.45 (superpixel 8, cell (2,0))
-    const auto both = xai::lime_image_and_mask(image, e, 0, {3, false, false, 0.0, false});
+    const auto both = xai::lime_image_and_mask(image, e, 0, {.num_features = 3, .sign = xai::WeightSign::both});
     CHECK(both.mask(4, 0) == -1);
     CHECK(both.image(0, 4, 0) == xt::amax(image)());  // lime paints red for negative
     CHECK(both.image(1, 0, 0) == xt::amax(image)());  // and green for positive
     // min_weight drops the small ones
-    const auto strict = xai::lime_image_and_mask(image, e, 0, {16, true, false, 0.42, false});
+    const auto strict = xai::lime_image_and_mask(image, e, 0, {.num_features = 16, .min_weight = 0.42});
     CHECK(xt::sum(strict.mask)() == 2 * 4);  // only 0.5 and 0.45 exceed 0.42; 4 pixels each
 
     const xai::Image overlay = xai::lime_overlay(image, e, 0);
@@ -348,8 +375,20 @@ TEST_CASE("image and mask, and the overlay picture", "[lime][visualize]") {
     CHECK(overlay(0, 4, 0) == 1.0f);  // superpixel 8 (β8 < 0) is shown: every pixel of a 2×2 cell is on its outline
     CHECK(overlay(1, 0, 7) == image(1, 0, 7));  // superpixel 3 (β = 0) is not shown
 
-    CHECK_THROWS_WITH(xai::lime_image_and_mask(image, e, 0, {2, true, true, 0.0, false}), Contains("both true"));
-    CHECK_THROWS_WITH(xai::lime_image_and_mask(image, e, 1, {}), Contains("was not explained"));
+    // negative only, 2 features: β8 = −0.45 (cell (2,0)) and β1 = −0.3 (cell (0,1)), in that order
+    const auto neg = xai::lime_image_and_mask(image, e, 0, {.num_features = 2, .sign = xai::WeightSign::negative});
+    CHECK(neg.mask(4, 0) == -1);
+    CHECK(neg.mask(0, 2) == -1);
+    CHECK(neg.mask(0, 0) == 0);
+    CHECK(xt::sum(neg.mask)() == -2 * 4);
+    CHECK(neg.image(0, 4, 0) == image(0, 4, 0));  // one sign: lime paints nothing
+    CHECK(xai::LimeMaskOptions{}.sign == xai::WeightSign::positive);  // lime's positive_only=True
+    CHECK(xai::to_string(xai::WeightSign::negative) == "negative");
+
+    CHECK_THROWS_WITH(xai::lime_image_and_mask(image, e, 1, {}), Contains("class 1 was not explained for image 0"));
+    CHECK_THROWS_WITH(xai::lime_image_and_mask(image, e, 0, {}, 1), Contains("image_index is 1"));
+    CHECK_THROWS_WITH(xai::lime_image_and_mask(image, e, 0, {.sign = static_cast<xai::WeightSign>(7)}),
+                      Contains("sign is 7"));
     CHECK_THROWS_AS(xai::lime_overlay(xai::Image(xt::zeros<float>({3, 4, 4})), e, 0), xai::shape_error);
 }
 
@@ -359,7 +398,7 @@ TEST_CASE("bad LIME inputs are rejected with the argument named", "[lime][errors
     const LinearInSuperpixels model(grid, kBeta, shape);
     xai::LimeOptions zero = linear_test_options();
     zero.num_samples = 0;
-    CHECK_THROWS_WITH(LimeGrid(model, zero, {{0, 4, 4}}), Contains("num_samples is 0"));
+    CHECK_THROWS_WITH(LimeGrid(model, zero, {{0, 4, 4}}), Contains("xai::Lime::Lime(): num_samples is 0"));
     xai::LimeOptions no_batch = linear_test_options();
     no_batch.batch_size = 0;
     CHECK_THROWS_WITH(LimeGrid(model, no_batch, {{0, 4, 4}}), Contains("batch_size is 0"));
@@ -370,22 +409,35 @@ TEST_CASE("bad LIME inputs are rejected with the argument named", "[lime][errors
     xai::LimeOptions options = linear_test_options();
     options.num_samples = 50;
     options.num_features = 17;
-    CHECK_THROWS_WITH(LimeGrid(model, options, {{0, 4, 4}}).explain(ones(shape), {0}),
-                      Contains("num_features is 17 but the segmentation has only 16 superpixels"));
+    CHECK_THROWS_WITH(LimeGrid(model, options, {{0, 4, 4}}).explain(ones(shape), 0),
+                      Contains("xai::Lime::explain(): num_features is 17 but the segmentation has only 16 "
+                               "superpixels"));
     options.num_features = 0;
     const LimeGrid lime(model, options, {{0, 4, 4}});
-    CHECK_THROWS_AS(lime.explain(ones({3, 8, 8}), {0}), xai::shape_error);
-    CHECK_THROWS_WITH(lime.explain(ones({1, 8, 9}), {0}), Contains("the model expects 1x8x8"));
-    CHECK_THROWS_WITH(lime.explain(ones(shape), {2}), Contains("target class 2 is out of range"));
+    CHECK_THROWS_AS(lime.explain(ones({3, 8, 8}), 0), xai::shape_error);
+    CHECK_THROWS_WITH(lime.explain(ones({1, 8, 9}), 0), Contains("the model expects 1x8x8"));
+    CHECK_THROWS_WITH(lime.explain(ones(shape), 2),
+                      Contains("xai::Lime::explain(): target class 2 for image 0 is out of range"));
+    CHECK_THROWS_WITH(lime.explain(xai::Image::from_shape({1, 0, 8})), Contains("expected a non-empty C×H×W image"));
+    const xai::Batch two = xai::stack({ones(shape), ones(shape)});
+    CHECK_THROWS_WITH(lime.explain(two, {0, 1, 0}), Contains("targets has 3 entries"));
+    CHECK_THROWS_AS(lime.explain(xai::Batch::from_shape({0, 1, 8, 8})), xai::shape_error);
     xai::Image nan_image = ones(shape);
     nan_image(0, 3, 3) = std::nanf("");
-    CHECK_THROWS_AS(lime.explain(nan_image, {0}), xai::invalid_argument);
-    CHECK_THROWS_AS(lime.explain(ones(shape), xai::grid_segments(8, 7, {0, 2, 2}), {0}), xai::shape_error);
+    CHECK_THROWS_AS(lime.explain(nan_image, 0), xai::invalid_argument);
+    CHECK_THROWS_WITH(lime.explain_segmented(ones(shape), xai::grid_segments(8, 7, {0, 2, 2}), 0),
+                      Contains("xai::Lime::explain_segmented()"));
+    CHECK_THROWS_AS(lime.explain_segmented(ones(shape), xai::grid_segments(8, 7, {0, 2, 2}), 0), xai::shape_error);
     xai::LimeOptions colour = linear_test_options();
     colour.num_samples = 10;
-    colour.hide_color = xai::HideColor::fixed(std::vector<float>{0.0f, 0.0f});
-    CHECK_THROWS_WITH(LimeGrid(model, colour, {{0, 4, 4}}).explain(ones(shape), {0}), Contains("hide_color has 2 values"));
-    CHECK_THROWS_WITH(lime.stability(ones(shape), {1, 3, true}, {0}), Contains("repeats is 1"));
+    colour.baseline = xai::Baseline::color({0.0f, 0.0f});
+    CHECK_THROWS_WITH(LimeGrid(model, colour, {{0, 4, 4}}).explain(ones(shape), 0),
+                      Contains("xai::Lime::explain(): the baseline colour has 2 values"));
+    CHECK_THROWS_WITH(lime.stability(ones(shape), 0, {.repeats = 1, .top_k = 3}),
+                      Contains("xai::Lime::stability(): repeats is 1"));
+    CHECK_THROWS_WITH(lime.stability(ones(shape), 0, {.top_k = 0}), Contains("top_k is 0"));
+    CHECK_THROWS_WITH(lime.stability(ones(shape), 0, {.sign = static_cast<xai::WeightSign>(3)}), Contains("sign is 3"));
+    CHECK_THROWS_WITH(lime.stability(ones({1, 8, 9}), 0), Contains("xai::Lime::stability(): images are 1x8x9"));
 
     // A model that returns NaN is a model_error.
     class NanModel {
@@ -396,5 +448,257 @@ TEST_CASE("bad LIME inputs are rejected with the argument named", "[lime][errors
     };
     const NanModel nan_model;
     const xai::Lime<NanModel, xai::GridSegmenter> nan_lime(nan_model, options, {{0, 4, 4}});
-    CHECK_THROWS_AS(nan_lime.explain(ones(shape), {0}), xai::model_error);
+    CHECK_THROWS_AS(nan_lime.explain(ones(shape), 0), xai::model_error);
+}
+
+// ---- the unified explainer API ----------------------------------------------------------------
+
+namespace {
+
+/// A 3×24×24 image of 4×4 blocks of 6 px whose colours depend on `k`, so SLIC finds different
+/// superpixels in different images.
+xai::Image blocks(int k) {
+    xai::Image image = xai::Image::from_shape({3, 24, 24});
+    for (std::size_t c = 0; c < 3; ++c)
+        for (std::size_t y = 0; y < 24; ++y)
+            for (std::size_t x = 0; x < 24; ++x) {
+                const std::size_t block = (y / 6) * 4 + x / 6 + static_cast<std::size_t>(k);
+                image(c, y, x) = 0.1f + 0.8f * static_cast<float>((block * (c + 3) * 7) % 11) / 11.0f;
+            }
+    return image;
+}
+
+/// Three classes reading different parts of a 3×24×24 image.
+toy::FunctionModel three_classes() {
+    return toy::FunctionModel({3, 24, 24}, 3, [](const float* image) {
+        double top_left = 0.0, bottom_right = 0.0;
+        for (std::size_t y = 0; y < 12; ++y)
+            for (std::size_t x = 0; x < 12; ++x) {
+                top_left += image[y * 24 + x];
+                bottom_right += image[576 + (y + 12) * 24 + x + 12];
+            }
+        return std::vector<float>{static_cast<float>(top_left / 36.0), static_cast<float>(bottom_right / 48.0),
+                                  0.5f + image[2 * 576 + 300]};
+    });
+}
+
+using LimeSlic = xai::Lime<toy::FunctionModel, xai::Slic>;
+
+LimeSlic slic_lime(const toy::FunctionModel& model) {
+    xai::LimeOptions options;
+    options.num_samples = 150;
+    options.batch_size = 40;
+    options.seed = 3;
+    options.threads = 2;  // two batches in flight per round: progress after every second batch
+    return LimeSlic(model, options, xai::Slic{{20}});
+}
+
+void require_same_surrogate(const xai::LimeSurrogate& a, const xai::LimeSurrogate& b) {
+    CHECK(a.target == b.target);
+    CHECK(a.weights == b.weights);
+    CHECK(a.features == b.features);
+    CHECK(a.intercept == b.intercept);
+    CHECK(a.r2 == b.r2);
+    CHECK(a.local_prediction == b.local_prediction);
+    CHECK(a.model_prediction == b.model_prediction);
+}
+
+/// Image `i` of `batch` equals image 0 of `single`, bit for bit, in every field.
+void require_same_image(const xai::LimeExplanation& batch, std::size_t i, const xai::LimeExplanation& single) {
+    INFO("image " << i);
+    CHECK((batch.raw_map(i) == single.raw_map(0)));
+    CHECK((batch.map(i) == single.map(0)));
+    CHECK(batch.targets[i] == single.targets[0]);
+    CHECK(batch.scores[i] == single.scores[0]);
+    CHECK((xt::view(batch.logits, i, xt::all()) == xt::view(single.logits, 0, xt::all())));
+    CHECK((batch.segmentations[i].labels == single.segmentations[0].labels));
+    CHECK(batch.segmentations[i].count == single.segmentations[0].count);
+    REQUIRE(batch.surrogates[i].size() == single.surrogates[0].size());
+    for (std::size_t c = 0; c < batch.surrogates[i].size(); ++c)
+        require_same_surrogate(batch.surrogates[i][c], single.surrogates[0][c]);
+}
+
+}  // namespace
+
+TEST_CASE("Lime is an Explainer whose result derives from Explanation", "[lime][api]") {
+    STATIC_REQUIRE(xai::Explainer<xai::Lime<toy::FunctionModel>>);
+    STATIC_REQUIRE(xai::Explainer<LimeSlic>);
+    STATIC_REQUIRE(xai::Explainer<LimeGrid>);
+    STATIC_REQUIRE(std::is_same_v<xai::explanation_t<LimeSlic>, xai::LimeExplanation>);
+    STATIC_REQUIRE(std::is_base_of_v<xai::Explanation, xai::LimeExplanation>);
+    // One image takes one Target; Targets go with a batch (the old explain(image, targets) does not compile).
+    STATIC_REQUIRE_FALSE(explains_one_image_for_targets<LimeSlic>);
+    // The explainer keeps a reference to the model: a temporary model is refused at compile time.
+    STATIC_REQUIRE(std::is_constructible_v<xai::Lime<toy::FunctionModel>, const toy::FunctionModel&>);
+    STATIC_REQUIRE_FALSE(std::is_constructible_v<xai::Lime<toy::FunctionModel>, toy::FunctionModel>);
+}
+
+TEST_CASE("LIME of an image is LIME of its batch of one, and a batch is its images one at a time", "[lime][api]") {
+    const toy::FunctionModel model = three_classes();
+    const LimeSlic lime = slic_lime(model);
+    const xai::Image a = blocks(0), b = blocks(1);
+
+    const xai::LimeExplanation single_a = lime.explain(a, 1);
+    const xai::LimeExplanation as_batch = lime.explain(xai::as_batch(a), {1});
+    require_same_image(as_batch, 0, single_a);
+
+    const xai::LimeExplanation single_b = lime.explain(b, 2);
+    REQUIRE(single_a.segmentations[0].count != single_b.segmentations[0].count);  // each image its own superpixels
+    std::vector<xai::ProgressReport> reports;
+    const xai::LimeExplanation both =
+        lime.explain(xai::stack({a, b}), {1, 2}, [&](const xai::ProgressReport& p) { reports.push_back(p); });
+    REQUIRE(both.size() == 2);
+    require_same_image(both, 0, single_a);
+    require_same_image(both, 1, single_b);
+
+    // Progress counts samples over the whole batch: 150 per image in batches of 40, reported
+    // after each round of two batches.
+    std::vector<std::size_t> done;
+    for (const auto& r : reports) {
+        CHECK(r.total == 300);
+        CHECK(r.stage == "samples");
+        done.push_back(r.done);
+    }
+    CHECK(done == std::vector<std::size_t>{80, 150, 230, 300});
+
+    // The core fields: raw = the target's surrogate weight of each pixel's superpixel, maps its
+    // display map, scores f_target(x) (= model_prediction), logits of the unperturbed images.
+    const xai::Scores logits = model.forward(xai::stack({a, b}));
+    CHECK((both.logits == logits));
+    CHECK(both.score_kind == xai::ScoreKind::probability);
+    CHECK(both.num_samples == 150);
+    const xai::Scores p = xai::softmax(logits);
+    for (std::size_t i = 0; i < 2; ++i) {
+        const std::size_t t = both.targets[i];
+        CHECK(t == i + 1);
+        CHECK((both.raw_map(i) == both.pixel_weights(t, i)));
+        xai::Map positive = both.raw_map(i);
+        for (float& v : positive) v = std::max(v, 0.0f);
+        CHECK((both.map(i) == xai::normalize_min_max(positive)));
+        CHECK(both.scores[i] == static_cast<float>(both.surrogate(t, i).model_prediction));
+        CHECK(both.scores[i] == Approx(p(i, t)).epsilon(1e-6));
+        const xai::Segmentation& s = both.segmentations[i];
+        const std::vector<double>& beta = both.surrogate(t, i).weights;
+        for (std::size_t y = 0; y < 24; y += 5)
+            for (std::size_t x = 0; x < 24; x += 5)
+                CHECK(both.raw_map(i)(y, x) == static_cast<float>(beta[static_cast<std::size_t>(s.labels(y, x))]));
+    }
+
+    // explain() is const and gives the same explanation from two threads at once.
+    xai::LimeExplanation first, second;
+    std::thread other([&] { first = lime.explain(xai::stack({a, b}), {1, 2}); });
+    second = lime.explain(xai::stack({a, b}), {1, 2});
+    other.join();
+    require_same_image(first, 1, single_b);
+    require_same_image(second, 1, single_b);
+}
+
+TEST_CASE("LIME fits the target's surrogate first, then the other top labels best first", "[lime][api]") {
+    const toy::FunctionModel model = three_classes();
+    const xai::Image a = blocks(0);
+    const xai::Scores p = xai::softmax(model.forward(xai::as_batch(a)));
+    std::vector<std::size_t> order{0, 1, 2};
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return p(0, x) > p(0, y); });
+    const LimeSlic lime = slic_lime(model);
+
+    // The predicted class: the top labels in order, the first being the target.
+    const auto predicted = lime.explain(a);
+    REQUIRE(predicted.surrogates[0].size() == 3);
+    CHECK(predicted.targets[0] == order[0]);
+    for (std::size_t c = 0; c < 3; ++c) CHECK(predicted.surrogates[0][c].target == order[c]);
+
+    // An explicit target that is not the best: first, then the others best first.
+    const std::size_t target = order[2];
+    const auto explicit_target = lime.explain(a, target);
+    REQUIRE(explicit_target.surrogates[0].size() == 3);
+    CHECK(explicit_target.surrogates[0][0].target == target);
+    CHECK(explicit_target.surrogates[0][1].target == order[0]);
+    CHECK(explicit_target.surrogates[0][2].target == order[1]);
+    // Every surrogate is fitted on its own: the same numbers in any order and any company.
+    require_same_surrogate(explicit_target.surrogate(order[0]), predicted.surrogate(order[0]));
+
+    // top_labels = 1: the best class beside the target; 0: the target alone.
+    xai::LimeOptions one = lime.options();
+    one.top_labels = 1;
+    const auto with_one = LimeSlic(model, one, xai::Slic{{20}}).explain(a, target);
+    REQUIRE(with_one.surrogates[0].size() == 2);
+    CHECK(with_one.surrogates[0][1].target == order[0]);
+    one.top_labels = 0;
+    const auto alone = LimeSlic(model, one, xai::Slic{{20}}).explain(a, target);
+    REQUIRE(alone.surrogates[0].size() == 1);
+    require_same_surrogate(alone.surrogate(target), explicit_target.surrogate(target));
+    CHECK_THROWS_WITH(alone.surrogate(order[0]), Contains("was not explained for image 0"));
+    CHECK_THROWS_AS(alone.surrogate(target, 1), xai::shape_error);
+    CHECK_THROWS_AS(alone.pixel_weights(target, 1), xai::shape_error);
+
+    // A precomputed segmentation replaces the policy's.
+    const xai::Segmentation grid = xai::grid_segments(a, {9});
+    const auto segmented = lime.explain_segmented(a, grid, target);
+    CHECK((segmented.segmentations[0].labels == grid.labels));
+    CHECK(segmented.surrogate(target).weights.size() == grid.count);
+}
+
+TEST_CASE("LIME options are aggregates: designated initializers", "[lime][api]") {
+    const toy::FunctionModel model = three_classes();
+    const xai::Lime lime(model, {.num_samples = 200, .baseline = xai::Baseline::constant(0)});
+    CHECK(lime.options().num_samples == 200);
+    CHECK(lime.options().baseline.is_constant());
+    CHECK(lime.options().top_labels == 5);  // the rest keep lime's defaults
+    const xai::LimeOptions defaults;
+    CHECK(defaults.baseline.kind() == xai::Baseline::Kind::segment_mean);  // lime's hide_color=None
+    const LimeSlic slic(model, {.num_samples = 50, .top_labels = 0, .seed = 9}, xai::Slic{{.n_segments = 10}});
+    CHECK(slic.explain(blocks(0)).surrogates[0].size() == 1);
+    const xai::LimeStabilityOptions stability{.repeats = 3, .sign = xai::WeightSign::both};
+    CHECK(stability.top_k == 5);
+    const xai::LimeMaskOptions mask{.num_features = 3, .sign = xai::WeightSign::negative};
+    CHECK(mask.min_weight == 0.0);
+}
+
+TEST_CASE("LIME's baseline: lime's hide_color as Baseline", "[lime][baseline]") {
+    const xai::ImageShape shape{1, 8, 8};
+    const xai::Segmentation grid = xai::grid_segments(8, 8, {0, 4, 4});
+    const LinearInSuperpixels model(grid, kBeta, shape);
+    xai::LimeOptions options = linear_test_options();
+    options.num_samples = 300;
+    // hide_color = 0 is Baseline::constant(0) or a one-value colour: the same renders, the same numbers.
+    const auto constant = LimeGrid(model, options, kGrid4x4).explain(ones(shape), 0);
+    options.baseline = xai::Baseline::color({0.0f});
+    const auto colour = LimeGrid(model, options, kGrid4x4).explain(ones(shape), 0);
+    CHECK(constant.surrogate(0).weights == colour.surrogate(0).weights);
+    // hide_color = None (the default): each superpixel's own mean colour. On an image that is
+    // constant within each superpixel, hiding changes nothing: the model's score is the same
+    // for every sample, so every weight is 0 up to the rounding of the weighted mean of y
+    // (about 1e-17), and the display map is flat, hence all zeros.
+    options.baseline = xai::Baseline::segment_mean();
+    const auto mean = LimeGrid(model, options, kGrid4x4).explain(ones(shape), 0);
+    for (double w : mean.surrogate(0).weights) CHECK(std::abs(w) < 1e-12);
+    CHECK((mean.maps == xt::zeros<float>({1, 8, 8})));
+}
+
+TEST_CASE("LIME stability compares top sets of the chosen WeightSign and reports progress", "[lime][stability]") {
+    const xai::ImageShape shape{1, 8, 8};
+    const xai::Segmentation grid = xai::grid_segments(8, 8, {0, 4, 4});
+    const LinearInSuperpixels linear(grid, kBeta, shape);
+    xai::LimeOptions options = linear_test_options();
+    options.num_samples = 200;
+    const LimeGrid lime(linear, options, kGrid4x4);
+    std::vector<std::size_t> done;
+    const auto both = lime.stability(ones(shape), 0, {.repeats = 3, .top_k = 3, .sign = xai::WeightSign::both},
+                                     [&](const xai::ProgressReport& p) {
+                                         CHECK(p.total == 600);
+                                         done.push_back(p.done);
+                                     });
+    CHECK(done.back() == 600);
+    CHECK(std::is_sorted(done.begin(), done.end()));
+    // By |β|: 0.5 (0), then 0.45 (4) and −0.45 (8).
+    auto sorted = [](std::vector<std::size_t> v) {
+        std::sort(v.begin(), v.end());
+        return v;
+    };
+    CHECK(sorted(both.surrogates[0].top_sets[0]) == std::vector<std::size_t>{0, 4, 8});
+    const auto negative = lime.stability(ones(shape), 0, {.repeats = 2, .top_k = 3, .sign = xai::WeightSign::negative});
+    CHECK(negative.surrogates[0].top_sets[0] == std::vector<std::size_t>{8, 1, 11});  // −0.45, −0.3, −0.2
+    const auto positive = lime.stability(ones(shape), 0, {.repeats = 2, .top_k = 3});
+    CHECK(positive.surrogates[0].top_sets[0] == std::vector<std::size_t>{0, 4, 15});  // 0.5, 0.45, 0.4
+    CHECK(positive.surrogates[0].mean_r2 == Approx(1.0).margin(0.01));  // ridge shrinkage with 200 samples: 0.9986
 }

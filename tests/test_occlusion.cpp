@@ -1,4 +1,4 @@
-// Tests of include/xai/explain/occlusion.hpp.
+// Tests of the occlusion family (include/xai/occlusion.hpp: explain/occlusion.hpp).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -7,9 +7,17 @@
 #include <vector>
 
 #include "perturbation_toys.hpp"
-#include "xai/xai.hpp"
+#include "xai/core/explainer.hpp"
+#include "xai/image/normalize.hpp"
+#include "xai/occlusion.hpp"
 
 using Catch::Matchers::Contains;
+
+/// True when explain(image, targets) compiles: it must not (one image takes one Target).
+template <class E>
+concept explains_one_image_for_targets = requires(const E& e, const xai::Image& image, const xai::Targets& targets) {
+    e.explain(image, targets);
+};
 
 namespace {
 
@@ -33,12 +41,14 @@ TEST_CASE("Occlusion by hand: 2×2 window, stride 1, on a 3×3 linear model", "[
     const xai::ImageShape shape{1, 3, 3};
     const auto model = toy::linear_model(shape, {1, 2, 3, 4, 5, 6, 7, 8, 9});
     const xai::Occlusion occlusion(model, options_for(2, 1));
-    const xai::OcclusionExplanation e = occlusion.explain(filled(shape, 1.0f), {0});
+    const xai::OcclusionExplanation e = occlusion.explain(filled(shape, 1.0f), 0);
     const std::vector<float> expected = {12, 14, 16, 18, 20, 22, 24, 26, 28};
-    for (std::size_t p = 0; p < 9; ++p) CHECK(e.saliency.data()[p] == Approx(expected[p]));
+    for (std::size_t p = 0; p < 9; ++p) CHECK(e.raw.data()[p] == Approx(expected[p]));
     CHECK(e.windows == 4);
     CHECK(e.scores == std::vector<float>{45.0f});
-    CHECK(e.classes == std::vector<std::size_t>{0});
+    CHECK(e.targets == std::vector<std::size_t>{0});
+    // The display map: min-max normalized (all drops are positive), 12 → 0 and 28 → 1.
+    for (std::size_t p = 0; p < 9; ++p) CHECK(e.maps.data()[p] == Approx((expected[p] - 12.0f) / 16.0f));
 }
 
 TEST_CASE("Occlusion by hand: Captum's cut-off last window and a constant baseline", "[occlusion]") {
@@ -50,10 +60,10 @@ TEST_CASE("Occlusion by hand: Captum's cut-off last window and a constant baseli
     const auto model = toy::linear_model(shape, {1, 2, 3, 4, 5, 10, 20, 30, 40, 50});
     auto options = options_for(2, 2);
     options.baseline = xai::Baseline::constant(0.5f);
-    const auto e = xai::Occlusion(model, options).explain(filled(shape, 1.0f), {0});
+    const auto e = xai::Occlusion(model, options).explain(filled(shape, 1.0f), 0);
     const std::vector<float> row = {16.5f, 16.5f, 38.5f, 38.5f, 27.5f};
     for (std::size_t y = 0; y < 2; ++y)
-        for (std::size_t x = 0; x < 5; ++x) CHECK(e.saliency(0, y, x) == Approx(row[x]));
+        for (std::size_t x = 0; x < 5; ++x) CHECK(e.raw(0, y, x) == Approx(row[x]));
     CHECK(e.windows == 3);
     CHECK(xai::detail::window_starts(5, 2, 2) == std::vector<std::size_t>{0, 2, 4});
     CHECK(xai::detail::window_starts(7, 3, 2) == std::vector<std::size_t>{0, 2, 4});
@@ -76,14 +86,14 @@ TEST_CASE("Occlusion uses the baseline image and the probability by default", "[
     options.window = 1;
     options.stride = 1;
     options.baseline = xai::Baseline::image(base);
-    const auto e = xai::Occlusion(model, options).explain(image, {0});
+    const auto e = xai::Occlusion(model, options).explain(image, 0);
     const auto sigmoid = [](double a) { return 1.0 / (1.0 + std::exp(-a)); };
     double a = 0.0;
     for (std::size_t p = 0; p < 8; ++p) a += w[p] * image.data()[p];
     for (std::size_t p = 0; p < 4; ++p) {
         // A 1×1 window replaces pixel p in both channels (p and p + 4).
         const double occluded = a + w[p] * (0.3 - image.data()[p]) + w[p + 4] * (0.3 - image.data()[p + 4]);
-        CHECK(e.saliency.data()[p] == Approx(sigmoid(a) - sigmoid(occluded)).epsilon(1e-4));
+        CHECK(e.raw.data()[p] == Approx(sigmoid(a) - sigmoid(occluded)).epsilon(1e-4));
     }
     CHECK(e.scores[0] == Approx(sigmoid(a)).epsilon(1e-5));
 }
@@ -95,12 +105,12 @@ TEST_CASE("Occlusion of a box-mean model puts all its mass next to the box", "[o
     // is ≥ every pixel outside B, and the maximum is inside B.
     const xai::ImageShape shape{1, 32, 32};
     const auto model = toy::box_mean_model(shape, 12, 20, 12, 20);
-    const auto e = xai::Occlusion(model, options_for(4, 2)).explain(filled(shape, 1.0f), {0});
+    const auto e = xai::Occlusion(model, options_for(4, 2)).explain(filled(shape, 1.0f), 0);
     float in_min = 1e9f, out_max = -1e9f;
     const auto distance = [](std::size_t v) { return v < 12 ? 12 - v : (v >= 20 ? v - 19 : 0); };
     for (std::size_t y = 0; y < 32; ++y)
         for (std::size_t x = 0; x < 32; ++x) {
-            const float v = e.saliency(0, y, x);
+            const float v = e.raw(0, y, x);
             REQUIRE(v >= 0.0f);
             const std::size_t d = std::max(distance(y), distance(x));
             if (d == 0) in_min = std::min(in_min, v);
@@ -110,7 +120,7 @@ TEST_CASE("Occlusion of a box-mean model puts all its mass next to the box", "[o
     CHECK(in_min >= out_max);
     CHECK(in_min > 0.0f);
     // A window fully inside B drops the score by 16/64 = 0.25; the centre of B sees only those.
-    CHECK(e.saliency(0, 15, 15) == Approx(0.25f));
+    CHECK(e.raw(0, 15, 15) == Approx(0.25f));
 }
 
 TEST_CASE("Occlusion is identical for any batch size and thread count", "[occlusion][determinism]") {
@@ -132,7 +142,7 @@ TEST_CASE("Occlusion is identical for any batch size and thread count", "[occlus
     const auto reference = run(1, 1);
     CHECK(reference.windows == 5 * 4);  // rows start 0, 3, …, 12; columns 0, 3, 6, 9
     for (auto [batch, threads] : {std::pair<std::size_t, std::size_t>{4, 2}, {7, 3}, {30, 0}, {100, 1}})
-        CHECK((run(batch, threads).saliency == reference.saliency));
+        CHECK((run(batch, threads).raw == reference.raw));
 }
 
 TEST_CASE("Occlusion explains a batch with one target per image and reports progress", "[occlusion][progress]") {
@@ -144,39 +154,58 @@ TEST_CASE("Occlusion explains a batch with one target per image and reports prog
     std::vector<std::size_t> done;
     auto options = options_for(3, 3);
     options.batch_size = 3;
-    options.progress = [&](const xai::ProgressReport& p) {
+    const auto record = [&](const xai::ProgressReport& p) {
         done.push_back(p.done);
         CHECK(p.total == 8);
         CHECK(p.stage == "windows");
     };
-    const auto e = xai::Occlusion(model, options).explain(two, {0, 2});
+    const auto e = xai::Occlusion(model, options).explain(two, {0, 2}, record);
     CHECK(done == std::vector<std::size_t>{3, 4, 7, 8});
-    CHECK(e.classes == std::vector<std::size_t>{0, 2});
+    CHECK(e.targets == std::vector<std::size_t>{0, 2});
     // Image 0, class 0 reads pixel (0,0): only the top-left window drops it, by 1.
-    CHECK(e.saliency(0, 0, 0) == Approx(1.0f));
-    CHECK(e.saliency(0, 5, 5) == Approx(0.0f));
+    CHECK(e.raw(0, 0, 0) == Approx(1.0f));
+    CHECK(e.raw(0, 5, 5) == Approx(0.0f));
     // Image 1, class 2 reads pixels (2,2) and (3,3), each 0.5, in different windows.
-    CHECK(e.saliency(1, 2, 2) == Approx(0.5f));
-    CHECK(e.saliency(1, 3, 3) == Approx(0.5f));
-    CHECK(e.saliency(1, 0, 5) == Approx(0.0f));
+    CHECK(e.raw(1, 2, 2) == Approx(0.5f));
+    CHECK(e.raw(1, 3, 3) == Approx(0.5f));
+    CHECK(e.raw(1, 0, 5) == Approx(0.0f));
     // Empty targets: the predicted class. Logits (1, 2, 2) and (0.5, 1, 1): ties go to the
     // lowest index, class 1.
-    CHECK(xai::Occlusion(model, options_for(3, 3)).explain(two).classes == std::vector<std::size_t>{1, 1});
+    CHECK(xai::Occlusion(model, options_for(3, 3)).explain(two).targets == std::vector<std::size_t>{1, 1});
+    // The image form reports progress for its one image.
+    done.clear();
+    xai::Occlusion(model, options).explain(filled(shape, 1.0f), 0, [&](const xai::ProgressReport& p) {
+        done.push_back(p.done);
+        CHECK(p.total == 4);
+    });
+    CHECK(done == std::vector<std::size_t>{3, 4});
 }
 
 TEST_CASE("Occlusion rejects bad options and inputs with messages that name them", "[occlusion][errors]") {
     const xai::ImageShape shape{1, 8, 10};
     const auto model = toy::constant_model(shape, {0.0f, 1.0f});
-    CHECK_THROWS_WITH(xai::Occlusion(model, options_for(0, 1)), Contains("xai::Occlusion: window is 0"));
+    CHECK_THROWS_WITH(xai::Occlusion(model, options_for(0, 1)), Contains("xai::Occlusion::Occlusion(): window is 0"));
     CHECK_THROWS_WITH(xai::Occlusion(model, options_for(3, 0)), Contains("stride is 0"));
     CHECK_THROWS_WITH(xai::Occlusion(model, options_for(9, 2)), Contains("window is 9, larger than the model's input (8x10)"));
     CHECK_THROWS_WITH(xai::Occlusion(model, options_for(3, 4)), Contains("stride is 4, larger than the window (3)"));
     auto zero_batch = options_for(3, 2);
     zero_batch.batch_size = 0;
     CHECK_THROWS_WITH(xai::Occlusion(model, zero_batch), Contains("batch_size is 0"));
+    // Baseline::segment_mean() needs superpixels, which occlusion does not have: refused up front.
+    auto segment_mean = options_for(3, 2);
+    segment_mean.baseline = xai::Baseline::segment_mean();
+    CHECK_THROWS_WITH(xai::Occlusion(model, segment_mean),
+                      Contains("xai::Occlusion::Occlusion(): baseline is Baseline::segment_mean(), which needs "
+                               "superpixels, and this method has none; expected another baseline"));
 
     const xai::Occlusion occlusion(model, options_for(3, 2));
-    CHECK_THROWS_WITH(occlusion.explain(filled({1, 8, 9}, 1.0f)), Contains("images are 1x8x9, the model expects 1x8x10"));
+    CHECK_THROWS_WITH(occlusion.explain(filled({1, 8, 9}, 1.0f)),
+                      Contains("xai::Occlusion::explain(): images are 1x8x9, the model expects 1x8x10"));
+    CHECK_THROWS_WITH(occlusion.explain(xai::Image::from_shape({1, 8, 0})),
+                      Contains("expected a non-empty C×H×W image"));
+    xai::Image nan_image = filled(shape, 1.0f);
+    nan_image(0, 2, 2) = std::nanf("");
+    CHECK_THROWS_AS(occlusion.explain(nan_image), xai::invalid_argument);
     CHECK_THROWS_AS(occlusion.explain(xai::Batch::from_shape({0, 1, 8, 10})), xai::shape_error);
     const xai::Batch two = xai::stack({filled(shape, 1.0f), filled(shape, 0.0f)});
     CHECK_THROWS_WITH(occlusion.explain(two, {1, 1, 1}), Contains("targets has 3 entries"));
@@ -190,4 +219,63 @@ TEST_CASE("Occlusion rejects bad options and inputs with messages that name them
         return std::vector<float>{image[0] < 1.0f ? INFINITY : 1.0f, 0.0f};
     });
     CHECK_THROWS_AS(xai::Occlusion(broken, options_for(3, 2)).explain(filled(shape, 1.0f)), xai::model_error);
+}
+
+// ---- the unified explainer API ----------------------------------------------------------------
+
+TEST_CASE("Occlusion is an Explainer: the image form is the batch of one, every core field is filled",
+          "[occlusion][api]") {
+    STATIC_REQUIRE(xai::Explainer<xai::Occlusion<toy::FunctionModel>>);
+    STATIC_REQUIRE(std::is_same_v<xai::explanation_t<xai::Occlusion<toy::FunctionModel>>, xai::OcclusionExplanation>);
+    STATIC_REQUIRE(std::is_base_of_v<xai::Explanation, xai::OcclusionExplanation>);
+    // One image takes one Target; Targets go with a batch (the old explain(image, targets) does not compile).
+    STATIC_REQUIRE_FALSE(explains_one_image_for_targets<xai::Occlusion<toy::FunctionModel>>);
+
+    const xai::ImageShape shape{1, 9, 9};
+    std::vector<float> w(shape.size());
+    // Signed weights: some windows raise the score, so some drops are negative.
+    for (std::size_t p = 0; p < w.size(); ++p) w[p] = std::sin(0.7f * static_cast<float>(p));
+    const auto model = toy::linear_model(shape, w);
+    xai::Image a = filled(shape, 0.0f), b = filled(shape, 0.0f);
+    for (std::size_t p = 0; p < a.size(); ++p) {
+        a.data()[p] = static_cast<float>((p * 7) % 13) / 13.0f;
+        b.data()[p] = static_cast<float>((p * 5) % 17) / 17.0f;
+    }
+    const xai::Occlusion occlusion(model, {.window = 3, .stride = 2});
+
+    const xai::OcclusionExplanation single = occlusion.explain(a, 0);
+    const xai::OcclusionExplanation batch_of_one = occlusion.explain(xai::as_batch(a), {0});
+    CHECK((single.raw == batch_of_one.raw));
+    CHECK((single.maps == batch_of_one.maps));
+    CHECK((single.logits == batch_of_one.logits));
+    CHECK(single.scores == batch_of_one.scores);
+    CHECK(single.targets == batch_of_one.targets);
+    CHECK(single.windows == batch_of_one.windows);
+
+    const xai::Batch two = xai::stack({a, b});
+    const xai::OcclusionExplanation e = occlusion.explain(two, {0, 1});
+    CHECK((e.raw_map(0) == single.raw_map()));
+    CHECK((e.raw_map(1) == occlusion.explain(b, 1).raw_map()));
+    CHECK(e.size() == 2);
+    CHECK(e.score_kind == xai::ScoreKind::probability);
+    const xai::Scores logits = model.forward(two);
+    CHECK((e.logits == logits));
+    const xai::Scores p = xai::softmax(logits);
+    CHECK(e.scores == std::vector<float>{p(0, 0), p(1, 1)});
+    // maps: ReLU of the signed drops, min-max normalized per image.
+    CHECK(xt::amin(e.raw)() < 0.0f);
+    CHECK((e.maps == xai::normalize_min_max(xai::Maps(xt::maximum(e.raw, 0.0f)))));
+    CHECK(e.windows == 16);  // starts 0, 2, 4, 6 along each axis
+}
+
+TEST_CASE("Occlusion options are aggregates: designated initializers", "[occlusion][api]") {
+    const auto model = toy::constant_model({1, 8, 8}, {0.0f, 1.0f});
+    const xai::Occlusion occ(model, {.window = 5, .stride = 2});
+    CHECK(occ.options().window == 5);
+    CHECK(occ.options().stride == 2);
+    CHECK(occ.options().score == xai::ScoreKind::probability);  // the rest keep their defaults
+    CHECK(occ.options().batch_size == 32);
+    const xai::Occlusion grey(model,
+                              {.window = 4, .stride = 4, .baseline = xai::Baseline::constant(0.5f), .threads = 1});
+    CHECK(grey.explain(filled({1, 8, 8}, 1.0f)).windows == 4);
 }

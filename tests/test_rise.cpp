@@ -1,5 +1,5 @@
-// Tests of include/xai/explain/rise.hpp and the shared masking machinery
-// (include/xai/explain/masking.hpp).
+// Tests of the RISE family (include/xai/rise.hpp: explain/rise.hpp, explain/rise_masks.hpp) and
+// the shared masking machinery (include/xai/explain/masking.hpp).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -10,9 +10,17 @@
 #include <vector>
 
 #include "perturbation_toys.hpp"
-#include "xai/xai.hpp"
+#include "xai/core/explainer.hpp"
+#include "xai/image/normalize.hpp"
+#include "xai/rise.hpp"
 
 using Catch::Matchers::Contains;
+
+/// True when explain(image, targets) compiles: it must not (one image takes one Target).
+template <class E>
+concept explains_one_image_for_targets = requires(const E& e, const xai::Image& image, const xai::Targets& targets) {
+    e.explain(image, targets);
+};
 
 namespace {
 
@@ -128,7 +136,7 @@ TEST_CASE("RISE equals the Monte Carlo sum 1/(N p1) Σ f(I⊙M + B⊙(1−M)) M 
     options.seed = 11;
     options.batch_size = 7;
     const xai::Rise rise(model, options);
-    const xai::RiseExplanation e = rise.explain(image, {0});
+    const xai::RiseExplanation e = rise.explain(image, 0);
 
     const xai::RiseMaskGenerator gen(9, 11, 3, 0.4);
     std::vector<double> sum(99, 0.0), sum_sq(99, 0.0);
@@ -149,11 +157,11 @@ TEST_CASE("RISE equals the Monte Carlo sum 1/(N p1) Σ f(I⊙M + B⊙(1−M)) M 
     for (std::size_t p = 0; p < 99; ++p) {
         const double mean = sum[p] / 60.0;
         const double se = std::sqrt((sum_sq[p] - 60.0 * mean * mean) / 59.0 / 60.0);
-        REQUIRE(e.saliency.data()[p] == Approx(mean).epsilon(1e-5));
+        REQUIRE(e.raw.data()[p] == Approx(mean).epsilon(1e-5));
         REQUIRE(e.standard_error.data()[p] == Approx(se).epsilon(1e-4).margin(1e-7));
     }
     CHECK(e.masks_used == std::vector<std::size_t>{60});
-    CHECK(e.classes == std::vector<std::size_t>{0});
+    CHECK(e.targets == std::vector<std::size_t>{0});
 }
 
 TEST_CASE("RISE of a constant model is a constant map equal to its score", "[rise]") {
@@ -166,8 +174,8 @@ TEST_CASE("RISE of a constant model is a constant map equal to its score", "[ris
     const float c = 0.7f;
     const auto model = toy::constant_model(shape, {std::log(0.7f), std::log(0.3f)});
     const xai::Rise rise(model);  // the paper's defaults: N = 4000, s = 7, p1 = 0.5
-    const xai::RiseExplanation e = rise.explain(filled(shape, 1.0f), {0});
-    const xai::Map s = plane(e.saliency, 0), se = plane(e.standard_error, 0);
+    const xai::RiseExplanation e = rise.explain(filled(shape, 1.0f), 0);
+    const xai::Map s = e.raw_map(), se = plane(e.standard_error, 0);
     const double bound = c / std::sqrt(4000.0);
     for (std::size_t p = 0; p < s.size(); ++p) {
         REQUIRE(se.data()[p] > 0.0f);
@@ -182,8 +190,8 @@ TEST_CASE("RISE of a constant model is a constant map equal to its score", "[ris
     xai::RiseOptions keep_all;
     keep_all.keep_probability = 1.0;
     keep_all.num_masks = 50;
-    const auto exact = xai::Rise(model, keep_all).explain(filled(shape, 1.0f), {0});
-    for (float v : exact.saliency) REQUIRE(v == Approx(c).epsilon(1e-6));
+    const auto exact = xai::Rise(model, keep_all).explain(filled(shape, 1.0f), 0);
+    for (float v : exact.raw) REQUIRE(v == Approx(c).epsilon(1e-6));
     for (float v : exact.standard_error) REQUIRE(v == Approx(0.0).margin(1e-6));
     CHECK(exact.relative_standard_error[0] == Approx(0.0).margin(1e-6));
 }
@@ -200,8 +208,8 @@ TEST_CASE("RISE maps of all classes of a probability model sum to the mean mask 
     options.num_masks = 200;
     options.grid_size = 4;
     const xai::RiseClassMaps maps = xai::Rise(model, options).explain_classes(image);
-    REQUIRE(maps.classes == std::vector<std::size_t>{0, 1, 2});
-    REQUIRE(maps.saliency.shape(0) == 3);
+    REQUIRE(maps.targets == std::vector<std::size_t>{0, 1, 2});
+    REQUIRE(maps.raw.shape(0) == 3);
     const xai::RiseMaskGenerator gen(12, 12, 4, 0.5);
     std::vector<double> mean_mask(144, 0.0);
     for (std::size_t i = 0; i < 200; ++i) {
@@ -209,13 +217,15 @@ TEST_CASE("RISE maps of all classes of a probability model sum to the mean mask 
         for (std::size_t p = 0; p < 144; ++p) mean_mask[p] += m.data()[p] / (200.0 * 0.5);
     }
     for (std::size_t p = 0; p < 144; ++p) {
-        const double total = maps.saliency.data()[p] + maps.saliency.data()[144 + p] + maps.saliency.data()[288 + p];
+        const double total = maps.raw.data()[p] + maps.raw.data()[144 + p] + maps.raw.data()[288 + p];
         REQUIRE(total == Approx(mean_mask[p]).epsilon(1e-5));
     }
     // Chosen classes give the same maps as the corresponding rows of all classes.
     const xai::RiseClassMaps one = xai::Rise(model, options).explain_classes(image, {2});
-    CHECK((plane(one.saliency, 0) == plane(maps.saliency, 2)));
+    CHECK((plane(one.raw, 0) == plane(maps.raw, 2)));
     CHECK((plane(one.standard_error, 0) == plane(maps.standard_error, 2)));
+    // The display maps: each class's map ReLU'd and min-max normalized on its own.
+    CHECK((maps.maps == xai::normalize_min_max(xai::Maps(xt::maximum(maps.raw, 0.0f)))));
 }
 
 TEST_CASE("RISE of a box-mean model concentrates its mass in the box", "[rise]") {
@@ -233,8 +243,8 @@ TEST_CASE("RISE of a box-mean model concentrates its mass in the box", "[rise]")
     xai::RiseOptions options;
     options.grid_size = 8;
     options.score = xai::ScoreKind::logit;
-    const xai::RiseExplanation e = xai::Rise(model, options).explain(filled(shape, 1.0f), {0});
-    const xai::Map s = plane(e.saliency, 0);
+    const xai::RiseExplanation e = xai::Rise(model, options).explain(filled(shape, 1.0f), 0);
+    const xai::Map s = e.raw_map();
     double near = 0.0, total = 0.0, far_sum = 0.0, in_min = 1e9;
     int far_count = 0;
     const auto distance = [](std::size_t v) { return v < 24 ? 24 - v : (v >= 40 ? v - 39 : 0); };
@@ -282,7 +292,8 @@ TEST_CASE("RISE is bit-identical for any thread count and batch size", "[rise][d
     const xai::RiseExplanation reference = run(1, 300);
     for (auto [threads, batch] : {std::pair<std::size_t, std::size_t>{1, 1}, {2, 7}, {3, 64}, {4, 33}, {0, 128}}) {
         const xai::RiseExplanation other = run(threads, batch);
-        CHECK((other.saliency == reference.saliency));
+        CHECK((other.raw == reference.raw));
+        CHECK((other.maps == reference.maps));
         CHECK((other.standard_error == reference.standard_error));
         CHECK(other.masks_used == reference.masks_used);
     }
@@ -292,7 +303,7 @@ TEST_CASE("RISE is bit-identical for any thread count and batch size", "[rise][d
     CHECK(a.masks_used == b.masks_used);
     CHECK(a.masks_used[0] < 300);
     CHECK(a.masks_used[0] % 64 == 0);
-    CHECK((a.saliency == b.saliency));
+    CHECK((a.raw == b.raw));
     // explain() is const and may run concurrently on one explainer.
     xai::RiseOptions shared_options = options;
     shared_options.tolerance = 0.0;
@@ -301,12 +312,12 @@ TEST_CASE("RISE is bit-identical for any thread count and batch size", "[rise][d
     std::thread other([&] { first = shared.explain(image); });
     second = shared.explain(image);
     other.join();
-    CHECK((first.saliency == second.saliency));
-    CHECK((first.saliency == reference.saliency));
+    CHECK((first.raw == second.raw));
+    CHECK((first.raw == reference.raw));
     // A different seed gives different masks.
     options.tolerance = 0.0;
     options.seed = 100;
-    CHECK_FALSE((run(1, 300).saliency == reference.saliency));
+    CHECK_FALSE((run(1, 300).raw == reference.raw));
 }
 
 TEST_CASE("RISE stops sooner on a smooth model than on a noisy one", "[rise][convergence]") {
@@ -320,15 +331,15 @@ TEST_CASE("RISE stops sooner on a smooth model than on a noisy one", "[rise][con
     options.tolerance = 0.02;
     options.check_every = 100;
     const xai::Image image = filled(shape, 1.0f);
-    const auto s = xai::Rise(smooth, options).explain(image, {0});
-    const auto n = xai::Rise(noisy, options).explain(image, {0});
+    const auto s = xai::Rise(smooth, options).explain(image, 0);
+    const auto n = xai::Rise(noisy, options).explain(image, 0);
     INFO("smooth stopped at " << s.masks_used[0] << ", noisy at " << n.masks_used[0]);
     CHECK(s.converged[0]);
     CHECK(s.relative_standard_error[0] <= 0.02);
     CHECK(s.masks_used[0] < 8000);
     CHECK(n.masks_used[0] > 2 * s.masks_used[0]);
     // The reported relative error at the stop is the one computed from the returned maps.
-    const xai::Map sm = plane(s.saliency, 0), se = plane(s.standard_error, 0);
+    const xai::Map sm = s.raw_map(), se = plane(s.standard_error, 0);
     const double ratio = std::accumulate(se.begin(), se.end(), 0.0) /
                          std::accumulate(sm.begin(), sm.end(), 0.0, [](double a, float v) { return a + std::abs(v); });
     CHECK(ratio == Approx(s.relative_standard_error[0]).epsilon(1e-4));
@@ -344,7 +355,7 @@ TEST_CASE("RISE's reported standard error shrinks as 1/sqrt(N)", "[rise][converg
     std::vector<double> mean_se;
     for (std::size_t n : {500, 2000, 8000}) {
         options.num_masks = n;
-        const auto e = xai::Rise(model, options).explain(image, {0});
+        const auto e = xai::Rise(model, options).explain(image, 0);
         mean_se.push_back(mean_of(plane(e.standard_error, 0)));
     }
     // Quadrupling N halves the standard error; the estimate of the spread itself varies by a
@@ -362,10 +373,10 @@ TEST_CASE("RISE reports progress after every batch, up to the ceiling", "[rise][
     options.grid_size = 2;
     options.batch_size = 16;
     options.check_every = 20;
-    options.progress = [&](const xai::ProgressReport& p) { reports.push_back(p); };
+    const auto record = [&](const xai::ProgressReport& p) { reports.push_back(p); };
     const xai::Batch two = xai::stack({filled(shape, 1.0f), filled(shape, 0.5f)});
-    const auto e = xai::Rise(model, options).explain(two);
-    CHECK(e.classes == std::vector<std::size_t>{1, 1});  // the predicted class
+    const auto e = xai::Rise(model, options).explain(two, {}, record);
+    CHECK(e.targets == std::vector<std::size_t>{1, 1});  // the predicted class
     // Per image: blocks of 20 masks in batches of at most 16: 16, 20, 36, 40, 50.
     const std::vector<std::size_t> expected = {16, 20, 36, 40, 50, 66, 70, 86, 90, 100};
     REQUIRE(reports.size() == expected.size());
@@ -374,6 +385,12 @@ TEST_CASE("RISE reports progress after every batch, up to the ceiling", "[rise][
         CHECK(reports[i].total == 100);
         CHECK(reports[i].stage == "masks");
     }
+    // explain_classes takes the callback last too: one image, the ceiling of 50 masks.
+    reports.clear();
+    xai::Rise(model, options).explain_classes(filled(shape, 1.0f), {0, 1}, record);
+    REQUIRE(reports.size() == 5);
+    CHECK(reports.back().done == 50);
+    CHECK(reports.back().total == 50);
 }
 
 // ---- baselines ----------------------------------------------------------------------------
@@ -420,7 +437,7 @@ TEST_CASE("RISE rejects bad options and inputs with messages that name them", "[
         return o;
     };
     CHECK_THROWS_WITH(xai::Rise(model, with([](auto& o) { o.num_masks = 0; })),
-                      Contains("xai::Rise: num_masks is 0, expected at least 2"));
+                      Contains("xai::Rise::Rise(): num_masks is 0, expected at least 2"));
     CHECK_THROWS_AS(xai::Rise(model, with([](auto& o) { o.num_masks = 1; })), xai::invalid_argument);
     CHECK_THROWS_WITH(xai::Rise(model, with([](auto& o) { o.grid_size = 0; })), Contains("grid_size is 0"));
     CHECK_THROWS_WITH(xai::Rise(model, with([](auto& o) { o.grid_size = 11; })),
@@ -433,10 +450,16 @@ TEST_CASE("RISE rejects bad options and inputs with messages that name them", "[
     CHECK_THROWS_WITH(xai::Rise(model, with([](auto& o) { o.tolerance = -1.0; })), Contains("tolerance is -1"));
     CHECK_THROWS_WITH(xai::Rise(model, with([](auto& o) { o.check_every = 0; })), Contains("check_every is 0"));
     CHECK_THROWS_WITH(xai::Rise(model, with([](auto& o) { o.batch_size = 0; })), Contains("batch_size is 0"));
+    // Baseline::segment_mean() needs superpixels, which RISE does not have: refused up front.
+    CHECK_THROWS_WITH(xai::Rise(model, with([](auto& o) { o.baseline = xai::Baseline::segment_mean(); })),
+                      Contains("xai::Rise::Rise(): baseline is Baseline::segment_mean(), which needs superpixels, "
+                               "and this method has none; expected another baseline"));
 
     const xai::Rise rise(model, with([](auto& o) { o.num_masks = 10; }));
     // Mismatched shapes: the image, the baseline image, the targets.
-    CHECK_THROWS_WITH(rise.explain(filled({1, 10, 11}, 1.0f)), Contains("images are 1x10x11, the model expects 1x10x12"));
+    CHECK_THROWS_WITH(rise.explain(filled({1, 10, 11}, 1.0f)),
+                      Contains("xai::Rise::explain(): images are 1x10x11, the model expects 1x10x12"));
+    CHECK_THROWS_WITH(rise.explain(xai::Image::from_shape({1, 0, 12})), Contains("expected a non-empty C×H×W image"));
     CHECK_THROWS_AS(rise.explain(filled({3, 10, 12}, 1.0f)), xai::shape_error);
     CHECK_THROWS_AS(rise.explain(xai::Batch::from_shape({0, 1, 10, 12})), xai::shape_error);
     const xai::Rise with_base(model, with([](auto& o) {
@@ -447,7 +470,10 @@ TEST_CASE("RISE rejects bad options and inputs with messages that name them", "[
     const xai::Batch two = xai::stack({filled(shape, 1.0f), filled(shape, 0.0f)});
     CHECK_THROWS_WITH(rise.explain(two, {0, 1, 0}), Contains("targets has 3 entries"));
     CHECK_THROWS_WITH(rise.explain(two, {2}), Contains("target class 2 for image 0 is out of range"));
-    CHECK_THROWS_WITH(rise.explain_classes(filled(shape, 1.0f), {0, 5}), Contains("class 5 is out of range"));
+    CHECK_THROWS_WITH(rise.explain_classes(filled(shape, 1.0f), {0, 5}),
+                      Contains("xai::Rise::explain_classes(): target class 5 is out of range"));
+    CHECK_THROWS_WITH(rise.explain_classes(filled({1, 10, 11}, 1.0f)),
+                      Contains("xai::Rise::explain_classes(): images are"));
     xai::Image nan_image = filled(shape, 1.0f);
     nan_image(0, 3, 3) = std::nanf("");
     CHECK_THROWS_AS(rise.explain(nan_image), xai::invalid_argument);
@@ -482,4 +508,66 @@ TEST_CASE("Perturbation batches are capped at max_batch_bytes without changing a
     CHECK(batch_within_memory(32, {3, 224, 224}, 0, 4) == 32);
     CHECK(batch_within_memory(32, {3, 4096, 4096}, 0, 256) == 1);
     CHECK(batch_within_memory(1, {1, 8, 8}) == 1);
+}
+
+// ---- the unified explainer API ----------------------------------------------------------------
+
+TEST_CASE("Rise is an Explainer: the image form is the batch of one, every core field is filled", "[rise][api]") {
+    STATIC_REQUIRE(xai::Explainer<xai::Rise<toy::FunctionModel>>);
+    STATIC_REQUIRE(std::is_same_v<xai::explanation_t<xai::Rise<toy::FunctionModel>>, xai::RiseExplanation>);
+    STATIC_REQUIRE(std::is_base_of_v<xai::Explanation, xai::RiseExplanation>);
+    // One image takes one Target; Targets go with a batch (the old explain(image, targets) does not compile).
+    STATIC_REQUIRE_FALSE(explains_one_image_for_targets<xai::Rise<toy::FunctionModel>>);
+
+    const xai::ImageShape shape{2, 12, 10};
+    const auto model = toy::FunctionModel(shape, 3, [](const float* image) {
+        return std::vector<float>{image[5] + image[130], 2.0f * image[60] - image[200], 0.3f};
+    });
+    xai::Image a = filled(shape, 0.0f), b = filled(shape, 0.0f);
+    for (std::size_t p = 0; p < a.size(); ++p) {
+        a.data()[p] = static_cast<float>((p * 7) % 13) / 13.0f;
+        b.data()[p] = static_cast<float>((p * 5) % 17) / 17.0f;
+    }
+    const xai::Rise rise(model, {.num_masks = 120, .grid_size = 3, .seed = 4});
+
+    const xai::RiseExplanation single = rise.explain(a, 1);
+    const xai::RiseExplanation batch_of_one = rise.explain(xai::as_batch(a), {1});
+    CHECK((single.raw == batch_of_one.raw));
+    CHECK((single.maps == batch_of_one.maps));
+    CHECK((single.standard_error == batch_of_one.standard_error));
+    CHECK((single.logits == batch_of_one.logits));
+    CHECK(single.scores == batch_of_one.scores);
+    CHECK(single.targets == batch_of_one.targets);
+    CHECK(single.masks_used == batch_of_one.masks_used);
+    CHECK(single.relative_standard_error == batch_of_one.relative_standard_error);
+
+    // A batch is its images one at a time; the core fields hold what they promise.
+    const xai::Batch two = xai::stack({a, b});
+    const xai::RiseExplanation e = rise.explain(two, {1, 0});
+    CHECK((e.raw_map(0) == single.raw_map()));
+    CHECK((e.raw_map(1) == rise.explain(b, 0).raw_map()));
+    CHECK(e.size() == 2);
+    CHECK(e.targets == std::vector<std::size_t>{1, 0});
+    CHECK(e.score_kind == xai::ScoreKind::probability);
+    const xai::Scores logits = model.forward(two);
+    CHECK((e.logits == logits));
+    const xai::Scores p = xai::softmax(logits);
+    CHECK(e.scores == std::vector<float>{p(0, 1), p(1, 0)});
+    CHECK((e.maps == xai::normalize_min_max(xai::Maps(xt::maximum(e.raw, 0.0f)))));
+    CHECK(xt::amin(e.maps)() == 0.0f);
+    CHECK(xt::amax(e.maps)() == 1.0f);
+    CHECK(e.standard_error.shape() == e.raw.shape());
+    CHECK(e.converged == std::vector<bool>{false, false});
+}
+
+TEST_CASE("RISE options are aggregates: designated initializers", "[rise][api]") {
+    const auto model = toy::constant_model({1, 8, 8}, {0.0f, 1.0f});
+    const xai::Rise rise(model, {.num_masks = 500, .grid_size = 5});
+    CHECK(rise.options().num_masks == 500);
+    CHECK(rise.options().grid_size == 5);
+    CHECK(rise.options().keep_probability == 0.5);  // the rest keep the paper's defaults
+    CHECK(rise.options().baseline.is_constant());
+    const xai::Rise blurred(model,
+                            {.num_masks = 20, .grid_size = 2, .baseline = xai::Baseline::blurred(), .tolerance = 0.5});
+    CHECK(blurred.explain(filled({1, 8, 8}, 1.0f)).masks_used[0] == 20);
 }

@@ -1,7 +1,7 @@
 #pragma once
-// Shared machinery of the perturbation explainers (RISE, occlusion): what a masked-out pixel
-// becomes, applying a mask, batched black-box forward passes that return the explained scores,
-// and streaming per-pixel moments that never hold more than one batch of masks.
+// Shared machinery of the perturbation explainers (LIME, RISE, occlusion): applying a mask,
+// batched black-box forward passes that return the explained scores, streaming per-pixel
+// moments that never hold more than one batch of masks, and the display maps of their results.
 //
 // A mask M (H×W, values in [0, 1], 1 = keep) turns an image I into
 //     I ⊙ M + B ⊙ (1 − M)
@@ -26,6 +26,7 @@
 #include "xai/core/tensor.hpp"
 #include "xai/image/baseline.hpp"
 #include "xai/image/blur.hpp"
+#include "xai/image/normalize.hpp"
 
 namespace xai {
 
@@ -80,6 +81,14 @@ inline std::size_t batch_within_memory(std::size_t batch_size, const ImageShape&
     return std::max<std::size_t>(1, std::min(batch_size, fitting));
 }
 
+/// Refuses Baseline::segment_mean() in a method without superpixels (RISE, occlusion): called by
+/// their constructors, so the mistake shows before any work.
+inline void require_baseline_without_superpixels(const Baseline& baseline, const char* where) {
+    require(!baseline.needs_segmentation(), where,
+            ": baseline is Baseline::segment_mean(), which needs superpixels, and this method has none; expected "
+            "another baseline (constant, color, image_mean, blurred, image or from_function)");
+}
+
 /// Checks the images an explainer is asked to explain and the model's input shape.
 template <Classifier M>
 void require_explainable(const M& model, const Batch& images, const char* where) {
@@ -102,6 +111,15 @@ Scores forward_class_scores(const M& model, const Batch& batch, ScoreKind kind, 
     if (!all_finite(picked))
         throw model_error(message(where, ": the ", to_string(kind), " scores of the masked images are not finite"));
     return picked;
+}
+
+/// The display maps of signed input-size maps (Explanation::maps): each map ReLU'd, then min-max
+/// normalized on its own (a flat map becomes zeros). The convention of every explainer's `maps`:
+/// evidence for the target, in [0, 1].
+inline Maps positive_display_maps(const Maps& raw) {
+    Maps positive = raw;
+    for (float& v : positive) v = std::max(v, 0.0f);
+    return normalize_min_max(positive);
 }
 
 /// Streaming weighted moments of masks, per class and pixel:

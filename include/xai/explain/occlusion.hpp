@@ -19,40 +19,46 @@
 // paper does not fix them); choose a window about the size of the parts that should be
 // resolvable, e.g. 5 and stride 2 or 3 for 28×28 inputs. Cost: one forward pass per window,
 // ⌈(H−w)/s + 1⌉ · ⌈(W−w)/s + 1⌉ per image (729 at the defaults on 224×224), batched.
+//
+// The result (OcclusionExplanation) is the Explanation core — raw = A_c, maps = A_c ReLU'd and
+// min-max normalized per image (the regions whose hiding lowers the score), scores = f_c(I) —
+// with the number of windows beside it.
 
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <utility>
 #include <vector>
 
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
+#include "xai/core/explainer.hpp"
+#include "xai/core/explanation.hpp"
 #include "xai/core/parallel.hpp"
 #include "xai/core/progress.hpp"
 #include "xai/core/scores.hpp"
 #include "xai/core/target.hpp"
 #include "xai/core/tensor.hpp"
 #include "xai/explain/masking.hpp"
+#include "xai/image/baseline.hpp"
 
 namespace xai {
 
-/// Options of Occlusion.
+/// Options of Occlusion. An aggregate: `xai::Occlusion occ(model, {.window = 5, .stride = 2});`
 struct OcclusionOptions {
     std::size_t window = 15;      ///< side of the square patch, 1 ≤ window ≤ min(H, W)
     std::size_t stride = 8;       ///< step between windows, 1 ≤ stride ≤ window (unless window spans the axis)
     ScoreKind score = ScoreKind::probability;  ///< f_c: the probability, as Zeiler and Fergus plot
-    Baseline baseline;            ///< what the patch shows: 0 by default
+    Baseline baseline{};          ///< what the patch shows: 0 by default; not segment_mean()
     std::size_t batch_size = 32;  ///< occluded images per forward pass
     std::size_t threads = 0;      ///< threads building occluded images; 0 = all
-    Progress progress;    ///< called after every forward batch with windows done / total
 };
 
-/// Occlusion maps of a batch, one target class per image.
-struct OcclusionExplanation {
-    Maps saliency;                     ///< N×H×W: mean score drop of the windows covering each pixel
-    std::vector<std::size_t> classes;  ///< the resolved target class of each image
-    std::vector<float> scores;         ///< f_c(I) of each image, unoccluded
-    std::size_t windows = 0;           ///< windows (forward passes) per image
+/// Occlusion maps of a batch, one target class per image: the Explanation core (raw = the mean
+/// score drop of the windows covering each pixel, maps = its display maps, targets, scores =
+/// f_c(I) of each unoccluded image, logits) and the number of windows.
+struct OcclusionExplanation : Explanation {
+    std::size_t windows = 0;  ///< windows (forward passes) per image
 };
 
 namespace detail {
@@ -76,13 +82,14 @@ public:
     Occlusion(const Model&&, OcclusionOptions = {}) = delete;
 
     /// Explains `model`, which must outlive the explainer. Throws invalid_argument when window,
-    /// stride or batch_size is 0, the window exceeds the model's input, or the stride exceeds
-    /// the window (some pixels would never be occluded).
+    /// stride or batch_size is 0, the window exceeds the model's input, the stride exceeds the
+    /// window (some pixels would never be occluded), or the baseline is segment_mean().
     explicit Occlusion(const Model& model, OcclusionOptions options = {}) : model_(&model), options_(std::move(options)) {
-        const char* where = "xai::Occlusion";
+        const char* where = Where::constructor;
         detail::require(options_.window >= 1, where, ": window is 0, expected at least 1 pixel");
         detail::require(options_.stride >= 1, where, ": stride is 0, expected at least 1 pixel");
         detail::require(options_.batch_size >= 1, where, ": batch_size is 0, expected at least 1");
+        detail::require_baseline_without_superpixels(options_.baseline, where);
         const ImageShape shape = model_->input_shape();
         for (const std::size_t length : {shape.height, shape.width}) {
             detail::require(options_.window <= length, where, ": window is ", options_.window,
@@ -96,38 +103,57 @@ public:
     /// The options the explainer was built with.
     const OcclusionOptions& options() const { return options_; }
 
-    /// One map per image, for its target class (empty targets: the predicted class).
-    OcclusionExplanation explain(const Batch& images, const Targets& targets = {}) const {
-        const char* where = "xai::Occlusion::explain()";
+    /// One map per image, for its target class (empty targets: the predicted class; one: the
+    /// same for every image). `progress` counts windows over the batch.
+    OcclusionExplanation explain(const Batch& images, const Targets& targets = {},
+                                 const Progress& progress = {}) const {
+        const char* where = Where::explain;
         detail::require_explainable(*model_, images, where);
         const Scores logits = detail::checked_forward(*model_, images, where);
-        const std::vector<std::size_t> classes = resolve_targets(targets, logits, where);
+        const std::vector<std::size_t> resolved = resolve_targets(targets, logits, where);
         const Scores scores = scores_of_kind(logits, options_.score);
         const std::size_t n = images.shape(0), h = images.shape(2), w = images.shape(3);
         const std::vector<std::size_t> rows = detail::window_starts(h, options_.window, options_.stride);
         const std::vector<std::size_t> cols = detail::window_starts(w, options_.window, options_.stride);
 
         OcclusionExplanation out;
-        out.saliency = Maps::from_shape({n, h, w});
-        out.classes = classes;
+        out.raw = Maps::from_shape({n, h, w});
+        out.targets = resolved;
+        out.score_kind = options_.score;
+        out.logits = logits;
         out.windows = rows.size() * cols.size();
         for (std::size_t i = 0; i < n; ++i) {
-            out.scores.push_back(scores(i, classes[i]));
-            const Map map = explain_one(image_at(images, i), classes[i], scores(i, classes[i]), rows, cols, i, n, where);
-            std::copy(map.begin(), map.end(), out.saliency.begin() + static_cast<std::ptrdiff_t>(i * h * w));
+            out.scores.push_back(scores(i, resolved[i]));
+            const Map map = explain_one(image_at(images, i), resolved[i], scores(i, resolved[i]), rows, cols, i, n,
+                                        progress, where);
+            std::copy(map.begin(), map.end(), out.raw.begin() + static_cast<std::ptrdiff_t>(i * h * w));
         }
+        out.maps = detail::positive_display_maps(out.raw);
         return out;
     }
 
-    /// One image (C×H×W); see explain(const Batch&, const Targets&).
-    OcclusionExplanation explain(const Image& image, const Targets& targets = {}) const {
-        return explain(as_batch(image), targets);
+    /// One image (C×H×W): explain() on a batch of one.
+    OcclusionExplanation explain(const Image& image, Target target = Target::predicted(),
+                                 const Progress& progress = {}) const {
+        return explain(detail::single_image_batch(image, Where::explain), Targets{target}, progress);
     }
 
+    /// Not an entry point: one image takes one Target, explain(image, target); a list of targets
+    /// goes with a batch, explain(images, targets). Deleted so that such a call does not compile
+    /// (it would otherwise convert the image to a batch, which fails at run time).
+    template <std::same_as<Targets> T>
+    OcclusionExplanation explain(const Image& image, const T& targets, const Progress& progress = {}) const = delete;
+
 private:
+    /// The prefix of every error message of the class, one per entry point.
+    struct Where {
+        static constexpr const char* constructor = "xai::Occlusion::Occlusion()";
+        static constexpr const char* explain = "xai::Occlusion::explain()";
+    };
+
     Map explain_one(const Image& image, std::size_t cls, float unoccluded, const std::vector<std::size_t>& rows,
                     const std::vector<std::size_t>& cols, std::size_t image_index, std::size_t images,
-                    const char* where) const {
+                    const Progress& progress, const char* where) const {
         const std::size_t channels = image.shape(0), h = image.shape(1), w = image.shape(2), pixels = h * w;
         const std::size_t win = options_.window;
         const Image baseline = options_.baseline.for_image(image, where);
@@ -167,7 +193,7 @@ private:
                         ++covered[y * w + x];
                     }
             }
-            detail::report(options_.progress, image_index * total + first + count, images * total, "windows");
+            detail::report(progress, image_index * total + first + count, images * total, "windows");
         }
         Map map = Map::from_shape({h, w});
         for (std::size_t p = 0; p < pixels; ++p) map.data()[p] = static_cast<float>(sum[p] / covered[p]);

@@ -1,9 +1,10 @@
 #pragma once
-// Pictures of a LIME explanation (explain/lime.hpp):
+// Pictures of a LIME explanation (explain/lime/lime.hpp), for one fitted class of one image of
+// the explanation (image_index, 0 by default):
 //
 //   lime_image_and_mask   lime's ImageExplanation.get_image_and_mask: the top superpixels of a
-//                         class, positive only (lime's default), negative only, or both signs
-//                         (mask +1 / −1), at most num_features of them with |β| above
+//                         class, by WeightSign: positive only (lime's default), negative only, or
+//                         both signs (mask +1 / −1), at most num_features of them with |β| above
 //                         min_weight, taken in decreasing |β|; hide_rest blanks everything else
 //                         (to 0, as lime). With both signs lime paints the chosen superpixels by
 //                         setting the green (β > 0) or red (β < 0) channel to the image maximum;
@@ -16,23 +17,24 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include <xtensor/xtensor.hpp>
 
 #include "xai/core/error.hpp"
 #include "xai/core/tensor.hpp"
-#include "xai/explain/lime.hpp"
+#include "xai/explain/lime/explanation.hpp"
+#include "xai/explain/lime/options.hpp"
 #include "xai/image/segments.hpp"
 
 namespace xai {
 
 /// Which superpixels lime_image_and_mask and lime_overlay show.
 struct LimeMaskOptions {
-    std::size_t num_features = 5;  ///< at most this many superpixels (lime: 5)
-    bool positive_only = true;     ///< only β > 0 (lime: True)
-    bool negative_only = false;    ///< only β < 0 (lime: False); not together with positive_only
-    double min_weight = 0.0;       ///< only |β| above this (lime: 0)
+    std::size_t num_features = 5;            ///< at most this many superpixels (lime: 5)
+    WeightSign sign = WeightSign::positive;  ///< β > 0 only (lime: positive_only=True), β < 0 only, or both
+    double min_weight = 0.0;                 ///< only |β| above this (lime: 0)
     bool hide_rest = false;        ///< blank the other superpixels to 0 (lime: False)
 };
 
@@ -47,17 +49,18 @@ struct LimeImageAndMask {
 namespace detail {
 
 /// The superpixels shown and the sign of each, by lime's rules.
-inline std::vector<std::pair<std::size_t, int>> lime_shown_superpixels(const LimeLabelExplanation& e,
+inline std::vector<std::pair<std::size_t, int>> lime_shown_superpixels(const LimeSurrogate& e,
                                                                       const LimeMaskOptions& options, const char* where) {
-    require(!(options.positive_only && options.negative_only), where,
-            ": positive_only and negative_only are both true, expected at most one");
+    const WeightSign sign = options.sign;
+    require(sign == WeightSign::positive || sign == WeightSign::negative || sign == WeightSign::both, where,
+            ": sign is ", static_cast<int>(sign), ", expected WeightSign::positive, negative or both");
     std::vector<std::pair<std::size_t, int>> shown;
-    if (options.positive_only || options.negative_only) {
+    if (sign != WeightSign::both) {
         for (std::size_t f : e.features) {
             if (shown.size() == options.num_features) break;
             const double w = e.weights[f];
-            if (options.positive_only && w > 0.0 && w > options.min_weight) shown.push_back({f, 1});
-            if (options.negative_only && w < 0.0 && std::abs(w) > options.min_weight) shown.push_back({f, -1});
+            if (sign == WeightSign::positive && w > 0.0 && w > options.min_weight) shown.push_back({f, 1});
+            if (sign == WeightSign::negative && w < 0.0 && std::abs(w) > options.min_weight) shown.push_back({f, -1});
         }
         return shown;
     }
@@ -70,32 +73,38 @@ inline std::vector<std::pair<std::size_t, int>> lime_shown_superpixels(const Lim
     return shown;
 }
 
-inline void require_explained_image(const Image& image, const LimeExplanation& explanation, const char* where) {
+/// The segmentation of image `image_index` of `explanation`, checked against `image`.
+inline const Segmentation& explained_segmentation(const Image& image, const LimeExplanation& explanation,
+                                                  std::size_t image_index, const char* where) {
     require_rank(image, 3, where, "C×H×W");
-    require<shape_error>(image.shape(1) == explanation.segmentation.height() &&
-                             image.shape(2) == explanation.segmentation.width(),
-                         where, ": image is ", shape_string(image.shape()), ", the explanation's segmentation is ",
-                         explanation.segmentation.height(), "x", explanation.segmentation.width());
+    require<shape_error>(image_index < explanation.segmentations.size(), where, ": image_index is ", image_index,
+                         ", expected an image index below ", explanation.segmentations.size());
+    const Segmentation& segmentation = explanation.segmentations[image_index];
+    require<shape_error>(image.shape(1) == segmentation.height() && image.shape(2) == segmentation.width(), where,
+                         ": image is ", shape_string(image.shape()), ", the explanation's segmentation is ",
+                         segmentation.height(), "x", segmentation.width());
+    return segmentation;
 }
 
 }  // namespace detail
 
-/// lime's get_image_and_mask for class `label` of `explanation` over `image` (see the header).
-inline LimeImageAndMask lime_image_and_mask(const Image& image, const LimeExplanation& explanation, std::size_t label,
-                                            const LimeMaskOptions& options = {}) {
+/// lime's get_image_and_mask for class `target` of image `image_index` of `explanation`, drawn
+/// over `image` (that image, C×H×W; see the header).
+inline LimeImageAndMask lime_image_and_mask(const Image& image, const LimeExplanation& explanation, std::size_t target,
+                                            const LimeMaskOptions& options = {}, std::size_t image_index = 0) {
     constexpr const char* where = "xai::lime_image_and_mask()";
-    detail::require_explained_image(image, explanation, where);
-    const LimeLabelExplanation& e = explanation.for_label(label);
+    const Segmentation& segmentation = detail::explained_segmentation(image, explanation, image_index, where);
+    const LimeSurrogate& e = explanation.surrogate(target, image_index);
     const auto shown = detail::lime_shown_superpixels(e, options, where);
     const std::size_t channels = image.shape(0), pixels = image.shape(1) * image.shape(2);
     LimeImageAndMask out;
     out.image = options.hide_rest ? Image(xt::zeros<float>(image.shape())) : image;
     out.mask = xt::zeros<std::int8_t>({image.shape(1), image.shape(2)});
-    std::vector<int> sign(explanation.segmentation.count, 0);
+    std::vector<int> sign(segmentation.count, 0);
     for (const auto& [f, s] : shown) sign[f] = s;
-    const bool both = !options.positive_only && !options.negative_only;
+    const bool both = options.sign == WeightSign::both;
     const float top = *std::max_element(image.begin(), image.end());
-    const std::int32_t* labels = explanation.segmentation.labels.data();
+    const std::int32_t* labels = segmentation.labels.data();
     for (std::size_t p = 0; p < pixels; ++p) {
         const int s = sign[static_cast<std::size_t>(labels[p])];
         if (s == 0) continue;
@@ -108,7 +117,7 @@ inline LimeImageAndMask lime_image_and_mask(const Image& image, const LimeExplan
 
 /// Colours and blending of lime_overlay.
 struct LimeOverlayOptions {
-    LimeMaskOptions mask{5, false, false, 0.0, false};  ///< both signs by default
+    LimeMaskOptions mask{.num_features = 5, .sign = WeightSign::both};  ///< both signs by default
     float alpha = 0.45f;                                ///< weight of the tint
     std::vector<float> positive_color{0.0f, 0.85f, 0.0f};  ///< RGB tint of superpixels with β > 0 (green)
     std::vector<float> negative_color{0.9f, 0.0f, 0.0f};   ///< RGB tint of superpixels with β < 0 (red)
@@ -116,29 +125,30 @@ struct LimeOverlayOptions {
     bool draw_all_boundaries = false;  ///< also draw every superpixel's boundary (thin grey)
 };
 
-/// A 3×H×W picture of class `label`: the chosen superpixels tinted (positive / negative colour)
-/// and outlined. Grey images are shown as RGB.
-inline Image lime_overlay(const Image& image, const LimeExplanation& explanation, std::size_t label,
-                          const LimeOverlayOptions& options = {}) {
+/// A 3×H×W picture of class `target` of image `image_index` of `explanation`, drawn over
+/// `image`: the chosen superpixels tinted (positive / negative colour) and outlined. Grey images
+/// are shown as RGB.
+inline Image lime_overlay(const Image& image, const LimeExplanation& explanation, std::size_t target,
+                          const LimeOverlayOptions& options = {}, std::size_t image_index = 0) {
     constexpr const char* where = "xai::lime_overlay()";
-    detail::require_explained_image(image, explanation, where);
+    const Segmentation& segmentation = detail::explained_segmentation(image, explanation, image_index, where);
     detail::require(image.shape(0) == 1 || image.shape(0) == 3, where, ": image has ", image.shape(0),
                     " channels, expected 1 or 3");
     detail::require(options.alpha >= 0.0f && options.alpha <= 1.0f, where, ": alpha is ", options.alpha,
                     ", expected a value in [0, 1]");
     for (const auto* color : {&options.positive_color, &options.negative_color, &options.boundary_color})
         detail::require(color->size() == 3, where, ": colours need 3 values (RGB), got ", color->size());
-    const LimeLabelExplanation& e = explanation.for_label(label);
+    const LimeSurrogate& e = explanation.surrogate(target, image_index);
     const auto shown = detail::lime_shown_superpixels(e, options.mask, where);
     const std::size_t h = image.shape(1), w = image.shape(2), pixels = h * w;
     Image out = Image::from_shape({3, h, w});
     for (std::size_t c = 0; c < 3; ++c)
         std::copy_n(image.data() + (image.shape(0) == 3 ? c : 0) * pixels, pixels, out.data() + c * pixels);
-    if (options.draw_all_boundaries) out = mark_boundaries(out, explanation.segmentation, {0.6f, 0.6f, 0.6f});
+    if (options.draw_all_boundaries) out = mark_boundaries(out, segmentation, {0.6f, 0.6f, 0.6f});
 
-    std::vector<int> sign(explanation.segmentation.count, 0);
+    std::vector<int> sign(segmentation.count, 0);
     for (const auto& [f, s] : shown) sign[f] = s;
-    const std::int32_t* labels = explanation.segmentation.labels.data();
+    const std::int32_t* labels = segmentation.labels.data();
     for (std::size_t p = 0; p < pixels; ++p) {
         const int s = sign[static_cast<std::size_t>(labels[p])];
         if (s == 0) continue;

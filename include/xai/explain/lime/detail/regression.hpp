@@ -4,13 +4,18 @@
 // on binary superpixel indicators, and the feature-selection methods of the reference lime
 // package (lime_base.py: LimeBase.feature_selection and explain_instance_with_data).
 //
+// Internals of xai::Lime (explain/lime/lime.hpp). Every function here is a template on the
+// scalar type (always double in LIME), so the Eigen decompositions it calls (LDLT, the complete
+// orthogonal decomposition) are compiled only in a translation unit that instantiates
+// Lime<Model>::explain, not in every file that includes xai/lime.hpp.
+//
 // Weighted ridge with an unpenalised intercept — sklearn's Ridge(alpha, fit_intercept=True)
 // .fit(X, y, sample_weight=π) — solved in closed form on weighted-centred data:
 //   x̄ = Σ π_i x_i / Σ π_i,  ȳ = Σ π_i y_i / Σ π_i,   X_c = X − 1x̄ᵀ,  y_c = y − ȳ
 //   β = (X_cᵀ Π X_c + α I)⁻¹ X_cᵀ Π y_c,   intercept b = ȳ − x̄ᵀβ
 // (Eigen LDLT; for α = 0 a complete orthogonal decomposition gives the minimum-norm solution
-// when columns are collinear, as sklearn's least-squares fallback does). The score is the
-// weighted R² of sklearn's r2_score(sample_weight=π):
+// when columns are collinear, as sklearn's least-squares fallback does). The fit's R² (lime's
+// `score`) is the weighted R² of sklearn's r2_score(sample_weight=π):
 //   R² = 1 − Σ π_i (y_i − ŷ_i)² / Σ π_i (y_i − ȳ)²   (1 if both sums are 0, 0 if only the second is).
 //
 // Feature selection (which superpixels enter the surrogate), as lime:
@@ -30,7 +35,7 @@
 #include <cstddef>
 #include <limits>
 #include <numeric>
-#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "xai/core/eigen.hpp"  // first: silences GCC 12's false AVX-512 warnings inside Eigen
@@ -39,39 +44,26 @@
 #include <Eigen/QR>
 
 #include "xai/core/error.hpp"
+#include "xai/explain/lime/options.hpp"
 
-namespace xai {
-
-/// How LIME chooses the superpixels of the surrogate (lime_base.py; details in the header
-/// comment): `none` keeps every superpixel; `highest_weights` the num_features largest |β| of
-/// a ridge fit on all of them; `forward_selection` adds greedily the superpixel that most
-/// raises the weighted R²; `lasso_path` follows the LARS–lasso path; `automatic` is lime's
-/// 'auto': forward_selection if num_features <= 6, else highest_weights.
-enum class FeatureSelection { none, highest_weights, forward_selection, lasso_path, automatic };
-
-/// The method's name as lime spells it ("auto" for automatic).
-inline std::string_view to_string(FeatureSelection method) {
-    switch (method) {
-        case FeatureSelection::none: return "none";
-        case FeatureSelection::highest_weights: return "highest_weights";
-        case FeatureSelection::forward_selection: return "forward_selection";
-        case FeatureSelection::lasso_path: return "lasso_path";
-        case FeatureSelection::automatic: return "auto";
-    }
-    return "unknown";
-}
+namespace xai::detail {
 
 /// A weighted linear fit with intercept: y ≈ intercept + X·coef.
+template <class Scalar = double>
 struct WeightedLinearFit {
-    Eigen::VectorXd coef;    ///< one coefficient per column of X
-    double intercept = 0.0;  ///< the constant term
-    double score = 0.0;  ///< weighted R² on the data it was fitted to
+    Eigen::VectorX<Scalar> coef;  ///< one coefficient per column of X
+    Scalar intercept = 0;         ///< the constant term
+    Scalar r2 = 0;                ///< weighted R² on the data it was fitted to
 };
 
-namespace detail {
+/// y and the sample weights of a regression on X: the same scalar as X, deduced from X alone
+/// (so an Eigen expression converts to the vector type).
+template <class Scalar>
+using RegressionVector = std::type_identity_t<Eigen::VectorX<Scalar>>;
 
-inline void require_regression_data(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::VectorXd& w,
-                                    const char* where) {
+template <class Scalar>
+void require_regression_data(const Eigen::MatrixX<Scalar>& X, const RegressionVector<Scalar>& y,
+                             const RegressionVector<Scalar>& w, const char* where) {
     require<shape_error>(X.rows() > 0, where, ": there are no samples, expected at least one row");
     require<shape_error>(y.size() == X.rows() && w.size() == X.rows(), where, ": X has ", X.rows(), " rows, y ",
                          y.size(), " and the weights ", w.size(), ", expected the same number");
@@ -82,19 +74,22 @@ inline void require_regression_data(const Eigen::MatrixXd& X, const Eigen::Vecto
 
 /// Weighted means and the weighted-centred data scaled by √π (so plain least squares on it is
 /// the weighted problem).
+template <class Scalar>
 struct CentredData {
-    Eigen::RowVectorXd x_mean;
-    double y_mean = 0.0;
-    Eigen::MatrixXd Xs;  ///< (X − x̄)·√π
-    Eigen::VectorXd ys;  ///< (y − ȳ)·√π
+    Eigen::RowVectorX<Scalar> x_mean;
+    Scalar y_mean = 0;
+    Eigen::MatrixX<Scalar> Xs;  ///< (X − x̄)·√π
+    Eigen::VectorX<Scalar> ys;  ///< (y − ȳ)·√π
 };
 
-inline CentredData centre_weighted(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::VectorXd& w) {
-    CentredData d;
-    const double total = w.sum();
+template <class Scalar>
+CentredData<Scalar> centre_weighted(const Eigen::MatrixX<Scalar>& X, const RegressionVector<Scalar>& y,
+                                    const RegressionVector<Scalar>& w) {
+    CentredData<Scalar> d;
+    const Scalar total = w.sum();
     d.x_mean = (w.transpose() * X) / total;
     d.y_mean = w.dot(y) / total;
-    const Eigen::VectorXd root = w.cwiseSqrt();
+    const Eigen::VectorX<Scalar> root = w.cwiseSqrt();
     d.Xs = (X.rowwise() - d.x_mean).array().colwise() * root.array();
     d.ys = (y.array() - d.y_mean) * root.array();
     return d;
@@ -107,10 +102,12 @@ inline double r2_from_sums(double residual, double total) {
 }
 
 /// Solves (G + αI) β = b for a symmetric positive semi-definite G.
-inline Eigen::VectorXd solve_normal_equations(const Eigen::MatrixXd& G, const Eigen::VectorXd& b, double alpha) {
-    if (G.rows() == 0) return Eigen::VectorXd(0);
+template <class Scalar>
+Eigen::VectorX<Scalar> solve_normal_equations(const Eigen::MatrixX<Scalar>& G, const RegressionVector<Scalar>& b,
+                                              std::type_identity_t<Scalar> alpha) {
+    if (G.rows() == 0) return Eigen::VectorX<Scalar>(0);
     if (alpha > 0.0) {
-        Eigen::MatrixXd A = G;
+        Eigen::MatrixX<Scalar> A = G;
         A.diagonal().array() += alpha;
         return A.ldlt().solve(b);
     }
@@ -118,27 +115,29 @@ inline Eigen::VectorXd solve_normal_equations(const Eigen::MatrixXd& G, const Ei
 }
 
 /// min of the strictly positive entries, or +max if there are none (sklearn's min_pos).
-inline double min_positive(const Eigen::VectorXd& v) {
-    double best = std::numeric_limits<double>::max();
+template <class Scalar>
+Scalar min_positive(const Eigen::VectorX<Scalar>& v) {
+    Scalar best = std::numeric_limits<Scalar>::max();
     for (Eigen::Index i = 0; i < v.size(); ++i)
         if (v[i] > 0.0 && v[i] < best) best = v[i];
     return best;
 }
 
-}  // namespace detail
-
-/// sklearn's Ridge(alpha, fit_intercept=True).fit(X, y, sample_weight=w) and its weighted score.
-inline WeightedLinearFit weighted_ridge(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::VectorXd& w,
-                                        double alpha) {
-    constexpr const char* where = "xai::weighted_ridge()";
-    detail::require_regression_data(X, y, w, where);
-    detail::require(std::isfinite(alpha) && alpha >= 0.0, where, ": alpha is ", alpha, ", expected a finite value >= 0");
-    const detail::CentredData d = detail::centre_weighted(X, y, w);
-    WeightedLinearFit fit;
-    fit.coef = detail::solve_normal_equations(d.Xs.transpose() * d.Xs, d.Xs.transpose() * d.ys, alpha);
+/// sklearn's Ridge(alpha, fit_intercept=True).fit(X, y, sample_weight=w) and its weighted R².
+template <class Scalar>
+WeightedLinearFit<Scalar> weighted_ridge(const Eigen::MatrixX<Scalar>& X, const RegressionVector<Scalar>& y,
+                                         const RegressionVector<Scalar>& w, std::type_identity_t<Scalar> alpha) {
+    constexpr const char* where = "xai::detail::weighted_ridge()";
+    require_regression_data<Scalar>(X, y, w, where);
+    require(std::isfinite(alpha) && alpha >= 0.0, where, ": alpha is ", alpha, ", expected a finite value >= 0");
+    const CentredData<Scalar> d = centre_weighted<Scalar>(X, y, w);
+    WeightedLinearFit<Scalar> fit;
+    fit.coef = solve_normal_equations<Scalar>(Eigen::MatrixX<Scalar>(d.Xs.transpose() * d.Xs),
+                                      RegressionVector<Scalar>(d.Xs.transpose() * d.ys), alpha);
     fit.intercept = d.y_mean - d.x_mean.dot(fit.coef);
-    const Eigen::VectorXd residual = y - (X * fit.coef).array().matrix() - Eigen::VectorXd::Constant(y.size(), fit.intercept);
-    fit.score = detail::r2_from_sums(w.dot(residual.cwiseAbs2()), w.dot((y.array() - d.y_mean).square().matrix()));
+    const Eigen::VectorX<Scalar> residual =
+        y - (X * fit.coef).array().matrix() - Eigen::VectorX<Scalar>::Constant(y.size(), fit.intercept);
+    fit.r2 = r2_from_sums(w.dot(residual.cwiseAbs2()), w.dot((y.array() - d.y_mean).square().matrix()));
     return fit;
 }
 
@@ -148,25 +147,27 @@ inline WeightedLinearFit weighted_ridge(const Eigen::MatrixXd& X, const Eigen::V
 /// correlation joins, the coefficients move along the equiangular direction until another
 /// predictor's correlation ties (it joins) or an active coefficient crosses zero (it leaves);
 /// a predictor that would make the active set singular is left out for good.
-inline Eigen::MatrixXd lars_lasso_path(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, std::size_t max_iter = 500) {
+template <class Scalar>
+Eigen::MatrixX<Scalar> lars_lasso_path(const Eigen::MatrixX<Scalar>& X, const RegressionVector<Scalar>& y,
+                                       std::size_t max_iter = 500) {
     const auto p = static_cast<std::size_t>(X.cols());
-    const double n_samples = static_cast<double>(X.rows());
-    const Eigen::MatrixXd G = X.transpose() * X;
-    const Eigen::VectorXd Xy = X.transpose() * y;
-    constexpr double tolerance = 1.1920928955078125e-07;  // np.finfo(np.float32).eps, sklearn's equality tolerance
-    constexpr double tiny = 1.1754943508222875e-38;       // np.finfo(np.float32).tiny
-    Eigen::VectorXd coef = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(p));
+    const auto n_samples = static_cast<Scalar>(X.rows());
+    const Eigen::MatrixX<Scalar> G = X.transpose() * X;
+    const Eigen::VectorX<Scalar> Xy = X.transpose() * y;
+    constexpr Scalar tolerance = 1.1920928955078125e-07;  // np.finfo(np.float32).eps, sklearn's equality tolerance
+    constexpr Scalar tiny = 1.1754943508222875e-38;       // np.finfo(np.float32).tiny
+    Eigen::VectorX<Scalar> coef = Eigen::VectorX<Scalar>::Zero(static_cast<Eigen::Index>(p));
     std::vector<std::size_t> active;
-    std::vector<double> sign;
+    std::vector<Scalar> sign;
     std::vector<char> is_active(p, 0), excluded(p, 0);
-    std::vector<Eigen::VectorXd> knots{coef};
+    std::vector<Eigen::VectorX<Scalar>> knots{coef};
     bool drop = false;
     std::vector<char> just_dropped(p, 0);
     for (std::size_t iteration = 0; iteration < max_iter;) {
-        const Eigen::VectorXd c = Xy - G * coef;  // current correlations
+        const Eigen::VectorX<Scalar> c = Xy - G * coef;  // current correlations
         // C: the largest correlation of a candidate to join; right after a drop nobody joins and
         // C is the common correlation of the active set (sklearn: the dropped predictor's own).
-        double C = 0.0;
+        Scalar C = 0.0;
         std::size_t best = p;
         for (std::size_t j = 0; j < p; ++j) {
             const bool candidate = drop ? (is_active[j] != 0 || (active.empty() && !excluded[j])) : (!is_active[j] && !excluded[j]);
@@ -181,12 +182,12 @@ inline Eigen::MatrixXd lars_lasso_path(const Eigen::MatrixXd& X, const Eigen::Ve
             // Would the new predictor make the active Gram matrix singular?
             std::vector<std::size_t> trial = active;
             trial.push_back(best);
-            Eigen::MatrixXd Ga(trial.size(), trial.size());
+            Eigen::MatrixX<Scalar> Ga(trial.size(), trial.size());
             for (std::size_t a = 0; a < trial.size(); ++a)
                 for (std::size_t b = 0; b < trial.size(); ++b)
                     Ga(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b)) =
                         G(static_cast<Eigen::Index>(trial[a]), static_cast<Eigen::Index>(trial[b]));
-            const Eigen::LDLT<Eigen::MatrixXd> ldlt(Ga);
+            const Eigen::LDLT<Eigen::MatrixX<Scalar>> ldlt(Ga);
             if (ldlt.vectorD().minCoeff() <= 1e-14 * std::max(1.0, Ga.diagonal().maxCoeff())) {
                 excluded[best] = 1;
                 continue;
@@ -196,34 +197,34 @@ inline Eigen::MatrixXd lars_lasso_path(const Eigen::MatrixXd& X, const Eigen::Ve
             sign.push_back(c[static_cast<Eigen::Index>(best)] > 0 ? 1.0 : -1.0);
         }
         const std::size_t k = active.size();
-        Eigen::MatrixXd Ga(k, k);
-        Eigen::VectorXd s(k);
+        Eigen::MatrixX<Scalar> Ga(k, k);
+        Eigen::VectorX<Scalar> s(k);
         for (std::size_t a = 0; a < k; ++a) {
             s[static_cast<Eigen::Index>(a)] = sign[a];
             for (std::size_t b = 0; b < k; ++b)
                 Ga(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b)) =
                     G(static_cast<Eigen::Index>(active[a]), static_cast<Eigen::Index>(active[b]));
         }
-        Eigen::VectorXd direction = Ga.ldlt().solve(s);
-        const double AA = 1.0 / std::sqrt(std::max(direction.dot(s), tiny));
+        Eigen::VectorX<Scalar> direction = Ga.ldlt().solve(s);
+        const Scalar AA = 1.0 / std::sqrt(std::max(direction.dot(s), tiny));
         direction *= AA;
         // step until an inactive predictor ties (g1, g2) or the full least-squares step (C/AA)
-        double gamma = C / AA;
+        Scalar gamma = C / AA;
         for (std::size_t j = 0; j < p; ++j) {
             if (is_active[j] || excluded[j] || just_dropped[j]) continue;  // a dropped one ties at 0
-            double a_j = 0.0;
+            Scalar a_j = 0.0;
             for (std::size_t a = 0; a < k; ++a)
                 a_j += G(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(active[a])) * direction[static_cast<Eigen::Index>(a)];
-            const double cj = c[static_cast<Eigen::Index>(j)];
-            const double g1 = (C - cj) / (AA - a_j + tiny), g2 = (C + cj) / (AA + a_j + tiny);
+            const Scalar cj = c[static_cast<Eigen::Index>(j)];
+            const Scalar g1 = (C - cj) / (AA - a_j + tiny), g2 = (C + cj) / (AA + a_j + tiny);
             if (g1 > 0.0) gamma = std::min(gamma, g1);
             if (g2 > 0.0) gamma = std::min(gamma, g2);
         }
         // lasso modification: an active coefficient reaching zero leaves the active set
-        Eigen::VectorXd z(k);
+        Eigen::VectorX<Scalar> z(k);
         for (std::size_t a = 0; a < k; ++a)
             z[static_cast<Eigen::Index>(a)] = -coef[static_cast<Eigen::Index>(active[a])] / (direction[static_cast<Eigen::Index>(a)] + tiny);
-        const double z_pos = detail::min_positive(z);
+        const Scalar z_pos = min_positive(z);
         drop = z_pos < gamma;
         if (drop) gamma = z_pos;
         for (std::size_t a = 0; a < k; ++a) coef[static_cast<Eigen::Index>(active[a])] += gamma * direction[static_cast<Eigen::Index>(a)];
@@ -231,7 +232,7 @@ inline Eigen::MatrixXd lars_lasso_path(const Eigen::MatrixXd& X, const Eigen::Ve
         std::fill(just_dropped.begin(), just_dropped.end(), 0);
         if (drop) {
             std::vector<std::size_t> kept;
-            std::vector<double> kept_sign;
+            std::vector<Scalar> kept_sign;
             for (std::size_t a = 0; a < k; ++a) {
                 if (z[static_cast<Eigen::Index>(a)] == z_pos) {
                     coef[static_cast<Eigen::Index>(active[a])] = 0.0;
@@ -247,17 +248,16 @@ inline Eigen::MatrixXd lars_lasso_path(const Eigen::MatrixXd& X, const Eigen::Ve
         }
         knots.push_back(coef);
     }
-    Eigen::MatrixXd path(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(knots.size()));
+    Eigen::MatrixX<Scalar> path(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(knots.size()));
     for (std::size_t t = 0; t < knots.size(); ++t) path.col(static_cast<Eigen::Index>(t)) = knots[t];
     return path;
 }
 
-namespace detail {
-
-inline std::vector<std::size_t> highest_weights(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
-                                                const Eigen::VectorXd& w, std::size_t num_features) {
-    const WeightedLinearFit fit = weighted_ridge(X, y, w, 0.01);
-    const Eigen::VectorXd x0 = X.row(0).transpose();  // lime: coef * data[0]
+template <class Scalar>
+std::vector<std::size_t> highest_weights(const Eigen::MatrixX<Scalar>& X, const RegressionVector<Scalar>& y,
+                                         const RegressionVector<Scalar>& w, std::size_t num_features) {
+    const WeightedLinearFit<Scalar> fit = weighted_ridge<Scalar>(X, y, w, 0.01);
+    const Eigen::VectorX<Scalar> x0 = X.row(0).transpose();  // lime: coef * data[0]
     std::vector<std::size_t> order(static_cast<std::size_t>(X.cols()));
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
@@ -268,36 +268,37 @@ inline std::vector<std::size_t> highest_weights(const Eigen::MatrixXd& X, const 
     return order;
 }
 
-inline std::vector<std::size_t> forward_selection(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
-                                                  const Eigen::VectorXd& w, std::size_t num_features) {
+template <class Scalar>
+std::vector<std::size_t> forward_selection(const Eigen::MatrixX<Scalar>& X, const RegressionVector<Scalar>& y,
+                                           const RegressionVector<Scalar>& w, std::size_t num_features) {
     // Every candidate fit is an unpenalised weighted least-squares fit with intercept on a subset
     // S of columns; on the weighted-centred data it is β_S = G_SS⁺ b_S with G = X_sᵀX_s, b = X_sᵀy_s,
     // and its residual sum of squares is Σπ(y−ȳ)² − b_Sᵀβ_S, so one Gram matrix serves all fits.
-    const CentredData d = centre_weighted(X, y, w);
-    const Eigen::MatrixXd G = d.Xs.transpose() * d.Xs;
-    const Eigen::VectorXd b = d.Xs.transpose() * d.ys;
-    const double total = d.ys.squaredNorm();
+    const CentredData<Scalar> d = centre_weighted<Scalar>(X, y, w);
+    const Eigen::MatrixX<Scalar> G = d.Xs.transpose() * d.Xs;
+    const Eigen::VectorX<Scalar> b = d.Xs.transpose() * d.ys;
+    const Scalar total = d.ys.squaredNorm();
     const auto p = static_cast<std::size_t>(X.cols());
     std::vector<std::size_t> used;
     std::vector<char> in_use(p, 0);
     for (std::size_t round = 0; round < std::min(num_features, p); ++round) {
-        double best_score = -100000000.0;  // lime's initial max_
+        Scalar best_score = -100000000.0;  // lime's initial max_
         std::size_t best = 0;
         for (std::size_t f = 0; f < p; ++f) {
             if (in_use[f]) continue;
             std::vector<std::size_t> subset = used;
             subset.push_back(f);
             const auto k = static_cast<Eigen::Index>(subset.size());
-            Eigen::MatrixXd Gs(k, k);
-            Eigen::VectorXd bs(k);
+            Eigen::MatrixX<Scalar> Gs(k, k);
+            Eigen::VectorX<Scalar> bs(k);
             for (Eigen::Index i = 0; i < k; ++i) {
                 bs[i] = b[static_cast<Eigen::Index>(subset[static_cast<std::size_t>(i)])];
                 for (Eigen::Index j = 0; j < k; ++j)
                     Gs(i, j) = G(static_cast<Eigen::Index>(subset[static_cast<std::size_t>(i)]),
                                  static_cast<Eigen::Index>(subset[static_cast<std::size_t>(j)]));
             }
-            const Eigen::VectorXd beta = solve_normal_equations(Gs, bs, 0.0);
-            const double score = r2_from_sums(std::max(total - bs.dot(beta), 0.0), total);
+            const Eigen::VectorX<Scalar> beta = solve_normal_equations<Scalar>(Gs, bs, 0.0);
+            const Scalar score = r2_from_sums(std::max<Scalar>(total - bs.dot(beta), 0.0), total);
             if (score > best_score) {
                 best_score = score;
                 best = f;
@@ -309,10 +310,11 @@ inline std::vector<std::size_t> forward_selection(const Eigen::MatrixXd& X, cons
     return used;
 }
 
-inline std::vector<std::size_t> lasso_path_selection(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
-                                                     const Eigen::VectorXd& w, std::size_t num_features) {
-    const CentredData d = centre_weighted(X, y, w);
-    const Eigen::MatrixXd path = lars_lasso_path(d.Xs, d.ys);
+template <class Scalar>
+std::vector<std::size_t> lasso_path_selection(const Eigen::MatrixX<Scalar>& X, const RegressionVector<Scalar>& y,
+                                              const RegressionVector<Scalar>& w, std::size_t num_features) {
+    const CentredData<Scalar> d = centre_weighted<Scalar>(X, y, w);
+    const Eigen::MatrixX<Scalar> path = lars_lasso_path<Scalar>(d.Xs, d.ys);
     auto support = [&](Eigen::Index column) {
         std::vector<std::size_t> s;
         for (Eigen::Index j = 0; j < path.rows(); ++j)
@@ -328,28 +330,27 @@ inline std::vector<std::size_t> lasso_path_selection(const Eigen::MatrixXd& X, c
     return nonzero;
 }
 
-}  // namespace detail
-
 /// The superpixels (columns of X) that enter the surrogate, by lime's method `method`; see the
 /// header. `num_features` is the number requested (ignored by `none`).
-inline std::vector<std::size_t> select_features(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
-                                                const Eigen::VectorXd& w, std::size_t num_features,
-                                                FeatureSelection method) {
-    detail::require_regression_data(X, y, w, "xai::select_features()");
+template <class Scalar>
+std::vector<std::size_t> select_features(const Eigen::MatrixX<Scalar>& X, const RegressionVector<Scalar>& y,
+                                         const RegressionVector<Scalar>& w, std::size_t num_features,
+                                         FeatureSelection method) {
+    require_regression_data<Scalar>(X, y, w, "xai::detail::select_features()");
     switch (method) {
         case FeatureSelection::none: {
             std::vector<std::size_t> all(static_cast<std::size_t>(X.cols()));
             std::iota(all.begin(), all.end(), std::size_t{0});
             return all;
         }
-        case FeatureSelection::highest_weights: return detail::highest_weights(X, y, w, num_features);
-        case FeatureSelection::forward_selection: return detail::forward_selection(X, y, w, num_features);
-        case FeatureSelection::lasso_path: return detail::lasso_path_selection(X, y, w, num_features);
+        case FeatureSelection::highest_weights: return highest_weights<Scalar>(X, y, w, num_features);
+        case FeatureSelection::forward_selection: return forward_selection<Scalar>(X, y, w, num_features);
+        case FeatureSelection::lasso_path: return lasso_path_selection<Scalar>(X, y, w, num_features);
         case FeatureSelection::automatic:
-            return num_features <= 6 ? detail::forward_selection(X, y, w, num_features)
-                                     : detail::highest_weights(X, y, w, num_features);
+            return num_features <= 6 ? forward_selection<Scalar>(X, y, w, num_features)
+                                     : highest_weights<Scalar>(X, y, w, num_features);
     }
     return {};
 }
 
-}  // namespace xai
+}  // namespace xai::detail

@@ -1,0 +1,384 @@
+#pragma once
+// LIME for images: Ribeiro, Singh, Guestrin, "'Why Should I Trust You?': Explaining the
+// Predictions of Any Classifier", KDD 2016, as the reference lime package's LimeImageExplainer
+// implements it (lime_image.py, lime_base.py).
+//
+// For an image x split into d superpixels, LIME samples binary vectors z ∈ {0,1}^d (z_0 = all
+// ones, the others with every superpixel on with probability ½), renders each as an image in
+// which the "off" superpixels show the baseline (LimeOptions::baseline: by default each
+// superpixel's own mean colour, lime's hide_color=None), scores the renders with the black box
+// f (probabilities by default), weights each sample by its proximity to x,
+//   π(z) = √(exp(−D(z, 1)² / w²)),   D = cosine distance = 1 − ‖z‖₁/√(‖z‖₁·d)   (w = 0.25),
+// and fits, per explained class c, a weighted ridge regression g(z) = b + Σ_s β_s z_s to f_c
+// (explain/lime/detail/regression.hpp: ridge α = 1, weighted R², lime's feature-selection
+// methods). The explanation of class c is β (one weight per superpixel), b, the weighted R² of
+// g, and g(z_0) = b + Σ β_s, the surrogate's prediction for the image itself (compare it with
+// f_c(x)); the result type is in explain/lime/explanation.hpp, the options and their defaults
+// (every one lime's) in explain/lime/options.hpp.
+//
+// Segmentation is a policy: quick shift by default because that is lime's
+// (SegmentationAlgorithm('quickshift', kernel_size=4, max_dist=200, ratio=0.2), so explanations
+// agree with the Python tool); Slic is about 3× faster (docs/superpixels.md) and GridSegmenter
+// is colour-blind. explain_segmented() takes a precomputed Segmentation instead.
+//
+// A batch is explained image by image: each image is segmented, sampled and fitted on its own,
+// with the same seed, so explaining a batch gives exactly the explanations of its images one
+// at a time. The explained target's surrogate is always fitted; the top_labels classes of
+// highest score are fitted from the same samples beside it (lime's top_labels).
+//
+// Determinism: sample i draws its bits from Rng::stream(seed, i), so the same seed gives the
+// same explanation bit for bit with any thread count and batch size. Batches of samples are
+// rendered and scored on up to `threads` threads (the model's forward pass is const and
+// thread-safe by the Classifier concept); progress is reported after each round of batches,
+// counting samples over the whole batch of images.
+//
+// Beyond the reference: stability() repeats the explanation with several seeds and reports, per
+// superpixel, the mean and standard deviation of its weight and the Jaccard agreement of the
+// top-k sets, so a user sees when the answer depends on the random samples.
+
+#include <algorithm>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <numeric>
+#include <utility>
+#include <vector>
+
+#include "xai/core/eigen.hpp"  // first: silences GCC 12's false AVX-512 warnings inside Eigen
+#include "xai/core/ceil_div.hpp"
+#include "xai/core/concepts.hpp"
+#include "xai/core/error.hpp"
+#include "xai/core/explainer.hpp"
+#include "xai/core/parallel.hpp"
+#include "xai/core/progress.hpp"
+#include "xai/core/random.hpp"
+#include "xai/core/scores.hpp"
+#include "xai/core/target.hpp"
+#include "xai/core/tensor.hpp"
+#include "xai/explain/lime/detail/regression.hpp"
+#include "xai/explain/lime/explanation.hpp"
+#include "xai/explain/lime/options.hpp"
+#include "xai/explain/masking.hpp"
+#include "xai/image/baseline.hpp"
+#include "xai/image/quickshift.hpp"
+#include "xai/image/segments.hpp"
+#include "xai/image/superpixels.hpp"
+
+namespace xai {
+
+namespace detail {
+
+/// The top-k superpixels of a surrogate with weights of the given sign (or by |β| for both),
+/// in lime's order (decreasing |β| among the selected features).
+inline std::vector<std::size_t> lime_top_features(const LimeSurrogate& s, std::size_t k, WeightSign sign) {
+    std::vector<std::size_t> top;
+    for (std::size_t f : s.features) {
+        if (top.size() == k) break;
+        const double w = s.weights[f];
+        if (sign == WeightSign::both || (sign == WeightSign::positive && w > 0.0) ||
+            (sign == WeightSign::negative && w < 0.0))
+            top.push_back(f);
+    }
+    return top;
+}
+
+inline double jaccard(std::vector<std::size_t> a, std::vector<std::size_t> b) {
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    std::vector<std::size_t> common, all;
+    std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(common));
+    std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(all));
+    return all.empty() ? 1.0 : static_cast<double>(common.size()) / static_cast<double>(all.size());
+}
+
+}  // namespace detail
+
+/// LIME image explainer over any black-box Classifier; `Segmenter` is the superpixel policy.
+/// Holds a reference to the model, which must outlive the explainer. explain() is const and may
+/// run concurrently.
+template <Classifier Model, SegmentationAlgorithm Segmenter = Quickshift>
+class Lime {
+public:
+    /// Explains `model`, which must outlive the explainer, with superpixels from `segmenter`.
+    /// Throws invalid_argument for num_samples or batch_size 0, more than max_lime_samples
+    /// samples, a non-positive kernel_width or a negative ridge_alpha.
+    explicit Lime(const Model& model, LimeOptions options = {}, Segmenter segmenter = {})
+        : model_(model), options_(std::move(options)), segmenter_(std::move(segmenter)) {
+        const char* where = Where::constructor;
+        detail::require(options_.num_samples > 0, where, ": num_samples is 0, expected at least 1");
+        // The samples' design matrix holds num_samples rows of one double per superpixel: 2^24
+        // samples (lime's default is 1000) keep it allocatable instead of a length_error.
+        detail::require(options_.num_samples <= max_lime_samples, where, ": num_samples is ", options_.num_samples,
+                        ", expected at most ", max_lime_samples, " (max_lime_samples)");
+        detail::require(options_.batch_size > 0, where, ": batch_size is 0, expected at least 1");
+        detail::require(std::isfinite(options_.kernel_width) && options_.kernel_width > 0.0, where,
+                        ": kernel_width is ", options_.kernel_width, ", expected a finite value > 0");
+        detail::require(std::isfinite(options_.ridge_alpha) && options_.ridge_alpha >= 0.0, where,
+                        ": ridge_alpha is ", options_.ridge_alpha, ", expected a finite value >= 0");
+    }
+
+    /// The explainer keeps a reference to the model: a temporary would dangle.
+    Lime(const Model&&, LimeOptions = {}, Segmenter = {}) = delete;
+
+    /// The options the explainer was built with.
+    const LimeOptions& options() const { return options_; }
+
+    /// Explains every image of `images` (N×C×H×W, the model's input shape) for its target
+    /// (empty targets: each image's predicted class; one: the same for all; else one per image),
+    /// each on the policy's superpixels of that image. `progress` counts samples over the batch.
+    LimeExplanation explain(const Batch& images, const Targets& targets = {}, const Progress& progress = {}) const {
+        return run(images, targets, nullptr, options_.seed, nullptr, progress, Where::explain);
+    }
+
+    /// Explains one image (C×H×W) for `target`: explain() on a batch of one.
+    LimeExplanation explain(const Image& image, Target target = Target::predicted(),
+                            const Progress& progress = {}) const {
+        return explain(detail::single_image_batch(image, Where::explain), Targets{target}, progress);
+    }
+
+    /// Not an entry point: one image takes one Target, explain(image, target); a list of targets
+    /// goes with a batch, explain(images, targets). Deleted so that such a call does not compile
+    /// (it would otherwise convert the image to a batch, which fails at run time).
+    template <std::same_as<Targets> T>
+    LimeExplanation explain(const Image& image, const T& targets, const Progress& progress = {}) const = delete;
+
+    /// Explains one image on a given segmentation (H×W labels 0..n−1) instead of the policy's.
+    LimeExplanation explain_segmented(const Image& image, const Segmentation& segmentation,
+                                      Target target = Target::predicted(), const Progress& progress = {}) const {
+        const Batch batch = detail::single_image_batch(image, Where::explain_segmented);
+        return run(batch, Targets{target}, &segmentation, options_.seed, nullptr, progress, Where::explain_segmented);
+    }
+
+    /// Repeats the explanation of `image` with `options.repeats` seeds (the first is the options'
+    /// seed, so run 0 equals explain()) on the same superpixels and the same classes, and reports
+    /// how much each weight and the top-k sets move. `progress` counts samples over all runs.
+    LimeStability stability(const Image& image, Target target = Target::predicted(),
+                            const LimeStabilityOptions& options = {}, const Progress& progress = {}) const {
+        const char* where = Where::stability;
+        detail::require(options.repeats >= 2, where, ": repeats is ", options.repeats, ", expected at least 2");
+        detail::require(options.top_k >= 1, where, ": top_k is 0, expected at least 1");
+        detail::require(options.sign == WeightSign::positive || options.sign == WeightSign::negative ||
+                            options.sign == WeightSign::both,
+                        where, ": sign is ", static_cast<int>(options.sign),
+                        ", expected WeightSign::positive, negative or both");
+        const Batch batch = detail::single_image_batch(image, where);
+        detail::require_explainable(model_, batch, where);
+        const Segmentation segmentation = segmenter_(image);
+        const std::size_t per_run = options_.num_samples, total = options.repeats * per_run;
+        LimeStability out;
+        for (std::size_t r = 0; r < options.repeats; ++r) {
+            const std::uint64_t seed = r == 0 ? options_.seed : Rng::stream(options_.seed, r)();
+            Progress shifted;
+            if (progress)
+                shifted = [&progress, r, per_run, total](const ProgressReport& p) {
+                    progress(ProgressReport{r * per_run + p.done, total, p.stage});
+                };
+            out.seeds.push_back(seed);
+            if (r == 0) {
+                out.runs.push_back(run(batch, Targets{target}, &segmentation, seed, nullptr, shifted, where));
+                continue;
+            }
+            // The same target and classes as run 0, even when run 0 chose them.
+            std::vector<std::size_t> classes;
+            for (const LimeSurrogate& s : out.runs.front().surrogates.front()) classes.push_back(s.target);
+            const Targets fixed{Target::class_index(out.runs.front().targets.front())};
+            out.runs.push_back(run(batch, fixed, &segmentation, seed, &classes, shifted, where));
+        }
+        const std::size_t d = segmentation.count;
+        const auto repeats = static_cast<double>(options.repeats);
+        for (std::size_t c = 0; c < out.runs.front().surrogates.front().size(); ++c) {
+            LimeSurrogateStability s;
+            s.target = out.runs.front().surrogates.front()[c].target;
+            s.mean_weight.assign(d, 0.0);
+            s.weight_std.assign(d, 0.0);
+            for (const auto& run : out.runs) {
+                const LimeSurrogate& e = run.surrogates.front()[c];
+                for (std::size_t j = 0; j < d; ++j) s.mean_weight[j] += e.weights[j] / repeats;
+                s.mean_r2 += e.r2 / repeats;
+                s.top_sets.push_back(detail::lime_top_features(e, options.top_k, options.sign));
+            }
+            for (const auto& run : out.runs)
+                for (std::size_t j = 0; j < d; ++j) {
+                    const double diff = run.surrogates.front()[c].weights[j] - s.mean_weight[j];
+                    s.weight_std[j] += diff * diff / (repeats - 1.0);
+                }
+            for (double& v : s.weight_std) v = std::sqrt(v);
+            double sum = 0.0;
+            std::size_t pairs = 0;
+            for (std::size_t a = 0; a < s.top_sets.size(); ++a)
+                for (std::size_t b = a + 1; b < s.top_sets.size(); ++b) {
+                    const double j = detail::jaccard(s.top_sets[a], s.top_sets[b]);
+                    sum += j;
+                    s.min_jaccard = std::min(s.min_jaccard, j);
+                    ++pairs;
+                }
+            s.mean_jaccard = sum / static_cast<double>(pairs);
+            out.surrogates.push_back(std::move(s));
+        }
+        return out;
+    }
+
+private:
+    /// The prefix of every error message of the class, one per entry point.
+    struct Where {
+        static constexpr const char* constructor = "xai::Lime::Lime()";
+        static constexpr const char* explain = "xai::Lime::explain()";
+        static constexpr const char* explain_segmented = "xai::Lime::explain_segmented()";
+        static constexpr const char* stability = "xai::Lime::stability()";
+    };
+
+    /// The batch explained image by image with `seed`; `segmentation` (for a batch of one)
+    /// replaces the policy's, `classes` (for a batch of one) fixes the fitted classes.
+    LimeExplanation run(const Batch& images, const Targets& targets, const Segmentation* segmentation,
+                        std::uint64_t seed, const std::vector<std::size_t>* classes, const Progress& progress,
+                        const char* where) const {
+        detail::require_explainable(model_, images, where);
+        const Scores logits = detail::checked_forward(model_, images, where);
+        const std::vector<std::size_t> resolved = resolve_targets(targets, logits, where);
+        const std::size_t n = images.shape(0), h = images.shape(2), w = images.shape(3);
+        LimeExplanation out;
+        out.raw = Maps::from_shape({n, h, w});
+        out.targets = resolved;
+        out.score_kind = options_.score;
+        out.logits = logits;
+        out.num_samples = options_.num_samples;
+        for (std::size_t i = 0; i < n; ++i) {
+            const Image image = image_at(images, i);
+            out.segmentations.push_back(segmentation != nullptr ? *segmentation : segmenter_(image));
+            out.surrogates.push_back(fit(image, out.segmentations.back(), resolved[i], classes, seed, progress,
+                                         i * options_.num_samples, n * options_.num_samples, where));
+            out.scores.push_back(static_cast<float>(out.surrogates.back().front().model_prediction));
+            const Map weights = out.pixel_weights(resolved[i], i);
+            std::copy(weights.begin(), weights.end(), out.raw.begin() + static_cast<std::ptrdiff_t>(i * h * w));
+        }
+        out.maps = detail::positive_display_maps(out.raw);
+        return out;
+    }
+
+    /// The surrogates of one image: the target's first, then the top labels (or exactly
+    /// `classes` when given). Progress reports add `done_before` and count up to `total`.
+    std::vector<LimeSurrogate> fit(const Image& image, const Segmentation& segmentation, std::size_t target,
+                                   const std::vector<std::size_t>* classes, std::uint64_t seed,
+                                   const Progress& progress, std::size_t done_before, std::size_t total,
+                                   const char* where) const {
+        require_segmentation(segmentation, image.shape(1), image.shape(2), where);
+        const std::size_t d = segmentation.count;
+        const std::size_t num_features = options_.num_features == 0 ? d : options_.num_features;
+        detail::require(num_features <= d, where, ": num_features is ", options_.num_features,
+                        " but the segmentation has only ", d, " superpixels, expected num_features <= ", d,
+                        " (or 0 for all)");
+        const std::size_t n = options_.num_samples;
+        const std::size_t channels = image.shape(0), pixels = image.shape(1) * image.shape(2);
+        const std::size_t k = model_.num_classes();
+
+        // 1. the samples z (row 0 all on), each from its own random stream
+        std::vector<std::uint8_t> on(n * d, 1);
+        parallel_for(n - 1, options_.threads, [&](std::size_t i) {
+            Rng rng = Rng::stream(seed, i + 1);
+            std::uint8_t* row = on.data() + (i + 1) * d;
+            std::uint64_t bits = 0;
+            for (std::size_t s = 0; s < d; ++s) {
+                if (s % 64 == 0) bits = rng();
+                row[s] = static_cast<std::uint8_t>((bits >> (s % 64)) & 1U);
+            }
+        });
+
+        // 2. render and score them, batch by batch
+        const Image fudged = options_.baseline.for_image(image, where, &segmentation);
+        const std::int32_t* labels = segmentation.labels.data();
+        Scores scores = Scores::from_shape({n, k});
+        // Batches in flight at once (one per thread) share the memory bound of masking.hpp.
+        const std::size_t per_round = std::max<std::size_t>(1, resolve_threads(options_.threads));
+        const std::size_t batch_size = detail::batch_within_memory(options_.batch_size, image_shape(image), 0, per_round);
+        const std::size_t batches = detail::ceil_div(n, batch_size);
+        for (std::size_t first = 0; first < batches; first += per_round) {
+            const std::size_t round = std::min(per_round, batches - first);
+            parallel_for(round, round, [&](std::size_t r) {
+                const std::size_t b = first + r;
+                const std::size_t begin = b * batch_size, end = std::min(n, begin + batch_size);
+                Batch batch = Batch::from_shape({end - begin, channels, image.shape(1), image.shape(2)});
+                std::vector<std::uint8_t> pixel_on(pixels);
+                for (std::size_t i = begin; i < end; ++i) {
+                    const std::uint8_t* z = on.data() + i * d;
+                    for (std::size_t p = 0; p < pixels; ++p) pixel_on[p] = z[labels[p]];
+                    float* dst = batch.data() + (i - begin) * channels * pixels;
+                    for (std::size_t c = 0; c < channels; ++c) {
+                        const float* src = image.data() + c * pixels;
+                        const float* off = fudged.data() + c * pixels;
+                        float* out = dst + c * pixels;
+                        for (std::size_t p = 0; p < pixels; ++p) out[p] = pixel_on[p] != 0 ? src[p] : off[p];
+                    }
+                }
+                const Scores logits = detail::checked_forward(model_, batch, where);
+                const Scores s = scores_of_kind(logits, options_.score);
+                std::copy(s.begin(), s.end(), scores.begin() + static_cast<std::ptrdiff_t>(begin * k));
+            });
+            detail::report(progress, done_before + std::min(n, (first + round) * batch_size), total, "samples");
+        }
+
+        // 3. proximity weights: cosine distance to the all-on sample, kernel √exp(−d²/w²)
+        Eigen::MatrixXd X(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d));
+        Eigen::VectorXd weights(static_cast<Eigen::Index>(n));
+        for (std::size_t i = 0; i < n; ++i) {
+            std::size_t count = 0;
+            for (std::size_t s = 0; s < d; ++s) {
+                const std::uint8_t bit = on[i * d + s];
+                X(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(s)) = bit;
+                count += bit;
+            }
+            const double distance = count == 0 ? 1.0 : 1.0 - std::sqrt(static_cast<double>(count) / static_cast<double>(d));
+            weights[static_cast<Eigen::Index>(i)] =
+                std::sqrt(std::exp(-distance * distance / (options_.kernel_width * options_.kernel_width)));
+        }
+
+        // 4. the classes to fit: the target, then the other top labels by the image's score
+        //    (sample 0 is the image itself), best first
+        std::vector<std::size_t> fitted;
+        if (classes != nullptr) {
+            fitted = *classes;
+        } else {
+            fitted.push_back(target);
+            const float* original = scores.data();
+            std::vector<std::size_t> order(k);
+            std::iota(order.begin(), order.end(), std::size_t{0});
+            std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return original[a] > original[b]; });
+            order.resize(std::min(options_.top_labels, k));
+            for (std::size_t c : order)
+                if (c != target) fitted.push_back(c);
+        }
+
+        // 5. one surrogate per class
+        std::vector<LimeSurrogate> surrogates;
+        for (std::size_t label : fitted) {
+            Eigen::VectorXd y(static_cast<Eigen::Index>(n));
+            for (std::size_t i = 0; i < n; ++i) y[static_cast<Eigen::Index>(i)] = scores(i, label);
+            const std::vector<std::size_t> used =
+                detail::select_features(X, y, weights, num_features, options_.feature_selection);
+            Eigen::MatrixXd Xu(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(used.size()));
+            for (std::size_t j = 0; j < used.size(); ++j)
+                Xu.col(static_cast<Eigen::Index>(j)) = X.col(static_cast<Eigen::Index>(used[j]));
+            const detail::WeightedLinearFit<double> fit = detail::weighted_ridge(Xu, y, weights, options_.ridge_alpha);
+            LimeSurrogate e;
+            e.target = label;
+            e.weights.assign(d, 0.0);
+            for (std::size_t j = 0; j < used.size(); ++j) e.weights[used[j]] = fit.coef[static_cast<Eigen::Index>(j)];
+            e.features = used;
+            std::stable_sort(e.features.begin(), e.features.end(),
+                             [&](std::size_t a, std::size_t b) { return std::abs(e.weights[a]) > std::abs(e.weights[b]); });
+            e.intercept = fit.intercept;
+            e.r2 = fit.r2;
+            e.local_prediction = fit.intercept + (Xu.row(0) * fit.coef)(0);
+            e.model_prediction = scores(0, label);
+            surrogates.push_back(std::move(e));
+        }
+        return surrogates;
+    }
+
+    const Model& model_;
+    LimeOptions options_;
+    Segmenter segmenter_;
+};
+
+}  // namespace xai
