@@ -1,7 +1,7 @@
 // LibTorch benchmarks (docs/torch.md), every figure a ratio of times measured alternately in the
 // same loop, so that the load of a shared machine cancels out:
 //
-//   gradcam_resnet18   Grad-CAM at layer4 of a ResNet-18 (torch_resnet.hpp; random weights) on
+//   gradcam_resnet18   Grad-CAM at layer4 of a ResNet-18 (models/torch/resnet.hpp; random weights) on
 //                      one 224×224 image, LibTorch threads = the argument (0 = all cores):
 //                        gradcam/layer_gradient      xai::GradCam through TorchModel, over
 //                                                    forward + gradient to layer4 in bare torch ops
@@ -38,11 +38,9 @@
 
 #include <ATen/Parallel.h>
 
-#include "xai/explain/grad_cam.hpp"
+#include "xai/cam.hpp"
 #include "xai/models/builtin.hpp"
 #include "xai/torch.hpp"
-#include "xai/models/torch/builtin.hpp"
-#include "xai/models/torch/resnet.hpp"
 
 namespace {
 
@@ -89,10 +87,7 @@ void gradcam_resnet18(benchmark::State& state) {
     xai::models::TorchOptions options;
     options.input_shape = {3, 224, 224};
     const xai::models::TorchModel model(net, options);
-    xai::CamOptions cam_options;
-    cam_options.layer = "layer4";
-    cam_options.threads = 1;
-    const xai::GradCam<xai::models::TorchModel> grad_cam(model, cam_options);
+    const xai::GradCam<xai::models::TorchModel> grad_cam(model, {.layer = "layer4", .threads = 1});
     const xai::Batch batch = random_images(1, 3, 224, 224);
     const torch::Tensor x = xai::models::as_torch(batch);
     const std::size_t split = 8;  // conv1, bn1, relu, maxpool, layer1–4 | avgpool, flatten, fc

@@ -14,11 +14,11 @@
 //
 //   custom_model [OUT_DIR]    writes custom_gradcam.png and custom_rise.png (default: .)
 //
-// The program also checks its own backward pass against a central finite difference of the
-// forward pass and exits with status 1 if they disagree: do the same for your model.
+// The program also checks its own backward pass with xai's gradient checker (central finite
+// differences of the forward pass along random directions, models/gradient_check.hpp) and
+// exits with status 1 if they disagree: do the same for your model.
 
 #include <array>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -143,30 +143,6 @@ xai::Batch sample_image() {
     return b;
 }
 
-/// The check every custom model should pass: the gradient layer_gradients() returns against a
-/// central finite difference of forward_from() (double the step, compare), per channel.
-bool gradients_agree(const SpotOrStripes& model, const xai::Batch& image) {
-    const xai::ScoreSeed seed = [](const xai::Scores& logits) {  // d(logit of class 0)/d(logits)
-        xai::Scores d = xt::zeros<float>(logits.shape());
-        for (std::size_t i = 0; i < d.shape(0); ++i) d(i, 0) = 1.0f;
-        return d;
-    };
-    const xai::LayerGradients g = model.layer_gradients(image, "conv", seed);
-    const float step = 1e-2f;
-    bool ok = true;
-    for (std::size_t k = 0; k < SpotOrStripes::channels; ++k) {
-        const std::size_t at = (k * SpotOrStripes::size + 8) * SpotOrStripes::size + 8;
-        xai::Activations up = g.activations, down = g.activations;
-        up.data()[at] += step;
-        down.data()[at] -= step;
-        const double numeric = (model.forward_from("conv", up)(0, 0) - model.forward_from("conv", down)(0, 0)) / (2.0 * step);
-        const double analytic = g.gradients.data()[at];
-        std::printf("channel %zu: d logit / d activation = %.6g (finite difference %.6g)\n", k, analytic, numeric);
-        ok = ok && std::abs(numeric - analytic) <= 1e-3 * std::max(1.0, std::abs(analytic)) + 1e-5;
-    }
-    return ok;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -174,31 +150,33 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(out);
     const SpotOrStripes model;
     const xai::Batch batch = sample_image();
-    if (!gradients_agree(model, batch)) {
-        std::fprintf(stderr, "custom_model: layer_gradients() disagrees with the finite difference\n");
+
+    // The check every custom model should pass: layer_gradients() against central differences
+    // of forward_from() along random directions.
+    const xai::models::GradientCheckReport check = xai::models::check_layer_gradients(model, batch, "conv");
+    std::printf("gradient check at 'conv': %zu probes, largest relative error %.2g\n", check.probes,
+                check.max_relative_error);
+    if (!check.passed) {
+        std::fprintf(stderr, "custom_model: layer_gradients() disagrees with the finite differences (analytic %.6g, "
+                             "numeric %.6g)\n", check.analytic, check.numeric);
         return 1;
     }
 
-    // Grad-CAM of class 0 ("spot") at the only layer.
-    xai::CamOptions cam_options;
-    cam_options.layer = "conv";
-    const xai::GradCam grad_cam(model, cam_options);
-    const xai::CamResult cam = grad_cam.explain(batch, {0});
-
-    // RISE treats the model as a black box; 8×8 cells suit a 32×32 input (docs/methods/rise.md).
-    xai::RiseOptions rise_options;  // N = 4000 masks, p1 = 0.5: the paper's defaults
-    rise_options.grid_size = 8;
-    const xai::Rise rise(model, rise_options);
-    const xai::RiseExplanation saliency = rise.explain(batch, {0});
+    // Grad-CAM of class 0 ("spot") at the only layer, and RISE, which treats the model as a black
+    // box; 8×8 cells suit a 32×32 input (docs/methods/rise.md). N = 4000 masks, p1 = 0.5: the
+    // paper's defaults.
+    const xai::Image image = xai::image_at(batch, 0);
+    const xai::GradCam grad_cam(model, {.layer = "conv"});
+    const xai::CamResult cam = grad_cam.explain(image, 0);
+    const xai::Rise rise(model, {.grid_size = 8});
+    const xai::RiseExplanation saliency = rise.explain(image, 0);
 
     // Overlays, enlarged 8× with nearest-neighbour so that the 32×32 pixels stay visible.
-    const xai::Image image = xai::image_at(batch, 0);
     const auto enlarged = [](const xai::Image& picture) {
         return xai::resize(picture, 8 * picture.shape(1), 8 * picture.shape(2), xai::Interpolation::nearest);
     };
-    xai::save_image(out / "custom_gradcam.png", enlarged(xai::overlay(image, xai::Map(xt::view(cam.maps, 0)))));
-    xai::save_image(out / "custom_rise.png",
-                    enlarged(xai::overlay(image, xai::normalize_min_max(xai::Map(xt::view(saliency.saliency, 0))))));
+    xai::save_image(out / "custom_gradcam.png", enlarged(xai::overlay(image, cam.map())));
+    xai::save_image(out / "custom_rise.png", enlarged(xai::overlay(image, saliency.map())));
     std::printf("logits: spot %.3f, stripes %.3f; pictures in %s\n", cam.logits(0, 0), cam.logits(0, 1),
                 out.string().c_str());
     return 0;

@@ -30,9 +30,10 @@
 
 #include "xai/torch.hpp"  // first: LibTorch, with GCC 12's false AVX-512 warnings silenced
 
-#include "xai/explain/grad_cam.hpp"
+#include "xai/cam.hpp"
 #include "xai/image/io.hpp"
 #include "xai/image/overlay.hpp"
+#include "xai/image/preprocess.hpp"
 
 namespace {
 
@@ -180,13 +181,11 @@ int run(const Arguments& args) {
                     100.0 * p(0, k));
     }
 
-    xai::CamOptions cam_options;
-    cam_options.layer = args.layer;
-    const xai::GradCam<xai::models::TorchModel> grad_cam(model, cam_options);
+    const xai::GradCam grad_cam(model, {.layer = args.layer});
     const auto t2 = std::chrono::steady_clock::now();
     const xai::CamResult cam = grad_cam.explain(batch, {order.front()});
     const auto t3 = std::chrono::steady_clock::now();
-    const xai::Map map = xt::view(cam.maps, 0);
+    const xai::Map map = cam.map();
     // overlay() resizes the map to the picture; bilinear enlargement keeps values in [0, 1].
     const xai::Image picture = args.out_size == 0 ? resized : xai::resize(resized, args.out_size, args.out_size);
     xai::save_image(args.out, xai::overlay(picture, map));

@@ -12,9 +12,9 @@ scripts/install-deps.sh
 BUILD_DIR=${BUILD_DIR:-build}
 OUT_DIR=${OUT_DIR:-out}
 JOBS=${JOBS:-$(nproc)}
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DXAI_BUILD_EXAMPLES=ON > /dev/null
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DXAI_BUILD_TOOLS=ON > /dev/null
 cmake --build "$BUILD_DIR" -j "$JOBS" --target xai_explain
-tool="$BUILD_DIR/examples/xai-explain"
+tool="$BUILD_DIR/tools/xai-explain"
 
 # The fashion model: one Fashion-MNIST test item of each class (data/samples/fashion/labels.json).
 # On 28×28 items lime's default quick shift (kernel_size 4) finds one or two superpixels, so LIME

@@ -11,7 +11,7 @@ PACKAGES=(
   dataset-fashion-mnist
   libtorch-dev libopenblas0-pthread
   clang libclang-rt-14-dev
-  doxygen
+  doxygen time
 )
 
 missing=()

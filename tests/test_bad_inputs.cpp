@@ -72,10 +72,10 @@ TEST_CASE("Every explainer refuses an empty batch, the wrong channel count and N
     check_batch_errors("LayerCAM", [&](const xai::Batch& b) { return xai::LayerCam<Net>(net, o).explain(b); });
     check_batch_errors("Eigen-CAM", [&](const xai::Batch& b) { return xai::EigenCam<Net>(net, o).explain(b); });
     xai::ScoreCamOptions so;
-    so.layer = "relu2";
+    so.cam.layer = "relu2";
     check_batch_errors("Score-CAM", [&](const xai::Batch& b) { return xai::ScoreCam<Net>(net, so).explain(b); });
     xai::AblationCamOptions ao;
-    ao.layer = "relu2";
+    ao.cam.layer = "relu2";
     check_batch_errors("Ablation-CAM", [&](const xai::Batch& b) { return xai::AblationCam<Net>(net, ao).explain(b); });
     xai::RiseOptions ro;
     ro.num_masks = 4;
@@ -111,7 +111,7 @@ TEST_CASE("Explainer options: zero, huge and non-finite sizes and unknown layer 
     CHECK_THROWS_AS(xai::GradCam<Net>(net, unknown), xai::invalid_argument);
     CHECK_THROWS_WITH(xai::GradCam<Net>(net, unknown), Contains("'conv9' is not a layer of the model"));
     xai::ScoreCamOptions score_unknown;
-    score_unknown.layer = "conv9";
+    score_unknown.cam.layer = "conv9";
     CHECK_THROWS_WITH(xai::ScoreCam<Net>(net, score_unknown), Contains("'conv9'"));
     // Targets: a class index past the classes, and a target count that is neither 1 nor N.
     xai::CamOptions o;
@@ -134,7 +134,7 @@ TEST_CASE("Explainer options: zero, huge and non-finite sizes and unknown layer 
     ro.batch_size = 0;
     CHECK_THROWS_WITH(xai::Rise<Net>(net, ro), Contains("batch_size"));
     ro.batch_size = huge;  // a batch larger than the work is the whole work in one batch
-    CHECK(xai::all_finite(xai::Rise<Net>(net, ro).explain(x).saliency));
+    CHECK(xai::all_finite(xai::Rise<Net>(net, ro).explain(x).raw));
     xai::OcclusionOptions oo;
     oo.window = huge;
     CHECK_THROWS_WITH(xai::Occlusion<Net>(net, oo).explain(x), Contains("window"));

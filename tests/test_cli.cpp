@@ -1,12 +1,12 @@
 // Tests of xai-explain (examples/xai_explain.cpp): the tool is called as a function,
-// xai_explain::run(arguments, console) from examples/cli/run.hpp, with its output captured.
+// xai_explain::run(arguments, console) from tools/xai-explain/run.hpp, with its output captured.
 //
 // End to end: every method on a shipped image with the shipped model; the PNGs load back with
 // the sizes the gallery layout implies, each .npy has a valid v1.0 header and exactly the
 // float32 values the library computes, summary.json is well-formed JSON with every required
 // figure. Then each kind of failure returns its documented exit code, and the pieces (the .npy
 // and JSON writers, the text drawing, the progress bar) are checked against their formats.
-#include "../examples/cli/run.hpp"  // first: core/eigen.hpp before xtensor
+#include "../tools/xai-explain/run.hpp"  // first: core/eigen.hpp before xtensor
 
 #include <catch2/catch.hpp>
 
@@ -212,7 +212,7 @@ TEST_CASE("xai-explain runs every method on a shipped image; its PNGs, .npy maps
     // The raw map in the file is the library's, value for value (Grad-CAM at the default layer).
     const xai::AnyExplanation gradcam = xai::make_explainer("gradcam", model).explain(input, xai::Target::class_index(predicted));
     const Npy gradcam_npy = read_npy(out / "chelsea_224_gradcam.npy");
-    CHECK(std::equal(gradcam_npy.values.begin(), gradcam_npy.values.end(), gradcam.raw.begin()));
+    CHECK(std::equal(gradcam_npy.values.begin(), gradcam_npy.values.end(), gradcam.raw.begin(), gradcam.raw.end()));
     CHECK(read_npy(out / "chelsea_224_rise_standard_error.npy").shape == std::vector<std::size_t>{28, 28});
     CHECK(read_npy(out / "chelsea_224_lime_weight_std.npy").shape == std::vector<std::size_t>{28, 28});
 
@@ -431,12 +431,12 @@ TEST_CASE("xai-explain --method influence gives the last layer's influence: that
     const double scale = expected.influence.cwiseAbs().maxCoeff();
     REQUIRE(scale > 0.0);
     for (std::size_t i = 0; i < 12; ++i)
-        CHECK(values.values[i] == Approx(expected.influence[static_cast<Eigen::Index>(i)]).margin(1e-3 * scale));
+        CHECK(values.values[i] == Approx(expected.influence(static_cast<Eigen::Index>(i), 0)).margin(1e-3 * scale));
     const std::string summary = read_text(dir / "out" / "summary.json");
     CHECK(JsonChecker(summary).valid());
     CHECK_THAT(summary, Contains("\"method\": \"influence\"") && Contains("\"helpful\": [") && Contains("\"harmful\": [") &&
                             Contains("\"relative_gradient_norm\"") && Contains("\"l2_regularization\": 0.05") &&
-                            Contains("\"index\": " + std::to_string(expected.helpful[0]) + ","));
+                            Contains("\"index\": " + std::to_string(expected.helpful[0][0]) + ","));
     // Rows of the test image and up to 10 examples: 11 columns, 2 rows.
     const xai::Image picture = xai::load_image(dir / "out" / "test_influence.png");
     CHECK(picture.shape(2) == 8 + 11 * (196 + 8));

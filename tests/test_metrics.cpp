@@ -3,19 +3,17 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <concepts>
 #include <limits>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "xai/cam.hpp"
 #include "xai/core/random.hpp"
-#include "xai/metrics/confidence.hpp"
-#include "xai/metrics/deletion_insertion.hpp"
-#include "xai/metrics/metric_inputs.hpp"
-#include "xai/metrics/pointing_game.hpp"
-#include "xai/metrics/rank_correlation.hpp"
-#include "xai/metrics/sanity_check.hpp"
+#include "xai/metrics.hpp"
 #include "xai/models/sequential.hpp"
 
 using Catch::Matchers::Contains;
@@ -143,7 +141,7 @@ TEST_CASE("insertion: reveals the ideal order first, over a blurred or constant 
 
     xai::CausalMetricOptions options;
     options.pixels_per_step = 4;
-    options.insertion_substrate = xai::Substrate::constant(0.0f);
+    options.insertion_baseline = xai::Baseline::constant(0.0f);
     const xai::CausalCurves best = xai::insertion(model, image, as_maps(ideal), {0}, options);
     // f: 0, .25, .5, .75, 1, …, 1 → 1 − 0.125.
     CHECK(best.auc[0] == Approx(0.875).margin(1e-5));
@@ -196,14 +194,14 @@ TEST_CASE("deletion: identical for any batch size and thread count, and reports 
     parallel.batch_size = 5;
     parallel.threads = 2;
     std::size_t last_done = 0, last_total = 0, calls = 0;
-    parallel.progress = [&](const xai::ProgressReport& p) {
+    const xai::Progress progress = [&](const xai::ProgressReport& p) {
         CHECK(p.done > last_done);
         last_done = p.done;
         last_total = p.total;
         ++calls;
     };
     const xai::CausalCurves a = xai::deletion(model, images, maps, {0}, serial);
-    const xai::CausalCurves b = xai::deletion(model, images, maps, {0}, parallel);
+    const xai::CausalCurves b = xai::deletion(model, images, maps, {0}, parallel, progress);
     CHECK((a.scores == b.scores));
     CHECK(a.auc == b.auc);
     // "As large as possible" is one batch, not none (regression: the chunk count wrapped to 0).
@@ -271,9 +269,12 @@ TEST_CASE("deletion and insertion refuse bad input", "[metrics][deletion][errors
     xai::CausalMetricOptions zero_batch;
     zero_batch.batch_size = 0;
     CHECK_THROWS_WITH(xai::deletion(model, images, maps, {}, zero_batch), Contains("batch_size is 0"));
-    xai::CausalMetricOptions bad_blur;
-    bad_blur.insertion_substrate = xai::Substrate::blur({5.0, 4});
-    CHECK_THROWS_WITH(xai::insertion(model, images, maps, {}, bad_blur), Contains("kernel_size"));
+    // A bad blur is refused where the baseline is made; a baseline that needs superpixels, by the metric.
+    CHECK_THROWS_WITH(xai::Baseline::blurred({5.0, 4}), Contains("kernel_size"));
+    xai::CausalMetricOptions superpixel_baseline;
+    superpixel_baseline.insertion_baseline = xai::Baseline::segment_mean();
+    CHECK_THROWS_AS(xai::insertion(model, images, maps, {}, superpixel_baseline), xai::invalid_argument);
+    CHECK_THROWS_WITH(xai::insertion(model, images, maps, {}, superpixel_baseline), Contains("segment_mean"));
 
     CHECK_THROWS_WITH(xai::deletion(model, images, maps, {7}), Contains("out of range"));
     const xai::Batch wrong_images = ones_batch(2, 1, 5, 4);
@@ -556,6 +557,42 @@ private:
     std::vector<float> low_, high_;
 };
 
+/// A test explainer (xai::Explainer) whose maps are `make(model, images, classes)` on the model it
+/// was built on: the sanity check rebuilds explainers on every randomized copy, and these tests
+/// need maps no library explainer makes (gradient × input, the image itself, signs flipped on
+/// purpose), compared as they are (signed, not normalized). Targets are resolved as every
+/// explainer resolves them (empty = the predicted class).
+template <class Model, class Make>
+class MapExplainer {
+public:
+    MapExplainer(const Model& model, Make make) : model_(&model), make_(std::move(make)) {}
+
+    template <std::same_as<xai::Batch> B>
+    xai::Explanation explain(const B& images, const xai::Targets& targets = {}, const xai::Progress& = {}) const {
+        xai::Explanation e;
+        e.logits = model_->forward(images);
+        e.targets = xai::resolve_targets(targets, e.logits, "MapExplainer::explain()");
+        e.maps = make_(*model_, images, e.targets);
+        e.raw = e.maps;
+        return e;
+    }
+    template <std::same_as<xai::Image> I>
+    xai::Explanation explain(const I& image, xai::Target target = xai::Target::predicted(),
+                             const xai::Progress& progress = {}) const {
+        return explain(xai::as_batch(image), xai::Targets{target}, progress);
+    }
+
+private:
+    const Model* model_;
+    Make make_;
+};
+
+/// The factory the sanity check takes: model → MapExplainer(model, make).
+template <class Make>
+auto map_explainers(Make make) {
+    return [make](const auto& model) { return MapExplainer(model, make); };
+}
+
 xai::Batch ramp_images(std::size_t n, std::size_t side) {
     xai::Batch b = xai::Batch::from_shape({n, 1, side, side});
     for (std::size_t k = 0; k < b.size(); ++k) b.data()[k] = 0.5f + static_cast<float>((k * 7) % 13) / 13.0f;
@@ -564,6 +601,8 @@ xai::Batch ramp_images(std::size_t n, std::size_t side) {
 }  // namespace
 
 static_assert(xai::RandomizableModel<TwoLayerModel>);
+static_assert(xai::Explainer<MapExplainer<TwoLayerModel, xai::Maps (*)(const TwoLayerModel&, const xai::Batch&,
+                                                                       const std::vector<std::size_t>&)>>);
 
 TEST_CASE("model randomization: correlation 1 with nothing randomized, falling as layers are randomized",
           "[metrics][sanity]") {
@@ -576,12 +615,12 @@ TEST_CASE("model randomization: correlation 1 with nothing randomized, falling a
         return m.saliency(b);
     };
     std::size_t progress_calls = 0;
-    xai::SanityCheckOptions options;
-    options.progress = [&](const xai::ProgressReport& p) {
+    const xai::Progress progress = [&](const xai::ProgressReport& p) {
         ++progress_calls;
         CHECK(p.total == 3);
     };
-    const xai::SanityCheckResult r = xai::model_randomization_test(model, gradient_input, images, {}, options);
+    const xai::SanityCheckResult r =
+        xai::model_randomization_test(model, map_explainers(gradient_input), images, {}, {}, progress);
     // Default layers: those with parameters, from the top: high, then low ("act" has none).
     REQUIRE(r.steps.size() == 3);
     CHECK(r.steps[0].layer.empty());
@@ -603,7 +642,7 @@ TEST_CASE("model randomization: correlation 1 with nothing randomized, falling a
     auto image_only = [](const TwoLayerModel&, const xai::Batch& b, const std::vector<std::size_t>&) {
         return xai::Maps(xt::view(b, xt::all(), 0, xt::all(), xt::all()));
     };
-    const xai::SanityCheckResult blind = xai::model_randomization_test(model, image_only, images);
+    const xai::SanityCheckResult blind = xai::model_randomization_test(model, map_explainers(image_only), images);
     for (const auto& step : blind.steps) CHECK(step.mean_spearman == 1.0);
 }
 
@@ -623,7 +662,8 @@ TEST_CASE("model randomization: the absolute-value variant, independent mode and
     xai::SanityCheckOptions only_high;
     only_high.layers = std::vector<std::string>{"high"};
     only_high.keep_maps = false;
-    const xai::SanityCheckResult r = xai::model_randomization_test(model, sign_flipper, images, {}, only_high);
+    const xai::SanityCheckResult r =
+        xai::model_randomization_test(model, map_explainers(sign_flipper), images, {}, only_high);
     REQUIRE(r.steps.size() == 2);
     CHECK(r.steps[1].mean_spearman < 0.5);
     CHECK(r.steps[1].mean_spearman_abs == Approx(1.0));
@@ -636,7 +676,8 @@ TEST_CASE("model randomization: the absolute-value variant, independent mode and
         CHECK(m.reinitialized.size() <= 1);  // a fresh copy of the model at every step
         return m.saliency(b);
     };
-    const xai::SanityCheckResult ind = xai::model_randomization_test(model, record, images, {1}, independent);
+    const xai::SanityCheckResult ind =
+        xai::model_randomization_test(model, map_explainers(record), images, {1}, independent);
     REQUIRE(ind.steps.size() == 4);
     CHECK(ind.steps[2].randomized == std::vector<std::string>{"act"});
     CHECK(ind.steps[2].mean_spearman == 1.0);  // a layer without parameters changes nothing
@@ -645,7 +686,7 @@ TEST_CASE("model randomization: the absolute-value variant, independent mode and
     // Nothing to randomize: only the reproducibility step, ρ = 1.
     xai::SanityCheckOptions none;
     none.layers = std::vector<std::string>{};
-    const xai::SanityCheckResult zero = xai::model_randomization_test(model, record, images, {}, none);
+    const xai::SanityCheckResult zero = xai::model_randomization_test(model, map_explainers(record), images, {}, none);
     REQUIRE(zero.steps.size() == 1);
     CHECK(zero.steps[0].mean_spearman == 1.0);
 }
@@ -656,18 +697,35 @@ TEST_CASE("model randomization refuses bad input", "[metrics][sanity][errors]") 
     auto good = [](const TwoLayerModel& m, const xai::Batch& b, const std::vector<std::size_t>&) { return m.saliency(b); };
     xai::SanityCheckOptions unknown;
     unknown.layers = std::vector<std::string>{"conv9"};
-    CHECK_THROWS_WITH(xai::model_randomization_test(model, good, images, {}, unknown), Contains("'conv9'"));
+    CHECK_THROWS_WITH(xai::model_randomization_test(model, map_explainers(good), images, {}, unknown),
+                      Contains("'conv9'"));
+    // Display maps must be at the images' size; raw maps may be at the method's own resolution
+    // (a CAM's layer), but one per image and of the same shape at every step.
     auto wrong_size = [](const TwoLayerModel&, const xai::Batch&, const std::vector<std::size_t>&) {
         return xai::Maps(xt::zeros<float>({1, 4, 4}));
     };
-    CHECK_THROWS_AS(xai::model_randomization_test(model, wrong_size, images), xai::shape_error);
+    xai::SanityCheckOptions display;
+    display.maps = xai::ComparedMaps::display;
+    CHECK_THROWS_AS(xai::model_randomization_test(model, map_explainers(wrong_size), images, {}, display),
+                    xai::shape_error);
+    auto wrong_count = [](const TwoLayerModel&, const xai::Batch&, const std::vector<std::size_t>&) {
+        return xai::Maps(xt::zeros<float>({2, 8, 8}));
+    };
+    CHECK_THROWS_AS(xai::model_randomization_test(model, map_explainers(wrong_count), images), xai::shape_error);
+    auto resized_after = [](const TwoLayerModel& m, const xai::Batch& b, const std::vector<std::size_t>&) {
+        return m.reinitialized.empty() ? m.saliency(b) : xai::Maps(xt::ones<float>({1, 4, 4}));
+    };
+    CHECK_THROWS_AS(xai::model_randomization_test(model, map_explainers(resized_after), images), xai::shape_error);
+    CHECK_THROWS_WITH(xai::model_randomization_test(model, map_explainers(resized_after), images),
+                      Contains("after randomizing 'high'"));
     auto nan_after = [](const TwoLayerModel& m, const xai::Batch& b, const std::vector<std::size_t>&) {
         xai::Maps maps = m.saliency(b);
         if (!m.reinitialized.empty()) maps(0, 1, 1) = std::nanf("");
         return maps;
     };
-    CHECK_THROWS_WITH(xai::model_randomization_test(model, nan_after, images), Contains("after randomizing 'high'"));
-    CHECK_THROWS_AS(xai::model_randomization_test(model, good, ramp_images(1, 9)), xai::shape_error);
+    CHECK_THROWS_WITH(xai::model_randomization_test(model, map_explainers(nan_after), images),
+                      Contains("after randomizing 'high'"));
+    CHECK_THROWS_AS(xai::model_randomization_test(model, map_explainers(good), ramp_images(1, 9)), xai::shape_error);
 }
 
 static_assert(xai::RandomizableModel<xai::models::Sequential>);
@@ -687,11 +745,49 @@ TEST_CASE("model randomization on the built-in CNN: parameter layers from the to
         });
         return xai::Maps(xt::view(g.gradients, xt::all(), 0, xt::all(), xt::all()));
     };
-    const xai::SanityCheckResult r = xai::model_randomization_test(model, gradient, images);
+    const xai::SanityCheckResult r = xai::model_randomization_test(model, map_explainers(gradient), images);
     REQUIRE(r.steps.size() == 3);  // none, fc, conv1: relu and gap own no parameters
     CHECK(r.steps[1].layer == "fc");
     CHECK(r.steps[2].layer == "conv1");
     CHECK(r.steps[0].mean_spearman == 1.0);
     CHECK(r.steps[2].mean_spearman < 0.9);
     CHECK(r.steps[2].randomized == std::vector<std::string>{"fc", "conv1"});
+}
+
+TEST_CASE("metrics take an explainer as it is; the sanity check takes an explainer template and its options",
+          "[metrics][sanity][deletion]") {
+    using xai::models::Sequential;
+    const Sequential model({1, 8, 8},
+                           {xai::models::conv2d(4, 3, 1, 1), xai::models::relu(), xai::models::global_avg_pool(),
+                            xai::models::linear(3)},
+                           5);
+    const xai::Batch images = ramp_images(2, 8);
+    const xai::GradCam<Sequential> grad_cam(model, {.layer = "relu1"});
+    // The metric explains the resolved targets (the predicted classes) and scores the display maps.
+    const std::vector<std::size_t> predicted = xai::argmax_rows(model.forward(images));
+    const xai::Maps maps = grad_cam.explain(images, xai::Targets(predicted.begin(), predicted.end())).maps;
+    CHECK((xai::deletion(model, images, grad_cam).scores == xai::deletion(model, images, maps).scores));
+    CHECK((xai::insertion(model, images, grad_cam, {1}).scores ==
+           xai::insertion(model, images, grad_cam.explain(images, {1}).maps, {1}).scores));
+    CHECK(xai::confidence_change(model, images, grad_cam).explained ==
+          xai::confidence_change(model, images, maps).explained);
+    // The template form builds E<M>(copy, options) at every step, as the factory form does.
+    const xai::SanityCheckResult by_template =
+        xai::model_randomization_test<xai::GradCam>(model, xai::CamOptions{.layer = "relu1"}, images);
+    const xai::SanityCheckResult by_factory = xai::model_randomization_test(
+        model, [](const Sequential& m) { return xai::GradCam<Sequential>(m, {.layer = "relu1"}); }, images);
+    REQUIRE(by_template.steps.size() == 3);
+    REQUIRE(by_factory.steps.size() == 3);
+    // Compared: the signed raw maps by default (the paper), the display maps on request.
+    CHECK((by_template.original == grad_cam.explain(images, xai::Targets(predicted.begin(), predicted.end())).raw));
+    xai::SanityCheckOptions display;
+    display.maps = xai::ComparedMaps::display;
+    CHECK((xai::model_randomization_test<xai::GradCam>(model, xai::CamOptions{.layer = "relu1"}, images, {}, display)
+               .original == maps));
+    CHECK(by_template.targets == predicted);
+    CHECK(by_template.steps[0].mean_spearman == 1.0);
+    for (std::size_t s = 0; s < 3; ++s) {
+        CHECK(by_template.steps[s].layer == by_factory.steps[s].layer);
+        CHECK(by_template.steps[s].spearman == by_factory.steps[s].spearman);
+    }
 }

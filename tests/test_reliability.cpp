@@ -176,10 +176,8 @@ void check_cam_family_finite(const Model& model, const xai::Batch& x, const std:
     xai::CamOptions o;
     o.layer = layer;
     o.score = score;
-    xai::ScoreCamOptions so;
-    static_cast<xai::CamOptions&>(so) = o;
-    xai::AblationCamOptions ao;
-    static_cast<xai::CamOptions&>(ao) = o;
+    const xai::ScoreCamOptions so{.cam = o};
+    const xai::AblationCamOptions ao{.cam = o};
     const auto check = [&](const char* name, const xai::CamResult& r) {
         INFO(name);
         CHECK(finite(r.raw));
@@ -209,25 +207,32 @@ void check_perturbation_finite(const Model& model, const xai::Batch& x, xai::Sco
     xai::GridOptions grid;
     grid.rows = 4;
     grid.cols = 4;
-    const xai::LimeExplanation lime = xai::Lime<Model, xai::GridSegmenter>(model, lo, xai::GridSegmenter{grid})
-                                          .explain(xai::image_at(x, 0), targets.empty() ? targets : xai::Targets{targets[0]});
-    for (const auto& label : lime.labels) {
-        for (double w : label.weights) CHECK(std::isfinite(w));
-        CHECK(std::isfinite(label.intercept));
-        CHECK(std::isfinite(label.score));
+    const xai::LimeExplanation lime =
+        xai::Lime<Model, xai::GridSegmenter>(model, lo, xai::GridSegmenter{grid})
+            .explain(xai::image_at(x, 0), targets.empty() ? xai::Target::predicted() : targets[0]);
+    REQUIRE(lime.surrogates.size() == 1);
+    for (const auto& surrogate : lime.surrogates[0]) {
+        for (double w : surrogate.weights) CHECK(std::isfinite(w));
+        CHECK(std::isfinite(surrogate.intercept));
+        CHECK(std::isfinite(surrogate.r2));
     }
+    CHECK(finite(lime.raw));
+    CHECK(finite(lime.maps));
     xai::RiseOptions ro;
     ro.num_masks = 24;
     ro.grid_size = 4;
     ro.score = score;
     const xai::RiseExplanation rise = xai::Rise<Model>(model, ro).explain(x, targets);
-    CHECK(finite(rise.saliency));
+    CHECK(finite(rise.raw));
+    CHECK(finite(rise.maps));
     CHECK(finite(rise.standard_error));
     xai::OcclusionOptions oo;
     oo.window = 4;
     oo.stride = 4;
     oo.score = score;
-    CHECK(finite(xai::Occlusion<Model>(model, oo).explain(x, targets).saliency));
+    const xai::OcclusionExplanation occlusion = xai::Occlusion<Model>(model, oo).explain(x, targets);
+    CHECK(finite(occlusion.raw));
+    CHECK(finite(occlusion.maps));
 }
 
 }  // namespace
@@ -503,13 +508,13 @@ TEST_CASE("A model with dead ReLUs gives all-zero, finite maps", "[reliability][
     ro.grid_size = 4;
     ro.keep_probability = 1.0;  // every mask keeps the image: a constant model's map is its score
     const xai::RiseExplanation rise = xai::Rise<Net>(net, ro).explain(x, {0});
-    CHECK(finite(rise.saliency));
-    CHECK(xt::amax(rise.saliency)() == xt::amin(rise.saliency)());
+    CHECK(finite(rise.raw));
+    CHECK(xt::amax(rise.raw)() == xt::amin(rise.raw)());
     xai::OcclusionOptions oo;
     oo.window = 4;
     oo.stride = 4;
     const xai::OcclusionExplanation occlusion = xai::Occlusion<Net>(net, oo).explain(x, {0});
-    CHECK(xt::amax(xt::abs(occlusion.saliency))() == 0.0f);  // occluding changes nothing
+    CHECK(xt::amax(xt::abs(occlusion.raw))() == 0.0f);  // occluding changes nothing
 }
 
 // ---- 4096×4096 inputs ----------------------------------------------------------------------
@@ -547,11 +552,11 @@ TEST_CASE("A 4096x4096 image goes through every CAM-family method", "[reliabilit
     CHECK(finite(xai::HiResCam<BlockNet>(net, o).explain(x, {0}).maps));
     CHECK(finite(xai::LayerCam<BlockNet>(net, o).explain(x, {0}).maps));
     xai::ScoreCamOptions so;
-    so.layer = "blocks";
+    so.cam.layer = "blocks";
     so.batch_size = 1;
     CHECK(finite(xai::ScoreCam<BlockNet>(net, so).explain(x, {0}).maps));
     xai::AblationCamOptions ao;
-    ao.layer = "blocks";
+    ao.cam.layer = "blocks";
     CHECK(finite(xai::AblationCam<BlockNet>(net, ao).explain(x, {0}).maps));
     CHECK(finite(xai::EigenCam<BlockNet>(net, o).explain(x, {0}).maps));
 }
@@ -563,8 +568,8 @@ TEST_CASE("A 4096x4096 image goes through RISE", "[reliability][large][rise]") {
     ro.grid_size = 4;
     ro.batch_size = 1;
     const xai::RiseExplanation rise = xai::Rise<BlockNet>(net, ro).explain(large_image(), {0});
-    CHECK(rise.saliency.shape() == std::array<std::size_t, 3>{1, 4096, 4096});
-    CHECK(finite(rise.saliency));
+    CHECK(rise.raw.shape() == std::array<std::size_t, 3>{1, 4096, 4096});
+    CHECK(finite(rise.raw));
 }
 
 TEST_CASE("A 4096x4096 image goes through occlusion", "[reliability][large][occlusion]") {
@@ -575,10 +580,10 @@ TEST_CASE("A 4096x4096 image goes through occlusion", "[reliability][large][occl
     oo.batch_size = 1;
     const xai::OcclusionExplanation occlusion = xai::Occlusion<BlockNet>(net, oo).explain(large_image(), {0});
     CHECK(occlusion.windows == 4);
-    CHECK(finite(occlusion.saliency));
+    CHECK(finite(occlusion.raw));
     // Occluding a quarter with 0 lowers logit 0 by w·(mean of that quarter)/4: every map value is
     // a difference of two logits, hence at most the class weight in magnitude.
-    CHECK(xt::amax(xt::abs(occlusion.saliency))() <= 1.0f);
+    CHECK(xt::amax(xt::abs(occlusion.raw))() <= 1.0f);
 }
 
 TEST_CASE("A 4096x4096 image goes through LIME with grid superpixels", "[reliability][large][lime]") {
@@ -586,14 +591,17 @@ TEST_CASE("A 4096x4096 image goes through LIME with grid superpixels", "[reliabi
     xai::LimeOptions lo;
     lo.num_samples = 4;
     lo.batch_size = 1;
+    lo.top_labels = 0;  // the target's surrogate only
     xai::GridOptions grid;
     grid.rows = 4;
     grid.cols = 4;
-    const xai::LimeExplanation lime =
-        xai::Lime<BlockNet, xai::GridSegmenter>(net, lo, xai::GridSegmenter{grid}).explain(xai::image_at(large_image(), 0), {0});
-    REQUIRE(lime.labels.size() == 1);
-    CHECK(lime.labels[0].weights.size() == 16);
-    for (double w : lime.labels[0].weights) CHECK(std::isfinite(w));
+    const xai::LimeExplanation lime = xai::Lime<BlockNet, xai::GridSegmenter>(net, lo, xai::GridSegmenter{grid})
+                                          .explain(xai::image_at(large_image(), 0), xai::Target::class_index(0));
+    REQUIRE(lime.surrogates.size() == 1);
+    REQUIRE(lime.surrogates[0].size() == 1);
+    CHECK(lime.surrogates[0][0].target == 0);
+    CHECK(lime.surrogates[0][0].weights.size() == 16);
+    for (double w : lime.surrogates[0][0].weights) CHECK(std::isfinite(w));
 }
 
 TEST_CASE("A 4096x4096 image over a smaller pixel budget is refused from its header", "[reliability][large]") {

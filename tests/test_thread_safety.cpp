@@ -61,38 +61,48 @@ private:
     std::vector<unsigned char> bytes_;
 };
 
-Fingerprint of(const xai::CamResult& r) {
+/// The core every explainer's result shares (xai::Explanation): maps, raw, targets, scores, logits.
+Fingerprint core(const xai::Explanation& r) {
     Fingerprint f;
-    f.add(r.raw).add(r.maps).add(r.weights).add(r.scores).add(r.logits);
+    f.add(r.raw).add(r.maps).add(r.scores).add(r.logits);
     for (std::size_t t : r.targets) f.add_index(t);
     return f;
 }
 
+Fingerprint of(const xai::CamResult& r) {
+    Fingerprint f = core(r);
+    f.add(r.weights);
+    return f;
+}
+
 Fingerprint of(const xai::LimeExplanation& r) {
-    Fingerprint f;
-    for (const auto& label : r.labels) {
-        f.add_index(label.label).add(label.weights);
-        f.add(std::vector<double>{label.intercept, label.score, label.local_prediction, label.model_prediction});
-    }
+    Fingerprint f = core(r);
+    for (const auto& surrogates : r.surrogates)
+        for (const auto& s : surrogates) {
+            f.add_index(s.target).add(s.weights);
+            f.add(std::vector<double>{s.intercept, s.r2, s.local_prediction, s.model_prediction});
+        }
     return f;
 }
 
 Fingerprint of(const xai::RiseExplanation& r) {
-    Fingerprint f;
-    f.add(r.saliency).add(r.standard_error).add(r.masks_used).add(r.relative_standard_error);
+    Fingerprint f = core(r);
+    f.add(r.standard_error).add(r.masks_used).add(r.relative_standard_error);
     return f;
 }
 
 Fingerprint of(const xai::OcclusionExplanation& r) {
-    Fingerprint f;
-    f.add(r.saliency).add_index(r.windows);
+    Fingerprint f = core(r);
+    f.add_index(r.windows);
     return f;
 }
 
 Fingerprint of(const xai::InfluenceExplanation& r) {
-    Fingerprint f;
+    Fingerprint f = core(r);
     f.add(std::vector<double>(r.influence.data(), r.influence.data() + r.influence.size()));
-    f.add(std::vector<double>{r.test_loss}).add_index(r.target);
+    f.add(r.test_losses);
+    for (const auto& helpful : r.helpful) f.add(helpful);
+    for (const auto& harmful : r.harmful) f.add(harmful);
     return f;
 }
 
@@ -103,9 +113,8 @@ struct Job {
 };
 
 /// The CAM options of the test: the feature layer, `threads` internal threads.
-template <class Options = xai::CamOptions>
-Options cam_options(const Net& net, std::size_t threads) {
-    Options o;
+xai::CamOptions cam_options(const Net& net, std::size_t threads) {
+    xai::CamOptions o;
     o.layer = net.feature_layer();
     o.threads = threads;
     return o;
@@ -130,9 +139,9 @@ struct Explainers {
     xai::XGradCam<Net> xgrad_cam{net, cam_options(net, threads)};
     xai::HiResCam<Net> hires_cam{net, cam_options(net, threads)};
     xai::LayerCam<Net> layer_cam{net, layer_options(net, "conv2", threads)};
-    xai::ScoreCam<Net> score_cam{net, cam_options<xai::ScoreCamOptions>(net, threads)};
+    xai::ScoreCam<Net> score_cam{net, xai::ScoreCamOptions{.cam = cam_options(net, threads)}};
     xai::EigenCam<Net> eigen_cam{net, cam_options(net, threads)};
-    xai::AblationCam<Net> ablation_cam{net, cam_options<xai::AblationCamOptions>(net, threads)};
+    xai::AblationCam<Net> ablation_cam{net, xai::AblationCamOptions{.cam = cam_options(net, threads)}};
     xai::Lime<Net, xai::Slic> lime{net, lime_options(threads), xai::Slic{slic_options()}};
     xai::Rise<Net> rise{net, rise_options(threads)};
     xai::Occlusion<Net> occlusion{net, occlusion_options(threads)};

@@ -6,31 +6,41 @@
 
 #include <catch2/catch.hpp>
 
-#include "xai/explain/ablation_cam.hpp"
-#include "xai/explain/cam.hpp"
-#include "xai/explain/eigen_cam.hpp"
-#include "xai/explain/grad_cam.hpp"
-#include "xai/explain/influence.hpp"
-#include "xai/explain/lime.hpp"
-#include "xai/explain/occlusion.hpp"
-#include "xai/explain/rise.hpp"
-#include "xai/explain/score_cam.hpp"
+#include "xai/cam.hpp"
+#include "xai/influence.hpp"
+#include "xai/lime.hpp"
 #include "xai/models/logistic_regression.hpp"
+#include "xai/occlusion.hpp"
+#include "xai/rise.hpp"
 
 using xai::models::TorchModel;
 using namespace xai_test;
 namespace nn = torch::nn;
 namespace F = torch::nn::functional;
 
+// TorchModel satisfies every model concept, so every explainer on it has the one calling shape.
+static_assert(xai::Explainer<xai::Cam<TorchModel>>);
+static_assert(xai::Explainer<xai::GradCam<TorchModel>>);
+static_assert(xai::Explainer<xai::GradCamPlusPlus<TorchModel>>);
+static_assert(xai::Explainer<xai::XGradCam<TorchModel>>);
+static_assert(xai::Explainer<xai::HiResCam<TorchModel>>);
+static_assert(xai::Explainer<xai::LayerCam<TorchModel>>);
+static_assert(xai::Explainer<xai::EigenCam<TorchModel>>);
+static_assert(xai::Explainer<xai::ScoreCam<TorchModel>>);
+static_assert(xai::Explainer<xai::AblationCam<TorchModel>>);
+static_assert(xai::Explainer<xai::Lime<TorchModel>>);
+static_assert(xai::Explainer<xai::Rise<TorchModel>>);
+static_assert(xai::Explainer<xai::Occlusion<TorchModel>>);
+static_assert(xai::Explainer<xai::Influence<TorchModel, xai::ExactSolver>>);
+
 TEST_CASE("Grad-CAM through the adapter equals Grad-CAM computed with torch ops", "[torch][cam]") {
     nn::Sequential net = xai_test::tiny_resnet();
     const TorchModel model(net, options_for(resnet_input));
     const xai::Batch batch = xai_test::random_batch(2, resnet_input, 3);
 
-    xai::CamOptions options;
-    options.layer = "layer2";
-    const xai::GradCam<TorchModel> grad_cam(model, options);
+    const xai::GradCam<TorchModel> grad_cam(model, {.layer = "layer2"});
     const xai::CamResult result = grad_cam.explain(batch, {4});
+    CHECK(result.layer == "layer2");
 
     // Selvaraju et al. eq. 1–2 with torch ops: α_k = mean_ij ∂y^c/∂A_k^ij, map = Σ_k α_k A_k,
     // then ReLU, bilinear upsampling (align_corners=False) and min-max normalization.
@@ -38,9 +48,11 @@ TEST_CASE("Grad-CAM through the adapter equals Grad-CAM computed with torch ops"
     const torch::Tensor alpha = ref.gradients.mean({2, 3}, true);
     const torch::Tensor raw = (alpha * ref.activations).sum(1);
     CHECK(max_abs_diff(tensor_of(result.raw), raw) < 1e-5);
-    const torch::Tensor up = F::interpolate(torch::relu(raw).unsqueeze(1),
-                                      F::InterpolateFuncOptions().size(std::vector<std::int64_t>{32, 32}).mode(torch::kBilinear).align_corners(false))
-                           .squeeze(1);
+    const auto bilinear = F::InterpolateFuncOptions()
+                              .size(std::vector<std::int64_t>{32, 32})
+                              .mode(torch::kBilinear)
+                              .align_corners(false);
+    const torch::Tensor up = F::interpolate(torch::relu(raw).unsqueeze(1), bilinear).squeeze(1);
     const torch::Tensor lo = std::get<0>(up.flatten(1).min(1)).view({-1, 1, 1});
     const torch::Tensor hi = std::get<0>(up.flatten(1).max(1)).view({-1, 1, 1});
     const torch::Tensor display = (up - lo) / (hi - lo);
@@ -57,9 +69,10 @@ TEST_CASE("CAM on a GAP + linear torch model equals W·A and h·w times Grad-CAM
 
     const xai::Cam<TorchModel> cam(model);
     const xai::CamResult c = cam.explain(batch, {2});
-    xai::CamOptions options;
-    options.layer = "relu2";
-    const xai::CamResult g = xai::GradCam<TorchModel>(model, options).explain(batch, {2});
+    // No layer given: Grad-CAM explains the model's feature layer, the one CAM reads.
+    const xai::GradCam<TorchModel> grad_cam(model);
+    CHECK(grad_cam.options().layer == "relu2");
+    const xai::CamResult g = grad_cam.explain(batch, {2});
     REQUIRE(shape_is(c.raw, {3, 6, 6}));
     // Zhou et al.: M_c = Σ_k W_ck A_k. With GAP, ∂y^c/∂A_k^ij = W_ck / (h·w), so Grad-CAM's
     // map is M_c / (h·w) with h·w = 36.
@@ -86,7 +99,8 @@ namespace {
 /// Images with values in [0, 1] (what LIME's superpixels expect), reproducible from the seed.
 xai::Batch unit_batch(std::size_t n, xai::ImageShape shape, std::uint64_t seed) {
     torch::manual_seed(seed);
-    return xai::models::to_xtensor<4>(torch::rand({static_cast<std::int64_t>(n), static_cast<std::int64_t>(shape.channels),
+    return xai::models::to_xtensor<4>(torch::rand({static_cast<std::int64_t>(n),
+                                                   static_cast<std::int64_t>(shape.channels),
                                                    static_cast<std::int64_t>(shape.height),
                                                    static_cast<std::int64_t>(shape.width)}));
 }
@@ -106,8 +120,8 @@ TEST_CASE("Every CAM-family method gives finite maps of the right shape on a tor
     nn::Sequential net = xai_test::tiny_resnet();
     const TorchModel model(net, options_for(resnet_input));
     const xai::Batch batch = unit_batch(2, resnet_input, 16);
-    xai::CamOptions options;
-    options.layer = "layer2";
+    CHECK(xai::default_layer(model) == "layer2");  // the input of the global average pooling
+    const xai::CamOptions options{.layer = "layer2"};
 
     check_cam(xai::Cam<TorchModel>(model).explain(batch), 2, 16, 16);
     check_cam(xai::GradCam<TorchModel>(model, options).explain(batch), 2, 16, 16);
@@ -115,18 +129,13 @@ TEST_CASE("Every CAM-family method gives finite maps of the right shape on a tor
     check_cam(xai::XGradCam<TorchModel>(model, options).explain(batch), 2, 16, 16);
     check_cam(xai::HiResCam<TorchModel>(model, options).explain(batch), 2, 16, 16);
     check_cam(xai::EigenCam<TorchModel>(model, options).explain(batch), 2, 16, 16);
-    xai::ScoreCamOptions score_options;
-    score_options.layer = "layer2";
-    check_cam(xai::ScoreCam<TorchModel>(model, score_options).explain(batch, {1}), 2, 16, 16);
-    xai::AblationCamOptions ablation_options;
-    ablation_options.layer = "layer2";
-    check_cam(xai::AblationCam<TorchModel>(model, ablation_options).explain(batch, {1}), 2, 16, 16);
+    check_cam(xai::ScoreCam<TorchModel>(model, {.cam = options}).explain(batch, {1}), 2, 16, 16);
+    check_cam(xai::AblationCam<TorchModel>(model, {.cam = options}).explain(batch, {1}), 2, 16, 16);
 
     // LayerCAM on an earlier, finer block, and fused over two stages.
-    xai::CamOptions fine = options;
-    fine.layer = "layer1.1";
-    check_cam(xai::LayerCam<TorchModel>(model, fine).explain(batch), 2, 32, 32);
-    const xai::FusedCamResult fused = xai::LayerCam<TorchModel>(model, options).explain_fused(batch, {"layer1", "layer2"});
+    check_cam(xai::LayerCam<TorchModel>(model, {.layer = "layer1.1"}).explain(batch), 2, 32, 32);
+    const xai::FusedCamResult fused =
+        xai::LayerCam<TorchModel>(model, options).explain_fused(batch, {"layer1", "layer2"});
     CHECK(shape_is(fused.maps, {2, 32, 32}));
     CHECK(xai::all_finite(fused.maps));
 }
@@ -136,50 +145,49 @@ TEST_CASE("LIME, RISE and occlusion give finite maps of the right shape on a tor
     const TorchModel model(net, options_for(resnet_input));
     const xai::Batch batch = unit_batch(2, resnet_input, 17);
 
-    xai::RiseOptions rise_options;
-    rise_options.num_masks = 64;
-    rise_options.grid_size = 4;
-    const xai::RiseExplanation rise = xai::Rise<TorchModel>(model, rise_options).explain(batch);
-    CHECK(shape_is(rise.saliency, {2, 32, 32}));
-    CHECK(xai::all_finite(rise.saliency));
+    const xai::RiseExplanation rise = xai::Rise<TorchModel>(model, {.num_masks = 64, .grid_size = 4}).explain(batch);
+    CHECK(shape_is(rise.raw, {2, 32, 32}));
+    CHECK(xai::all_finite(rise.raw));
     CHECK(xai::all_finite(rise.standard_error));
     CHECK(rise.masks_used == std::vector<std::size_t>{64, 64});
 
-    xai::OcclusionOptions occlusion_options;
-    occlusion_options.window = 8;
-    occlusion_options.stride = 8;
-    const xai::OcclusionExplanation occlusion = xai::Occlusion<TorchModel>(model, occlusion_options).explain(batch, {2});
-    CHECK(shape_is(occlusion.saliency, {2, 32, 32}));
-    CHECK(xai::all_finite(occlusion.saliency));
+    const xai::OcclusionExplanation occlusion =
+        xai::Occlusion<TorchModel>(model, {.window = 8, .stride = 8}).explain(batch, {2});
+    CHECK(shape_is(occlusion.raw, {2, 32, 32}));
+    CHECK(xai::all_finite(occlusion.raw));
     CHECK(occlusion.windows == 16);
-    CHECK(xt::amax(xt::abs(occlusion.saliency))() > 0.0f);
+    CHECK(xt::amax(xt::abs(occlusion.raw))() > 0.0f);
 
-    xai::LimeOptions lime_options;
-    lime_options.num_samples = 64;
-    lime_options.batch_size = 32;
-    lime_options.top_labels = 2;
     const xai::Image image = xai::image_at(batch, 0);
-    const xai::LimeExplanation lime = xai::Lime<TorchModel>(model, lime_options).explain(image);
-    REQUIRE(lime.labels.size() == 2);
-    CHECK(lime.segmentation.height() == 32);
-    CHECK(lime.segmentation.width() == 32);
-    const xai::LimeLabelExplanation& top = lime.labels.front();
-    REQUIRE(top.weights.size() == lime.segmentation.count);
+    const xai::LimeExplanation lime =
+        xai::Lime<TorchModel>(model, {.num_samples = 64, .batch_size = 32, .top_labels = 2}).explain(image);
+    REQUIRE(lime.surrogates.size() == 1);
+    REQUIRE(lime.segmentations.size() == 1);
+    REQUIRE(lime.surrogates[0].size() == 2);
+    const xai::Segmentation& segmentation = lime.segmentations[0];
+    CHECK(segmentation.height() == 32);
+    CHECK(segmentation.width() == 32);
+    const xai::LimeSurrogate& top = lime.surrogates[0].front();
+    REQUIRE(top.weights.size() == segmentation.count);
     xai::Map lime_map = xt::zeros<float>({std::size_t{32}, std::size_t{32}});
     for (std::size_t i = 0; i < 32; ++i)
-        for (std::size_t j = 0; j < 32; ++j) lime_map(i, j) = static_cast<float>(top.weights[lime.segmentation.labels(i, j)]);
+        for (std::size_t j = 0; j < 32; ++j)
+            lime_map(i, j) = static_cast<float>(top.weights[segmentation.labels(i, j)]);
     CHECK(xai::all_finite(lime_map));
-    CHECK(std::isfinite(top.score));
+    CHECK(std::isfinite(top.r2));
     // The model's own score for the image is what the adapter's forward gives.
     const xai::Scores p = xai::softmax(model.forward(xai::as_batch(image)));
-    CHECK(top.model_prediction == Approx(p(0, top.label)).epsilon(1e-5));
+    CHECK(top.model_prediction == Approx(p(0, top.target)).epsilon(1e-5));
 }
 
 TEST_CASE("Influence on a torch logistic regression equals the built-in logistic regression's", "[torch][influence]") {
+    using ExactBuiltin = xai::Influence<xai::models::LogisticRegression, xai::ExactSolver>;
+    using ExactTorch = xai::Influence<TorchModel, xai::ExactSolver>;
     const xai::ImageShape shape{1, 4, 4};
     const xai::Batch train = xai_test::random_batch(40, shape, 18);
     xai::Labels labels(40);
-    for (std::size_t i = 0; i < 40; ++i) labels[i] = (train(i, 0, 0, 0) + train(i, 0, 2, 3) > 0 ? 1 : 0) + (train(i, 0, 1, 1) > 0.7 ? 1 : 0);
+    for (std::size_t i = 0; i < 40; ++i)
+        labels[i] = (train(i, 0, 0, 0) + train(i, 0, 2, 3) > 0 ? 1 : 0) + (train(i, 0, 1, 1) > 0.7 ? 1 : 0);
     xai::models::LogisticRegression builtin = xai::models::LogisticRegression::multinomial(shape, 3, 0.02);
     REQUIRE(builtin.fit(train, labels).converged);
 
@@ -198,8 +206,8 @@ TEST_CASE("Influence on a torch logistic regression equals the built-in logistic
         DYNAMIC_SECTION((exact ? "exact solver" : "conjugate gradients")) {
             Eigen::MatrixXd expected, actual;
             if (exact) {
-                expected = xai::Influence<xai::models::LogisticRegression, xai::ExactSolver>(builtin, train, labels).influence(test);
-                actual = xai::Influence<TorchModel, xai::ExactSolver>(model, train, labels).influence(test);
+                expected = ExactBuiltin(builtin, train, labels).influence(test);
+                actual = ExactTorch(model, train, labels).influence(test);
             } else {
                 expected = xai::Influence<xai::models::LogisticRegression>(builtin, train, labels).influence(test);
                 actual = xai::Influence<TorchModel>(model, train, labels).influence(test);
@@ -210,14 +218,18 @@ TEST_CASE("Influence on a torch logistic regression equals the built-in logistic
             CHECK(expected.norm() > 1e-3);
         }
     }
-    const xai::InfluenceExplanation e = xai::Influence<TorchModel, xai::ExactSolver>(model, train, labels).explain(xai::image_at(test, 0), 2);
-    const xai::InfluenceExplanation b = xai::Influence<xai::models::LogisticRegression, xai::ExactSolver>(builtin, train, labels).explain(xai::image_at(test, 0), 2);
+    const xai::InfluenceExplanation e = ExactTorch(model, train, labels).explain(xai::image_at(test, 0), 2);
+    const xai::InfluenceExplanation b = ExactBuiltin(builtin, train, labels).explain(xai::image_at(test, 0), 2);
+    REQUIRE(e.test_losses.size() == 1);
+    REQUIRE(b.test_losses.size() == 1);
+    CHECK(e.targets == std::vector<std::size_t>{2});
     CHECK(e.helpful == b.helpful);
     CHECK(e.harmful == b.harmful);
-    CHECK(e.test_loss == Approx(b.test_loss).epsilon(1e-12));
+    CHECK(e.test_losses[0] == Approx(b.test_losses[0]).epsilon(1e-12));
 }
 
-TEST_CASE("Influence on the last layer of a torch ResNet gives finite scores for every training image", "[torch][influence]") {
+TEST_CASE("Influence on the last layer of a torch ResNet gives finite scores for every training image",
+          "[torch][influence]") {
     nn::Sequential net = xai_test::tiny_resnet();
     xai::models::TorchOptions options = options_for(resnet_input);
     options.parameters = {"fc"};
@@ -226,12 +238,13 @@ TEST_CASE("Influence on the last layer of a torch ResNet gives finite scores for
     CHECK(model.num_parameters() == 16 * 5 + 5);
     const xai::Batch train = unit_batch(12, resnet_input, 20);
     const xai::Labels labels{0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1};
-    xai::InfluenceOptions influence_options;
-    influence_options.stationarity = xai::StationarityPolicy::warn;  // random weights, not trained
-    const xai::Influence<TorchModel, xai::ExactSolver> influence(model, train, labels, influence_options);
+    // Random weights, not trained: θ is no minimum, so stationarity is only warned about.
+    const xai::Influence<TorchModel, xai::ExactSolver> influence(model, train, labels,
+                                                                 {.stationarity = xai::StationarityPolicy::warn});
     CHECK_FALSE(influence.diagnostics().warnings.empty());
     const xai::InfluenceExplanation e = influence.explain(xai::image_at(unit_batch(1, resnet_input, 21), 0));
-    CHECK(e.influence.size() == 12);
+    CHECK(e.influence.rows() == 12);
+    CHECK(e.influence.cols() == 1);
     CHECK(e.influence.allFinite());
     CHECK(influence.self_influence().maxCoeff() <= 1e-12);  // −∇Lᵀ H⁻¹ ∇L ≤ 0
 }

@@ -16,9 +16,8 @@
 #include "xai/core/concepts.hpp"
 #include "xai/core/scores.hpp"
 #include "xai/core/tensor.hpp"
-#include "xai/torch.hpp"
-#include "xai/models/torch/resnet.hpp"
 #include "xai/models/torch/tensor.hpp"
+#include "xai/torch.hpp"
 
 namespace xai_test {
 
@@ -38,7 +37,7 @@ inline void randomize_batchnorm(nn::Module& module) {
     }
 }
 
-/// A small ResNet (torch_resnet.hpp): 3×32×32 input, CIFAR-style stem, two stages of two basic
+/// A small ResNet (models/torch/resnet.hpp): 3×32×32 input, CIFAR-style stem, two stages of two basic
 /// blocks (8 and 16 channels), 5 classes, BatchNorm with random statistics.
 inline nn::Sequential tiny_resnet(std::uint64_t seed = 7, std::int64_t classes = 5) {
     xai::models::TorchResNetShape shape;
@@ -111,7 +110,8 @@ inline nn::Sequential smooth_net(std::uint64_t seed = 11) {
 /// N random images of the given shape, reproducible from the seed.
 inline xai::Batch random_batch(std::size_t n, xai::ImageShape shape, std::uint64_t seed, float scale = 1.0f) {
     torch::manual_seed(seed);
-    const torch::Tensor t = scale * torch::randn({static_cast<std::int64_t>(n), static_cast<std::int64_t>(shape.channels),
+    const torch::Tensor t = scale * torch::randn({static_cast<std::int64_t>(n),
+                                                  static_cast<std::int64_t>(shape.channels),
                                                   static_cast<std::int64_t>(shape.height),
                                                   static_cast<std::int64_t>(shape.width)});
     return xai::models::to_xtensor<4>(t);
@@ -177,14 +177,17 @@ inline Reference full_backward(torch::nn::Sequential& net, const std::string& la
         }
     }
     r.logits = h;
-    const torch::Tensor seed = torch::nn::functional::one_hot(torch::tensor(targets), r.logits.size(1)).to(r.logits.dtype());
+    const torch::Tensor seed =
+        torch::nn::functional::one_hot(torch::tensor(targets), r.logits.size(1)).to(r.logits.dtype());
     r.logits.backward(seed);
     r.gradients = r.activations.grad();
     return r;
 }
 
 inline xai::ScoreSeed one_hot_seed(std::vector<std::size_t> targets) {
-    return [targets](const xai::Scores& logits) { return xai::target_score_gradient(logits, targets, xai::ScoreKind::logit); };
+    return [targets](const xai::Scores& logits) {
+        return xai::target_score_gradient(logits, targets, xai::ScoreKind::logit);
+    };
 }
 
 

@@ -7,10 +7,12 @@
 //   pointing_game(), energy_pointing_game()   Zhang et al. 2018; Wang et al. 2020
 //   model_randomization_test()      sanity check by cascading randomization, Adebayo et al. 2018
 //   spearman_correlation()          rank correlation with averaged ties
+//   RandomMap, CentreGaussian       reference maps, the floors of every metric  explain/reference_maps.hpp
 
 #include "xai/metrics/confidence.hpp"
 #include "xai/metrics/deletion_insertion.hpp"
 #include "xai/metrics/metric_inputs.hpp"
 #include "xai/metrics/pointing_game.hpp"
 #include "xai/metrics/rank_correlation.hpp"
+#include "xai/explain/reference_maps.hpp"
 #include "xai/metrics/sanity_check.hpp"

@@ -4,6 +4,7 @@
 // ResNet-18 written with LibTorch's C++ frontend; weights saved by torch.save. Not part of the
 // umbrella header xai/xai.hpp: only programs that link LibTorch include it.
 
+#include "xai/image/preprocess.hpp"  // the input pipeline of torchvision-style models (needs no LibTorch)
 #include "xai/models/torch/model.hpp"
 #include "xai/models/torch/builtin.hpp"
 #include "xai/models/torch/resnet.hpp"

@@ -1,47 +1,27 @@
 #pragma once
-// Umbrella header: everything in xai except optional backends (models/torch.hpp). Image file
-// I/O (image/io.hpp) needs stb's implementation at link time only when it is called; the
-// xai::xai CMake target links Debian's libstb for that.
+// Umbrella header: the sum of the family headers, i.e. everything in xai except the optional
+// backends (xai/torch.hpp) and the run-time method table (xai/runtime.hpp). Include only the
+// families you use for the shortest compile (scripts/compile_cost.sh, docs/performance.md):
+//
+//   xai/cam.hpp         CAM, Grad-CAM, Grad-CAM++, XGrad-CAM, HiResCAM, LayerCAM, Score-CAM, Eigen-CAM, Ablation-CAM
+//   xai/lime.hpp        LIME, the superpixel algorithms, LIME's pictures
+//   xai/rise.hpp        RISE
+//   xai/occlusion.hpp   occlusion
+//   xai/influence.hpp   influence functions and their inverse-Hessian solvers
+//   xai/metrics.hpp     deletion/insertion, confidence change, pointing game, sanity check
+//   xai/image.hpp       image files, resizing, preprocessing, baselines, colormaps, overlays
+//   xai/models.hpp      the built-in CNN and logistic regression, training, the gradient checker
+//   xai/data.hpp        Fashion-MNIST, the scenes generator, data_directory()
+//
+// Image file I/O needs stb's implementation at link time only when it is called; the xai::xai
+// CMake target links Debian's libstb for that.
 
-#include "xai/core/concepts.hpp"
-#include "xai/core/data_dir.hpp"
-#include "xai/core/error.hpp"
-#include "xai/core/parallel.hpp"
-#include "xai/core/progress.hpp"
-#include "xai/core/random.hpp"
-#include "xai/core/scores.hpp"
-#include "xai/core/target.hpp"
-#include "xai/core/tensor.hpp"
-#include "xai/image/colormap.hpp"
-#include "xai/image/convert.hpp"
-#include "xai/image/io.hpp"
-#include "xai/image/normalize.hpp"
-#include "xai/image/overlay.hpp"
-#include "xai/image/resize.hpp"
-#include "xai/explain/ablation_cam.hpp"
-#include "xai/explain/cam.hpp"
-#include "xai/explain/cam_options.hpp"
-#include "xai/explain/eigen_cam.hpp"
-#include "xai/explain/grad_cam.hpp"
-#include "xai/explain/score_cam.hpp"
-#include "xai/image/blur.hpp"
-#include "xai/explain/masking.hpp"
-#include "xai/explain/occlusion.hpp"
-#include "xai/explain/rise.hpp"
-#include "xai/explain/influence.hpp"
-#include "xai/models/logistic_regression.hpp"
-#include "xai/data/scenes.hpp"
-#include "xai/models/builtin.hpp"
-#include "xai/models/sequential.hpp"
-#include "xai/models/training.hpp"
-#include "xai/metrics/confidence.hpp"
-#include "xai/metrics/deletion_insertion.hpp"
-#include "xai/metrics/metric_inputs.hpp"
-#include "xai/metrics/pointing_game.hpp"
-#include "xai/metrics/rank_correlation.hpp"
-#include "xai/metrics/sanity_check.hpp"
-#include "xai/image/superpixels.hpp"
-#include "xai/explain/lime.hpp"
-#include "xai/explain/lime_regression.hpp"
-#include "xai/explain/lime_visualize.hpp"
-#include "xai/explain/any_explainer.hpp"
+#include "xai/cam.hpp"
+#include "xai/data.hpp"
+#include "xai/image.hpp"
+#include "xai/influence.hpp"
+#include "xai/lime.hpp"
+#include "xai/metrics.hpp"
+#include "xai/models.hpp"
+#include "xai/occlusion.hpp"
+#include "xai/rise.hpp"

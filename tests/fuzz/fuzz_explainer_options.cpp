@@ -7,30 +7,28 @@
 // amounts of work a caller buys (masks, samples, solver iterations) are bounded.
 //
 // Invariants: only xai::error escapes; every map, weight and score returned is finite; display
-// maps lie in [0, 1] when normalized; progress reports never exceed their total nor go back;
+// maps lie in [0, 1] when normalized (always for LIME, RISE and occlusion); progress reports
+// never exceed their total nor go back (progress is the last argument of explain());
 // and the result equals, bit for bit, the one computed with the default batch size on one
 // thread (the determinism promise, and a guard against size arithmetic that wraps around);
 // for influence, whose sums over the training set are grouped by batch, the same batch size.
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "fuzz_input.hpp"
-#include "xai/explain/ablation_cam.hpp"
-#include "xai/explain/cam.hpp"
-#include "xai/explain/eigen_cam.hpp"
-#include "xai/explain/grad_cam.hpp"
-#include "xai/explain/influence.hpp"
-#include "xai/explain/lime.hpp"
-#include "xai/explain/occlusion.hpp"
-#include "xai/explain/rise.hpp"
-#include "xai/explain/score_cam.hpp"
+#include "xai/cam.hpp"
 #include "xai/image/superpixels.hpp"
+#include "xai/influence.hpp"
+#include "xai/lime.hpp"
 #include "xai/models/sequential.hpp"
+#include "xai/occlusion.hpp"
+#include "xai/rise.hpp"
 
 namespace {
 
@@ -98,12 +96,18 @@ xai::Targets random_targets(fuzz::Input& in) {
     return targets;
 }
 
-/// A progress callback that checks its reports: done ≤ total and never going back.
+/// A progress callback that checks its reports: done ≤ total and never going back within a
+/// stage (influence reports the solver's iterations, then the training examples).
 struct ProgressCheck {
     std::size_t last = 0;
+    std::string stage;
     xai::Progress callback() {
         return [this](const xai::ProgressReport& p) {
             fuzz::check(p.done <= p.total, "progress: done <= total");
+            if (p.stage != stage) {
+                stage = p.stage;
+                last = 0;
+            }
             fuzz::check(p.done >= last, "progress never goes back");
             last = p.done;
         };
@@ -118,6 +122,23 @@ void require_finite(const Container& values, const char* what) {
 template <class A, class B>
 void require_equal(const A& a, const B& b, const char* what) {
     fuzz::check(a.shape() == b.shape() && std::equal(a.begin(), a.end(), b.begin()), what);
+}
+
+/// The display maps of LIME, RISE and occlusion: finite, in [0, 1], at the batch's size.
+void check_display_maps(const xai::Explanation& r, const xai::Batch& batch, const char* what) {
+    fuzz::check(r.maps.shape(0) == batch.shape(0) && r.maps.shape(1) == batch.shape(2) &&
+                    r.maps.shape(2) == batch.shape(3),
+                what);
+    for (float v : r.maps) fuzz::check(std::isfinite(v) && v >= 0.0f && v <= 1.0f, what);
+}
+
+/// The CamOptions of a CAM method's options (ScoreCamOptions and AblationCamOptions hold one, `cam`).
+template <class Options>
+auto& cam_part(Options& options) {
+    if constexpr (requires { options.cam; })
+        return options.cam;
+    else
+        return options;
 }
 
 void check_cam(const xai::CamResult& r, const xai::CamOptions& o) {
@@ -161,17 +182,19 @@ void run_cam(fuzz::Input& in, Options options, const xai::Batch& batch, const xa
         if constexpr (requires { e.explain_fused(batch, layers, targets); }) {
             if (fused) {
                 const xai::FusedCamResult f = e.explain_fused(batch, layers, targets);
+                require_finite(f.raw, "fused raw maps are finite");
                 require_finite(f.maps, "fused maps are finite");
                 xai::CamResult r;  // carries the fused maps through the same checks
-                r.raw = f.maps;
+                r.raw = f.raw;
                 r.maps = f.maps;
                 r.weights = xt::zeros<float>({std::size_t{0}, std::size_t{0}});
                 r.targets = f.targets;
                 return r;
             }
         }
-        const xai::CamResult r = e.explain(batch, targets);
-        check_cam(r, options);
+        ProgressCheck progress;
+        const xai::CamResult r = e.explain(batch, targets, progress.callback());
+        check_cam(r, cam_part(options));
         return r;
     };
     // The constructor validates the options: a refusal there is an answer too.
@@ -179,7 +202,7 @@ void run_cam(fuzz::Input& in, Options options, const xai::Batch& batch, const xa
     if (!fuzz::accepts([&] { result = explain(Explainer(net, options)); })) return;
     Options reference = options;
     if constexpr (requires { reference.batch_size; }) reference.batch_size = Options{}.batch_size;
-    reference.threads = 1;
+    cam_part(reference).threads = 1;
     same_cam(result, explain(Explainer(net, reference)));
 }
 
@@ -193,38 +216,50 @@ void run_lime(fuzz::Input& in, Segmenter segmenter, const xai::Batch& batch, con
     o.feature_selection = static_cast<xai::FeatureSelection>(in.byte() % 5);
     o.num_features = in.size();
     o.top_labels = in.size();
-    if (in.flag()) {
-        std::vector<float> colour;
+    // A fixed colour for the "off" superpixels (lime's hide_color = v); else each superpixel's
+    // mean colour, the default. Read here, made in accepts(): Baseline::color refuses bad values.
+    const bool fixed_colour = in.flag();
+    std::vector<float> colour;
+    if (fixed_colour)
         for (std::size_t i = in.byte() % 4; i > 0; --i) colour.push_back(in.pixel());
-        o.hide_color = xai::HideColor::fixed(colour);
-    }
     o.score = score_kind(in);
     o.seed = in.raw<std::uint64_t>();
     o.threads = in.size();
-    ProgressCheck progress;
-    o.progress = progress.callback();
+    // One image, one target: the first of the targets (empty: the predicted class). The other
+    // classes LIME fits come from top_labels.
     const xai::Image image = batch.shape(0) > 0 ? xai::image_at(batch, 0) : xai::Image::from_shape({1, 8, 8});
+    const xai::Target target = targets.empty() ? xai::Target::predicted() : targets.front();
     xai::LimeExplanation result;
-    auto explain = [&](const xai::LimeOptions& options) {
+    auto explain = [&](const xai::LimeOptions& options, const xai::Progress& progress) {
         const xai::Lime<Net, Segmenter> lime(tiny_net(), options, segmenter);
-        return lime.explain(image, targets);
+        return lime.explain(image, target, progress);
     };
-    if (!fuzz::accepts([&] { result = explain(o); })) return;
-    for (const auto& label : result.labels) {
-        for (double w : label.weights) fuzz::check(std::isfinite(w), "LIME weights are finite");
-        fuzz::check(std::isfinite(label.intercept) && std::isfinite(label.score) &&
-                        std::isfinite(label.local_prediction),
-                    "LIME intercept, score and local prediction are finite");
+    ProgressCheck progress;
+    if (!fuzz::accepts([&] {
+            if (fixed_colour) o.baseline = xai::Baseline::color(colour);
+            result = explain(o, progress.callback());
+        }))
+        return;
+    fuzz::check(result.surrogates.size() == 1 && !result.surrogates[0].empty(), "LIME fits the target's surrogate");
+    fuzz::check(result.surrogates[0][0].target == result.targets[0], "LIME's first surrogate is the target's");
+    for (const auto& surrogate : result.surrogates[0]) {
+        for (double w : surrogate.weights) fuzz::check(std::isfinite(w), "LIME weights are finite");
+        fuzz::check(std::isfinite(surrogate.intercept) && std::isfinite(surrogate.r2) &&
+                        std::isfinite(surrogate.local_prediction),
+                    "LIME intercept, R² and local prediction are finite");
     }
+    require_finite(result.raw, "LIME raw maps are finite");
+    check_display_maps(result, xai::as_batch(image), "LIME display maps are finite, in [0, 1], at the image's size");
     xai::LimeOptions reference = o;
     reference.batch_size = xai::LimeOptions{}.batch_size;
     reference.threads = 1;
-    reference.progress = {};
-    const xai::LimeExplanation again = explain(reference);
-    fuzz::check(again.labels.size() == result.labels.size(), "LIME explains the same labels");
-    for (std::size_t i = 0; i < again.labels.size(); ++i)
-        fuzz::check(again.labels[i].label == result.labels[i].label && again.labels[i].weights == result.labels[i].weights,
+    const xai::LimeExplanation again = explain(reference, {});
+    fuzz::check(again.surrogates[0].size() == result.surrogates[0].size(), "LIME explains the same classes");
+    for (std::size_t i = 0; i < again.surrogates[0].size(); ++i)
+        fuzz::check(again.surrogates[0][i].target == result.surrogates[0][i].target &&
+                        again.surrogates[0][i].weights == result.surrogates[0][i].weights,
                     "LIME weights do not depend on batch size or threads");
+    require_equal(result.raw, again.raw, "LIME raw maps do not depend on batch size or threads");
 }
 
 xai::Baseline baseline(fuzz::Input& in) {
@@ -258,21 +293,20 @@ void run_rise(fuzz::Input& in, const xai::Batch& batch, const xai::Targets& targ
     o.seed = in.raw<std::uint64_t>();
     o.threads = in.size();
     ProgressCheck progress;
-    o.progress = progress.callback();
     xai::RiseExplanation result;
     if (!fuzz::accepts([&] {
             o.baseline = baseline(in);
-            result = xai::Rise<Net>(tiny_net(), o).explain(batch, targets);
+            result = xai::Rise<Net>(tiny_net(), o).explain(batch, targets, progress.callback());
         }))
         return;
-    require_finite(result.saliency, "RISE saliency is finite");
+    require_finite(result.raw, "RISE saliency is finite");
     require_finite(result.standard_error, "RISE standard error is finite");
+    check_display_maps(result, batch, "RISE display maps are finite, in [0, 1], at the images' size");
     xai::RiseOptions reference = o;
     reference.batch_size = xai::RiseOptions{}.batch_size;
     reference.threads = 1;
-    reference.progress = {};
     const xai::RiseExplanation again = xai::Rise<Net>(tiny_net(), reference).explain(batch, targets);
-    require_equal(result.saliency, again.saliency, "RISE does not depend on batch size or threads");
+    require_equal(result.raw, again.raw, "RISE does not depend on batch size or threads");
     fuzz::check(result.masks_used == again.masks_used, "RISE uses the same masks whatever the batch size");
 }
 
@@ -284,19 +318,18 @@ void run_occlusion(fuzz::Input& in, const xai::Batch& batch, const xai::Targets&
     o.batch_size = in.size();
     o.threads = in.size();
     ProgressCheck progress;
-    o.progress = progress.callback();
     xai::OcclusionExplanation result;
     if (!fuzz::accepts([&] {
             o.baseline = baseline(in);
-            result = xai::Occlusion<Net>(tiny_net(), o).explain(batch, targets);
+            result = xai::Occlusion<Net>(tiny_net(), o).explain(batch, targets, progress.callback());
         }))
         return;
-    require_finite(result.saliency, "occlusion saliency is finite");
+    require_finite(result.raw, "occlusion saliency is finite");
+    check_display_maps(result, batch, "occlusion display maps are finite, in [0, 1], at the images' size");
     xai::OcclusionOptions reference = o;
     reference.batch_size = xai::OcclusionOptions{}.batch_size;
     reference.threads = 1;
-    reference.progress = {};
-    require_equal(result.saliency, xai::Occlusion<Net>(tiny_net(), reference).explain(batch, targets).saliency,
+    require_equal(result.raw, xai::Occlusion<Net>(tiny_net(), reference).explain(batch, targets).raw,
                   "occlusion does not depend on batch size or threads");
 }
 
@@ -315,13 +348,15 @@ void run_influence(fuzz::Input& in, Solver solver, const xai::Batch& batch) {
     const xai::Image test = batch.shape(0) > 0 ? xai::image_at(batch, 0) : xai::Image::from_shape({1, 8, 8});
     const TrainingSet& train = training_set();
     xai::InfluenceExplanation result;
+    ProgressCheck progress;
     if (!fuzz::accepts([&] {
             const xai::Influence<Net, Solver> influence(tiny_net(), train.images, train.labels, o, solver);
-            result = influence.explain(test, target);
+            result = influence.explain(test, target, progress.callback());
         }))
         return;
     fuzz::check(result.influence.allFinite(), "influence scores are finite");
-    fuzz::check(std::isfinite(result.test_loss), "the test loss is finite");
+    fuzz::check(result.influence.rows() == 6 && result.influence.cols() == 1, "influence is n_train × 1");
+    fuzz::check(result.test_losses.size() == 1 && std::isfinite(result.test_losses[0]), "the test loss is finite");
     // Influence promises bit-identical results for any thread count (influence.hpp); a batch
     // size changes how the sums over the training set are grouped, hence their last bits
     // (a difference of rounding only: the fuzzer found it, and the reference keeps the size).
@@ -353,7 +388,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 5: run_cam<xai::LayerCam<Net>>(in, cam_options(in), batch, targets); break;
         case 6: {
             xai::ScoreCamOptions o;
-            static_cast<xai::CamOptions&>(o) = cam_options(in);
+            o.cam = cam_options(in);
             o.batch_size = in.size();
             run_cam<xai::ScoreCam<Net>>(in, o, batch, targets);
             break;
@@ -361,7 +396,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 7: run_cam<xai::EigenCam<Net>>(in, cam_options(in), batch, targets); break;
         case 8: {
             xai::AblationCamOptions o;
-            static_cast<xai::CamOptions&>(o) = cam_options(in);
+            o.cam = cam_options(in);
             o.batch_size = in.size();
             run_cam<xai::AblationCam<Net>>(in, o, batch, targets);
             break;

@@ -105,7 +105,8 @@ public:
 
     /// One map per image, for its target class (empty targets: the predicted class; one: the
     /// same for every image). `progress` counts windows over the batch.
-    OcclusionExplanation explain(const Batch& images, const Targets& targets = {},
+    template <std::same_as<Batch> B>
+    OcclusionExplanation explain(const B& images, const Targets& targets = {},
                                  const Progress& progress = {}) const {
         const char* where = Where::explain;
         detail::require_explainable(*model_, images, where);
@@ -133,16 +134,12 @@ public:
     }
 
     /// One image (C×H×W): explain() on a batch of one.
-    OcclusionExplanation explain(const Image& image, Target target = Target::predicted(),
+    template <std::same_as<Image> I>
+    OcclusionExplanation explain(const I& image, Target target = Target::predicted(),
                                  const Progress& progress = {}) const {
         return explain(detail::single_image_batch(image, Where::explain), Targets{target}, progress);
     }
 
-    /// Not an entry point: one image takes one Target, explain(image, target); a list of targets
-    /// goes with a batch, explain(images, targets). Deleted so that such a call does not compile
-    /// (it would otherwise convert the image to a batch, which fails at run time).
-    template <std::same_as<Targets> T>
-    OcclusionExplanation explain(const Image& image, const T& targets, const Progress& progress = {}) const = delete;
 
 private:
     /// The prefix of every error message of the class, one per entry point.

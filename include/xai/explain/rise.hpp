@@ -123,7 +123,8 @@ public:
 
     /// One map per image, for its target class (empty targets: the predicted class; one: the
     /// same for every image). `progress` counts masks over the batch (the ceiling per image).
-    RiseExplanation explain(const Batch& images, const Targets& targets = {}, const Progress& progress = {}) const {
+    template <std::same_as<Batch> B>
+    RiseExplanation explain(const B& images, const Targets& targets = {}, const Progress& progress = {}) const {
         const char* where = Where::explain;
         detail::require_explainable(*model_, images, where);
         const Scores logits = detail::checked_forward(*model_, images, where);
@@ -152,16 +153,12 @@ public:
     }
 
     /// One image (C×H×W): explain() on a batch of one.
-    RiseExplanation explain(const Image& image, Target target = Target::predicted(),
+    template <std::same_as<Image> I>
+    RiseExplanation explain(const I& image, Target target = Target::predicted(),
                             const Progress& progress = {}) const {
         return explain(detail::single_image_batch(image, Where::explain), Targets{target}, progress);
     }
 
-    /// Not an entry point: one image takes one Target, explain(image, target); a list of targets
-    /// goes with a batch, explain(images, targets). Deleted so that such a call does not compile
-    /// (it would otherwise convert the image to a batch, which fails at run time).
-    template <std::same_as<Targets> T>
-    RiseExplanation explain(const Image& image, const T& targets, const Progress& progress = {}) const = delete;
 
     /// Maps of several classes of one image from the same masks; empty `targets` = every class.
     /// Memory: 16 bytes per class and pixel of running sums, on top of the returned maps.

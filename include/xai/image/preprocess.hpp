@@ -6,7 +6,7 @@
 //   normalize  x'_c = (x_c − mean_c) / std_c per channel, with ImageNet's statistics by default:
 //              mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225) (torchvision's pretrained
 //              models; pytorch-grad-cam's preprocess_image defaults)
-//   batch      images stacked into an N×C×H×W Batch, which as_torch() (torch_tensor.hpp) views
+//   batch      images stacked into an N×C×H×W Batch, which as_torch() (models/torch/tensor.hpp) views
 //              as a torch::Tensor without copying
 //
 // This is pytorch-grad-cam's pipeline (cv2.resize to 224×224, INTER_LINEAR without

@@ -68,7 +68,7 @@ inline std::string_view to_string(CausalMode mode) { return mode == CausalMode::
 struct CausalMetricOptions {
     /// k, pixels replaced per step; unset = the image width (the reference's 224 at 224×224).
     /// Must be ≥ 1 when set.
-    std::optional<std::size_t> pixels_per_step;
+    std::optional<std::size_t> pixels_per_step{};
     /// What deleted pixels become: zeros (the paper).
     Baseline deletion_baseline = Baseline::constant(0.0f);
     /// What insertion starts from: the image blurred by gkern(11, 5) with zero padding (the reference).

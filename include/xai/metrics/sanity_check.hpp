@@ -34,7 +34,10 @@
 //   };
 // Explanations: the explainer must be rebuilt on each randomized copy (an explainer holds a
 // reference to its model), so the test takes an explainer factory, a callable
-// (const Model&) → Explainer; the maps compared are the explainers' display maps. The usual
+// (const Model&) → Explainer. The maps compared are the explainers' signed raw maps by default
+// (SanityCheckOptions::maps: the paper compares signed maps and their absolute values; a CAM's
+// raw map is at its layer's resolution), or their display maps (ReLU'd and normalized, what a
+// heat map shows: negative evidence then ties at 0). The usual
 // factory names the explainer type and its options, and the overload taking an explainer
 // template does exactly that:
 //   xai::model_randomization_test<xai::GradCam>(model, xai::CamOptions{.layer = "relu3"}, images);
@@ -81,14 +84,21 @@ enum class RandomizationMode {
     independent,  ///< one layer randomized at a time in the original model
 };
 
+/// Which maps of an explanation the sanity check compares.
+enum class ComparedMaps {
+    raw,      ///< the signed maps at the method's own resolution (Explanation::raw), as the paper
+    display,  ///< the display maps at the input's size (Explanation::maps)
+};
+
 /// Options of model_randomization_test().
 struct SanityCheckOptions {
     /// The layers to randomize, in order (top first); unset = every layer with parameters, last
     /// to first (see the header comment).
-    std::optional<std::vector<std::string>> layers;
+    std::optional<std::vector<std::string>> layers{};
     RandomizationMode mode = RandomizationMode::cascading;  ///< cascading (the paper's main test) or independent
     std::uint64_t seed = 2018;   ///< passed to reinitialize_layer()
-    bool keep_maps = true;       ///< keep every step's maps in the result (N×H×W floats per step)
+    bool keep_maps = true;       ///< keep every step's maps in the result (N×h×w floats per step)
+    ComparedMaps maps = ComparedMaps::raw;  ///< signed raw maps (the paper) or display maps
 };
 
 /// The comparison after one randomization step.
@@ -104,7 +114,7 @@ struct RandomizationStep {
 
 /// The maps of the original model and every step.
 struct SanityCheckResult {
-    Maps original;                     ///< maps of the model as given
+    Maps original;                     ///< maps of the model as given (raw or display, SanityCheckOptions::maps)
     std::vector<std::size_t> targets;  ///< the class explained for each image
     /// steps[0]: an unmodified copy (ρ = 1 for a deterministic explainer); then one per layer.
     std::vector<RandomizationStep> steps;
@@ -133,11 +143,11 @@ std::vector<std::string> randomizable_layers(const M& model) {
 
 inline RandomizationStep compare_maps(const Maps& original, Maps maps, std::string layer,
                                       std::vector<std::string> randomized, bool keep, const char* where) {
-    require<shape_error>(maps.shape() == original.shape(), where, ": the explanation function returned maps of shape ",
+    require<shape_error>(maps.shape() == original.shape(), where, ": the explainer returned maps of shape ",
                          shape_string(maps.shape()), " after randomizing '", layer, "', expected ",
                          shape_string(original.shape()), " as for the original model");
     if (!all_finite(maps))
-        throw invalid_argument(message(where, ": the explanation function returned NaN or Inf after randomizing '",
+        throw invalid_argument(message(where, ": the explainer returned NaN or Inf after randomizing '",
                                        layer, "', expected finite maps"));
     const std::size_t n = original.shape(0), plane = original.shape(1) * original.shape(2);
     RandomizationStep step;
@@ -180,12 +190,27 @@ SanityCheckResult model_randomization_test(const M& model, const F& make_explain
 
     SanityCheckResult out;
     out.targets = detail::resolve_metric_targets(model, images, targets, where);
-    const auto explain = [&](const M& m) { return detail::explain_with(make_explainer(m), images, out.targets, where); };
-    out.original = explain(model);
+    // The maps of the explainer built on `m`, checked; `step` names the layer just randomized ("" for
+    // the original model and its unmodified copy) in the messages.
+    const auto explain = [&](const M& m, const std::string& step) {
+        const auto r = make_explainer(m).explain(images, Targets(out.targets.begin(), out.targets.end()), Progress{});
+        Maps maps = options.maps == ComparedMaps::raw ? r.raw : r.maps;
+        const std::string after = step.empty() ? std::string() : " after randomizing '" + step + "'";
+        if (options.maps == ComparedMaps::display)
+            detail::require_maps_for(images, maps, (std::string(where) + after).c_str());
+        detail::require<shape_error>(maps.dimension() == 3 && maps.shape(0) == images.shape(0) && maps.size() > 0, where,
+                                     ": the explainer returned maps of shape ", shape_string(maps.shape()), after,
+                                     ", expected one non-empty map per image");
+        if (!all_finite(maps.data(), maps.size()))
+            throw invalid_argument(detail::message(where, ": the explainer returned NaN or Inf", after,
+                                                   ", expected finite maps"));
+        return maps;
+    };
+    out.original = explain(model, "");
 
     const std::size_t total = layers.size() + 1;
     M copy = model;
-    out.steps.push_back(detail::compare_maps(out.original, explain(copy), "", {},
+    out.steps.push_back(detail::compare_maps(out.original, explain(copy, ""), "", {},
                                              options.keep_maps, where));
     detail::report(progress, 1, total, "randomization steps");
     std::vector<std::string> randomized;
@@ -196,7 +221,7 @@ SanityCheckResult model_randomization_test(const M& model, const F& make_explain
         }
         copy.reinitialize_layer(layers[s], options.seed);
         randomized.push_back(layers[s]);
-        out.steps.push_back(detail::compare_maps(out.original, explain(copy), layers[s], randomized,
+        out.steps.push_back(detail::compare_maps(out.original, explain(copy, layers[s]), layers[s], randomized,
                                                  options.keep_maps, where));
         detail::report(progress, s + 2, total, "randomization steps");
     }

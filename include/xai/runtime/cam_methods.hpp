@@ -5,7 +5,8 @@
 //
 // ExplainerSettings::layers gives the layer(s): empty = the model's default feature layer
 // (xai::default_layer), one layer = that layer, several = their fused map (explain_fused, the
-// layers joined by commas in AnyExplanation::layer). CAM always explains the final feature maps.
+// layers joined by commas in AnyExplanation::layer). CAM always explains the final feature maps
+// and ignores the layers.
 
 #include <array>
 #include <optional>
@@ -42,14 +43,13 @@ inline std::string join_layers(const std::vector<std::string>& layers) {
     return out;
 }
 
-/// A CAM-family explainer explaining several layers fused, behind the image entry point.
+/// A CAM-family explainer explaining several layers fused, behind the batch entry point.
 template <class Inner>
 struct FusedCamExplainer {
     Inner inner;                      ///< built at the first layer
     std::vector<std::string> layers;  ///< the layers to fuse, in order
-    FusedCamResult explain(const Image& image, Target target, const Progress& progress) const {
-        return inner.explain_fused(single_image_batch(image, "xai::AnyExplainer::explain()"), layers, Targets{target},
-                                   progress);
+    FusedCamResult explain(const Batch& images, const Targets& targets, const Progress& progress) const {
+        return inner.explain_fused(images, layers, targets, progress);
     }
 };
 
@@ -96,9 +96,7 @@ std::optional<AnyExplainer> make_cam_explainer(const MethodInfo& info, const Mod
     const std::string_view n = info.name;
     if (n == "cam") {
         if constexpr (FeatureModel<Model>) {
-            detail::require(settings.layers.empty(), "xai::make_explainer(): method 'cam' explains the final feature "
-                            "maps and takes no layer, got layers = ", detail::join_layers(settings.layers));
-            CamOptions options = settings.cam;
+            CamOptions options = settings.cam;  // settings.layers are for the others: CAM has one map, the final features
             options.layer.clear();
             return AnyExplainer(info, Cam<Model>(model, options), detail::describe_cam);
         }

@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include <xtensor/xbuilder.hpp>
+
 #include "xai/lime.hpp"
 #include "xai/occlusion.hpp"
 #include "xai/rise.hpp"
@@ -38,66 +40,109 @@ inline constexpr std::array<MethodInfo, 3> perturbation_methods = {{
 
 namespace detail {
 
-/// LIME behind the image entry point, with the stability report when asked for.
+/// Appends the images of `more` to `into` (both from the same explainer and options): every core
+/// field and LIME's extras.
+inline void append_images(LimeExplanation& into, LimeExplanation more) {
+    if (into.targets.empty()) {
+        into = std::move(more);
+        return;
+    }
+    into.maps = xt::concatenate(xt::xtuple(into.maps, more.maps), 0);
+    into.raw = xt::concatenate(xt::xtuple(into.raw, more.raw), 0);
+    into.logits = xt::concatenate(xt::xtuple(into.logits, more.logits), 0);
+    into.targets.insert(into.targets.end(), more.targets.begin(), more.targets.end());
+    into.scores.insert(into.scores.end(), more.scores.begin(), more.scores.end());
+    for (auto& s : more.segmentations) into.segmentations.push_back(std::move(s));
+    for (auto& s : more.surrogates) into.surrogates.push_back(std::move(s));
+}
+
+/// LIME behind the batch entry point, with the stability report (per image) when asked for.
 template <Classifier Model>
 struct LimeRun {
     using Explainer = Lime<Model, std::function<Segmentation(const Image&)>>;
     Explainer lime;                    ///< the explainer on the settings' segmentation policy
     LimeStabilityOptions stability;    ///< repeats < 2: no report
 
-    /// The explanation (run 0 of the stability report when there is one) and the report.
-    std::pair<LimeExplanation, std::optional<LimeStability>> explain(const Image& image, Target target,
-                                                                     const Progress& progress) const {
-        if (stability.repeats < 2) return {lime.explain(image, target, progress), std::nullopt};
-        LimeStability report = lime.stability(image, target, stability, progress);
-        LimeExplanation first = report.runs.front();
-        return {std::move(first), std::move(report)};
+    /// The explanation (run 0 of each image's stability report when there is one) and the reports.
+    std::pair<LimeExplanation, std::vector<LimeStability>> explain(const Batch& images, const Targets& targets,
+                                                                   const Progress& progress) const {
+        if (stability.repeats < 2) return {lime.explain(images, targets, progress), {}};
+        const std::size_t n = images.shape(0);
+        require<shape_error>(targets.size() <= 1 || targets.size() == n, "xai::AnyExplainer::explain(): targets has ",
+                             targets.size(), " entries, expected 0, 1 or the batch size (", n, ")");
+        std::pair<LimeExplanation, std::vector<LimeStability>> out;
+        for (std::size_t i = 0; i < n; ++i) {
+            const Target target = targets.empty() ? Target::predicted() : targets[targets.size() == 1 ? 0 : i];
+            Progress shifted;
+            if (progress)
+                shifted = [&progress, i, n](const ProgressReport& p) {
+                    progress(ProgressReport{i * p.total + p.done, n * p.total, p.stage});
+                };
+            LimeStability report = lime.stability(image_at(images, i), target, stability, shifted);
+            append_images(out.first, report.runs.front());
+            out.second.push_back(std::move(report));
+        }
+        return out;
     }
 };
 
 inline AnyExplanation describe_lime(std::string_view method,
-                                    const std::pair<LimeExplanation, std::optional<LimeStability>>& result) {
-    const auto& [r, stability] = result;
+                                    const std::pair<LimeExplanation, std::vector<LimeStability>>& result) {
+    const auto& [r, reports] = result;
     AnyExplanation out = describe_core(method, r);
-    const LimeSurrogate& s = r.surrogate(r.targets.at(0));
-    out.statistics.insert(out.statistics.end(), {{"r2", s.r2},
-                                                 {"intercept", s.intercept},
-                                                 {"local_prediction", s.local_prediction},
-                                                 {"model_prediction", s.model_prediction},
-                                                 {"superpixels", static_cast<double>(r.segmentations.at(0).count)},
-                                                 {"samples", static_cast<double>(r.num_samples)}});
-    if (stability) {
-        const LimeSurrogateStability& spread = stability->surrogates.at(0);  // the target's: run 0's first
-        const Segmentation& segmentation = r.segmentations.at(0);
-        Map weight_std = Map::from_shape({segmentation.height(), segmentation.width()});
-        const std::int32_t* labels = segmentation.labels.data();
-        for (std::size_t p = 0; p < weight_std.size(); ++p)
-            weight_std.data()[p] = static_cast<float>(spread.weight_std[static_cast<std::size_t>(labels[p])]);
+    const std::size_t n = r.size();
+    std::vector<double> r2(n), intercept(n), local(n), model(n), superpixels(n), samples(n, static_cast<double>(r.num_samples));
+    for (std::size_t i = 0; i < n; ++i) {
+        const LimeSurrogate& s = r.surrogate(r.targets[i], i);
+        r2[i] = s.r2;
+        intercept[i] = s.intercept;
+        local[i] = s.local_prediction;
+        model[i] = s.model_prediction;
+        superpixels[i] = static_cast<double>(r.segmentations[i].count);
+    }
+    out.statistics.insert(out.statistics.end(), {{"r2", r2},
+                                                 {"intercept", intercept},
+                                                 {"local_prediction", local},
+                                                 {"model_prediction", model},
+                                                 {"superpixels", superpixels},
+                                                 {"samples", samples}});
+    if (!reports.empty()) {
+        const std::size_t h = r.maps.shape(1), w = r.maps.shape(2);
+        Maps weight_std = Maps::from_shape({n, h, w});
+        std::vector<double> repeats(n), mean_jaccard(n), min_jaccard(n), mean_r2(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            const LimeSurrogateStability& spread = reports[i].surrogates.at(0);  // the target's: run 0's first
+            const std::int32_t* labels = r.segmentations[i].labels.data();
+            for (std::size_t p = 0; p < h * w; ++p)
+                weight_std.data()[i * h * w + p] = static_cast<float>(spread.weight_std[static_cast<std::size_t>(labels[p])]);
+            repeats[i] = static_cast<double>(reports[i].runs.size());
+            mean_jaccard[i] = spread.mean_jaccard;
+            min_jaccard[i] = spread.min_jaccard;
+            mean_r2[i] = spread.mean_r2;
+        }
         out.extra_maps.emplace_back("weight_std", std::move(weight_std));
-        out.statistics.insert(out.statistics.end(),
-                              {{"stability_repeats", static_cast<double>(stability->runs.size())},
-                               {"stability_mean_jaccard", spread.mean_jaccard},
-                               {"stability_min_jaccard", spread.min_jaccard},
-                               {"stability_mean_r2", spread.mean_r2}});
+        out.statistics.insert(out.statistics.end(), {{"stability_repeats", repeats},
+                                                     {"stability_mean_jaccard", mean_jaccard},
+                                                     {"stability_min_jaccard", min_jaccard},
+                                                     {"stability_mean_r2", mean_r2}});
     }
     return out;
 }
 
 inline AnyExplanation describe_rise(std::string_view method, const RiseExplanation& r) {
     AnyExplanation out = describe_core(method, r);
-    const std::size_t h = r.standard_error.shape(1), w = r.standard_error.shape(2);
-    Map se = Map::from_shape({h, w});
-    std::copy_n(r.standard_error.data(), h * w, se.data());
-    out.extra_maps.emplace_back("standard_error", std::move(se));
-    out.statistics.insert(out.statistics.end(), {{"masks_used", static_cast<double>(r.masks_used.at(0))},
-                                                 {"relative_standard_error", r.relative_standard_error.at(0)},
-                                                 {"converged", r.converged.at(0) ? 1.0 : 0.0}});
+    out.extra_maps.emplace_back("standard_error", r.standard_error);
+    std::vector<double> masks(r.masks_used.begin(), r.masks_used.end()), converged;
+    for (const bool c : r.converged) converged.push_back(c ? 1.0 : 0.0);
+    out.statistics.insert(out.statistics.end(), {{"masks_used", masks},
+                                                 {"relative_standard_error", r.relative_standard_error},
+                                                 {"converged", converged}});
     return out;
 }
 
 inline AnyExplanation describe_occlusion(std::string_view method, const OcclusionExplanation& r) {
     AnyExplanation out = describe_core(method, r);
-    out.statistics.emplace_back("windows", static_cast<double>(r.windows));
+    out.statistics.emplace_back("windows", std::vector<double>(r.size(), static_cast<double>(r.windows)));
     return out;
 }
 

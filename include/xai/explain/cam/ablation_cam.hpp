@@ -23,6 +23,7 @@
 // forward_from calls per image.
 
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -80,12 +81,14 @@ public:
     /// Explains each image for its target (empty = the predicted class of every image, one
     /// entry = the same for all, else one per image) at options().cam.layer. `progress` is
     /// called after each wave of batched forward passes (unit: channels).
-    CamResult explain(const Batch& batch, const Targets& targets = {}, const Progress& progress = {}) const {
+    template <std::same_as<Batch> B>
+    CamResult explain(const B& batch, const Targets& targets = {}, const Progress& progress = {}) const {
         return explain_at(batch, targets, options_.cam.layer, progress, prefix("explain").c_str());
     }
 
     /// Explains one image (C×H×W) for `target`: explain() on a batch of one.
-    CamResult explain(const Image& image, Target target = Target::predicted(), const Progress& progress = {}) const {
+    template <std::same_as<Image> I>
+    CamResult explain(const I& image, Target target = Target::predicted(), const Progress& progress = {}) const {
         return detail::explain_image(*this, image, target, progress, prefix("explain").c_str());
     }
 

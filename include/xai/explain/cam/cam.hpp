@@ -13,6 +13,7 @@
 // upsamples M_c and shows it with its own colour scale).
 
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -58,7 +59,8 @@ public:
     /// Explains each image of the batch for its target (empty = the predicted class of every
     /// image, one entry = the same for all, else one per image). `progress` is called once,
     /// when done (unit: images).
-    CamResult explain(const Batch& batch, const Targets& targets = {}, const Progress& progress = {}) const {
+    template <std::same_as<Batch> B>
+    CamResult explain(const B& batch, const Targets& targets = {}, const Progress& progress = {}) const {
         const std::string prefixed = prefix("explain");
         const char* where = prefixed.c_str();
         detail::require_model_input(*model_, batch, where);
@@ -90,7 +92,8 @@ public:
     }
 
     /// Explains one image (C×H×W) for `target`: explain() on a batch of one.
-    CamResult explain(const Image& image, Target target = Target::predicted(), const Progress& progress = {}) const {
+    template <std::same_as<Image> I>
+    CamResult explain(const I& image, Target target = Target::predicted(), const Progress& progress = {}) const {
         return detail::explain_image(*this, image, target, progress, prefix("explain").c_str());
     }
 

@@ -24,6 +24,7 @@
 // compile time, used or not.
 
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -114,14 +115,16 @@ public:
     /// Explains each image at options().layer. The map is class-agnostic; the targets (empty =
     /// the predicted class, one entry = the same for all, else one per image) only select the
     /// reported scores. `progress` is called once, when done (unit: images).
-    CamResult explain(const Batch& batch, const Targets& targets = {}, const Progress& progress = {}) const {
+    template <std::same_as<Batch> B>
+    CamResult explain(const B& batch, const Targets& targets = {}, const Progress& progress = {}) const {
         CamResult result = explain_at(batch, targets, options_.layer, prefix("explain").c_str());
         detail::report(progress, batch.shape(0), batch.shape(0), "images");
         return result;
     }
 
     /// Explains one image (C×H×W) for `target`: explain() on a batch of one.
-    CamResult explain(const Image& image, Target target = Target::predicted(), const Progress& progress = {}) const {
+    template <std::same_as<Image> I>
+    CamResult explain(const I& image, Target target = Target::predicted(), const Progress& progress = {}) const {
         return detail::explain_image(*this, image, target, progress, prefix("explain").c_str());
     }
 

@@ -16,6 +16,7 @@
 // Cost: the model's own forward + backward pass (stopped at the layer), plus O(N·C·h·w) here;
 // N×C×h×w activations are read in place (token-shaped ones are folded once, see TokenGrid).
 
+#include <concepts>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -63,14 +64,16 @@ public:
     /// Explains each image of the batch for its target at options().layer. Targets: empty =
     /// the predicted class of every image, one entry = the same for all, else one per image.
     /// `progress` is called once, when done (unit: images).
-    CamResult explain(const Batch& batch, const Targets& targets = {}, const Progress& progress = {}) const {
+    template <std::same_as<Batch> B>
+    CamResult explain(const B& batch, const Targets& targets = {}, const Progress& progress = {}) const {
         CamResult result = explain_at(batch, targets, options_.layer, prefix("explain").c_str());
         detail::report(progress, batch.shape(0), batch.shape(0), "images");
         return result;
     }
 
     /// Explains one image (C×H×W) for `target`: explain() on a batch of one.
-    CamResult explain(const Image& image, Target target = Target::predicted(), const Progress& progress = {}) const {
+    template <std::same_as<Image> I>
+    CamResult explain(const I& image, Target target = Target::predicted(), const Progress& progress = {}) const {
         return detail::explain_image(*this, image, target, progress, prefix("explain").c_str());
     }
 

@@ -44,6 +44,7 @@
 // concurrently. Error messages start with "xai::Influence::<function>(): ".
 
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <string>
 #include <utility>
@@ -184,7 +185,8 @@ public:
     /// Targets: empty = each image's predicted class, one = the same for every image, else one
     /// per image. One solve for all the images, then one pass over the training set; progress
     /// reports the solver's iterations, then the training examples.
-    InfluenceExplanation explain(const Batch& test, const Targets& targets = {}, const Progress& progress = {}) const {
+    template <std::same_as<Batch> B>
+    InfluenceExplanation explain(const B& test, const Targets& targets = {}, const Progress& progress = {}) const {
         const char* where = where_explain;
         const Scores logits = checked_test_logits(test, where);
         const Labels labels = resolve_targets(targets, logits, where);
@@ -214,7 +216,8 @@ public:
     }
 
     /// explain() of a batch of one image (C×H×W).
-    InfluenceExplanation explain(const Image& test, Target target = Target::predicted(),
+    template <std::same_as<Image> I>
+    InfluenceExplanation explain(const I& test, Target target = Target::predicted(),
                                  const Progress& progress = {}) const {
         return explain(detail::single_image_batch(test, where_explain), Targets{target}, progress);
     }

@@ -128,21 +128,18 @@ public:
     /// Explains every image of `images` (N×C×H×W, the model's input shape) for its target
     /// (empty targets: each image's predicted class; one: the same for all; else one per image),
     /// each on the policy's superpixels of that image. `progress` counts samples over the batch.
-    LimeExplanation explain(const Batch& images, const Targets& targets = {}, const Progress& progress = {}) const {
+    template <std::same_as<Batch> B>
+    LimeExplanation explain(const B& images, const Targets& targets = {}, const Progress& progress = {}) const {
         return run(images, targets, nullptr, options_.seed, nullptr, progress, Where::explain);
     }
 
     /// Explains one image (C×H×W) for `target`: explain() on a batch of one.
-    LimeExplanation explain(const Image& image, Target target = Target::predicted(),
+    template <std::same_as<Image> I>
+    LimeExplanation explain(const I& image, Target target = Target::predicted(),
                             const Progress& progress = {}) const {
         return explain(detail::single_image_batch(image, Where::explain), Targets{target}, progress);
     }
 
-    /// Not an entry point: one image takes one Target, explain(image, target); a list of targets
-    /// goes with a batch, explain(images, targets). Deleted so that such a call does not compile
-    /// (it would otherwise convert the image to a batch, which fails at run time).
-    template <std::same_as<Targets> T>
-    LimeExplanation explain(const Image& image, const T& targets, const Progress& progress = {}) const = delete;
 
     /// Explains one image on a given segmentation (H×W labels 0..n−1) instead of the policy's.
     LimeExplanation explain_segmented(const Image& image, const Segmentation& segmentation,

@@ -8,7 +8,7 @@
 // Not part of the umbrella header xai.hpp: include "xai/torch.hpp" and link xai::torch
 // (CMake, only defined when find_package(Torch) succeeds).
 //
-// Four forms of model (torch_graph.hpp):
+// Four forms of model (models/torch/graph.hpp):
 //   TorchModel(torch::nn::Sequential, options)                 children run in order; nested
 //                                                              Sequentials give "layer4", "layer4.1"
 //   TorchModel(module, splits, options[, forward])             any C++ module, split by hand per layer
@@ -60,7 +60,7 @@
 //
 // The module is shared, not copied: TorchModel switches it to eval() and freezes its parameters
 // for as long as the adapter is used; do not train it meanwhile. Copies of a TorchModel share
-// the module. Inputs are passed to LibTorch without a copy (torch_tensor.hpp), so the model
+// the module. Inputs are passed to LibTorch without a copy (models/torch/tensor.hpp), so the model
 // must not modify its input in place (no torchvision model does); activations given to
 // forward_from are copied first, because a head may begin with an in-place ReLU.
 
@@ -87,7 +87,6 @@
 #include "xai/core/error.hpp"
 #include "xai/core/tensor.hpp"
 #include "xai/models/torch/graph.hpp"
-#include "xai/image/preprocess.hpp"
 #include "xai/models/torch/tensor.hpp"
 
 namespace xai::models {
@@ -109,15 +108,15 @@ struct TorchOptions {
     /// CAM's feature layer (FeatureModel): the layer whose output global average pooling
     /// reads. Empty = the layer before a Sequential's last AdaptiveAvgPool2d, the layer of the
     /// TorchScript forms, or the only split.
-    std::string feature_layer;
+    std::string feature_layer{};
     /// CAM's linear classifier: the prefix of its parameters ("fc" → "fc.weight", "fc.bias";
     /// "head.fc" in the TorchScript pair, whose parameters are prefixed "features." and
     /// "head."). Empty = the last rank-2 parameter named "weight" or "*.weight" with one row
     /// per class. forward_features() checks that the logits really are W·GAP(features) + b.
-    std::string classifier;
+    std::string classifier{};
     /// θ of influence functions: parameter names or prefixes ("fc" selects fc.weight and
     /// fc.bias). Empty = every parameter.
-    std::vector<std::string> parameters;
+    std::vector<std::string> parameters{};
     /// λ of the training objective (1/n) Σ L + (λ/2)‖θ‖²: PyTorch's weight_decay (SGD adds
     /// weight_decay·θ to the gradient, which is this objective's). 0 by default.
     double l2_regularization = 0.0;

@@ -9,15 +9,16 @@
 //   average drop, increase in conf. (Chattopadhay et al. 2018; maps min-max normalized)
 //   Spearman ρ after cascading randomization of every layer with parameters (Adebayo et al.
 //   2018), on the first --sanity-scenes scenes
-//   CPU milliseconds per explanation (thread CPU time of one explain call on one image, one thread)
+//   CPU milliseconds per explanation (process CPU time of one explain call on the whole set / N)
 // A random map and a centred Gaussian map are rows too: the floors a method must beat.
 //
 //   method_table [--scenes 500] [--first-scene 0] [--sanity-scenes 100] [--threads 0]
 //                [--rise-masks 4000] [--lime-samples 1000] [--grid-rows 4] [--out-dir .]
 //                [--methods name,name,...]
 // writes <out-dir>/benchmark.md, benchmark.csv, benchmark_sanity.csv and benchmark_grid.png.
-// Explanations run one image per call on one thread each, --threads calls at a time; the
-// metrics' forward passes run on --threads threads (0 = all). Results do not depend on it.
+// Every method is one explain() call on the whole set with --threads threads (its explainer
+// built by make_explainer(), runtime/methods.hpp); the metrics' forward passes run on --threads
+// threads (0 = all). Results do not depend on it.
 // Methods run cheapest first (RISE last) and the outputs are rewritten after every method, so
 // the partial table of a long run is readable at any time.
 
@@ -37,36 +38,24 @@
 #include <string>
 #include <vector>
 
-#include "xai/data/fashion_mnist.hpp"
-#include "xai/data/scenes.hpp"
-#include "xai/explain/ablation_cam.hpp"
-#include "xai/explain/cam.hpp"
-#include "xai/explain/eigen_cam.hpp"
-#include "xai/explain/grad_cam.hpp"
-#include "xai/explain/lime.hpp"
-#include "xai/explain/occlusion.hpp"
-#include "xai/explain/rise.hpp"
-#include "xai/explain/score_cam.hpp"
-#include "xai/image/io.hpp"
-#include "xai/image/normalize.hpp"
-#include "xai/image/overlay.hpp"
-#include "xai/metrics/confidence.hpp"
-#include "xai/metrics/deletion_insertion.hpp"
-#include "xai/metrics/pointing_game.hpp"
-#include "xai/metrics/sanity_check.hpp"
+#include "xai/data.hpp"
+#include "xai/image.hpp"
+#include "xai/metrics.hpp"
 #include "xai/models/builtin.hpp"
+#include "xai/runtime.hpp"
 
 namespace {
 
 using Model = xai::models::Sequential;
 
-/// One explanation: the map of `image` (the scene `index` of the set) for class `target`.
-using ExplainOne = std::function<xai::Map(const Model&, const xai::Image&, std::size_t target, std::size_t index)>;
-
+/// A method of the table: how to build its explainer on a model (the original or a randomized
+/// copy), and which of its maps are scored: the display maps for the CAM family (what
+/// pytorch-grad-cam's metrics score), the signed raw maps (at the input's size) for the others.
 struct Method {
     std::string name;
     std::string settings;  ///< how it was configured, for the report
-    ExplainOne explain;
+    std::function<xai::AnyExplainer(const Model&)> make;
+    xai::ComparedMaps maps = xai::ComparedMaps::raw;
 };
 
 struct Settings {
@@ -84,87 +73,53 @@ struct Settings {
 
 constexpr const char* cam_layer = "relu4";  // the last convolutional block (128×8×8), as for CAM
 
-xai::Map first_map(const xai::Maps& maps) { return xt::view(maps, 0, xt::all(), xt::all()); }
+// The reference maps are not in the run-time method table (xai-explain does not draw them).
+constexpr xai::MethodInfo random_map_info{"random", "Random map", "", "Classifier", false, false};
+constexpr xai::MethodInfo centre_gaussian_info{"centre", "Centre Gaussian", "", "Classifier", false, false};
 
-xai::Targets one_target(std::size_t target) { return {xai::Target::class_index(target)}; }
-
-template <template <class> class Explainer, class Options>
-ExplainOne cam_method(Options options) {
-    return [options](const Model& m, const xai::Image& image, std::size_t target, std::size_t) {
-        const Explainer<Model> explainer(m, options);
-        return first_map(explainer.explain(xai::as_batch(image), one_target(target)).maps);
-    };
-}
-
-/// RISE and Occlusion: black boxes whose explanation holds the N×H×W `saliency`.
-template <template <class> class Explainer, class Options>
-ExplainOne saliency_method(Options options) {
-    return [options](const Model& m, const xai::Image& image, std::size_t target, std::size_t) {
-        const Explainer<Model> explainer(m, options);
-        return first_map(explainer.explain(image, one_target(target)).saliency);
-    };
-}
-
-template <class Options>
-Options single_threaded_cam(Options options, bool with_layer = true) {
-    if (with_layer) options.layer = cam_layer;
-    options.threads = 1;
-    return options;
+/// A method of the run-time table (runtime/methods.hpp) with `settings`.
+Method table_method(std::string name, std::string settings, const char* method, const xai::ExplainerSettings& options,
+                    xai::ComparedMaps maps) {
+    return {std::move(name), std::move(settings),
+            [method, options](const Model& m) { return xai::make_explainer(method, m, options); }, maps};
 }
 
 std::vector<Method> all_methods(const Settings& s) {
+    using xai::ComparedMaps;
     std::vector<Method> methods;
     methods.push_back({"Random map", "uniform [0, 1) per pixel, Rng::stream(1, scene index)",
-                       [](const Model&, const xai::Image& image, std::size_t, std::size_t index) {
-                           xai::Rng rng = xai::Rng::stream(1, index);
-                           xai::Map map = xai::Map::from_shape({image.shape(1), image.shape(2)});
-                           for (float& v : map) v = rng.uniform_float();
-                           return map;
-                       }});
+                       [](const Model& m) { return xai::AnyExplainer(random_map_info, xai::RandomMap<Model>(m, {.seed = 1})); },
+                       ComparedMaps::raw});
     methods.push_back({"Centre Gaussian", "exp(−r² / 2σ²) around the image centre, σ = side / 4",
-                       [](const Model&, const xai::Image& image, std::size_t, std::size_t) {
-                           const std::size_t h = image.shape(1), w = image.shape(2);
-                           const double cy = (static_cast<double>(h) - 1.0) / 2.0, cx = (static_cast<double>(w) - 1.0) / 2.0;
-                           const double sigma = static_cast<double>(std::min(h, w)) / 4.0;
-                           xai::Map map = xai::Map::from_shape({h, w});
-                           for (std::size_t y = 0; y < h; ++y)
-                               for (std::size_t x = 0; x < w; ++x) {
-                                   const double dy = static_cast<double>(y) - cy, dx = static_cast<double>(x) - cx;
-                                   map(y, x) = static_cast<float>(std::exp(-(dy * dy + dx * dx) / (2.0 * sigma * sigma)));
-                               }
-                           return map;
-                       }});
-    methods.push_back({"CAM", "final features (relu4)", cam_method<xai::Cam>(single_threaded_cam(xai::CamOptions{}, false))});
+                       [](const Model& m) { return xai::AnyExplainer(centre_gaussian_info, xai::CentreGaussian<Model>(m)); },
+                       ComparedMaps::raw});
+    // Every method runs with --threads threads; results do not depend on it.
+    xai::ExplainerSettings options;
+    options.layers = {cam_layer};
+    options.cam.threads = options.score_cam.cam.threads = options.ablation_cam.cam.threads = s.threads;
+    xai::ExplainerSettings final_features = options;
+    final_features.layers.clear();
+    methods.push_back(table_method("CAM", "final features (relu4)", "cam", final_features, ComparedMaps::display));
     const std::string at_layer = std::string("layer ") + cam_layer;
-    methods.push_back({"Grad-CAM", at_layer, cam_method<xai::GradCam>(single_threaded_cam(xai::CamOptions{}))});
-    methods.push_back({"Grad-CAM++", at_layer, cam_method<xai::GradCamPlusPlus>(single_threaded_cam(xai::CamOptions{}))});
-    methods.push_back({"XGrad-CAM", at_layer, cam_method<xai::XGradCam>(single_threaded_cam(xai::CamOptions{}))});
-    methods.push_back({"HiResCAM", at_layer, cam_method<xai::HiResCam>(single_threaded_cam(xai::CamOptions{}))});
-    methods.push_back({"LayerCAM", at_layer, cam_method<xai::LayerCam>(single_threaded_cam(xai::CamOptions{}))});
-    methods.push_back({"Score-CAM", at_layer + ", probabilities", cam_method<xai::ScoreCam>(single_threaded_cam(xai::ScoreCamOptions{}))});
-    methods.push_back({"Ablation-CAM", at_layer, cam_method<xai::AblationCam>(single_threaded_cam(xai::AblationCamOptions{}))});
-    methods.push_back({"Eigen-CAM", at_layer + " (class-agnostic)", cam_method<xai::EigenCam>(single_threaded_cam(xai::CamOptions{}))});
+    methods.push_back(table_method("Grad-CAM", at_layer, "gradcam", options, ComparedMaps::display));
+    methods.push_back(table_method("Grad-CAM++", at_layer, "gradcam++", options, ComparedMaps::display));
+    methods.push_back(table_method("XGrad-CAM", at_layer, "xgradcam", options, ComparedMaps::display));
+    methods.push_back(table_method("HiResCAM", at_layer, "hirescam", options, ComparedMaps::display));
+    methods.push_back(table_method("LayerCAM", at_layer, "layercam", options, ComparedMaps::display));
+    methods.push_back(table_method("Score-CAM", at_layer + ", probabilities", "scorecam", options, ComparedMaps::display));
+    methods.push_back(table_method("Ablation-CAM", at_layer, "ablationcam", options, ComparedMaps::display));
+    methods.push_back(table_method("Eigen-CAM", at_layer + " (class-agnostic)", "eigencam", options, ComparedMaps::display));
 
-    xai::OcclusionOptions occlusion;
-    occlusion.threads = 1;
-    methods.push_back({"Occlusion", "window 15, stride 8, baseline 0 (defaults)", saliency_method<xai::Occlusion>(occlusion)});
-    xai::LimeOptions lime;
-    lime.num_samples = s.lime_samples;
-    lime.threads = 1;
-    methods.push_back({"LIME", std::to_string(s.lime_samples) + " samples, quick shift (lime's defaults); map = β of each pixel's superpixel",
-                       [lime](const Model& m, const xai::Image& image, std::size_t target, std::size_t) {
-                           const xai::Lime<Model> explainer(m, lime);
-                           const xai::LimeExplanation e = explainer.explain(image, one_target(target));
-                           const std::vector<double>& beta = e.labels.front().weights;
-                           xai::Map map = xai::Map::from_shape({image.shape(1), image.shape(2)});
-                           for (std::size_t p = 0; p < map.size(); ++p)
-                               map.data()[p] = static_cast<float>(beta[static_cast<std::size_t>(e.segmentation.labels.data()[p])]);
-                           return map;
-                       }});
-    xai::RiseOptions rise;
-    rise.num_masks = s.rise_masks;
-    rise.threads = 1;
-    methods.push_back({"RISE", std::to_string(s.rise_masks) + " masks, 7×7 grid, p = 0.5", saliency_method<xai::Rise>(rise)});
+    options.occlusion.threads = options.lime.threads = options.rise.threads = s.threads;
+    methods.push_back(table_method("Occlusion", "window 15, stride 8, baseline 0 (defaults)", "occlusion", options,
+                                   ComparedMaps::raw));
+    options.lime.num_samples = s.lime_samples;
+    methods.push_back(table_method("LIME", std::to_string(s.lime_samples) +
+                                       " samples, quick shift (lime's defaults); map = β of each pixel's superpixel",
+                                   "lime", options, ComparedMaps::raw));
+    options.rise.num_masks = s.rise_masks;
+    methods.push_back(table_method("RISE", std::to_string(s.rise_masks) + " masks, 7×7 grid, p = 0.5", "rise", options,
+                                   ComparedMaps::raw));
     if (s.methods.empty()) return methods;
     std::vector<Method> chosen;
     for (const std::string& name : s.methods) {
@@ -179,26 +134,16 @@ std::vector<Method> all_methods(const Settings& s) {
     return chosen;
 }
 
-double thread_cpu_ms() {
-    timespec t{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) * 1e-6;
-}
-
-/// The maps of the first n images; one image per call, `threads` calls at a time. cpu_ms
-/// receives each call's thread CPU time when given.
+/// The maps of every image (one explain() call on the whole set, its methods' own --threads
+/// threads) and, when asked, the CPU milliseconds per image (process CPU time of the call / N).
 xai::Maps explain_all(const Method& method, const Model& model, const xai::Batch& images,
-                      const std::vector<std::size_t>& targets, std::size_t threads, std::vector<double>* cpu_ms) {
-    const std::size_t n = images.shape(0), h = images.shape(2), w = images.shape(3);
-    xai::Maps maps = xai::Maps::from_shape({n, h, w});
-    if (cpu_ms) cpu_ms->assign(n, 0.0);
-    xai::parallel_for(n, threads, [&](std::size_t i) {
-        const double start = thread_cpu_ms();
-        const xai::Map map = method.explain(model, xai::image_at(images, i), targets[i], i);
-        if (cpu_ms) (*cpu_ms)[i] = thread_cpu_ms() - start;
-        std::copy(map.begin(), map.end(), maps.begin() + static_cast<std::ptrdiff_t>(i * h * w));
-    });
-    return maps;
+                      const std::vector<std::size_t>& targets, double* cpu_ms_per_image) {
+    const std::clock_t start = std::clock();
+    const xai::AnyExplanation r = method.make(model).explain(images, xai::Targets(targets.begin(), targets.end()));
+    if (cpu_ms_per_image)
+        *cpu_ms_per_image = 1e3 * static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC /
+                            static_cast<double>(images.shape(0));
+    return method.maps == xai::ComparedMaps::raw ? r.raw : r.maps;
 }
 
 struct Row {
@@ -228,9 +173,7 @@ Row evaluate(const Method& method, const Model& model, const xai::SceneSet& set,
     row.name = method.name;
     row.settings = method.settings;
     const auto t0 = std::chrono::steady_clock::now();
-    std::vector<double> cpu;
-    const xai::Maps maps = explain_all(method, model, set.images, targets, s.threads, &cpu);
-    row.ms = std::accumulate(cpu.begin(), cpu.end(), 0.0) / static_cast<double>(cpu.size());
+    const xai::Maps maps = explain_all(method, model, set.images, targets, &row.ms);
     const auto t1 = std::chrono::steady_clock::now();
 
     xai::Targets fixed;
@@ -251,13 +194,10 @@ Row evaluate(const Method& method, const Model& model, const xai::SceneSet& set,
     const std::size_t m = std::min(s.sanity_scenes, set.images.shape(0));
     if (m > 0) {
         const xai::Batch subset = first_images(set.images, m);
-        auto explain = [&](const Model& randomized, const xai::Batch& images, const std::vector<std::size_t>& t) {
-            return explain_all(method, randomized, images, t, s.threads, nullptr);
-        };
-        xai::SanityCheckOptions sanity;
-        sanity.keep_maps = false;
+        const xai::SanityCheckOptions sanity{.keep_maps = false, .maps = method.maps};
         const xai::Targets subset_targets(fixed.begin(), fixed.begin() + static_cast<std::ptrdiff_t>(m));
-        const xai::SanityCheckResult check = xai::model_randomization_test(model, explain, subset, subset_targets, sanity);
+        const xai::SanityCheckResult check =
+            xai::model_randomization_test(model, method.make, subset, subset_targets, sanity);
         row.sanity = check.steps.back().mean_spearman;
         row.sanity_abs = check.steps.back().mean_spearman_abs;
         for (const auto& step : check.steps) row.cascade.emplace_back(step.layer.empty() ? "none" : step.layer, step.mean_spearman);

@@ -48,7 +48,7 @@
 #include "images.hpp"
 #include "xai/data/fashion_mnist.hpp"
 #include "xai/data/scenes.hpp"
-#include "xai/explain/influence.hpp"
+#include "xai/influence.hpp"
 #include "xai/image/io.hpp"
 #include "xai/image/resize.hpp"
 #include "xai/models/logistic_regression.hpp"

@@ -38,11 +38,11 @@
 #include "progress_bar.hpp"
 #include "xai/core/scores.hpp"
 #include "xai/data/fashion_mnist.hpp"
-#include "xai/explain/any_explainer.hpp"
 #include "xai/image/io.hpp"
 #include "xai/image/resize.hpp"
 #include "xai/models/builtin.hpp"
 #include "xai/models/sequential.hpp"
+#include "xai/runtime.hpp"
 
 namespace xai_explain {
 
@@ -147,7 +147,7 @@ void list_layers(const Model& model, std::ostream& out) {
     if constexpr (xai::LayerActivationModel<Model>) {
         std::string fallback;
         try {
-            fallback = xai::default_explained_layer(model);
+            fallback = xai::default_layer(model);
         } catch (const xai::error&) {
             fallback.clear();
         }
@@ -178,7 +178,7 @@ inline xai::ExplainerSettings settings_from(const Arguments& a) {
     if (a.seed) s.lime.seed = s.rise.seed = *a.seed;
     if (a.samples) s.lime.num_samples = s.rise.num_masks = *a.samples;
     if (a.threads)
-        s.cam.threads = s.score_cam.threads = s.ablation_cam.threads = s.lime.threads = s.rise.threads =
+        s.cam.threads = s.score_cam.cam.threads = s.ablation_cam.cam.threads = s.lime.threads = s.rise.threads =
             s.occlusion.threads = *a.threads;
     if (a.window) s.occlusion.window = *a.window;
     if (a.stride) s.occlusion.stride = *a.stride;
@@ -291,15 +291,15 @@ Json explain_influence(const Model& model, const InfluenceMethod* influence, con
         std::snprintf(buffer, sizeof buffer, "%+.3g", v);
         return std::string(buffer);
     };
-    const std::size_t columns = 1 + std::max(e.helpful.size(), e.harmful.size());
+    const std::size_t columns = 1 + std::max(e.helpful[0].size(), e.harmful[0].size());
     std::vector<Panel> panels;
     Json lists = Json::object();
-    for (const auto& [kind, indices] : {std::pair{"helpful", &e.helpful}, std::pair{"harmful", &e.harmful}}) {
+    for (const auto& [kind, indices] : {std::pair{"helpful", &e.helpful[0]}, std::pair{"harmful", &e.harmful[0]}}) {
         panels.push_back({shown, image.file.filename().string(), caption});
         Json list = Json::array();
         for (std::size_t rank = 0; rank < indices->size(); ++rank) {
             const std::size_t i = (*indices)[rank];
-            const double v = e.influence[static_cast<Eigen::Index>(i)];
+            const double v = e.influence(static_cast<Eigen::Index>(i), 0);
             const std::size_t label = source.labels[i];
             panels.push_back({display_image(xai::image_at(source.images(i, 1), 0)),
                               std::string(kind) + " " + std::to_string(rank + 1) + ": #" + std::to_string(i),
@@ -312,8 +312,8 @@ Json explain_influence(const Model& model, const InfluenceMethod* influence, con
     const std::string base = image.stem + "_" + std::string(influence_method);
     const std::filesystem::path picture_file = a.out / (base + ".png"), values_file = a.out / (base + ".npy");
     try {
-        std::vector<float> values(static_cast<std::size_t>(e.influence.size()));
-        for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(e.influence[static_cast<Eigen::Index>(i)]);
+        std::vector<float> values(static_cast<std::size_t>(e.influence.rows()));
+        for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(e.influence(static_cast<Eigen::Index>(i), 0));
         save_npy(values_file, values.data(), {values.size()});
         xai::save_image(picture_file, compose_gallery(panels, columns));
     } catch (const xai::error& error) {
@@ -322,10 +322,10 @@ Json explain_influence(const Model& model, const InfluenceMethod* influence, con
     entry.set("seconds", seconds);
     entry.set("picture", picture_file.string());
     entry.set("map", values_file.string());
-    entry.set("map_shape", Json(Json::Array{static_cast<std::size_t>(e.influence.size())}));
+    entry.set("map_shape", Json(Json::Array{static_cast<std::size_t>(e.influence.rows())}));
     entry.set("statistics", Json::object()
-                                .set("test_loss", e.test_loss)
-                                .set("training_examples", static_cast<std::size_t>(e.influence.size()))
+                                .set("test_loss", e.test_losses[0])
+                                .set("training_examples", static_cast<std::size_t>(e.influence.rows()))
                                 .set("parameters", influence->diagnostics().num_parameters));
     entry.set("examples", lists);
     if (!a.quiet && !a.json) {
@@ -377,7 +377,7 @@ int explain_images(const Model& model, const ModelInfo& info, const Arguments& a
                                                    " (see --list-layers)");
         if (layers.empty() && uses_layer) {
             try {
-                layers = {xai::default_explained_layer(model)};
+                layers = {xai::default_layer(model)};
             } catch (const xai::error& e) {
                 throw Failure(ExitCode::layer, std::string(e.what()) + "; choose one with --layer");
             }
@@ -521,12 +521,12 @@ int explain_images(const Model& model, const ModelInfo& info, const Arguments& a
             const std::filesystem::path overlay_file = a.out / (base + ".png"), map_file = a.out / (base + ".npy");
             Json extra = Json::object();
             try {
-                const xai::Image picture = display_overlay(shown, x.map, a.colormap);
+                const xai::Image picture = display_overlay(shown, x.map(), a.colormap);
                 xai::save_image(overlay_file, picture);
-                save_npy(map_file, x.raw);
-                for (const auto& [name, map] : x.extra_maps) {
+                save_npy(map_file, x.raw_map());
+                for (const auto& [name, maps] : x.extra_maps) {
                     const std::filesystem::path file = a.out / (base + "_" + name + ".npy");
-                    save_npy(file, map);
+                    save_npy(file, x.extra_map(name));
                     extra.set(name, file.string());
                 }
                 panels.push_back({picture, std::string(m.title), caption});
@@ -537,10 +537,10 @@ int explain_images(const Model& model, const ModelInfo& info, const Arguments& a
             entry.set("seconds", seconds);
             entry.set("overlay", overlay_file.string());
             entry.set("map", map_file.string());
-            entry.set("map_shape", Json(Json::Array{x.raw.shape(0), x.raw.shape(1)}));
+            entry.set("map_shape", Json(Json::Array{x.raw.shape(1), x.raw.shape(2)}));
             entry.set("extra_maps", extra);
             Json statistics = Json::object();
-            for (const auto& [name, value] : x.statistics) statistics.set(name, value);
+            for (const auto& [name, values] : x.statistics) statistics.set(name, values.front());
             entry.set("statistics", statistics);
             methods.push(std::move(entry));
             if (talk) {

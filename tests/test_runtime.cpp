@@ -1,10 +1,11 @@
-// Tests of include/xai/explain/any_explainer.hpp: the run-time choice of a method.
+// Tests of include/xai/runtime/: the run-time choice of a method (AnyExplainer, make_explainer,
+// the per-family method tables).
 //
-// The wrapper adds no arithmetic of its own except LIME's per-pixel map and the display map of
-// the black-box methods, so each method's answer is compared bit for bit with the explainer
-// class called directly on the same model, image, target and options; the per-pixel maps are
-// checked against their definitions.
-#include "xai/explain/any_explainer.hpp"  // first: core/eigen.hpp before xtensor
+// The wrapper adds no arithmetic of its own, so each method's answer is compared bit for bit
+// with the explainer class called directly on the same model, images, targets and options; the
+// extras (LIME's stability map, RISE's standard error) are checked against their definitions.
+#include "xai/runtime.hpp"  // first: core/eigen.hpp before xtensor
+#include "xai/metrics.hpp"
 #include "xai/image/superpixels.hpp"
 #include "xai/models/sequential.hpp"
 
@@ -33,7 +34,7 @@ xai::Image random_image(std::uint64_t seed) {
     return image;
 }
 
-xai::Map first(const xai::Maps& maps) { return xai::detail::plane(maps, 0); }
+xai::Map first(const xai::Maps& maps) { return xt::view(maps, 0, xt::all(), xt::all()); }
 
 // Only the Classifier concept: a black box around the CNN.
 struct BlackBox {
@@ -45,17 +46,14 @@ struct BlackBox {
 
 }  // namespace
 
-TEST_CASE("AnyExplainer gives each CAM-family method's own maps, target and score", "[any_explainer][cam]") {
+TEST_CASE("AnyExplainer gives each CAM-family method's own maps, target and score", "[runtime][cam]") {
     const xai::models::Sequential net = small_cnn();
     const xai::Image image = random_image(3);
     const xai::Batch batch = xai::as_batch(image);
     const xai::Targets target{2};
-    xai::CamOptions at_layer;
-    at_layer.layer = "relu2";
-    xai::ScoreCamOptions score_options;
-    score_options.layer = "relu2";
-    xai::AblationCamOptions ablation_options;
-    ablation_options.layer = "relu2";
+    const xai::CamOptions at_layer{.layer = "relu2"};
+    const xai::ScoreCamOptions score_options{.cam = at_layer};
+    const xai::AblationCamOptions ablation_options{.cam = at_layer};
     using Net = xai::models::Sequential;
     const std::vector<std::pair<std::string, xai::CamResult>> direct = {
         {"cam", xai::Cam<Net>(net).explain(batch, target)},
@@ -74,37 +72,39 @@ TEST_CASE("AnyExplainer gives each CAM-family method's own maps, target and scor
         CHECK(explainer.method().name == name);
         const xai::AnyExplanation x = explainer.explain(image, xai::Target::class_index(2));
         CHECK(x.method == name);
-        CHECK(x.target == 2);
+        CHECK(x.targets == std::vector<std::size_t>{2});
         CHECK(x.layer == (name == "cam" ? "" : "relu2"));
-        CHECK((x.raw == first(expected.raw)));
-        CHECK((x.map == first(expected.maps)));
-        CHECK(x.map.shape(0) == 16);
-        CHECK(x.raw.shape(0) == 8);
+        CHECK((x.raw == expected.raw));
+        CHECK((x.maps == expected.maps));
+        CHECK((x.logits == expected.logits));
+        CHECK(x.scores == expected.scores);
+        CHECK(x.score_kind == expected.score_kind);
+        CHECK(x.map().shape(0) == 16);
+        CHECK(x.raw_map().shape(0) == 8);
         CHECK(x.statistic(std::string(xai::to_string(expected.score_kind))) == expected.scores[0]);
     }
 }
 
-TEST_CASE("AnyExplainer explains the predicted class by default", "[any_explainer]") {
+TEST_CASE("AnyExplainer explains the predicted class by default", "[runtime]") {
     const xai::models::Sequential net = small_cnn();
     const xai::Image image = random_image(5);
     const std::size_t predicted = xai::argmax_rows(net.forward(xai::as_batch(image))).front();
     for (const xai::MethodInfo& m : xai::explanation_methods) {
-        if (m.name == "lime") continue;  // LIME explains top_labels classes; the wrapper always passes one target
+        if (m.name == "lime") continue;  // below, on fewer samples and a grid
         xai::ExplainerSettings settings;
         settings.rise.num_masks = 8;
         settings.occlusion.window = 8;
         const xai::AnyExplanation x = xai::make_explainer(m.name, net, settings).explain(image);
         INFO(m.name);
-        CHECK(x.target == predicted);
+        CHECK(x.targets.at(0) == predicted);
     }
     xai::ExplainerSettings settings;
     settings.lime.num_samples = 20;
-    settings.lime_stability.repeats = 0;
     settings.lime_segmentation = xai::GridSegmenter{{4, 0, 0}};
-    CHECK(xai::make_explainer("lime", net, settings).explain(image).target == predicted);
+    CHECK(xai::make_explainer("lime", net, settings).explain(image).targets.at(0) == predicted);
 }
 
-TEST_CASE("Several layers are fused as the explainer's explain_fused does", "[any_explainer][cam]") {
+TEST_CASE("Several layers are fused as the explainer's explain_fused does", "[runtime][cam]") {
     const xai::models::Sequential net = small_cnn();
     const xai::Image image = random_image(11);
     xai::ExplainerSettings settings;
@@ -113,13 +113,13 @@ TEST_CASE("Several layers are fused as the explainer's explain_fused does", "[an
     const xai::FusedCamResult expected =
         xai::GradCam<xai::models::Sequential>(net).explain_fused(xai::as_batch(image), {"relu1", "relu2"}, {1});
     CHECK(x.layer == "relu1,relu2");
-    CHECK((x.map == first(expected.maps)));
-    CHECK((x.raw == x.map));
+    CHECK((x.maps == expected.maps));
+    CHECK((x.raw == expected.raw));
     CHECK(x.statistic("logit") == expected.scores[0]);
 }
 
 TEST_CASE("LIME through AnyExplainer: each pixel holds its superpixel's weight, and the stability report",
-          "[any_explainer][lime]") {
+          "[runtime][lime]") {
     const xai::models::Sequential net = small_cnn();
     const xai::Image image = random_image(17);
     xai::ExplainerSettings settings;
@@ -130,24 +130,24 @@ TEST_CASE("LIME through AnyExplainer: each pixel holds its superpixel's weight, 
     settings.lime_segmentation = grid;
     const xai::AnyExplanation x = xai::make_explainer("lime", net, settings).explain(image, xai::Target::class_index(3));
 
-    xai::LimeOptions options = settings.lime;
-    const xai::Lime<xai::models::Sequential, xai::GridSegmenter> lime(net, options, grid);
-    const xai::LimeStability expected = lime.stability(image, settings.lime_stability, {3});
-    const xai::LimeLabelExplanation& e = expected.runs.front().labels.front();
-    const xai::LimeLabelStability& s = expected.labels.front();
-    REQUIRE(x.raw.shape(0) == 16);
+    const xai::Lime<xai::models::Sequential, xai::GridSegmenter> lime(net, settings.lime, grid);
+    const xai::LimeStability expected = lime.stability(image, 3, settings.lime_stability);
+    const xai::LimeSurrogate& e = expected.runs.front().surrogates.front().front();
+    const xai::LimeSurrogateStability& s = expected.surrogates.front();
+    const xai::Map raw = x.raw_map(), weight_std = x.extra_map("weight_std");
+    REQUIRE(raw.shape(0) == 16);
     for (std::size_t y = 0; y < 16; ++y)
         for (std::size_t c = 0; c < 16; ++c) {
             const std::size_t superpixel = (y / 4) * 4 + c / 4;
-            CHECK(x.raw(y, c) == static_cast<float>(e.weights[superpixel]));
-            CHECK(x.extra_maps.at(0).second(y, c) == static_cast<float>(s.weight_std[superpixel]));
+            CHECK(raw(y, c) == static_cast<float>(e.weights[superpixel]));
+            CHECK(weight_std(y, c) == static_cast<float>(s.weight_std[superpixel]));
         }
     CHECK(x.extra_maps.at(0).first == "weight_std");
-    xai::Map positive = x.raw;
+    xai::Map positive = raw;
     for (float& v : positive) v = std::max(v, 0.0f);
-    CHECK((x.map == xai::normalize_min_max(positive)));
-    CHECK(x.target == 3);
-    CHECK(x.statistic("r2") == e.score);
+    CHECK((x.map() == xai::normalize_min_max(positive)));
+    CHECK(x.targets.at(0) == 3);
+    CHECK(x.statistic("r2") == e.r2);
     CHECK(x.statistic("intercept") == e.intercept);
     CHECK(x.statistic("local_prediction") == e.local_prediction);
     CHECK(x.statistic("model_prediction") == e.model_prediction);
@@ -156,7 +156,7 @@ TEST_CASE("LIME through AnyExplainer: each pixel holds its superpixel's weight, 
     CHECK(x.statistic("stability_repeats") == 3.0);
     CHECK(x.statistic("stability_mean_jaccard") == s.mean_jaccard);
     CHECK(x.statistic("stability_min_jaccard") == s.min_jaccard);
-    CHECK(x.statistic("stability_mean_r2") == s.mean_score);
+    CHECK(x.statistic("stability_mean_r2") == s.mean_r2);
 
     // Without the report: one explanation, the same as Lime::explain.
     settings.lime_stability.repeats = 1;
@@ -166,7 +166,7 @@ TEST_CASE("LIME through AnyExplainer: each pixel holds its superpixel's weight, 
     CHECK((single.raw == x.raw));  // run 0 of the report is explain() itself
 }
 
-TEST_CASE("LIME's progress over the stability runs counts every sample once, up to the total", "[any_explainer][lime]") {
+TEST_CASE("LIME's progress over the stability runs counts every sample once, up to the total", "[runtime][lime]") {
     const xai::models::Sequential net = small_cnn();
     xai::ExplainerSettings settings;
     settings.lime.num_samples = 50;
@@ -189,7 +189,7 @@ TEST_CASE("LIME's progress over the stability runs counts every sample once, up 
 }
 
 TEST_CASE("RISE and occlusion through AnyExplainer equal the explainers, with RISE's error and masks",
-          "[any_explainer][rise][occlusion]") {
+          "[runtime][rise][occlusion]") {
     const xai::models::Sequential net = small_cnn();
     const xai::Image image = random_image(23);
     xai::ExplainerSettings settings;
@@ -201,28 +201,29 @@ TEST_CASE("RISE and occlusion through AnyExplainer equal the explainers, with RI
     std::size_t reports = 0;
     const xai::AnyExplanation rise =
         xai::make_explainer("rise", net, settings).explain(image, xai::Target::class_index(1), [&](const xai::ProgressReport&) { ++reports; });
-    const xai::RiseExplanation r = xai::Rise<xai::models::Sequential>(net, settings.rise).explain(image, {1});
-    CHECK((rise.raw == first(r.saliency)));
+    const xai::RiseExplanation r = xai::Rise<xai::models::Sequential>(net, settings.rise).explain(image, 1);
+    CHECK((rise.raw == r.raw));
+    CHECK((rise.maps == r.maps));
     CHECK(rise.extra_maps.at(0).first == "standard_error");
-    CHECK((rise.extra_maps.at(0).second == first(r.standard_error)));
+    CHECK((rise.extra_map("standard_error") == first(r.standard_error)));
     CHECK(rise.statistic("masks_used") == 40.0);
     CHECK(rise.statistic("relative_standard_error") == r.relative_standard_error[0]);
     CHECK(rise.statistic("converged") == 0.0);
     CHECK(reports > 0);
-    xai::Map positive = rise.raw;
+    xai::Map positive = rise.raw_map();
     for (float& v : positive) v = std::max(v, 0.0f);
-    CHECK((rise.map == xai::normalize_min_max(positive)));
+    CHECK((rise.map() == xai::normalize_min_max(positive)));
 
     const xai::AnyExplanation occlusion = xai::make_explainer("occlusion", net, settings).explain(image, xai::Target::class_index(1));
-    const xai::OcclusionExplanation o = xai::Occlusion<xai::models::Sequential>(net, settings.occlusion).explain(image, {1});
-    CHECK((occlusion.raw == first(o.saliency)));
+    const xai::OcclusionExplanation o = xai::Occlusion<xai::models::Sequential>(net, settings.occlusion).explain(image, 1);
+    CHECK((occlusion.raw == o.raw));
     CHECK(occlusion.statistic("windows") == static_cast<double>(o.windows));
     CHECK(occlusion.statistic("probability") == o.scores[0]);
     CHECK(occlusion.layer.empty());
 }
 
 TEST_CASE("A black-box model gets LIME, RISE and occlusion; the CAM family is refused by concept",
-          "[any_explainer][errors]") {
+          "[runtime][errors]") {
     const xai::models::Sequential net = small_cnn();
     const BlackBox box{&net};
     STATIC_REQUIRE(xai::model_supports<BlackBox>(xai::method_info("rise")));
@@ -236,12 +237,12 @@ TEST_CASE("A black-box model gets LIME, RISE and occlusion; the CAM family is re
     settings.occlusion.window = 4;
     settings.occlusion.stride = 4;
     const xai::AnyExplanation x = xai::make_explainer("occlusion", box, settings).explain(random_image(1), xai::Target::class_index(0));
-    const xai::OcclusionExplanation o = xai::Occlusion<xai::models::Sequential>(net, settings.occlusion).explain(random_image(1), {0});
-    CHECK((x.raw == first(o.saliency)));
+    const xai::OcclusionExplanation o = xai::Occlusion<xai::models::Sequential>(net, settings.occlusion).explain(random_image(1), 0);
+    CHECK((x.raw == o.raw));
 }
 
 TEST_CASE("make_explainer refuses unknown methods and layers and the options the explainers refuse",
-          "[any_explainer][errors]") {
+          "[runtime][errors]") {
     const xai::models::Sequential net = small_cnn();
     CHECK_THROWS_WITH(xai::make_explainer("grad-cam", net),
                       Contains("unknown method 'grad-cam'") && Contains("gradcam++") && Contains("occlusion"));
@@ -268,15 +269,72 @@ TEST_CASE("make_explainer refuses unknown methods and layers and the options the
     CHECK_THROWS_AS(gradcam.explain(random_image(1), xai::Target::class_index(4)), xai::invalid_argument);
 }
 
-TEST_CASE("default_explained_layer is the input of global average pooling, and needs one", "[any_explainer]") {
+TEST_CASE("default_layer is the input of global average pooling, and needs one", "[runtime]") {
     using namespace xai::models;
-    CHECK(xai::default_explained_layer(small_cnn()) == "relu2");
+    CHECK(xai::default_layer(small_cnn()) == "relu2");
     const Sequential flat({1, 8, 8}, {conv2d(2, 3, 1, 1), relu(), flatten(), linear(3)}, 1);
-    CHECK_THROWS_WITH(xai::default_explained_layer(flat), Contains("names no feature layer") && Contains("relu1"));
+    CHECK_THROWS_WITH(xai::default_layer(flat), Contains("names no feature layer") && Contains("relu1"));
     CHECK_THROWS_WITH(xai::make_explainer("gradcam", flat), Contains("names no feature layer"));
     xai::ExplainerSettings settings;
     settings.layers = {"relu1"};
     const xai::AnyExplanation x = xai::make_explainer("gradcam", flat, settings).explain(xai::Image(xt::ones<float>({1, 8, 8})));
     CHECK(x.layer == "relu1");
-    CHECK(x.raw.shape(0) == 8);
+    CHECK(x.raw_map().shape(0) == 8);
+}
+
+TEST_CASE("AnyExplainer is an Explainer: a batch at once equals its images one by one, and the metrics take it",
+          "[runtime][metrics]") {
+    STATIC_REQUIRE(xai::Explainer<xai::AnyExplainer>);
+    const xai::models::Sequential net = small_cnn();
+    const xai::Batch images = xai::stack({random_image(31), random_image(32), random_image(33)});
+    xai::ExplainerSettings settings;
+    settings.rise.num_masks = 30;
+    settings.rise.grid_size = 4;
+    settings.lime.num_samples = 30;
+    settings.lime_segmentation = xai::GridSegmenter{{0, 4, 4}};
+    settings.lime_stability.repeats = 2;
+    for (const xai::MethodInfo& m : xai::explanation_methods) {
+        INFO(m.name);
+        const xai::AnyExplainer explainer = xai::make_explainer(m.name, net, settings);
+        const xai::AnyExplanation all = explainer.explain(images, {0, 1, 2});
+        REQUIRE(all.size() == 3);
+        for (std::size_t i = 0; i < 3; ++i) {
+            const xai::AnyExplanation one = explainer.explain(xai::image_at(images, i), i);
+            CHECK(all.targets[i] == i);
+            CHECK((all.raw_map(i) == one.raw_map()));
+            CHECK((all.map(i) == one.map()));
+            CHECK(all.scores[i] == one.scores[0]);
+            for (const auto& [name, values] : one.statistics) CHECK(all.statistic(name, i) == values[0]);
+            for (const auto& [name, maps] : one.extra_maps) CHECK((all.extra_map(name, i) == one.extra_map(name)));
+        }
+    }
+    // The metrics take it as they take any explainer: the same curve as its maps precomputed.
+    const xai::AnyExplainer gradcam = xai::make_explainer("gradcam", net);
+    const xai::CausalCurves direct = xai::deletion(net, images, gradcam);
+    const xai::CausalCurves precomputed = xai::deletion(net, images, gradcam.explain(images).maps);
+    CHECK(direct.auc == precomputed.auc);
+    CHECK_THROWS_WITH(gradcam.explain(images).statistic("logit", 3), Contains("image 3 is out of range"));
+    CHECK_THROWS_WITH(gradcam.explain(images).extra_map("standard_error"), Contains("has no map 'standard_error'"));
+}
+
+TEST_CASE("Reference maps are explainers: a random map per image, a centred Gaussian, both model-independent",
+          "[runtime][reference]") {
+    const xai::models::Sequential net = small_cnn();
+    const xai::Batch images = xai::stack({random_image(41), random_image(42)});
+    const xai::Explanation random = xai::RandomMap<xai::models::Sequential>(net, {.seed = 5}).explain(images);
+    for (std::size_t i = 0; i < 2; ++i) {
+        xai::Rng rng = xai::Rng::stream(5, i);
+        const xai::Map map = random.raw_map(i);
+        for (float v : map) CHECK(v == rng.uniform_float());
+    }
+    const xai::Explanation centre = xai::CentreGaussian<xai::models::Sequential>(net, {.sigma = 0.25}).explain(images);
+    // σ = 4 px on 16×16; the centre is (7.5, 7.5).
+    CHECK(centre.raw(1, 0, 0) == Approx(std::exp(-(7.5 * 7.5 * 2) / 32.0)));
+    CHECK(centre.raw(0, 7, 8) == Approx(std::exp(-(0.25 + 0.25) / 32.0)));
+    CHECK(centre.targets == xai::argmax_rows(net.forward(images)));
+    CHECK_THROWS_WITH(xai::CentreGaussian<xai::models::Sequential>(net, {.sigma = 0.0}), Contains("sigma is 0"));
+    // Model-independent: the sanity check finds ρ = 1 after randomizing every layer.
+    const xai::SanityCheckResult check = xai::model_randomization_test<xai::CentreGaussian>(
+        net, xai::CentreGaussianOptions{}, images);
+    for (const auto& step : check.steps) CHECK(step.mean_spearman == Approx(1.0));
 }

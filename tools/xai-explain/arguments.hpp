@@ -18,8 +18,8 @@
 #include <utility>
 #include <vector>
 
-#include "xai/explain/any_explainer.hpp"
-#include "xai/explain/influence_exact.hpp"
+#include "xai/runtime.hpp"
+#include "xai/explain/influence/exact.hpp"
 #include "xai/image/colormap.hpp"
 #include "xai/image/overlay.hpp"
 #include "xai/image/superpixels.hpp"
@@ -76,7 +76,7 @@ inline std::string usage_text() {
     const xai::LimeOptions lime;
     const xai::RiseOptions rise;
     const xai::OcclusionOptions occlusion;
-    const xai::LimeStabilityOptions stability;
+    const xai::LimeStabilityOptions stability = xai::ExplainerSettings{}.lime_stability;
     const xai::Preprocessing torch;
     const auto n = [](auto v) { return std::to_string(v); };
     std::string methods;
