@@ -5,7 +5,7 @@
 #   floor       a TU with only the Eigen and xtensor headers the library itself uses
 #   xai.hpp     the umbrella header
 #   <family>    each family header alone (xai/cam.hpp, xai/lime.hpp, …)
-#   quickstart  README's fifteen lines (examples/quickstart.cpp)
+#   quickstart  README's first program (examples/quickstart.cpp)
 # Each measurement is the fastest of $REPEATS runs (default 3), since the machine may be shared;
 # the ratios over the floor are what to compare across machines (docs/performance.md).
 # Reporting only: CI runs it and prints the table, it never fails on a figure.
@@ -60,7 +60,7 @@ for h in include/xai/*.hpp; do
     [ "$name" = torch ] && continue   # the LibTorch adapter: measured against LibTorch, not this floor
     add_header "xai/$name.hpp" "family_$name"
 done
-rows+=("README's fifteen lines (examples/quickstart.cpp)|examples/quickstart.cpp")
+rows+=("README's first program (examples/quickstart.cpp)|examples/quickstart.cpp")
 
 {
     echo "Compile cost on $(nproc) cores of $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $($CXX --version | head -1), fastest of $REPEATS runs, -O2."

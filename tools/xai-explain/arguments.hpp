@@ -134,7 +134,7 @@ inline std::string usage_text() {
            "6 unknown layer.\n";
 }
 
-/// The training-example method (cli/influence.hpp), which is not a map method of AnyExplainer.
+/// The training-example method (influence.hpp), which is not a map method of AnyExplainer.
 inline constexpr std::string_view influence_method = "influence";
 
 namespace detail {

@@ -1,6 +1,6 @@
 #pragma once
 // xai-explain's work on one loaded model: explain_images() and what it needs (models, images,
-// targets, settings, the summary). cli/run.hpp parses the command line and picks the model.
+// targets, settings, the summary). run.hpp parses the command line and picks the model.
 //
 // For each image (a file, or every image file of a folder) and each method, it writes to --out
 //   <stem>_<method>.png          the map over the input (display size, gallery.hpp)

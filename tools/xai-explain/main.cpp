@@ -5,7 +5,7 @@
 //
 // The program is run.hpp's run(); the tests call the same function (tests/test_cli.cpp).
 // Built as xai-explain, and with LibTorch also as xai-explain-torch, which reads TorchScript
-// models (XAI_EXPLAIN_WITH_TORCH, examples/CMakeLists.txt).
+// models (XAI_EXPLAIN_WITH_TORCH, tools/CMakeLists.txt).
 #ifdef XAI_EXPLAIN_WITH_TORCH
 #include "xai/torch.hpp"  // first: LibTorch, with GCC 12's false AVX-512 warnings silenced
 #endif

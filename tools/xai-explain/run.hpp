@@ -1,9 +1,9 @@
 #pragma once
 // xai-explain as a function: run(arguments, console) → exit status, so that the tests call the
-// tool directly (tests/test_cli.cpp) and main() is one line (examples/xai_explain.cpp). It
-// parses the command line (cli/arguments.hpp), answers --help and the --list-* questions,
+// tool directly (tests/test_cli.cpp) and main() is one line (tools/xai-explain/main.cpp). It
+// parses the command line (arguments.hpp), answers --help and the --list-* questions,
 // loads the model (a built-in one or a weights file; TorchScript in the LibTorch build,
-// cli/torch_model.hpp) and hands it to explain_images() (cli/explain.hpp). docs/cli.md is the
+// torch_model.hpp) and hands it to explain_images() (explain.hpp). docs/cli.md is the
 // manual.
 
 #include <exception>

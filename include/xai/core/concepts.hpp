@@ -2,7 +2,8 @@
 // The abstract Model interface: one small C++20 concept per capability.
 //
 // Each explainer states the weakest concept it needs, so a black-box model (forward passes
-// only) still gets LIME, RISE, occlusion and Score-CAM. docs/concepts.md shows a skeleton
+// only) still gets LIME, RISE and occlusion, and one that also gives a layer's activations gets
+// Score-CAM and Eigen-CAM. docs/concepts.md shows a skeleton
 // class per concept; a compile error that names a concept points there.
 //
 //   Classifier              forward(batch) -> logits, num_classes(), input_shape()

@@ -1,13 +1,13 @@
 #pragma once
 // A method chosen at run time: one type, AnyExplainer, for every explainer of every family, and
-// one result type, AnyExplanation, for one image.
+// one result type, AnyExplanation, for a batch.
 //
 //   xai::AnyExplainer e = xai::make_explainer("gradcam++", model);   // runtime/methods.hpp
 //   xai::AnyExplanation x = e.explain(image);                         // the predicted class
 //   x.map()  (H×W display map in [0, 1])   x.raw_map()  (the method's signed map)   x.statistic("r2")
 //
 // This is mlpack's KDEWrapperBase / KDEModel pattern (run-time choice of a templated type
-// through a small virtual interface) with std::unique_ptr instead of owning raw pointers. Since
+// through a small virtual interface) with std::shared_ptr instead of owning raw pointers. Since
 // every explainer has the same calling shape (core/explainer.hpp), one wrapper template holds
 // any of them; what differs per family is only how a result is described (its extras as named
 // maps and numbers), which each family's table (runtime/<family>_methods.hpp) supplies.
@@ -131,7 +131,8 @@ private:
 
 }  // namespace detail
 
-/// An explainer chosen at run time; move-only. Made by make_explainer() (runtime/methods.hpp).
+/// An explainer chosen at run time; copies share the (immutable) explainer. Made by
+/// make_explainer() (runtime/methods.hpp).
 /// It is an Explainer like the others (core/explainer.hpp), so the metrics take it as it is.
 class AnyExplainer {
 public:
