@@ -307,3 +307,45 @@ TEST_CASE("TorchModel::load: input shape default, tuple form, bad files and modu
     const TorchModel single = TorchModel::load(dir.path / "pair.pt", options_for({1, 2, 2}));
     CHECK(single.form() == "TorchScript module returning (logits, activations)");
 }
+
+TEST_CASE("A module traced by PyTorch (scripts/trace_fixture.py) loads untouched, with its logits and every layer",
+          "[torch][script][traced]") {
+    const std::filesystem::path file = std::filesystem::path(XAI_TEST_DATA_DIR) / "traced_cnn.pt";
+    const TorchModel m = TorchModel::load(file, options_for({3, 16, 16}));
+    CHECK(m.dtype() == torch::kFloat32);
+    CHECK(m.num_classes() == 4);
+    for (const char* name : {"conv1", "bn1", "layer1.0.conv1", "layer1.0", "layer1.1.bn2", "layer1", "layer2.0.downsample.0",
+                             "layer2", "avgpool", "fc"})
+        CHECK(has_layer(m, name));
+    CHECK(m.feature_layer() == "layer2");
+    CHECK((m.layer_shape("layer1") == std::vector<std::size_t>{4, 8, 8}));
+    CHECK((m.layer_shape("layer2.0.conv2") == std::vector<std::size_t>{8, 4, 4}));
+    CHECK((m.layer_shape("layer2") == std::vector<std::size_t>{8, 4, 4}));
+
+    // The input the script used: x = sin(0.37 i) over the flat index; the logits it wrote.
+    xai::Batch x = xai::Batch::from_shape({2, 3, 16, 16});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)));
+    std::ifstream in(std::filesystem::path(XAI_TEST_DATA_DIR) / "traced_cnn_logits.txt");
+    std::vector<double> expected;
+    for (double v; in >> v;) expected.push_back(v);
+    REQUIRE(expected.size() == 8);
+    const xai::Scores logits = m.forward(x);
+    for (std::size_t i = 0; i < 8; ++i) CHECK(logits.data()[i] == Approx(expected[i]).margin(1e-6));
+
+    // Three layers, forward_from, and the gradient at a layer against finite differences.
+    for (const char* layer : {"layer1.0", "layer1", "layer2"}) check_reentry(m, layer, x);
+    const xai::LayerGradients lg = m.layer_gradients(x, "layer2", one_hot_seed({0, 2}));
+    CHECK(shape_is(lg.gradients, {2, 8, 4, 4}));
+    torch::manual_seed(4);
+    const torch::Tensor d = torch::randn({2, 8, 4, 4});
+    const torch::Tensor a = tensor_of(lg.activations);
+    const float eps = 1e-2f;  // float model: a large step; after layer2 the network is linear (GAP, fc)
+    const xai::Scores plus = m.forward_from("layer2", xai::models::to_xarray(a + eps * d));
+    const xai::Scores minus = m.forward_from("layer2", xai::models::to_xarray(a - eps * d));
+    const double analytic = (tensor_of(lg.gradients) * d).sum().item<double>();
+    const double numeric = (double(plus(0, 0)) - double(minus(0, 0)) + double(plus(1, 2)) - double(minus(1, 2))) / (2 * eps);
+    CHECK(analytic == Approx(numeric).epsilon(1e-3));
+    // The shared ReLU of a block is called twice: no re-entry there.
+    CHECK_THROWS_WITH(m.forward_from("layer1.0.relu", m.layer_activations(x, "layer1.0.relu").activations),
+                      Contains("called 2 times"));
+}

@@ -218,6 +218,13 @@ private:
         return after;
     }
 
+    /// "forward", or the "forward1", "forward2", … that torch.jit.trace gives the second and later
+    /// calls of a module called several times.
+    static bool is_forward(const std::string& method) {
+        return method.rfind("forward", 0) == 0 &&
+               std::all_of(method.begin() + 7, method.end(), [](char c) { return c >= '0' && c <= '9'; });
+    }
+
     void inline_calls() {
         while (Node* call = first_call(graph_->block())) {
             if (call->kind() == c10::prim::CallFunction) {
@@ -236,7 +243,7 @@ private:
                                                                " (an interface), which cannot be inlined"));
             const std::optional<std::string> path = module_path(call->input(0));
             const std::vector<Value*> outputs = inline_call(call, torch::jit::toGraphFunction(type->getMethod(method)));
-            if (path && !path->empty() && method == "forward" && outputs.size() == 1)
+            if (path && !path->empty() && is_forward(method) && outputs.size() == 1)
                 calls_.push_back({*path, outputs[0], 1});
             fold_static_conditions();
         }
