@@ -16,7 +16,18 @@
 #        find_package(xai OPTIONAL_COMPONENTS onnx)   # xai_onnx_FOUND says whether it was
 
 if(NOT TARGET xai::opencv_dnn)
+  get_directory_property(_xai_before IMPORTED_TARGETS)
   find_package(OpenCV QUIET COMPONENTS core dnn)
+  # As in xaiTorch.cmake: OpenCV's targets must be visible from a consumer's directory.
+  get_directory_property(_xai_after IMPORTED_TARGETS)
+  foreach(_xai_target IN LISTS _xai_after)
+    if(NOT _xai_target IN_LIST _xai_before)
+      set_property(TARGET ${_xai_target} PROPERTY IMPORTED_GLOBAL TRUE)
+    endif()
+  endforeach()
+  unset(_xai_before)
+  unset(_xai_after)
+  unset(_xai_target)
   if(OpenCV_FOUND AND TARGET opencv_dnn)
     add_library(xai::opencv_dnn INTERFACE IMPORTED GLOBAL)
     set_target_properties(xai::opencv_dnn PROPERTIES INTERFACE_LINK_LIBRARIES "opencv_dnn;opencv_core")

@@ -187,10 +187,13 @@ def forward(self, x):
     return m;
 }
 
-/// ResNet with basic blocks: widths {4, 8, 8, 16}, blocks {2, 2, 1, 1}, 3×64×64 input, 6 classes.
-inline Module resnet(std::uint64_t seed = 1) {
+/// ResNet with basic blocks, torchvision's stem (7×7 stride-2 conv, 3×3 stride-2 max pooling).
+/// The defaults are small (widths {4, 8, 8, 16}, blocks {2, 2, 1, 1}, 6 classes; used at 3×64×64);
+/// widths {64, 128, 256, 512}, blocks {2, 2, 2, 2} and 1000 classes are ResNet-18
+/// (benchmarks/bench_torchscript.cpp).
+inline Module resnet(std::uint64_t seed = 1, std::vector<std::int64_t> widths = {4, 8, 8, 16},
+                     std::vector<std::int64_t> blocks = {2, 2, 1, 1}, std::int64_t classes = 6) {
     const Init init(seed);
-    const std::vector<std::int64_t> widths{4, 8, 8, 16}, blocks{2, 2, 1, 1};
     Module m = make("ResNet");
     m.register_module("conv1", conv(init, 3, widths[0], 7, 2));
     m.register_module("bn1", batchnorm(init, widths[0]));
@@ -206,7 +209,7 @@ inline Module resnet(std::uint64_t seed = 1) {
         in = widths[s];
     }
     m.register_module("avgpool", gap());
-    m.register_module("fc", linear(init, in, 6));
+    m.register_module("fc", linear(init, in, classes));
     m.define(R"(
 def _forward_impl(self, x):
     x = self.conv1.forward(x)
