@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Makes tests/data/traced_cnn.pt, a small classifier traced by PyTorch the way users export
-theirs (torch.jit.trace(model, example).save(...)), and tests/data/traced_cnn_logits.txt, its
-logits for the fixed input below, which tests/test_torch_script.cpp checks TorchModel::load
-against. Run by hand (needs python3-torch, which is never a build or test dependency):
+theirs (torch.jit.trace(model, example).save(...)), tests/data/traced_cnn.onnx, the same model
+exported by PyTorch's own ONNX exporter (torch.onnx.export, opset 13, a dynamic batch), and
+tests/data/traced_cnn_logits.txt, its logits for the fixed input below, which
+tests/test_torch_script.cpp (TorchModel::load) and tests/test_onnx.cpp (OnnxModel::load) check.
+Run by hand (needs python3-torch, which is never a build or test dependency):
 
     /usr/bin/python3 scripts/trace_fixture.py tests/data
 
@@ -77,6 +79,10 @@ def main(out_dir):
     x = fixed_input()
     traced = torch.jit.trace(model, x)
     traced.save(f"{out_dir}/traced_cnn.pt")
+    # PyTorch's exporter folds BatchNorm into the convolutions and names nodes after the module
+    # path ("/layer1/layer1.0/conv1/Conv"): what users' ONNX files look like.
+    torch.onnx.export(model, x, f"{out_dir}/traced_cnn.onnx", input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, opset_version=13)
     with torch.no_grad():
         logits = model(x)
     with open(f"{out_dir}/traced_cnn_logits.txt", "w") as f:

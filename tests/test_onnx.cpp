@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -193,3 +194,32 @@ TEST_CASE("A torch ResNet exported to ONNX gives TorchModel's logits and activat
                       Contains("'tanh' is a torch::nn::TanhImpl, which has no ONNX translation"));
 }
 #endif
+
+TEST_CASE("A file written by PyTorch's ONNX exporter (scripts/trace_fixture.py) gives PyTorch's logits", "[onnx]") {
+    const std::filesystem::path data(XAI_TEST_DATA_DIR);
+    const OnnxModel onnx = OnnxModel::load(data / "traced_cnn.onnx");
+    CHECK(onnx.input_shape() == xai::ImageShape{3, 16, 16});
+    CHECK(onnx.num_classes() == 4);
+    // PyTorch names nodes after the module path; BatchNorm is folded into the convolutions.
+    const auto names = onnx.layer_names();
+    CHECK(std::find(names.begin(), names.end(), "/layer1/layer1.0/conv1/Conv") != names.end());
+    CHECK(std::find(names.begin(), names.end(), "/layer2/layer2.0/relu_1/Relu") != names.end());
+    xai::Batch x = xai::Batch::from_shape({2, 3, 16, 16});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)));
+    std::ifstream in(data / "traced_cnn_logits.txt");
+    std::vector<double> expected;
+    for (double v; in >> v;) expected.push_back(v);
+    REQUIRE(expected.size() == 8);
+    const xai::Scores logits = onnx.forward(x);
+    for (std::size_t i = 0; i < 8; ++i) CHECK(logits.data()[i] == Approx(expected[i]).margin(1e-6));
+    const xai::LayerOutput a = onnx.layer_activations(x, "/layer2/layer2.0/relu_1/Relu");
+    CHECK((std::vector<std::size_t>(a.activations.shape().begin(), a.activations.shape().end()) ==
+           std::vector<std::size_t>{2, 8, 4, 4}));
+#if XAI_TEST_WITH_TORCH
+    // The same network traced to TorchScript: its layer2 is the ONNX file's last ReLU.
+    const xai::models::TorchModel traced = xai::models::TorchModel::load(data / "traced_cnn.pt", xai_test::options_for({3, 16, 16}));
+    const xai::LayerOutput b = traced.layer_activations(x, "layer2");
+    CHECK(relative_difference(a.activations, b.activations) < 1e-5);
+    CHECK(relative_difference(a.scores, b.scores) < 1e-5);
+#endif
+}
