@@ -9,10 +9,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "xai/torch.hpp"
 
@@ -348,4 +350,28 @@ TEST_CASE("A module traced by PyTorch (scripts/trace_fixture.py) loads untouched
     // The shared ReLU of a block is called twice: no re-entry there.
     CHECK_THROWS_WITH(m.forward_from("layer1.0.relu", m.layer_activations(x, "layer1.0.relu").activations),
                       Contains("called 2 times"));
+}
+
+TEST_CASE("Plain TorchScript layers from several threads at once, first uses included, give the serial results",
+          "[torch][script][threads]") {
+    Loaded r(tv::resnet(3), "resnet-threads", {3, 64, 64});
+    const xai::Batch batch = random_batch(2, {3, 64, 64}, 26);
+    const std::vector<std::string> layers{"layer1.1", "layer2.0.bn2", "layer3", "layer4.0.conv1"};
+    // A second model from the same file: its rewritten graphs are built for the first time
+    // inside the threads, concurrently.
+    const TorchModel fresh = TorchModel::load(r.dir.path / "resnet-threads.pt", options_for({3, 64, 64}));
+    std::vector<xai::LayerGradients> serial;
+    for (const std::string& layer : layers) serial.push_back(r.model.layer_gradients(batch, layer, one_hot_seed({0, 5})));
+    std::atomic<int> mismatches{0};
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            for (std::size_t k = 0; k < 4; ++k) {
+                const std::size_t i = (t + k) % layers.size();
+                const xai::LayerGradients g = fresh.layer_gradients(batch, layers[i], one_hot_seed({0, 5}));
+                if (!(g.gradients == serial[i].gradients) || !(g.activations == serial[i].activations)) ++mismatches;
+            }
+        });
+    for (auto& t : threads) t.join();
+    CHECK(mismatches == 0);
 }
