@@ -375,3 +375,12 @@ TEST_CASE("Plain TorchScript layers from several threads at once, first uses inc
     for (auto& t : threads) t.join();
     CHECK(mismatches == 0);
 }
+
+TEST_CASE("LibTorch's 'derivative not implemented' gets advice on how to export the model", "[torch][script][errors]") {
+    // What a ViT traced under torch.no_grad() gives (its fused attention has no derivative).
+    const std::string what = xai::models::detail::torch_failure(
+        "derivative for aten::_native_multi_head_attention is not implemented");
+    CHECK_THAT(what, Contains("derivative for aten::_native_multi_head_attention is not implemented") &&
+                         Contains("export it with torch.jit.script, or trace it with gradients enabled"));
+    CHECK(xai::models::detail::torch_failure("shape mismatch") == "shape mismatch");
+}

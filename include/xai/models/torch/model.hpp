@@ -143,6 +143,18 @@ struct LayersOutput {
 
 namespace detail {
 
+/// LibTorch's message, with advice when it is one a user can act on: a traced model records the
+/// fused inference kernels PyTorch picked while tracing (e.g. aten::_native_multi_head_attention
+/// under torch.no_grad()), which have no derivative.
+inline std::string torch_failure(const std::string& what) {
+    const bool no_derivative = what.find("derivative for") != std::string::npos &&
+                               what.find("not implemented") != std::string::npos;
+    if (!no_derivative) return what;
+    return what + " (the model uses an operation without a gradient, as torch.jit.trace records under "
+                  "torch.no_grad() for fused inference paths; export it with torch.jit.script, or trace it with "
+                  "gradients enabled)";
+}
+
 /// Runs `body`, turning LibTorch's exceptions and malformed model outputs into model_error
 /// named after `where`; xai's own errors pass through.
 template <class Body>
@@ -154,10 +166,10 @@ auto torch_call(const char* where, Body&& body) -> decltype(body()) {
     } catch (const TorchStructureError& e) {
         throw model_error(xai::detail::message(where, ": ", e.what()));
     } catch (const c10::Error& e) {
-        throw model_error(xai::detail::message(where, ": LibTorch failed: ", e.what_without_backtrace()));
+        throw model_error(xai::detail::message(where, ": LibTorch failed: ", torch_failure(e.what_without_backtrace())));
     } catch (const std::exception& e) {
         // The TorchScript interpreter reports a failing op as std::runtime_error with its traceback.
-        throw model_error(xai::detail::message(where, ": LibTorch failed: ", e.what()));
+        throw model_error(xai::detail::message(where, ": LibTorch failed: ", torch_failure(e.what())));
     }
 }
 
