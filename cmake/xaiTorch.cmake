@@ -15,6 +15,10 @@
 # LibTorch's headers do not compile cleanly with -Wpedantic -Werror; `torch` is an imported
 # target, so CMake passes its include directories with -isystem and its warnings stay quiet
 # without weakening anyone's flags.
+#
+# The installed package's xai::torch needs the consumer's LibTorch, found by the component or by
+# an earlier find_package(Torch); in an add_subdirectory() build, xai's own search is used
+# (see the GLOBAL promotion below).
 
 get_target_property(_xai_imported xai::xai IMPORTED)
 
@@ -36,7 +40,22 @@ if(_xai_imported)
   endif()
 else()
   # ---- xai's own build ---------------------------------------------------------------------
+  # Imported targets are visible only in the directory that created them. When xai is pulled
+  # in with add_subdirectory(), the consumer's directory links xai::torch → torch, which it
+  # could not see unless it had called find_package(Torch) itself. The targets LibTorch's
+  # package creates here are therefore promoted to GLOBAL (a later find_package(Torch) of the
+  # consumer then finds them defined and defines nothing twice).
+  get_directory_property(_xai_before IMPORTED_TARGETS)
   find_package(Torch QUIET)
+  get_directory_property(_xai_after IMPORTED_TARGETS)
+  foreach(_xai_target IN LISTS _xai_after)
+    if(NOT _xai_target IN_LIST _xai_before)
+      set_property(TARGET ${_xai_target} PROPERTY IMPORTED_GLOBAL TRUE)
+    endif()
+  endforeach()
+  unset(_xai_before)
+  unset(_xai_after)
+  unset(_xai_target)
   option(XAI_WITH_TORCH "Build the LibTorch adapter's tests, examples and benchmarks (needs libtorch-dev)" ${Torch_FOUND})
   if(XAI_WITH_TORCH)
     if(NOT TARGET torch)

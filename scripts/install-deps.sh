@@ -10,6 +10,7 @@ PACKAGES=(
   catch2 libstb-dev libbenchmark-dev zlib1g-dev
   dataset-fashion-mnist
   libtorch-dev libopenblas0-pthread
+  libopencv-dnn-dev
   clang libclang-rt-14-dev
   doxygen time
 )

@@ -15,6 +15,8 @@
 //                      and head (activations → logits).
 //   script_single_graph one TorchScript module whose forward returns (logits, activations);
 //                      an optional method head(activations) → logits enables forward_from.
+//   script_plain_graph a plain TorchScript classifier (forward returns the logits), every
+//                      submodule a layer (script.hpp rewrites the graph).
 //
 // The graphs hold shared handles to the modules (no copies of parameters) and are immutable
 // once built, so several threads may run them at once (see torch.hpp for what LibTorch
@@ -70,6 +72,18 @@ struct TorchGraph {
     std::function<torch::Tensor(std::size_t, const torch::Tensor&)> head;
     /// input → (logits, activations) in one call: the single TorchScript form only.
     std::function<std::pair<torch::Tensor, torch::Tensor>(const torch::Tensor&)> logits_and_activations;
+    /// input → (activations of a layer, the rest of the network from given activations with
+    /// every other value it reads bound): the plain TorchScript form, whose rest may also read
+    /// values from before the layer (a skip connection). Empty for the other forms, which use
+    /// features and head.
+    std::function<std::pair<torch::Tensor, TorchFunction>(const torch::Tensor&, std::size_t)> split;
+    /// input → (logits, activations of several layers) in one pass; empty when the form has
+    /// no such pass (layers are then run one by one).
+    std::function<std::pair<torch::Tensor, std::vector<torch::Tensor>>(const torch::Tensor&, const std::vector<std::size_t>&)>
+        multi;
+    /// For error messages about a layer name that is not listed: the submodules that run but
+    /// cannot be chosen, each with the reason.
+    std::vector<std::pair<std::string, std::string>> unavailable;
     /// input → the activations of every layer, in the order of `layers` (one pass where the
     /// form allows it); used once, to learn each layer's shape.
     std::function<std::vector<torch::Tensor>(const torch::Tensor&)> every_layer;

@@ -8,7 +8,12 @@
 // Not part of the umbrella header xai.hpp: include "xai/torch.hpp" and link xai::torch
 // (CMake, only defined when find_package(Torch) succeeds).
 //
-// Four forms of model (models/torch/graph.hpp):
+// Five forms of model (models/torch/graph.hpp, models/torch/script.hpp):
+//   TorchModel::load(model.pt[, o])                            a plain scripted or traced classifier
+//                                                              (forward returns the logits): every
+//                                                              submodule is a layer ("layer4",
+//                                                              "layer3.1", "features.18"), found by
+//                                                              rewriting the TorchScript graph
 //   TorchModel(torch::nn::Sequential, options)                 children run in order; nested
 //                                                              Sequentials give "layer4", "layer4.1"
 //   TorchModel(module, splits, options[, forward])             any C++ module, split by hand per layer
@@ -26,6 +31,9 @@
 //       (The single-TorchScript form cannot be cut, so its input requires a gradient to
 //       connect the activations to the graph; the backward pass still stops at the layer.)
 //       This is what Grad-CAM needs; pytorch-grad-cam runs a full backward pass instead.
+//       The plain TorchScript form cuts its graph after the layer (script.hpp): the part
+//       before runs under NoGradGuard, the rest from the leaf, with any value it also reads
+//       from before the layer (a skip connection) passed as a constant.
 //   input_gradients(batch, seed)
 //       one forward, autograd::grad of Σ seed ⊙ logits with respect to the input only.
 //   parameters, per_example_loss_gradients, loss_hessian_vector_product, loss_hessian
@@ -87,6 +95,7 @@
 #include "xai/core/error.hpp"
 #include "xai/core/tensor.hpp"
 #include "xai/models/torch/graph.hpp"
+#include "xai/models/torch/script.hpp"
 #include "xai/models/torch/tensor.hpp"
 
 namespace xai::models {
@@ -94,8 +103,10 @@ namespace xai::models {
 /// How a LibTorch model is wrapped: its input shape (required), class count, threads, the
 /// layers CAM and influence functions use, and λ of the training objective.
 struct TorchOptions {
-    /// C×H×W the model expects (required: neither a module nor a TorchScript file records it).
-    /// Batches of any other shape are refused with shape_error.
+    /// C×H×W the model expects (neither a module nor a TorchScript file records it). Required,
+    /// except by TorchModel::load() and from_script(), which try 3×224×224 (torchvision's
+    /// ImageNet classifiers) when it is left empty. Batches of any other shape are refused with
+    /// shape_error.
     ImageShape input_shape{};
     /// The number of classes; 0 = learned from one forward pass of a zero image at construction
     /// (that pass runs anyway, to check the model accepts input_shape).
@@ -122,7 +133,26 @@ struct TorchOptions {
     double l2_regularization = 0.0;
 };
 
+/// The activations of several layers and the logits of the same forward pass
+/// (TorchModel::layer_activations with a list of layers).
+struct LayersOutput {
+    std::vector<Activations> activations;  ///< one per layer asked for, in that order
+    Scores scores;                         ///< logits of the same forward pass, N×K
+};
+
 namespace detail {
+
+/// LibTorch's message, with advice when it is one a user can act on: a traced model records the
+/// fused inference kernels PyTorch picked while tracing (e.g. aten::_native_multi_head_attention
+/// under torch.no_grad()), which have no derivative.
+inline std::string torch_failure(const std::string& what) {
+    const bool no_derivative = what.find("derivative for") != std::string::npos &&
+                               what.find("not implemented") != std::string::npos;
+    if (!no_derivative) return what;
+    return what + " (the model uses an operation without a gradient, as torch.jit.trace records under "
+                  "torch.no_grad() for fused inference paths; export it with torch.jit.script, or trace it with "
+                  "gradients enabled)";
+}
 
 /// Runs `body`, turning LibTorch's exceptions and malformed model outputs into model_error
 /// named after `where`; xai's own errors pass through.
@@ -135,7 +165,10 @@ auto torch_call(const char* where, Body&& body) -> decltype(body()) {
     } catch (const TorchStructureError& e) {
         throw model_error(xai::detail::message(where, ": ", e.what()));
     } catch (const c10::Error& e) {
-        throw model_error(xai::detail::message(where, ": LibTorch failed: ", e.what_without_backtrace()));
+        throw model_error(xai::detail::message(where, ": LibTorch failed: ", torch_failure(e.what_without_backtrace())));
+    } catch (const std::exception& e) {
+        // The TorchScript interpreter reports a failing op as std::runtime_error with its traceback.
+        throw model_error(xai::detail::message(where, ": LibTorch failed: ", torch_failure(e.what())));
     }
 }
 
@@ -210,6 +243,37 @@ public:
             head.eval();
             return detail::script_pair_graph(features, head, o.script_layer);
         });
+    }
+
+    /// A TorchScript module as users export it. When its forward returns a tensor (the logits:
+    /// torch.jit.script(model) or torch.jit.trace(model, x) of a classifier), every submodule
+    /// whose output is a tensor is a layer, named as in PyTorch ("layer4", "layer3.1",
+    /// "features.18"); see script.hpp for how the graph is rewritten. When it returns a tuple
+    /// (logits, activations), this is from_torchscript(). options.input_shape may be left empty
+    /// for 3×224×224.
+    static TorchModel from_script(torch::jit::Module module, TorchOptions options = {}) {
+        constexpr const char* where = "TorchModel::from_script()";
+        if (!module.find_method("forward"))
+            throw model_error(xai::detail::message(where, ": the TorchScript module has no forward method"));
+        const c10::TypePtr returns = module.get_method("forward").graph()->outputs()[0]->type();
+        if (returns->kind() == c10::TypeKind::TupleType) return from_torchscript(std::move(module), std::move(options));
+        const bool guessed = options.input_shape == ImageShape{};
+        if (guessed) options.input_shape = {3, 224, 224};
+        try {
+            return build(where, std::move(options), [&](const TorchOptions&) {
+                module.eval();
+                return detail::script_plain_graph(module);
+            });
+        } catch (const model_error& e) {
+            if (!guessed) throw;
+            throw model_error(xai::detail::message(e.what(), " (options.input_shape was not given and 3x224x224 was tried: "
+                                                             "set it to the C×H×W the model expects)"));
+        }
+    }
+
+    /// from_script() on a file written by torch.jit.save (scripted or traced).
+    static TorchModel load(const std::filesystem::path& file, TorchOptions options = {}) {
+        return from_script(load_script(file, "TorchModel::load()"), std::move(options));
     }
 
     /// One TorchScript module whose forward returns (logits, activations of options.script_layer);
@@ -318,6 +382,12 @@ public:
             const std::size_t n = batch.shape(0);
             torch::Tensor activations;
             torch::Tensor logits;
+            if (state_->graph.multi) {
+                auto [out_logits, all] = state_->graph.multi(model_input(batch), {index});
+                LayerOutput out{activations_of(all[0], index, n), {}};
+                out.scores = scores_of(out_logits, n, where);
+                return out;
+            }
             if (state_->graph.features) {
                 activations = state_->graph.features(model_input(batch), index);
                 // Copied before the head runs: a head that starts with an in-place op would change it.
@@ -327,6 +397,36 @@ public:
             }
             std::tie(logits, activations) = state_->graph.logits_and_activations(model_input(batch));
             LayerOutput out{activations_of(activations, index, n), {}};
+            out.scores = scores_of(logits, n, where);
+            return out;
+        });
+    }
+
+    /// The activations of several layers and the logits, from one forward pass without autograd
+    /// where the form has one (the plain TorchScript form), else one pass per layer. For fused
+    /// multi-layer maps; the layers may be given in any order, and repeated.
+    LayersOutput layer_activations(const Batch& batch, const std::vector<std::string>& layers) const {
+        constexpr const char* where = "TorchModel::layer_activations(layers)";
+        xai::detail::require_model_input(*this, batch, where);
+        xai::detail::require(!layers.empty(), where, ": layers is empty, expected at least one layer name");
+        std::vector<std::size_t> indices;
+        for (const std::string& layer : layers) indices.push_back(layer_index(layer, where));
+        if (!state_->graph.multi) {
+            LayersOutput out;
+            for (const std::string& layer : layers) {
+                LayerOutput one = layer_activations(batch, layer);
+                out.activations.push_back(std::move(one.activations));
+                out.scores = std::move(one.scores);
+            }
+            return out;
+        }
+        std::shared_lock lock(state_->mutex);
+        return detail::torch_call(where, [&] {
+            torch::NoGradGuard no_grad;
+            const std::size_t n = batch.shape(0);
+            auto [logits, all] = state_->graph.multi(model_input(batch), indices);
+            LayersOutput out;
+            for (std::size_t i = 0; i < indices.size(); ++i) out.activations.push_back(activations_of(all[i], indices[i], n));
             out.scores = scores_of(logits, n, where);
             return out;
         });
@@ -345,7 +445,18 @@ public:
             const std::size_t n = batch.shape(0);
             torch::Tensor leaf, logits;
             LayerGradients out;
-            if (graph.features) {
+            if (graph.split) {
+                torch::Tensor activations;
+                TorchFunction rest;
+                {
+                    torch::NoGradGuard no_grad;  // nothing below the layer is recorded
+                    std::tie(activations, rest) = graph.split(model_input(batch), index);
+                }
+                out.activations = activations_of(activations, index, n);
+                leaf = activations.detach().requires_grad_(true);
+                torch::AutoGradMode grad_mode(true);
+                logits = rest(leaf.clone());  // a copy: the rest may begin with an in-place op
+            } else if (graph.features) {
                 torch::Tensor activations;
                 {
                     torch::NoGradGuard no_grad;  // nothing below the layer is recorded
@@ -699,6 +810,13 @@ private:
     std::size_t layer_index(const std::string& layer, const char* where) const {
         const auto& names = state_->graph.layers;
         const auto it = std::find(names.begin(), names.end(), layer);
+        if (it == names.end()) {
+            for (const auto& [name, why] : state_->graph.unavailable)
+                if (name == layer)
+                    throw invalid_argument(xai::detail::message(where, ": submodule '", layer,
+                                                                "' runs in forward but cannot be chosen as a layer: ", why,
+                                                                "; expected one of ", layer_list(names)));
+        }
         xai::detail::require(it != names.end(), where, ": layer '", layer, "' is not a layer of the model, expected one of ",
                              layer_list(names));
         return static_cast<std::size_t>(it - names.begin());
@@ -713,6 +831,10 @@ private:
     /// Activations and logits of one pass to `layer` (autograd as set by the caller).
     std::pair<torch::Tensor, torch::Tensor> run_layer(const torch::Tensor& x, std::size_t layer) const {
         const TorchGraph& g = state_->graph;
+        if (g.multi) {
+            auto [logits, all] = g.multi(x, {layer});
+            return {all[0], logits};
+        }
         if (!g.features) {
             auto [logits, activations] = g.logits_and_activations(x);
             return {activations, logits};

@@ -1,0 +1,151 @@
+// The rewritten-graph path of TorchModel::load (models/torch/script.hpp) on a plain scripted
+// ResNet-18 (torchvision's layout and names, random weights, 224×224, float32), every figure a
+// ratio of times measured alternately in the same loop, so that the load of a shared machine
+// cancels out (docs/torch.md):
+//
+//   script_layer_gradient/bare_layer_gradient
+//       TorchModel::layer_gradients(batch, "layer4", seed) on the scripted file — what Grad-CAM
+//       asks of the model: the prefix graph under NoGradGuard, the suffix from a leaf, autograd
+//       to layer4 only — over the same computation in bare torch ops on the C++ ResNet-18 of
+//       models/torch/resnet.hpp (forward to layer4 without autograd, the head from a leaf,
+//       torch::autograd::grad). The goal: ≤ 1.05.
+//   script_layer_gradient/script_forward
+//       the same over one plain forward of the scripted module (module.forward, no autograd):
+//       what the gradient to layer4 adds to a forward pass.
+//   adapter_forward/script_forward
+//       TorchModel::forward over the module's own forward: the adapter's overhead.
+//   script_forward/bare_forward
+//       the TorchScript interpreter against the C++ frontend on the same architecture.
+//
+// LibTorch and OpenBLAS are set to the argument's thread count (see bench_torch.cpp).
+
+#include "xai/core/eigen.hpp"  // first: silences GCC 12's false AVX-512 warnings (also reached through LibTorch)
+
+#include <dlfcn.h>
+
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <ATen/Parallel.h>
+
+#include "torchscript_fixtures.hpp"
+#include "xai/core/scores.hpp"
+#include <xtensor/xsort.hpp>
+#include <xtensor/xview.hpp>
+#include "xai/torch.hpp"
+
+namespace {
+
+namespace nn = torch::nn;
+using clock_type = std::chrono::steady_clock;
+
+double seconds_between(clock_type::time_point a, clock_type::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+}
+
+int set_torch_threads(std::int64_t threads) {
+    const int n = threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : static_cast<int>(threads);
+    at::set_num_threads(n);
+    using SetThreads = void (*)(int);
+    if (void* f = dlsym(RTLD_DEFAULT, "openblas_set_num_threads")) reinterpret_cast<SetThreads>(f)(n);
+    return n;
+}
+
+torch::Tensor run_children(nn::Sequential& net, torch::Tensor x, std::size_t first, std::size_t last) {
+    for (std::size_t i = first; i < last; ++i) x = (net->begin() + static_cast<std::ptrdiff_t>(i))->forward(x);
+    return x;
+}
+
+void gradcam_scripted_resnet18(benchmark::State& state) {
+    const int threads = set_torch_threads(state.range(0));
+    // The scripted ResNet-18, saved and loaded back as a user's file would be.
+    const std::filesystem::path file = std::filesystem::temp_directory_path() / "xai_bench_resnet18_script.pt";
+    {
+        torch::jit::Module m = xai_test::tv::resnet(1, {64, 128, 256, 512}, {2, 2, 2, 2}, 1000);
+        m.to(torch::kFloat32);
+        m.save(file.string());
+    }
+    torch::jit::Module script = torch::jit::load(file.string());
+    script.eval();
+    xai::models::TorchOptions options;
+    options.input_shape = {3, 224, 224};
+    const xai::models::TorchModel model = xai::models::TorchModel::load(file, options);
+    std::filesystem::remove(file);
+
+    nn::Sequential net = xai::models::torch_resnet();  // the C++ ResNet-18 for the bare reference
+    net->eval();
+    for (auto& p : net->parameters()) p.requires_grad_(false);
+    const std::size_t split = 8, total = net->size();  // conv1 … layer4 | avgpool, flatten, fc
+
+    torch::manual_seed(2);
+    const xai::Batch batch = xai::models::to_xtensor<4>(torch::rand({1, 3, 224, 224}));
+    const torch::Tensor x = xai::models::as_torch(batch);
+    const xai::ScoreSeed seed = [](const xai::Scores& logits) {  // the predicted class, as Grad-CAM's default
+        std::vector<std::size_t> predicted(logits.shape(0));
+        for (std::size_t i = 0; i < predicted.size(); ++i)
+            predicted[i] = static_cast<std::size_t>(xt::argmax(xt::view(logits, i))());
+        return xai::target_score_gradient(logits, predicted, xai::ScoreKind::logit);
+    };
+
+    auto bare_layer_gradient = [&] {
+        torch::Tensor a;
+        {
+            torch::NoGradGuard no_grad;
+            a = run_children(net, x, 0, split);
+        }
+        const torch::Tensor leaf = a.detach().requires_grad_(true);
+        const torch::Tensor logits = run_children(net, leaf, split, total);
+        const torch::Tensor s = torch::zeros_like(logits).scatter_(1, logits.argmax(1, true), 1.0);
+        return torch::autograd::grad({logits}, {leaf}, {s})[0];
+    };
+    auto script_forward = [&] {
+        torch::NoGradGuard no_grad;
+        return script.forward({x}).toTensor();
+    };
+    auto bare_forward = [&] {
+        torch::NoGradGuard no_grad;
+        return net->forward(x);
+    };
+
+    double t_script_grad = 0, t_bare_grad = 0, t_script_fwd = 0, t_adapter_fwd = 0, t_bare_fwd = 0;
+    std::size_t round = 0;
+    for (auto _ : state) {
+        for (std::size_t k = 0; k < 5; ++k) {
+            const auto t0 = clock_type::now();
+            switch ((k + round) % 5) {
+                case 0:
+                    benchmark::DoNotOptimize(model.layer_gradients(batch, "layer4", seed));
+                    t_script_grad += seconds_between(t0, clock_type::now());
+                    break;
+                case 1: benchmark::DoNotOptimize(bare_layer_gradient()); t_bare_grad += seconds_between(t0, clock_type::now()); break;
+                case 2: benchmark::DoNotOptimize(script_forward()); t_script_fwd += seconds_between(t0, clock_type::now()); break;
+                case 3: benchmark::DoNotOptimize(model.forward(batch)); t_adapter_fwd += seconds_between(t0, clock_type::now()); break;
+                case 4: benchmark::DoNotOptimize(bare_forward()); t_bare_fwd += seconds_between(t0, clock_type::now()); break;
+            }
+        }
+        ++round;
+    }
+    const double n = static_cast<double>(state.iterations());
+    state.counters["threads"] = threads;
+    state.counters["script_layer_gradient_ms"] = 1e3 * t_script_grad / n;
+    state.counters["bare_layer_gradient_ms"] = 1e3 * t_bare_grad / n;
+    state.counters["script_forward_ms"] = 1e3 * t_script_fwd / n;
+    state.counters["script_layer_gradient/bare_layer_gradient"] = t_script_grad / t_bare_grad;
+    state.counters["script_layer_gradient/script_forward"] = t_script_grad / t_script_fwd;
+    state.counters["adapter_forward/script_forward"] = t_adapter_fwd / t_script_fwd;
+    state.counters["script_forward/bare_forward"] = t_script_fwd / t_bare_fwd;
+}
+
+[[maybe_unused]] const bool context_added = [] {
+    benchmark::AddCustomContext("libtorch", TORCH_VERSION);
+    return true;
+}();
+
+}  // namespace
+
+// Argument: LibTorch threads (0 = all cores). The first iterations also pay the TorchScript
+// executor's profiling runs; MinTime keeps them a small share.
+BENCHMARK(gradcam_scripted_resnet18)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(5.0);
