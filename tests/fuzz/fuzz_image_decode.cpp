@@ -1,9 +1,12 @@
-// Fuzz target: xai::load_image_from_memory on arbitrary bytes.
+// Fuzz target: xai::load_image_from_memory on arbitrary bytes, through the stb backend (stb_image
+// behind xai's checks: image/stb_guard.hpp, image/decode/stb_jpeg_check.hpp).
 //
 // stb_image's implementation is compiled into this target (instead of linking Debian's
 // libstb.so) so that the fuzzer sees coverage inside the decoders and the sanitizers check them;
 // the code is the same stb that libstb.so is built from. The first byte picks the requested
-// channel count (0–5: 5 must be refused) and a pixel budget; the rest is the file.
+// channel count (0–5: 5 must be refused), a pixel budget, and whether the opt-in formats (GIF,
+// TGA, PSD, HDR, PIC) are allowed; the rest is the file. fuzz_image_decode_system fuzzes the
+// libpng / libjpeg-turbo backend.
 //
 // Invariants: only xai::error escapes; a decoded image has 1–4 channels, 1 to the budget's
 // pixels, and every value finite in [0, 1].
@@ -27,7 +30,8 @@
 // which is 0 whatever the count: no wrong pixel, no memory access depends on it (ASan still
 // checks every access; test_reliability decodes such a JPEG through Debian's libstb). UBSan's
 // nonnull-attribute and shift-exponent checks are off inside stb's code only, so that these two
-// known, harmless reports do not stop the fuzzer there.
+// known, harmless reports do not stop the fuzzer there. Signed overflow stays checked: the one
+// fuzzing found in stb's JPEG DC prediction (issue 23) is refused before stb decodes.
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Weverything"
 #pragma clang attribute push(__attribute__((no_sanitize("nonnull-attribute", "shift-exponent"))), apply_to = function)
@@ -39,11 +43,12 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     fuzz::Input in(data, size);
     const std::uint8_t control = in.byte();
-    const std::size_t channels = control % 6;
+    const std::size_t channels = (control & 0x3F) % 6;
     // 1 MP keeps a declared-large image within libFuzzer's 2 GB RSS limit (stb's 16-bit buffer
     // plus the float copy); a tiny budget exercises the refusal path on ordinary files.
-    xai::LoadOptions options;
-    options.max_pixels = (control & 0x40) != 0 ? 64 : 1'000'000;
+    xai::LoadOptions options{.max_pixels = (control & 0x40) != 0 ? 64u : 1'000'000u,
+                             .formats = (control & 0x80) != 0 ? xai::ImageFormats::all() : xai::ImageFormats::defaults(),
+                             .decoder = xai::ImageDecoder::stb};
     const auto bytes = in.rest();
     fuzz::accepts([&] {
         const xai::Image image = xai::load_image_from_memory(bytes, channels, options);
