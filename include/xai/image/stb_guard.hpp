@@ -23,6 +23,10 @@
 //         65535 for maxval, and stb refuses sides above 2^24 anyway.
 //   PNM   a file that ends before the pixels its header declares: stb 2.27 ignores the short
 //         read and returns its uninitialised buffer (values that differ from run to run).
+//   PNG   a chunk (before IEND) that declares more bytes than the file holds after its header: stb
+//         2.27 grows its IDAT buffer to the declared length before it reads the data, so a
+//         150-byte file made it allocate 2 GB (fuzz_image_decode, issue 23's hours of fuzzing);
+//         the file is truncated, and both decoders would refuse it after reading it anyway.
 //   BMP   a palette image whose pixels refer to entries past the palette (or whose declared pixel
 //         offset leaves no room for a palette): stb keeps its palette in an uninitialised stack
 //         array and copies whatever the missing entries hold into the picture. Found by reading
@@ -225,6 +229,26 @@ inline std::string bmp_palette_problem(const std::uint8_t* bytes, std::size_t si
     return {};
 }
 
+/// For a PNG, the first chunk up to IEND whose declared length runs past the end of the file, as
+/// a message; an empty string when every chunk fits.
+inline std::string png_chunk_problem(const std::uint8_t* bytes, std::size_t size) {
+    for (std::size_t pos = 8; pos + 8 <= size;) {
+        const std::uint32_t length = (std::uint32_t{bytes[pos]} << 24) | (std::uint32_t{bytes[pos + 1]} << 16) |
+                                     (std::uint32_t{bytes[pos + 2]} << 8) | bytes[pos + 3];
+        const std::string type(bytes + pos + 4, bytes + pos + 8);
+        if (length > size - pos - 8) {
+            const bool letters = std::all_of(type.begin(), type.end(), [](char c) {
+                return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+            });
+            return message("truncated PNG: ", letters ? "its '" + type + "' chunk" : std::string("a chunk"), " declares ",
+                           length, " bytes and the file holds ", size - pos - 8, " after the chunk's header");
+        }
+        if (type == "IEND") break;
+        pos += 12 + static_cast<std::size_t>(length);
+    }
+    return {};
+}
+
 /// CRC-32 (ISO-HDLC, PNG's chunk checksum) of `size` bytes, continuing from `crc`.
 inline std::uint32_t png_crc32(const std::uint8_t* bytes, std::size_t size, std::uint32_t crc = 0) {
     crc = ~crc;
@@ -290,6 +314,10 @@ inline void require_well_formed(const std::uint8_t* bytes, std::size_t size, Ima
             throw io_error(message(where, ": cannot decode ", source, ": truncated PNM: its header declares ",
                                    header.width, "x", header.height, " pixels (maxval ", header.maxval,
                                    ") and the file ends before them"));
+    }
+    if (format == ImageFormat::png) {
+        const std::string problem = png_chunk_problem(bytes, size);
+        if (!problem.empty()) throw io_error(message(where, ": cannot decode ", source, ": ", problem));
     }
     if (format == ImageFormat::bmp) {
         const std::string problem = bmp_palette_problem(bytes, size);

@@ -41,6 +41,7 @@
 #include "xai/core/tensor.hpp"
 #include "xai/image/decode/pixels.hpp"
 #include "xai/image/decode/stb.hpp"
+#include "xai/image/format.hpp"
 
 namespace xai::detail::libjpeg {
 
@@ -159,10 +160,47 @@ inline std::vector<std::uint8_t> convert_four_components(const std::vector<std::
     return out;
 }
 
+/// The width and height in the first frame header (SOF0–SOF15) of a JPEG stream, found by
+/// walking its marker segments from SOI as a decoder does; false when the stream has none before
+/// its first scan or its end.
+inline bool frame_size(const std::uint8_t* bytes, std::size_t size, std::uint32_t* width, std::uint32_t* height) {
+    std::size_t pos = jpeg_start_of_image_end(bytes, size);
+    while (pos + 3 < size) {
+        if (bytes[pos] != 0xFF) {  // junk between segments
+            ++pos;
+            continue;
+        }
+        const std::uint8_t marker = bytes[pos + 1];
+        if (marker == 0xFF) {  // fill byte
+            ++pos;
+            continue;
+        }
+        if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // no length
+            pos += 2;
+            continue;
+        }
+        if (marker == 0xD9 || marker == 0xDA) return false;  // EOI, or a scan before any frame
+        if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
+            if (pos + 9 > size) return false;
+            *height = (std::uint32_t{bytes[pos + 5]} << 8) | bytes[pos + 6];
+            *width = (std::uint32_t{bytes[pos + 7]} << 8) | bytes[pos + 8];
+            return true;
+        }
+        pos += 2 + ((std::size_t{bytes[pos + 2]} << 8) | bytes[pos + 3]);
+    }
+    return false;
+}
+
 /// Decodes a JPEG with libjpeg-turbo; `channels` 0–4, the checks of require_well_formed() have
 /// passed.
 inline Image decode(const std::uint8_t* bytes, std::size_t size, std::size_t channels, std::size_t max_pixels,
                     const std::string& source, const char* where) {
+    // The budget from the frame header, before libjpeg reads the file (whose header parsing goes
+    // on to the first scan, and fails on a file that is nothing but a header): so an oversized
+    // image is refused by the budget, as the stb backend refuses it.
+    std::uint32_t declared_width = 0, declared_height = 0;
+    if (frame_size(bytes, size, &declared_width, &declared_height) && declared_width != 0 && declared_height != 0)
+        require_pixel_budget(declared_width, declared_height, max_pixels, source, where);
     Decompressor d;
     d.cinfo.err = jpeg_std_error(&d.handler.manager);
     d.handler.manager.error_exit = on_error;
