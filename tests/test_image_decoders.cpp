@@ -638,9 +638,9 @@ TEST_CASE("libjpeg-turbo and stb agree within 3/255 on the shipped photos as JPE
     // The two decoders differ only in integer arithmetic: their inverse DCTs (both accurate
     // integer IDCTs, rounded differently), libjpeg's chroma upsampling rounds alternately up and
     // down where stb always rounds up, and their YCbCr conversions use different fixed-point
-    // scales. Measured on the nine photos of data/samples/photos and the shared photo set, in 13
-    // encodings each: at most 3/255 for colour, 1/255 for grey (the luma channel alone), means
-    // below 0.1/255 (docs/image.md). The bounds below are those maxima.
+    // scales. Measured on six photos (these three and their larger originals), in 14 encodings
+    // each: at most 3/255 for colour, 1/255 for grey (the luma channel alone), means below
+    // 0.1/255 (docs/image.md). The bounds below are those maxima.
     double worst_rgb = 0, worst_grey = 0, worst_mean = 0;
     for (const char* name : {"chelsea_224.png", "astronaut_224.png", "coffee_224.png"}) {
         const xai::Image rgb = photo(name);

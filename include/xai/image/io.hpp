@@ -56,6 +56,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -150,14 +151,18 @@ inline void require_allowed(ImageFormat format, ImageFormats allowed, const std:
                            ") does not allow; add ImageFormat::", lower, " to allow it"));
 }
 
-/// True when the PNG or JPEG goes to libpng / libjpeg-turbo; invalid_argument when the system
-/// decoders are asked for and not built in.
-inline bool use_system_decoder(ImageFormat format, ImageDecoder decoder, const char* where) {
+/// Throws invalid_argument for a decoder outside the enum, or the system decoders in a build
+/// without them.
+inline void require_valid_decoder(ImageDecoder decoder, const char* where) {
+    require(decoder == ImageDecoder::automatic || decoder == ImageDecoder::stb || decoder == ImageDecoder::system,
+            where, ": LoadOptions::decoder is ", static_cast<int>(decoder), ", expected automatic, stb or system");
     require(decoder != ImageDecoder::system || has_system_decoders, where,
             ": LoadOptions::decoder is ImageDecoder::system, but this build of xai has no system decoders "
             "(configure with -DXAI_WITH_SYSTEM_DECODERS=ON, libpng-dev and libjpeg62-turbo-dev installed)");
-    require(decoder == ImageDecoder::automatic || decoder == ImageDecoder::stb || decoder == ImageDecoder::system,
-            where, ": LoadOptions::decoder is ", static_cast<int>(decoder), ", expected automatic, stb or system");
+}
+
+/// True when a file of `format` goes to libpng or libjpeg-turbo rather than to stb.
+inline bool use_system_decoder(ImageFormat format, ImageDecoder decoder) {
     if (format != ImageFormat::png && format != ImageFormat::jpeg) return false;
     return decoder == ImageDecoder::system || (decoder == ImageDecoder::automatic && has_system_decoders);
 }
@@ -167,7 +172,7 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, std::size
                           const LoadOptions& options, const std::string& source, const char* where) {
     require(channels <= 4, where, ": channels is ", channels,
             ", expected 0 (as stored), 1 (grey), 2 (grey+alpha), 3 (RGB) or 4 (RGBA)");
-    use_system_decoder(ImageFormat::bmp, options.decoder, where);  // validates the option alone
+    require_valid_decoder(options.decoder, where);
     require<io_error>(size > 0, where, ": ", source, " is empty (0 bytes), expected an image file");
     require<io_error>(size <= static_cast<std::size_t>(INT_MAX), where, ": ", source, " is ", size,
                       " bytes, more than stb can read (2 GiB)");
@@ -181,7 +186,7 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, std::size
     require_allowed(*format, options.formats, source, where);
     require_well_formed(bytes, size, *format, source, where);
 #if defined(XAI_HAS_SYSTEM_DECODERS) && XAI_HAS_SYSTEM_DECODERS
-    if (use_system_decoder(*format, options.decoder, where))
+    if (use_system_decoder(*format, options.decoder))
         return *format == ImageFormat::png ? libpng::decode(bytes, size, channels, options.max_pixels, source, where)
                                            : libjpeg::decode(bytes, size, channels, options.max_pixels, source, where);
 #endif
