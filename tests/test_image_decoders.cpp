@@ -141,6 +141,37 @@ Bytes palette_bmp(std::uint32_t width, std::uint32_t bpp, const std::vector<std:
     return bmp;
 }
 
+void put_u32_be(Bytes& out, std::uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
+}
+
+/// An 8-bit PNG written by hand (zlib for the data), with an optional tRNS chunk: what libpng's
+/// writer is not needed for.
+Bytes handmade_png(std::uint32_t width, std::uint32_t height, std::uint8_t colour_type, const Bytes& trns,
+                   const Bytes& scanlines) {
+    Bytes png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    const auto chunk = [&](const char* type, const Bytes& data) {
+        put_u32_be(png, static_cast<std::uint32_t>(data.size()));
+        Bytes typed(type, type + 4);
+        typed.insert(typed.end(), data.begin(), data.end());
+        png.insert(png.end(), typed.begin(), typed.end());
+        put_u32_be(png, static_cast<std::uint32_t>(crc32(0, typed.data(), static_cast<uInt>(typed.size()))));
+    };
+    Bytes ihdr;
+    put_u32_be(ihdr, width);
+    put_u32_be(ihdr, height);
+    ihdr.insert(ihdr.end(), {8, colour_type, 0, 0, 0});
+    chunk("IHDR", ihdr);
+    if (!trns.empty()) chunk("tRNS", trns);
+    uLongf z_size = compressBound(static_cast<uLong>(scanlines.size()));
+    Bytes z(z_size);
+    compress(z.data(), &z_size, scanlines.data(), static_cast<uLong>(scanlines.size()));
+    z.resize(z_size);
+    chunk("IDAT", z);
+    chunk("IEND", {});
+    return png;
+}
+
 /// The standard base64 alphabet decoded (the issue quotes its fuzzing input that way).
 Bytes from_base64(const std::string& text) {
     const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -541,6 +572,27 @@ TEST_CASE("Channel conversion is stb's: xai's conversion equals stbi_load's for 
                 CHECK((load(file, static_cast<std::size_t>(to), decoder) == expected_image));
             }
         }
+}
+
+TEST_CASE("stb's vertical flip is honoured for every PNG, tRNS ones included", "[image][io]") {
+    // A 2×3 grey PNG whose tRNS makes value 7 transparent, decoded as grey + alpha: the rows of
+    // the two channels come out reversed together, through every decoder.
+    const Bytes rows = {0, 7, 20, 0, 40, 7, 0, 60, 80};  // each row: filter byte 0, two pixels
+    const Bytes png = handmade_png(2, 3, 0, {0, 7}, rows);
+    const xai::Image upright = load(png, 0, xai::ImageDecoder::stb);
+    REQUIRE(upright.shape() == std::array<std::size_t, 3>{2, 3, 2});
+    CHECK(upright(1, 0, 0) == 0.0f);  // value 7: transparent
+    CHECK(upright(1, 0, 1) == 1.0f);
+    stbi_set_flip_vertically_on_load(1);
+    std::vector<xai::Image> flipped;
+    for (xai::ImageDecoder decoder : decoders()) flipped.push_back(load(png, 0, decoder));
+    stbi_set_flip_vertically_on_load(0);
+    for (const xai::Image& image : flipped) {
+        REQUIRE(image.shape() == upright.shape());
+        for (std::size_t c = 0; c < 2; ++c)
+            for (std::size_t y = 0; y < 3; ++y)
+                for (std::size_t x = 0; x < 2; ++x) CHECK(image(c, y, x) == upright(c, 2 - y, x));
+    }
 }
 
 // ---- the two backends agree ------------------------------------------------------------------
