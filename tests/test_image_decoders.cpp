@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -462,6 +463,23 @@ TEST_CASE("ImageFormats: the default set, all formats, unions, membership and na
     CHECK(grown.to_string() == "PNG, GIF");
     CHECK(xai::LoadOptions{}.formats == defaults);  // the default of load_image
     CHECK(std::string(xai::to_string(ImageFormat::hdr)) == "HDR");
+}
+
+TEST_CASE("image_format_from_string reads every format's name in any case, and jpg", "[image][format]") {
+    using xai::ImageFormat;
+    for (int f = 0; f <= static_cast<int>(ImageFormat::pic); ++f) {
+        const auto format = static_cast<ImageFormat>(f);
+        const std::string upper = xai::to_string(format);
+        std::string lower = upper;
+        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        CHECK(xai::image_format_from_string(upper) == format);
+        CHECK(xai::image_format_from_string(lower) == format);
+    }
+    static_assert(xai::image_format_from_string("Gif") == ImageFormat::gif);
+    CHECK(xai::image_format_from_string("jpg") == ImageFormat::jpeg);
+    CHECK(xai::image_format_from_string("JPG") == ImageFormat::jpeg);
+    for (const char* other : {"", "tiff", "gi", "gifs", " png", "webp", "ppm"})
+        CHECK_FALSE(xai::image_format_from_string(other).has_value());
 }
 
 TEST_CASE("A GIF is refused by default with one line naming the file, the format and the opt-in", "[image][format][io]") {

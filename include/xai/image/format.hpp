@@ -27,6 +27,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace xai {
 
@@ -58,6 +59,22 @@ constexpr const char* to_string(ImageFormat format) {
         case ImageFormat::pic: return "PIC";
     }
     return "unknown";
+}
+
+/// The format named `name`, case-insensitively: one of to_string()'s names, or "jpg" for JPEG
+/// (what a command-line flag such as `--allow-format gif` holds); nothing for any other name.
+constexpr std::optional<ImageFormat> image_format_from_string(std::string_view name) {
+    const auto lower = [](char ch) { return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch; };
+    const auto equals = [&](std::string_view known) {
+        if (name.size() != known.size()) return false;
+        for (std::size_t i = 0; i < name.size(); ++i)
+            if (lower(name[i]) != lower(known[i])) return false;
+        return true;
+    };
+    if (equals("jpg")) return ImageFormat::jpeg;
+    for (int f = 0; f <= static_cast<int>(ImageFormat::pic); ++f)
+        if (equals(to_string(static_cast<ImageFormat>(f)))) return static_cast<ImageFormat>(f);
+    return std::nullopt;
 }
 
 /// A set of image formats: what LoadOptions::formats allows load_image() to decode.
