@@ -186,6 +186,34 @@ inline std::size_t jpeg_start_of_image_end(const std::uint8_t* bytes, std::size_
     return i < size && bytes[i] == 0xD8 ? i + 1 : 0;
 }
 
+/// Walks the marker segments of a JPEG stream from offset `pos` as a decoder does: bytes between
+/// segments (entropy-coded data) are skipped up to the next marker, fill bytes (0xFF 0xFF) and the
+/// markers without a length (stuffing 0xFF00, TEM, RST0–RST7) are stepped over, and every other
+/// marker is passed to `visit(marker, offset)` (`offset` at its 0xFF, its 2-byte length within
+/// the buffer), which returns false to stop the walk. The walk also ends at EOI and at a marker
+/// whose length field is past the end (a truncated stream: the decoder reports it).
+template <class Visit>
+void for_each_jpeg_segment(const std::uint8_t* bytes, std::size_t size, std::size_t pos, Visit visit) {
+    while (pos + 1 < size) {
+        if (bytes[pos] != 0xFF) {  // entropy-coded data, or junk between segments
+            ++pos;
+            continue;
+        }
+        const std::uint8_t marker = bytes[pos + 1];
+        if (marker == 0xFF) {  // fill byte
+            ++pos;
+            continue;
+        }
+        if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // stuffing, TEM, RSTn
+            pos += 2;
+            continue;
+        }
+        if (marker == 0xD9 || pos + 4 > size) return;  // EOI or truncated
+        if (!visit(marker, pos)) return;
+        pos += 2 + ((std::size_t{bytes[pos + 2]} << 8) | bytes[pos + 3]);
+    }
+}
+
 }  // namespace detail
 
 /// The format of an encoded image, told from its first bytes as stb_image tells it (see the top

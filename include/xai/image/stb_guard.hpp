@@ -60,42 +60,26 @@
 
 namespace xai::detail {
 
-/// Walks the marker segments of a JPEG stream that starts with the 2-byte SOI marker and returns
-/// false at the first Huffman table whose 16 code counts add up to more than 256. Entropy-coded data is
-/// skipped byte by byte up to the next marker (0xFF not followed by 0x00 or a restart marker),
-/// as a decoder does; a truncated stream ends the walk (the decoder reports it).
+/// Walks the marker segments of a JPEG stream that starts with the 2-byte SOI marker, as a
+/// decoder does (for_each_jpeg_segment: through the entropy-coded data, so that the tables of
+/// every scan of a progressive file are seen), and returns false at the first Huffman table whose
+/// 16 code counts add up to more than 256; a truncated stream ends the walk (the decoder reports it).
 inline bool jpeg_huffman_tables_valid(const std::uint8_t* bytes, std::size_t size) {
-    std::size_t pos = 2;
-    while (pos + 1 < size) {
-        if (bytes[pos] != 0xFF) {  // entropy-coded data between markers
-            ++pos;
-            continue;
+    bool valid = true;
+    for_each_jpeg_segment(bytes, size, 2, [&](std::uint8_t marker, std::size_t pos) {
+        if (marker != 0xC4) return true;
+        // As stb: tables follow one another while the declared length is not used up, and a
+        // table is read whole even when it overruns the length (bytes past the end read as 0).
+        const std::size_t end = pos + 2 + ((std::size_t{bytes[pos + 2]} << 8) | bytes[pos + 3]);
+        for (std::size_t table = pos + 4; table < end && table < size;) {
+            std::size_t codes = 0;
+            for (std::size_t i = table + 1; i <= table + 16 && i < size; ++i) codes += bytes[i];
+            if (codes > 256) return valid = false;
+            table += 17 + codes;
         }
-        const std::uint8_t marker = bytes[pos + 1];
-        if (marker == 0xFF) {  // fill byte
-            ++pos;
-            continue;
-        }
-        if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // stuffing, TEM, RSTn
-            pos += 2;
-            continue;
-        }
-        if (marker == 0xD9 || pos + 4 > size) return true;  // EOI or truncated
-        const std::size_t length = (static_cast<std::size_t>(bytes[pos + 2]) << 8) | bytes[pos + 3];
-        const std::size_t begin = pos + 4, end = pos + 2 + length;
-        if (marker == 0xC4) {
-            // As stb: tables follow one another while the declared length is not used up, and a
-            // table is read whole even when it overruns the length (bytes past the end read as 0).
-            for (std::size_t table = begin; table < end && table < size;) {
-                std::size_t codes = 0;
-                for (std::size_t i = table + 1; i <= table + 16 && i < size; ++i) codes += bytes[i];
-                if (codes > 256) return false;
-                table += 17 + codes;
-            }
-        }
-        pos = end;
-    }
-    return true;
+        return true;
+    });
+    return valid;
 }
 
 /// True for a binary PNM (P5 greymap, P6 pixmap): the files stb reads with its PNM loader.

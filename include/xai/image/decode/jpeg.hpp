@@ -164,31 +164,18 @@ inline std::vector<std::uint8_t> convert_four_components(const std::vector<std::
 /// walking its marker segments from SOI as a decoder does; false when the stream has none before
 /// its first scan or its end.
 inline bool frame_size(const std::uint8_t* bytes, std::size_t size, std::uint32_t* width, std::uint32_t* height) {
-    std::size_t pos = jpeg_start_of_image_end(bytes, size);
-    while (pos + 3 < size) {
-        if (bytes[pos] != 0xFF) {  // junk between segments
-            ++pos;
-            continue;
-        }
-        const std::uint8_t marker = bytes[pos + 1];
-        if (marker == 0xFF) {  // fill byte
-            ++pos;
-            continue;
-        }
-        if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // no length
-            pos += 2;
-            continue;
-        }
-        if (marker == 0xD9 || marker == 0xDA) return false;  // EOI, or a scan before any frame
-        if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
-            if (pos + 9 > size) return false;
+    bool found = false;
+    for_each_jpeg_segment(bytes, size, jpeg_start_of_image_end(bytes, size), [&](std::uint8_t marker, std::size_t pos) {
+        if (marker == 0xDA) return false;  // a scan before any frame
+        if (marker < 0xC0 || marker > 0xCF || marker == 0xC4 || marker == 0xC8 || marker == 0xCC) return true;
+        if (pos + 9 <= size) {  // SOF0–SOF15: length, precision, height, width
             *height = (std::uint32_t{bytes[pos + 5]} << 8) | bytes[pos + 6];
             *width = (std::uint32_t{bytes[pos + 7]} << 8) | bytes[pos + 8];
-            return true;
+            found = true;
         }
-        pos += 2 + ((std::size_t{bytes[pos + 2]} << 8) | bytes[pos + 3]);
-    }
-    return false;
+        return false;
+    });
+    return found;
 }
 
 /// Decodes a JPEG with libjpeg-turbo; `channels` 0–4, the checks of require_well_formed() have
