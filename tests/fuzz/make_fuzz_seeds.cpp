@@ -21,13 +21,7 @@
 #include <stb_image_write.h>
 
 #if defined(XAI_HAS_SYSTEM_DECODERS) && XAI_HAS_SYSTEM_DECODERS
-#include <png.h>
-#include <stdio.h>  // jpeglib.h uses FILE and size_t without including what declares them
-#include <jpeglib.h>
-
-#include <csetjmp>
-#include <cstdlib>
-#include <stdexcept>
+#include "../system_image_writers.hpp"
 #endif
 
 #include "xai/core/random.hpp"
@@ -66,110 +60,10 @@ xai::Image sample_image(std::size_t channels) {
 
 #if defined(XAI_HAS_SYSTEM_DECODERS) && XAI_HAS_SYSTEM_DECODERS
 // ---- PNG and JPEG written by libpng and libjpeg, in the variants their decoders treat apart ----
-
-
-struct PngSpec {
-    std::uint32_t width = 0, height = 0;
-    int bit_depth = 8, colour_type = PNG_COLOR_TYPE_RGB;
-    bool interlaced = false;
-    std::vector<png_color> palette;          // colour type 3
-    std::vector<std::uint8_t> trans_alpha;   // palette tRNS
-    bool trans_colour = false;               // grey/RGB tRNS
-    png_color_16 trans{};
-    // rows of packed samples as libpng expects (big-endian 16-bit, packed low bit depths)
-    std::vector<Bytes> rows;
-};
-
-inline void png_append(png_structp png, png_bytep data, std::size_t length) {
-    auto* out = static_cast<Bytes*>(png_get_io_ptr(png));
-    out->insert(out->end(), data, data + length);
-}
-inline void png_flush(png_structp) {}
-
-inline bool png_write_body(png_structp png, png_infop info, const PngSpec* spec, png_bytepp rows) {
-    if (setjmp(png_jmpbuf(png))) return false;
-    png_set_IHDR(png, info, spec->width, spec->height, spec->bit_depth, spec->colour_type,
-                 spec->interlaced ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-                 PNG_FILTER_TYPE_DEFAULT);
-    if (!spec->palette.empty()) png_set_PLTE(png, info, spec->palette.data(), static_cast<int>(spec->palette.size()));
-    if (!spec->trans_alpha.empty())
-        png_set_tRNS(png, info, spec->trans_alpha.data(), static_cast<int>(spec->trans_alpha.size()), nullptr);
-    if (spec->trans_colour) png_set_tRNS(png, info, nullptr, 0, &spec->trans);
-    png_write_info(png, info);
-    png_write_image(png, rows);
-    png_write_end(png, info);
-    return true;
-}
-
-inline Bytes write_png(const PngSpec& spec) {
-    Bytes out;
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
-    png_infop info = png_create_info_struct(png);
-    png_set_write_fn(png, &out, png_append, png_flush);
-    std::vector<png_bytep> rows;
-    for (const Bytes& r : spec.rows) rows.push_back(const_cast<png_bytep>(r.data()));
-    const bool ok = png_write_body(png, info, &spec, rows.data());
-    png_destroy_write_struct(&png, &info);
-    if (!ok) throw std::runtime_error("libpng could not write the test PNG");
-    return out;
-}
-
-struct JpegSpec {
-    int width = 0, height = 0, components = 3;
-    J_COLOR_SPACE in_space = JCS_RGB, file_space = JCS_YCbCr;
-    int quality = 90;
-    int h_samp = 2, v_samp = 2;  // luma sampling factors (4:2:0 by default)
-    bool progressive = false;
-    unsigned restart_interval = 0;
-    Bytes samples;  // height × width × components
-};
-
-struct JpegErr { jpeg_error_mgr mgr; std::jmp_buf jump; };
-[[noreturn]] inline void jpeg_fail(j_common_ptr cinfo) { std::longjmp(reinterpret_cast<JpegErr*>(cinfo->err)->jump, 1); }
-
-inline bool jpeg_write_body(jpeg_compress_struct* c, JpegErr* err, const JpegSpec* spec, unsigned char** buffer,
-                            unsigned long* size) {
-    if (setjmp(err->jump)) return false;
-    jpeg_create_compress(c);
-    jpeg_mem_dest(c, buffer, size);
-    c->image_width = static_cast<JDIMENSION>(spec->width);
-    c->image_height = static_cast<JDIMENSION>(spec->height);
-    c->input_components = spec->components;
-    c->in_color_space = spec->in_space;
-    jpeg_set_defaults(c);
-    jpeg_set_colorspace(c, spec->file_space);
-    jpeg_set_quality(c, spec->quality, TRUE);
-    if (c->num_components >= 3) {
-        c->comp_info[0].h_samp_factor = spec->h_samp;
-        c->comp_info[0].v_samp_factor = spec->v_samp;
-    }
-    if (spec->progressive) jpeg_simple_progression(c);
-    c->restart_interval = spec->restart_interval;
-    jpeg_start_compress(c, TRUE);
-    const std::size_t stride = static_cast<std::size_t>(spec->width) * static_cast<std::size_t>(spec->components);
-    while (c->next_scanline < c->image_height) {
-        JSAMPROW row = const_cast<JSAMPROW>(spec->samples.data() + c->next_scanline * stride);
-        jpeg_write_scanlines(c, &row, 1);
-    }
-    jpeg_finish_compress(c);
-    return true;
-}
-
-inline Bytes write_jpeg(const JpegSpec& spec) {
-    jpeg_compress_struct c{};
-    JpegErr err{};
-    c.err = jpeg_std_error(&err.mgr);
-    err.mgr.error_exit = jpeg_fail;
-    unsigned char* buffer = nullptr;
-    unsigned long size = 0;
-    const bool ok = jpeg_write_body(&c, &err, &spec, &buffer, &size);
-    jpeg_destroy_compress(&c);
-    Bytes out;
-    if (ok) out.assign(buffer, buffer + size);
-    std::free(buffer);
-    if (!ok) throw std::runtime_error("libjpeg could not write the test JPEG");
-    return out;
-}
+using xai_test::JpegSpec;
+using xai_test::PngSpec;
+using xai_test::write_jpeg;
+using xai_test::write_png;
 
 /// 5×4 PNGs of every colour type and bit depth, interlaced or not, with and without tRNS.
 std::vector<std::pair<std::string, Bytes>> png_variants() {
