@@ -74,11 +74,19 @@ echo "replay: every committed input passes (${targets[*]})"
 if [ "$SECONDS_PER_TARGET" = 0 ]; then exit 0; fi
 
 # ---- phase 2: fuzz each target for its time -----------------------------------------------
+# CPU seconds used by this shell's finished children (utime + stime of the waited-for processes,
+# /proc/<pid>/stat fields 16 and 17), so that each target's run reports the CPU time it got: on a
+# shared machine a run of SECONDS may get a small share of a core, and fuzzing effort is
+# recorded in CPU time (docs/limits.md).
+children_cpu_seconds() {
+  awk -v tick="$(getconf CLK_TCK)" '{ printf "%.0f", ($16 + $17) / tick }' "/proc/$$/stat"
+}
 findings=()
 for target in "${targets[@]}"; do
   corpus="$BUILD_DIR/corpus/$target"
   mkdir -p "$corpus"
   echo "== $target: fuzzing for ${SECONDS_PER_TARGET} s"
+  cpu_before=$(children_cpu_seconds)
   # New inputs go to the first directory; the committed corpus is read only.
   if ! "$BUILD_DIR/tests/fuzz/$target" "$corpus" "tests/fuzz/corpus/$target" \
       -max_total_time="$SECONDS_PER_TARGET" "${limits[@]}" -print_final_stats=1 \
@@ -90,6 +98,7 @@ for target in "${targets[@]}"; do
   else
     grep -E "^stat::(number_of_executed_units|peak_rss_mb)|^#[0-9]+.*DONE" "$BUILD_DIR/$target.log" || true
   fi
+  echo "== $target: ${SECONDS_PER_TARGET} s of wall time, $(( $(children_cpu_seconds) - cpu_before )) s of CPU time"
 done
 
 if [ ${#findings[@]} -gt 0 ]; then
