@@ -59,6 +59,25 @@ inline bool png_write_body(png_structp png, png_infop info, const PngSpec* spec,
     return true;
 }
 
+/// A PNG colour type, its samples per pixel, and its name in file names and messages.
+struct PngKind {
+    const char* name;
+    int colour, samples;
+};
+
+/// The five PNG colour types.
+inline constexpr PngKind png_kinds[] = {{"grey", PNG_COLOR_TYPE_GRAY, 1},
+                                        {"rgb", PNG_COLOR_TYPE_RGB, 3},
+                                        {"palette", PNG_COLOR_TYPE_PALETTE, 1},
+                                        {"grey_alpha", PNG_COLOR_TYPE_GRAY_ALPHA, 2},
+                                        {"rgba", PNG_COLOR_TYPE_RGB_ALPHA, 4}};
+
+/// True when the PNG specification allows `depth` bits per sample (1, 2, 4, 8, 16) for the
+/// colour type: grey all of them, palette up to 8, the others 8 and 16.
+constexpr bool png_depth_allowed(int colour, int depth) {
+    return colour == PNG_COLOR_TYPE_GRAY || (colour == PNG_COLOR_TYPE_PALETTE ? depth <= 8 : depth >= 8);
+}
+
 /// The PNG file `spec` describes, written by libpng.
 inline Bytes write_png(const PngSpec& spec) {
     Bytes out;

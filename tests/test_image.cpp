@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "test_files.hpp"
 #include "xai/core/data_dir.hpp"
 #include "xai/image/colormap.hpp"
 #include "xai/image/convert.hpp"
@@ -29,6 +30,10 @@
 using Catch::Matchers::Contains;
 
 namespace {
+
+using xai_test::put_u32_be;
+using xai_test::TempDir;
+using xai_test::write_bytes;
 
 xai::Map map_of(std::size_t h, std::size_t w, std::initializer_list<float> values) {
     xai::Map m = xai::Map::from_shape({h, w});
@@ -47,31 +52,6 @@ void check_row(const std::vector<float>& values, std::size_t out, xai::Interpola
         INFO("output column " << i);
         CHECK(got(0, i) == Approx(expected[i]).margin(1e-5));
     }
-}
-
-/// A fresh directory under the system temp directory, removed at scope exit.
-struct TempDir {
-    std::filesystem::path path;
-    explicit TempDir(const std::string& name) {
-        static std::atomic<int> counter{0};
-        path = std::filesystem::temp_directory_path() /
-               ("xai_test_image_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" + name);
-        std::filesystem::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    std::filesystem::path operator/(const std::string& file) const { return path / file; }
-};
-
-void write_bytes(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes) {
-    std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
-
-void put_u32_be(std::vector<std::uint8_t>& out, std::uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
 }
 
 void put_u32_le(std::vector<std::uint8_t>& out, std::uint32_t v) {

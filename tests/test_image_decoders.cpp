@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "test_files.hpp"
 #include "xai/core/data_dir.hpp"
 #include "xai/core/random.hpp"
 #include "xai/image/decode/stb_jpeg_check.hpp"
@@ -39,28 +40,9 @@ using Bytes = std::vector<std::uint8_t>;
 
 namespace {
 
-/// A fresh directory under the system temp directory, removed at scope exit.
-struct TempDir {
-    std::filesystem::path path;
-    explicit TempDir(const std::string& name) {
-        static std::atomic<int> counter{0};
-        path = std::filesystem::temp_directory_path() /
-               ("xai_test_decoders_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" + name);
-        std::filesystem::create_directories(path);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    std::filesystem::path operator/(const std::string& file) const { return path / file; }
-};
-
-void write_bytes(const std::filesystem::path& path, const Bytes& bytes) {
-    std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
+using xai_test::put_u32_be;
+using xai_test::TempDir;
+using xai_test::write_bytes;
 
 Bytes text_bytes(const std::string& text) { return Bytes(text.begin(), text.end()); }
 
@@ -134,10 +116,6 @@ Bytes palette_bmp(std::uint32_t width, std::uint32_t bpp, const std::vector<std:
         bmp.insert(bmp.end(), packed.begin(), packed.end());
     }
     return bmp;
-}
-
-void put_u32_be(Bytes& out, std::uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
 }
 
 /// An 8-bit PNG written by hand (zlib for the data), with an optional tRNS chunk: what libpng's
@@ -512,20 +490,11 @@ TEST_CASE("stb's vertical flip is honoured for every PNG, tRNS ones included", "
 #if defined(XAI_HAS_SYSTEM_DECODERS) && XAI_HAS_SYSTEM_DECODERS
 TEST_CASE("libpng and stb give identical pixels for every PNG colour type, bit depth and interlacing",
           "[image][io][decoders]") {
-    struct Kind {
-        const char* name;
-        int colour, samples;
-    };
-    const Kind kinds[] = {{"grey", PNG_COLOR_TYPE_GRAY, 1}, {"RGB", PNG_COLOR_TYPE_RGB, 3},
-                          {"palette", PNG_COLOR_TYPE_PALETTE, 1}, {"grey+alpha", PNG_COLOR_TYPE_GRAY_ALPHA, 2},
-                          {"RGBA", PNG_COLOR_TYPE_RGB_ALPHA, 4}};
     xai::Rng rng(23);
     std::size_t compared = 0;
-    for (const Kind& kind : kinds)
+    for (const xai_test::PngKind& kind : xai_test::png_kinds)
         for (int depth : {1, 2, 4, 8, 16}) {
-            const bool valid = kind.colour == PNG_COLOR_TYPE_GRAY ||
-                               (kind.colour == PNG_COLOR_TYPE_PALETTE ? depth <= 8 : depth >= 8);
-            if (!valid) continue;
+            if (!xai_test::png_depth_allowed(kind.colour, depth)) continue;
             for (bool interlaced : {false, true})
                 for (bool transparency : {false, true}) {
                     if (transparency && (kind.colour == PNG_COLOR_TYPE_GRAY_ALPHA || kind.colour == PNG_COLOR_TYPE_RGB_ALPHA))

@@ -68,18 +68,9 @@ using xai_test::write_png;
 /// 5×4 PNGs of every colour type and bit depth, interlaced or not, with and without tRNS.
 std::vector<std::pair<std::string, Bytes>> png_variants() {
     std::vector<std::pair<std::string, Bytes>> out;
-    struct Kind {
-        const char* name;
-        int colour, samples;
-    };
-    const Kind kinds[] = {{"grey", PNG_COLOR_TYPE_GRAY, 1}, {"rgb", PNG_COLOR_TYPE_RGB, 3},
-                          {"palette", PNG_COLOR_TYPE_PALETTE, 1}, {"grey_alpha", PNG_COLOR_TYPE_GRAY_ALPHA, 2},
-                          {"rgba", PNG_COLOR_TYPE_RGB_ALPHA, 4}};
-    for (const Kind& kind : kinds)
+    for (const xai_test::PngKind& kind : xai_test::png_kinds)
         for (int depth : {1, 2, 4, 8, 16}) {
-            const bool allowed = kind.colour == PNG_COLOR_TYPE_GRAY ||
-                                 (kind.colour == PNG_COLOR_TYPE_PALETTE ? depth <= 8 : depth >= 8);
-            if (!allowed) continue;
+            if (!xai_test::png_depth_allowed(kind.colour, depth)) continue;
             for (bool interlaced : {false, true}) {
                 PngSpec spec;
                 spec.width = 5;
