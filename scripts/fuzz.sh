@@ -1,19 +1,32 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of tests/fuzz with clang (AddressSanitizer + UndefinedBehavior-
-# Sanitizer) in their own build directory and runs each for a bounded time.
+# Sanitizer) in their own build directory, replays every committed input, then fuzzes each
+# target for a bounded time.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
-#     SECONDS  time per target (default 60, what CI runs; give more by hand, e.g. 3600)
-#     TARGET   fuzz_image_decode, fuzz_weights_file, fuzz_superpixels, fuzz_explainer_options
-#              (default: all of them)
-#   BUILD_DIR  build directory (default build-fuzz)
-#   JOBS       parallel compile jobs (default: the number of cores)
+#     SECONDS  fuzzing time per target (default 60, what CI runs; give more by hand, e.g. 3600;
+#              0 replays the committed inputs only)
+#     TARGET   fuzz_image_decode, fuzz_image_decode_system, fuzz_weights_file, fuzz_superpixels,
+#              fuzz_explainer_options (default: every tests/fuzz/fuzz_*.cpp)
+#   BUILD_DIR        build directory (default build-fuzz)
+#   JOBS             parallel compile jobs (default: the number of cores)
+#   FUZZ_FAIL_ON_NEW 1: a new finding while fuzzing fails the script too (default 0)
 #
-# Each target starts from its committed seed corpus (tests/fuzz/corpus/<target>) plus what
-# earlier runs found ($BUILD_DIR/corpus/<target>, kept between runs, never committed). A crash,
-# a leak, an uncaught non-xai exception, a broken invariant, an allocation over 2 GB or an
-# input slower than 25 s stops the target, leaves the input in $BUILD_DIR/artifacts/ and makes
-# the script fail. Replay one with: $BUILD_DIR/tests/fuzz/<target> <artifact>
+# Phase 1, replay (deterministic): each target runs once on every file of its committed corpus,
+# tests/fuzz/corpus/<target>/ (the seeds and the regression inputs of every fixed finding). Any
+# crash, leak, sanitizer report, broken invariant or input slower than 25 s there FAILS the
+# script: it is a regression, and it is the same on every run.
+#
+# Phase 2, fuzzing (random): each target mutates its committed corpus plus what earlier runs
+# found ($BUILD_DIR/corpus/<target>, kept between runs, never committed) for SECONDS. A finding
+# here is NEW (the committed inputs passed phase 1): it is printed loudly with its input
+# ($BUILD_DIR/artifacts/<target>-crash-…, kept) and the command that replays it, but it does not
+# fail the script unless FUZZ_FAIL_ON_NEW=1. Why: whether 60 s of random mutation reaches a new
+# bug is luck, so failing on it would fail an unrelated change at random (issue 23: fuzzing found
+# a stb overflow after 3 minutes of one run and not in others); the replay phase already fails
+# on every input anyone has committed, and a new finding becomes one (its input in the corpus,
+# a unit test) when someone fixes it. Long runs by hand (docs/limits.md) are where new findings
+# are hunted. Replay one with: $BUILD_DIR/tests/fuzz/<target> <artifact>
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -22,6 +35,7 @@ SECONDS_PER_TARGET=${1:-60}
 if [ $# -gt 0 ]; then shift; fi
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
 JOBS=${JOBS:-$(nproc)}
+FUZZ_FAIL_ON_NEW=${FUZZ_FAIL_ON_NEW:-0}
 CLANG=$(command -v clang++-14 || command -v clang++)
 
 if [ $# -gt 0 ]; then
@@ -36,25 +50,61 @@ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CX
   -DXAI_INSTALL=OFF -DXAI_NATIVE=OFF > /dev/null
 cmake --build "$BUILD_DIR" --target "${targets[@]}" -j "$JOBS"
 
+# libFuzzer's limits, the same in both phases.
+limits=(-timeout=25 -rss_limit_mb=2048)
 mkdir -p "$BUILD_DIR/artifacts"
-failed=()
+
+# ---- phase 1: replay every committed input ------------------------------------------------
+regressions=()
+for target in "${targets[@]}"; do
+  inputs=("tests/fuzz/corpus/$target"/*)
+  echo "== $target: replaying ${#inputs[@]} committed inputs"
+  # Files given as arguments are run once each, in order; the first failure stops the target.
+  if ! "$BUILD_DIR/tests/fuzz/$target" "${limits[@]}" "${inputs[@]}" > "$BUILD_DIR/$target.replay.log" 2>&1; then
+    regressions+=("$target")
+    tail -n 60 "$BUILD_DIR/$target.replay.log"
+  fi
+done
+if [ ${#regressions[@]} -gt 0 ]; then
+  echo "FAILED: committed fuzz inputs crash or break an invariant in: ${regressions[*]}" \
+       "(logs: $BUILD_DIR/<target>.replay.log)" >&2
+  exit 1
+fi
+echo "replay: every committed input passes (${targets[*]})"
+if [ "$SECONDS_PER_TARGET" = 0 ]; then exit 0; fi
+
+# ---- phase 2: fuzz each target for its time -----------------------------------------------
+# CPU seconds used by this shell's finished children (utime + stime of the waited-for processes,
+# /proc/<pid>/stat fields 16 and 17), so that each target's run reports the CPU time it got: on a
+# shared machine a run of SECONDS may get a small share of a core, and fuzzing effort is
+# recorded in CPU time (docs/limits.md).
+children_cpu_seconds() {
+  awk -v tick="$(getconf CLK_TCK)" '{ printf "%.0f", ($16 + $17) / tick }' "/proc/$$/stat"
+}
+findings=()
 for target in "${targets[@]}"; do
   corpus="$BUILD_DIR/corpus/$target"
   mkdir -p "$corpus"
-  echo "== $target: ${SECONDS_PER_TARGET} s"
-  # New inputs go to the first directory; the committed seeds are read only.
+  echo "== $target: fuzzing for ${SECONDS_PER_TARGET} s"
+  cpu_before=$(children_cpu_seconds)
+  # New inputs go to the first directory; the committed corpus is read only.
   if ! "$BUILD_DIR/tests/fuzz/$target" "$corpus" "tests/fuzz/corpus/$target" \
-      -max_total_time="$SECONDS_PER_TARGET" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
-      -artifact_prefix="$BUILD_DIR/artifacts/$target-" 2> "$BUILD_DIR/$target.log"; then
-    failed+=("$target")
+      -max_total_time="$SECONDS_PER_TARGET" "${limits[@]}" -print_final_stats=1 \
+      -artifact_prefix="$BUILD_DIR/artifacts/$target-" > "$BUILD_DIR/$target.log" 2>&1; then
+    findings+=("$target")
+    echo "!!!!!!!! NEW FINDING in $target (not in the committed corpus) !!!!!!!!"
     tail -n 60 "$BUILD_DIR/$target.log"
+    echo "!!!!!!!! input kept in $BUILD_DIR/artifacts/$target-*; replay: $BUILD_DIR/tests/fuzz/$target <artifact>"
   else
     grep -E "^stat::(number_of_executed_units|peak_rss_mb)|^#[0-9]+.*DONE" "$BUILD_DIR/$target.log" || true
   fi
+  echo "== $target: ${SECONDS_PER_TARGET} s of wall time, $(( $(children_cpu_seconds) - cpu_before )) s of CPU time"
 done
 
-if [ ${#failed[@]} -gt 0 ]; then
-  echo "fuzzing found problems in: ${failed[*]} (inputs in $BUILD_DIR/artifacts/)" >&2
-  exit 1
+if [ ${#findings[@]} -gt 0 ]; then
+  echo "fuzzing found NEW problems in: ${findings[*]} (inputs in $BUILD_DIR/artifacts/); the committed" \
+       "inputs all pass. Fix them and commit each input to tests/fuzz/corpus/<target>/ with a unit test." >&2
+  if [ "$FUZZ_FAIL_ON_NEW" = 1 ]; then exit 1; fi
+  exit 0
 fi
 echo "fuzzing: no problems in ${targets[*]} (${SECONDS_PER_TARGET} s each)"

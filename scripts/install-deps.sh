@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libeigen3-dev xtensor-dev xtl-dev libxsimd-dev
-  catch2 libstb-dev libbenchmark-dev zlib1g-dev
+  catch2 libstb-dev libbenchmark-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev
   dataset-fashion-mnist
   libtorch-dev libopenblas0-pthread
   libopencv-dnn-dev

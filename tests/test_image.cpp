@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "test_files.hpp"
 #include "xai/core/data_dir.hpp"
 #include "xai/image/colormap.hpp"
 #include "xai/image/convert.hpp"
@@ -29,6 +30,10 @@
 using Catch::Matchers::Contains;
 
 namespace {
+
+using xai_test::put_u32_be;
+using xai_test::TempDir;
+using xai_test::write_bytes;
 
 xai::Map map_of(std::size_t h, std::size_t w, std::initializer_list<float> values) {
     xai::Map m = xai::Map::from_shape({h, w});
@@ -47,31 +52,6 @@ void check_row(const std::vector<float>& values, std::size_t out, xai::Interpola
         INFO("output column " << i);
         CHECK(got(0, i) == Approx(expected[i]).margin(1e-5));
     }
-}
-
-/// A fresh directory under the system temp directory, removed at scope exit.
-struct TempDir {
-    std::filesystem::path path;
-    explicit TempDir(const std::string& name) {
-        static std::atomic<int> counter{0};
-        path = std::filesystem::temp_directory_path() /
-               ("xai_test_image_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" + name);
-        std::filesystem::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    std::filesystem::path operator/(const std::string& file) const { return path / file; }
-};
-
-void write_bytes(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes) {
-    std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
-
-void put_u32_be(std::vector<std::uint8_t>& out, std::uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
 }
 
 void put_u32_le(std::vector<std::uint8_t>& out, std::uint32_t v) {
@@ -119,6 +99,13 @@ std::vector<std::uint8_t> bmp_header_only(std::uint32_t width, std::uint32_t hei
     bmp.insert(bmp.end(), {1, 0, 24, 0});  // planes 1, 24 bits per pixel
     for (int i = 0; i < 6; ++i) put_u32_le(bmp, 0);
     return bmp;
+}
+
+/// The decoders this build has (stb always, libpng and libjpeg-turbo when built in): the I/O
+/// tests below run through each, since both must give the same results and the same errors.
+std::vector<xai::ImageDecoder> decoders() {
+    if (xai::has_system_decoders) return {xai::ImageDecoder::stb, xai::ImageDecoder::system};
+    return {xai::ImageDecoder::stb};
 }
 
 xai::Image test_pattern(std::size_t channels, std::size_t height, std::size_t width) {
@@ -535,6 +522,8 @@ TEST_CASE("PNG save and load round-trip exactly for 1, 3 and 4 channels", "[imag
 }
 
 TEST_CASE("JPEG round-trips approximately", "[image][io]") {
+    const xai::ImageDecoder decoder = GENERATE(from_range(decoders()));
+    INFO("decoder " << static_cast<int>(decoder));
     TempDir dir("jpeg");
     xai::Image smooth = xai::Image::from_shape({3, 32, 32});
     for (std::size_t c = 0; c < 3; ++c)
@@ -543,7 +532,7 @@ TEST_CASE("JPEG round-trips approximately", "[image][io]") {
                 smooth(c, y, x) = static_cast<float>(0.2 + 0.6 * (static_cast<double>(x + y + 8 * c) / 78.0));
     for (const char* name : {"smooth.jpg", "smooth.jpeg"}) {
         xai::save_image(dir / name, smooth);
-        const xai::Image loaded = xai::load_image(dir / name, 3);
+        const xai::Image loaded = xai::load_image(dir / name, 3, {.decoder = decoder});
         REQUIRE(loaded.shape() == smooth.shape());
         CHECK(xt::mean(xt::abs(loaded - smooth))() < 0.01f);
     }
@@ -554,25 +543,28 @@ TEST_CASE("JPEG round-trips approximately", "[image][io]") {
 }
 
 TEST_CASE("load_image converts channels as stb does and reads 16-bit PNG at full precision", "[image][io]") {
+    const xai::ImageDecoder decoder = GENERATE(from_range(decoders()));
+    INFO("decoder " << static_cast<int>(decoder));
+    const xai::LoadOptions options{.decoder = decoder};
     // RGB pixel (200, 100, 50) read as grey: (77·200 + 150·100 + 29·50) >> 8 = 31850 >> 8 = 124.
     xai::Image rgb = xai::Image::from_shape({3, 1, 1});
     rgb(0, 0, 0) = 200.0f / 255.0f, rgb(1, 0, 0) = 100.0f / 255.0f, rgb(2, 0, 0) = 50.0f / 255.0f;
     const std::vector<std::uint8_t> png = xai::encode_image(rgb, xai::ImageFormat::png);
-    const xai::Image grey = xai::load_image_from_memory(png, 1);
+    const xai::Image grey = xai::load_image_from_memory(png, 1, options);
     REQUIRE(grey.shape(0) == 1);
     CHECK(grey(0, 0, 0) == Approx(124.0f / 255.0f));
-    const xai::Image rgba = xai::load_image_from_memory(png, 4);
+    const xai::Image rgba = xai::load_image_from_memory(png, 4, options);
     REQUIRE(rgba.shape(0) == 4);
     CHECK(rgba(3, 0, 0) == 1.0f);  // opaque alpha added
-    CHECK(xai::load_image_from_memory(png).shape(0) == 3);  // as stored
+    CHECK(xai::load_image_from_memory(png, 0, options).shape(0) == 3);  // as stored
 
     // A 16-bit grey PNG, 2×1, samples 0x1234 and 0xFFFF (filter byte 0 before the row).
     const std::vector<std::uint8_t> rows = {0, 0x12, 0x34, 0xFF, 0xFF};
-    const xai::Image deep = xai::load_image_from_memory(handmade_png(2, 1, 16, 0, &rows));
+    const xai::Image deep = xai::load_image_from_memory(handmade_png(2, 1, 16, 0, &rows), 0, options);
     REQUIRE(deep.shape() == std::array<std::size_t, 3>{1, 1, 2});
     CHECK(deep(0, 0, 0) == Approx(4660.0f / 65535.0f).epsilon(1e-6));
     CHECK(deep(0, 0, 1) == 1.0f);
-    CHECK_THROWS_WITH(xai::load_image_from_memory(png, 5), Contains("channels is 5"));
+    CHECK_THROWS_WITH(xai::load_image_from_memory(png, 5, options), Contains("channels is 5"));
 }
 
 TEST_CASE("the shipped sample photos load as 3x224x224 in [0, 1]", "[image][io]") {
@@ -595,17 +587,21 @@ TEST_CASE("load_image: a missing file, a directory and an empty file are io_erro
     CHECK_THROWS_WITH(xai::load_image(dir / "empty.png" / "inner.png"), Contains("cannot access") && Contains("inner.png"));
 }
 
-TEST_CASE("load_image: truncated, corrupt and unsupported files are io_errors with stb's reason", "[image][io]") {
+TEST_CASE("load_image: truncated, corrupt and unsupported files are io_errors with the decoder's reason",
+          "[image][io]") {
+    const xai::ImageDecoder decoder = GENERATE(from_range(decoders()));
+    INFO("decoder " << static_cast<int>(decoder));
+    const xai::LoadOptions options{.decoder = decoder};
     TempDir dir("broken");
     const std::vector<std::uint8_t> good = xai::encode_image(test_pattern(3, 16, 16), xai::ImageFormat::png);
 
     // Truncated: the header survives, the compressed pixels are cut short.
     write_bytes(dir / "truncated.png", std::vector<std::uint8_t>(good.begin(), good.begin() + 60));
-    CHECK_THROWS_AS(xai::load_image(dir / "truncated.png"), xai::io_error);
-    CHECK_THROWS_WITH(xai::load_image(dir / "truncated.png"), Contains("truncated.png") && Contains("cannot decode"));
+    CHECK_THROWS_AS(xai::load_image(dir / "truncated.png", 0, options), xai::io_error);
+    CHECK_THROWS_WITH(xai::load_image(dir / "truncated.png", 0, options), Contains("truncated.png") && Contains("cannot decode"));
     // Truncated inside the header.
     write_bytes(dir / "stub.png", std::vector<std::uint8_t>(good.begin(), good.begin() + 12));
-    CHECK_THROWS_WITH(xai::load_image(dir / "stub.png"), Contains("stub.png") && Contains("cannot read"));
+    CHECK_THROWS_WITH(xai::load_image(dir / "stub.png", 0, options), Contains("stub.png") && Contains("cannot read"));
 
     // Corrupt: a valid PNG header followed by an IDAT that is not zlib data.
     std::vector<std::uint8_t> corrupt = handmade_png(4, 4, 8, 2, nullptr);
@@ -613,14 +609,14 @@ TEST_CASE("load_image: truncated, corrupt and unsupported files are io_errors wi
     put_png_chunk(corrupt, "IDAT", std::vector<std::uint8_t>(40, 0xAB));
     put_png_chunk(corrupt, "IEND", {});
     write_bytes(dir / "corrupt.png", corrupt);
-    CHECK_THROWS_AS(xai::load_image(dir / "corrupt.png"), xai::io_error);
-    CHECK_THROWS_WITH(xai::load_image(dir / "corrupt.png"), Contains("corrupt.png") && Contains("cannot decode"));
+    CHECK_THROWS_AS(xai::load_image(dir / "corrupt.png", 0, options), xai::io_error);
+    CHECK_THROWS_WITH(xai::load_image(dir / "corrupt.png", 0, options), Contains("corrupt.png") && Contains("cannot decode"));
 
-    // Unsupported: a text file, whatever its extension says.
+    // Unrecognised: a text file, whatever its extension says (refused before any decoder).
     const std::string text = "this is not an image\n";
     write_bytes(dir / "notes.png", std::vector<std::uint8_t>(text.begin(), text.end()));
-    CHECK_THROWS_AS(xai::load_image(dir / "notes.png"), xai::io_error);
-    CHECK_THROWS_WITH(xai::load_image(dir / "notes.png"), Contains("notes.png") && Contains("unknown image type"));
+    CHECK_THROWS_AS(xai::load_image(dir / "notes.png", 0, options), xai::io_error);
+    CHECK_THROWS_WITH(xai::load_image(dir / "notes.png", 0, options), Contains("notes.png") && Contains("unknown image type"));
 }
 
 TEST_CASE("load_image refuses a declared size over the pixel budget before decoding", "[image][io]") {
@@ -632,12 +628,15 @@ TEST_CASE("load_image refuses a declared size over the pixel budget before decod
                       Contains("declares 20000x20000 = 400000000 pixels") && Contains("max_pixels = 100000000"));
     // A PNG header declaring 100×100 with no pixel data at all: with a budget of 1000 pixels the
     // refusal names the budget, which proves the header was checked before stb tried to decode.
+    // Through each decoder.
     const std::vector<std::uint8_t> header_only = handmade_png(100, 100, 8, 2, nullptr);
-    xai::LoadOptions small;
-    small.max_pixels = 1000;
-    CHECK_THROWS_WITH(xai::load_image_from_memory(header_only, 0, small), Contains("refused before decoding"));
-    // Within the budget the same header reaches the decoder, which fails for lack of data.
-    CHECK_THROWS_WITH(xai::load_image_from_memory(header_only), Contains("cannot decode"));
+    for (xai::ImageDecoder decoder : decoders()) {
+        INFO("decoder " << static_cast<int>(decoder));
+        CHECK_THROWS_WITH(xai::load_image_from_memory(header_only, 0, {.max_pixels = 1000, .decoder = decoder}),
+                          Contains("refused before decoding"));
+        // Within the budget the same header reaches the decoder, which fails for lack of data.
+        CHECK_THROWS_WITH(xai::load_image_from_memory(header_only, 0, {.decoder = decoder}), Contains("cannot decode"));
+    }
 }
 
 TEST_CASE("save_image refuses NaN, unknown extensions, bad quality and unwritable paths", "[image][io]") {
@@ -669,22 +668,25 @@ TEST_CASE("save_image refuses NaN, unknown extensions, bad quality and unwritabl
 }
 
 TEST_CASE("images load and fail concurrently, each thread with its own error", "[image][io]") {
+    const xai::ImageDecoder decoder = GENERATE(from_range(decoders()));
+    INFO("decoder " << static_cast<int>(decoder));
+    const xai::LoadOptions options{.decoder = decoder};
     const std::vector<std::uint8_t> good = xai::encode_image(test_pattern(3, 8, 8), xai::ImageFormat::png);
     const std::string text = "plain text";
     const std::vector<std::uint8_t> bad(text.begin(), text.end());
     const std::vector<std::uint8_t> header_only = handmade_png(4, 4, 8, 2, nullptr);
-    const xai::Image expected = xai::load_image_from_memory(good);
+    const xai::Image expected = xai::load_image_from_memory(good, 0, options);
     std::atomic<int> wrong{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t)
         threads.emplace_back([&, t] {
             for (int i = 0; i < 50; ++i) {
-                if (!(xai::load_image_from_memory(good) == expected)) ++wrong;
+                if (!(xai::load_image_from_memory(good, 0, options) == expected)) ++wrong;
                 try {
-                    xai::load_image_from_memory(t % 2 == 0 ? bad : header_only);
+                    xai::load_image_from_memory(t % 2 == 0 ? bad : header_only, 0, options);
                     ++wrong;
                 } catch (const xai::io_error& e) {
-                    // "unknown image type" is stb's reason for text; a header without IDAT fails later.
+                    // Text is refused as an unknown image type; a header without IDAT fails later.
                     const std::string what = e.what();
                     const bool ok = t % 2 == 0 ? what.find("unknown image type") != std::string::npos
                                                : what.find("cannot decode") != std::string::npos;

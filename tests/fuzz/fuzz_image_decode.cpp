@@ -1,17 +1,19 @@
-// Fuzz target: xai::load_image_from_memory on arbitrary bytes.
+// Fuzz target: xai::load_image_from_memory on arbitrary bytes, through the stb backend (stb_image
+// behind xai's checks: image/stb_guard.hpp, image/decode/stb_jpeg_check.hpp).
 //
 // stb_image's implementation is compiled into this target (instead of linking Debian's
 // libstb.so) so that the fuzzer sees coverage inside the decoders and the sanitizers check them;
 // the code is the same stb that libstb.so is built from. The first byte picks the requested
-// channel count (0–5: 5 must be refused) and a pixel budget; the rest is the file.
+// channel count, a pixel budget (fuzz_decode.hpp), and whether the opt-in formats (GIF, TGA,
+// PSD, HDR, PIC) are allowed; the rest is the file. fuzz_image_decode_system fuzzes the
+// libpng / libjpeg-turbo backend.
 //
 // Invariants: only xai::error escapes; a decoded image has 1–4 channels, 1 to the budget's
 // pixels, and every value finite in [0, 1].
 #include <cstddef>
 #include <cstdint>
 
-#include "fuzz_input.hpp"
-#include "xai/image/io.hpp"
+#include "fuzz_decode.hpp"
 
 // stb's implementation section, after io.hpp has included its declarations. stb is third-party
 // code: its warnings are not ours to fix (the sanitizers still check it), with one exception.
@@ -27,7 +29,8 @@
 // which is 0 whatever the count: no wrong pixel, no memory access depends on it (ASan still
 // checks every access; test_reliability decodes such a JPEG through Debian's libstb). UBSan's
 // nonnull-attribute and shift-exponent checks are off inside stb's code only, so that these two
-// known, harmless reports do not stop the fuzzer there.
+// known, harmless reports do not stop the fuzzer there. Signed overflow stays checked: the one
+// fuzzing found in stb's JPEG DC prediction (issue 23) is refused before stb decodes.
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Weverything"
 #pragma clang attribute push(__attribute__((no_sanitize("nonnull-attribute", "shift-exponent"))), apply_to = function)
@@ -37,22 +40,9 @@
 #pragma clang diagnostic pop
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    fuzz::Input in(data, size);
-    const std::uint8_t control = in.byte();
-    const std::size_t channels = control % 6;
-    // 1 MP keeps a declared-large image within libFuzzer's 2 GB RSS limit (stb's 16-bit buffer
-    // plus the float copy); a tiny budget exercises the refusal path on ordinary files.
-    xai::LoadOptions options;
-    options.max_pixels = (control & 0x40) != 0 ? 64 : 1'000'000;
-    const auto bytes = in.rest();
-    fuzz::accepts([&] {
-        const xai::Image image = xai::load_image_from_memory(bytes, channels, options);
-        fuzz::check(image.dimension() == 3, "rank 3");
-        fuzz::check(image.shape(0) >= 1 && image.shape(0) <= 4, "1 to 4 channels");
-        fuzz::check(channels == 0 || image.shape(0) == channels, "the requested channel count");
-        fuzz::check(image.shape(1) * image.shape(2) <= options.max_pixels, "within the pixel budget");
-        fuzz::check(image.size() > 0, "at least one pixel");
-        for (float v : image) fuzz::check(v >= 0.0f && v <= 1.0f, "values in [0, 1]");
-    });
+    fuzz::DecodeCall call(data, size, xai::ImageDecoder::stb);
+    // Bit 7 of the first byte allows the opt-in formats too.
+    if ((call.control & 0x80) != 0) call.options.formats = xai::ImageFormats::all();
+    call.run();
     return 0;
 }
