@@ -73,6 +73,8 @@ public:
     std::size_t num_parameters() const { return all_ ? full_parameters_ : indices_.size(); }
     /// λ of the (λ/2)‖θ‖² term, the model's l2_regularization().
     double l2_regularization() const { return model_->l2_regularization(); }
+    /// θ̂ restricted to the parameter subset, as it was at construction.
+    const Eigen::VectorXd& theta() const { return theta_; }
     /// Threads of every pass over the training set (0 = all hardware threads).
     std::size_t threads() const { return threads_; }
     /// The labels of all training examples.
@@ -233,6 +235,26 @@ public:
         const double scale = mean_norm + lambda * theta_.norm();
         s.relative_gradient_norm = scale > 0.0 ? s.gradient_norm / scale : 0.0;
         return s;
+    }
+
+    /// True when the model's logit of the label is strictly the largest for every training
+    /// example (one forward pass): θ then separates the training set, and without an L2 term the
+    /// training loss has no minimizer (scaling θ up lowers it towards 0).
+    bool separates_training_set(const Progress& progress = {}) const {
+        bool all = true;
+        stream(
+            [&](std::size_t b) {
+                const std::size_t begin = batch_begin(b), end = batch_end(b);
+                const Scores logits = detail::checked_forward(*model_, images(begin, end), "xai::TrainingLoss");
+                for (std::size_t i = 0; i < end - begin; ++i) {
+                    const std::size_t y = (*labels_)[begin + i];
+                    for (std::size_t k = 0; k < logits.shape(1); ++k)
+                        if (k != y && !(logits(i, k) < logits(i, y))) return 0;
+                }
+                return 1;  // an int, not a bool: stream() keeps results in a vector, written in parallel
+            },
+            [&](std::size_t, int separated) { all = all && separated != 0; }, progress, "training examples (separability)");
+        return all;
     }
 
     /// Model-returned matrices must have the documented shape and be finite.
