@@ -787,7 +787,8 @@ TEST_CASE("LiSSA reports whether it converged, and the stationarity policy refus
     using LissaInfluence = xai::Influence<LogisticRegression, xai::LissaSolver>;
     const LissaInfluence refusing(p.model, p.train.images, p.train.labels, {}, shallow);
     const xai::InverseHvp s = refusing.s_test(xai::as_batch(test), {label});
-    CHECK(s.reports[0].relative_residual > 0.1);
+    INFO("residual after 5 steps " << s.reports[0].relative_residual);
+    CHECK(s.reports[0].relative_residual > 0.4);
     CHECK_FALSE(s.reports[0].converged);
     CHECK(s.reports[0].step_change > 0.0);
     CHECK_THROWS_AS(refusing.explain(test, label), xai::numerical_error);

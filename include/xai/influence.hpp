@@ -8,6 +8,7 @@
 //   TrainingLoss<Model>             the training objective the solvers work on (training_loss.hpp)
 //   most_helpful, most_harmful, review_order, predicted_loss_change_on_removal   (ranking.hpp)
 //   I_pert,loss and its model concepts   (perturbation.hpp)
+//   NewtonStepInfluence             leave-one-out and leave-group-out by one Newton step (newton_step.hpp)
 //
 // Models are not included: LogisticRegression is in xai/models/logistic_regression.hpp, the
 // built-in CNN in xai/models/sequential.hpp; any TwiceDifferentiableModel works.
@@ -16,6 +17,7 @@
 #include "xai/explain/influence/exact.hpp"
 #include "xai/explain/influence/influence.hpp"
 #include "xai/explain/influence/lissa.hpp"
+#include "xai/explain/influence/newton_step.hpp"
 #include "xai/explain/influence/perturbation.hpp"
 #include "xai/explain/influence/ranking.hpp"
 #include "xai/explain/influence/solver.hpp"

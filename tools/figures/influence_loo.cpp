@@ -627,6 +627,135 @@ void lissa_part(const xai::LabelledImages& train_all, const xai::LabelledImages&
     }
 }
 
+// ---- 7. second order: the Newton step with the leverage correction, and groups ------------------
+
+/// Leave-one-out retraining on data with a few high-leverage training points, predicted to first
+/// order and by one Newton step (NewtonStepInfluence), and the removal of groups of points.
+void second_order_part(const xai::LabelledImages& train_all, const xai::LabelledImages& test_all, std::size_t tests,
+                       const std::filesystem::path& out_dir) {
+    // T-shirt/top vs Shirt (14×14, n = 1,000, λ = 0.01, as part 1) plus `extra` high-leverage
+    // points: items of classes the problem never sees (Sandal, Bag), labelled alternately 0 and 1,
+    // brightened by `gain`: directions the other 1,000 images barely constrain.
+    const std::size_t extra = 12;
+    const float gain = 3.0f;
+    Subset train = subset(train_all, {0, 6}, 1000, 14);
+    const Subset odd = subset(train_all, {5, 8}, extra, 14);
+    {
+        std::vector<xai::Image> images;
+        for (std::size_t i = 0; i < train.labels.size(); ++i) images.push_back(xai::image_at(train.images, i));
+        for (std::size_t i = 0; i < extra; ++i) {
+            xai::Image image = xai::image_at(odd.images, i);
+            image *= gain;
+            images.push_back(image);
+            train.labels.push_back(i % 2);
+        }
+        train.images = xai::stack(images);
+    }
+    const Subset test = subset(test_all, {0, 6}, tests, 14);
+    LogisticRegression model = LogisticRegression::binary({1, 14, 14}, 0.01);
+    model.fit(train.images, train.labels);
+    const xai::NewtonStepInfluence<LogisticRegression> newton(model, train.images, train.labels);
+    const xai::NewtonStepInfluence<LogisticRegression> linear(model, train.images, train.labels, {.evaluate_test_loss = false});
+    const std::size_t n = train.labels.size();
+    std::vector<double> p1, p2, p3, actual;
+    double worst_leverage = 0.0;
+    for (std::size_t t = 0; t < tests; ++t) {
+        const xai::Image image = xai::image_at(test.images, t);
+        const std::size_t label = test.labels[t];
+        const xai::NewtonStepExplanation e = newton.explain(image, label);
+        const Eigen::MatrixXd linear_change = linear.explain(image, label).loss_change;
+        worst_leverage = std::max(worst_leverage, e.leverages.maxCoeff());
+        std::vector<std::size_t> order(n);
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        std::partial_sort(order.begin(), order.begin() + 100, order.end(), [&](std::size_t a, std::size_t b) {
+            return std::abs(e.first_order(static_cast<Eigen::Index>(a), 0)) > std::abs(e.first_order(static_cast<Eigen::Index>(b), 0));
+        });
+        for (std::size_t i = n - extra; i < n; ++i)  // every high-leverage point, influential or not
+            if (std::find(order.begin(), order.begin() + 100, i) == order.begin() + 100) order[100 + (i - (n - extra))] = i;
+        std::vector<double> a, f, s, l;
+        for (std::size_t k = 0; k < 100 + extra; ++k) {
+            l.push_back(linear_change(static_cast<Eigen::Index>(order[k]), 0));
+            LogisticRegression retrained = model;
+            const Subset rest = without(train, order[k]);
+            retrained.fit(rest.images, rest.labels);
+            a.push_back(retrained.per_example_losses(xai::as_batch(image), {label})(0) - e.test_losses[0]);
+            f.push_back(e.first_order(static_cast<Eigen::Index>(order[k]), 0));
+            s.push_back(e.loss_change(static_cast<Eigen::Index>(order[k]), 0));
+        }
+        std::printf("second order, test image %zu: Pearson r first order %.4f, Newton step %.4f (test loss linearized %.4f) "
+                    "(%zu removals)\n", t, pearson(f, a), pearson(s, a), pearson(l, a), a.size());
+        p3.insert(p3.end(), l.begin(), l.end());
+        p1.insert(p1.end(), f.begin(), f.end());
+        p2.insert(p2.end(), s.begin(), s.end());
+        actual.insert(actual.end(), a.begin(), a.end());
+    }
+    std::printf("second order: largest leverage %.3f; pooled over %zu removals: Pearson r first order %.4f, Newton step %.4f "
+                "(test loss linearized %.4f); Spearman %.4f, %.4f\n",
+                worst_leverage, actual.size(), pearson(p1, actual), pearson(p2, actual), pearson(p3, actual), spearman(p1, actual),
+                spearman(p2, actual));
+    LooResult first{p1, actual, {}, {}, {}}, second{p2, actual, {}, {}, {}};
+    Canvas plot(1450, 720);
+    scatter(plot, 110, 40, 560, first, "first order (-I_up,loss + shift) / n", orange);
+    scatter(plot, 800, 40, 560, second, "one Newton step (leverage-corrected)", blue);
+    xai::save_image(out_dir / "influence_second_order.png", plot.pixels());
+
+    // Groups: remove m examples at once (random groups, and the m most helpful for a test image).
+    const xai::Batch tests_batch = xt::view(test.images, xt::range(0, tests));
+    const xai::Labels test_labels(test.labels.begin(), test.labels.begin() + static_cast<std::ptrdiff_t>(tests));
+    const xai::Targets targets(test_labels.begin(), test_labels.end());
+    const Eigen::VectorXd base = model.per_example_losses(tests_batch, test_labels);
+    for (const std::size_t m : {10, 50, 100}) {
+        std::vector<std::vector<std::size_t>> groups;
+        xai::Rng rng = xai::Rng::stream(2019, m);
+        for (std::size_t g = 0; g < 8; ++g) {
+            std::vector<std::size_t> group;
+            while (group.size() < m) {
+                const auto i = static_cast<std::size_t>(rng.uniform_index(n));
+                if (std::find(group.begin(), group.end(), i) == group.end()) group.push_back(i);
+            }
+            groups.push_back(group);
+        }
+        const xai::NewtonStepExplanation e = newton.explain(xai::image_at(test.images, 0), test.labels[0]);
+        for (std::size_t g = 0; g < 2; ++g) {  // the m most helpful and the m most harmful of test image 0
+            std::vector<std::size_t> order(n);
+            std::iota(order.begin(), order.end(), std::size_t{0});
+            std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(m), order.end(), [&](std::size_t a, std::size_t b) {
+                const double va = e.first_order(static_cast<Eigen::Index>(a), 0), vb = e.first_order(static_cast<Eigen::Index>(b), 0);
+                return g == 0 ? va > vb : va < vb;
+            });
+            groups.emplace_back(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(m));
+        }
+        const xai::GroupRemoval predicted = newton.group_loss_change(tests_batch, targets, groups);
+        const xai::GroupRemoval predicted_linear = linear.group_loss_change(tests_batch, targets, groups);
+        std::vector<double> f, s, a, l;
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            std::vector<bool> removed(n, false);
+            for (std::size_t i : groups[g]) removed[i] = true;
+            std::vector<xai::Image> kept;
+            xai::Labels kept_labels;
+            for (std::size_t i = 0; i < n; ++i)
+                if (!removed[i]) kept.push_back(xai::image_at(train.images, i)), kept_labels.push_back(train.labels[i]);
+            LogisticRegression retrained = model;
+            retrained.fit(xai::stack(kept), kept_labels);
+            const Eigen::VectorXd change = retrained.per_example_losses(tests_batch, test_labels) - base;
+            for (Eigen::Index j = 0; j < change.size(); ++j) {
+                a.push_back(change(j));
+                f.push_back(predicted.first_order(static_cast<Eigen::Index>(g), j));
+                s.push_back(predicted.newton_step(static_cast<Eigen::Index>(g), j));
+                l.push_back(predicted_linear.newton_step(static_cast<Eigen::Index>(g), j));
+            }
+        }
+        auto error = [&](const std::vector<double>& v) {
+            double e = 0, norm = 0;
+            for (std::size_t k = 0; k < a.size(); ++k) e += (v[k] - a[k]) * (v[k] - a[k]), norm += a[k] * a[k];
+            return std::sqrt(e / norm);
+        };
+        std::printf("groups of %zu (8 random, the most helpful, the most harmful; %zu test images): Pearson r first order %.4f, "
+                    "Newton step %.4f (linearized test loss %.4f); relative error %.3f, %.3f (%.3f)\n",
+                    m, tests, pearson(f, a), pearson(s, a), pearson(l, a), error(f), error(s), error(l));
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -641,7 +770,7 @@ int main(int argc, char** argv) try {
         else if (arg == "--part" && i + 1 < argc && std::string(argv[i + 1]).find_first_not_of("abcdefghijklmnopqrstuvwxyz-") == std::string::npos)
             parts.push_back(argv[++i]);
         else {
-            std::cerr << "usage: influence_loo [--out DIR] [--tests N] [--part logistic|cnn-last|full-cnn|lissa]...\n";
+            std::cerr << "usage: influence_loo [--out DIR] [--tests N] [--part logistic|cnn-last|full-cnn|lissa|second-order]...\n";
             return 2;
         }
     }
@@ -654,6 +783,7 @@ int main(int argc, char** argv) try {
     if (wanted("cnn-last")) cnn_last_layer_part(train_all, test_all, tests);
     if (wanted("full-cnn")) full_cnn_part(train_all, test_all, out_dir);
     if (wanted("lissa")) lissa_part(train_all, test_all);
+    if (wanted("second-order")) second_order_part(train_all, test_all, tests, out_dir);
     return 0;
 } catch (const std::exception& e) {
     std::cerr << "influence_loo: " << e.what() << "\n";

@@ -243,6 +243,41 @@ public:
         return hessian_of(x, free_probabilities(free_logits(x)));
     }
 
+    /// P×(N·M): the factors of the per-example loss Hessians, ∇²θ L(z_i) = U_i U_iᵀ with U_i the
+    /// M columns [i·M, (i+1)·M) (M free classes; λ not included). ∇²L(z_i) = S_i ⊗ x̃_i x̃_iᵀ with
+    /// S_i = diag(p_i) − p_i p_iᵀ ⪰ 0, so U_i = R_i ⊗ x̃_i for any R_i with R_i R_iᵀ = S_i (here
+    /// from S's pivoted LDLᵀ; binary: the one column √(p(1 − p)) x̃_i). The Newton-step leave-one-out
+    /// (explain/influence/newton_step.hpp) updates the Hessian's factorization by them.
+    Eigen::MatrixXd per_example_loss_hessian_factors(const Batch& batch, const Labels& labels) const {
+        const char* where = "xai::models::LogisticRegression::per_example_loss_hessian_factors()";
+        const Eigen::MatrixXd x = checked_features(batch, labels, where);
+        const Eigen::MatrixXd p = free_probabilities(free_logits(x));
+        const Eigen::Index n = x.rows(), d = x.cols(), m_count = rows();
+        Eigen::MatrixXd u = Eigen::MatrixXd::Zero(theta_.size(), n * m_count);
+        Eigen::MatrixXd s(m_count, m_count);
+        for (Eigen::Index i = 0; i < n; ++i) {
+            s = -p.row(i).transpose() * p.row(i);
+            s.diagonal() += p.row(i).transpose();
+            Eigen::MatrixXd root(m_count, m_count);  // R with R Rᵀ = S, columns = factors
+            if (m_count == 1) {
+                root(0, 0) = std::sqrt(std::max(0.0, s(0, 0)));
+            } else {  // S = Pᵀ L D Lᵀ P (pivoted LDLᵀ copes with S's zero eigenvalue): R = Pᵀ L D^{1/2}
+                const Eigen::LDLT<Eigen::MatrixXd> ldlt(s);
+                root = Eigen::MatrixXd(ldlt.matrixL()) * ldlt.vectorD().cwiseMax(0.0).cwiseSqrt().asDiagonal();
+                root = ldlt.transpositionsP().transpose() * root;
+            }
+            for (Eigen::Index c = 0; c < m_count; ++c) {
+                double* column = u.col(i * m_count + c).data();
+                for (Eigen::Index m = 0; m < m_count; ++m) {
+                    const double q = root(m, c);
+                    for (Eigen::Index j = 0; j < d; ++j) column[m * d + j] = q * x(i, j);
+                    if (bias_) column[m_count * d + m] = q;
+                }
+            }
+        }
+        return u;
+    }
+
     // ---- beyond the concepts ---------------------------------------------------------------
 
     /// Replaces θ (e.g. the optimum of a larger training set, to warm-start fit()).

@@ -239,6 +239,19 @@ public:
     /// The training objective F(θ) over the training set, restricted to the parameter subset
     /// (what a solver works on; public so that a caller can time or reuse its passes).
     const TrainingLoss<M>& training_loss() const { return loss_; }
+    /// The solver's prepared state (ExactSolver: the Hessian H_SS + μI and its factorization).
+    const typename Solver::State& solver_state() const { return state_; }
+    /// The solver.
+    const Solver& solver() const { return solver_; }
+
+    /// Throws model_error (message prefixed by `where`) when the model's parameters or λ are not
+    /// those this explainer was built on (refitted or set anew since): every entry point checks.
+    void require_unchanged(const char* where) const {
+        if (detail::parameter_fingerprint(loss_.model()) != fingerprint_)
+            throw model_error(detail::message(
+                where, ": the model's parameters changed since this explainer was built (refitted or set anew): its ",
+                "stationarity check, Hessian and θ̂ belong to the old ones; build a new explainer for the new parameters"));
+    }
 
     // ---- the explainer's two entry points (core/explainer.hpp) -----------------------------
 
@@ -409,13 +422,6 @@ private:
     static constexpr const char* where_perturbation_influence = "xai::Influence::perturbation_influence()";
     static constexpr const char* where_self_influence = "xai::Influence::self_influence()";
 
-    /// model_error when the model's parameters (or λ) are not those the explainer was built on.
-    void require_unchanged(const char* where) const {
-        if (detail::parameter_fingerprint(loss_.model()) != fingerprint_)
-            throw model_error(detail::message(
-                where, ": the model's parameters changed since this explainer was built (refitted or set anew): its ",
-                "stationarity check, Hessian and θ̂ belong to the old ones; build a new Influence for the new parameters"));
-    }
 
     /// The message of a solve that did not converge.
     static std::string convergence_message(const SolveReport& r, std::size_t column, const char* where) {

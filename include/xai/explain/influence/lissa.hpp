@@ -20,9 +20,14 @@
 // the estimate is computed with one Hessian-vector product over the whole training set, and the
 // solve has converged when it is at most `tolerance`; the relative change of the estimate in the
 // last step is reported beside it. Influence refuses or warns when a solve has not converged.
-// What the residual means for the error: ‖x − x*‖/‖x*‖ ≤ κ(H + μI) · residual, and in the
-// measurements of docs/methods/influence.md (Fashion-MNIST subsets the tests do not use) the
-// error was 0.3–3× the residual.
+// What the residual means for the error: ‖x − x*‖/‖x*‖ ≤ κ(H + μI) · residual in theory, but the
+// noise of minibatch recursions sits mostly in the Hessian's top eigendirections, which the
+// residual magnifies and the solution hardly contains: on three Fashion-MNIST problems the tests
+// do not use (docs/methods/influence.md, `influence_loo --part lissa`), minibatch recursions with
+// residuals 0.02–0.14 were 0.1–1% from the exact s_test. Hence the default tolerance 0.2, which
+// accepts those and refuses a recursion stopped far from its limit (5 steps: residual 0.5 on the
+// tests' multinomial problem);
+// the default whole-set recursion (batch_size 0) reaches residuals below 1e-6 there.
 //
 // Random minibatches come from Rng::stream(seed, repeat): the same for every right-hand side
 // and any thread count. Repeats run in parallel when minibatches are sampled.
@@ -56,8 +61,8 @@ struct LissaSolver {
     std::size_t batch_size = 0;
     /// Seed of the minibatch draws: repeat r uses Rng::stream(seed, r).
     std::uint64_t seed = 0;
-    /// Converged when ‖(H + μI)x − b‖ ≤ tolerance · ‖b‖ (ours: see the header comment).
-    double tolerance = 1e-2;
+    /// Converged when ‖(H + μI)x − b‖ ≤ tolerance · ‖b‖ (ours, measured: see the header comment).
+    double tolerance = 0.2;
 
     struct State {};  ///< LiSSA precomputes nothing.
 
