@@ -369,6 +369,19 @@ void logistic_parts(const xai::LabelledImages& train_all, const xai::LabelledIma
     std::printf("wrote %s and %s\n", (out_dir / "influence_loo.png").c_str(), (out_dir / "influence_top.png").c_str());
 }
 
+/// The global-average-pooled final features of a FeatureModel, N×C×1×1.
+xai::Batch gap_features(const xai::models::Sequential& cnn, const xai::Batch& images) {
+    const xai::Batch maps = cnn.forward_features(images).features;
+    xai::Batch f = xai::Batch::from_shape({maps.shape(0), maps.shape(1), 1, 1});
+    const std::size_t plane = maps.shape(2) * maps.shape(3);
+    for (std::size_t k = 0; k < f.size(); ++k) {
+        double sum = 0.0;
+        for (std::size_t j = 0; j < plane; ++j) sum += maps.data()[k * plane + j];
+        f.data()[k] = static_cast<float>(sum / static_cast<double>(plane));
+    }
+    return f;
+}
+
 /// Part 4: the built-in CNN's last layer on frozen features (skipped without its weights).
 void cnn_last_layer_part(const xai::LabelledImages& train_all, const xai::LabelledImages& test_all, std::size_t tests) {
     xai::models::Sequential cnn;
@@ -381,19 +394,8 @@ void cnn_last_layer_part(const xai::LabelledImages& train_all, const xai::Labell
     std::vector<std::size_t> all(10);
     std::iota(all.begin(), all.end(), std::size_t{0});
     const Subset cnn_train = subset(train_all, all, 1000, 28), cnn_test = subset(test_all, all, tests, 28);
-    auto gap_features = [&](const xai::Batch& images) {
-        const xai::Batch maps = cnn.forward_features(images).features;
-        xai::Batch f = xai::Batch::from_shape({maps.shape(0), maps.shape(1), 1, 1});
-        const std::size_t plane = maps.shape(2) * maps.shape(3);
-        for (std::size_t k = 0; k < f.size(); ++k) {
-            double sum = 0.0;
-            for (std::size_t j = 0; j < plane; ++j) sum += maps.data()[k * plane + j];
-            f.data()[k] = static_cast<float>(sum / static_cast<double>(plane));
-        }
-        return f;
-    };
-    Subset feature_train{gap_features(cnn_train.images), {}, cnn_train.labels, all};
-    Subset feature_test{gap_features(cnn_test.images), {}, cnn_test.labels, all};
+    Subset feature_train{gap_features(cnn, cnn_train.images), {}, cnn_train.labels, all};
+    Subset feature_test{gap_features(cnn, cnn_test.images), {}, cnn_test.labels, all};
     const double lambda = cnn.l2_regularization() > 0.0 ? cnn.l2_regularization() : 0.01;
     LogisticRegression head = LogisticRegression::multinomial({feature_train.images.shape(1), 1, 1}, 10, lambda);
     {  // warm start from the trained network's last layer
@@ -756,6 +758,118 @@ void second_order_part(const xai::LabelledImages& train_all, const xai::Labelled
     }
 }
 
+// ---- 8. TracIn and Arnoldi against exact influence and leave-one-out on the CNN's last layer ---------
+
+/// The built-in CNN's last layer on the frozen features of 1,000 training images (as part 4):
+/// s_test exact, by CG and by Arnoldi (several ranks), TracIn from the last layer retrained from
+/// scratch by SGD with checkpoints (models/training.hpp), each compared with the exact I_up,loss
+/// (Pearson r over all 1,000 training images, pooled over the test images) and with leave-one-out
+/// retraining of the `removals` training images of largest exact |prediction| per test image.
+void tracin_arnoldi_part(const xai::LabelledImages& train_all, const xai::LabelledImages& test_all, std::size_t tests,
+                         std::size_t removals) {
+    using Clock = std::chrono::steady_clock;
+    auto seconds = [](Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); };
+    const xai::models::Sequential cnn = xai::models::load_builtin("fashion");
+    std::vector<std::size_t> all(10);
+    std::iota(all.begin(), all.end(), std::size_t{0});
+    const Subset images = subset(train_all, all, 1000, 28), test_images = subset(test_all, all, tests, 28);
+    const Subset train{gap_features(cnn, images.images), {}, images.labels, all};
+    const Subset test{gap_features(cnn, test_images.images), {}, test_images.labels, all};
+    const double lambda = cnn.l2_regularization();
+    LogisticRegression head = LogisticRegression::multinomial({train.images.shape(1), 1, 1}, 10, lambda);
+    {
+        const auto blocks = cnn.parameter_blocks();
+        const auto fc = std::find_if(blocks.begin(), blocks.end(), [](const xai::ParameterBlock& b) { return b.name == "fc.weight"; });
+        head.set_parameters(cnn.parameters().segment(static_cast<Eigen::Index>(fc->offset), static_cast<Eigen::Index>(head.num_parameters())));
+    }
+    head.fit(train.images, train.labels);
+    const xai::Labels labels(test.labels.begin(), test.labels.end());
+    const xai::Targets targets(labels.begin(), labels.end());
+
+    auto start = Clock::now();
+    const xai::Influence<LogisticRegression, xai::ExactSolver> exact(head, train.images, train.labels);
+    const Eigen::MatrixXd reference = exact.influence(test.images, targets);
+    std::printf("CNN last layer (n = 1000, 1290 parameters, lambda %g): exact influence of %zu test images in %.2f s\n", lambda,
+                tests, seconds(start));
+    auto flat = [](const Eigen::MatrixXd& m) { return std::vector<double>(m.data(), m.data() + m.size()); };
+    // Leave-one-out: the `removals` largest |exact| per test image, retrained by fit() (same λ).
+    std::vector<std::pair<std::size_t, std::size_t>> removed;  // (test image, training index)
+    std::vector<double> actual;
+    const Eigen::VectorXd base = head.per_example_losses(test.images, labels);
+    for (std::size_t t = 0; t < tests; ++t) {
+        std::vector<std::size_t> order(1000);
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        const Eigen::VectorXd column = reference.col(static_cast<Eigen::Index>(t));
+        std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(removals), order.end(),
+                          [&](std::size_t a, std::size_t b) { return std::abs(column(static_cast<Eigen::Index>(a))) > std::abs(column(static_cast<Eigen::Index>(b))); });
+        for (std::size_t k = 0; k < removals; ++k) {
+            LogisticRegression retrained = head;
+            const Subset rest = without(train, order[k]);
+            retrained.fit(rest.images, rest.labels);
+            removed.emplace_back(t, order[k]);
+            actual.push_back(retrained.per_example_losses(xai::as_batch(xai::image_at(test.images, t)), {labels[t]})(0) - base(static_cast<Eigen::Index>(t)));
+        }
+    }
+    std::printf("CNN last layer: %zu leave-one-out retrainings\n", actual.size());
+    auto compare = [&](const char* name, const Eigen::MatrixXd& scores, double time) {
+        std::vector<double> at_removed;  // −score/n: predicted change (sign of I_up,loss)
+        for (const auto& [t, i] : removed) at_removed.push_back(-scores(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(t)));
+        double per_image = 0.0;  // mean over test images of Pearson r against leave-one-out
+        for (std::size_t t = 0; t < tests; ++t) {
+            std::vector<double> p, a;
+            for (std::size_t k = 0; k < removed.size(); ++k)
+                if (removed[k].first == t) p.push_back(at_removed[k]), a.push_back(actual[k]);
+            per_image += pearson(p, a) / static_cast<double>(tests);
+        }
+        std::printf("  %-44s vs exact I_up,loss: Pearson %.4f, Spearman %.4f; vs leave-one-out: Pearson %.4f per test image "
+                    "(mean), pooled %.4f, Spearman pooled %.4f; %.2f s\n",
+                    name, pearson(flat(scores), flat(reference)), spearman(flat(scores), flat(reference)), per_image,
+                    pearson(at_removed, actual), spearman(at_removed, actual), time);
+    };
+    compare("exact", reference, 0.0);
+    start = Clock::now();
+    const xai::Influence<LogisticRegression> cg(head, train.images, train.labels);
+    const Eigen::MatrixXd cg_scores = cg.influence(test.images, targets);
+    compare("conjugate gradients", cg_scores, seconds(start));
+    for (const std::size_t rank : {10, 50, 100}) {
+        start = Clock::now();
+        const xai::Influence<LogisticRegression, xai::ArnoldiSolver> arnoldi(head, train.images, train.labels,
+                                                                             {.stationarity = xai::StationarityPolicy::warn},
+                                                                             {.iterations = 200, .rank = rank});
+        const Eigen::MatrixXd scores = arnoldi.influence(test.images, targets);
+        char name[64];
+        std::snprintf(name, sizeof name, "Arnoldi, 200 iterations, top %zu%s", rank, arnoldi.solver_state().converged ? "" : " (not converged)");
+        compare(name, scores, seconds(start));
+    }
+    // TracIn: the same layer trained from scratch by plain SGD (momentum 0), a checkpoint per epoch.
+    xai::models::BasicSequential<double> layer({train.images.shape(1), 1, 1}, {xai::models::global_avg_pool(), xai::models::linear(10)}, 1);
+    layer.set_l2_regularization(lambda);
+    const std::filesystem::path dir = std::filesystem::temp_directory_path() / "xai_influence_loo_checkpoints";
+    std::filesystem::remove_all(dir);
+    start = Clock::now();
+    xai::models::train(layer, train.images, train.labels,
+                       {.optimizer = xai::models::Optimizer::sgd_momentum, .learning_rate = 0.5, .momentum = 0.0, .epochs = 20,
+                        .batch_size = 32, .seed = 1, .checkpoint_directory = dir, .checkpoint_every = 2});
+    const double training_time = seconds(start);
+    std::vector<xai::TracInCheckpoint> checkpoints;
+    for (const auto& record : xai::models::read_checkpoints(dir)) {
+        xai::models::BasicSequential<double> at = layer;
+        at.load_parameters(record.weights);
+        checkpoints.push_back({at.parameters(), record.learning_rate});
+    }
+    std::printf("  TracIn: last layer trained by SGD (lr 0.5, cosine, 20 epochs, batch 32) in %.1f s: train accuracy %.3f (the "
+                "converged layer: %.3f); %zu checkpoints\n",
+                training_time, xai::models::accuracy(layer, train.images, train.labels),
+                xai::models::accuracy(head, train.images, train.labels), checkpoints.size());
+    start = Clock::now();
+    const xai::TracIn<xai::models::BasicSequential<double>> tracin(layer, train.images, train.labels, checkpoints);
+    compare("TracIn (10 checkpoints)", tracin.explain(test.images, targets).influence, seconds(start));
+    const std::vector<xai::TracInCheckpoint> last(checkpoints.end() - 1, checkpoints.end());
+    const xai::TracIn<xai::models::BasicSequential<double>> tracin_last(layer, train.images, train.labels, last);
+    compare("TracIn (last checkpoint only)", tracin_last.explain(test.images, targets).influence, 0.0);
+    std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -770,7 +884,7 @@ int main(int argc, char** argv) try {
         else if (arg == "--part" && i + 1 < argc && std::string(argv[i + 1]).find_first_not_of("abcdefghijklmnopqrstuvwxyz-") == std::string::npos)
             parts.push_back(argv[++i]);
         else {
-            std::cerr << "usage: influence_loo [--out DIR] [--tests N] [--part logistic|cnn-last|full-cnn|lissa|second-order]...\n";
+            std::cerr << "usage: influence_loo [--out DIR] [--tests N] [--part logistic|cnn-last|full-cnn|lissa|second-order|tracin-arnoldi]...\n";
             return 2;
         }
     }
@@ -784,6 +898,7 @@ int main(int argc, char** argv) try {
     if (wanted("full-cnn")) full_cnn_part(train_all, test_all, out_dir);
     if (wanted("lissa")) lissa_part(train_all, test_all);
     if (wanted("second-order")) second_order_part(train_all, test_all, tests, out_dir);
+    if (wanted("tracin-arnoldi")) tracin_arnoldi_part(train_all, test_all, tests, 40);
     return 0;
 } catch (const std::exception& e) {
     std::cerr << "influence_loo: " << e.what() << "\n";

@@ -118,6 +118,9 @@ struct InfluenceOptions {
     /// Relative parameter step of the central difference for I_pert,loss on models without a
     /// closed form (perturbation.hpp).
     double perturbation_step = 1e-3;
+    /// A training set spread over processes (explain/influence/distribution.hpp, mpi.hpp): the
+    /// training images given to the constructor are then this process's shard. Default: one process.
+    Distribution distribution = {};
 };
 
 /// What the Influence constructor found: the problem size and how close θ is to a minimum.
@@ -200,7 +203,7 @@ public:
         : options_(std::move(options)),
           solver_(std::move(solver)),
           loss_(model, train_images, train_labels, options_.parameter_blocks, options_.batch_size, options_.threads,
-                where_constructor) {
+                where_constructor, options_.distribution) {
         const char* where = where_constructor;
         detail::require(std::isfinite(options_.stationarity_tolerance) && options_.stationarity_tolerance >= 0.0, where,
                         ": stationarity_tolerance is ", options_.stationarity_tolerance, ", expected a finite value >= 0");
@@ -334,7 +337,7 @@ public:
                                      ": s_test has ", s_test.rows(), " rows, expected ", loss_.num_parameters(),
                                      " (the parameters in the chosen subset)");
         detail::require(s_test.allFinite(), where, ": s_test contains NaN or Inf");
-        Eigen::MatrixXd out(static_cast<Eigen::Index>(loss_.num_examples()), s_test.cols());
+        Eigen::MatrixXd out = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(loss_.num_examples()), s_test.cols());
         loss_.stream(
             [&](std::size_t b) {
                 const std::size_t begin = loss_.batch_begin(b), end = loss_.batch_end(b);
@@ -344,6 +347,7 @@ public:
                 out.middleRows(static_cast<Eigen::Index>(loss_.batch_begin(b)), rows.rows()) = rows;
             },
             progress, "training examples");
+        loss_.share_rows(out);
         return out;
     }
 
@@ -362,7 +366,7 @@ public:
     /// (numerical_error), or accepted under StationarityPolicy::warn.
     Eigen::VectorXd self_influence(const Progress& progress = {}) const {
         require_unchanged(where_self_influence);
-        Eigen::VectorXd out(static_cast<Eigen::Index>(loss_.num_examples()));
+        Eigen::VectorXd out = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(loss_.num_examples()));
         loss_.stream(
             [&](std::size_t b) {
                 const std::size_t begin = loss_.batch_begin(b), end = loss_.batch_end(b);
@@ -375,6 +379,7 @@ public:
                 out.segment(static_cast<Eigen::Index>(loss_.batch_begin(b)), part.size()) = part;
             },
             progress, "training examples");
+        loss_.share_rows(out);
         return out;
     }
 

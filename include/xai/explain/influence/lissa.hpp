@@ -79,6 +79,9 @@ struct LissaSolver {
         detail::require(batch_size <= loss.num_examples(), where, ": batch_size is ", batch_size, ", expected at most the ",
                         loss.num_examples(), " training examples (0 = all of them in every step)");
         detail::require(recursion_depth > 0, where, ": recursion_depth is 0, expected at least 1");
+        detail::require(batch_size == 0 || !loss.distributed(), where, ": batch_size is ", batch_size,
+                        ": sampled minibatches need examples other processes hold; use batch_size = 0 (whole-set steps, "
+                        "summed across processes) with a distributed training set");
         detail::require(repeats > 0, where, ": repeats is 0, expected at least 1");
         detail::require(std::isfinite(scale) && scale > 0.0, where, ": scale is ", scale, ", expected a finite value > 0");
         detail::require(damping < scale, where, ": damping (", damping, ") must be below scale (", scale, ")");

@@ -151,8 +151,8 @@ public:
         const Eigen::MatrixXd s_tilde = a_.solve(loss.gradients(test, out.targets));  // A⁻¹ g_test, P×N
         const Eigen::VectorXd base = Eigen::Map<const Eigen::VectorXd>(out.test_losses.data(), static_cast<Eigen::Index>(out.test_losses.size()));
         const std::size_t n = loss.num_examples();
-        out.loss_change.resize(static_cast<Eigen::Index>(n), s_tilde.cols());
-        out.leverages.resize(static_cast<Eigen::Index>(n));
+        out.loss_change = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(n), s_tilde.cols());
+        out.leverages = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(n));
         loss.stream(
             [&](std::size_t b) { return batch_steps(b, test, out.targets, base, s_tilde); },
             [&](std::size_t b, std::pair<Eigen::MatrixXd, Eigen::VectorXd> part) {
@@ -161,6 +161,8 @@ public:
                 out.leverages.segment(begin, part.second.size()) = part.second;
             },
             progress, "training examples (Newton steps)");
+        loss.share_rows(out.loss_change);
+        loss.share_rows(out.leverages);
         const std::size_t k = first_.options().top_k;
         for (Eigen::Index j = 0; j < out.loss_change.cols(); ++j) {
             const Eigen::VectorXd column = out.loss_change.col(j);

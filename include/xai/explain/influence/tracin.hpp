@@ -55,6 +55,8 @@ struct TracInOptions {
     std::size_t threads = 0;                           ///< 0 = all hardware threads
     std::vector<std::string> parameter_blocks = {};    ///< as InfluenceOptions; empty = all parameters
     std::size_t top_k = 10;                            ///< helpful and harmful examples listed
+    /// A training set spread over processes (distribution.hpp); default one process.
+    Distribution distribution = {};
 };
 
 /// TracIn's scores for each test image (core: maps and raw N×0×0, scores = log p(target) at the
@@ -96,7 +98,7 @@ public:
         }
         for (const M& m : models_)  // references into models_, which no longer grows
             losses_.emplace_back(m, train_images, train_labels, options_.parameter_blocks, options_.batch_size,
-                                 options_.threads, where);
+                                 options_.threads, where, options_.distribution);
     }
     TracIn(const TracIn&) = delete;  // losses_ point into models_
     TracIn& operator=(const TracIn&) = delete;
@@ -138,6 +140,7 @@ public:
                 {}, "training examples");
             detail::report(progress, k + 1, losses_.size(), "checkpoints");
         }
+        losses_.front().share_rows(out.influence);
         for (std::size_t j = 0; j < n; ++j) {
             const Eigen::VectorXd column = out.influence.col(static_cast<Eigen::Index>(j));
             out.helpful.push_back(most_helpful(column, options_.top_k));
@@ -171,6 +174,7 @@ public:
                 {}, "training examples");
             detail::report(progress, k + 1, losses_.size(), "checkpoints");
         }
+        losses_.front().share_rows(out);
         return out;
     }
 
