@@ -12,6 +12,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread
   clang libclang-rt-14-dev
   doxygen time
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()
