@@ -47,6 +47,7 @@
 #include <string>
 #include <vector>
 
+#include "../xai-influence/canvas.hpp"
 #include "xai/data/fashion_mnist.hpp"
 #include "xai/influence.hpp"
 #include "xai/image/io.hpp"
@@ -58,74 +59,13 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
-#include <stb_easy_font.h>
 
 using xai::models::LogisticRegression;
 
 namespace {
 
-// ---- a tiny RGB canvas: rectangles, lines, dots, text (stb_easy_font) and grey images ----------
-
-struct Color {
-    float r, g, b;
-};
-
-class Canvas {
-public:
-    Canvas(std::size_t width, std::size_t height) : pixels_(xt::ones<float>({std::size_t{3}, height, width})) {}
-
-    void set(long x, long y, Color c) {
-        if (x < 0 || y < 0 || x >= static_cast<long>(width()) || y >= static_cast<long>(height())) return;
-        pixels_(0, static_cast<std::size_t>(y), static_cast<std::size_t>(x)) = c.r;
-        pixels_(1, static_cast<std::size_t>(y), static_cast<std::size_t>(x)) = c.g;
-        pixels_(2, static_cast<std::size_t>(y), static_cast<std::size_t>(x)) = c.b;
-    }
-    void fill(long x0, long y0, long x1, long y1, Color c) {
-        for (long y = y0; y < y1; ++y)
-            for (long x = x0; x < x1; ++x) set(x, y, c);
-    }
-    void line(double x0, double y0, double x1, double y1, Color c) {
-        const int steps = static_cast<int>(std::max(std::abs(x1 - x0), std::abs(y1 - y0))) + 1;
-        for (int k = 0; k <= steps; ++k) {
-            const double t = static_cast<double>(k) / steps;
-            set(std::lround(x0 + t * (x1 - x0)), std::lround(y0 + t * (y1 - y0)), c);
-        }
-    }
-    void dot(double x, double y, Color c) { fill(std::lround(x) - 2, std::lround(y) - 2, std::lround(x) + 3, std::lround(y) + 3, c); }
-    /// Text with its top-left corner at (x, y), stb_easy_font's glyphs scaled by `scale`.
-    void text(double x, double y, const std::string& s, Color c, int scale = 2) {
-        std::vector<char> buffer(s.begin(), s.end());
-        buffer.push_back('\0');
-        std::vector<char> vertices(s.size() * 400 + 400);
-        unsigned char rgba[4] = {0, 0, 0, 255};
-        const int quads = stb_easy_font_print(0, 0, buffer.data(), rgba, vertices.data(), static_cast<int>(vertices.size()));
-        for (int q = 0; q < quads; ++q) {
-            float corner[4][2];
-            for (int v = 0; v < 4; ++v) std::memcpy(corner[v], vertices.data() + (q * 4 + v) * 16, 2 * sizeof(float));
-            fill(std::lround(x + scale * corner[0][0]), std::lround(y + scale * corner[0][1]), std::lround(x + scale * corner[2][0]),
-                 std::lround(y + scale * corner[2][1]), c);
-        }
-    }
-    /// A grey image (1×h×w in [0, 1]) enlarged `zoom` times, with a border of width 2.
-    void image(const xai::Image& img, long x0, long y0, int zoom, Color border) {
-        const long h = static_cast<long>(img.shape(1)), w = static_cast<long>(img.shape(2));
-        fill(x0 - 2, y0 - 2, x0 + w * zoom + 2, y0 + h * zoom + 2, border);
-        for (long y = 0; y < h * zoom; ++y)
-            for (long x = 0; x < w * zoom; ++x) {
-                const float v = 1.0f - img(0, static_cast<std::size_t>(y / zoom), static_cast<std::size_t>(x / zoom));
-                set(x0 + x, y0 + y, {v, v, v});
-            }
-    }
-    std::size_t width() const { return pixels_.shape(2); }
-    std::size_t height() const { return pixels_.shape(1); }
-    const xai::Image& pixels() const { return pixels_; }
-
-private:
-    xai::Image pixels_;
-};
-
-constexpr Color black{0, 0, 0}, grey{0.6f, 0.6f, 0.6f}, blue{0.12f, 0.35f, 0.75f}, orange{0.9f, 0.45f, 0.05f},
-    green{0.1f, 0.6f, 0.2f}, red{0.8f, 0.1f, 0.1f};
+using xai_tools::Canvas, xai_tools::Color, xai_tools::black, xai_tools::grey, xai_tools::blue, xai_tools::orange,
+    xai_tools::green, xai_tools::red;
 
 // ---- data ------------------------------------------------------------------------------------
 
