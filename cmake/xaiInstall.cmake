@@ -16,5 +16,6 @@ install(FILES
   "${CMAKE_CURRENT_BINARY_DIR}/xaiConfigVersion.cmake"
   cmake/xaiDependencies.cmake
   cmake/xaiTorch.cmake
+  cmake/xaiMpi.cmake
   DESTINATION ${CMAKE_INSTALL_DATADIR}/cmake/xai)
 install(DIRECTORY data/ DESTINATION ${CMAKE_INSTALL_DATADIR}/xai OPTIONAL)

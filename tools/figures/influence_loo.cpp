@@ -771,6 +771,15 @@ void tracin_arnoldi_part(const xai::LabelledImages& train_all, const xai::Labell
     const xai::Influence<LogisticRegression> cg(head, train.images, train.labels);
     const Eigen::MatrixXd cg_scores = cg.influence(test.images, targets);
     compare("conjugate gradients", cg_scores, seconds(start));
+    // Beyond first order on the same removals: fit()'s convention and one Newton step (the
+    // compare() columns take −score, so the predicted changes go in negated).
+    start = Clock::now();
+    const xai::NewtonStepInfluence<LogisticRegression> newton(head, train.images, train.labels);
+    const xai::NewtonStepExplanation second = newton.explain(test.images, targets);
+    const double newton_time = seconds(start);
+    compare("first order, fit()'s convention (same lambda)", -second.first_order, 0.0);
+    compare("one Newton step (test loss evaluated)", -second.loss_change, newton_time);
+    std::printf("  largest leverage of a training image: %.3f\n", second.leverages.maxCoeff());
     for (const std::size_t rank : {10, 50, 100}) {
         start = Clock::now();
         const xai::Influence<LogisticRegression, xai::ArnoldiSolver> arnoldi(head, train.images, train.labels,
@@ -780,6 +789,19 @@ void tracin_arnoldi_part(const xai::LabelledImages& train_all, const xai::Labell
         char name[64];
         std::snprintf(name, sizeof name, "Arnoldi, 200 iterations, top %zu%s", rank, arnoldi.solver_state().converged ? "" : " (not converged)");
         compare(name, scores, seconds(start));
+        // How much of each test gradient the kept subspace misses, and how much of the exact
+        // s_test lies in it (‖VVᵀs‖/‖s‖): a small share says H⁻¹g lives in the discarded directions.
+        const xai::InverseHvp s = arnoldi.s_test(test.images, targets);
+        const Eigen::MatrixXd s_exact = exact.s_test(test.images, targets).values;
+        const Eigen::MatrixXd& v = arnoldi.solver_state().vectors;
+        double residual = 0.0, share = 1.0;
+        for (std::size_t j = 0; j < tests; ++j) {
+            residual = std::max(residual, s.reports[j].relative_residual);
+            const Eigen::VectorXd column = s_exact.col(static_cast<Eigen::Index>(j));
+            share = std::min(share, (v.transpose() * column).norm() / column.norm());
+        }
+        std::printf("    part of the test gradients outside the subspace: up to %.3f; share of the exact s_test inside it: at least %.3f\n",
+                    residual, share);
     }
     // TracIn: the same layer trained from scratch by plain SGD (momentum 0), a checkpoint per epoch.
     xai::models::BasicSequential<double> layer({train.images.shape(1), 1, 1}, {xai::models::global_avg_pool(), xai::models::linear(10)}, 1);

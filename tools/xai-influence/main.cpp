@@ -27,6 +27,7 @@
 // Progress goes to stderr (one line per stage; redrawn in place on a terminal).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -69,6 +70,32 @@ void usage(std::ostream& out) {
            "the network's prediction; --flip measures how many flipped labels self-influence and training loss find.\n";
 }
 
+/// `value` of `flag` as a non-negative integer, all of it.
+std::size_t whole_number(const std::string& flag, const std::string& value) {
+    std::size_t used = 0;
+    unsigned long long v = 0;
+    try {
+        if (!value.empty() && value[0] != '-' && value[0] != '+') v = std::stoull(value, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != value.size()) throw std::invalid_argument(flag + " is '" + value + "', expected a whole number >= 0");
+    return static_cast<std::size_t>(v);
+}
+
+/// `value` of `flag` as a finite number, all of it.
+double real_number(const std::string& flag, const std::string& value) {
+    std::size_t used = 0;
+    double v = 0.0;
+    try {
+        v = std::stod(value, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != value.size() || !std::isfinite(v)) throw std::invalid_argument(flag + " is '" + value + "', expected a number");
+    return v;
+}
+
 Arguments parse(int argc, char** argv) {
     Arguments a;
     for (int i = 1; i < argc; ++i) {
@@ -83,17 +110,18 @@ Arguments parse(int argc, char** argv) {
         }
         if (i + 1 >= argc) throw std::invalid_argument("missing value after " + flag);
         const std::string value = argv[++i];
-        if (flag == "--train") a.train = std::stoul(value);
-        else if (flag == "--top") a.top = std::stoul(value);
+        if (flag == "--train") a.train = whole_number(flag, value);
+        else if (flag == "--top") a.top = whole_number(flag, value);
         else if (flag == "--out") a.out = value;
-        else if (flag == "--threads") a.threads = std::stoul(value);
-        else if (flag == "--test-index") a.test_index = std::stol(value);
-        else if (flag == "--flip") a.flip = std::stod(value);
-        else if (flag == "--seed") a.seed = std::stoull(value);
+        else if (flag == "--threads") a.threads = whole_number(flag, value);
+        else if (flag == "--test-index") a.test_index = static_cast<long>(whole_number(flag, value));
+        else if (flag == "--flip") a.flip = real_number(flag, value);
+        else if (flag == "--seed") a.seed = whole_number(flag, value);
         else throw std::invalid_argument("unknown option " + flag);
     }
     if (a.top == 0) throw std::invalid_argument("--top must be at least 1");
     if (!(a.flip >= 0.0 && a.flip < 1.0)) throw std::invalid_argument("--flip must be in [0, 1)");
+    if (a.flip > 0.0 && a.test_index >= 0) throw std::invalid_argument("--flip and --test-index cannot be combined");
     return a;
 }
 
@@ -206,6 +234,7 @@ int run(const Arguments& a) {
         std::vector<bool> flipped(n, false);
         xai::Rng rng = xai::Rng::stream(a.seed, 0);
         const auto flips = static_cast<std::size_t>(a.flip * static_cast<double>(n));
+        if (flips == 0) throw std::invalid_argument("--flip " + xai::detail::message(a.flip) + " flips no label of " + std::to_string(n));
         for (std::size_t done = 0; done < flips;) {
             const auto i = static_cast<std::size_t>(rng.uniform_index(n));
             if (flipped[i]) continue;
@@ -215,7 +244,7 @@ int run(const Arguments& a) {
         }
         const LogisticRegression head = fit_head(cnn, features, labels, log);
         const xai::Influence<LogisticRegression, xai::ExactSolver> influence(head, features, labels, options, {},
-                                                                             progress.callback("Hessian"));
+                                                                             progress.callback("setup"));
         const std::vector<std::size_t> by_influence = xai::review_order(influence.self_influence(progress.callback("self-influence")));
         const std::vector<std::size_t> by_loss = xai::most_harmful(head.per_example_losses(features, labels), n);
         std::printf("flipped %zu of %zu labels (%.0f%%, seed %llu); fraction of the flips found after checking:\n", flips, n,
@@ -234,7 +263,7 @@ int run(const Arguments& a) {
 
     const LogisticRegression head = fit_head(cnn, features, train.labels, log);
     const xai::Influence<LogisticRegression, xai::ExactSolver> influence(head, features, train.labels, options, {},
-                                                                         progress.callback("Hessian"));
+                                                                         progress.callback("setup"));
     if (a.test_index >= 0) {  // ---- influence on one test image ----------------------------------------
         const xai::LabelledImages test = xai::load_fashion_mnist(xai::FashionMnistSplit::test);
         const auto t = static_cast<std::size_t>(a.test_index);
