@@ -221,17 +221,7 @@ const HeadProblem& head_problem() {
     static const HeadProblem p = [] {
         HeadProblem q;
         const xai::models::Sequential cnn = xai::models::load_builtin("fashion");
-        auto features = [&](const xai::Batch& images) {
-            const xai::Batch maps = cnn.forward_features(images).features;
-            xai::Batch f = xai::Batch::from_shape({maps.shape(0), maps.shape(1), 1, 1});
-            const std::size_t plane = maps.shape(2) * maps.shape(3);
-            for (std::size_t k = 0; k < f.size(); ++k) {
-                double sum = 0.0;
-                for (std::size_t j = 0; j < plane; ++j) sum += maps.data()[k * plane + j];
-                f.data()[k] = static_cast<float>(sum / static_cast<double>(plane));
-            }
-            return f;
-        };
+        auto features = [&](const xai::Batch& images) { return xai::pooled_features(cnn, images).features; };
         std::vector<std::size_t> all(10);
         for (std::size_t k = 0; k < 10; ++k) all[k] = k;
         const Subset images = subset(all, 1000, 28), tests = subset(all, 5, 28, 1000);

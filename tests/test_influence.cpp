@@ -582,18 +582,24 @@ TEST_CASE("the CNN's last layer with frozen features equals logistic regression 
     const Subset train = fashion_subset(xai::FashionMnistSplit::train, {0, 2, 4, 6}, 300, 7);
     const Subset test = fashion_subset(xai::FashionMnistSplit::test, {0, 2, 4, 6}, 3, 7);
 
-    auto gap_features = [&](const xai::Batch& images) {
-        const xai::Batch maps = cnn.forward_features(images).features;
-        xai::Batch f = xai::Batch::from_shape({maps.shape(0), maps.shape(1), 1, 1});
-        const std::size_t plane = maps.shape(2) * maps.shape(3);
-        for (std::size_t k = 0; k < f.size(); ++k) {
-            double sum = 0.0;
-            for (std::size_t j = 0; j < plane; ++j) sum += maps.data()[k * plane + j];
-            f.data()[k] = static_cast<float>(sum / static_cast<double>(plane));
-        }
-        return f;
-    };
-    const xai::Batch train_features = gap_features(train.images), test_features = gap_features(test.images);
+    const xai::FeatureOutput pooled = xai::pooled_features(cnn, train.images, 64);
+    const xai::Batch& train_features = pooled.features;
+    const xai::Batch test_features = xai::pooled_features(cnn, test.images).features;
+    {  // pooled_features: the mean of each final map, the same for any batch size, with the logits
+        const xai::FeatureOutput whole = cnn.forward_features(train.images);
+        REQUIRE(train_features.shape() == std::array<std::size_t, 4>{300, 6, 1, 1});
+        for (const std::size_t i : {std::size_t{0}, std::size_t{123}, std::size_t{299}})
+            for (std::size_t c = 0; c < 6; ++c)
+                CHECK(train_features(i, c, 0, 0) == Approx(xt::mean(xt::view(whole.features, i, c))()).epsilon(1e-6));
+        std::size_t calls = 0;
+        const xai::FeatureOutput by_7 = xai::pooled_features(cnn, train.images, 7, [&](const xai::ProgressReport&) { ++calls; });
+        CHECK(calls == 43);
+        CHECK(by_7.features == train_features);
+        CHECK(xt::allclose(by_7.scores, cnn.forward(train.images), 1e-6, 1e-6));
+        CHECK(xt::allclose(pooled.scores, whole.scores, 1e-6, 1e-6));
+        CHECK_THROWS_WITH(xai::pooled_features(cnn, train.images, 0), "xai::pooled_features(): batch_size is 0, expected at least 1");
+        CHECK_THROWS_WITH(xai::pooled_features(cnn, xai::Batch::from_shape({0, 1, 7, 7})), Contains("images has 0 images"));
+    }
     LogisticRegression head = LogisticRegression::multinomial({6, 1, 1}, 4, 0.01);
     REQUIRE(head.fit(train_features, train.labels).converged);
 

@@ -68,19 +68,7 @@ void timed(benchmark::State& state, std::size_t images, F&& f) {
 
 /// The pooled features of `images`, N×128×1×1, in batches of 256.
 xai::Batch pooled(const xai::models::Sequential& cnn, const xai::Batch& images) {
-    const std::size_t n = images.shape(0);
-    xai::Batch out = xai::Batch::from_shape({n, 128, 1, 1});
-    for (std::size_t begin = 0; begin < n; begin += batch_size) {
-        const std::size_t end = std::min(n, begin + batch_size);
-        const xai::Batch maps = cnn.forward_features(xt::view(images, xt::range(begin, end))).features;
-        const std::size_t plane = maps.shape(2) * maps.shape(3);
-        for (std::size_t k = 0; k < (end - begin) * 128; ++k) {
-            double sum = 0.0;
-            for (std::size_t j = 0; j < plane; ++j) sum += maps.data()[k * plane + j];
-            out.data()[begin * 128 + k] = static_cast<float>(sum / static_cast<double>(plane));
-        }
-    }
-    return out;
+    return xai::pooled_features(cnn, images, batch_size).features;
 }
 
 void BM_features(benchmark::State& state) {

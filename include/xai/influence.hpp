@@ -11,6 +11,7 @@
 //   NewtonStepInfluence             leave-one-out and leave-group-out by one Newton step (newton_step.hpp)
 //   ArnoldiSolver                   H⁻¹ on the top eigen-subspace of H (Schioppa et al. 2022; arnoldi.hpp)
 //   TracIn<Model>                   TracInCP over training checkpoints (Pruthi et al. 2020; tracin.hpp)
+//   pooled_features                 a CNN's last-layer input, for influence with frozen features (features.hpp)
 //
 // Models are not included: LogisticRegression is in xai/models/logistic_regression.hpp, the
 // built-in CNN in xai/models/sequential.hpp; any TwiceDifferentiableModel works.
@@ -18,6 +19,7 @@
 #include "xai/explain/influence/arnoldi.hpp"
 #include "xai/explain/influence/cg.hpp"
 #include "xai/explain/influence/exact.hpp"
+#include "xai/explain/influence/features.hpp"
 #include "xai/explain/influence/influence.hpp"
 #include "xai/explain/influence/lissa.hpp"
 #include "xai/explain/influence/newton_step.hpp"

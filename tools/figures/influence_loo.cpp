@@ -309,18 +309,8 @@ void logistic_parts(const xai::LabelledImages& train_all, const xai::LabelledIma
     std::printf("wrote %s and %s\n", (out_dir / "influence_loo.png").c_str(), (out_dir / "influence_top.png").c_str());
 }
 
-/// The global-average-pooled final features of a FeatureModel, N×C×1×1.
-xai::Batch gap_features(const xai::models::Sequential& cnn, const xai::Batch& images) {
-    const xai::Batch maps = cnn.forward_features(images).features;
-    xai::Batch f = xai::Batch::from_shape({maps.shape(0), maps.shape(1), 1, 1});
-    const std::size_t plane = maps.shape(2) * maps.shape(3);
-    for (std::size_t k = 0; k < f.size(); ++k) {
-        double sum = 0.0;
-        for (std::size_t j = 0; j < plane; ++j) sum += maps.data()[k * plane + j];
-        f.data()[k] = static_cast<float>(sum / static_cast<double>(plane));
-    }
-    return f;
-}
+/// The global-average-pooled final features of the CNN, N×C×1×1 (its last layer's input).
+xai::Batch gap_features(const xai::models::Sequential& cnn, const xai::Batch& images) { return xai::pooled_features(cnn, images).features; }
 
 /// Part 4: the built-in CNN's last layer on frozen features (skipped without its weights).
 void cnn_last_layer_part(const xai::LabelledImages& train_all, const xai::LabelledImages& test_all, std::size_t tests) {

@@ -151,27 +151,11 @@ private:
     std::size_t last_ = 1000;
 };
 
-/// The pooled final features of `images` (N×128×1×1) and the network's predictions, in batches.
+/// The pooled final features of `images` (N×128×1×1) and the network's predictions.
 std::pair<xai::Batch, std::vector<std::size_t>> features_of(const xai::models::Sequential& cnn, const xai::Batch& images,
                                                             const xai::Progress& progress) {
-    const std::size_t n = images.shape(0), batch = 256;
-    const std::size_t c = cnn.classifier_weights().shape(1);
-    xai::Batch out = xai::Batch::from_shape({n, c, 1, 1});
-    std::vector<std::size_t> predicted;
-    for (std::size_t begin = 0; begin < n; begin += batch) {
-        const std::size_t end = std::min(n, begin + batch);
-        const xai::FeatureOutput f = cnn.forward_features(xt::view(images, xt::range(begin, end)));
-        const std::size_t plane = f.features.shape(2) * f.features.shape(3);
-        for (std::size_t k = 0; k < (end - begin) * c; ++k) {
-            double sum = 0.0;
-            for (std::size_t j = 0; j < plane; ++j) sum += f.features.data()[k * plane + j];
-            out.data()[begin * c + k] = static_cast<float>(sum / static_cast<double>(plane));
-        }
-        const auto p = xai::argmax_rows(f.scores);
-        predicted.insert(predicted.end(), p.begin(), p.end());
-        if (progress) progress({end, n, "images (CNN features)"});
-    }
-    return {std::move(out), std::move(predicted)};
+    xai::FeatureOutput f = xai::pooled_features(cnn, images, 256, progress);
+    return {std::move(f.features), xai::argmax_rows(f.scores)};
 }
 
 /// The network's last layer as logistic regression on the features, refitted from the shipped fc.
@@ -191,18 +175,23 @@ LogisticRegression fit_head(const xai::models::Sequential& cnn, const xai::Batch
 }
 
 /// The gallery: `shown` training images in a grid of 8 columns, each with rank, index, label,
-/// prediction and score; `title` above.
+/// prediction and score; `title` above, and the explained test image (`query`) first when given.
 void write_gallery(const std::filesystem::path& path, const std::string& title, const xai::Batch& images,
                    const xai::Labels& labels, const std::vector<std::size_t>& predicted, const std::vector<std::size_t>& shown,
-                   const Eigen::VectorXd& scores, const char* score_name) {
+                   const Eigen::VectorXd& scores, const char* score_name, const xai::Image* query = nullptr) {
     using namespace xai_tools;
     const long zoom = 3, columns = 8, cell_w = 124, cell_h = 28 * zoom + 52;
+    const long top = query ? 36 + cell_h : 36;  // the grid starts below the test image's row
     const long rows = (static_cast<long>(shown.size()) + columns - 1) / columns;
-    Canvas canvas(static_cast<std::size_t>(20 + columns * cell_w), static_cast<std::size_t>(40 + rows * cell_h));
+    Canvas canvas(static_cast<std::size_t>(20 + columns * cell_w), static_cast<std::size_t>(top + 4 + rows * cell_h));
     canvas.text(10, 12, title, black, 1);
+    if (query) {
+        canvas.image(*query, 14, 38, static_cast<int>(zoom), blue);
+        canvas.text(12, 38 + 28 * zoom + 8, "the test image", blue, 1);
+    }
     for (std::size_t k = 0; k < shown.size(); ++k) {
         const std::size_t i = shown[k];
-        const long x = 12 + static_cast<long>(k % columns) * cell_w, y = 36 + static_cast<long>(k / columns) * cell_h;
+        const long x = 12 + static_cast<long>(k % columns) * cell_w, y = top + static_cast<long>(k / columns) * cell_h;
         const bool disagree = predicted[i] != labels[i];
         canvas.image(xai::image_at(images, i), x + 2, y + 2, static_cast<int>(zoom), disagree ? red : grey);
         const long t = y + 28 * zoom + 8;
@@ -224,6 +213,12 @@ int run(const Arguments& a) {
     cnn.set_num_threads(a.threads);
     const xai::LabelledImages train = xai::load_fashion_mnist(xai::FashionMnistSplit::train, a.train);
     const std::size_t n = train.labels.size();
+    xai::LabelledImages test;  // checked before the long passes
+    if (a.test_index >= 0) {
+        test = xai::load_fashion_mnist(xai::FashionMnistSplit::test);
+        if (static_cast<std::size_t>(a.test_index) >= test.labels.size())
+            throw std::invalid_argument("--test-index is " + std::to_string(a.test_index) + ", expected below " + std::to_string(test.labels.size()));
+    }
     log.say("xai-influence: " + std::to_string(n) + " Fashion-MNIST training images, built-in fashion CNN");
     Progress progress(!a.quiet);
     auto [features, predicted] = features_of(cnn, train.images, progress.callback("features"));
@@ -265,9 +260,7 @@ int run(const Arguments& a) {
     const xai::Influence<LogisticRegression, xai::ExactSolver> influence(head, features, train.labels, options, {},
                                                                          progress.callback("setup"));
     if (a.test_index >= 0) {  // ---- influence on one test image ----------------------------------------
-        const xai::LabelledImages test = xai::load_fashion_mnist(xai::FashionMnistSplit::test);
         const auto t = static_cast<std::size_t>(a.test_index);
-        if (t >= test.labels.size()) throw std::invalid_argument("--test-index must be below " + std::to_string(test.labels.size()));
         const xai::Batch image = xt::view(test.images, xt::range(t, t + 1));
         auto [test_features, test_predicted] = features_of(cnn, image, {});
         const xai::InfluenceExplanation e = influence.explain(test_features, {test.labels[t]}, progress.callback("influence"));
@@ -279,7 +272,8 @@ int run(const Arguments& a) {
         const std::string title = "test image " + std::to_string(t) + " (" + std::string(xai::fashion_mnist_classes[test.labels[t]]) +
                                   ", predicted " + std::string(xai::fashion_mnist_classes[test_predicted[0]]) +
                                   "): most helpful, then most harmful training images";
-        write_gallery(a.out, title, train.images, train.labels, predicted, shown, Eigen::VectorXd(e.influence.col(0)), "I_up,loss");
+        const xai::Image query = xai::image_at(test.images, t);
+        write_gallery(a.out, title, train.images, train.labels, predicted, shown, Eigen::VectorXd(e.influence.col(0)), "I_up,loss", &query);
         std::printf("rank\tindex\tlabel\tpredicted\tI_up,loss\n");
         for (std::size_t k = 0; k < shown.size(); ++k)
             std::printf("%zu\t%zu\t%s\t%s\t%.6g\n", k + 1, shown[k], std::string(xai::fashion_mnist_classes[train.labels[shown[k]]]).c_str(),
