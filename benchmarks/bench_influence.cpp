@@ -6,19 +6,24 @@
 // ratio to one pass of per-example gradients over its training set measured in the same run
 // (counter "x_gradient_pass"); and the influence of 10,000 training images on one test image
 // once s_test is known (goal: under 50 ms for binary logistic regression on 784 features),
-// with its ratio to a forward pass over the same 10,000 images ("x_forward").
+// with its ratio to a forward pass over the same 10,000 images ("x_forward"). BM_cnn_head_*: the
+// built-in CNN's last layer on 1,000 images' frozen features — exact, CG and Arnoldi s_test,
+// Arnoldi's preparation, TracIn over 10 checkpoints, and the Newton-step leave-one-out.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
 #include "xai/data/fashion_mnist.hpp"
 #include "xai/influence.hpp"
 #include "xai/image/resize.hpp"
+#include "xai/models/builtin.hpp"
 #include "xai/models/logistic_regression.hpp"
 #include "xai/models/sequential.hpp"
+#include "xai/models/training.hpp"
 
 using xai::models::LogisticRegression;
 
@@ -200,8 +205,86 @@ void BM_influence_10000_binary(benchmark::State& state) {
     state.counters["training_images"] = static_cast<double>(p.train.labels.size());
 }
 
+/// The built-in fashion CNN's last layer on its frozen global-average-pooled features: the first
+/// 1,000 training images (10 classes), multinomial logistic regression with the CNN's λ = 1e-4 on
+/// the 128 features (1,290 parameters, the network's {fc.weight, fc.bias}), retrained to
+/// convergence from the shipped fc; and the same layer trained from scratch by SGD with 10
+/// checkpoints, for TracIn.
+struct HeadProblem {
+    LogisticRegression model = LogisticRegression::multinomial({128, 1, 1}, 10, 1e-4);
+    Subset train, test;
+    std::vector<xai::TracInCheckpoint> checkpoints;
+    xai::models::BasicSequential<double> head{{128, 1, 1}, {xai::models::global_avg_pool(), xai::models::linear(10)}, 1};
+};
+
+const HeadProblem& head_problem() {
+    static const HeadProblem p = [] {
+        HeadProblem q;
+        const xai::models::Sequential cnn = xai::models::load_builtin("fashion");
+        auto features = [&](const xai::Batch& images) { return xai::pooled_features(cnn, images).features; };
+        std::vector<std::size_t> all(10);
+        for (std::size_t k = 0; k < 10; ++k) all[k] = k;
+        const Subset images = subset(all, 1000, 28), tests = subset(all, 5, 28, 1000);
+        q.train = {features(images.images), images.labels};
+        q.test = {features(tests.images), tests.labels};
+        q.model.fit(q.train.images, q.train.labels);
+        q.head.set_l2_regularization(1e-4);
+        const std::filesystem::path dir = std::filesystem::temp_directory_path() / "xai_bench_checkpoints";
+        xai::models::train(q.head, q.train.images, q.train.labels,
+                           {.optimizer = xai::models::Optimizer::sgd_momentum, .learning_rate = 0.5, .momentum = 0.0,
+                            .epochs = 10, .batch_size = 32, .seed = 1, .checkpoint_directory = dir});
+        for (const auto& record : xai::models::read_checkpoints(dir)) {
+            xai::models::BasicSequential<double> at = q.head;
+            at.load_parameters(record.weights);
+            q.checkpoints.push_back({at.parameters(), record.learning_rate});
+        }
+        std::filesystem::remove_all(dir);
+        return q;
+    }();
+    return p;
+}
+
+void BM_cnn_head_exact(benchmark::State& state) {
+    const auto& p = head_problem();
+    run_s_test(state, p.model, p.train, p.test, xai::ExactSolver{});
+}
+void BM_cnn_head_cg(benchmark::State& state) {
+    const auto& p = head_problem();
+    run_s_test(state, p.model, p.train, p.test, xai::ConjugateGradientSolver{});
+}
+/// Arnoldi's preparation (200 Hessian-vector products, 50 kept) and then its s_test.
+void BM_cnn_head_arnoldi_prepare(benchmark::State& state) {
+    const auto& p = head_problem();
+    for (auto _ : state) {
+        const xai::Influence<LogisticRegression, xai::ArnoldiSolver> influence(p.model, p.train.images, p.train.labels);
+        benchmark::DoNotOptimize(&influence);
+    }
+}
+void BM_cnn_head_arnoldi(benchmark::State& state) {
+    const auto& p = head_problem();
+    run_s_test(state, p.model, p.train, p.test, xai::ArnoldiSolver{});
+}
+/// TracIn over the 10 checkpoints, one test image: 10 passes of gradient products.
+void BM_cnn_head_tracin(benchmark::State& state) {
+    const auto& p = head_problem();
+    const xai::TracIn<xai::models::BasicSequential<double>> tracin(p.head, p.train.images, p.train.labels, p.checkpoints);
+    for (auto _ : state) benchmark::DoNotOptimize(tracin.explain(xai::image_at(p.test.images, 0), p.test.labels[0]).influence.data());
+}
+/// Leave-one-out of all 1,000 training images by one Newton step (10 rank-10 updates each).
+void BM_cnn_head_newton_step(benchmark::State& state) {
+    const auto& p = head_problem();
+    const xai::NewtonStepInfluence<LogisticRegression> newton(p.model, p.train.images, p.train.labels);
+    for (auto _ : state) benchmark::DoNotOptimize(newton.explain(xai::image_at(p.test.images, 0), p.test.labels[0]).loss_change.data());
+}
+
 }  // namespace
 
+BENCHMARK(BM_cnn_head_exact)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_cnn_head_cg)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_cnn_head_arnoldi_prepare)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_cnn_head_arnoldi)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_cnn_head_tracin)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_cnn_head_newton_step)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_s_test_binary_exact)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_s_test_binary_cg)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_s_test_binary_lissa)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);

@@ -26,6 +26,7 @@ install(FILES
   cmake/xaiDependencies.cmake
   cmake/xaiTorch.cmake
   cmake/xaiOnnx.cmake
+  cmake/xaiMpi.cmake
   DESTINATION ${CMAKE_INSTALL_DATADIR}/cmake/xai)
 install(DIRECTORY data/ DESTINATION ${CMAKE_INSTALL_DATADIR}/xai OPTIONAL)
 
@@ -36,7 +37,7 @@ configure_package_config_file(cmake/xaiConfig.cmake.in
   "${CMAKE_CURRENT_BINARY_DIR}/xaiConfig.cmake"
   INSTALL_DESTINATION "${CMAKE_CURRENT_BINARY_DIR}"
   INSTALL_PREFIX "${CMAKE_CURRENT_BINARY_DIR}")
-foreach(_xai_script IN ITEMS xaiDependencies xaiTorch xaiOnnx)
+foreach(_xai_script IN ITEMS xaiDependencies xaiTorch xaiOnnx xaiMpi)
   configure_file("cmake/${_xai_script}.cmake" "${CMAKE_CURRENT_BINARY_DIR}/${_xai_script}.cmake" COPYONLY)
 endforeach()
 unset(_xai_script)

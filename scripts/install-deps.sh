@@ -13,6 +13,7 @@ PACKAGES=(
   libopencv-dnn-dev
   clang libclang-rt-14-dev
   doxygen time
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

@@ -117,7 +117,8 @@ double leave_one_out_correlation(const Problem& p, std::size_t test_index, Solve
     const xai::Image test = xai::image_at(p.test.images, test_index);
     const std::size_t label = p.test.labels[test_index];
     const xai::InfluenceExplanation e = influence.explain(test, label);
-    const Eigen::VectorXd predicted = xai::predicted_loss_change_on_removal(e.influence, p.train.labels.size());
+    // fit() retrains with the same λ over n − 1 examples: the default convention.
+    const Eigen::VectorXd predicted = xai::predicted_loss_change_on_removal(e);
     std::vector<std::size_t> order(static_cast<std::size_t>(predicted.size()));
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::partial_sort(order.begin(), order.begin() + 100, order.end(),
@@ -508,14 +509,22 @@ TEST_CASE("influence rejects bad input with messages that name the argument", "[
         xai::ConjugateGradientSolver cg;
         cg.tolerance = 0.0;
         CHECK_THROWS_WITH(CgInfluence(p.model, p.train.images, p.train.labels, {}, cg), Contains("tolerance is 0"));
-        // Stopping early is reported, not thrown.
+        // Stopping early is reported by s_test(), refused by explain(), or a warning under
+        // StationarityPolicy::warn.
         cg.tolerance = 1e-8;
         cg.max_iterations = 2;
         const CgInfluence early(p.model, p.train.images, p.train.labels, {}, cg);
-        const xai::InfluenceExplanation e = early.explain(xai::image_at(p.test.images, 0), p.test.labels[0]);
-        CHECK(e.solve_reports[0].iterations == 2);
+        const xai::InverseHvp s = early.s_test(xt::view(p.test.images, xt::range(0, 1)), {p.test.labels[0]});
+        CHECK(s.reports[0].iterations == 2);
+        CHECK_FALSE(s.reports[0].converged);
+        CHECK(s.reports[0].relative_residual > 1e-8);
+        CHECK_THROWS_WITH(early.explain(xai::image_at(p.test.images, 0), p.test.labels[0]),
+                          Contains("did not converge") && Contains("max_iterations"));
+        const CgInfluence early_warned(p.model, p.train.images, p.train.labels, {.stationarity = xai::StationarityPolicy::warn}, cg);
+        const xai::InfluenceExplanation e = early_warned.explain(xai::image_at(p.test.images, 0), p.test.labels[0]);
         CHECK_FALSE(e.solve_reports[0].converged);
-        CHECK(e.solve_reports[0].relative_residual > 1e-8);
+        REQUIRE(e.warnings.size() == 1);
+        CHECK_THAT(e.warnings[0], Contains("did not converge"));
 
         xai::LissaSolver lissa;
         lissa.scale = 0.0;
@@ -573,18 +582,24 @@ TEST_CASE("the CNN's last layer with frozen features equals logistic regression 
     const Subset train = fashion_subset(xai::FashionMnistSplit::train, {0, 2, 4, 6}, 300, 7);
     const Subset test = fashion_subset(xai::FashionMnistSplit::test, {0, 2, 4, 6}, 3, 7);
 
-    auto gap_features = [&](const xai::Batch& images) {
-        const xai::Batch maps = cnn.forward_features(images).features;
-        xai::Batch f = xai::Batch::from_shape({maps.shape(0), maps.shape(1), 1, 1});
-        const std::size_t plane = maps.shape(2) * maps.shape(3);
-        for (std::size_t k = 0; k < f.size(); ++k) {
-            double sum = 0.0;
-            for (std::size_t j = 0; j < plane; ++j) sum += maps.data()[k * plane + j];
-            f.data()[k] = static_cast<float>(sum / static_cast<double>(plane));
-        }
-        return f;
-    };
-    const xai::Batch train_features = gap_features(train.images), test_features = gap_features(test.images);
+    const xai::FeatureOutput pooled = xai::pooled_features(cnn, train.images, 64);
+    const xai::Batch& train_features = pooled.features;
+    const xai::Batch test_features = xai::pooled_features(cnn, test.images).features;
+    {  // pooled_features: the mean of each final map, the same for any batch size, with the logits
+        const xai::FeatureOutput whole = cnn.forward_features(train.images);
+        REQUIRE(train_features.shape() == std::array<std::size_t, 4>{300, 6, 1, 1});
+        for (const std::size_t i : {std::size_t{0}, std::size_t{123}, std::size_t{299}})
+            for (std::size_t c = 0; c < 6; ++c)
+                CHECK(train_features(i, c, 0, 0) == Approx(xt::mean(xt::view(whole.features, i, c))()).epsilon(1e-6));
+        std::size_t calls = 0;
+        const xai::FeatureOutput by_7 = xai::pooled_features(cnn, train.images, 7, [&](const xai::ProgressReport&) { ++calls; });
+        CHECK(calls == 43);
+        CHECK(by_7.features == train_features);
+        CHECK(xt::allclose(by_7.scores, cnn.forward(train.images), 1e-6, 1e-6));
+        CHECK(xt::allclose(pooled.scores, whole.scores, 1e-6, 1e-6));
+        CHECK_THROWS_WITH(xai::pooled_features(cnn, train.images, 0), "xai::pooled_features(): batch_size is 0, expected at least 1");
+        CHECK_THROWS_WITH(xai::pooled_features(cnn, xai::Batch::from_shape({0, 1, 7, 7})), Contains("images has 0 images"));
+    }
     LogisticRegression head = LogisticRegression::multinomial({6, 1, 1}, 4, 0.01);
     REQUIRE(head.fit(train_features, train.labels).converged);
 
@@ -732,4 +747,160 @@ TEST_CASE("influence has the one calling shape of every explainer", "[influence]
                                                                                  {.damping = -1.0})),
                           StartsWith("xai::ExactSolver::prepare(): "));
     }
+}
+
+// ---- regression tests for the faults found in review (issue 20) --------------------------------
+
+TEST_CASE("an exactly singular Hessian is refused by the exact solver", "[influence][faults]") {
+    // λ = 0 and one pixel that is 0 in every training image: the weight of that pixel has an
+    // exactly zero row and column in H. Eigen's LDLᵀ has a zero pivot there; its rcond() and
+    // isPositive() did not see it and its solve() set that component of s_test silently to 0.
+    const Problem p = binary_problem();
+    xai::Batch images = p.train.images;
+    const std::size_t pixels = 14 * 14;
+    for (std::size_t i = 0; i < p.train.labels.size(); ++i) images.data()[i * pixels] = 0.0f;
+    LogisticRegression no_l2 = LogisticRegression::binary({1, 14, 14}, 0.0);
+    no_l2.set_parameters(p.model.parameters());
+    REQUIRE(no_l2.loss_hessian(images, p.train.labels).row(0).norm() == 0.0);
+    xai::InfluenceOptions options;
+    options.stationarity = xai::StationarityPolicy::warn;
+    using ExactInfluence = xai::Influence<LogisticRegression, xai::ExactSolver>;
+    CHECK_THROWS_AS(ExactInfluence(no_l2, images, p.train.labels, options), xai::numerical_error);
+    CHECK_THROWS_WITH(ExactInfluence(no_l2, images, p.train.labels, options),
+                      StartsWith("xai::ExactSolver::prepare(): ") && Contains("singular") && Contains("pivot") &&
+                          Contains("damping"));
+    // Damping removes the zero pivot; the solution then solves (H + μI) s = g.
+    const ExactInfluence damped(no_l2, images, p.train.labels, options, xai::ExactSolver{.damping = 1e-3});
+    const xai::Batch test = xt::view(p.test.images, xt::range(0, 1));
+    const xai::InverseHvp s = damped.s_test(test, {p.test.labels[0]});
+    Eigen::MatrixXd h = no_l2.loss_hessian(images, p.train.labels);
+    h.diagonal().array() += 1e-3;
+    const Eigen::MatrixXd g = damped.test_gradients(test, {p.test.labels[0]});
+    CHECK(relative_error(h * s.values, g) < 1e-9);
+    // The exact solver reports its true residual, not a hard-coded 0.
+    CHECK(s.reports[0].relative_residual > 0.0);
+    CHECK(s.reports[0].relative_residual < 1e-9);
+}
+
+TEST_CASE("LiSSA reports whether it converged, and the stationarity policy refuses or warns", "[influence][faults]") {
+    const Problem p = multinomial_problem();
+    const xai::Image test = xai::image_at(p.test.images, 0);
+    const std::size_t label = p.test.labels[0];
+    // Too few steps: the Neumann series is far from its limit (it was reported converged).
+    xai::LissaSolver shallow{.recursion_depth = 5, .scale = 20.0};
+    xai::InfluenceOptions warn;
+    warn.stationarity = xai::StationarityPolicy::warn;
+    using LissaInfluence = xai::Influence<LogisticRegression, xai::LissaSolver>;
+    const LissaInfluence refusing(p.model, p.train.images, p.train.labels, {}, shallow);
+    const xai::InverseHvp s = refusing.s_test(xai::as_batch(test), {label});
+    INFO("residual after 5 steps " << s.reports[0].relative_residual);
+    CHECK(s.reports[0].relative_residual > 0.4);
+    CHECK_FALSE(s.reports[0].converged);
+    CHECK(s.reports[0].step_change > 0.0);
+    CHECK_THROWS_AS(refusing.explain(test, label), xai::numerical_error);
+    CHECK_THROWS_WITH(refusing.explain(test, label), StartsWith("xai::Influence::explain(): ") && Contains("did not converge") &&
+                                                         Contains("recursion_depth"));
+    const LissaInfluence warning(p.model, p.train.images, p.train.labels, warn, shallow);
+    const xai::InfluenceExplanation e = warning.explain(test, label);
+    REQUIRE(e.warnings.size() == 1);
+    CHECK_THAT(e.warnings[0], Contains("did not converge"));
+    // Deep enough (whole-set steps: a deterministic Richardson iteration), it converges.
+    const Eigen::MatrixXd h = p.model.loss_hessian(p.train.images, p.train.labels);
+    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(h);
+    xai::LissaSolver deep{.recursion_depth = 0, .scale = 1.1 * eig.eigenvalues().maxCoeff()};
+    deep.recursion_depth = static_cast<std::size_t>(std::log(1e-4) / std::log(1.0 - eig.eigenvalues().minCoeff() / deep.scale)) + 1;
+    const LissaInfluence converging(p.model, p.train.images, p.train.labels, {}, deep);
+    const xai::InfluenceExplanation good = converging.explain(test, label);
+    CHECK(good.solve_reports[0].converged);
+    CHECK(good.solve_reports[0].relative_residual <= deep.tolerance);
+    CHECK(good.warnings.empty());
+}
+
+TEST_CASE("leave-one-out: both regularization conventions are predicted, fit()'s by default", "[influence][faults]") {
+    // fit() retrains on n − 1 points with the same λ: F₋ᵢ = (1/(n−1)) Σ_{j≠i} L_j + (λ/2)‖θ‖²,
+    // whose optimum moves by (1/n) H⁻¹(∇Lᵢ + λθ̂): −I_up,loss/n + λ s_testᵀθ̂/n. A fixed total
+    // regularization, (1/n) Σ_{j≠i} L_j + (λ/2)‖θ‖² (sklearn's fixed C), is fit() with
+    // λ' = λ n/(n − 1), and moves by (1/n) H⁻¹∇Lᵢ: −I_up,loss/n.
+    const Problem p = multinomial_problem();
+    const std::size_t n = p.train.labels.size();
+    const xai::Influence<LogisticRegression, xai::ExactSolver> influence(p.model, p.train.images, p.train.labels);
+    const xai::Batch test = xt::view(p.test.images, xt::range(0, 4));
+    const xai::Labels labels(p.test.labels.begin(), p.test.labels.begin() + 4);
+    const xai::Targets targets(labels.begin(), labels.end());
+    const xai::InfluenceExplanation e = influence.explain(test, targets);
+    const Eigen::MatrixXd same = xai::predicted_loss_change_on_removal(e);
+    const Eigen::MatrixXd fixed = xai::predicted_loss_change_on_removal(e, xai::Retraining::fixed_total);
+    CHECK((same.array() == xai::predicted_loss_change_on_removal(e, xai::Retraining::same_lambda).array()).all());
+    CHECK(relative_error(fixed, -e.influence / static_cast<double>(n)) < 1e-15);
+    // The shift is λ s_testᵀθ̂/n, one per test image.
+    const xai::InverseHvp s = influence.s_test(test, targets);
+    for (Eigen::Index j = 0; j < 4; ++j)
+        CHECK((same.col(j) - fixed.col(j)).array().abs().maxCoeff() ==
+              Approx(std::abs(0.01 * s.values.col(j).dot(p.model.parameters()) / static_cast<double>(n))).epsilon(1e-9));
+    double error_same = 0, error_fixed = 0, error_fixed_lambda = 0, error_wrong = 0;
+    for (const std::size_t removed : {3, 77, 400}) {
+        const Subset rest = without(p.train, removed);
+        LogisticRegression same_lambda = p.model;  // what fit() does: the same λ over n − 1 points
+        REQUIRE(same_lambda.fit(rest.images, rest.labels).converged);
+        LogisticRegression fixed_total = LogisticRegression::multinomial({1, 7, 7}, 4, 0.01 * static_cast<double>(n) / static_cast<double>(n - 1));
+        fixed_total.set_parameters(p.model.parameters());
+        REQUIRE(fixed_total.fit(rest.images, rest.labels).converged);
+        const Eigen::VectorXd base = p.model.per_example_losses(test, labels);
+        const Eigen::VectorXd a_same = same_lambda.per_example_losses(test, labels) - base;
+        const Eigen::VectorXd a_fixed = fixed_total.per_example_losses(test, labels) - base;
+        const auto r = static_cast<Eigen::Index>(removed);
+        error_same += (same.row(r).transpose() - a_same).norm();
+        error_fixed += (fixed.row(r).transpose() - a_fixed).norm();
+        error_wrong += (fixed.row(r).transpose() - a_same).norm();
+        error_fixed_lambda += (same.row(r).transpose() - a_fixed).norm();
+    }
+    INFO("errors: same λ " << error_same << ", fixed total " << error_fixed << ", mixed " << error_wrong << " " << error_fixed_lambda);
+    CHECK(error_same < 0.1 * error_wrong);
+    CHECK(error_fixed < 0.1 * error_fixed_lambda);
+}
+
+TEST_CASE("a model whose parameters changed after construction is refused", "[influence][faults]") {
+    Problem p = multinomial_problem();
+    const xai::Influence<LogisticRegression, xai::ExactSolver> influence(p.model, p.train.images, p.train.labels);
+    const xai::Image test = xai::image_at(p.test.images, 0);
+    CHECK_NOTHROW(influence.explain(test, p.test.labels[0]));
+    // Refit on half the data: the factorization belongs to the old θ̂.
+    const Subset half{xt::view(p.train.images, xt::range(0, 400)), xai::Labels(p.train.labels.begin(), p.train.labels.begin() + 400)};
+    REQUIRE(p.model.fit(half.images, half.labels).converged);
+    CHECK_THROWS_AS(influence.explain(test, p.test.labels[0]), xai::model_error);
+    CHECK_THROWS_WITH(influence.explain(test, p.test.labels[0]),
+                      StartsWith("xai::Influence::explain(): ") && Contains("parameters changed") && Contains("build a new"));
+    CHECK_THROWS_WITH(influence.self_influence(), StartsWith("xai::Influence::self_influence(): ") && Contains("parameters changed"));
+    CHECK_THROWS_WITH(influence.s_test(xai::as_batch(test)), Contains("parameters changed"));
+    // One bit suffices.
+    Problem q = multinomial_problem();
+    const xai::Influence<LogisticRegression> cg(q.model, q.train.images, q.train.labels);
+    Eigen::VectorXd theta = q.model.parameters();
+    theta(5) = std::nextafter(theta(5), 1e300);
+    q.model.set_parameters(theta);
+    CHECK_THROWS_WITH(cg.explain(test), Contains("parameters changed"));
+}
+
+TEST_CASE("no L2 term on separable data: fit() and Influence say what is wrong", "[influence][faults]") {
+    // Trouser vs Bag on 7×7 images, 200 training images and 50 parameters: linearly separable,
+    // so with λ = 0 the loss has no minimizer (it falls towards 0 as ‖θ‖ grows); fit() stopped at
+    // ‖∇F‖ ≤ 1e-10 with ‖θ‖ in the hundreds and called it converged, and Influence then asked
+    // whether the model was untrained.
+    const Subset data = fashion_subset(xai::FashionMnistSplit::train, {1, 8}, 200, 7);
+    const xai::Batch& few = data.images;
+    const xai::Labels& few_labels = data.labels;
+    LogisticRegression model = LogisticRegression::binary({1, 7, 7}, 0.0);
+    const xai::models::LogisticFitReport report = model.fit(few, few_labels);
+    INFO("gradient norm " << report.gradient_norm << ", |theta| " << model.parameters().norm() << ", iterations " << report.iterations);
+    CHECK(report.separable);
+    CHECK_FALSE(report.converged);
+    CHECK(xai::argmax_rows(model.forward(few)) == std::vector<std::size_t>(few_labels.begin(), few_labels.end()));
+    CHECK_THROWS_AS((xai::Influence<LogisticRegression>(model, few, few_labels)), xai::model_error);
+    CHECK_THROWS_WITH((xai::Influence<LogisticRegression>(model, few, few_labels)),
+                      Contains("separable") && Contains("l2_regularization") && !Contains("untrained"));
+    // With λ > 0 the same data have a minimizer.
+    LogisticRegression regularized = LogisticRegression::binary({1, 7, 7}, 0.01);
+    const auto good = regularized.fit(few, few_labels);
+    CHECK(good.converged);
+    CHECK_FALSE(good.separable);
 }

@@ -47,6 +47,7 @@
 #include <string>
 #include <vector>
 
+#include "../xai-influence/canvas.hpp"
 #include "xai/data/fashion_mnist.hpp"
 #include "xai/influence.hpp"
 #include "xai/image/io.hpp"
@@ -58,74 +59,13 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
-#include <stb_easy_font.h>
 
 using xai::models::LogisticRegression;
 
 namespace {
 
-// ---- a tiny RGB canvas: rectangles, lines, dots, text (stb_easy_font) and grey images ----------
-
-struct Color {
-    float r, g, b;
-};
-
-class Canvas {
-public:
-    Canvas(std::size_t width, std::size_t height) : pixels_(xt::ones<float>({std::size_t{3}, height, width})) {}
-
-    void set(long x, long y, Color c) {
-        if (x < 0 || y < 0 || x >= static_cast<long>(width()) || y >= static_cast<long>(height())) return;
-        pixels_(0, static_cast<std::size_t>(y), static_cast<std::size_t>(x)) = c.r;
-        pixels_(1, static_cast<std::size_t>(y), static_cast<std::size_t>(x)) = c.g;
-        pixels_(2, static_cast<std::size_t>(y), static_cast<std::size_t>(x)) = c.b;
-    }
-    void fill(long x0, long y0, long x1, long y1, Color c) {
-        for (long y = y0; y < y1; ++y)
-            for (long x = x0; x < x1; ++x) set(x, y, c);
-    }
-    void line(double x0, double y0, double x1, double y1, Color c) {
-        const int steps = static_cast<int>(std::max(std::abs(x1 - x0), std::abs(y1 - y0))) + 1;
-        for (int k = 0; k <= steps; ++k) {
-            const double t = static_cast<double>(k) / steps;
-            set(std::lround(x0 + t * (x1 - x0)), std::lround(y0 + t * (y1 - y0)), c);
-        }
-    }
-    void dot(double x, double y, Color c) { fill(std::lround(x) - 2, std::lround(y) - 2, std::lround(x) + 3, std::lround(y) + 3, c); }
-    /// Text with its top-left corner at (x, y), stb_easy_font's glyphs scaled by `scale`.
-    void text(double x, double y, const std::string& s, Color c, int scale = 2) {
-        std::vector<char> buffer(s.begin(), s.end());
-        buffer.push_back('\0');
-        std::vector<char> vertices(s.size() * 400 + 400);
-        unsigned char rgba[4] = {0, 0, 0, 255};
-        const int quads = stb_easy_font_print(0, 0, buffer.data(), rgba, vertices.data(), static_cast<int>(vertices.size()));
-        for (int q = 0; q < quads; ++q) {
-            float corner[4][2];
-            for (int v = 0; v < 4; ++v) std::memcpy(corner[v], vertices.data() + (q * 4 + v) * 16, 2 * sizeof(float));
-            fill(std::lround(x + scale * corner[0][0]), std::lround(y + scale * corner[0][1]), std::lround(x + scale * corner[2][0]),
-                 std::lround(y + scale * corner[2][1]), c);
-        }
-    }
-    /// A grey image (1×h×w in [0, 1]) enlarged `zoom` times, with a border of width 2.
-    void image(const xai::Image& img, long x0, long y0, int zoom, Color border) {
-        const long h = static_cast<long>(img.shape(1)), w = static_cast<long>(img.shape(2));
-        fill(x0 - 2, y0 - 2, x0 + w * zoom + 2, y0 + h * zoom + 2, border);
-        for (long y = 0; y < h * zoom; ++y)
-            for (long x = 0; x < w * zoom; ++x) {
-                const float v = 1.0f - img(0, static_cast<std::size_t>(y / zoom), static_cast<std::size_t>(x / zoom));
-                set(x0 + x, y0 + y, {v, v, v});
-            }
-    }
-    std::size_t width() const { return pixels_.shape(2); }
-    std::size_t height() const { return pixels_.shape(1); }
-    const xai::Image& pixels() const { return pixels_; }
-
-private:
-    xai::Image pixels_;
-};
-
-constexpr Color black{0, 0, 0}, grey{0.6f, 0.6f, 0.6f}, blue{0.12f, 0.35f, 0.75f}, orange{0.9f, 0.45f, 0.05f},
-    green{0.1f, 0.6f, 0.2f}, red{0.8f, 0.1f, 0.1f};
+using xai_tools::Canvas, xai_tools::Color, xai_tools::black, xai_tools::grey, xai_tools::blue, xai_tools::orange,
+    xai_tools::green, xai_tools::red;
 
 // ---- data ------------------------------------------------------------------------------------
 
@@ -189,6 +129,7 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
 
 struct LooResult {
     std::vector<double> predicted, actual;
+    std::vector<double> predicted_fixed;  // −I_up,loss/n (Retraining::fixed_total)
     std::vector<double> r_per_test;
     std::vector<xai::InfluenceExplanation> explanations;  // one per test image
 };
@@ -211,7 +152,10 @@ LooResult leave_one_out(const Model& model, const Subset& train, const Subset& t
         const xai::Image image = xai::image_at(test.images, t);
         const std::size_t label = test.labels[t];
         const xai::InfluenceExplanation e = influence.explain(image, label);
-        const Eigen::VectorXd predicted = xai::predicted_loss_change_on_removal(e.influence.col(0), train.labels.size());
+        // Retraining (fit(), L-BFGS) keeps λ over the n − 1 examples: the same-λ convention;
+        // the fixed-total one (−I_up,loss/n) is printed beside it.
+        const Eigen::VectorXd predicted = xai::predicted_loss_change_on_removal(e);
+        const Eigen::VectorXd predicted_fixed = xai::predicted_loss_change_on_removal(e, xai::Retraining::fixed_total);
         const double baseline = reference ? reference->per_example_losses(xai::as_batch(image), {label})(0) : e.test_losses[0];
         std::vector<std::size_t> order(static_cast<std::size_t>(predicted.size()));
         std::iota(order.begin(), order.end(), std::size_t{0});
@@ -224,6 +168,7 @@ LooResult leave_one_out(const Model& model, const Subset& train, const Subset& t
         for (std::size_t k = 0; k < removals; ++k) {
             const Model retrained = retrain(without(train, order[k]));
             p.push_back(predicted(static_cast<Eigen::Index>(order[k])));
+            out.predicted_fixed.push_back(predicted_fixed(static_cast<Eigen::Index>(order[k])));
             a.push_back(retrained.per_example_losses(xai::as_batch(image), {label})(0) - baseline);
         }
         const double r = pearson(p, a);
@@ -237,8 +182,10 @@ LooResult leave_one_out(const Model& model, const Subset& train, const Subset& t
                     name, t, r, spearman(p, a), e.solve_reports[0].solver.c_str(), e.solve_reports[0].iterations,
                     e.solve_reports[0].relative_residual, seconds);
     }
-    std::printf("%s: pooled Pearson r over %zu removals = %.4f, Spearman %.4f\n", name, out.predicted.size(),
-                pearson(out.predicted, out.actual), spearman(out.predicted, out.actual));
+    std::printf("%s: pooled Pearson r over %zu removals = %.4f, Spearman %.4f (same-lambda convention); fixed total "
+                "regularization (-I_up,loss/n): Pearson %.4f, Spearman %.4f\n",
+                name, out.predicted.size(), pearson(out.predicted, out.actual), spearman(out.predicted, out.actual),
+                pearson(out.predicted_fixed, out.actual), spearman(out.predicted_fixed, out.actual));
     return out;
 }
 
@@ -362,6 +309,9 @@ void logistic_parts(const xai::LabelledImages& train_all, const xai::LabelledIma
     std::printf("wrote %s and %s\n", (out_dir / "influence_loo.png").c_str(), (out_dir / "influence_top.png").c_str());
 }
 
+/// The global-average-pooled final features of the CNN, N×C×1×1 (its last layer's input).
+xai::Batch gap_features(const xai::models::Sequential& cnn, const xai::Batch& images) { return xai::pooled_features(cnn, images).features; }
+
 /// Part 4: the built-in CNN's last layer on frozen features (skipped without its weights).
 void cnn_last_layer_part(const xai::LabelledImages& train_all, const xai::LabelledImages& test_all, std::size_t tests) {
     xai::models::Sequential cnn;
@@ -374,19 +324,8 @@ void cnn_last_layer_part(const xai::LabelledImages& train_all, const xai::Labell
     std::vector<std::size_t> all(10);
     std::iota(all.begin(), all.end(), std::size_t{0});
     const Subset cnn_train = subset(train_all, all, 1000, 28), cnn_test = subset(test_all, all, tests, 28);
-    auto gap_features = [&](const xai::Batch& images) {
-        const xai::Batch maps = cnn.forward_features(images).features;
-        xai::Batch f = xai::Batch::from_shape({maps.shape(0), maps.shape(1), 1, 1});
-        const std::size_t plane = maps.shape(2) * maps.shape(3);
-        for (std::size_t k = 0; k < f.size(); ++k) {
-            double sum = 0.0;
-            for (std::size_t j = 0; j < plane; ++j) sum += maps.data()[k * plane + j];
-            f.data()[k] = static_cast<float>(sum / static_cast<double>(plane));
-        }
-        return f;
-    };
-    Subset feature_train{gap_features(cnn_train.images), {}, cnn_train.labels, all};
-    Subset feature_test{gap_features(cnn_test.images), {}, cnn_test.labels, all};
+    Subset feature_train{gap_features(cnn, cnn_train.images), {}, cnn_train.labels, all};
+    Subset feature_test{gap_features(cnn, cnn_test.images), {}, cnn_test.labels, all};
     const double lambda = cnn.l2_regularization() > 0.0 ? cnn.l2_regularization() : 0.01;
     LogisticRegression head = LogisticRegression::multinomial({feature_train.images.shape(1), 1, 1}, 10, lambda);
     {  // warm start from the trained network's last layer
@@ -547,6 +486,342 @@ void full_cnn_part(const xai::LabelledImages& train_all, const xai::LabelledImag
     std::printf("whole CNN: wrote %s; %.0f s in all\n", (out_dir / "influence_loo_cnn_full.png").c_str(), elapsed());
 }
 
+// ---- 6. what LiSSA's settings achieve on data the tests do not use --------------------------------
+
+/// Relative error of LiSSA's s_test against the exact solve, its residual and last step's change,
+/// for the stochastic settings of the tests, the reference's defaults and a few alternatives, on
+/// Fashion-MNIST subsets (class pairs and test images) that tests/test_influence.cpp does not use.
+void lissa_part(const xai::LabelledImages& train_all, const xai::LabelledImages& test_all) {
+    struct Data {
+        const char* name;
+        std::vector<std::size_t> classes;
+        std::size_t side, count;
+    };
+    const std::vector<Data> sets = {{"binary Pullover vs Coat 14x14", {2, 4}, 14, 1000},
+                                    {"binary Sneaker vs Ankle boot 14x14", {7, 9}, 14, 1000},
+                                    {"multinomial Trouser/Dress/Sandal/Bag 7x7", {1, 3, 5, 8}, 7, 800}};
+    for (const Data& d : sets) {
+        const Subset train = subset(train_all, d.classes, d.count, d.side);
+        const Subset test = subset(test_all, d.classes, 105, d.side);  // test images 100–104
+        LogisticRegression model = d.classes.size() == 2 ? LogisticRegression::binary({1, d.side, d.side}, 0.01)
+                                                         : LogisticRegression::multinomial({1, d.side, d.side}, d.classes.size(), 0.01);
+        model.fit(train.images, train.labels);
+        const Eigen::MatrixXd h = model.loss_hessian(train.images, train.labels);
+        const Eigen::VectorXd eig = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(h, Eigen::EigenvaluesOnly).eigenvalues();
+        const double lmin = eig.minCoeff(), lmax = eig.maxCoeff();
+        std::printf("LiSSA on %s: n = %zu, %zu parameters, eigenvalues of H %.3e … %.3e (condition %.0f)\n", d.name,
+                    train.labels.size(), model.num_parameters(), lmin, lmax, lmax / lmin);
+        const xai::Influence<LogisticRegression, xai::ExactSolver> exact(model, train.images, train.labels);
+        const xai::Batch tests = xt::view(test.images, xt::range(100, 105));
+        const xai::Labels labels(test.labels.begin() + 100, test.labels.begin() + 105);
+        const xai::Targets targets(labels.begin(), labels.end());
+        const Eigen::MatrixXd reference = exact.s_test(tests, targets).values;
+        auto depth_for = [&](double scale, double bias) {
+            return static_cast<std::size_t>(std::ceil(std::log(bias) / std::log(1.0 - lmin / scale)));
+        };
+        struct Setting {
+            std::string name;
+            xai::LissaSolver solver;
+        };
+        std::vector<Setting> settings;
+        const double s12 = 1.2 * lmax;
+        settings.push_back({"tests' settings: scale 1.2 lmax, batch 100, 8 repeats, bias 1e-3",
+                            {.recursion_depth = depth_for(s12, 1e-3), .scale = s12, .repeats = 8, .batch_size = 100}});
+        settings.push_back({"the same with 32 repeats", {.recursion_depth = depth_for(s12, 1e-3), .scale = s12, .repeats = 32, .batch_size = 100}});
+        settings.push_back({"the same with batch 400, 32 repeats",
+                            {.recursion_depth = depth_for(s12, 1e-3), .scale = s12, .repeats = 32, .batch_size = 400}});
+        settings.push_back({"whole-set steps (batch 0), scale 1.2 lmax, bias 1e-3", {.recursion_depth = depth_for(s12, 1e-3), .scale = s12}});
+        settings.push_back({"defaults (scale 10, depth 10000, batch 0, 1 repeat)", {}});
+        for (const Setting& setting : settings) {
+            const auto start = std::chrono::steady_clock::now();
+            try {
+                const xai::Influence<LogisticRegression, xai::LissaSolver> lissa(model, train.images, train.labels, {},
+                                                                                 setting.solver);
+                const xai::InverseHvp s = lissa.s_test(tests, targets);
+                double worst_error = 0, worst_residual = 0, worst_step = 0, best_error = 1e300;
+                std::size_t converged = 0;
+                for (Eigen::Index j = 0; j < reference.cols(); ++j) {
+                    const double e = (s.values.col(j) - reference.col(j)).norm() / reference.col(j).norm();
+                    worst_error = std::max(worst_error, e);
+                    best_error = std::min(best_error, e);
+                    worst_residual = std::max(worst_residual, s.reports[static_cast<std::size_t>(j)].relative_residual);
+                    worst_step = std::max(worst_step, s.reports[static_cast<std::size_t>(j)].step_change);
+                    converged += s.reports[static_cast<std::size_t>(j)].converged ? 1 : 0;
+                }
+                std::printf("  %-62s depth %5zu: relative error %.3f–%.3f, residual ≤ %.3f, last step ≤ %.1e, converged %zu/5 (%.1f s)\n",
+                            setting.name.c_str(), setting.solver.recursion_depth, best_error, worst_error, worst_residual,
+                            worst_step, converged,
+                            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+            } catch (const xai::error& e) {
+                std::printf("  %-62s: %s\n", setting.name.c_str(), e.what());
+            }
+        }
+    }
+}
+
+// ---- 7. second order: the Newton step with the leverage correction, and groups ------------------
+
+/// Leave-one-out retraining on data with a few high-leverage training points, predicted to first
+/// order and by one Newton step (NewtonStepInfluence), and the removal of groups of points.
+void second_order_part(const xai::LabelledImages& train_all, const xai::LabelledImages& test_all, std::size_t tests,
+                       const std::filesystem::path& out_dir) {
+    // T-shirt/top vs Shirt (14×14, n = 1,000, λ = 0.01, as part 1) plus `extra` high-leverage
+    // points: items of classes the problem never sees (Sandal, Bag), labelled alternately 0 and 1,
+    // brightened by `gain`: directions the other 1,000 images barely constrain.
+    const std::size_t extra = 12;
+    const float gain = 3.0f;
+    Subset train = subset(train_all, {0, 6}, 1000, 14);
+    const Subset odd = subset(train_all, {5, 8}, extra, 14);
+    {
+        std::vector<xai::Image> images;
+        for (std::size_t i = 0; i < train.labels.size(); ++i) images.push_back(xai::image_at(train.images, i));
+        for (std::size_t i = 0; i < extra; ++i) {
+            xai::Image image = xai::image_at(odd.images, i);
+            image *= gain;
+            images.push_back(image);
+            train.labels.push_back(i % 2);
+        }
+        train.images = xai::stack(images);
+    }
+    const Subset test = subset(test_all, {0, 6}, tests, 14);
+    LogisticRegression model = LogisticRegression::binary({1, 14, 14}, 0.01);
+    model.fit(train.images, train.labels);
+    const xai::NewtonStepInfluence<LogisticRegression> newton(model, train.images, train.labels);
+    const xai::NewtonStepInfluence<LogisticRegression> linear(model, train.images, train.labels, {.evaluate_test_loss = false});
+    const std::size_t n = train.labels.size();
+    std::vector<double> p1, p2, p3, actual;
+    double worst_leverage = 0.0;
+    for (std::size_t t = 0; t < tests; ++t) {
+        const xai::Image image = xai::image_at(test.images, t);
+        const std::size_t label = test.labels[t];
+        const xai::NewtonStepExplanation e = newton.explain(image, label);
+        const Eigen::MatrixXd linear_change = linear.explain(image, label).loss_change;
+        worst_leverage = std::max(worst_leverage, e.leverages.maxCoeff());
+        std::vector<std::size_t> order(n);
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        std::partial_sort(order.begin(), order.begin() + 100, order.end(), [&](std::size_t a, std::size_t b) {
+            return std::abs(e.first_order(static_cast<Eigen::Index>(a), 0)) > std::abs(e.first_order(static_cast<Eigen::Index>(b), 0));
+        });
+        for (std::size_t i = n - extra; i < n; ++i)  // every high-leverage point, influential or not
+            if (std::find(order.begin(), order.begin() + 100, i) == order.begin() + 100) order[100 + (i - (n - extra))] = i;
+        std::vector<double> a, f, s, l;
+        for (std::size_t k = 0; k < 100 + extra; ++k) {
+            l.push_back(linear_change(static_cast<Eigen::Index>(order[k]), 0));
+            LogisticRegression retrained = model;
+            const Subset rest = without(train, order[k]);
+            retrained.fit(rest.images, rest.labels);
+            a.push_back(retrained.per_example_losses(xai::as_batch(image), {label})(0) - e.test_losses[0]);
+            f.push_back(e.first_order(static_cast<Eigen::Index>(order[k]), 0));
+            s.push_back(e.loss_change(static_cast<Eigen::Index>(order[k]), 0));
+        }
+        std::printf("second order, test image %zu: Pearson r first order %.4f, Newton step %.4f (test loss linearized %.4f) "
+                    "(%zu removals)\n", t, pearson(f, a), pearson(s, a), pearson(l, a), a.size());
+        p3.insert(p3.end(), l.begin(), l.end());
+        p1.insert(p1.end(), f.begin(), f.end());
+        p2.insert(p2.end(), s.begin(), s.end());
+        actual.insert(actual.end(), a.begin(), a.end());
+    }
+    std::printf("second order: largest leverage %.3f; pooled over %zu removals: Pearson r first order %.4f, Newton step %.4f "
+                "(test loss linearized %.4f); Spearman %.4f, %.4f\n",
+                worst_leverage, actual.size(), pearson(p1, actual), pearson(p2, actual), pearson(p3, actual), spearman(p1, actual),
+                spearman(p2, actual));
+    LooResult first{p1, actual, {}, {}, {}}, second{p2, actual, {}, {}, {}};
+    Canvas plot(1450, 720);
+    scatter(plot, 110, 40, 560, first, "first order (-I_up,loss + shift) / n", orange);
+    scatter(plot, 800, 40, 560, second, "one Newton step (leverage-corrected)", blue);
+    xai::save_image(out_dir / "influence_second_order.png", plot.pixels());
+
+    // Groups: remove m examples at once (random groups, and the m most helpful for a test image).
+    const xai::Batch tests_batch = xt::view(test.images, xt::range(0, tests));
+    const xai::Labels test_labels(test.labels.begin(), test.labels.begin() + static_cast<std::ptrdiff_t>(tests));
+    const xai::Targets targets(test_labels.begin(), test_labels.end());
+    const Eigen::VectorXd base = model.per_example_losses(tests_batch, test_labels);
+    for (const std::size_t m : {10, 50, 100}) {
+        std::vector<std::vector<std::size_t>> groups;
+        xai::Rng rng = xai::Rng::stream(2019, m);
+        for (std::size_t g = 0; g < 8; ++g) {
+            std::vector<std::size_t> group;
+            while (group.size() < m) {
+                const auto i = static_cast<std::size_t>(rng.uniform_index(n));
+                if (std::find(group.begin(), group.end(), i) == group.end()) group.push_back(i);
+            }
+            groups.push_back(group);
+        }
+        const xai::NewtonStepExplanation e = newton.explain(xai::image_at(test.images, 0), test.labels[0]);
+        for (std::size_t g = 0; g < 2; ++g) {  // the m most helpful and the m most harmful of test image 0
+            std::vector<std::size_t> order(n);
+            std::iota(order.begin(), order.end(), std::size_t{0});
+            std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(m), order.end(), [&](std::size_t a, std::size_t b) {
+                const double va = e.first_order(static_cast<Eigen::Index>(a), 0), vb = e.first_order(static_cast<Eigen::Index>(b), 0);
+                return g == 0 ? va > vb : va < vb;
+            });
+            groups.emplace_back(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(m));
+        }
+        const xai::GroupRemoval predicted = newton.group_loss_change(tests_batch, targets, groups);
+        const xai::GroupRemoval predicted_linear = linear.group_loss_change(tests_batch, targets, groups);
+        std::vector<double> f, s, a, l;
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            std::vector<bool> removed(n, false);
+            for (std::size_t i : groups[g]) removed[i] = true;
+            std::vector<xai::Image> kept;
+            xai::Labels kept_labels;
+            for (std::size_t i = 0; i < n; ++i)
+                if (!removed[i]) kept.push_back(xai::image_at(train.images, i)), kept_labels.push_back(train.labels[i]);
+            LogisticRegression retrained = model;
+            retrained.fit(xai::stack(kept), kept_labels);
+            const Eigen::VectorXd change = retrained.per_example_losses(tests_batch, test_labels) - base;
+            for (Eigen::Index j = 0; j < change.size(); ++j) {
+                a.push_back(change(j));
+                f.push_back(predicted.first_order(static_cast<Eigen::Index>(g), j));
+                s.push_back(predicted.newton_step(static_cast<Eigen::Index>(g), j));
+                l.push_back(predicted_linear.newton_step(static_cast<Eigen::Index>(g), j));
+            }
+        }
+        auto error = [&](const std::vector<double>& v) {
+            double e = 0, norm = 0;
+            for (std::size_t k = 0; k < a.size(); ++k) e += (v[k] - a[k]) * (v[k] - a[k]), norm += a[k] * a[k];
+            return std::sqrt(e / norm);
+        };
+        std::printf("groups of %zu (8 random, the most helpful, the most harmful; %zu test images): Pearson r first order %.4f, "
+                    "Newton step %.4f (linearized test loss %.4f); relative error %.3f, %.3f (%.3f)\n",
+                    m, tests, pearson(f, a), pearson(s, a), pearson(l, a), error(f), error(s), error(l));
+    }
+}
+
+// ---- 8. TracIn and Arnoldi against exact influence and leave-one-out on the CNN's last layer ---------
+
+/// The built-in CNN's last layer on the frozen features of 1,000 training images (as part 4):
+/// s_test exact, by CG and by Arnoldi (several ranks), TracIn from the last layer retrained from
+/// scratch by SGD with checkpoints (models/training.hpp), each compared with the exact I_up,loss
+/// (Pearson r over all 1,000 training images, pooled over the test images) and with leave-one-out
+/// retraining of the `removals` training images of largest exact |prediction| per test image.
+void tracin_arnoldi_part(const xai::LabelledImages& train_all, const xai::LabelledImages& test_all, std::size_t tests,
+                         std::size_t removals) {
+    using Clock = std::chrono::steady_clock;
+    auto seconds = [](Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); };
+    const xai::models::Sequential cnn = xai::models::load_builtin("fashion");
+    std::vector<std::size_t> all(10);
+    std::iota(all.begin(), all.end(), std::size_t{0});
+    const Subset images = subset(train_all, all, 1000, 28), test_images = subset(test_all, all, tests, 28);
+    const Subset train{gap_features(cnn, images.images), {}, images.labels, all};
+    const Subset test{gap_features(cnn, test_images.images), {}, test_images.labels, all};
+    const double lambda = cnn.l2_regularization();
+    LogisticRegression head = LogisticRegression::multinomial({train.images.shape(1), 1, 1}, 10, lambda);
+    {
+        const auto blocks = cnn.parameter_blocks();
+        const auto fc = std::find_if(blocks.begin(), blocks.end(), [](const xai::ParameterBlock& b) { return b.name == "fc.weight"; });
+        head.set_parameters(cnn.parameters().segment(static_cast<Eigen::Index>(fc->offset), static_cast<Eigen::Index>(head.num_parameters())));
+    }
+    head.fit(train.images, train.labels);
+    const xai::Labels labels(test.labels.begin(), test.labels.end());
+    const xai::Targets targets(labels.begin(), labels.end());
+
+    auto start = Clock::now();
+    const xai::Influence<LogisticRegression, xai::ExactSolver> exact(head, train.images, train.labels);
+    const Eigen::MatrixXd reference = exact.influence(test.images, targets);
+    std::printf("CNN last layer (n = 1000, 1290 parameters, lambda %g): exact influence of %zu test images in %.2f s\n", lambda,
+                tests, seconds(start));
+    auto flat = [](const Eigen::MatrixXd& m) { return std::vector<double>(m.data(), m.data() + m.size()); };
+    // Leave-one-out: the `removals` largest |exact| per test image, retrained by fit() (same λ).
+    std::vector<std::pair<std::size_t, std::size_t>> removed;  // (test image, training index)
+    std::vector<double> actual;
+    const Eigen::VectorXd base = head.per_example_losses(test.images, labels);
+    for (std::size_t t = 0; t < tests; ++t) {
+        std::vector<std::size_t> order(1000);
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        const Eigen::VectorXd column = reference.col(static_cast<Eigen::Index>(t));
+        std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(removals), order.end(),
+                          [&](std::size_t a, std::size_t b) { return std::abs(column(static_cast<Eigen::Index>(a))) > std::abs(column(static_cast<Eigen::Index>(b))); });
+        for (std::size_t k = 0; k < removals; ++k) {
+            LogisticRegression retrained = head;
+            const Subset rest = without(train, order[k]);
+            retrained.fit(rest.images, rest.labels);
+            removed.emplace_back(t, order[k]);
+            actual.push_back(retrained.per_example_losses(xai::as_batch(xai::image_at(test.images, t)), {labels[t]})(0) - base(static_cast<Eigen::Index>(t)));
+        }
+    }
+    std::printf("CNN last layer: %zu leave-one-out retrainings\n", actual.size());
+    auto compare = [&](const char* name, const Eigen::MatrixXd& scores, double time) {
+        std::vector<double> at_removed;  // −score/n: predicted change (sign of I_up,loss)
+        for (const auto& [t, i] : removed) at_removed.push_back(-scores(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(t)));
+        double per_image = 0.0;  // mean over test images of Pearson r against leave-one-out
+        for (std::size_t t = 0; t < tests; ++t) {
+            std::vector<double> p, a;
+            for (std::size_t k = 0; k < removed.size(); ++k)
+                if (removed[k].first == t) p.push_back(at_removed[k]), a.push_back(actual[k]);
+            per_image += pearson(p, a) / static_cast<double>(tests);
+        }
+        std::printf("  %-44s vs exact I_up,loss: Pearson %.4f, Spearman %.4f; vs leave-one-out: Pearson %.4f per test image "
+                    "(mean), pooled %.4f, Spearman pooled %.4f; %.2f s\n",
+                    name, pearson(flat(scores), flat(reference)), spearman(flat(scores), flat(reference)), per_image,
+                    pearson(at_removed, actual), spearman(at_removed, actual), time);
+    };
+    compare("exact", reference, 0.0);
+    start = Clock::now();
+    const xai::Influence<LogisticRegression> cg(head, train.images, train.labels);
+    const Eigen::MatrixXd cg_scores = cg.influence(test.images, targets);
+    compare("conjugate gradients", cg_scores, seconds(start));
+    // Beyond first order on the same removals: fit()'s convention and one Newton step (the
+    // compare() columns take −score, so the predicted changes go in negated).
+    start = Clock::now();
+    const xai::NewtonStepInfluence<LogisticRegression> newton(head, train.images, train.labels);
+    const xai::NewtonStepExplanation second = newton.explain(test.images, targets);
+    const double newton_time = seconds(start);
+    compare("first order, fit()'s convention (same lambda)", -second.first_order, 0.0);
+    compare("one Newton step (test loss evaluated)", -second.loss_change, newton_time);
+    std::printf("  largest leverage of a training image: %.3f\n", second.leverages.maxCoeff());
+    for (const std::size_t rank : {10, 50, 100}) {
+        start = Clock::now();
+        const xai::Influence<LogisticRegression, xai::ArnoldiSolver> arnoldi(head, train.images, train.labels,
+                                                                             {.stationarity = xai::StationarityPolicy::warn},
+                                                                             {.iterations = 200, .rank = rank});
+        const Eigen::MatrixXd scores = arnoldi.influence(test.images, targets);
+        char name[64];
+        std::snprintf(name, sizeof name, "Arnoldi, 200 iterations, top %zu%s", rank, arnoldi.solver_state().converged ? "" : " (not converged)");
+        compare(name, scores, seconds(start));
+        // How much of each test gradient the kept subspace misses, and how much of the exact
+        // s_test lies in it (‖VVᵀs‖/‖s‖): a small share says H⁻¹g lives in the discarded directions.
+        const xai::InverseHvp s = arnoldi.s_test(test.images, targets);
+        const Eigen::MatrixXd s_exact = exact.s_test(test.images, targets).values;
+        const Eigen::MatrixXd& v = arnoldi.solver_state().vectors;
+        double residual = 0.0, share = 1.0;
+        for (std::size_t j = 0; j < tests; ++j) {
+            residual = std::max(residual, s.reports[j].relative_residual);
+            const Eigen::VectorXd column = s_exact.col(static_cast<Eigen::Index>(j));
+            share = std::min(share, (v.transpose() * column).norm() / column.norm());
+        }
+        std::printf("    part of the test gradients outside the subspace: up to %.3f; share of the exact s_test inside it: at least %.3f\n",
+                    residual, share);
+    }
+    // TracIn: the same layer trained from scratch by plain SGD (momentum 0), a checkpoint per epoch.
+    xai::models::BasicSequential<double> layer({train.images.shape(1), 1, 1}, {xai::models::global_avg_pool(), xai::models::linear(10)}, 1);
+    layer.set_l2_regularization(lambda);
+    const std::filesystem::path dir = std::filesystem::temp_directory_path() / "xai_influence_loo_checkpoints";
+    std::filesystem::remove_all(dir);
+    start = Clock::now();
+    xai::models::train(layer, train.images, train.labels,
+                       {.optimizer = xai::models::Optimizer::sgd_momentum, .learning_rate = 0.5, .momentum = 0.0, .epochs = 20,
+                        .batch_size = 32, .seed = 1, .checkpoint_directory = dir, .checkpoint_every = 2});
+    const double training_time = seconds(start);
+    std::vector<xai::TracInCheckpoint> checkpoints;
+    for (const auto& record : xai::models::read_checkpoints(dir)) {
+        xai::models::BasicSequential<double> at = layer;
+        at.load_parameters(record.weights);
+        checkpoints.push_back({at.parameters(), record.learning_rate});
+    }
+    std::printf("  TracIn: last layer trained by SGD (lr 0.5, cosine, 20 epochs, batch 32) in %.1f s: train accuracy %.3f (the "
+                "converged layer: %.3f); %zu checkpoints\n",
+                training_time, xai::models::accuracy(layer, train.images, train.labels),
+                xai::models::accuracy(head, train.images, train.labels), checkpoints.size());
+    start = Clock::now();
+    const xai::TracIn<xai::models::BasicSequential<double>> tracin(layer, train.images, train.labels, checkpoints);
+    compare("TracIn (10 checkpoints)", tracin.explain(test.images, targets).influence, seconds(start));
+    const std::vector<xai::TracInCheckpoint> last(checkpoints.end() - 1, checkpoints.end());
+    const xai::TracIn<xai::models::BasicSequential<double>> tracin_last(layer, train.images, train.labels, last);
+    compare("TracIn (last checkpoint only)", tracin_last.explain(test.images, targets).influence, 0.0);
+    std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -558,11 +833,10 @@ int main(int argc, char** argv) try {
         const std::string arg = argv[i];
         if (arg == "--out" && i + 1 < argc) out_dir = argv[++i];
         else if (arg == "--tests" && i + 1 < argc) tests = std::stoul(argv[++i]);
-        else if (arg == "--part" && i + 1 < argc && (std::string(argv[i + 1]) == "logistic" || std::string(argv[i + 1]) == "cnn-last" ||
-                                                     std::string(argv[i + 1]) == "full-cnn"))
+        else if (arg == "--part" && i + 1 < argc && std::string(argv[i + 1]).find_first_not_of("abcdefghijklmnopqrstuvwxyz-") == std::string::npos)
             parts.push_back(argv[++i]);
         else {
-            std::cerr << "usage: influence_loo [--out DIR] [--tests N] [--part logistic|cnn-last|full-cnn]...\n";
+            std::cerr << "usage: influence_loo [--out DIR] [--tests N] [--part logistic|cnn-last|full-cnn|lissa|second-order|tracin-arnoldi]...\n";
             return 2;
         }
     }
@@ -574,6 +848,9 @@ int main(int argc, char** argv) try {
     if (wanted("logistic")) logistic_parts(train_all, test_all, tests, out_dir);
     if (wanted("cnn-last")) cnn_last_layer_part(train_all, test_all, tests);
     if (wanted("full-cnn")) full_cnn_part(train_all, test_all, out_dir);
+    if (wanted("lissa")) lissa_part(train_all, test_all);
+    if (wanted("second-order")) second_order_part(train_all, test_all, tests, out_dir);
+    if (wanted("tracin-arnoldi")) tracin_arnoldi_part(train_all, test_all, tests, 40);
     return 0;
 } catch (const std::exception& e) {
     std::cerr << "influence_loo: " << e.what() << "\n";

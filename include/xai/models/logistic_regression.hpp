@@ -28,7 +28,11 @@
 // fit() runs Newton's method (dense Cholesky of the exact Hessian, Armijo backtracking) for
 // models up to a few thousand parameters and L-BFGS beyond, from the current parameters
 // (so set_parameters() + fit() warm-starts, e.g. for leave-one-out retraining), to a
-// gradient norm of 1e-10 by default, and reports the final gradient norm.
+// gradient norm of 1e-10 by default, and reports the final gradient norm. With λ = 0 and data
+// that θ separates (every training example's label has the strictly largest logit), the loss
+// has no minimizer: its infimum 0 is approached as ‖θ‖ → ∞, and the gradient norm becomes small
+// only because θ has become huge. fit() then reports `separable` and not `converged` (and does
+// so instead of throwing when Newton's Hessian is no longer positive definite on the way).
 //
 // All arithmetic is in double precision; only forward() returns float logits.
 //
@@ -85,7 +89,12 @@ struct LogisticFitReport {
     std::size_t iterations = 0;   ///< iterations run (Newton steps or L-BFGS steps)
     double objective = 0.0;       ///< F(θ) at the end
     double gradient_norm = 0.0;   ///< ‖∇F(θ)‖₂ at the end: how close θ is to the optimum
-    bool converged = false;       ///< gradient_norm ≤ gradient_tolerance
+    /// gradient_norm ≤ gradient_tolerance and a minimizer exists (false when `separable`)
+    bool converged = false;
+    /// λ = 0 and θ classifies every training example correctly: the data are separable and the
+    /// loss has no minimizer (it falls towards 0 as ‖θ‖ grows, so a small gradient norm is
+    /// reached only by a huge θ and means nothing); use l2_regularization > 0.
+    bool separable = false;
 };
 
 /// L2-regularized logistic regression on flattened images, binary or multinomial (Koh & Liang
@@ -232,6 +241,41 @@ public:
     Eigen::MatrixXd loss_hessian(const Batch& batch, const Labels& labels) const {
         const Eigen::MatrixXd x = checked_features(batch, labels, "xai::models::LogisticRegression::loss_hessian()");
         return hessian_of(x, free_probabilities(free_logits(x)));
+    }
+
+    /// P×(N·M): the factors of the per-example loss Hessians, ∇²θ L(z_i) = U_i U_iᵀ with U_i the
+    /// M columns [i·M, (i+1)·M) (M free classes; λ not included). ∇²L(z_i) = S_i ⊗ x̃_i x̃_iᵀ with
+    /// S_i = diag(p_i) − p_i p_iᵀ ⪰ 0, so U_i = R_i ⊗ x̃_i for any R_i with R_i R_iᵀ = S_i (here
+    /// from S's pivoted LDLᵀ; binary: the one column √(p(1 − p)) x̃_i). The Newton-step leave-one-out
+    /// (explain/influence/newton_step.hpp) updates the Hessian's factorization by them.
+    Eigen::MatrixXd per_example_loss_hessian_factors(const Batch& batch, const Labels& labels) const {
+        const char* where = "xai::models::LogisticRegression::per_example_loss_hessian_factors()";
+        const Eigen::MatrixXd x = checked_features(batch, labels, where);
+        const Eigen::MatrixXd p = free_probabilities(free_logits(x));
+        const Eigen::Index n = x.rows(), d = x.cols(), m_count = rows();
+        Eigen::MatrixXd u = Eigen::MatrixXd::Zero(theta_.size(), n * m_count);
+        Eigen::MatrixXd s(m_count, m_count);
+        for (Eigen::Index i = 0; i < n; ++i) {
+            s = -p.row(i).transpose() * p.row(i);
+            s.diagonal() += p.row(i).transpose();
+            Eigen::MatrixXd root(m_count, m_count);  // R with R Rᵀ = S, columns = factors
+            if (m_count == 1) {
+                root(0, 0) = std::sqrt(std::max(0.0, s(0, 0)));
+            } else {  // S = Pᵀ L D Lᵀ P (pivoted LDLᵀ copes with S's zero eigenvalue): R = Pᵀ L D^{1/2}
+                const Eigen::LDLT<Eigen::MatrixXd> ldlt(s);
+                root = Eigen::MatrixXd(ldlt.matrixL()) * ldlt.vectorD().cwiseMax(0.0).cwiseSqrt().asDiagonal();
+                root = ldlt.transpositionsP().transpose() * root;
+            }
+            for (Eigen::Index c = 0; c < m_count; ++c) {
+                double* column = u.col(i * m_count + c).data();
+                for (Eigen::Index m = 0; m < m_count; ++m) {
+                    const double q = root(m, c);
+                    for (Eigen::Index j = 0; j < d; ++j) column[m * d + j] = q * x(i, j);
+                    if (bias_) column[m_count * d + m] = q;
+                }
+            }
+        }
+        return u;
     }
 
     // ---- beyond the concepts ---------------------------------------------------------------
@@ -457,12 +501,26 @@ private:
         return {};
     }
 
-    static LogisticFitReport finished(LogisticFitReport report, double f, const Eigen::VectorXd& g,
-                                      const LogisticFitOptions& options) {
+    LogisticFitReport finished(LogisticFitReport report, double f, const Eigen::VectorXd& g, const LogisticFitOptions& options,
+                               const Eigen::MatrixXd& x, const Labels& labels) const {
         report.objective = f;
         report.gradient_norm = g.norm();
-        report.converged = report.gradient_norm <= options.gradient_tolerance;
+        report.separable = lambda_ == 0.0 && separates(x, labels);
+        report.converged = report.gradient_norm <= options.gradient_tolerance && !report.separable;
         return report;
+    }
+
+    /// True when every example's label has the strictly largest logit under θ.
+    bool separates(const Eigen::MatrixXd& x, const Labels& labels) const {
+        const Eigen::MatrixXd z = free_logits(x);
+        for (Eigen::Index i = 0; i < z.rows(); ++i) {
+            const std::size_t y = labels[static_cast<std::size_t>(i)];
+            const double label_logit = y < offset() ? 0.0 : z(i, static_cast<Eigen::Index>(y - offset()));
+            if (offset() && y != 0 && !(0.0 < label_logit)) return false;  // the fixed logit 0 of class 0
+            for (Eigen::Index m = 0; m < z.cols(); ++m)
+                if (static_cast<std::size_t>(m) + offset() != y && !(z(i, m) < label_logit)) return false;
+        }
+        return true;
     }
 
     LogisticFitReport fit_newton(const Eigen::MatrixXd& x, const Labels& labels, const LogisticFitOptions& options) {
@@ -473,10 +531,12 @@ private:
         Eigen::VectorXd g = objective_gradient_of(x, labels, theta_);
         while (g.norm() > options.gradient_tolerance && report.iterations < limit) {
             const Eigen::LLT<Eigen::MatrixXd> llt(hessian_of(x, free_probabilities(linear_map(x, theta_))));
-            if (llt.info() != Eigen::Success)
+            if (llt.info() != Eigen::Success) {
+                if (lambda_ == 0.0 && separates(x, labels)) break;  // finished() reports it
                 throw numerical_error(xai::detail::message(
                     "xai::models::LogisticRegression::fit(): the Hessian is not positive definite (l2_regularization is ",
                     lambda_, "); use l2_regularization > 0"));
+            }
             const Eigen::VectorXd direction = llt.solve(-g);
             StepResult step = line_search(x, labels, theta_, f, g, direction);
             if (!step.accepted) break;
@@ -485,7 +545,7 @@ private:
             g = std::move(step.gradient);
             ++report.iterations;
         }
-        return finished(std::move(report), f, g, options);
+        return finished(std::move(report), f, g, options, x, labels);
     }
 
     /// L-BFGS two-loop recursion (Nocedal & Wright 2006, Algorithm 7.4) with H₀ = (sᵀy / yᵀy) I.
@@ -526,7 +586,7 @@ private:
             g = std::move(step.gradient);
             ++report.iterations;
         }
-        return finished(std::move(report), f, g, options);
+        return finished(std::move(report), f, g, options, x, labels);
     }
 
     ImageShape shape_;

@@ -9,6 +9,10 @@
 //   Cosine schedule (Loshchilov & Hutter 2017, without restarts): α_t = α · ½(1 + cos(π t / T))
 //       over the T steps of the whole run; off gives a constant α.
 //
+// Checkpoints (TrainingOptions::checkpoint_directory): the weights after every
+// checkpoint_every-th epoch, with the mean learning rate of the steps since the previous one, for
+// TracIn (Pruthi et al. 2020), which weighs each checkpoint's gradients by that step size.
+//
 // Reproducible: epoch e visits the examples in the order of a Fisher–Yates shuffle drawn from
 // Rng::stream(seed, e), gradients are deterministic for any thread count (sequential.hpp) and
 // the updates are element-wise, so the same options give the same parameters bit for bit
@@ -16,9 +20,14 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iomanip>
 #include <numeric>
 #include <span>
 #include <string_view>
@@ -58,7 +67,43 @@ struct TrainingOptions {
     std::size_t batch_size = 64;  ///< examples per mini-batch (the last of an epoch may be smaller)
     std::uint64_t seed = 0;       ///< shuffling (and whatever the batch source draws from it)
     std::size_t threads = 1;      ///< threads over each mini-batch (0 = all)
+    /// Where to write checkpoints (empty: none): after every `checkpoint_every`-th epoch and the
+    /// last, `epoch_<e>.xaiw` (the model's weights file) and a line of `checkpoints.tsv` (epoch,
+    /// mean learning rate since the previous checkpoint, file name). TracIn (Pruthi et al. 2020,
+    /// explain/influence/tracin.hpp) traces training through them; read_checkpoints() reads them.
+    std::filesystem::path checkpoint_directory = {};
+    /// Epochs between checkpoints (counted from the run's epoch 0).
+    std::size_t checkpoint_every = 1;
 };
+
+/// A checkpoint written by train(): its epoch, the mean learning rate of the optimizer steps since
+/// the previous checkpoint (TracIn's η_k) and its weights file.
+struct CheckpointRecord {
+    std::size_t epoch = 0;                ///< the epoch after which it was written (from 0)
+    double learning_rate = 0.0;           ///< mean step size since the previous checkpoint
+    std::filesystem::path weights;        ///< the weights file (models/sequential.hpp format)
+};
+
+/// The checkpoints listed in `directory`/checkpoints.tsv, in the order they were written;
+/// io_error when the index is missing or malformed.
+inline std::vector<CheckpointRecord> read_checkpoints(const std::filesystem::path& directory) {
+    std::ifstream in(directory / "checkpoints.tsv");
+    if (!in) throw io_error(detail::message("xai::models::read_checkpoints(): cannot read '", (directory / "checkpoints.tsv").string(), "'"));
+    std::vector<CheckpointRecord> out;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        std::istringstream fields(line);
+        CheckpointRecord r;
+        std::string file;
+        if (!(fields >> r.epoch >> r.learning_rate >> file))
+            throw io_error(detail::message("xai::models::read_checkpoints(): malformed line '", line, "' in '",
+                                           (directory / "checkpoints.tsv").string(), "'"));
+        r.weights = directory / file;
+        out.push_back(std::move(r));
+    }
+    return out;
+}
 
 /// A mini-batch: images and one label each.
 struct TrainingBatch {
@@ -118,6 +163,18 @@ std::vector<EpochReport> train(BasicSequential<Scalar>& model, std::size_t examp
     std::vector<EpochReport> reports;
     const std::size_t saved_threads = model.num_threads();
     model.set_num_threads(options.threads);
+    detail::require(options.checkpoint_every > 0, where, ": checkpoint_every is 0, expected at least 1");
+    std::ofstream checkpoint_index;
+    if (!options.checkpoint_directory.empty()) {
+        std::filesystem::create_directories(options.checkpoint_directory);
+        checkpoint_index.open(options.checkpoint_directory / "checkpoints.tsv",
+                              options.first_epoch > 0 ? std::ios::app : std::ios::trunc);
+        if (!checkpoint_index)
+            throw io_error(detail::message(where, ": cannot write '", (options.checkpoint_directory / "checkpoints.tsv").string(), "'"));
+        if (options.first_epoch == 0) checkpoint_index << "# epoch\tmean learning rate since the previous checkpoint\tweights\n";
+    }
+    double rate_sum = 0.0;            // step sizes since the last checkpoint
+    std::size_t rate_steps = 0;
     std::size_t step = options.first_epoch * steps_per_epoch;  // along the schedule
     std::size_t optimizer_steps = 0;                            // since the moments were zero
     auto rate_at = [&](std::size_t s) {
@@ -136,6 +193,8 @@ std::vector<EpochReport> train(BasicSequential<Scalar>& model, std::size_t examp
                 const TrainingBatch batch = source(epoch, std::span<const std::size_t>(order.data() + begin, end - begin));
                 objective_sum += model.objective_gradient(batch.images, batch.labels, gradient);
                 const double rate = rate_at(step);
+                rate_sum += rate;
+                ++rate_steps;
                 ++step;
                 ++optimizer_steps;
                 std::span<Scalar> theta = model.parameter_values();
@@ -163,6 +222,15 @@ std::vector<EpochReport> train(BasicSequential<Scalar>& model, std::size_t examp
             EpochReport report{epoch, objective_sum / static_cast<double>(steps_per_epoch), rate_at(step),
                                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
             reports.push_back(report);
+            if (checkpoint_index.is_open() && ((epoch + 1) % options.checkpoint_every == 0 || epoch + 1 == options.epochs)) {
+                const std::string file = "epoch_" + std::to_string(epoch) + ".xaiw";
+                model.save(options.checkpoint_directory / file);
+                checkpoint_index << epoch << '\t' << std::setprecision(17) << rate_sum / static_cast<double>(rate_steps) << '\t'
+                                 << file << '\n'
+                                 << std::flush;
+                rate_sum = 0.0;
+                rate_steps = 0;
+            }
             if (on_epoch) on_epoch(report);
         }
     } catch (...) {

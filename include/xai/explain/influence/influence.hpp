@@ -38,6 +38,25 @@
 // `stationarity = StationarityPolicy::warn` the check's result is kept in
 // diagnostics().warnings instead — for networks trained by SGD, which rarely get closer.
 //
+// Leave-one-out has two conventions, and the predicted change of the test loss differs between
+// them by λ s_testᵀθ̂/n per test image (predicted_loss_change_on_removal, Retraining):
+//   same_lambda (default: what LogisticRegression::fit() does when it retrains on n − 1
+//     examples): F₋ᵢ = (1/(n−1)) Σ_{j≠i} L_j + (λ/2)‖θ‖², whose optimum moves by
+//     (1/n) H⁻¹(∇Lᵢ + λθ̂), so the test loss changes by (−I_up,loss + λ s_testᵀθ̂)/n;
+//   fixed_total: (1/n) Σ_{j≠i} L_j + (λ/2)‖θ‖² (sklearn's fixed C = 1/(nλ)), which moves by
+//     (1/n) H⁻¹∇Lᵢ: −I_up,loss/n, the paper's formula.
+// (Rewrite F₋ᵢ as (n/(n−1))·[F − (1/n)(Lᵢ + (λ/2)‖θ‖²)]: removing i removes 1/n of Lᵢ and of the
+// penalty.) Ranks within one test image are the same; pooled over test images they are not.
+//
+// Three more checks guard against silently wrong scores. The parameters are fingerprinted at
+// construction and every call refuses (model_error) a model that changed since (refitted: the
+// factorization and θ̂ would belong to other parameters). A solve that did not converge
+// (SolveReport::converged, e.g. LiSSA too shallow, CG at max_iterations) is refused with
+// numerical_error by explain(), influence() and self_influence(), or, with
+// StationarityPolicy::warn, recorded in the result's warnings. A model with λ = 0 that
+// classifies every training example correctly has no minimizer (separable data: the loss falls
+// towards 0 as ‖θ‖ grows), which the constructor says instead of a bare stationarity failure.
+//
 // Every pass over the training set streams it in batches (never all per-example gradients in
 // memory), runs on `threads` threads, and gives bit-identical results for any thread count.
 // explain(), influence(), s_test() and self_influence() are const and safe to call
@@ -46,6 +65,7 @@
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -59,6 +79,7 @@
 #include "xai/core/target.hpp"
 #include "xai/core/tensor.hpp"
 #include "xai/explain/influence/cg.hpp"
+#include "xai/explain/influence/detail/fingerprint.hpp"
 #include "xai/explain/influence/exact.hpp"
 #include "xai/explain/influence/lissa.hpp"
 #include "xai/explain/influence/perturbation.hpp"
@@ -97,6 +118,9 @@ struct InfluenceOptions {
     /// Relative parameter step of the central difference for I_pert,loss on models without a
     /// closed form (perturbation.hpp).
     double perturbation_step = 1e-3;
+    /// A training set spread over processes (explain/influence/distribution.hpp, mpi.hpp): the
+    /// training images given to the constructor are then this process's shard. Default: one process.
+    Distribution distribution = {};
 };
 
 /// What the Influence constructor found: the problem size and how close θ is to a minimum.
@@ -124,7 +148,40 @@ struct InfluenceExplanation : Explanation {
     std::vector<double> test_losses;
     /// Per test image, how its s_test was obtained.
     std::vector<SolveReport> solve_reports;
+    /// Per test image, λ s_testᵀθ̂ (θ̂ restricted to the parameter subset): n times the difference
+    /// between the two leave-one-out conventions (predicted_loss_change_on_removal).
+    std::vector<double> regularization_terms;
+    /// Solves that did not converge, accepted under StationarityPolicy::warn; empty when all is well.
+    std::vector<std::string> warnings;
 };
+
+/// How a model is retrained without the removed training example (leave-one-out), which
+/// changes the predicted change of the test loss by λ s_testᵀθ̂/n (see influence.hpp).
+enum class Retraining {
+    /// The same λ over the n − 1 remaining examples: what LogisticRegression::fit() does.
+    same_lambda,
+    /// The same total regularization, (1/n) Σ_{j≠i} L_j + (λ/2)‖θ‖² (sklearn's fixed C): the
+    /// paper's −I_up,loss/n.
+    fixed_total,
+};
+
+/// The first-order change of each test image's loss (columns) when each training example
+/// (rows) is removed and the model retrained by `retraining`: (−I_up,loss + λ s_testᵀθ̂)/n for
+/// same_lambda (the default, what fit() does), −I_up,loss/n for fixed_total.
+inline Eigen::MatrixXd predicted_loss_change_on_removal(const InfluenceExplanation& e,
+                                                        Retraining retraining = Retraining::same_lambda) {
+    const char* where = "xai::predicted_loss_change_on_removal()";
+    detail::require(e.influence.rows() > 0, where, ": the explanation's influence matrix is empty");
+    detail::require<shape_error>(e.regularization_terms.size() == static_cast<std::size_t>(e.influence.cols()), where,
+                                 ": the explanation has ", e.regularization_terms.size(), " regularization terms, expected ",
+                                 e.influence.cols(), " (one per test image)");
+    const double n = static_cast<double>(e.influence.rows());
+    Eigen::MatrixXd out = -e.influence / n;
+    if (retraining == Retraining::same_lambda)
+        for (Eigen::Index j = 0; j < out.cols(); ++j)
+            out.col(j).array() += e.regularization_terms[static_cast<std::size_t>(j)] / n;
+    return out;
+}
 
 /// Influence functions (Koh & Liang, ICML 2017) on a TwiceDifferentiableModel: the influence
 /// I_up,loss of every training example on test predictions, self-influence, and I_pert,loss.
@@ -146,7 +203,7 @@ public:
         : options_(std::move(options)),
           solver_(std::move(solver)),
           loss_(model, train_images, train_labels, options_.parameter_blocks, options_.batch_size, options_.threads,
-                where_constructor) {
+                where_constructor, options_.distribution) {
         const char* where = where_constructor;
         detail::require(std::isfinite(options_.stationarity_tolerance) && options_.stationarity_tolerance >= 0.0, where,
                         ": stationarity_tolerance is ", options_.stationarity_tolerance, ", expected a finite value >= 0");
@@ -154,9 +211,18 @@ public:
                         ": perturbation_step is ", options_.perturbation_step, ", expected a finite value > 0");
         diagnostics_.num_training_examples = loss_.num_examples();
         diagnostics_.num_parameters = loss_.num_parameters();
+        fingerprint_ = detail::parameter_fingerprint(model);
         diagnostics_.stationarity = loss_.stationarity(progress);
         const double relative = diagnostics_.stationarity.relative_gradient_norm;
-        if (!(relative <= options_.stationarity_tolerance)) {
+        if (loss_.l2_regularization() == 0.0 && loss_.separates_training_set()) {
+            const std::string text = detail::message(
+                where, ": the model has no L2 regularization (l2_regularization() = 0) and classifies every training ",
+                "example correctly: the training data are separable, so the training loss has no minimizer (it falls ",
+                "towards 0 as ‖θ‖ grows; ‖θ‖ = ", model.parameters().norm(), ") and there is no θ̂ to linearize around; ",
+                "train with l2_regularization > 0");
+            if (options_.stationarity == StationarityPolicy::refuse) throw model_error(text);
+            diagnostics_.warnings.push_back(text);
+        } else if (!(relative <= options_.stationarity_tolerance)) {
             const std::string text = detail::message(
                 where, ": the model is not at a minimum of its training objective: relative gradient norm ", relative,
                 " (gradient norm ", diagnostics_.stationarity.gradient_norm, "), expected at most ",
@@ -176,6 +242,19 @@ public:
     /// The training objective F(θ) over the training set, restricted to the parameter subset
     /// (what a solver works on; public so that a caller can time or reuse its passes).
     const TrainingLoss<M>& training_loss() const { return loss_; }
+    /// The solver's prepared state (ExactSolver: the Hessian H_SS + μI and its factorization).
+    const typename Solver::State& solver_state() const { return state_; }
+    /// The solver.
+    const Solver& solver() const { return solver_; }
+
+    /// Throws model_error (message prefixed by `where`) when the model's parameters or λ are not
+    /// those this explainer was built on (refitted or set anew since): every entry point checks.
+    void require_unchanged(const char* where) const {
+        if (detail::parameter_fingerprint(loss_.model()) != fingerprint_)
+            throw model_error(detail::message(
+                where, ": the model's parameters changed since this explainer was built (refitted or set anew): its ",
+                "stationarity check, Hessian and θ̂ belong to the old ones; build a new explainer for the new parameters"));
+    }
 
     // ---- the explainer's two entry points (core/explainer.hpp) -----------------------------
 
@@ -188,6 +267,7 @@ public:
     template <std::same_as<Batch> B>
     InfluenceExplanation explain(const B& test, const Targets& targets = {}, const Progress& progress = {}) const {
         const char* where = where_explain;
+        require_unchanged(where);
         const Scores logits = checked_test_logits(test, where);
         const Labels labels = resolve_targets(targets, logits, where);
         const std::size_t n = labels.size();
@@ -203,6 +283,8 @@ public:
         const Eigen::VectorXd losses = loss_.model().per_example_losses(test, labels);
         out.test_losses.assign(losses.data(), losses.data() + losses.size());
         InverseHvp s = solver_.solve(state_, loss_, loss_.gradients(test, labels), progress);
+        out.warnings = convergence_warnings(s.reports, where);
+        out.regularization_terms = regularization_terms(s.values);
         out.solve_reports = std::move(s.reports);
         out.influence = influence_of(s.values, progress);
         out.helpful.reserve(n);
@@ -228,23 +310,34 @@ public:
     /// loss is that of the target class (Targets: empty = each image's predicted class).
     Eigen::MatrixXd test_gradients(const Batch& test, const Targets& targets = {}) const {
         const char* where = where_test_gradients;
+        require_unchanged(where);
         return loss_.gradients(test, resolve_targets(targets, checked_test_logits(test, where), where));
     }
 
-    /// s_test = (H + damping·I)⁻¹ ∇θL(z_test, θ̂), one column per test image.
+    /// s_test = (H + damping·I)⁻¹ ∇θL(z_test, θ̂), one column per test image, with the solver's
+    /// reports (returned as they are, converged or not: this is where to look).
     InverseHvp s_test(const Batch& test, const Targets& targets = {}, const Progress& progress = {}) const {
+        require_unchanged(where_s_test);
         return solve_tests(test, targets, progress, where_s_test);
+    }
+
+    /// λ s_testᵀθ̂ for each column of `s_test` (θ̂ restricted to the parameter subset): what the
+    /// same-λ leave-one-out adds to −I_up,loss (InfluenceExplanation::regularization_terms).
+    std::vector<double> regularization_terms(const Eigen::MatrixXd& s_test) const {
+        const Eigen::VectorXd terms = loss_.l2_regularization() * (s_test.transpose() * loss_.theta());
+        return std::vector<double>(terms.data(), terms.data() + terms.size());
     }
 
     /// I_up,loss(z_i, z_test) = −s_testᵀ ∇θL(z_i, θ̂) for every training example i (rows) and
     /// every column of `s_test` (columns): streamed over the training set.
     Eigen::MatrixXd influence_of(const Eigen::MatrixXd& s_test, const Progress& progress = {}) const {
         const char* where = where_influence_of;
+        require_unchanged(where);
         detail::require<shape_error>(s_test.rows() == static_cast<Eigen::Index>(loss_.num_parameters()), where,
                                      ": s_test has ", s_test.rows(), " rows, expected ", loss_.num_parameters(),
                                      " (the parameters in the chosen subset)");
         detail::require(s_test.allFinite(), where, ": s_test contains NaN or Inf");
-        Eigen::MatrixXd out(static_cast<Eigen::Index>(loss_.num_examples()), s_test.cols());
+        Eigen::MatrixXd out = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(loss_.num_examples()), s_test.cols());
         loss_.stream(
             [&](std::size_t b) {
                 const std::size_t begin = loss_.batch_begin(b), end = loss_.batch_end(b);
@@ -254,31 +347,39 @@ public:
                 out.middleRows(static_cast<Eigen::Index>(loss_.batch_begin(b)), rows.rows()) = rows;
             },
             progress, "training examples");
+        loss_.share_rows(out);
         return out;
     }
 
     /// I_up,loss of every training example (rows) on every test image (columns): explain()'s
     /// matrix without the rankings.
     Eigen::MatrixXd influence(const Batch& test, const Targets& targets = {}, const Progress& progress = {}) const {
-        return influence_of(solve_tests(test, targets, progress, where_influence).values, progress);
+        require_unchanged(where_influence);
+        const InverseHvp s = solve_tests(test, targets, progress, where_influence);
+        require_converged(s.reports, where_influence);
+        return influence_of(s.values, progress);
     }
 
     /// Self-influence I_up,loss(z_i, z_i) = −∇Lᵢᵀ (H + damping·I)⁻¹ ∇Lᵢ of every training
     /// example (§5.4). One solve per example: immediate with ExactSolver (one factorization),
-    /// a full CG or LiSSA run per example otherwise.
+    /// a full CG or LiSSA run per example otherwise. A solve that did not converge is refused
+    /// (numerical_error), or accepted under StationarityPolicy::warn.
     Eigen::VectorXd self_influence(const Progress& progress = {}) const {
-        Eigen::VectorXd out(static_cast<Eigen::Index>(loss_.num_examples()));
+        require_unchanged(where_self_influence);
+        Eigen::VectorXd out = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(loss_.num_examples()));
         loss_.stream(
             [&](std::size_t b) {
                 const std::size_t begin = loss_.batch_begin(b), end = loss_.batch_end(b);
                 const Eigen::MatrixXd g = loss_.gradients(loss_.images(begin, end), loss_.labels(begin, end));
-                const Eigen::MatrixXd s = solver_.solve(state_, loss_, g, {}).values;
-                return Eigen::VectorXd(-(g.cwiseProduct(s)).colwise().sum().transpose());
+                const InverseHvp s = solver_.solve(state_, loss_, g, {});
+                require_converged(s.reports, where_self_influence);
+                return Eigen::VectorXd(-(g.cwiseProduct(s.values)).colwise().sum().transpose());
             },
             [&](std::size_t b, Eigen::VectorXd part) {
                 out.segment(static_cast<Eigen::Index>(loss_.batch_begin(b)), part.size()) = part;
             },
             progress, "training examples");
+        loss_.share_rows(out);
         return out;
     }
 
@@ -288,6 +389,7 @@ public:
         requires MixedDerivativeModel<M> || ReparametrizableModel<M>
     {
         const char* where = where_perturbation_influence;
+        require_unchanged(where);
         detail::require<shape_error>(s_test.size() == static_cast<Eigen::Index>(loss_.num_parameters()), where,
                                      ": s_test has ", s_test.size(), " entries, expected ", loss_.num_parameters());
         detail::require(s_test.allFinite(), where, ": s_test contains NaN or Inf");
@@ -308,7 +410,9 @@ public:
         requires MixedDerivativeModel<M> || ReparametrizableModel<M>
     {
         const char* where = where_perturbation_influence;
+        require_unchanged(where);
         const InverseHvp s = solve_tests(detail::single_image_batch(test, where), Targets{target}, {}, where);
+        require_converged(s.reports, where);
         return perturbation_influence(Eigen::VectorXd(s.values.col(0)), train_indices);
     }
 
@@ -321,6 +425,33 @@ private:
     static constexpr const char* where_influence = "xai::Influence::influence()";
     static constexpr const char* where_influence_of = "xai::Influence::influence_of()";
     static constexpr const char* where_perturbation_influence = "xai::Influence::perturbation_influence()";
+    static constexpr const char* where_self_influence = "xai::Influence::self_influence()";
+
+
+    /// The message of a solve that did not converge.
+    static std::string convergence_message(const SolveReport& r, std::size_t column, const char* where) {
+        return detail::message(where, ": the ", r.solver, " solve of s_test for column ", column,
+                               " did not converge (relative residual ", r.relative_residual, " after ", r.iterations,
+                               " iterations", r.solver == "lissa" ? detail::message(", last step's relative change ", r.step_change) : "",
+                               "): raise ", r.solver == "lissa" ? "recursion_depth or repeats, or check that scale exceeds the Hessian's largest eigenvalue" : "max_iterations",
+                               ", or use another solver");
+    }
+
+    /// numerical_error for the first solve that did not converge, unless StationarityPolicy::warn.
+    void require_converged(const std::vector<SolveReport>& reports, const char* where) const {
+        if (options_.stationarity == StationarityPolicy::warn) return;
+        for (std::size_t j = 0; j < reports.size(); ++j)
+            if (!reports[j].converged) throw numerical_error(convergence_message(reports[j], j, where) + ", or set stationarity = StationarityPolicy::warn");
+    }
+
+    /// require_converged(), or under StationarityPolicy::warn the messages to keep.
+    std::vector<std::string> convergence_warnings(const std::vector<SolveReport>& reports, const char* where) const {
+        require_converged(reports, where);
+        std::vector<std::string> out;
+        for (std::size_t j = 0; j < reports.size(); ++j)
+            if (!reports[j].converged) out.push_back(convergence_message(reports[j], j, where));
+        return out;
+    }
 
     /// The model's logits for a test batch, after checking the batch against the model.
     Scores checked_test_logits(const Batch& test, const char* where) const {
@@ -339,6 +470,7 @@ private:
     TrainingLoss<M> loss_;
     typename Solver::State state_;
     InfluenceDiagnostics diagnostics_;
+    std::uint64_t fingerprint_ = 0;
 };
 
 }  // namespace xai

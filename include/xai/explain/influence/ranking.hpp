@@ -1,8 +1,8 @@
 #pragma once
 // Orders over the training set from influence scores (Koh & Liang 2017): the most helpful and
-// most harmful training examples for a test prediction, the order in which to review training
-// labels by self-influence (§5.4), and the predicted change of the test loss when an example
-// is removed (ε = −1/n in eq. 2).
+// most harmful training examples for a test prediction and the order in which to review training
+// labels by self-influence (§5.4). The predicted change of the test loss when an example is
+// removed (ε = −1/n in eq. 2) is predicted_loss_change_on_removal in influence.hpp.
 //
 // Sign convention (influence.hpp): I_up,loss(z, z_test) < 0 means z helped (removing it
 // raises the test loss), > 0 means z hurt. Ties are broken by the lower index, so every order
@@ -41,14 +41,6 @@ inline std::vector<std::size_t> most_harmful(const Eigen::VectorXd& influence, s
 /// ∇Lᵀ H⁻¹ ∇L in decreasing order, run_spam_experiment.py).
 inline std::vector<std::size_t> review_order(const Eigen::VectorXd& self_influence) {
     return most_helpful(self_influence, static_cast<std::size_t>(self_influence.size()));
-}
-
-/// −I_up,loss / n: the first-order change of the test loss when each training example (row) is
-/// removed from a training set of n examples (what leave-one-out retraining measures), for
-/// each test image (column) of an influence matrix such as InfluenceExplanation::influence.
-inline Eigen::MatrixXd predicted_loss_change_on_removal(const Eigen::MatrixXd& influence, std::size_t n) {
-    detail::require(n > 0, "xai::predicted_loss_change_on_removal(): n is 0, expected the training set size");
-    return -influence / static_cast<double>(n);
 }
 
 }  // namespace xai

@@ -28,10 +28,19 @@ namespace xai {
 
 /// How one right-hand side was solved.
 struct SolveReport {
-    std::string solver;              ///< "exact", "cg" or "lissa"
+    std::string solver;              ///< "exact", "cg", "lissa", "arnoldi"
     std::size_t iterations = 0;      ///< CG iterations, or LiSSA steps × repeats; 0 for exact
-    double relative_residual = 0.0;  ///< ‖(H + damping·I) x − b‖ / ‖b‖ at the end (CG, LiSSA; 0 for exact)
-    bool converged = true;           ///< false when CG stopped at max_iterations above tolerance
+    /// ‖(H + damping·I) x − b‖ / ‖b‖ at the end: exact and LiSSA compute it from x (LiSSA with
+    /// one extra Hessian-vector product over the whole training set), CG keeps it by recurrence.
+    double relative_residual = 0.0;
+    /// Whether the solver met its criterion: exact always (prepare() refuses a singular H), CG
+    /// and LiSSA when relative_residual ≤ their `tolerance`. Influence refuses or warns when it
+    /// is false (InfluenceOptions::stationarity).
+    bool converged = true;
+    /// LiSSA: ‖x_T − x_{T−1}‖ / ‖x_T‖, the relative change of the estimate in the last step
+    /// (the largest over the repeats); with minibatches it has a noise floor and never reaches
+    /// 0, so it is reported beside the residual, not used as the criterion. 0 for the others.
+    double step_change = 0.0;
 };
 
 /// Columns x_j ≈ (H_SS + damping·I)⁻¹ b_j, one report per column.
