@@ -16,11 +16,16 @@
 //
 //   localization_table [--validation 1000] [--test 1000] [--threads 0] [--rise-masks 1000]
 //                      [--lime-samples 1000] [--thresholds 1000] [--grid-rows 4] [--out-dir .]
-//                      [--methods name,name,...]
+//                      [--methods name,name,...] [--export DIR]
 // writes <out-dir>/localization.md, localization.csv and localization_boxes.png, rewritten after
 // every method (cheapest first, RISE last). Results do not depend on --threads.
+// --export DIR also writes the maps and ground truth for the cross-check by hand against
+// wsolevaluation's definitions (scripts/crosscheck_localization.py, docs/localization.md):
+// <split>_maps_<method>.f32 (N×H×W float32, little-endian), <split>_boxes.txt (top left bottom
+// right per line), test_masks.u8 (N×H×W bytes), test_predicted.txt and test_labels.txt.
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -59,6 +64,7 @@ struct Settings {
     std::size_t grid_rows = 4;
     std::filesystem::path out_dir = ".";
     std::vector<std::string> methods;
+    std::filesystem::path export_dir;
     std::string command;
 };
 
@@ -117,6 +123,34 @@ Split make_split(const Model& model, const xai::LabelledImages& items, std::size
     return s;
 }
 
+/// A method's name as a file name: letters and digits, the rest '_'.
+std::string slug(const std::string& name) {
+    std::string out;
+    for (char c : name) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    return out;
+}
+
+void write_floats(const std::filesystem::path& path, const xai::Maps& maps) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(maps.data()), static_cast<std::streamsize>(maps.size() * sizeof(float)));
+}
+
+/// The ground truth of both splits, once (see --export).
+void export_ground_truth(const std::filesystem::path& dir, const Split& validation, const Split& test) {
+    std::filesystem::create_directories(dir);
+    for (const auto& [name, split] : {std::pair{"validation", &validation}, std::pair{"test", &test}}) {
+        std::ofstream boxes(dir / (std::string(name) + "_boxes.txt"));
+        for (const auto& b : split->boxes) boxes << b[0].top << ' ' << b[0].left << ' ' << b[0].bottom << ' ' << b[0].right << '\n';
+    }
+    std::ofstream masks(dir / "test_masks.u8", std::ios::binary);
+    for (bool v : test.scenes.masks) masks.put(v ? 1 : 0);
+    std::ofstream predicted(dir / "test_predicted.txt"), labels(dir / "test_labels.txt");
+    for (std::size_t i = 0; i < test.predicted.size(); ++i) {
+        predicted << test.predicted[i] << '\n';
+        labels << test.scenes.labels[i] << '\n';
+    }
+}
+
 struct Row {
     std::string name, settings;
     xai::WsolReport report;
@@ -135,6 +169,10 @@ Row evaluate(const Method& method, const Model& model, const Split& validation, 
     const xai::Maps test_maps = explainer.explain(test.scenes.images, xai::Targets(test.scenes.labels.begin(),
                                                                                      test.scenes.labels.end())).maps;
     const auto t1 = std::chrono::steady_clock::now();
+    if (!s.export_dir.empty()) {
+        write_floats(s.export_dir / ("validation_maps_" + slug(method.name) + ".f32"), val_maps);
+        write_floats(s.export_dir / ("test_maps_" + slug(method.name) + ".f32"), test_maps);
+    }
     const xai::WsolOptions options{.thresholds = s.thresholds, .threads = s.threads};
     row.report = xai::evaluate_wsol({val_maps, validation.boxes},
                                     {test_maps, test.boxes, test.scenes.masks, test.predicted, test.scenes.labels}, options);
@@ -244,6 +282,7 @@ Settings parse(int argc, char** argv) {
         else if (flag == "--thresholds") s.thresholds = count();
         else if (flag == "--grid-rows") s.grid_rows = count();
         else if (flag == "--out-dir") s.out_dir = value;
+        else if (flag == "--export") s.export_dir = value;
         else if (flag == "--methods") {
             std::stringstream list(value);
             for (std::string name; std::getline(list, name, ',');) s.methods.push_back(name);
@@ -269,6 +308,7 @@ int main(int argc, char** argv) try {
         return static_cast<double>(correct) / static_cast<double>(split.predicted.size());
     };
     std::filesystem::create_directories(s.out_dir);
+    if (!s.export_dir.empty()) export_ground_truth(s.export_dir, validation, test);
     std::vector<Row> rows;
     for (const Method& method : all_methods(s)) {
         rows.push_back(evaluate(method, model, validation, test, s));
