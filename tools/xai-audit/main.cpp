@@ -23,7 +23,8 @@
 // Outputs (--out, default .): audit.md (the tables printed), audit.csv (method, model, class,
 // region, mean, low, high, images), audit_per_image.csv and most_reliant.png (the --picture-count
 // images whose --picture-method attribution lies most on the focus region: the image with the
-// region's box above, the method's map below). Exit codes: 0 success, 1 bad arguments, 2 an
+// region's box on top, the method's map below, and the --reference model's map on the same image in
+// a third row). Exit codes: 0 success, 1 bad arguments, 2 an
 // image or mask that cannot be used, 3 a model that cannot be loaded.
 
 #include <algorithm>
@@ -421,14 +422,17 @@ void write_csv(const fs::path& dir, const Arguments& a, const Folder& f, const s
 }
 
 /// The images whose attribution lies most on the focus region: the image with the focus
-/// region's box (magenta) above, the map's overlay below.
-void write_picture(const fs::path& path, const Arguments& a, const Folder& f, const Audited& m) {
+/// region's box (magenta) on top, the map's overlay below it, and with a reference model the
+/// same method's map for that model on the same image in a third row (side by side).
+void write_picture(const fs::path& path, const Arguments& a, const Folder& f, const Audited& m,
+                   const Audited* reference) {
     const std::size_t focus = m.audit.region(a.focus);
     const std::vector<std::size_t> top = m.audit.most_reliant(focus, a.picture_count);
     if (top.empty()) return;
     const std::size_t h = f.images.shape(2), w = f.images.shape(3);
     const std::size_t scale = std::max<std::size_t>(1, 192 / std::max(h, w)), th = h * scale, tw = w * scale, gap = 3;
-    xai::Image grid = xt::ones<float>({std::size_t{3}, 2 * th + gap, top.size() * tw + (top.size() - 1) * gap});
+    const std::size_t rows = reference ? 3 : 2;
+    xai::Image grid = xt::ones<float>({std::size_t{3}, rows * th + (rows - 1) * gap, top.size() * tw + (top.size() - 1) * gap});
     for (std::size_t k = 0; k < top.size(); ++k) {
         const std::size_t i = top[k];
         const xai::Image image = xai::image_at(f.images, i);
@@ -446,6 +450,9 @@ void write_picture(const fs::path& path, const Arguments& a, const Folder& f, co
         const std::size_t x0 = k * (tw + gap);
         xt::view(grid, xt::all(), xt::range(0, th), xt::range(x0, x0 + tw)) = upper;
         xt::view(grid, xt::all(), xt::range(th + gap, 2 * th + gap), xt::range(x0, x0 + tw)) = lower;
+        if (reference)
+            xt::view(grid, xt::all(), xt::range(2 * (th + gap), 3 * th + 2 * gap), xt::range(x0, x0 + tw)) =
+                xai::resize(xai::overlay(image, xai::Map(xt::view(reference->maps, i))), th, tw, xai::Interpolation::nearest);
     }
     xai::save_image(path, grid);
 }
@@ -489,7 +496,8 @@ int run(const Arguments& a) {
     }
     write_csv(a.out, a, f, main, ref);
     const auto picture = std::find_if(main.begin(), main.end(), [&](const Audited& m) { return m.method == a.picture_method; });
-    write_picture(a.out / "most_reliant.png", a, f, *picture);
+    const Audited* reference_picture = ref.empty() ? nullptr : &ref[static_cast<std::size_t>(picture - main.begin())];
+    write_picture(a.out / "most_reliant.png", a, f, *picture, reference_picture);
     std::cout << std::ifstream(a.out / "audit.md").rdbuf();
     std::cout << "\nwrote audit.md, audit.csv, audit_per_image.csv and most_reliant.png to " << a.out.string() << "\n";
     return 0;
