@@ -227,7 +227,7 @@ void write_tables(const std::vector<Row>& rows, const Settings& s, double val_ac
         md << "| " << r.name << " | " << pct(r.report.gt_known) << " | " << pct(r.rule_gt_known[0]) << " | "
            << pct(r.rule_gt_known[1]) << " | " << pct(r.rule_gt_known[2]) << " |\n";
     md << "\nSettings:\n\n";
-    for (const Row& r : rows) md << "- " << r.name << ": " << r.settings << " (explained in " << std::setprecision(1) << r.seconds << " s)\n";
+    for (const Row& r : rows) md << "- " << r.name << ": " << r.settings << " (explained in " << std::fixed << std::setprecision(0) << r.seconds << " s)\n";
 
     std::ofstream csv(s.out_dir / "localization.csv");
     csv << "method,top1_loc,gt_known_loc,threshold,validation_box_acc,max_box_acc,max_box_acc_v2,v2_iou30,v2_iou50,"
