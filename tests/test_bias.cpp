@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "perturbation_toys.hpp"
+#include "scene_items.hpp"
 #include "xai/audit.hpp"
 #include "xai/cam.hpp"
 #include "xai/core/random.hpp"
@@ -26,18 +27,8 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-/// 12 items of 28×28: discs of radius 6–12 and value 0.3 + 0.05·i, labels i mod 10.
-xai::Batch disc_items(std::size_t n) {
-    xai::Batch items = xt::zeros<float>({n, std::size_t{1}, std::size_t{28}, std::size_t{28}});
-    for (std::size_t i = 0; i < n; ++i) {
-        const double r = 6.0 + static_cast<double>(i % 7);
-        for (std::size_t y = 0; y < 28; ++y)
-            for (std::size_t x = 0; x < 28; ++x)
-                if (std::hypot(static_cast<double>(y) - 13.5, static_cast<double>(x) - 13.5) < r)
-                    items(i, 0, y, x) = 0.3f + 0.05f * static_cast<float>(i);
-    }
-    return items;
-}
+/// The discs of scene_items.hpp, values 0.3 + 0.05·i.
+xai::Batch disc_items(std::size_t n) { return toy::disc_items(n, 0.05f); }
 
 xai::Labels labels_mod_10(std::size_t n) {
     xai::Labels labels(n);

@@ -50,19 +50,11 @@ public:
     /// The same map for every image; progress is called once.
     template <std::same_as<Batch> B>
     Explanation explain(const B& images, const Targets& targets = {}, const Progress& progress = {}) const {
-        Explanation out = detail::reference_core(*model_, images, targets, options_.score, "xai::CentreBox::explain()");
-        const std::size_t n = images.shape(0), h = images.shape(2), w = images.shape(3);
-        const double cy = (static_cast<double>(h) - 1.0) / 2.0, cx = (static_cast<double>(w) - 1.0) / 2.0;
-        const double hy = static_cast<double>(h) / 2.0, hx = static_cast<double>(w) / 2.0;
-        out.raw = Maps::from_shape({n, h, w});
-        for (std::size_t y = 0; y < h; ++y)
-            for (std::size_t x = 0; x < w; ++x)
-                out.raw(0, y, x) = static_cast<float>(
-                    1.0 - std::max(std::abs(static_cast<double>(y) - cy) / hy, std::abs(static_cast<double>(x) - cx) / hx));
-        for (std::size_t i = 1; i < n; ++i) std::copy_n(out.raw.data(), h * w, out.raw.data() + i * h * w);
-        out.maps = detail::positive_display_maps(out.raw);
-        detail::report(progress, n, n, "images");
-        return out;
+        const double hy = static_cast<double>(images.shape(2)) / 2.0, hx = static_cast<double>(images.shape(3)) / 2.0;
+        return detail::centred_reference(*model_, images, targets, options_.score, progress, "xai::CentreBox::explain()",
+                                         [hy, hx](double dy, double dx) {
+                                             return 1.0 - std::max(std::abs(dy) / hy, std::abs(dx) / hx);
+                                         });
     }
 
     /// One image (C×H×W): explain() on a batch of one.
