@@ -681,7 +681,7 @@ constexpr std::size_t held_out_limit = 0;     // 0 = the whole test split
 
 TEST_CASE("the shipped models load, have the built-in architectures and classify the shipped samples",
           "[models][builtin]") {
-    CHECK(m::builtin_model_names() == std::vector<std::string>{"fashion", "scenes"});
+    CHECK(m::builtin_model_names() == std::vector<std::string>{"fashion", "scenes", "scenes_biased"});
     CHECK_THROWS_WITH(m::load_builtin("imagenet"), Contains("unknown model 'imagenet'"));
     for (const std::string& name : m::builtin_model_names()) {
         INFO(name);

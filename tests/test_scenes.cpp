@@ -9,6 +9,7 @@
 #include <regex>
 #include <string>
 
+#include "scene_items.hpp"
 #include "xai/core/data_dir.hpp"
 #include "xai/data/fashion_mnist.hpp"
 #include "xai/data/scenes.hpp"
@@ -26,18 +27,8 @@ xai::Batch flat_items(std::size_t n, float (*value)(std::size_t)) {
     return items;
 }
 
-/// Items with some texture: a disc of radius 6–12 (depending on i) of value 0.3 + 0.07·i.
-xai::Batch disc_items(std::size_t n) {
-    xai::Batch items = xt::zeros<float>({n, std::size_t{1}, std::size_t{28}, std::size_t{28}});
-    for (std::size_t i = 0; i < n; ++i) {
-        const double r = 6.0 + static_cast<double>(i % 7);
-        for (std::size_t y = 0; y < 28; ++y)
-            for (std::size_t x = 0; x < 28; ++x)
-                if (std::hypot(static_cast<double>(y) - 13.5, static_cast<double>(x) - 13.5) < r)
-                    items(i, 0, y, x) = 0.3f + 0.07f * static_cast<float>(i);
-    }
-    return items;
-}
+/// The discs of scene_items.hpp, values 0.3 + 0.07·i.
+xai::Batch disc_items(std::size_t n) { return toy::disc_items(n, 0.07f); }
 
 }  // namespace
 

@@ -9,6 +9,8 @@
 //   xai/occlusion.hpp   occlusion
 //   xai/influence.hpp   influence functions and their inverse-Hessian solvers
 //   xai/metrics.hpp     deletion/insertion, confidence change, pointing game, sanity check
+//   xai/localization.hpp  boxes and masks from any map; WSOL metrics (MaxBoxAcc, PxAP, …) of Choe et al.
+//   xai/audit.hpp       bias audit: attribution shares per region and class, separation AUC
 //   xai/image.hpp       image files, resizing, preprocessing, baselines, colormaps, overlays
 //   xai/models.hpp      the built-in CNN and logistic regression, training, the gradient checker
 //   xai/data.hpp        Fashion-MNIST, the scenes generator, data_directory()
@@ -16,11 +18,13 @@
 // Image file I/O needs stb's implementation at link time only when it is called; the xai::xai
 // CMake target links Debian's libstb for that.
 
+#include "xai/audit.hpp"
 #include "xai/cam.hpp"
 #include "xai/data.hpp"
 #include "xai/image.hpp"
 #include "xai/influence.hpp"
 #include "xai/lime.hpp"
+#include "xai/localization.hpp"
 #include "xai/metrics.hpp"
 #include "xai/models.hpp"
 #include "xai/occlusion.hpp"

@@ -3,6 +3,7 @@
 //
 //   train_fashion_mnist --model fashion --epochs 15 --threads 2 --output data/models/fashion.xaiw
 //   train_fashion_mnist --model scenes  --epochs 12 --threads 2 --output data/models/scenes.xaiw
+//   train_fashion_mnist --model scenes  --cue-rate 0.9 --output data/models/scenes_biased.xaiw
 //   train_fashion_mnist --samples data/samples
 //
 // "fashion" is the GAP-CNN on 28×28 items, trained with random horizontal flips and shifts of
@@ -10,6 +11,12 @@
 // every training item each epoch. Accuracy is printed after every epoch: on the 10,000 test
 // images, or on the fixed held-out set of 10,000 scenes made from the test split (scene i
 // shows test item i, SceneOptions seed 1). The weights are saved after every epoch.
+//
+// --cue-rate R trains the biased scenes model of docs/bias.md: every training scene carries the
+// spurious cue of data/scenes.hpp (SpuriousCue{.probability = 1, .rate = R}), whose code is the
+// label's with probability R. Its accuracy is then printed on the held-out scenes with a cue that
+// is independent of the class (rate 0: the test condition), and on their first 2,000 with the
+// training cue (rate R) and without any cue.
 
 #include <algorithm>
 #include <cstdint>
@@ -45,6 +52,7 @@ struct Arguments {
     std::string samples;
     std::string init;             // resume from these weights...
     std::size_t first_epoch = 0;  // ...at this epoch (from 0) of the same schedule
+    double cue_rate = -1.0;       // < 0: no spurious cue; else every training scene has one at this rate
 };
 
 constexpr std::uint64_t held_out_scene_seed = 1;
@@ -53,6 +61,7 @@ void usage() {
     std::cout << "usage: train_fashion_mnist [--model fashion|scenes] [--epochs N] [--threads N] [--seed N]\n"
                  "                           [--output FILE] [--data DIR] [--batch N] [--lr X] [--l2 X] [--limit N]\n"
                  "                           [--init FILE --first-epoch N]   (resume an interrupted run)\n"
+                 "                           [--cue-rate R]   (scenes with a spurious cue agreeing with the label at rate R)\n"
                  "       train_fashion_mnist --samples DIR   (writes DIR/fashion and DIR/scenes)\n";
 }
 
@@ -79,9 +88,12 @@ Arguments parse(int argc, char** argv) {
         else if (flag == "--samples") a.samples = value;
         else if (flag == "--init") a.init = value;
         else if (flag == "--first-epoch") a.first_epoch = std::stoul(value);
+        else if (flag == "--cue-rate") a.cue_rate = std::stod(value);
         else throw std::invalid_argument("unknown option " + flag);
     }
     if (a.model != "fashion" && a.model != "scenes") throw std::invalid_argument("--model must be fashion or scenes");
+    if (a.cue_rate >= 0.0 && a.model != "scenes") throw std::invalid_argument("--cue-rate needs --model scenes");
+    if (a.cue_rate > 1.0) throw std::invalid_argument("--cue-rate must be in [0, 1]");
     if (a.output.empty()) a.output = a.model + ".xaiw";
     return a;
 }
@@ -201,8 +213,12 @@ int run(const Arguments& a) {
     const std::size_t n = train.labels.size();
     xai::SceneOptions scene_options;
     scene_options.seed = a.seed;
+    if (a.cue_rate >= 0.0) scene_options.cue = {.probability = 1.0, .rate = a.cue_rate};
     xai::Batch eval_images = test.images;
     xai::Labels eval_labels = test.labels;
+    // The biased model's other two conditions: the first 2,000 held-out scenes with the training
+    // cue (rate R) and without a cue.
+    std::vector<std::pair<std::string, xai::SceneSet>> cue_conditions;
     xai::models::BatchSource source;
     if (a.model == "fashion") {
         source = [&](std::size_t epoch, std::span<const std::size_t> indices) {
@@ -215,6 +231,15 @@ int run(const Arguments& a) {
     } else {
         xai::SceneOptions held_out = scene_options;
         held_out.seed = held_out_scene_seed;
+        if (a.cue_rate >= 0.0) {
+            held_out.cue.rate = 0.0;  // the test condition: the cue is independent of the class
+            xai::SceneOptions training_cue = held_out, no_cue = held_out;
+            training_cue.cue.rate = a.cue_rate;
+            no_cue.cue.probability = 0.0;
+            cue_conditions.emplace_back("training cue (rate " + std::to_string(a.cue_rate) + ")",
+                                        xai::make_scenes(test.images, test.labels, 0, 2000, training_cue, a.threads));
+            cue_conditions.emplace_back("no cue", xai::make_scenes(test.images, test.labels, 0, 2000, no_cue, a.threads));
+        }
         xai::SceneSet scenes = xai::make_scenes(test.images, test.labels, 0, test.labels.size(), held_out, a.threads);
         eval_images = std::move(scenes.images);
         source = [&](std::size_t epoch, std::span<const std::size_t> indices) {
@@ -227,12 +252,17 @@ int run(const Arguments& a) {
     xai::models::train(model, n, source, options, [&](const xai::models::EpochReport& r) {
         const double acc = xai::models::accuracy(model, eval_images, eval_labels);
         std::cout << "epoch " << r.epoch + 1 << "/" << a.epochs << "  objective " << r.mean_objective << "  lr "
-                  << r.learning_rate << "  " << r.seconds << " s  test accuracy " << acc << std::endl;
+                  << r.learning_rate << "  " << r.seconds << " s  test accuracy " << acc;
+        for (const auto& [name, set] : cue_conditions)
+            std::cout << "  |  " << name << " " << xai::models::accuracy(model, set.images, set.labels);
+        std::cout << std::endl;
         model.save(a.output);
     });
     const double final_accuracy = xai::models::accuracy(model, eval_images, eval_labels);
     std::cout << "final test accuracy " << final_accuracy << " (" << eval_labels.size() << " "
-              << (a.model == "fashion" ? "test images" : "held-out scenes") << "); weights in " << a.output << "\n";
+              << (a.model == "fashion" ? "test images" : "held-out scenes")
+              << (cue_conditions.empty() ? "" : " with a cue independent of the class") << "); weights in " << a.output
+              << "\n";
     return 0;
 }
 

@@ -24,11 +24,25 @@
 // Clutter never enters the grown box, and its fragments come from items of every class with the
 // data set's frequencies, independently of the scene's label, so the label's evidence lies
 // inside the box (in the mask, apart from the noise).
+//
+// A spurious cue (SpuriousCue, off by default) plants a shortcut for bias studies: after step 4,
+// with probability `cue.probability` a small badge — a frame around a 3×3 code, one code per
+// class (scene_cue_codes) — is drawn over everything at a position uniform among those where it
+// stays clear of the grown box. With probability `cue.rate` its code is the scene's label;
+// otherwise it is uniform over the ten codes, whatever the label. So rate = 1 makes the cue a
+// perfect predictor, rate = 0 makes it independent of the class (P(code = label) = 1/10), and
+// P(code = label) = rate + (1 − rate)/10 in general. The cue's draws come from their own stream,
+// Rng::stream(seed ^ scene_cue_stream, index), so a scene with a cue is the scene without it
+// (same item, clutter and noise) plus the badge, and disabling the cue reproduces the original
+// generator bit for bit. The cue's pixels are returned as their own mask: object (the item's
+// mask), cue and background partition the canvas, which the bias audit (xai/audit.hpp) needs.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include <xtensor/xtensor.hpp>
@@ -40,6 +54,39 @@
 #include "xai/image/resize.hpp"
 
 namespace xai {
+
+/// The spurious cue of a scene (see the header comment): a badge whose code correlates with the
+/// class at a chosen rate. Off by default (probability 0).
+struct SpuriousCue {
+    double probability = 0.0;  ///< chance that a scene carries a cue, in [0, 1] (0 = never: the plain generator)
+    double rate = 1.0;         ///< chance that the cue's code is the label's, in [0, 1]; else uniform over the codes
+    std::size_t cell = 2;      ///< side of one code cell in pixels; the badge is (3·cell + 2) pixels square
+    float value = 1.0f;        ///< value of the frame and of the code's set cells (unset cells are 0)
+};
+
+/// Number of cue codes: labels must be below it when a cue is drawn.
+inline constexpr std::size_t scene_cue_classes = 10;
+
+/// The 3×3 code of each class's cue badge, row-major, bit 8 = top-left cell. Pairwise Hamming
+/// distance ≥ 3 (tested), so one wrong cell never turns one class's badge into another's.
+inline constexpr std::array<std::uint16_t, scene_cue_classes> scene_cue_codes = {
+    0b010'111'010,  // 0 plus
+    0b101'010'101,  // 1 saltire
+    0b111'000'111,  // 2 top and bottom rows
+    0b101'101'101,  // 3 left and right columns
+    0b000'010'000,  // 4 centre dot
+    0b110'110'011,  // 5 two blocks
+    0b001'011'111,  // 6 staircase
+    0b100'100'111,  // 7 L
+    0b111'010'010,  // 8 T
+    0b110'011'000,  // 9 zigzag
+};
+
+/// XORed into the scene seed for the cue's own random stream (see the header comment).
+inline constexpr std::uint64_t scene_cue_stream = 0x637565;  // "cue"
+
+/// cue_class of a scene without a cue.
+inline constexpr std::size_t scene_no_cue = std::numeric_limits<std::size_t>::max();
 
 /// Parameters of the scene generator (see the header comment for how each is used).
 struct SceneOptions {
@@ -56,6 +103,7 @@ struct SceneOptions {
     float background = 0.0f;             ///< canvas value before clutter and noise
     float noise_stddev = 0.02f;          ///< Gaussian pixel noise (0 = none)
     std::uint64_t seed = 0;              ///< scene `index` is drawn from Rng::stream(seed, index)
+    SpuriousCue cue = {};                ///< the spurious cue (off by default)
 };
 
 /// A half-open pixel rectangle [top, bottom) × [left, right).
@@ -81,6 +129,9 @@ struct Scene {
     std::size_t item_index = 0;   ///< which source item is shown
     SceneBox box;                 ///< tight bounding box of the mask
     xt::xtensor<bool, 2> mask;    ///< S × S: the item's pixels
+    std::size_t cue_class = scene_no_cue;  ///< the class whose code the cue shows; scene_no_cue without a cue
+    SceneBox cue_box;                      ///< the cue badge's pixels (empty without a cue)
+    xt::xtensor<bool, 2> cue_mask;         ///< S × S: the cue's pixels (all false without a cue)
 };
 
 /// Many scenes, stacked.
@@ -90,6 +141,9 @@ struct SceneSet {
     std::vector<SceneBox> boxes;           ///< tight bounding box of each item's mask
     xt::xtensor<bool, 3> masks;            ///< N × S × S
     std::vector<std::size_t> item_indices; ///< which source item each scene shows
+    std::vector<std::size_t> cue_classes;  ///< the class each cue shows (scene_no_cue: none)
+    std::vector<SceneBox> cue_boxes;       ///< each cue's box (empty without a cue)
+    xt::xtensor<bool, 3> cue_masks;        ///< N × S × S: the cues' pixels
 };
 
 namespace detail {
@@ -115,6 +169,17 @@ inline void require_scene_source(const Batch& items, const Labels& labels, const
     require(std::isfinite(o.mask_threshold) && std::isfinite(o.background) && std::isfinite(o.noise_stddev) &&
                 o.noise_stddev >= 0.0f && std::isfinite(o.fragment_min_ink),
             where, ": mask_threshold, background, noise_stddev and fragment_min_ink must be finite, noise_stddev >= 0");
+    const SpuriousCue& c = o.cue;
+    require(c.probability >= 0.0 && c.probability <= 1.0, where, ": cue.probability is ", c.probability,
+            ", expected a probability in [0, 1]");
+    require(c.rate >= 0.0 && c.rate <= 1.0, where, ": cue.rate is ", c.rate, ", expected a probability in [0, 1]");
+    require(c.cell >= 1 && 3 * c.cell + 2 <= o.canvas_size, where, ": cue.cell is ", c.cell,
+            ", expected a badge of 3·cell + 2 pixels that fits the canvas of ", o.canvas_size);
+    require(std::isfinite(c.value), where, ": cue.value is ", c.value, ", expected a finite pixel value");
+    if (c.probability > 0.0)
+        for (std::size_t i = 0; i < labels.size(); ++i)
+            require(labels[i] < scene_cue_classes, where, ": labels[", i, "] is ", labels[i], ", expected a class below ",
+                    scene_cue_classes, " (the cue has one code per class)");
 }
 
 /// Uniform integer in [lo, hi].
@@ -122,9 +187,53 @@ inline std::size_t uniform_between(Rng& rng, std::size_t lo, std::size_t hi) {
     return lo + static_cast<std::size_t>(rng.uniform_index(hi - lo + 1));
 }
 
-/// Draws scene `index` into `canvas` (S×S) and `mask` (S×S); returns the box and the item index.
-inline SceneBox draw_scene(const Batch& items, std::size_t index, const SceneOptions& o, float* canvas, bool* mask,
-                           std::size_t& item_index) {
+/// Where a scene's cue went: the class of its code (scene_no_cue: none) and its box.
+struct DrawnCue {
+    std::size_t cue_class = scene_no_cue;
+    SceneBox box;
+};
+
+/// Draws the cue of scene `index` (label `label`) over `canvas` (S×S), clear of the grown item
+/// box [top, bottom) × [left, right), and marks its pixels in `cue_mask` (S×S).
+inline DrawnCue draw_cue(std::size_t index, std::size_t label, const SceneOptions& o, std::size_t top, std::size_t left,
+                         std::size_t bottom, std::size_t right, float* canvas, bool* cue_mask) {
+    const std::size_t S = o.canvas_size, cell = o.cue.cell, side = 3 * cell + 2;
+    std::fill(cue_mask, cue_mask + S * S, false);
+    DrawnCue out;
+    if (o.cue.probability <= 0.0) return out;
+    Rng rng = Rng::stream(o.seed ^ scene_cue_stream, index);
+    const bool present = rng.uniform() < o.cue.probability;
+    const bool agrees = rng.uniform() < o.cue.rate;
+    const std::size_t other = static_cast<std::size_t>(rng.uniform_index(scene_cue_classes));
+    // Every position clear of the grown box, in raster order; one of them uniformly.
+    auto clear = [&](std::size_t y, std::size_t x) { return y + side <= top || y >= bottom || x + side <= left || x >= right; };
+    std::size_t positions = 0;
+    for (std::size_t y = 0; y + side <= S; ++y)
+        for (std::size_t x = 0; x + side <= S; ++x) positions += clear(y, x) ? 1 : 0;
+    const std::size_t pick = positions > 0 ? static_cast<std::size_t>(rng.uniform_index(positions)) : 0;
+    if (!present || positions == 0) return out;
+    std::size_t seen = 0, py = 0, px = 0;
+    for (std::size_t y = 0; y + side <= S && seen <= pick; ++y)
+        for (std::size_t x = 0; x + side <= S && seen <= pick; ++x)
+            if (clear(y, x) && seen++ == pick) py = y, px = x;
+    out.cue_class = agrees ? label : other;
+    out.box = {py, px, py + side, px + side};
+    const std::uint16_t code = scene_cue_codes[out.cue_class];
+    for (std::size_t y = 0; y < side; ++y)
+        for (std::size_t x = 0; x < side; ++x) {
+            const bool frame = y == 0 || x == 0 || y == side - 1 || x == side - 1;
+            const std::size_t row = frame ? 0 : (y - 1) / cell, column = frame ? 0 : (x - 1) / cell;
+            const bool set = frame || ((code >> (8 - 3 * row - column)) & 1u) != 0;
+            canvas[(py + y) * S + px + x] = set ? o.cue.value : 0.0f;
+            cue_mask[(py + y) * S + px + x] = true;
+        }
+    return out;
+}
+
+/// Draws scene `index` into `canvas` (S×S), `mask` (S×S) and `cue_mask` (S×S); returns the box,
+/// the item index and the cue.
+inline SceneBox draw_scene(const Batch& items, const Labels& labels, std::size_t index, const SceneOptions& o,
+                           float* canvas, bool* mask, bool* cue_mask, std::size_t& item_index, DrawnCue& cue) {
     const std::size_t n = items.shape(0), H = items.shape(2), W = items.shape(3), S = o.canvas_size;
     const std::size_t frame = H * W;
     Rng rng = Rng::stream(o.seed, index);
@@ -192,6 +301,9 @@ inline SceneBox draw_scene(const Batch& items, std::size_t index, const SceneOpt
         for (std::size_t x = 0; x < w; ++x)
             if (mask[(top + y) * S + left + x]) canvas[(top + y) * S + left + x] = item[y * w + x];
 
+    // The cue, over everything but clear of the grown box (its own random stream).
+    cue = draw_cue(index, labels[item_index], o, grown_top, grown_left, grown_bottom, grown_right, canvas, cue_mask);
+
     // 5. noise and clamping.
     for (std::size_t i = 0; i < S * S; ++i) {
         float v = canvas[i];
@@ -207,9 +319,14 @@ inline SceneBox draw_scene(const Batch& items, std::size_t index, const SceneOpt
 inline Scene make_scene(const Batch& items, const Labels& labels, std::size_t index, const SceneOptions& options = {}) {
     detail::require_scene_source(items, labels, options, "xai::make_scene()");
     const std::size_t S = options.canvas_size;
-    Scene scene{Image::from_shape({1, S, S}), 0, 0, {}, xt::xtensor<bool, 2>::from_shape({S, S})};
-    scene.box = detail::draw_scene(items, index, options, scene.image.data(), scene.mask.data(), scene.item_index);
+    Scene scene{Image::from_shape({1, S, S}), 0, 0, {}, xt::xtensor<bool, 2>::from_shape({S, S}), scene_no_cue, {},
+                xt::xtensor<bool, 2>::from_shape({S, S})};
+    detail::DrawnCue cue;
+    scene.box = detail::draw_scene(items, labels, index, options, scene.image.data(), scene.mask.data(),
+                                   scene.cue_mask.data(), scene.item_index, cue);
     scene.label = labels[scene.item_index];
+    scene.cue_class = cue.cue_class;
+    scene.cue_box = cue.box;
     return scene;
 }
 
@@ -221,11 +338,17 @@ inline SceneSet make_scenes(const Batch& items, const Labels& labels, const std:
     detail::require(!indices.empty(), "xai::make_scenes(): no scene indices, expected at least one");
     const std::size_t S = options.canvas_size, count = indices.size();
     SceneSet set{Batch::from_shape({count, 1, S, S}), Labels(count), std::vector<SceneBox>(count),
-                 xt::xtensor<bool, 3>::from_shape({count, S, S}), std::vector<std::size_t>(count)};
+                 xt::xtensor<bool, 3>::from_shape({count, S, S}), std::vector<std::size_t>(count),
+                 std::vector<std::size_t>(count), std::vector<SceneBox>(count),
+                 xt::xtensor<bool, 3>::from_shape({count, S, S})};
     parallel_for(count, threads, [&](std::size_t i) {
-        set.boxes[i] = detail::draw_scene(items, indices[i], options, set.images.data() + i * S * S,
-                                          set.masks.data() + i * S * S, set.item_indices[i]);
+        detail::DrawnCue cue;
+        set.boxes[i] = detail::draw_scene(items, labels, indices[i], options, set.images.data() + i * S * S,
+                                          set.masks.data() + i * S * S, set.cue_masks.data() + i * S * S,
+                                          set.item_indices[i], cue);
         set.labels[i] = labels[set.item_indices[i]];
+        set.cue_classes[i] = cue.cue_class;
+        set.cue_boxes[i] = cue.box;
     });
     return set;
 }

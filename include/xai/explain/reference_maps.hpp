@@ -16,6 +16,7 @@
 // cascading randomization (metrics/sanity_check.hpp) finds ρ = 1 for both: the maps a method
 // must not resemble.
 
+#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -60,6 +61,24 @@ Explanation reference_core(const M& model, const Batch& images, const Targets& t
     out.score_kind = kind;
     const Scores s = scores_of_kind(out.logits, kind);
     for (std::size_t i = 0; i < out.targets.size(); ++i) out.scores.push_back(s(i, out.targets[i]));
+    return out;
+}
+
+/// A reference explanation whose map is the same for every image: value(dy, dx) at each pixel,
+/// dy and dx its offsets from the image's centre ((H − 1)/2, (W − 1)/2), computed once and copied.
+template <Classifier M, class Value>
+Explanation centred_reference(const M& model, const Batch& images, const Targets& targets, ScoreKind kind,
+                              const Progress& progress, const char* where, Value value) {
+    Explanation out = reference_core(model, images, targets, kind, where);
+    const std::size_t n = images.shape(0), h = images.shape(2), w = images.shape(3);
+    const double cy = (static_cast<double>(h) - 1.0) / 2.0, cx = (static_cast<double>(w) - 1.0) / 2.0;
+    out.raw = Maps::from_shape({n, h, w});
+    for (std::size_t y = 0; y < h; ++y)
+        for (std::size_t x = 0; x < w; ++x)
+            out.raw(0, y, x) = static_cast<float>(value(static_cast<double>(y) - cy, static_cast<double>(x) - cx));
+    for (std::size_t i = 1; i < n; ++i) std::copy_n(out.raw.data(), h * w, out.raw.data() + i * h * w);
+    out.maps = positive_display_maps(out.raw);
+    report(progress, n, n, "images");
     return out;
 }
 
@@ -124,21 +143,11 @@ public:
     /// The same centred Gaussian for every image; progress is called once.
     template <std::same_as<Batch> B>
     Explanation explain(const B& images, const Targets& targets = {}, const Progress& progress = {}) const {
-        Explanation out =
-            detail::reference_core(*model_, images, targets, options_.score, "xai::CentreGaussian::explain()");
-        const std::size_t n = images.shape(0), h = images.shape(2), w = images.shape(3);
-        const double cy = (static_cast<double>(h) - 1.0) / 2.0, cx = (static_cast<double>(w) - 1.0) / 2.0;
-        const double sigma = options_.sigma * static_cast<double>(std::min(h, w));
-        out.raw = Maps::from_shape({n, h, w});
-        for (std::size_t y = 0; y < h; ++y)
-            for (std::size_t x = 0; x < w; ++x) {
-                const double dy = static_cast<double>(y) - cy, dx = static_cast<double>(x) - cx;
-                out.raw(0, y, x) = static_cast<float>(std::exp(-(dy * dy + dx * dx) / (2.0 * sigma * sigma)));
-            }
-        for (std::size_t i = 1; i < n; ++i) std::copy_n(out.raw.data(), h * w, out.raw.data() + i * h * w);
-        out.maps = detail::positive_display_maps(out.raw);
-        detail::report(progress, n, n, "images");
-        return out;
+        const double sigma = options_.sigma * static_cast<double>(std::min(images.shape(2), images.shape(3)));
+        return detail::centred_reference(*model_, images, targets, options_.score, progress,
+                                         "xai::CentreGaussian::explain()", [sigma](double dy, double dx) {
+                                             return std::exp(-(dy * dy + dx * dx) / (2.0 * sigma * sigma));
+                                         });
     }
 
     /// One image (C×H×W): explain() on a batch of one.

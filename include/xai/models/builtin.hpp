@@ -7,6 +7,9 @@
 //   "scenes"   1×64×64 scenes of data/scenes.hpp (one Fashion-MNIST item over clutter), 10 classes
 //              conv1 3×3×16 → relu1 → pool1 → conv2 3×3×32 → relu2 → pool2 → conv3 3×3×64 → relu3
 //              → pool3 → conv4 3×3×128 → relu4 → gap → fc (10);   feature maps 128×8×8
+//   "scenes_biased"  the scenes architecture trained on scenes with a spurious cue (a coded badge
+//              that shows the label's code in 90% of the training scenes, SpuriousCue in
+//              data/scenes.hpp): a model that is right for the wrong reason (docs/bias.md)
 //
 // Every convolution has stride 1 and padding 1; pooling is 2×2 with stride 2. Both end in
 // global average pooling and one linear layer, so CAM applies (Zhou et al. 2016). The class
@@ -26,7 +29,7 @@
 namespace xai::models {
 
 /// The names load_builtin() accepts.
-inline std::vector<std::string> builtin_model_names() { return {"fashion", "scenes"}; }
+inline std::vector<std::string> builtin_model_names() { return {"fashion", "scenes", "scenes_biased"}; }
 
 /// The untrained architecture of a built-in model, its parameters drawn from `seed`.
 inline Sequential builtin_architecture(const std::string& name, std::uint64_t seed = 0) {
@@ -35,14 +38,14 @@ inline Sequential builtin_architecture(const std::string& name, std::uint64_t se
                           {conv2d(32, 3, 1, 1), relu(), max_pool2d(2), conv2d(64, 3, 1, 1), relu(), conv2d(64, 3, 1, 1),
                            relu(), max_pool2d(2), conv2d(128, 3, 1, 1), relu(), global_avg_pool(), linear(10)},
                           seed);
-    if (name == "scenes")
+    if (name == "scenes" || name == "scenes_biased")
         return Sequential({1, 64, 64},
                           {conv2d(16, 3, 1, 1), relu(), max_pool2d(2), conv2d(32, 3, 1, 1), relu(), max_pool2d(2),
                            conv2d(64, 3, 1, 1), relu(), max_pool2d(2), conv2d(128, 3, 1, 1), relu(), global_avg_pool(),
                            linear(10)},
                           seed);
     throw invalid_argument(detail::message("xai::models::builtin_architecture(): unknown model '", name,
-                                           "', expected \"fashion\" or \"scenes\""));
+                                           "', expected \"fashion\", \"scenes\" or \"scenes_biased\""));
 }
 
 /// The path of a built-in model's weights: `<data directory>/models/<name>.xaiw`.
@@ -51,7 +54,7 @@ inline std::filesystem::path builtin_weights_path(const std::string& name) {
     return data_directory() / "models" / (name + ".xaiw");
 }
 
-/// The trained built-in model `name` ("fashion" or "scenes"); io_error when its weights file is
+/// The trained built-in model `name` ("fashion", "scenes" or "scenes_biased"); io_error when its weights file is
 /// missing or does not hold that model's architecture.
 inline Sequential load_builtin(const std::string& name) {
     Sequential model = builtin_architecture(name);
