@@ -116,7 +116,9 @@ struct RawOutput {
 /// Σ_{p ∈ mask} z_{c,p} over a segmentation network's flattened K×H×W output.
 struct Region {
     std::size_t index = 0;  ///< the class c
-    std::size_t classes = 0, height = 0, width = 0;  ///< the output's K×H×W
+    std::size_t classes = 0;  ///< K of the output's K×H×W
+    std::size_t height = 0;   ///< H of the output's K×H×W
+    std::size_t width = 0;    ///< W of the output's K×H×W
     std::shared_ptr<const std::vector<std::size_t>> pixels;  ///< the mask's pixel indices y·W + x
     /// Σ_{p ∈ mask} z_{c,p}.
     double score(std::span<const float> z) const {

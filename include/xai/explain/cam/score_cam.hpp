@@ -78,8 +78,6 @@ struct ScoreCamOptions {
     ScoreCamConvention convention = ScoreCamConvention::authors;
 };
 
-/// Score-CAM on a LayerActivationModel. Holds a reference to the model, which must outlive it;
-/// explain() is const and safe to call from several threads at once.
 namespace detail {
 
 /// Bilinear resizing of `planes` in_h×in_w planes to out_h×out_w with align_corners=True
@@ -120,6 +118,8 @@ inline void softmax_in_place(float* values, std::size_t n) {
 
 }  // namespace detail
 
+/// Score-CAM on a LayerActivationModel. Holds a reference to the model, which must outlive it;
+/// explain() is const and safe to call from several threads at once.
 template <LayerActivationModel Model>
 class ScoreCam {
 public:

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "xai/core/ceil_div.hpp"
@@ -138,9 +139,12 @@ inline void weighted_channel_sum(const float* activations, const float* weights,
 }
 
 /// raw = Σ_k w_ik A_ik for every image, from N×C weights; with `eigen_smooth` (CamOptions), the
-/// projection of the terms w_ik A_ik on their first principal component instead.
-inline Maps weighted_maps(const ChannelMaps& a, const xt::xtensor<float, 2>& weights, std::size_t threads,
-                          bool eigen_smooth = false) {
+/// projection of the terms w_ik A_ik on their first principal component instead (in Scalar). A
+/// template only so that the eigen-solver is compiled where an explainer is used, not in every
+/// file that includes the CAM family (docs/performance.md).
+template <class Scalar = double>
+Maps weighted_maps(const ChannelMaps& a, const xt::xtensor<float, 2>& weights, std::size_t threads,
+                   bool eigen_smooth = false) {
     Maps raw = Maps::from_shape({a.images(), a.height(), a.width()});
     const std::size_t c = a.channels(), pixels = a.pixels();
     parallel_for(a.images(), threads, [&](std::size_t i) {
@@ -152,7 +156,7 @@ inline Maps weighted_maps(const ChannelMaps& a, const xt::xtensor<float, 2>& wei
         std::vector<float> terms(c * pixels);
         for (std::size_t k = 0; k < c; ++k)
             for (std::size_t p = 0; p < pixels; ++p) terms[k * pixels + p] = w[k] * a.image(i)[k * pixels + p];
-        eigen_cam_projection(terms.data(), c, pixels, raw.data() + i * pixels);
+        eigen_cam_projection<Scalar>(terms.data(), c, pixels, raw.data() + i * pixels);
     });
     return raw;
 }
@@ -170,11 +174,18 @@ CamResult smoothed_explanation(const Batch& batch, const Targets& targets, const
     const Targets fixed(plain.targets.begin(), plain.targets.end());
     constexpr float factors[3] = {0.9f, 1.0f, 1.1f};
     Maps maps = xt::zeros<float>(plain.maps.shape()), raw = xt::zeros<float>(plain.raw.shape());
+    // Raw pointer loops: this runs on every pixel of six passes (aug_smooth must cost no more
+    // than its passes).
     const auto add_flipped = [](Maps& sum, const Maps& m, bool flip) {
-        const std::size_t n = m.shape(0), h = m.shape(1), w = m.shape(2);
-        for (std::size_t i = 0; i < n; ++i)
-            for (std::size_t y = 0; y < h; ++y)
-                for (std::size_t x = 0; x < w; ++x) sum(i, y, x) += m(i, y, flip ? w - 1 - x : x);
+        const std::size_t w = m.shape(2), rows = m.size() / w;
+        for (std::size_t r = 0; r < rows; ++r) {
+            float* out = sum.data() + r * w;
+            const float* in = m.data() + r * w;
+            if (flip)
+                for (std::size_t x = 0; x < w; ++x) out[x] += in[w - 1 - x];
+            else
+                for (std::size_t x = 0; x < w; ++x) out[x] += in[x];
+        }
     };
     for (const bool flip : {false, true})
         for (const float factor : factors) {
@@ -192,8 +203,10 @@ CamResult smoothed_explanation(const Batch& batch, const Targets& targets, const
             add_flipped(maps, r.maps, flip);
             add_flipped(raw, r.raw, flip);
         }
-    plain.maps = maps / 6.0f;
-    plain.raw = raw / 6.0f;
+    for (float& v : maps) v /= 6.0f;
+    for (float& v : raw) v /= 6.0f;
+    plain.maps = std::move(maps);
+    plain.raw = std::move(raw);
     return plain;
 }
 
