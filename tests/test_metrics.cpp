@@ -450,6 +450,11 @@ TEST_CASE("average drop and increase in confidence against hand-computed values"
     CHECK(r.drop[1] == Approx((0.5 - sigmoid(-2.0)) / 0.5));
     CHECK(r.average_drop == Approx(100.0 * (0.5 - sigmoid(-2.0)) / 0.5 / 2.0));
     CHECK(r.increase_in_confidence == 50.0);
+    // pytorch-grad-cam's CamMultImageConfidenceChange: O − Y.
+    CHECK(r.change[0] == Approx(sigmoid(2.0) - 0.5));
+    CHECK(r.change[1] == Approx(sigmoid(-2.0) - 0.5));
+    CHECK(r.mean_change == Approx((r.change[0] + r.change[1]) / 2.0));
+    CHECK(r.mean_change == Approx(0.0).margin(1e-6));  // σ(2) + σ(−2) = 1 = 2 · 0.5
 
     // Maps are min-max normalized first: 3·map + 7 gives the same result...
     const xai::Maps scaled = 3.0f * maps + 7.0f;
@@ -790,4 +795,80 @@ TEST_CASE("metrics take an explainer as it is; the sanity check takes an explain
         CHECK(by_template.steps[s].layer == by_factory.steps[s].layer);
         CHECK(by_template.steps[s].spearman == by_factory.steps[s].spearman);
     }
+}
+
+TEST_CASE("sparseness (Gini index) and complexity (entropy) of maps by hand", "[metrics][sparseness]") {
+    // 4 pixels. One non-zero pixel: Gini (n − 1)/n = 3/4, entropy 0. Uniform: Gini 0, entropy
+    // ln 4. |a| sorted (0, 1, 1, 2) (signs do not matter): Gini = (−3·0 − 1·1 + 1·1 + 3·2)/(4·4)
+    // = 6/16; P = (0, ¼, ¼, ½): H = −(2·¼ ln ¼ + ½ ln ½) = 1.5 ln 2.
+    xai::Maps maps = xt::zeros<float>({3, 2, 2});
+    maps(0, 1, 0) = 5.0f;
+    xt::view(maps, 1) = 0.25f;
+    maps(2, 0, 1) = -1.0f;
+    maps(2, 1, 0) = 1.0f;
+    maps(2, 1, 1) = 2.0f;
+    const std::vector<double> g = xai::sparseness(maps), h = xai::complexity(maps);
+    CHECK(g[0] == Approx(0.75));
+    CHECK(g[1] == Approx(0.0).margin(1e-12));
+    CHECK(g[2] == Approx(6.0 / 16.0));
+    CHECK(h[0] == Approx(0.0).margin(1e-12));
+    CHECK(h[1] == Approx(std::log(4.0)));
+    CHECK(h[2] == Approx(1.5 * std::log(2.0)));
+    const xai::Maps zero = xt::zeros<float>({1, 2, 2});
+    CHECK_THROWS_WITH(xai::sparseness(zero), Contains("xai::sparseness(): map 0 is all zeros"));
+    CHECK_THROWS_WITH(xai::complexity(zero), Contains("xai::complexity(): map 0 is all zeros"));
+    xai::Maps nan = xt::ones<float>({1, 2, 2});
+    nan(0, 0, 0) = std::numeric_limits<float>::quiet_NaN();
+    CHECK_THROWS_WITH(xai::complexity(nan), Contains("contains NaN or Inf"));
+}
+
+TEST_CASE("infidelity (Yeh et al. 2019, as Captum) by identities of a linear model", "[metrics][robustness]") {
+    // RowModel's logit 0 is wᵀx with w = (1, 1, −1, −1): f(x) − f(x − I) = wᵀI exactly, so
+    // the map φ = w has infidelity 0, and φ = 0 and φ = 2w both leave the residual ±wᵀI: equal
+    // values, whose expectation is σ² ‖w‖² = 4σ².
+    const RowModel model;
+    const xai::Batch images = ones_batch(2, 1, 2, 2);
+    xai::Maps exact = xt::zeros<float>({2, 2, 2});
+    for (std::size_t i = 0; i < 2; ++i) {
+        exact(i, 0, 0) = exact(i, 0, 1) = 1.0f;
+        exact(i, 1, 0) = exact(i, 1, 1) = -1.0f;
+    }
+    const xai::RobustnessResult zero = xai::infidelity(model, images, exact, {0});
+    CHECK(zero.values[0] < 1e-10);
+    CHECK(zero.targets == std::vector<std::size_t>{0, 0});
+    xai::InfidelityOptions many{.samples = 4000, .noise_std = 0.003, .seed = 5};
+    const xai::Maps none = xt::zeros<float>({2, 2, 2});
+    const xai::RobustnessResult a = xai::infidelity(model, images, none, {0}, many);
+    const xai::RobustnessResult b = xai::infidelity(model, images, xai::Maps(2.0f * exact), {0}, many);
+    CHECK(a.values[0] == Approx(b.values[0]).epsilon(1e-3));
+    CHECK(a.values[0] == Approx(4.0 * 0.003 * 0.003).epsilon(0.1));
+    CHECK(a.mean == Approx((a.values[0] + a.values[1]) / 2.0));
+    CHECK(a.values[0] != a.values[1]);  // each image its own noise stream
+    CHECK_THROWS_WITH(xai::infidelity(model, images, none, {0}, {.samples = 0}),
+                      Contains("xai::infidelity(): options.samples is 0"));
+    CHECK_THROWS_WITH(xai::infidelity(model, images, none, {0}, {.noise_std = -1.0}),
+                      Contains("options.noise_std is -1, expected a finite value > 0"));
+}
+
+TEST_CASE("max-sensitivity (Yeh et al. 2019, as Captum) by identities of explanation functions",
+          "[metrics][robustness]") {
+    // φ(y) = c·y: max ‖c δ‖ / ‖c x‖ is the same for every c; φ(y) = y + 10 divides the same
+    // numerator by ‖x + 10‖ = 22 instead of ‖x‖ = 2 (x = ones 2×2); every δ lies in the L∞ ball
+    // of radius r, so the value is at most r √4 / ‖x‖ = r.
+    const RowModel model;
+    const xai::Batch images = ones_batch(1, 1, 2, 2);
+    const auto scaled = [](float c) {
+        return [c](const xai::Image& y, std::size_t) { return xai::Map(c * xt::view(y, 0)); };
+    };
+    const auto shifted = [](const xai::Image& y, std::size_t) { return xai::Map(xt::view(y, 0) + 10.0f); };
+    const auto constant = [](const xai::Image&, std::size_t) { return xai::Map(xt::ones<float>({2, 2})); };
+    const xai::RobustnessResult one = xai::max_sensitivity(model, images, scaled(1.0f), {0});
+    const xai::RobustnessResult three = xai::max_sensitivity(model, images, scaled(3.0f), {0});
+    CHECK(one.values[0] > 0.0);
+    CHECK(one.values[0] <= 0.02 + 1e-6);
+    CHECK(three.values[0] == Approx(one.values[0]).epsilon(1e-4));
+    CHECK(xai::max_sensitivity(model, images, shifted, {0}).values[0] == Approx(one.values[0] * 2.0 / 22.0).epsilon(1e-3));
+    CHECK(xai::max_sensitivity(model, images, constant, {0}).values[0] == 0.0);
+    CHECK_THROWS_WITH(xai::max_sensitivity(model, images, constant, {0}, {.radius = 0.0}),
+                      Contains("xai::max_sensitivity(): options.radius is 0, expected a finite value > 0"));
 }

@@ -279,3 +279,24 @@ TEST_CASE("Occlusion options are aggregates: designated initializers", "[occlusi
                               {.window = 4, .stride = 4, .baseline = xai::Baseline::constant(0.5f), .threads = 1});
     CHECK(grey.explain(filled({1, 8, 8}, 1.0f)).windows == 4);
 }
+
+TEST_CASE("Occlusion takes target functions: their value replaces the class score", "[occlusion][targets]") {
+    // The hand-computed 3×3 linear case above (logit 0 = Σ w_p x_p, logit 1 = 0): raw_output()
+    // is logit 0 + logit 1, so it gives the same drops 12 … 28 and the score 45; class_logit(0)
+    // is the class index with ScoreKind::logit.
+    const xai::ImageShape shape{1, 3, 3};
+    const auto model = toy::linear_model(shape, {1, 2, 3, 4, 5, 6, 7, 8, 9});
+    const xai::Occlusion occlusion(model, options_for(2, 1));
+    const xai::OcclusionExplanation e =
+        occlusion.explain(filled(shape, 1.0f), xai::Target::function(xai::targets::raw_output()));
+    const std::vector<float> expected = {12, 14, 16, 18, 20, 22, 24, 26, 28};
+    for (std::size_t p = 0; p < 9; ++p) CHECK(e.raw.data()[p] == Approx(expected[p]));
+    CHECK(e.scores == std::vector<float>{45.0f});
+    CHECK(e.targets == std::vector<std::size_t>{0});  // no class of its own: the predicted one
+    // class_probability(0) is Occlusion with the probability score, class 0.
+    auto probability = options_for(2, 1);
+    probability.score = xai::ScoreKind::probability;
+    const xai::OcclusionExplanation p = occlusion.explain(filled(shape, 1.0f), xai::Target::function(xai::targets::class_probability(0)));
+    const xai::OcclusionExplanation q = xai::Occlusion(model, probability).explain(filled(shape, 1.0f), 0);
+    for (std::size_t i = 0; i < 9; ++i) CHECK(p.raw.data()[i] == Approx(q.raw.data()[i]).epsilon(1e-5));
+}

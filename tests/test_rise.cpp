@@ -571,3 +571,30 @@ TEST_CASE("RISE options are aggregates: designated initializers", "[rise][api]")
                             {.num_masks = 20, .grid_size = 2, .baseline = xai::Baseline::blurred(), .tolerance = 0.5});
     CHECK(blurred.explain(filled({1, 8, 8}, 1.0f)).masks_used[0] == 20);
 }
+
+TEST_CASE("RISE takes target functions: the mask average of the function's value", "[rise][targets]") {
+    // RISE is linear in the score it averages: on a model with logits (z0, z1), raw_output()
+    // (z0 + z1) gives the sum of the logit maps of class 0 and class 1 (same masks, same seed),
+    // and class_probability(1) gives the map with ScoreKind::probability, class 1.
+    const xai::ImageShape shape{1, 6, 6};
+    const auto model = toy::FunctionModel(shape, 2, [](const float* x) {
+        return std::vector<float>{x[0] + 2.0f * x[7], x[35] - x[14]};
+    });
+    xai::RiseOptions logit;
+    logit.num_masks = 40;
+    logit.grid_size = 3;
+    logit.seed = 3;
+    logit.score = xai::ScoreKind::logit;
+    const xai::Image image = filled(shape, 0.8f);
+    const xai::Rise rise(model, logit);
+    const xai::RiseExplanation a = rise.explain(image, 0), b = rise.explain(image, 1);
+    const xai::RiseExplanation sum = rise.explain(image, xai::Target::function(xai::targets::raw_output()));
+    for (std::size_t p = 0; p < 36; ++p) CHECK(sum.raw.data()[p] == Approx(a.raw.data()[p] + b.raw.data()[p]).margin(1e-5));
+    CHECK(sum.scores[0] == Approx(0.8f + 1.6f + 0.8f - 0.8f));
+    xai::RiseOptions probability = logit;
+    probability.score = xai::ScoreKind::probability;
+    const xai::RiseExplanation p = xai::Rise(model, probability).explain(image, 1);
+    const xai::RiseExplanation f = rise.explain(image, xai::Target::function(xai::targets::class_probability(1)));
+    for (std::size_t i = 0; i < 36; ++i) CHECK(f.raw.data()[i] == Approx(p.raw.data()[i]).epsilon(1e-5));
+    CHECK(f.targets == std::vector<std::size_t>{1});
+}

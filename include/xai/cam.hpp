@@ -1,7 +1,9 @@
 #pragma once
-// The CAM family: CAM, Grad-CAM, Grad-CAM++, XGrad-CAM, HiResCAM, LayerCAM, Score-CAM,
-// Eigen-CAM and Ablation-CAM (docs/methods/cam.md), with what a program needs beside them:
-// the model concepts they ask for, the Explainer concept and the result core, targets and
+// The CAM family: CAM, Grad-CAM, Grad-CAM++, XGrad-CAM, HiResCAM, LayerCAM, Grad-CAM
+// element-wise, Eigen-Grad-CAM, Score-CAM, Eigen-CAM, KPCA-CAM, Ablation-CAM and the random and
+// Sobel baselines (docs/methods/cam.md), with what a program needs beside them:
+// the model concepts they ask for, the Explainer concept and the result core, targets (class
+// indices and the target functions of core/targets.hpp) and
 // progress, and the display helpers' interpolation and normalization.
 //
 //   #include <xai/cam.hpp>
@@ -19,12 +21,15 @@
 #include "xai/core/progress.hpp"
 #include "xai/core/scores.hpp"
 #include "xai/core/target.hpp"
+#include "xai/core/targets.hpp"
 #include "xai/core/tensor.hpp"
 #include "xai/explain/cam/ablation_cam.hpp"
+#include "xai/explain/cam/baselines.hpp"
 #include "xai/explain/cam/cam.hpp"
 #include "xai/explain/cam/default_layer.hpp"
 #include "xai/explain/cam/eigen_cam.hpp"
 #include "xai/explain/cam/grad_cam.hpp"
+#include "xai/explain/cam/kpca_cam.hpp"
 #include "xai/explain/cam/options.hpp"
 #include "xai/explain/cam/rules.hpp"
 #include "xai/explain/cam/score_cam.hpp"

@@ -7,4 +7,5 @@
 //   const xai::OcclusionExplanation e = occlusion.explain(image);   // the predicted class
 //   e.map();                                                         // its display map; e.raw_map() the score drops
 
+#include "xai/core/targets.hpp"
 #include "xai/explain/occlusion.hpp"

@@ -8,5 +8,6 @@
 //   const xai::RiseExplanation e = rise.explain(image);   // the predicted class
 //   e.map();                                               // its display map; e.standard_error, e.masks_used
 
+#include "xai/core/targets.hpp"
 #include "xai/explain/rise.hpp"
 #include "xai/explain/rise_masks.hpp"

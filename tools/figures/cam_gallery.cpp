@@ -8,7 +8,7 @@
 // each scene enlarged 3×, the display map overlaid as pytorch-grad-cam's show_cam_on_image does
 // (jet, image weight 0.5), the item's box in green. The top row explains the feature layer
 // (relu4, the input of the global average pooling, 8×8), the bottom row relu3 (16×16, before
-// the last pooling); CAM has only the top row. Also:
+// the last pooling); CAM and SobelCam (the input's edges) have only the top row. Also:
 //   cam_layer_cam_fused.png   LayerCAM fused over relu3 and relu4
 //   cam_raw_signed.png        Grad-CAM's signed raw map at relu4 (before ReLU) over the scene:
 //                             red positive, blue negative, symmetric scale per scene
@@ -195,6 +195,18 @@ int main(int argc, char** argv) {
         save("score_cam", [&](const std::string& at) { return xai::ScoreCam<Model>(model, {.cam = {.layer = at}}); });
         save("eigen_cam", [&](const std::string& at) { return xai::EigenCam<Model>(model, {.layer = at}); });
         save("ablation_cam", [&](const std::string& at) { return xai::AblationCam<Model>(model, {.cam = {.layer = at}}); });
+        save("grad_cam_elementwise",
+             [&](const std::string& at) { return xai::GradCamElementWise<Model>(model, {.layer = at}); });
+        save("eigen_grad_cam", [&](const std::string& at) { return xai::EigenGradCam<Model>(model, {.layer = at}); });
+        save("kpca_cam", [&](const std::string& at) { return xai::KpcaCam<Model>(model, {.cam = {.layer = at}}); });
+        save("random_cam", [&](const std::string& at) { return xai::RandomCam<Model>(model, {.cam = {.layer = at}}); });
+        save("grad_cam_eigen_smooth",
+             [&](const std::string& at) { return xai::GradCam<Model>(model, {.layer = at, .eigen_smooth = true}); });
+        save("grad_cam_aug_smooth",
+             [&](const std::string& at) { return xai::GradCam<Model>(model, {.layer = at, .aug_smooth = true}); });
+        const xai::CamResult sobel = xai::SobelCam<Model>(model).explain(batch, targets);
+        report("sobel_cam", "input", sobel.maps);
+        xai::save_image(out / "cam_sobel_cam.png", grid({row(sobel)}));
 
         const xai::FusedCamResult fused = xai::LayerCam<Model>(model).explain_fused(batch, {fine, layer}, targets);
         report("layer_cam_fused", "both", fused.maps);

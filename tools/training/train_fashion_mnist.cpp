@@ -246,7 +246,7 @@ int run(const Arguments& a) {
             std::vector<std::size_t> scene_indices(indices.begin(), indices.end());
             for (std::size_t& i : scene_indices) i += epoch * n;  // a fresh scene of item i each epoch
             xai::SceneSet set = xai::make_scenes(train.images, train.labels, scene_indices, scene_options);
-            return xai::models::TrainingBatch{std::move(set.images), std::move(set.labels)};
+            return xai::models::TrainingBatch{std::move(set.images), std::move(set.labels), {}};
         };
     }
     xai::models::train(model, n, source, options, [&](const xai::models::EpochReport& r) {

@@ -7,6 +7,8 @@
 // class per concept; a compile error that names a concept points there.
 //
 //   Classifier              forward(batch) -> logits, num_classes(), input_shape()
+//   DenseOutputModel        + output_shape(): each image's output is a tensor (a segmentation
+//                           network's K×H×W class scores), flattened row-major into forward()'s rows
 //   FeatureModel            + forward_features(batch), classifier_weights()      (CAM)
 //   LayerActivationModel    + layer_names(), layer_activations(batch, layer)      (Eigen-CAM, Score-CAM)
 //   LayerGradientModel      + layer_gradients(batch, layer, seed)                 (Grad-CAM family)
@@ -77,6 +79,16 @@ concept Classifier = requires(const M& model, const Batch& batch) {
     { model.forward(batch) } -> std::same_as<Scores>;
     { model.num_classes() } -> std::convertible_to<std::size_t>;
     { model.input_shape() } -> std::convertible_to<ImageShape>;
+};
+
+/// A model whose output per image is a tensor rather than a vector of class scores, e.g. a
+/// semantic-segmentation network's K×H×W scores. forward() returns it flattened row-major, one
+/// row of D = Π output_shape() values per image (num_classes() is D), so every explainer and
+/// metric runs on it unchanged (each output value is a "class" of the flattened row). A
+/// classifier whose output_shape() is {K} is one too.
+template <class M>
+concept DenseOutputModel = Classifier<M> && requires(const M& model) {
+    { model.output_shape() } -> std::convertible_to<std::vector<std::size_t>>;
 };
 
 template <class M>

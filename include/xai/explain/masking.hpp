@@ -23,6 +23,7 @@
 #include "xai/core/error.hpp"
 #include "xai/core/parallel.hpp"
 #include "xai/core/scores.hpp"
+#include "xai/core/target.hpp"
 #include "xai/core/tensor.hpp"
 #include "xai/image/baseline.hpp"
 #include "xai/image/blur.hpp"
@@ -98,11 +99,22 @@ void require_explainable(const M& model, const Batch& images, const char* where)
 }
 
 /// One forward pass of `batch`; returns, per image, the scores of the given kind of the
-/// requested classes (rows × classes.size()). Non-finite or misshapen model output is a
-/// model_error.
+/// requested classes (rows × classes.size()), or, when `function` is given (a target function,
+/// core/target_function.hpp), its value on each image's output (rows × 1). Non-finite or
+/// misshapen model output is a model_error.
 template <Classifier M>
 Scores forward_class_scores(const M& model, const Batch& batch, ScoreKind kind, std::span<const std::size_t> classes,
-                            const char* where) {
+                            const char* where, const AnyTargetFunction* function = nullptr) {
+    if (function != nullptr) {
+        const Scores logits = checked_forward(model, batch, where);
+        const std::size_t n = logits.shape(0), k = logits.shape(1);
+        Scores picked = Scores::from_shape({n, std::size_t{1}});
+        for (std::size_t i = 0; i < n; ++i)
+            picked(i, 0) = static_cast<float>(function->score(std::span<const float>(logits.data() + i * k, k)));
+        if (!all_finite(picked))
+            throw model_error(message(where, ": ", function->describe(), " of the masked images is not finite"));
+        return picked;
+    }
     const Scores all = scores_of_kind(checked_forward(model, batch, where), kind);
     const std::size_t n = all.shape(0), k = all.shape(1);
     Scores picked = Scores::from_shape({n, classes.size()});

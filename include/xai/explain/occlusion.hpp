@@ -28,6 +28,7 @@
 #include <concepts>
 #include <cstddef>
 #include <utility>
+#include <span>
 #include <vector>
 
 #include "xai/core/concepts.hpp"
@@ -104,15 +105,18 @@ public:
     const OcclusionOptions& options() const { return options_; }
 
     /// One map per image, for its target class (empty targets: the predicted class; one: the
-    /// same for every image). `progress` counts windows over the batch.
+    /// same for every image); a target may be a target function (Target::function,
+    /// core/targets.hpp), whose value replaces the class score. `progress` counts windows over
+    /// the batch.
     template <std::same_as<Batch> B>
     OcclusionExplanation explain(const B& images, const Targets& targets = {},
                                  const Progress& progress = {}) const {
         const char* where = Where::explain;
         detail::require_explainable(*model_, images, where);
         const Scores logits = detail::checked_forward(*model_, images, where);
-        const std::vector<std::size_t> resolved = resolve_targets(targets, logits, where);
+        const std::vector<std::size_t> resolved = resolve_targets(targets, logits, where, true);
         const Scores scores = scores_of_kind(logits, options_.score);
+        const std::vector<const detail::AnyTargetFunction*> functions = target_functions(targets, images.shape(0));
         const std::size_t n = images.shape(0), h = images.shape(2), w = images.shape(3);
         const std::vector<std::size_t> rows = detail::window_starts(h, options_.window, options_.stride);
         const std::vector<std::size_t> cols = detail::window_starts(w, options_.window, options_.stride);
@@ -124,9 +128,13 @@ public:
         out.logits = logits;
         out.windows = rows.size() * cols.size();
         for (std::size_t i = 0; i < n; ++i) {
-            out.scores.push_back(scores(i, resolved[i]));
-            const Map map = explain_one(image_at(images, i), resolved[i], scores(i, resolved[i]), rows, cols, i, n,
-                                        progress, where);
+            const std::size_t k = logits.shape(1);
+            const float unoccluded =
+                functions[i] ? static_cast<float>(functions[i]->score(std::span<const float>(logits.data() + i * k, k)))
+                             : scores(i, resolved[i]);
+            out.scores.push_back(unoccluded);
+            const Map map = explain_one(image_at(images, i), resolved[i], unoccluded, rows, cols, i, n, progress, where,
+                                        functions[i]);
             std::copy(map.begin(), map.end(), out.raw.begin() + static_cast<std::ptrdiff_t>(i * h * w));
         }
         out.maps = detail::positive_display_maps(out.raw);
@@ -150,7 +158,7 @@ private:
 
     Map explain_one(const Image& image, std::size_t cls, float unoccluded, const std::vector<std::size_t>& rows,
                     const std::vector<std::size_t>& cols, std::size_t image_index, std::size_t images,
-                    const Progress& progress, const char* where) const {
+                    const Progress& progress, const char* where, const detail::AnyTargetFunction* function) const {
         const std::size_t channels = image.shape(0), h = image.shape(1), w = image.shape(2), pixels = h * w;
         const std::size_t win = options_.window;
         const Image baseline = options_.baseline.for_image(image, where);
@@ -178,7 +186,7 @@ private:
                         std::copy(baseline.data() + offset + x0, baseline.data() + offset + x1, dst + offset + x0);
                     }
             });
-            const Scores s = detail::forward_class_scores(*model_, occluded, options_.score, classes, where);
+            const Scores s = detail::forward_class_scores(*model_, occluded, options_.score, classes, where, function);
             for (std::size_t b = 0; b < count; ++b) {
                 const std::size_t j = first + b;
                 const std::size_t y0 = rows[j / cols.size()], x0 = cols[j % cols.size()];

@@ -122,14 +122,17 @@ public:
     const RiseOptions& options() const { return options_; }
 
     /// One map per image, for its target class (empty targets: the predicted class; one: the
-    /// same for every image). `progress` counts masks over the batch (the ceiling per image).
+    /// same for every image); a target may be a target function (Target::function,
+    /// core/targets.hpp), whose value replaces the class score. `progress` counts masks over the
+    /// batch (the ceiling per image).
     template <std::same_as<Batch> B>
     RiseExplanation explain(const B& images, const Targets& targets = {}, const Progress& progress = {}) const {
         const char* where = Where::explain;
         detail::require_explainable(*model_, images, where);
         const Scores logits = detail::checked_forward(*model_, images, where);
-        const std::vector<std::size_t> resolved = resolve_targets(targets, logits, where);
+        const std::vector<std::size_t> resolved = resolve_targets(targets, logits, where, true);
         const Scores scores = scores_of_kind(logits, options_.score);
+        const std::vector<const detail::AnyTargetFunction*> functions = target_functions(targets, images.shape(0));
         const std::size_t n = images.shape(0), h = images.shape(2), w = images.shape(3);
         RiseExplanation out;
         out.raw = Maps::from_shape({n, h, w});
@@ -139,11 +142,14 @@ public:
         out.logits = logits;
         for (std::size_t i = 0; i < n; ++i) {
             const std::size_t cls[1] = {resolved[i]};
-            const RiseClassMaps maps = run(image_at(images, i), cls, i, n, progress, where);
+            const RiseClassMaps maps = run(image_at(images, i), cls, i, n, progress, where, functions[i]);
             std::copy(maps.raw.begin(), maps.raw.end(), out.raw.begin() + static_cast<std::ptrdiff_t>(i * h * w));
             std::copy(maps.standard_error.begin(), maps.standard_error.end(),
                       out.standard_error.begin() + static_cast<std::ptrdiff_t>(i * h * w));
-            out.scores.push_back(scores(i, resolved[i]));
+            const std::size_t k = logits.shape(1);
+            out.scores.push_back(
+                functions[i] ? static_cast<float>(functions[i]->score(std::span<const float>(logits.data() + i * k, k)))
+                             : scores(i, resolved[i]));
             out.masks_used.push_back(maps.masks_used);
             out.relative_standard_error.push_back(maps.relative_standard_error);
             out.converged.push_back(maps.converged);
@@ -187,7 +193,8 @@ private:
     /// RISE for one image and a set of classes (raw, standard error and the convergence report;
     /// maps left empty); `image_index`/`images` place it in the progress count.
     RiseClassMaps run(const Image& image, std::span<const std::size_t> classes, std::size_t image_index,
-                      std::size_t images, const Progress& progress, const char* where) const {
+                      std::size_t images, const Progress& progress, const char* where,
+                      const detail::AnyTargetFunction* function = nullptr) const {
         const std::size_t channels = image.shape(0), h = image.shape(1), w = image.shape(2), pixels = h * w;
         const RiseMaskGenerator generator(h, w, options_.grid_size, options_.keep_probability);
         const bool constant = options_.baseline.is_constant();
@@ -216,7 +223,8 @@ private:
                     else
                         detail::apply_mask(image.data(), baseline.data(), channels, pixels, mask, out);
                 });
-                const Scores scores = detail::forward_class_scores(*model_, masked, options_.score, classes, where);
+                const Scores scores =
+                    detail::forward_class_scores(*model_, masked, options_.score, classes, where, function);
                 moments.add(masks.data(), count, scores, options_.threads);
                 done += count;
                 detail::report(progress, image_index * ceiling + done, total, "masks");

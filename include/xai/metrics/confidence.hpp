@@ -16,6 +16,10 @@
 // The image is multiplied as the model receives it; for a model that takes mean/std-normalized
 // inputs, "0" is the mean colour rather than black, as in pytorch-grad-cam's
 // multiply_tensor_with_cam on the normalized tensor.
+// `change` is O_i − Y_i, what pytorch-grad-cam's CamMultImageConfidenceChange reports with
+// ClassifierOutputSoftmaxTarget (metrics/cam_mult_image.py: the target's score on
+// input × cam minus on the input), and DropInConfidence / IncreaseInConfidence are max(0, −change)
+// and 1[change > 0] of it.
 // A drop rewards maps that keep what the model needs (lower is better); an increase rewards
 // maps that remove distractors (higher is better). Y_i = 0 (possible only by underflow) counts
 // as a drop of 0.
@@ -48,6 +52,8 @@ struct ConfidenceResult {
     std::vector<float> original;   ///< Y_i, the target's probability on the image
     std::vector<float> explained;  ///< O_i, the target's probability on the image ⊙ map
     std::vector<double> drop;      ///< max(0, Y_i − O_i) / Y_i
+    std::vector<double> change;    ///< O_i − Y_i (pytorch-grad-cam's CamMultImageConfidenceChange)
+    double mean_change = 0.0;      ///< (1/N) Σ_i (O_i − Y_i)
     double average_drop = 0.0;             ///< percent, lower is better
     double increase_in_confidence = 0.0;   ///< percent of images with O_i > Y_i, higher is better
     std::vector<std::size_t> targets;      ///< the class scored for each image
@@ -74,12 +80,15 @@ ConfidenceResult confidence_of_maps(const M& model, const Batch& images, const M
     out.explained = target_probabilities(model, masked, targets, options.batch_size, options.threads, where);
     out.targets = std::move(targets);
     out.drop.resize(n);
+    out.change.resize(n);
     std::size_t increased = 0;
     for (std::size_t i = 0; i < n; ++i) {
         const double y = out.original[i], o = out.explained[i];
         out.drop[i] = y > 0.0 ? std::max(0.0, y - o) / y : 0.0;
+        out.change[i] = o - y;
         if (y < o) ++increased;
     }
+    out.mean_change = std::accumulate(out.change.begin(), out.change.end(), 0.0) / static_cast<double>(n);
     out.average_drop = 100.0 * std::accumulate(out.drop.begin(), out.drop.end(), 0.0) / static_cast<double>(n);
     out.increase_in_confidence = 100.0 * static_cast<double>(increased) / static_cast<double>(n);
     return out;

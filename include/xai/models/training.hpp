@@ -105,10 +105,13 @@ inline std::vector<CheckpointRecord> read_checkpoints(const std::filesystem::pat
     return out;
 }
 
-/// A mini-batch: images and one label each.
+/// A mini-batch: images and one label each, or images and a loss of their outputs.
 struct TrainingBatch {
     Batch images;   ///< N×C×H×W, the model's input shape
-    Labels labels;  ///< one class index per image
+    Labels labels;  ///< one class index per image (the cross-entropy); empty when `loss` is set
+    /// Another loss than the cross-entropy with one label per image (e.g. the per-pixel
+    /// cross-entropy of models/segmentation.hpp); empty: the labels' cross-entropy.
+    OutputLoss loss{};
 };
 
 /// Builds the mini-batch of the given example indices for an epoch (lets a caller generate or
@@ -126,7 +129,7 @@ struct EpochReport {
 /// The images of `source` at `indices`, with their labels.
 inline TrainingBatch gather(const Batch& images, const Labels& labels, std::span<const std::size_t> indices) {
     const std::size_t d = images.size() / images.shape(0);
-    TrainingBatch out{Batch::from_shape({indices.size(), images.shape(1), images.shape(2), images.shape(3)}), {}};
+    TrainingBatch out{Batch::from_shape({indices.size(), images.shape(1), images.shape(2), images.shape(3)}), {}, {}};
     out.labels.reserve(indices.size());
     for (std::size_t i = 0; i < indices.size(); ++i) {
         std::copy(images.data() + indices[i] * d, images.data() + (indices[i] + 1) * d, out.images.data() + i * d);
@@ -191,7 +194,8 @@ std::vector<EpochReport> train(BasicSequential<Scalar>& model, std::size_t examp
             for (std::size_t b = 0; b < steps_per_epoch; ++b) {
                 const std::size_t begin = b * options.batch_size, end = std::min(examples, begin + options.batch_size);
                 const TrainingBatch batch = source(epoch, std::span<const std::size_t>(order.data() + begin, end - begin));
-                objective_sum += model.objective_gradient(batch.images, batch.labels, gradient);
+                objective_sum += batch.loss ? model.objective_gradient(batch.images, batch.loss, gradient)
+                                            : model.objective_gradient(batch.images, batch.labels, gradient);
                 const double rate = rate_at(step);
                 rate_sum += rate;
                 ++rate_steps;

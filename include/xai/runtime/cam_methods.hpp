@@ -6,7 +6,7 @@
 // ExplainerSettings::layers gives the layer(s): empty = the model's default feature layer
 // (xai::default_layer), one layer = that layer, several = their fused map (explain_fused, the
 // layers joined by commas in AnyExplanation::layer). CAM always explains the final feature maps
-// and ignores the layers.
+// and the Sobel map the input; both ignore the layers.
 
 #include <array>
 #include <optional>
@@ -22,7 +22,7 @@
 namespace xai {
 
 /// The CAM family's methods, in the order a gallery shows them.
-inline constexpr std::array<MethodInfo, 9> cam_methods = {{
+inline constexpr std::array<MethodInfo, 14> cam_methods = {{
     {"cam", "CAM", "Zhou et al., CVPR 2016", "FeatureModel", false, false},
     {"gradcam", "Grad-CAM", "Selvaraju et al., ICCV 2017", "LayerGradientModel", true, false},
     {"gradcam++", "Grad-CAM++", "Chattopadhay et al., WACV 2018", "LayerGradientModel", true, false},
@@ -32,6 +32,11 @@ inline constexpr std::array<MethodInfo, 9> cam_methods = {{
     {"scorecam", "Score-CAM", "Wang et al., CVPR Workshops 2020", "LayerActivationModel", true, true},
     {"eigencam", "Eigen-CAM", "Muhammad & Yeasin, IJCNN 2020", "LayerActivationModel", true, false},
     {"ablationcam", "Ablation-CAM", "Desai & Ramaswamy, WACV 2020", "LayerForwardModel", true, true},
+    {"gradcam-elementwise", "Grad-CAM element-wise", "pytorch-grad-cam", "LayerGradientModel", true, false},
+    {"eigengradcam", "Eigen-Grad-CAM", "pytorch-grad-cam (Eigen-CAM of G⊙A)", "LayerGradientModel", true, false},
+    {"kpcacam", "KPCA-CAM", "Karmani et al., arXiv 2024", "LayerActivationModel", true, false},
+    {"randomcam", "Random CAM", "baseline (pytorch-grad-cam)", "LayerActivationModel", true, false},
+    {"sobelcam", "Sobel map", "baseline (pytorch-grad-cam)", "Classifier", false, false},
 }};
 
 namespace detail {
@@ -102,6 +107,11 @@ std::optional<AnyExplainer> make_cam_explainer(const MethodInfo& info, const Mod
         }
         return std::nullopt;
     }
+    if (n == "sobelcam") {
+        CamOptions options = settings.cam;  // the edges of the input: no layer
+        options.layer.clear();
+        return AnyExplainer(info, SobelCam<Model>(model, options), detail::describe_cam);
+    }
     const auto& layers = settings.layers;
     if constexpr (LayerGradientModel<Model>) {
         using detail::cam_layer_explainer;
@@ -110,10 +120,16 @@ std::optional<AnyExplainer> make_cam_explainer(const MethodInfo& info, const Mod
         if (n == "xgradcam") return cam_layer_explainer<XGradCam<Model>>(info, model, settings.cam, layers);
         if (n == "hirescam") return cam_layer_explainer<HiResCam<Model>>(info, model, settings.cam, layers);
         if (n == "layercam") return cam_layer_explainer<LayerCam<Model>>(info, model, settings.cam, layers);
+        if (n == "gradcam-elementwise")
+            return cam_layer_explainer<GradCamElementWise<Model>>(info, model, settings.cam, layers);
+        if (n == "eigengradcam") return cam_layer_explainer<EigenGradCam<Model>>(info, model, settings.cam, layers);
     }
     if constexpr (LayerActivationModel<Model>) {
         if (n == "scorecam") return detail::cam_layer_explainer<ScoreCam<Model>>(info, model, settings.score_cam, layers);
         if (n == "eigencam") return detail::cam_layer_explainer<EigenCam<Model>>(info, model, settings.cam, layers);
+        if (n == "kpcacam") return detail::cam_layer_explainer<KpcaCam<Model>>(info, model, settings.kpca_cam, layers);
+        if (n == "randomcam")
+            return detail::cam_layer_explainer<RandomCam<Model>>(info, model, settings.random_cam, layers);
     }
     if constexpr (LayerForwardModel<Model>) {
         if (n == "ablationcam")

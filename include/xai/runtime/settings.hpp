@@ -9,6 +9,8 @@
 
 #include "xai/explain/cam/options.hpp"
 #include "xai/explain/cam/ablation_cam.hpp"
+#include "xai/explain/cam/baselines.hpp"
+#include "xai/explain/cam/kpca_cam.hpp"
 #include "xai/explain/cam/score_cam.hpp"
 #include "xai/explain/lime/options.hpp"
 #include "xai/explain/occlusion.hpp"
@@ -24,9 +26,11 @@ struct ExplainerSettings {
     /// (FusedCamResult). Empty: the model's default feature layer (xai::default_layer). Replaces
     /// the `layer` of the CAM option structs below.
     std::vector<std::string> layers{};
-    CamOptions cam{};                   ///< CAM, Grad-CAM, Grad-CAM++, XGrad-CAM, HiResCAM, LayerCAM, Eigen-CAM
+    CamOptions cam{};                   ///< CAM, Grad-CAM, Grad-CAM++, XGrad-CAM, HiResCAM, LayerCAM, Eigen-CAM, Grad-CAM element-wise, Eigen-Grad-CAM, the Sobel map
     ScoreCamOptions score_cam{};        ///< Score-CAM
     AblationCamOptions ablation_cam{};  ///< Ablation-CAM
+    KpcaCamOptions kpca_cam{};          ///< KPCA-CAM
+    RandomCamOptions random_cam{};      ///< the random CAM baseline
     LimeOptions lime{};                 ///< LIME
     /// LIME's superpixels: any SegmentationAlgorithm (Slic{…}, Felzenszwalb{…}, GridSegmenter{…},
     /// a lambda); by default lime's quick shift, as Lime's own default policy.

@@ -83,7 +83,10 @@ public:
     /// called after each wave of batched forward passes (unit: channels).
     template <std::same_as<Batch> B>
     CamResult explain(const B& batch, const Targets& targets = {}, const Progress& progress = {}) const {
-        return explain_at(batch, targets, options_.cam.layer, progress, prefix("explain").c_str());
+        const std::string where = prefix("explain");
+        return detail::smoothed_explanation(batch, targets, options_.cam, [&](const Batch& b, const Targets& t) {
+            return explain_at(b, t, options_.cam.layer, progress, where.c_str());
+        });
     }
 
     /// Explains one image (C×H×W) for `target`: explain() on a batch of one.
@@ -130,7 +133,7 @@ private:
                                         ablate_channels(native, layout, layer, i, begin, end, result.targets[i],
                                                         original[i], result.weights.data() + i * a.channels(), where);
                                     });
-        result.raw = detail::weighted_maps(a, result.weights, cam.threads);
+        result.raw = detail::weighted_maps(a, result.weights, cam.threads, cam.eigen_smooth);
         detail::finish_result(result, batch, cam, *cam.score, where);
         return result;
     }

@@ -62,7 +62,22 @@ public:
     template <std::same_as<Batch> B>
     CamResult explain(const B& batch, const Targets& targets = {}, const Progress& progress = {}) const {
         const std::string prefixed = prefix("explain");
-        const char* where = prefixed.c_str();
+        CamResult result = detail::smoothed_explanation(batch, targets, options_, [&](const Batch& b, const Targets& t) {
+            return explain_plain(b, t, prefixed.c_str());
+        });
+        detail::report(progress, batch.shape(0), batch.shape(0), "images");
+        return result;
+    }
+
+    /// Explains one image (C×H×W) for `target`: explain() on a batch of one.
+    template <std::same_as<Image> I>
+    CamResult explain(const I& image, Target target = Target::predicted(), const Progress& progress = {}) const {
+        return detail::explain_image(*this, image, target, progress, prefix("explain").c_str());
+    }
+
+private:
+    /// The explanation without augmentation; `where` prefixes the errors.
+    CamResult explain_plain(const Batch& batch, const Targets& targets, const char* where) const {
         detail::require_model_input(*model_, batch, where);
         const std::size_t n = batch.shape(0), k = model_->num_classes();
         detail::require_targets(targets, n, k, where);
@@ -85,19 +100,11 @@ public:
         result.weights = xt::xtensor<float, 2>::from_shape({n, c});
         for (std::size_t i = 0; i < n; ++i)
             std::copy_n(w.data() + result.targets[i] * c, c, result.weights.data() + i * c);
-        result.raw = detail::weighted_maps(a, result.weights, options_.threads);
+        result.raw = detail::weighted_maps(a, result.weights, options_.threads, options_.eigen_smooth);
         detail::finish_result(result, batch, options_, *options_.score, where);
-        detail::report(progress, n, n, "images");
         return result;
     }
 
-    /// Explains one image (C×H×W) for `target`: explain() on a batch of one.
-    template <std::same_as<Image> I>
-    CamResult explain(const I& image, Target target = Target::predicted(), const Progress& progress = {}) const {
-        return detail::explain_image(*this, image, target, progress, prefix("explain").c_str());
-    }
-
-private:
     /// "xai::Cam::<function>()", the prefix of the error messages of `function`.
     static std::string prefix(std::string_view function) { return detail::qualified_name(name, function); }
 

@@ -8,6 +8,7 @@
 // centred first (each channel minus its mean over locations), so v₁ is the first principal
 // component and
 //   raw = (A − 1 μᵀ) v₁,   μ_k = mean_ij A_k^ij
+// CamOptions::eigen_smooth changes nothing here: the map already is that projection.
 // Its sign is the one thing the SVD leaves open: the paper and pytorch-grad-cam keep whatever
 // sign the solver returns, so their maps can come out inverted (the reference's comment says
 // as much). Here the sign is fixed so that the map correlates positively with the channel sum
@@ -18,10 +19,10 @@
 // resolved targets and their scores). Needs only a LayerActivationModel: one forward pass,
 // then an eigen-decomposition of the smaller of the C×C and (h·w)×(h·w) Gram matrices.
 //
-// The decomposition is a function template (on the scalar type), so Eigen's
-// SelfAdjointEigenSolver is instantiated only in a program that calls EigenCam<M>::explain:
-// as a plain inline function it cost every file that includes the CAM family about 3.3 s of
-// compile time, used or not.
+// The decomposition (detail/projection.hpp, shared with eigen_smooth, Eigen-Grad-CAM and
+// KPCA-CAM) is a function template, so Eigen's SelfAdjointEigenSolver is instantiated only in a
+// program that uses it: as a plain inline function it cost every file that includes the CAM
+// family about 3.3 s of compile time, used or not.
 
 #include <cmath>
 #include <concepts>
@@ -30,10 +31,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include "xai/core/eigen.hpp"  // first: Eigen/Core with GCC 12's false AVX-512 warnings silenced
-
-#include <Eigen/Eigenvalues>
 
 #include "xai/core/concepts.hpp"
 #include "xai/core/explainer.hpp"
@@ -44,52 +41,10 @@
 #include "xai/explain/cam/default_layer.hpp"
 #include "xai/explain/cam/detail/common.hpp"
 #include "xai/explain/cam/detail/layout.hpp"
+#include "xai/explain/cam/detail/projection.hpp"
 #include "xai/explain/cam/options.hpp"
 
 namespace xai {
-
-namespace detail {
-
-/// The centred first-principal-component projection of one image's C×pixels activations,
-/// signed to correlate positively with the channel sum, written to `map` (pixels values),
-/// computed in `Scalar` (double: the results the tests pin down). A template only so that the
-/// eigen-solver is compiled where EigenCam is used (see the header comment).
-template <class Scalar = double>
-void eigen_cam_projection(const float* activations, std::size_t channels, std::size_t pixels, float* map) {
-    using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
-    using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
-    const auto rows = static_cast<Eigen::Index>(pixels), cols = static_cast<Eigen::Index>(channels);
-    // Column k of the pixels×C matrix is channel k minus its mean (the C×pixels block read
-    // column-major); the channel sum per location is kept for the sign.
-    Matrix centred(rows, cols);
-    Vector channel_sum = Vector::Zero(rows);
-    for (Eigen::Index k = 0; k < cols; ++k) {
-        const float* channel = activations + k * rows;
-        Scalar mean = 0;
-        for (Eigen::Index p = 0; p < rows; ++p) mean += channel[p];
-        mean /= static_cast<Scalar>(pixels);
-        for (Eigen::Index p = 0; p < rows; ++p) {
-            centred(p, k) = channel[p] - mean;
-            channel_sum(p) += channel[p];
-        }
-    }
-    Vector projection;
-    if (channels <= pixels) {
-        const Eigen::SelfAdjointEigenSolver<Matrix> solver(centred.transpose() * centred);
-        projection = centred * solver.eigenvectors().col(cols - 1);
-    } else {
-        // A v₁ = √λ₁ u₁ with u₁ the top eigenvector of A Aᵀ: cheaper when h·w < C.
-        const Eigen::SelfAdjointEigenSolver<Matrix> solver(centred * centred.transpose());
-        const Eigen::Index top = rows - 1;
-        const Scalar lambda = solver.eigenvalues()(top);
-        projection = lambda > 0 ? Vector(std::sqrt(lambda) * solver.eigenvectors().col(top)) : Vector(Vector::Zero(rows));
-    }
-    // The projection has zero mean, so its covariance with the channel sum is a dot product.
-    if (projection.dot(channel_sum) < 0) projection = -projection;
-    for (Eigen::Index p = 0; p < rows; ++p) map[p] = static_cast<float>(projection(p));
-}
-
-}  // namespace detail
 
 /// Eigen-CAM on a LayerActivationModel. Holds a reference to the model, which must outlive it;
 /// explain() is const and safe to call from several threads at once.
@@ -117,7 +72,10 @@ public:
     /// reported scores. `progress` is called once, when done (unit: images).
     template <std::same_as<Batch> B>
     CamResult explain(const B& batch, const Targets& targets = {}, const Progress& progress = {}) const {
-        CamResult result = explain_at(batch, targets, options_.layer, prefix("explain").c_str());
+        const std::string where = prefix("explain");
+        CamResult result = detail::smoothed_explanation(batch, targets, options_, [&](const Batch& b, const Targets& t) {
+            return explain_at(b, t, options_.layer, where.c_str());
+        });
         detail::report(progress, batch.shape(0), batch.shape(0), "images");
         return result;
     }

@@ -1,12 +1,13 @@
 #pragma once
-// The gradient-weighted CAM family: Grad-CAM, Grad-CAM++, XGrad-CAM, HiResCAM and LayerCAM.
+// The gradient-weighted CAM family: Grad-CAM, Grad-CAM++, XGrad-CAM, HiResCAM, LayerCAM,
+// Grad-CAM element-wise and Eigen-Grad-CAM.
 //
-// All five take, from one forward and one backward pass of a LayerGradientModel, the
+// All seven take, from one forward and one backward pass of a LayerGradientModel, the
 // activations A (C channels, h×w each) of a named layer and the gradient G = ∂y^c/∂A of the
 // explained score y^c (CamOptions::score, the logit by default as in every one of these
 // papers), and differ only in how they combine them: the rule (rules.hpp, with each paper's
 // formula). GradientCam<Model, Rule> is the explainer; GradCam, GradCamPlusPlus, XGradCam,
-// HiResCam and LayerCam are its aliases for the five published rules, and a user's own rule
+// HiResCam, LayerCam, GradCamElementWise and EigenGradCam are its aliases for the seven rules, and a user's own rule
 // (a ChannelWeightRule or an ElementwiseRule) plugs in the same way.
 //
 // The display map is normalize(upsample(ReLU(raw))) (explain/cam/options.hpp). Identities the
@@ -18,6 +19,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -62,11 +64,17 @@ public:
     const CamOptions& options() const { return options_; }
 
     /// Explains each image of the batch for its target at options().layer. Targets: empty =
-    /// the predicted class of every image, one entry = the same for all, else one per image.
+    /// the predicted class of every image, one entry = the same for all, else one per image;
+    /// a target may be a target function (Target::function, core/targets.hpp): its gradient
+    /// seeds the backward pass, result.scores holds its value and result.targets its class
+    /// (the predicted class when it names none).
     /// `progress` is called once, when done (unit: images).
     template <std::same_as<Batch> B>
     CamResult explain(const B& batch, const Targets& targets = {}, const Progress& progress = {}) const {
-        CamResult result = explain_at(batch, targets, options_.layer, prefix("explain").c_str());
+        const std::string where = prefix("explain");
+        CamResult result = detail::smoothed_explanation(batch, targets, options_, [&](const Batch& b, const Targets& t) {
+            return explain_at(b, t, options_.layer, where.c_str());
+        });
         detail::report(progress, batch.shape(0), batch.shape(0), "images");
         return result;
     }
@@ -102,14 +110,23 @@ private:
 
         // The targets are resolved from the logits of the same forward pass that the gradient
         // comes from; the seed runs inside the model's call, on this call's locals.
+        // A target function (core/target_function.hpp) seeds its image's row with its own
+        // gradient instead of the score kind's.
         std::vector<std::size_t> resolved;
         bool seeded = false;
         const ScoreKind kind = *options_.score;
+        const std::vector<const detail::AnyTargetFunction*> functions = target_functions(targets, n);
         const ScoreSeed seed = [&](const Scores& logits) {
             detail::require_model_scores(logits, n, k, where);
-            resolved = resolve_targets(targets, logits, where);
+            resolved = resolve_targets(targets, logits, where, true);
             seeded = true;
-            return target_score_gradient(logits, resolved, kind);
+            std::vector<std::size_t> classes = resolved;
+            for (std::size_t i = 0; i < n; ++i)
+                if (functions[i]) classes[i] = 0;  // the row is replaced below
+            Scores s = target_score_gradient(logits, classes, kind);
+            for (std::size_t i = 0; i < n; ++i)
+                if (functions[i]) detail::seed_target_function(*functions[i], logits, i, s, where);
+            return s;
         };
         LayerGradients out = model_->layer_gradients(batch, layer, seed);
         if (!seeded) throw model_error(detail::message(where, ": the model returned without calling the score seed"));
@@ -129,6 +146,10 @@ private:
         result.logits = std::move(out.scores);
         result.raw = raw_maps(a, g, result.weights);
         detail::finish_result(result, batch, options_, kind, where);
+        for (std::size_t i = 0; i < n; ++i)
+            if (functions[i])
+                result.scores[i] = static_cast<float>(functions[i]->score(
+                    std::span<const float>(result.logits.data() + i * k, k)));
         return result;
     }
 
@@ -142,17 +163,24 @@ private:
                     w[ch] = static_cast<float>(
                         Rule::channel_weight(a.image(i) + ch * pixels, g.image(i) + ch * pixels, pixels));
             });
-            return detail::weighted_maps(a, weights, options_.threads);
+            return detail::weighted_maps(a, weights, options_.threads, options_.eigen_smooth);
         } else {
             weights = xt::xtensor<float, 2>::from_shape({n, std::size_t{0}});
             Maps raw = xt::zeros<float>({n, a.height(), a.width()});
+            const bool project = projects_terms<Rule> || options_.eigen_smooth;
             parallel_for(n, options_.threads, [&](std::size_t i) {
                 float* map = raw.data() + i * pixels;
+                std::vector<float> terms(project ? c * pixels : 0);
                 for (std::size_t ch = 0; ch < c; ++ch) {
                     const float* ak = a.image(i) + ch * pixels;
                     const float* gk = g.image(i) + ch * pixels;
-                    for (std::size_t p = 0; p < pixels; ++p) map[p] += static_cast<float>(Rule::element(ak[p], gk[p]));
+                    if (project)
+                        for (std::size_t p = 0; p < pixels; ++p)
+                            terms[ch * pixels + p] = static_cast<float>(Rule::element(ak[p], gk[p]));
+                    else
+                        for (std::size_t p = 0; p < pixels; ++p) map[p] += static_cast<float>(Rule::element(ak[p], gk[p]));
                 }
+                if (project) detail::eigen_cam_projection(terms.data(), c, pixels, map);
             });
             return raw;
         }
@@ -177,5 +205,12 @@ using HiResCam = GradientCam<Model, HiResCamRule>;
 /// LayerCAM (Jiang et al., IEEE TIP 2021).
 template <LayerGradientModel Model>
 using LayerCam = GradientCam<Model, LayerCamRule>;
+
+/// Grad-CAM element-wise (pytorch-grad-cam's GradCAMElementWise).
+template <LayerGradientModel Model>
+using GradCamElementWise = GradientCam<Model, GradCamElementWiseRule>;
+/// Eigen-Grad-CAM (pytorch-grad-cam's EigenGradCAM).
+template <LayerGradientModel Model>
+using EigenGradCam = GradientCam<Model, EigenGradCamRule>;
 
 }  // namespace xai

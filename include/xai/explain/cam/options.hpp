@@ -68,6 +68,19 @@ struct CamOptions {
     /// How the display map is brought to the input resolution (bilinear as cv2.resize in
     /// pytorch-grad-cam and F.interpolate in Score-CAM; both are align_corners=False).
     Interpolation upsampling = Interpolation::bilinear;
+    /// pytorch-grad-cam's eigen_smooth (base_cam.py get_cam_image): instead of summing the
+    /// per-channel terms (w_k A_k, or the element-wise terms of HiResCAM, LayerCAM and Grad-CAM
+    /// element-wise) into raw, project them on their first principal component
+    /// (detail/projection.hpp), signed to correlate with the sum. Removes the noise of the minor
+    /// components. Eigen-CAM, Eigen-Grad-CAM and KPCA-CAM already are projections: unchanged.
+    bool eigen_smooth = false;
+    /// pytorch-grad-cam's aug_smooth (base_cam.py forward_augmentation_smoothing): the image is
+    /// explained 6 times, under every combination of {no flip, horizontal flip} and {×0.9, ×1,
+    /// ×1.1}, with the targets of the unaugmented image; each display map is flipped back, and
+    /// maps = their mean (not normalized again, as in the reference), raw = the mean of the
+    /// flipped-back raw maps. The other core fields are the unaugmented pass's. 6× the cost.
+    /// explain_fused() refuses it.
+    bool aug_smooth = false;
     /// Folding of token-shaped (rank-3) activations; ignored for N×C×h×w activations.
     TokenGrid tokens{};
     /// Threads for the per-image work and for the batched forward passes of Score-CAM and

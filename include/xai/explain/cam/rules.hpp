@@ -24,13 +24,26 @@
 //               Localization", IEEE TIP 2021, eq. 5–6 — element-wise with positive gradients,
 //               meant for earlier, finer layers (fuse several with explain_fused):
 //                 raw = Σ_k ReLU(G_k) ⊙ A_k
+//   Grad-CAM element-wise   pytorch-grad-cam grad_cam_elementwise.py (no paper; the
+//               reference tool's variant of HiResCAM that rectifies every term):
+//                 raw = Σ_k ReLU(G_k ⊙ A_k)
+//   Eigen-Grad-CAM   pytorch-grad-cam eigen_grad_cam.py (Eigen-CAM, Muhammad & Yeasin, IJCNN
+//               2020, applied to the gradient-weighted activations): the terms G_k ⊙ A_k are
+//               projected on their centred first principal component (explain/cam/detail/
+//               projection.hpp) instead of summed,
+//                 raw = (T − 1 μᵀ) v₁,  T = [G_k ⊙ A_k] (h·w × C)
+//               signed to correlate positively with Σ_k G_k ⊙ A_k (HiResCAM's map); the
+//               reference keeps the SVD's arbitrary sign
 //
 // A rule is a policy class for GradientCam (grad_cam.hpp): a `name` (the explainer's name in
 // error messages, "GradCam" gives "xai::GradCam::explain(): ...") and either a per-channel
 // weight (the map is Σ_k w_k A_k; ChannelWeightRule) or a per-element term (the map is
-// Σ_k term(A_k, G_k); ElementwiseRule). Those are all a rule needs; users write their own the
+// Σ_k term(A_k, G_k); ElementwiseRule). An element-wise rule with `static constexpr bool
+// principal_component = true` projects its terms instead of summing them (Eigen-Grad-CAM), as
+// CamOptions::eigen_smooth does for any rule. Those are all a rule needs; users write their own the
 // same way (docs/methods/cam.md).
 
+#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -61,6 +74,11 @@ concept ElementwiseRule = requires(float a, float g) {
     typename std::integral_constant<std::size_t, std::string_view(Rule::name).size()>;  // a constant
     { Rule::element(a, g) } -> std::convertible_to<float>;
 };
+
+/// True for a rule whose terms are projected on their first principal component rather than
+/// summed (`static constexpr bool principal_component = true`, Eigen-Grad-CAM).
+template <class Rule>
+inline constexpr bool projects_terms = requires { requires Rule::principal_component; };
 
 /// A rule GradientCam accepts: a ChannelWeightRule or an ElementwiseRule (a rule that is both
 /// is used as a ChannelWeightRule).
@@ -122,6 +140,21 @@ struct LayerCamRule {
     static constexpr std::string_view name = "LayerCam";  ///< the explainer's name in error messages
     /// The term ReLU(G) ⊙ A of one element (activation `a`, gradient `g`).
     static float element(float a, float g) { return g > 0.0f ? a * g : 0.0f; }
+};
+
+/// Grad-CAM element-wise: ReLU(gradient × activation), element-wise.
+struct GradCamElementWiseRule {
+    static constexpr std::string_view name = "GradCamElementWise";  ///< the explainer's name in error messages
+    /// The term ReLU(G ⊙ A) of one element (activation `a`, gradient `g`).
+    static float element(float a, float g) { return std::max(a * g, 0.0f); }
+};
+
+/// Eigen-Grad-CAM: the first principal component of the terms gradient × activation.
+struct EigenGradCamRule {
+    static constexpr std::string_view name = "EigenGradCam";  ///< the explainer's name in error messages
+    static constexpr bool principal_component = true;  ///< project the terms, do not sum them
+    /// The term G ⊙ A of one element (activation `a`, gradient `g`).
+    static float element(float a, float g) { return a * g; }
 };
 
 }  // namespace xai

@@ -14,11 +14,19 @@
 // normalize(upsample(ReLU(raw))) as in the authors' code.
 //
 // Defaults and where they differ from pytorch-grad-cam (score_cam.py):
-//   score = probability (the paper's softmax of the target class). pytorch-grad-cam instead
-//     takes the target's logit on each masked input and applies the softmax across the
-//     channels; set score = logit to get its weights before that softmax.
+//   score = probability (the paper's softmax of the target class over the classes).
 //   batch_size = 16 masked images per forward pass (pytorch-grad-cam's BATCH_SIZE).
 //   A flat channel gets weight 0 (the authors); pytorch-grad-cam masks with an all-zero H_k.
+// pytorch-grad-cam computes other weights, and `convention = ScoreCamConvention::pytorch_grad_cam`
+// reproduces them (users moving from it get their maps back):
+//   H_k = (U_k − min U_k) / (max U_k − min U_k + 1e-8),  U_k = upsample(A_k) with
+//         torch.nn.UpsamplingBilinear2d, i.e. bilinear with align_corners=True (source
+//         coordinate o·(in − 1)/(out − 1)), not the align_corners=False of the rest of the library
+//   s_k = the target's score of f(X ∘ H_k) (its ClassifierOutputTarget: the logit; the score
+//         option, logit by default in this convention), a flat channel included (H_k = 0)
+//   w_k = softmax_k(s_1 … s_C)   across the channels of the image, not across the classes
+// Taking score = logit in the authors' convention gives neither: the weights are the raw
+// logits s_k, without that softmax, and the masks differ by the upsampling.
 // The paper's "increase of confidence" f(X ∘ H_k) − f(X_b) subtracts a constant baseline from
 // every weight; the authors' code and pytorch-grad-cam leave it out, and so does this.
 //
@@ -26,6 +34,7 @@
 // (batched over channels), so it costs about C forward passes per image.
 
 #include <algorithm>
+#include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <string>
@@ -49,15 +58,65 @@
 
 namespace xai {
 
+/// Whose Score-CAM weights (see the header comment of explain/cam/score_cam.hpp).
+enum class ScoreCamConvention {
+    authors,          ///< the paper and the authors' code: w_k = softmax over classes of f(X ∘ H_k), at c
+    pytorch_grad_cam  ///< pytorch-grad-cam: align_corners=True masks, w = softmax over channels of the target's logits
+};
+
 /// Options of ScoreCam: the common CamOptions (`cam`; its score defaults to
-/// ScoreKind::probability here, the paper's softmax of the target class) plus the batching of
-/// the masked images. An aggregate: `{.cam = {.layer = "relu4"}, .batch_size = 8}`.
+/// ScoreKind::probability here, the paper's softmax of the target class; logit under the
+/// pytorch-grad-cam convention) plus the batching of the masked images and the convention. An
+/// aggregate: `{.cam = {.layer = "relu4"}, .batch_size = 8}`.
 struct ScoreCamOptions {
-    /// Layer, score (empty: probability), display, tokens and threads, as for every CAM method.
+    /// Layer, score (empty: the convention's default), display, tokens and threads, as for
+    /// every CAM method.
     CamOptions cam{};
     /// Masked images per forward pass (pytorch-grad-cam: 16). Results do not depend on it.
     std::size_t batch_size = 16;
+    /// The authors' weights (default) or pytorch-grad-cam's.
+    ScoreCamConvention convention = ScoreCamConvention::authors;
 };
+
+namespace detail {
+
+/// Bilinear resizing of `planes` in_h×in_w planes to out_h×out_w with align_corners=True
+/// (torch.nn.UpsamplingBilinear2d): output o reads source o·(in − 1)/(out − 1) (0 when out = 1).
+inline void resize_planes_align_corners(const float* src, std::size_t planes, std::size_t in_h, std::size_t in_w,
+                                        float* dst, std::size_t out_h, std::size_t out_w) {
+    const auto source = [](std::size_t o, std::size_t in, std::size_t out) {
+        const double x = out > 1 ? static_cast<double>(o) * static_cast<double>(in - 1) / static_cast<double>(out - 1) : 0.0;
+        const std::size_t first = std::min(static_cast<std::size_t>(x), in - 1);
+        return std::pair<std::size_t, double>(first, x - static_cast<double>(first));
+    };
+    for (std::size_t c = 0; c < planes; ++c) {
+        const float* in = src + c * in_h * in_w;
+        float* out = dst + c * out_h * out_w;
+        for (std::size_t y = 0; y < out_h; ++y) {
+            const auto [y0, fy] = source(y, in_h, out_h);
+            const std::size_t y1 = std::min(y0 + 1, in_h - 1);
+            for (std::size_t x = 0; x < out_w; ++x) {
+                const auto [x0, fx] = source(x, in_w, out_w);
+                const std::size_t x1 = std::min(x0 + 1, in_w - 1);
+                const double top = (1 - fx) * in[y0 * in_w + x0] + fx * in[y0 * in_w + x1];
+                const double bottom = (1 - fx) * in[y1 * in_w + x0] + fx * in[y1 * in_w + x1];
+                out[y * out_w + x] = static_cast<float>((1 - fy) * top + fy * bottom);
+            }
+        }
+    }
+}
+
+/// values ← softmax(values), in double, stably.
+inline void softmax_in_place(float* values, std::size_t n) {
+    if (n == 0) return;
+    const double top = *std::max_element(values, values + n);
+    double sum = 0.0;
+    std::vector<double> e(n);
+    for (std::size_t j = 0; j < n; ++j) sum += e[j] = std::exp(static_cast<double>(values[j]) - top);
+    for (std::size_t j = 0; j < n; ++j) values[j] = static_cast<float>(e[j] / sum);
+}
+
+}  // namespace detail
 
 /// Score-CAM on a LayerActivationModel. Holds a reference to the model, which must outlive it;
 /// explain() is const and safe to call from several threads at once.
@@ -76,7 +135,9 @@ public:
         const std::string where = prefix(name);
         detail::require(options_.batch_size > 0, where, ": options.batch_size is 0, expected at least 1");
         options_.cam.layer = detail::resolve_layer(model, options_.cam.layer, where.c_str());
-        if (!options_.cam.score) options_.cam.score = ScoreKind::probability;
+        if (!options_.cam.score)
+            options_.cam.score =
+                options_.convention == ScoreCamConvention::authors ? ScoreKind::probability : ScoreKind::logit;
     }
 
     /// The options the explainer was built with, with the layer and the score resolved.
@@ -87,7 +148,10 @@ public:
     /// called after each wave of batched forward passes (unit: channels).
     template <std::same_as<Batch> B>
     CamResult explain(const B& batch, const Targets& targets = {}, const Progress& progress = {}) const {
-        return explain_at(batch, targets, options_.cam.layer, progress, prefix("explain").c_str());
+        const std::string where = prefix("explain");
+        return detail::smoothed_explanation(batch, targets, options_.cam, [&](const Batch& b, const Targets& t) {
+            return explain_at(b, t, options_.cam.layer, progress, where.c_str());
+        });
     }
 
     /// Explains one image (C×H×W) for `target`: explain() on a batch of one.
@@ -130,7 +194,9 @@ private:
                                         score_channels(batch, a, i, begin, end, result.targets[i],
                                                        result.weights.data() + i * a.channels(), where);
                                     });
-        result.raw = detail::weighted_maps(a, result.weights, cam.threads);
+        if (options_.convention == ScoreCamConvention::pytorch_grad_cam)
+            for (std::size_t i = 0; i < a.images(); ++i) detail::softmax_in_place(result.weights.data() + i * a.channels(), a.channels());
+        result.raw = detail::weighted_maps(a, result.weights, cam.threads, cam.eigen_smooth);
         detail::finish_result(result, batch, cam, *cam.score, where);
         return result;
     }
@@ -142,11 +208,24 @@ private:
         const std::size_t plane = height * width, image_size = in_channels * plane;
         // Masks H_k for the chunk, at the input's resolution.
         std::vector<float> masks((end - begin) * plane);
-        detail::resize_planes(a.image(i) + begin * a.pixels(), end - begin, a.height(), a.width(), masks.data(), height,
-                              width, options_.cam.upsampling);
-        std::vector<std::size_t> kept;  // channels with a non-flat mask
+        const bool reference = options_.convention == ScoreCamConvention::pytorch_grad_cam;
+        if (reference)
+            detail::resize_planes_align_corners(a.image(i) + begin * a.pixels(), end - begin, a.height(), a.width(),
+                                                masks.data(), height, width);
+        else
+            detail::resize_planes(a.image(i) + begin * a.pixels(), end - begin, a.height(), a.width(), masks.data(),
+                                  height, width, options_.cam.upsampling);
+        std::vector<std::size_t> kept;  // channels with a non-flat mask (every channel for pytorch-grad-cam)
         for (std::size_t k = begin; k < end; ++k) {
             float* mask = masks.data() + (k - begin) * plane;
+            if (reference) {
+                // (U − min)/(max − min + 1e-8): a flat channel becomes zeros and is still scored.
+                const auto [lo, hi] = std::minmax_element(mask, mask + plane);
+                const float low = *lo, range = *hi - *lo + 1e-8f;
+                for (std::size_t p = 0; p < plane; ++p) mask[p] = (mask[p] - low) / range;
+                kept.push_back(k);
+                continue;
+            }
             // A flat map normalizes to all zeros; any other has its maximum at 1.
             detail::normalize_plane_min_max(mask, plane, 1e-7f);
             if (*std::max_element(mask, mask + plane) > 0.0f) kept.push_back(k);

@@ -9,6 +9,8 @@
 //   global_avg_pool  GlobalAveragePool (output "<name>_pool"), then Flatten (output "<name>")
 //   flatten          Flatten (axis 1)
 //   linear           Gemm (transB = 1): y = x Wᵀ + b, after a Flatten when its input is a map
+//   upsample2d       not exported: ONNX's Resize needs string attributes (mode "linear") that
+//                    this writer does not produce; to_onnx() refuses such a model (invalid_argument)
 //
 // Every layer's output tensor, and so the node, is named like the layer ("conv1", "relu1",
 // "fc"), so OnnxModel::layer_names() offers the same names as the built-in model, and the
@@ -75,6 +77,10 @@ onnx::OnnxGraph to_onnx(const BasicSequential<Scalar>& model) {
                 g.node("Flatten", {name + "_pool"}, {name}, {OnnxGraph::int_attribute("axis", 1)});
                 break;
             case LayerKind::flatten: g.node("Flatten", {x}, {name}, {OnnxGraph::int_attribute("axis", 1)}); break;
+            case LayerKind::upsample2d:
+                throw invalid_argument(xai::detail::message(where, ": layer '", name,
+                                                            "' is an upsample2d, which the ONNX writer cannot express "
+                                                            "(Resize needs string attributes)"));
             case LayerKind::linear: {
                 if (l.input.spatial) {
                     g.node("Flatten", {x}, {name + "_flatten"}, {OnnxGraph::int_attribute("axis", 1)});

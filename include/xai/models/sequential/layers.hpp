@@ -14,6 +14,10 @@
 //   global_avg_pool  y_c = mean_{h,w} x_{c,h,w}   C×H×W → C
 //   flatten    C×H×W → C·H·W               (a no-op on the data)
 //   linear     y = W · x + b               W is O × I (PyTorch's layout)
+//   upsample2d y = bilinear ×k upsampling  PyTorch's nn.Upsample(scale_factor=k, mode='bilinear',
+//                                          align_corners=False): out = in·k; output pixel o reads the
+//                                          source coordinate max((o + ½)/k − ½, 0) (a linear map, so
+//                                          its backward pass is its transpose)
 
 #include <algorithm>
 #include <cstddef>
@@ -30,9 +34,18 @@
 namespace xai::models {
 
 /// What a layer of the built-in CNN computes (the values are the .xaiw file's layer codes).
-enum class LayerKind : std::uint8_t { conv2d = 1, relu = 2, max_pool2d = 3, global_avg_pool = 4, flatten = 5, linear = 6 };
+enum class LayerKind : std::uint8_t {
+    conv2d = 1,
+    relu = 2,
+    max_pool2d = 3,
+    global_avg_pool = 4,
+    flatten = 5,
+    linear = 6,
+    upsample2d = 7
+};
 
-/// The kind's name: "conv2d", "relu", "max_pool2d", "global_avg_pool", "flatten" or "linear".
+/// The kind's name: "conv2d", "relu", "max_pool2d", "global_avg_pool", "flatten", "linear" or
+/// "upsample2d".
 inline std::string_view to_string(LayerKind kind) {
     switch (kind) {
         case LayerKind::conv2d: return "conv2d";
@@ -41,13 +54,14 @@ inline std::string_view to_string(LayerKind kind) {
         case LayerKind::global_avg_pool: return "global_avg_pool";
         case LayerKind::flatten: return "flatten";
         case LayerKind::linear: return "linear";
+        case LayerKind::upsample2d: return "upsample2d";
     }
     return "unknown";
 }
 
 /// A layer as the user describes it. `units` is the number of output channels (conv2d) or
 /// output features (linear); `kernel`, `stride` and `padding` apply to conv2d and max_pool2d
-/// (max_pool2d has no padding). An empty name is replaced by an automatic one (see
+/// (max_pool2d has no padding); `kernel` is the scale factor of upsample2d. An empty name is replaced by an automatic one (see
 /// BasicSequential::add).
 struct LayerSpec {
     LayerKind kind = LayerKind::relu;  ///< what the layer computes
@@ -81,6 +95,11 @@ inline LayerSpec flatten(std::string name = {}) { return {LayerKind::flatten, st
 /// A fully connected layer with `out_features` outputs.
 inline LayerSpec linear(std::size_t out_features, std::string name = {}) {
     return {LayerKind::linear, std::move(name), out_features, 0, 1, 0};
+}
+/// Bilinear upsampling by an integer `factor` (C×H×W → C×(H·factor)×(W·factor)), PyTorch's
+/// nn.Upsample(scale_factor=factor, mode='bilinear', align_corners=False).
+inline LayerSpec upsample2d(std::size_t factor, std::string name = {}) {
+    return {LayerKind::upsample2d, std::move(name), 0, factor, 1, 0};
 }
 
 /// The shape of one image's activations at some point of the network: C×H×W when `spatial`,
@@ -193,6 +212,18 @@ inline Layer resolve_layer(const LayerSpec& spec, const FeatureShape& input, con
             layer.output = {input.channels, 1, 1, false};
             break;
         case LayerKind::flatten: layer.output = {input.size(), 1, 1, false}; break;
+        case LayerKind::upsample2d:
+            require<shape_error>(input.spatial, where, ": upsample2d layer '", spec.name,
+                                 "' needs a C×H×W input, got ", to_string(input), " features");
+            require(spec.kernel >= 1 && spec.kernel <= 64, where, ": upsample2d layer '", spec.name, "' has factor ",
+                    spec.kernel, ", expected 1..64");
+            require(spec.stride == 1 && spec.padding == 0 && spec.units == 0, where, ": upsample2d layer '", spec.name,
+                    "' has stride ", spec.stride, ", padding ", spec.padding, " and units ", spec.units,
+                    ", expected 1, 0 and 0 (only the factor applies)");
+            layer.output = {input.channels, layer_values(input.height, spec.kernel, spec, "an output height", where),
+                            layer_values(input.width, spec.kernel, spec, "an output width", where), true};
+            layer_values(input.channels, layer.output.plane(), spec, "an output", where);
+            break;
         case LayerKind::linear:
             require<shape_error>(!input.spatial, where, ": linear layer '", spec.name, "' needs a feature vector, got ",
                                  to_string(input), " (add flatten or global_avg_pool before it)");
@@ -215,8 +246,8 @@ inline bool has_layer_named(const std::vector<Layer>& layers, const std::string&
 
 /// The name BasicSequential::add() gives a layer of `kind` appended to `layers` when its spec
 /// has none: "conv<k>", "relu<k>", "pool<k>" (k counts layers of that kind from 1), or "gap",
-/// "flatten", "fc" for the first layer of those kinds and "gap2", "fc2", … after; never a name
-/// already taken.
+/// "flatten", "fc" for the first layer of those kinds and "gap2", "fc2", … after, "up<k>" for
+/// upsample2d; never a name already taken.
 inline std::string automatic_layer_name(LayerKind kind, const std::vector<Layer>& layers) {
     std::size_t count = 1;
     for (const Layer& l : layers) count += l.spec.kind == kind ? 1 : 0;
@@ -237,6 +268,7 @@ inline std::string automatic_layer_name(LayerKind kind, const std::vector<Layer>
         case LayerKind::global_avg_pool: return unique("gap");
         case LayerKind::flatten: return unique("flatten");
         case LayerKind::linear: return unique("fc");
+        case LayerKind::upsample2d: return numbered("up");
     }
     return numbered("layer");
 }

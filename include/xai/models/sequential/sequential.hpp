@@ -33,6 +33,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -54,6 +55,13 @@
 #include "xai/models/sequential/weights_file.hpp"
 
 namespace xai::models {
+
+/// A training loss of one image's outputs other than the cross-entropy with one class label
+/// (e.g. the per-pixel cross-entropy of a segmentation network, models/segmentation.hpp):
+/// given the image's index in the batch and its outputs (the num_classes() values of its row of
+/// forward()), returns the loss and writes ∂loss/∂outputs into `gradient` (same size). In
+/// double whatever the model's Scalar.
+using OutputLoss = std::function<double(std::size_t image, std::span<const double> outputs, std::span<double> gradient)>;
 
 /// The built-in reference CNN: a sequential stack of conv2d, relu, max_pool2d, global_avg_pool,
 /// flatten and linear layers written with Eigen, satisfying every model concept of
@@ -129,6 +137,17 @@ public:
     std::size_t num_classes() const {
         require_ready("xai::models::Sequential::num_classes()");
         return layers_.back().output.channels;
+    }
+    /// The shape of one image's output: {K} for a network that ends in a vector of K class
+    /// scores, {C, H, W} for one that ends in `flatten` after a C×H×W map (a segmentation
+    /// network's C class scores per pixel, which forward() returns flattened row-major as
+    /// N×(C·H·W) scores: the DenseOutputModel concept of core/concepts.hpp).
+    std::vector<std::size_t> output_shape() const {
+        const std::size_t k = num_classes();
+        const Layer& last = layers_.back();
+        if (last.spec.kind == LayerKind::flatten && last.input.spatial)
+            return {last.input.channels, last.input.height, last.input.width};
+        return {k};
     }
     /// True when the model has no layers yet.
     bool empty() const { return layers_.empty(); }
@@ -376,6 +395,30 @@ public:
         for (std::size_t j = 0; j < params_.size(); ++j)
             gradient[j] = gradient[j] * inv_n + static_cast<Scalar>(l2_) * params_[j];
         return loss / static_cast<double>(n) + 0.5 * l2_ * squared_norm();
+    }
+
+    /// The objective (1/n) Σ loss(i, z_i) + (λ/2)‖θ‖² of another loss than the cross-entropy
+    /// with one label (returned; e.g. a per-pixel cross-entropy, models/segmentation.hpp), and
+    /// its gradient written to `gradient` (num_parameters() entries). Deterministic for any
+    /// thread count, like the labelled form; `loss` must be safe to call from several threads.
+    double objective_gradient(const Batch& batch, const OutputLoss& loss, std::span<Scalar> gradient) const {
+        constexpr const char* where = "xai::models::Sequential::objective_gradient()";
+        check_batch(batch, where);
+        detail::require(static_cast<bool>(loss), where, ": loss is an empty function, expected an OutputLoss");
+        detail::require<shape_error>(gradient.size() == params_.size(), where, ": gradient has ", gradient.size(),
+                                     " entries, expected num_parameters() = ", params_.size());
+        const std::size_t n = batch.shape(0);
+        std::vector<double> losses(n);
+        const detail::Engine<Scalar> e = engine();
+        e.reduce_chunks(n, gradient, [&](Workspace& ws, std::size_t i, Scalar* acc) {
+            losses[i] = e.image_output_loss_gradient(ws, batch, i, loss, acc, where);
+        });
+        double total = 0.0;
+        for (double l : losses) total += l;
+        const Scalar inv_n = Scalar(1) / static_cast<Scalar>(n);
+        for (std::size_t j = 0; j < params_.size(); ++j)
+            gradient[j] = gradient[j] * inv_n + static_cast<Scalar>(l2_) * params_[j];
+        return total / static_cast<double>(n) + 0.5 * l2_ * squared_norm();
     }
 
     /// ∇²[(1/n) Σ_{i in batch} L(z_i, θ)] v + λ v, exactly, by Pearlmutter's R-operator (see top).

@@ -239,9 +239,9 @@ inline WeightsFile read_weights_file(const std::filesystem::path& path) {
     for (std::uint32_t i = 0; i < layer_count; ++i) {
         LayerSpec spec;
         const std::uint8_t kind = in.u8("a layer record");
-        if (kind < 1 || kind > 6)
+        if (kind < 1 || kind > 7)
             throw io_error(detail::message("xai::models::load(): '", name, "': layer ", i, " has unknown kind ",
-                                           int{kind}, ", expected 1..6"));
+                                           int{kind}, ", expected 1..7"));
         spec.kind = static_cast<LayerKind>(kind);
         spec.name = in.text(in.u8("a layer name"), "a layer name");
         spec.units = in.u32("a layer record");

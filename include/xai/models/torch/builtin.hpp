@@ -70,6 +70,10 @@ std::string torchscript_statements(const BasicSequential<Scalar>& model, std::si
                 break;
             case LayerKind::global_avg_pool: code += "    x = x.mean([2, 3])\n"; break;
             case LayerKind::flatten: code += "    x = torch.flatten(x, 1)\n"; break;
+            case LayerKind::upsample2d:
+                code += "    x = torch.nn.functional.interpolate(x, scale_factor=[" + k + ".0, " + k +
+                        ".0], mode='bilinear', align_corners=False)\n";
+                break;
             case LayerKind::linear: code += "    x = torch.addmm(" + self + ".bias, x, " + self + ".weight.t())\n"; break;
         }
     }
@@ -139,6 +143,13 @@ torch::nn::Sequential to_torch_sequential(const BasicSequential<Scalar>& model) 
                 net->push_back(name + "_flatten", nn::Flatten());
                 break;
             case LayerKind::flatten: net->push_back(std::string(name), nn::Flatten()); break;
+            case LayerKind::upsample2d:
+                net->push_back(std::string(name),
+                               nn::Upsample(nn::UpsampleOptions()
+                                                .scale_factor(std::vector<double>{static_cast<double>(k), static_cast<double>(k)})
+                                                .mode(torch::kBilinear)
+                                                .align_corners(false)));
+                break;
             case LayerKind::linear: {
                 nn::Linear linear(static_cast<std::int64_t>(l.input.size()), units);
                 linear->weight.copy_(detail::torch_parameter(model, l, true));

@@ -1,15 +1,17 @@
 #pragma once
 // What every CAM-style explainer shares: the error-message prefix, argument checks, checks of
 // what the model returned, the weighted channel sum, the display map (ReLU, upsampling,
-// normalization) and the fusion of several layers. Internals; the public types are in
+// normalization), eigen_smooth and aug_smooth, and the fusion of several layers. Internals; the public types are in
 // explain/cam/options.hpp.
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "xai/core/ceil_div.hpp"
@@ -23,6 +25,7 @@
 #include "xai/core/tensor.hpp"
 #include "xai/explain/cam/default_layer.hpp"
 #include "xai/explain/cam/detail/layout.hpp"
+#include "xai/explain/cam/detail/projection.hpp"
 #include "xai/explain/cam/options.hpp"
 #include "xai/image/normalize.hpp"
 #include "xai/image/resize.hpp"
@@ -42,7 +45,7 @@ inline void require_targets(const Targets& targets, std::size_t n, std::size_t k
     require<shape_error>(targets.size() <= 1 || targets.size() == n, where, ": targets has ", targets.size(),
                          " entries, expected 0, 1 or the batch size (", n, ")");
     for (std::size_t i = 0; i < targets.size(); ++i)
-        if (!targets[i].is_predicted())
+        if (!targets[i].is_predicted() && !targets[i].is_function())
             require(targets[i].index() < k, where, ": targets[", i, "] is class ", targets[i].index(),
                     ", expected a class index below ", k);
 }
@@ -84,6 +87,18 @@ ResolvedLayerOutput checked_layer_activations(const M& model, const Batch& batch
     return r;
 }
 
+/// Replaces row i of the seed with target function f's gradient at row i of the logits;
+/// a non-finite gradient is a numerical_error.
+inline void seed_target_function(const AnyTargetFunction& f, const Scores& logits, std::size_t i, Scores& seed,
+                                 const char* where) {
+    const std::size_t k = logits.shape(1);
+    float* row = seed.data() + i * k;
+    std::fill(row, row + k, 0.0f);
+    f.gradient(std::span<const float>(logits.data() + i * k, k), std::span<float>(row, k));
+    if (!all_finite(row, k))
+        throw numerical_error(message(where, ": the gradient of ", f.describe(), " for image ", i, " is not finite"));
+}
+
 /// The score of each image's target, of the given kind.
 inline std::vector<float> target_scores(const Scores& logits, const std::vector<std::size_t>& targets, ScoreKind kind) {
     const Scores s = scores_of_kind(logits, kind);
@@ -123,14 +138,76 @@ inline void weighted_channel_sum(const float* activations, const float* weights,
     }
 }
 
-/// raw = Σ_k w_ik A_ik for every image, from N×C weights.
-inline Maps weighted_maps(const ChannelMaps& a, const xt::xtensor<float, 2>& weights, std::size_t threads) {
+/// raw = Σ_k w_ik A_ik for every image, from N×C weights; with `eigen_smooth` (CamOptions), the
+/// projection of the terms w_ik A_ik on their first principal component instead (in Scalar). A
+/// template only so that the eigen-solver is compiled where an explainer is used, not in every
+/// file that includes the CAM family (docs/performance.md).
+template <class Scalar = double>
+Maps weighted_maps(const ChannelMaps& a, const xt::xtensor<float, 2>& weights, std::size_t threads,
+                   bool eigen_smooth = false) {
     Maps raw = Maps::from_shape({a.images(), a.height(), a.width()});
+    const std::size_t c = a.channels(), pixels = a.pixels();
     parallel_for(a.images(), threads, [&](std::size_t i) {
-        weighted_channel_sum(a.image(i), weights.data() + i * a.channels(), a.channels(), a.pixels(),
-                             raw.data() + i * a.pixels());
+        const float* w = weights.data() + i * c;
+        if (!eigen_smooth) {
+            weighted_channel_sum(a.image(i), w, c, pixels, raw.data() + i * pixels);
+            return;
+        }
+        std::vector<float> terms(c * pixels);
+        for (std::size_t k = 0; k < c; ++k)
+            for (std::size_t p = 0; p < pixels; ++p) terms[k * pixels + p] = w[k] * a.image(i)[k * pixels + p];
+        eigen_cam_projection<Scalar>(terms.data(), c, pixels, raw.data() + i * pixels);
     });
     return raw;
+}
+
+/// The explanation with CamOptions::aug_smooth applied when it is set (see there):
+/// explain_at(batch, targets) -> CamResult is the method's plain explanation. The unaugmented
+/// pass comes first and fixes the targets for the five others; maps and raw are the means of
+/// the six passes' maps (flipped back) in the order of pytorch-grad-cam's ttach transforms
+/// (no flip ×0.9, ×1, ×1.1, then flipped ×0.9, ×1, ×1.1).
+template <class ExplainAt>
+CamResult smoothed_explanation(const Batch& batch, const Targets& targets, const CamOptions& options,
+                               ExplainAt&& explain_at) {
+    if (!options.aug_smooth) return explain_at(batch, targets);
+    CamResult plain = explain_at(batch, targets);
+    const Targets fixed(plain.targets.begin(), plain.targets.end());
+    constexpr float factors[3] = {0.9f, 1.0f, 1.1f};
+    Maps maps = xt::zeros<float>(plain.maps.shape()), raw = xt::zeros<float>(plain.raw.shape());
+    // Raw pointer loops: this runs on every pixel of six passes (aug_smooth must cost no more
+    // than its passes).
+    const auto add_flipped = [](Maps& sum, const Maps& m, bool flip) {
+        const std::size_t w = m.shape(2), rows = m.size() / w;
+        for (std::size_t r = 0; r < rows; ++r) {
+            float* out = sum.data() + r * w;
+            const float* in = m.data() + r * w;
+            if (flip)
+                for (std::size_t x = 0; x < w; ++x) out[x] += in[w - 1 - x];
+            else
+                for (std::size_t x = 0; x < w; ++x) out[x] += in[x];
+        }
+    };
+    for (const bool flip : {false, true})
+        for (const float factor : factors) {
+            if (!flip && factor == 1.0f) {
+                add_flipped(maps, plain.maps, false);
+                add_flipped(raw, plain.raw, false);
+                continue;
+            }
+            Batch augmented = Batch::from_shape(batch.shape());
+            const std::size_t w = batch.shape(3), rows = batch.size() / w;
+            for (std::size_t r = 0; r < rows; ++r)
+                for (std::size_t x = 0; x < w; ++x)
+                    augmented.data()[r * w + x] = factor * batch.data()[r * w + (flip ? w - 1 - x : x)];
+            const CamResult r = explain_at(augmented, fixed);
+            add_flipped(maps, r.maps, flip);
+            add_flipped(raw, r.raw, flip);
+        }
+    for (float& v : maps) v /= 6.0f;
+    for (float& v : raw) v /= 6.0f;
+    plain.maps = std::move(maps);
+    plain.raw = std::move(raw);
+    return plain;
 }
 
 /// The display maps of a batch: ReLU (unless options.relu is false), upsampling to height×width,
@@ -211,6 +288,7 @@ FusedCamResult fuse_layers(const M& model, const Batch& batch, const Targets& ta
                            const char* where,
                            const std::function<CamResult(const Targets&, const std::string&)>& explain_at) {
     require(!layers.empty(), where, ": layers is empty, expected at least one layer to fuse");
+    require(!options.aug_smooth, where, ": options.aug_smooth is true, expected false (fusing layers does not augment)");
     const std::vector<std::string> names = model.layer_names();
     for (const std::string& layer : layers) require_layer_in(names, layer, where);
     FusedCamResult fused;

@@ -26,6 +26,8 @@ inline std::string describe(const ImageShape& input, const std::vector<Layer>& l
             out << "(k" << l.spec.kernel << ", s" << l.spec.stride << ")";
         else if (l.spec.kind == LayerKind::linear)
             out << "(" << l.spec.units << ")";
+        else if (l.spec.kind == LayerKind::upsample2d)
+            out << "(x" << l.spec.kernel << ")";
     }
     return out.str();
 }

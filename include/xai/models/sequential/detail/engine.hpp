@@ -9,7 +9,7 @@
 //
 // Hessian-vector products are exact: Pearlmutter (1994), "Fast exact multiplication by the
 // Hessian", applies the R-operator R{·} = ∂/∂r (·)(θ + r v) at r = 0 to the forward and the
-// backward pass. ReLU and max pooling are piecewise linear, so their R-images use the same masks
+// backward pass. Upsampling, global average pooling and flatten are linear; ReLU and max pooling are piecewise linear, so their R-images use the same masks
 // and switches; the softmax cross-entropy gives R{∂L/∂z} = (diag p − p pᵀ) R{z}; an affine layer
 // y = W x + b gives R{y} = W R{x} + V_W x + V_b and, backwards,
 // R{∂L/∂x} = Wᵀ R{∂L/∂y} + V_Wᵀ ∂L/∂y,  R{∂L/∂W} = R{∂L/∂y} xᵀ + ∂L/∂y R{x}ᵀ.
@@ -191,6 +191,7 @@ public:
                 }
                 case LayerKind::global_avg_pool: detail::global_avg_pool_forward(layer, cur, out); break;
                 case LayerKind::flatten: std::copy(cur, cur + n, out); break;
+                case LayerKind::upsample2d: detail::upsample_forward(layer, cur, out); break;
             }
             cur = out;
         }
@@ -214,6 +215,7 @@ public:
             case LayerKind::max_pool2d: detail::max_pool_backward(layer, dy, tape.argmax[l].data(), dx); break;
             case LayerKind::global_avg_pool: detail::global_avg_pool_backward(layer, dy, dx); break;
             case LayerKind::flatten: std::copy(dy, dy + n, dx); break;
+            case LayerKind::upsample2d: detail::upsample_backward(layer, dy, dx); break;
         }
     }
 
@@ -338,6 +340,25 @@ public:
         return loss;
     }
 
+    /// Adds ∇θ loss(i, z_i) of image i to `gradient` for a loss of the outputs given as a
+    /// function (OutputLoss of models/sequential.hpp); returns the loss.
+    template <class Loss>
+    double image_output_loss_gradient(Workspace& ws, const Batch& batch, std::size_t i, const Loss& loss,
+                                      Scalar* gradient, const char* where) const {
+        const std::size_t d = input_shape_.size(), k = num_classes();
+        Tape& tape = ws.full_tape;
+        const Scalar* input = ws.load(batch.data() + i * d, d);
+        const Scalar* z = run_forward(input, 0, layers_.size(), ws, &tape);
+        std::vector<double> outputs(z, z + k), g(k, 0.0);
+        const double value = loss(i, std::span<const double>(outputs), std::span<double>(g));
+        if (!std::isfinite(value) || !std::all_of(g.begin(), g.end(), [](double v) { return std::isfinite(v); }))
+            throw model_error(detail::message(where, ": the loss of image ", i, " or its gradient is not finite"));
+        ws.seed.resize(k);
+        std::transform(g.begin(), g.end(), ws.seed.begin(), [](double v) { return static_cast<Scalar>(v); });
+        backward_parameters(tape, input, ws.seed.data(), gradient, ws);
+        return value;
+    }
+
     /// Adds ∂L/∂θ to `gradient` given g = ∂L/∂(logits) and a tape with every layer's output.
     void backward_parameters(const Tape& tape, const Scalar* input, const Scalar* g, Scalar* gradient, Workspace& ws) const {
         const Scalar* cur = g;
@@ -388,6 +409,9 @@ public:
                     break;
                 case LayerKind::flatten:
                     if (rx != nullptr) std::copy(rx, rx + layer.output.size(), ry);
+                    break;
+                case LayerKind::upsample2d:  // linear: R{up(x)} = up(R{x})
+                    if (rx != nullptr) detail::upsample_forward(layer, rx, ry);
                     break;
             }
         }

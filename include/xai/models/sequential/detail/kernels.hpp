@@ -2,7 +2,7 @@
 // The per-image kernels of the built-in CNN's layers (models/sequential/layers.hpp lists what
 // each layer computes): im2col and its adjoint, the affine layers (conv2d, linear) forward and
 // backward with Eigen doing every matrix product, max pooling with its switches, global
-// average pooling. They work on one image at a time on raw, row-major buffers.
+// average pooling, bilinear upsampling and its transpose. They work on one image at a time on raw, row-major buffers.
 //
 // Working per image keeps an image's result independent of the batch it arrives in and of the
 // thread that computes it, which is what makes every model function bit-for-bit deterministic
@@ -265,6 +265,80 @@ void global_avg_pool_backward(const Layer& l, const Scalar* dy, Scalar* dx) {
     const std::size_t plane = l.input.plane();
     const Scalar scale = Scalar(1) / static_cast<Scalar>(plane);
     for (std::size_t c = 0; c < l.input.channels; ++c) std::fill(dx + c * plane, dx + (c + 1) * plane, dy[c] * scale);
+}
+
+/// The two source taps and their weights of output index `o` of a bilinear ×`factor` upsampling
+/// of an axis of `in` samples, as PyTorch computes them with align_corners=False: the source
+/// coordinate is max((o + ½)/factor − ½, 0), its floor and the next sample (clamped to the last).
+struct BilinearTap {
+    std::size_t first = 0, second = 0;  ///< the source samples
+    double weight_first = 1.0, weight_second = 0.0;  ///< their weights, summing to 1
+};
+inline BilinearTap bilinear_tap(std::size_t o, std::size_t in, std::size_t factor) {
+    const double source = std::max((static_cast<double>(o) + 0.5) / static_cast<double>(factor) - 0.5, 0.0);
+    BilinearTap t;
+    t.first = std::min(static_cast<std::size_t>(source), in - 1);
+    t.second = std::min(t.first + 1, in - 1);
+    t.weight_second = source - static_cast<double>(t.first);
+    t.weight_first = 1.0 - t.weight_second;
+    return t;
+}
+
+/// The taps of every output index of one axis (out = in · factor values).
+inline std::vector<BilinearTap> bilinear_taps(std::size_t in, std::size_t factor) {
+    std::vector<BilinearTap> taps(in * factor);
+    for (std::size_t o = 0; o < taps.size(); ++o) taps[o] = bilinear_tap(o, in, factor);
+    return taps;
+}
+
+/// Bilinear upsampling of x (C×H×W) into y (C×(H·k)×(W·k)), k = the layer's factor.
+template <class Scalar>
+void upsample_forward(const Layer& l, const Scalar* x, Scalar* y) {
+    const std::size_t k = l.spec.kernel, H = l.input.height, W = l.input.width, Ho = l.output.height, Wo = l.output.width;
+    const std::vector<BilinearTap> rows = bilinear_taps(H, k), cols = bilinear_taps(W, k);
+    for (std::size_t c = 0; c < l.input.channels; ++c) {
+        const Scalar* plane = x + c * H * W;
+        Scalar* out = y + c * Ho * Wo;
+        for (std::size_t oy = 0; oy < Ho; ++oy) {
+            const BilinearTap& r = rows[oy];
+            const auto ry0 = static_cast<Scalar>(r.weight_first), ry1 = static_cast<Scalar>(r.weight_second);
+            const Scalar* a = plane + r.first * W;
+            const Scalar* b = plane + r.second * W;
+            for (std::size_t ox = 0; ox < Wo; ++ox) {
+                const BilinearTap& t = cols[ox];
+                const auto cx0 = static_cast<Scalar>(t.weight_first), cx1 = static_cast<Scalar>(t.weight_second);
+                out[oy * Wo + ox] = ry0 * (cx0 * a[t.first] + cx1 * a[t.second]) + ry1 * (cx0 * b[t.first] + cx1 * b[t.second]);
+            }
+        }
+    }
+}
+
+/// The transpose of upsample_forward: dx (C×H×W, overwritten) receives each dy with the weight
+/// its source sample had in the forward pass.
+template <class Scalar>
+void upsample_backward(const Layer& l, const Scalar* dy, Scalar* dx) {
+    const std::size_t k = l.spec.kernel, H = l.input.height, W = l.input.width, Ho = l.output.height, Wo = l.output.width;
+    const std::vector<BilinearTap> rows = bilinear_taps(H, k), cols = bilinear_taps(W, k);
+    std::fill(dx, dx + l.input.size(), Scalar(0));
+    for (std::size_t c = 0; c < l.input.channels; ++c) {
+        Scalar* plane = dx + c * H * W;
+        const Scalar* g = dy + c * Ho * Wo;
+        for (std::size_t oy = 0; oy < Ho; ++oy) {
+            const BilinearTap& r = rows[oy];
+            const auto ry0 = static_cast<Scalar>(r.weight_first), ry1 = static_cast<Scalar>(r.weight_second);
+            Scalar* a = plane + r.first * W;
+            Scalar* b = plane + r.second * W;
+            for (std::size_t ox = 0; ox < Wo; ++ox) {
+                const BilinearTap& t = cols[ox];
+                const auto cx0 = static_cast<Scalar>(t.weight_first), cx1 = static_cast<Scalar>(t.weight_second);
+                const Scalar v = g[oy * Wo + ox];
+                a[t.first] += ry0 * cx0 * v;
+                a[t.second] += ry0 * cx1 * v;
+                b[t.first] += ry1 * cx0 * v;
+                b[t.second] += ry1 * cx1 * v;
+            }
+        }
+    }
 }
 
 }  // namespace xai::models::detail
