@@ -49,10 +49,27 @@ void BM_Slic(benchmark::State& state) {
 }
 BENCHMARK(BM_Slic)->Arg(50)->Arg(100)->Unit(benchmark::kMillisecond);
 
+// SlicOptions::exact: double precision throughout (docs/superpixels.md).
+void BM_SlicExact(benchmark::State& state) {
+    xai::SlicOptions options;
+    options.n_segments = static_cast<std::size_t>(state.range(0));
+    options.exact = true;
+    run_segmentation(state, [&](const xai::Image& image) { return xai::slic(image, options); });
+}
+BENCHMARK(BM_SlicExact)->Arg(100)->Unit(benchmark::kMillisecond);
+
 void BM_QuickshiftLimeDefaults(benchmark::State& state) {
     run_segmentation(state, [](const xai::Image& image) { return xai::quickshift(image); });
 }
 BENCHMARK(BM_QuickshiftLimeDefaults)->Unit(benchmark::kMillisecond);
+
+// QuickshiftTies::seeded_noise: skimage's tie rule, in double (docs/superpixels.md).
+void BM_QuickshiftSeededNoise(benchmark::State& state) {
+    xai::QuickshiftOptions options;
+    options.ties = xai::QuickshiftTies::seeded_noise;
+    run_segmentation(state, [&](const xai::Image& image) { return xai::quickshift(image, options); });
+}
+BENCHMARK(BM_QuickshiftSeededNoise)->Unit(benchmark::kMillisecond);
 
 void BM_Felzenszwalb(benchmark::State& state) {
     run_segmentation(state, [](const xai::Image& image) { return xai::felzenszwalb(image, {100.0, 0.8, 50}); });

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -104,6 +105,58 @@ xai::LimeOptions linear_test_options() {
 }
 
 }  // namespace
+
+TEST_CASE("LIME refuses a budget too small to fit its surrogate", "[lime][errors]") {
+    // 16 superpixels + an intercept need 17 samples. lime itself, given num_samples = 1, fits
+    // the image alone: all-zero weights and R² = 1 without a word.
+    const xai::ImageShape shape{1, 8, 8};
+    xai::LimeOptions options = linear_test_options();
+    options.num_samples = 1;
+    CHECK_THROWS_AS(explain_linear(shape, options), xai::invalid_argument);
+    CHECK_THROWS_WITH(explain_linear(shape, options),
+                      Contains("xai::Lime::explain(): num_samples is 1, expected at least 17 to fit a surrogate of 16 "
+                               "superpixels and an intercept"));
+    options.num_samples = 16;
+    CHECK_THROWS_WITH(explain_linear(shape, options), Contains("num_samples is 16, expected at least 17"));
+    options.num_samples = 17;
+    CHECK(explain_linear(shape, options).surrogate(0).weights.size() == 16);
+
+    // Forward selection of 3 superpixels fits at most 3 columns: 4 samples suffice.
+    options.feature_selection = xai::FeatureSelection::forward_selection;
+    options.num_features = 3;
+    options.num_samples = 3;
+    CHECK_THROWS_WITH(explain_linear(shape, options),
+                      Contains("num_samples is 3, expected at least 4 to fit a surrogate of 3 selected superpixels"));
+    options.num_samples = 4;
+    CHECK_NOTHROW(explain_linear(shape, options));
+    // lime's 'auto' is forward selection for num_features <= 6 and highest weights (a fit on all
+    // superpixels) above.
+    options.feature_selection = xai::FeatureSelection::automatic;
+    CHECK_NOTHROW(explain_linear(shape, options));
+    options.num_features = 7;
+    options.num_samples = 8;
+    CHECK_THROWS_WITH(explain_linear(shape, options), Contains("num_samples is 8, expected at least 17"));
+}
+
+TEST_CASE("LIME refuses a non-finite hide colour when its options are made", "[lime][errors]") {
+    // lime's hide_color = v is Baseline::constant(v) or Baseline::color({…}): the baseline
+    // refuses NaN and ±Inf itself, so a LimeOptions can never hold one and the mistake shows
+    // where it is written, not later inside the model.
+    const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+    CHECK_THROWS_AS(xai::LimeOptions{.baseline = xai::Baseline::color({0.5f, nan, 0.5f})}, xai::invalid_argument);
+    CHECK_THROWS_WITH(xai::LimeOptions{.baseline = xai::Baseline::color({0.5f, nan, 0.5f})},
+                      Contains("xai::Baseline::color(): per_channel[1] is nan, expected a finite value"));
+    CHECK_THROWS_WITH(xai::LimeOptions{.baseline = xai::Baseline::color({inf})},
+                      Contains("xai::Baseline::color(): per_channel[0] is inf, expected a finite value"));
+    CHECK_THROWS_WITH(xai::LimeOptions{.baseline = xai::Baseline::constant(-inf)},
+                      Contains("xai::Baseline::constant(): value is -inf, expected a finite value"));
+    // A finite colour goes through to the explanation.
+    const xai::ImageShape shape{1, 8, 8};
+    xai::LimeOptions options = linear_test_options();
+    options.num_samples = 200;
+    options.baseline = xai::Baseline::color({0.0f});
+    CHECK(explain_linear(shape, options).surrogate(0).r2 > 0.99);
+}
 
 TEST_CASE("LIME recovers the coefficients of a model linear in the superpixels", "[lime]") {
     const xai::ImageShape shape{1, 8, 8};
@@ -429,7 +482,7 @@ TEST_CASE("bad LIME inputs are rejected with the argument named", "[lime][errors
                       Contains("xai::Lime::explain_segmented()"));
     CHECK_THROWS_AS(lime.explain_segmented(ones(shape), xai::grid_segments(8, 7, {0, 2, 2}), 0), xai::shape_error);
     xai::LimeOptions colour = linear_test_options();
-    colour.num_samples = 10;
+    colour.num_samples = 20;
     colour.baseline = xai::Baseline::color({0.0f, 0.0f});
     CHECK_THROWS_WITH(LimeGrid(model, colour, {{0, 4, 4}}).explain(ones(shape), 0),
                       Contains("xai::Lime::explain(): the baseline colour has 2 values"));

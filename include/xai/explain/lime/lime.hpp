@@ -128,6 +128,8 @@ public:
     /// Explains every image of `images` (N×C×H×W, the model's input shape) for its target
     /// (empty targets: each image's predicted class; one: the same for all; else one per image),
     /// each on the policy's superpixels of that image. `progress` counts samples over the batch.
+    /// Throws invalid_argument when num_samples is below the surrogate's columns + 1 (the
+    /// superpixels of an image, or num_features under forward selection).
     template <std::same_as<Batch> B>
     LimeExplanation explain(const B& images, const Targets& targets = {}, const Progress& progress = {}) const {
         return run(images, targets, nullptr, options_.seed, nullptr, progress, Where::explain);
@@ -226,6 +228,24 @@ private:
         static constexpr const char* stability = "xai::Lime::stability()";
     };
 
+    /// Refuses a budget too small to fit the surrogate. A fit with k weights and an intercept
+    /// needs k + 1 samples: with fewer, the ridge solution interpolates the samples (R² = 1) and
+    /// its weights are set by the penalty, not by the model (lime's num_samples = 1 returns
+    /// all-zero weights with R² = 1). A refusal names the fix; a warning in the result would
+    /// be easy to miss and the numbers beside it would still look valid. k is the number of
+    /// superpixels, except under forward selection (lime's 'auto' with num_features <= 6), whose
+    /// fits never hold more than num_features of them.
+    void require_fittable(std::size_t samples, std::size_t superpixels, std::size_t num_features,
+                          const char* where) const {
+        const FeatureSelection method = options_.feature_selection;
+        const bool forward = method == FeatureSelection::forward_selection ||
+                             (method == FeatureSelection::automatic && num_features <= 6);
+        const std::size_t columns = forward ? num_features : superpixels;
+        detail::require(samples >= columns + 1, where, ": num_samples is ", samples, ", expected at least ", columns + 1,
+                        " to fit a surrogate of ", columns, forward ? " selected" : "", " superpixels and an intercept",
+                        " (with fewer the fit interpolates the samples: R² = 1 and weights set by the ridge penalty)");
+    }
+
     /// The batch explained image by image with `seed`; `segmentation` (for a batch of one)
     /// replaces the policy's, `classes` (for a batch of one) fixes the fitted classes.
     LimeExplanation run(const Batch& images, const Targets& targets, const Segmentation* segmentation,
@@ -267,6 +287,7 @@ private:
                         " but the segmentation has only ", d, " superpixels, expected num_features <= ", d,
                         " (or 0 for all)");
         const std::size_t n = options_.num_samples;
+        require_fittable(n, d, num_features, where);
         const std::size_t channels = image.shape(0), pixels = image.shape(1) * image.shape(2);
         const std::size_t k = model_.num_classes();
 

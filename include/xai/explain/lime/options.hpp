@@ -65,7 +65,9 @@ inline constexpr std::size_t max_lime_samples = std::size_t{1} << 24;
 /// Options of Lime; every default is the reference lime package's (see the header). An
 /// aggregate: `xai::Lime lime(model, {.num_samples = 200, .baseline = xai::Baseline::constant(0)});`
 struct LimeOptions {
-    std::size_t num_samples = 1000;   ///< perturbed samples per image, the first is the image itself (>= 1)
+    /// Perturbed samples per image, the first is the image itself: at least the number of
+    /// superpixels + 1 (checked when explaining: a smaller budget cannot fit the surrogate).
+    std::size_t num_samples = 1000;
     std::size_t batch_size = 100;     ///< samples per forward pass (lime: 10)
     double kernel_width = 0.25;       ///< w of the kernel √(exp(−d²/w²)) on the cosine distance
     double ridge_alpha = 1.0;         ///< α of the surrogate's ridge penalty
