@@ -13,6 +13,7 @@
 #include "xai/explain/lime/options.hpp"
 #include "xai/explain/occlusion.hpp"
 #include "xai/explain/rise.hpp"
+#include "xai/explain/sobol.hpp"
 #include "xai/image/quickshift.hpp"
 #include "xai/image/segments.hpp"
 
@@ -36,6 +37,7 @@ struct ExplainerSettings {
     LimeStabilityOptions lime_stability{.repeats = 0};
     RiseOptions rise{};                 ///< RISE
     OcclusionOptions occlusion{};       ///< occlusion
+    SobolOptions sobol{};               ///< the Sobol attribution method
 };
 
 }  // namespace xai
