@@ -24,8 +24,8 @@
 //   lime       reference: 10,000 samples (seed 1,000,003). For seeds 0–4: adaptive LIME (ceiling
 //              1000, top 5 positive) and plain LIME with 333 and 1000 samples; whether each top-5
 //              set equals the reference's, how many of its 5 it shares, and the samples used.
-//   occlusion  the full map and coarse-to-fine maps (coarse_levels 2 and 3, thresholds 0.05 and
-//              0.1): windows evaluated, Pearson with the full map, deletion/insertion AUC.
+//   occlusion  the full map and coarse-to-fine maps (coarse_levels 2 and 3, thresholds 0.05, 0.1,
+//              0.2 and 0.3): windows evaluated, Pearson with the full map, deletion/insertion AUC.
 //   sobol      the Sobol attribution method with 4, 16 and 64 designs (g = 8): Pearson with the
 //              RISE reference and with its own 64-design map, deletion/insertion AUC.
 //   scorecam   full Score-CAM and mass tolerances 0.01, 0.05, 0.1, 0.2: channels scored, Pearson
@@ -311,7 +311,7 @@ void run_occlusion(const Model& model, const std::string& model_name, std::size_
         file.write(r);
     }
     for (std::size_t levels : {2, 3})
-        for (double threshold : {0.05, 0.1}) {
+        for (double threshold : {0.05, 0.1, 0.2, 0.3}) {
             o.coarse_levels = levels;
             o.refine_threshold = threshold;
             const xai::OcclusionExplanation c = xai::Occlusion<Model>(model, o).explain(image, xai::Target::class_index(target));
