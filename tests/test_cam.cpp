@@ -182,6 +182,15 @@ xai::Batch random_batch(std::size_t n, std::size_t c, std::size_t h, std::size_t
     return x;
 }
 
+/// The Score-CAM test models' scores: class 0 is 10 × the mean of the top-left 4×4 quadrant of
+/// an 8×8 one-channel image, class 1 is 0.
+xai::Scores top_left_quadrant_scores(const xai::Batch& x) {
+    xai::Scores s = xt::zeros<float>({x.shape(0), std::size_t{2}});
+    for (std::size_t i = 0; i < x.shape(0); ++i)
+        s(i, 0) = 10.0f * xt::mean(xt::view(x, i, 0, xt::range(0, 4), xt::range(0, 4)))();
+    return s;
+}
+
 }  // namespace
 
 TEST_CASE("Grad-CAM on the hand-computed case: mean gradients, signed raw map, ReLU display", "[cam][grad_cam]") {
@@ -297,12 +306,7 @@ TEST_CASE("Score-CAM with a mass tolerance skips the lightest channels within it
         std::size_t num_classes() const { return 2; }
         xai::ImageShape input_shape() const { return {1, 8, 8}; }
         std::vector<std::string> layer_names() const { return {"blobs"}; }
-        xai::Scores forward(const xai::Batch& x) const {
-            xai::Scores s = xt::zeros<float>({x.shape(0), std::size_t{2}});
-            for (std::size_t i = 0; i < x.shape(0); ++i)
-                s(i, 0) = 10.0f * xt::mean(xt::view(x, i, 0, xt::range(0, 4), xt::range(0, 4)))();
-            return s;
-        }
+        xai::Scores forward(const xai::Batch& x) const { return top_left_quadrant_scores(x); }
         xai::LayerOutput layer_activations(const xai::Batch& x, const std::string&) const {
             xai::Activations a = xt::zeros<float>({x.shape(0), std::size_t{4}, std::size_t{4}, std::size_t{4}});
             for (std::size_t i = 0; i < x.shape(0); ++i) {
@@ -486,12 +490,7 @@ TEST_CASE("Score-CAM ranks channels by how much of the responsive region they ke
         std::size_t num_classes() const { return 2; }
         xai::ImageShape input_shape() const { return {1, 8, 8}; }
         std::vector<std::string> layer_names() const { return {"masks"}; }
-        xai::Scores forward(const xai::Batch& x) const {
-            xai::Scores s = xt::zeros<float>({x.shape(0), std::size_t{2}});
-            for (std::size_t i = 0; i < x.shape(0); ++i)
-                s(i, 0) = 10.0f * xt::mean(xt::view(x, i, 0, xt::range(0, 4), xt::range(0, 4)))();
-            return s;
-        }
+        xai::Scores forward(const xai::Batch& x) const { return top_left_quadrant_scores(x); }
         xai::LayerOutput layer_activations(const xai::Batch& x, const std::string&) const {
             xai::Activations a = xt::zeros<float>({x.shape(0), std::size_t{3}, std::size_t{4}, std::size_t{4}});
             for (std::size_t i = 0; i < x.shape(0); ++i) {
