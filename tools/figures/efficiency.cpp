@@ -50,6 +50,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #ifdef XAI_EFFICIENCY_WITH_TORCH
@@ -410,6 +411,36 @@ std::vector<Record> read_records(const std::vector<std::string>& files) {
     return records;
 }
 
+/// The records of the (model, image, part) groups a run finished: a run stopped during an image
+/// leaves part of its records, which would skew the per-image tables. A part is finished when its
+/// last record is there (RISE: the last estimator at 4,000 masks; LIME: the reference and 5 seeds
+/// × 3 runs; occlusion: the full map and 8 settings; Sobol: 3 budgets). Score-CAM's records each
+/// compare one tolerance with the full map, written first, so all of them are kept.
+std::vector<Record> finished_parts(const std::vector<Record>& records) {
+    std::map<std::tuple<std::string, std::size_t, std::string>, std::vector<const Record*>> groups;
+    for (const Record& r : records) groups[{r.model, r.image, r.method.substr(0, r.method.find(':'))}].push_back(&r);
+    std::vector<Record> out;
+    for (const auto& [key, group] : groups) {
+        const std::string& part = std::get<2>(key);
+        bool finished = true;
+        if (part == "rise")
+            finished = std::any_of(group.begin(), group.end(), [](const Record* r) {
+                return r->method == "rise:quasi_random+unmasked_score" && r->budget == 4000.0;
+            });
+        else if (part == "lime")
+            finished = group.size() == 16;
+        else if (part == "occlusion")
+            finished = group.size() == 9;
+        else if (part == "sobol")
+            finished = group.size() == 3;
+        for (const Record* r : group)
+            if (finished) out.push_back(*r);
+        if (!finished) std::fprintf(stderr, "efficiency: %s image %zu: %s unfinished, left out\n", std::get<0>(key).c_str(),
+                                    std::get<1>(key), part.c_str());
+    }
+    return out;
+}
+
 /// The q-quantile (linear interpolation) of finite values; +∞ entries count as largest.
 double quantile(std::vector<double> v, double q) {
     if (v.empty()) return kNaN;
@@ -688,7 +719,7 @@ void run_image(const Model& model, const std::string& name, std::size_t index, c
 int main(int argc, char** argv) try {
     const Arguments args = parse(argc, argv);
     if (!args.summarize.empty()) {
-        summarize(read_records(args.summarize));
+        summarize(finished_parts(read_records(args.summarize)));
         return 0;
     }
     RecordFile file(args.out);
