@@ -10,8 +10,11 @@
 // class first) on chelsea converted to grey and resized to 64×64. The model is wrapped so that
 // the CPU time inside its forward passes is added up during the explanation; counters:
 // `forward_ms` (inside the model), `lime_ms` (the whole explanation), `outside_forward` =
-// (lime − forward) / lime, all CPU time. The weights are the architecture's seeded initial
-// values: the cost of a forward pass does not depend on them.
+// (lime − forward) / lime, all CPU time; `samples` (forward passes). Arg(1) runs the adaptive
+// sample size (LimeOptions::adaptive, issue 22), whose rounds each fit the surrogate and its
+// covariance: `outside_forward` then shows what the test costs beside the forwards it saves.
+// The weights are the architecture's seeded initial values: the cost of a forward pass does not
+// depend on them.
 #include <benchmark/benchmark.h>
 
 #include <ctime>
@@ -49,10 +52,27 @@ void BM_Slic(benchmark::State& state) {
 }
 BENCHMARK(BM_Slic)->Arg(50)->Arg(100)->Unit(benchmark::kMillisecond);
 
+// SlicOptions::exact: double precision throughout (docs/superpixels.md).
+void BM_SlicExact(benchmark::State& state) {
+    xai::SlicOptions options;
+    options.n_segments = static_cast<std::size_t>(state.range(0));
+    options.exact = true;
+    run_segmentation(state, [&](const xai::Image& image) { return xai::slic(image, options); });
+}
+BENCHMARK(BM_SlicExact)->Arg(100)->Unit(benchmark::kMillisecond);
+
 void BM_QuickshiftLimeDefaults(benchmark::State& state) {
     run_segmentation(state, [](const xai::Image& image) { return xai::quickshift(image); });
 }
 BENCHMARK(BM_QuickshiftLimeDefaults)->Unit(benchmark::kMillisecond);
+
+// QuickshiftTies::seeded_noise: skimage's tie rule, in double (docs/superpixels.md).
+void BM_QuickshiftSeededNoise(benchmark::State& state) {
+    xai::QuickshiftOptions options;
+    options.ties = xai::QuickshiftTies::seeded_noise;
+    run_segmentation(state, [&](const xai::Image& image) { return xai::quickshift(image, options); });
+}
+BENCHMARK(BM_QuickshiftSeededNoise)->Unit(benchmark::kMillisecond);
 
 void BM_Felzenszwalb(benchmark::State& state) {
     run_segmentation(state, [](const xai::Image& image) { return xai::felzenszwalb(image, {100.0, 0.8, 50}); });
@@ -104,21 +124,24 @@ void BM_LimeEndToEnd(benchmark::State& state) {
     const xai::Image image = xai::resize(grey, 64, 64, xai::Interpolation::bilinear);
     xai::LimeOptions options;  // lime's defaults
     options.threads = 1;       // one thread, so process CPU time is this thread's
+    options.adaptive.enabled = state.range(0) == 1;  // Arg(1): adaptive sample size, 1000 the ceiling
     const xai::Lime<TimedModel> lime(timed, options);
     double lime_seconds = 0.0;
-    std::size_t segments = 0;
+    std::size_t segments = 0, samples = 0;
     for (auto _ : state) {
         const std::clock_t start = std::clock();
         const xai::LimeExplanation e = lime.explain(image);
         lime_seconds += static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
         segments = e.segmentations[0].count;
+        samples = e.samples_used[0];
     }
     const auto n = static_cast<double>(state.iterations());
     state.counters["lime_ms"] = 1e3 * lime_seconds / n;
     state.counters["forward_ms"] = 1e3 * timed.seconds() / n;
     state.counters["outside_forward"] = (lime_seconds - timed.seconds()) / lime_seconds;
     state.counters["segments"] = static_cast<double>(segments);
+    state.counters["samples"] = static_cast<double>(samples);
 }
-BENCHMARK(BM_LimeEndToEnd)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_LimeEndToEnd)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace

@@ -13,6 +13,8 @@
 //                           its layers on a 3×224×224 input; RISE runs on the same channel count.
 // Counters (thread CPU time, one thread everywhere): us_per_mask (RISE's own work per mask),
 // us_model_per_image (the model's forward pass per image), ratio = us_per_mask / us_model_per_image.
+// BM_RiseVarianceReduction and BM_SobolOwnCost (issue 22) time the variance reductions and the
+// Sobol attribution method the same way.
 #include <benchmark/benchmark.h>
 
 #include <ctime>
@@ -58,9 +60,8 @@ xai::Image test_image(std::size_t size, std::size_t channels) {
 }
 
 /// RISE's own time per mask on one thread (mask generation + application + accumulation).
-double rise_seconds_per_mask(std::size_t size, std::size_t channels = 3) {
+double rise_seconds_per_mask(std::size_t size, std::size_t channels = 3, xai::RiseOptions options = {}) {
     const FreeModel model{{channels, size, size}};
-    xai::RiseOptions options;
     options.num_masks = kMasks;
     options.batch_size = kBatch;
     options.threads = 1;
@@ -128,5 +129,38 @@ void BM_RiseMaskGeneration(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_RiseMaskGeneration)->Arg(224)->Arg(64);
+
+/// RISE's own time per mask with the variance reductions of issue 22 (docs/methods/efficiency.md),
+/// against plain RISE's in the same run: Arg(0) antithetic, (1) quasi-random (a scrambled Sobol'
+/// point per mask: s² + 2 coordinates of 32 hashed bits each), (2) the mean-score control
+/// variate (two more running sums per pixel), at 224×224 RGB. Counter `vs_plain`: the ratio of
+/// the two per-mask times; `us_per_mask` the variant's.
+void BM_RiseVarianceReduction(benchmark::State& state) {
+    xai::RiseOptions options;
+    if (state.range(0) == 0) options.sampling = xai::RiseSampling::antithetic;
+    if (state.range(0) == 1) options.sampling = xai::RiseSampling::quasi_random;
+    if (state.range(0) == 2) options.control_variate = xai::RiseControlVariate::mean_score;
+    double variant = 0.0, plain = 0.0;
+    for (auto _ : state) {
+        variant += rise_seconds_per_mask(224, 3, options);
+        plain += rise_seconds_per_mask(224, 3);
+    }
+    state.counters["us_per_mask"] = 1e6 * variant / static_cast<double>(state.iterations());
+    state.counters["vs_plain"] = variant / plain;
+}
+BENCHMARK(BM_RiseVarianceReduction)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+
+/// The Sobol attribution method's own time per forward pass (grid mask, nearest upsampling,
+/// inpainting, Jansen's estimator at the end) at 224×224 RGB with g = 8, N = 4 (260 forwards),
+/// one thread, a model that costs nothing. Counter `us_per_forward`.
+void BM_SobolOwnCost(benchmark::State& state) {
+    const FreeModel model{{3, 224, 224}};
+    const xai::SobolAttribution sobol(model, {.designs = 4, .batch_size = kBatch, .threads = 1});
+    const xai::Image image = test_image(224, 3);
+    double total = 0.0;
+    for (auto _ : state) total += seconds([&] { benchmark::DoNotOptimize(sobol.explain(image, 3).raw.data()); });
+    state.counters["us_per_forward"] = 1e6 * total / static_cast<double>(state.iterations()) / static_cast<double>(sobol.forwards());
+}
+BENCHMARK(BM_SobolOwnCost)->Unit(benchmark::kMillisecond);
 
 }  // namespace

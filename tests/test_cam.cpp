@@ -33,6 +33,18 @@
 
 using Catch::Matchers::Contains;
 
+namespace {
+
+/// The Score-CAM test models' scores: class 0 is 10 × the mean of the top-left 4×4 quadrant of
+/// an 8×8 one-channel image, class 1 is 0.
+xai::Scores top_left_quadrant_scores(const xai::Batch& x) {
+    xai::Scores s = xt::zeros<float>({x.shape(0), std::size_t{2}});
+    for (std::size_t i = 0; i < x.shape(0); ++i)
+        s(i, 0) = 10.0f * xt::mean(xt::view(x, i, 0, xt::range(0, 4), xt::range(0, 4)))();
+    return s;
+}
+
+}  // namespace
 
 TEST_CASE("Grad-CAM on the hand-computed case: mean gradients, signed raw map, ReLU display", "[cam][grad_cam]") {
     const LinearNet net = hand_net();
@@ -135,6 +147,60 @@ TEST_CASE("Score-CAM on the hand-computed case: scores of the input masked by ea
     CHECK(l.weights(0, 0) == Approx(7.0));
     CHECK(l.weights(0, 1) == Approx(8.0));
     check_map(l.raw, 0, {{23.0f, 22.0f}, {0.0f, 31.0f}});
+}
+
+TEST_CASE("Score-CAM with a mass tolerance skips the lightest channels within its stated error bound",
+          "[cam][score_cam]") {
+    // Four 4×4 channels of activation mass 8, 4, 2, 1 (total 15), each a different blob; class 0
+    // is 10 × the mean of the image's top-left quadrant. ε = 0.2 needs (1 − ε)·15 = 12 of the
+    // mass: channels 0 and 1 (8 + 4) are scored, 2 and 3 skipped with weight 0, so the map is
+    // full Score-CAM's minus w₂A₂ + w₃A₃, and ‖Δ‖₁ ≤ max w · ε · 15.
+    struct BlobNet {
+        std::size_t num_classes() const { return 2; }
+        xai::ImageShape input_shape() const { return {1, 8, 8}; }
+        std::vector<std::string> layer_names() const { return {"blobs"}; }
+        xai::Scores forward(const xai::Batch& x) const { return top_left_quadrant_scores(x); }
+        xai::LayerOutput layer_activations(const xai::Batch& x, const std::string&) const {
+            xai::Activations a = xt::zeros<float>({x.shape(0), std::size_t{4}, std::size_t{4}, std::size_t{4}});
+            for (std::size_t i = 0; i < x.shape(0); ++i) {
+                xt::view(a, i, 0, xt::range(0, 2), xt::range(0, 2)) = 2.0f;  // mass 8
+                xt::view(a, i, 1, xt::range(2, 4), xt::range(0, 2)) = 1.0f;  // mass 4
+                xt::view(a, i, 2, xt::range(0, 1), xt::range(2, 4)) = 1.0f;  // mass 2
+                a(i, 3, 3, 3) = 1.0f;                                          // mass 1
+            }
+            return {a, forward(x)};
+        }
+    };
+    const BlobNet net;
+    const xai::Batch x = xt::ones<float>({1, 1, 8, 8});
+    xai::ScoreCamOptions o{.cam = {.layer = "blobs"}};
+    const xai::ScoreCamResult full = xai::ScoreCam<BlobNet>(net, o).explain(x, {0});
+    CHECK(full.channels_scored == std::vector<std::size_t>{4});
+    o.mass_tolerance = 0.2;
+    const xai::ScoreCamResult pruned = xai::ScoreCam<BlobNet>(net, o).explain(x, {0});
+    CHECK(pruned.channels_scored == std::vector<std::size_t>{2});
+    CHECK(pruned.weights(0, 0) == full.weights(0, 0));
+    CHECK(pruned.weights(0, 1) == full.weights(0, 1));
+    CHECK(pruned.weights(0, 2) == 0.0f);
+    CHECK(pruned.weights(0, 3) == 0.0f);
+    const auto [a, logits] = net.layer_activations(x, "blobs");
+    const xai::Map skipped = full.weights(0, 2) * xt::view(a, 0, 2) + full.weights(0, 3) * xt::view(a, 0, 3);
+    const xai::Map difference = full.raw_map() - pruned.raw_map();
+    CHECK(xt::amax(xt::abs(difference - skipped))() < 1e-6f);
+    const float max_weight = xt::amax(full.weights)();
+    CHECK(xt::sum(xt::abs(difference))() <= max_weight * 0.2f * 15.0f + 1e-5f);
+    // ε = 0.5: 7.5 of the mass — channel 0 alone holds 8.
+    o.mass_tolerance = 0.5;
+    CHECK(xai::ScoreCam<BlobNet>(net, o).explain(x, {0}).channels_scored == std::vector<std::size_t>{1});
+    // bad tolerances
+    o.mass_tolerance = 1.0;
+    CHECK_THROWS_WITH(xai::ScoreCam<BlobNet>(net, o), Contains("xai::ScoreCam::ScoreCam(): options.mass_tolerance is 1"));
+    o.mass_tolerance = -0.1;
+    CHECK_THROWS_WITH(xai::ScoreCam<BlobNet>(net, o), Contains("mass_tolerance is -0.1, expected a value in [0, 1)"));
+    // pytorch-grad-cam's softmax would give the unscored channels exp(0): refused.
+    o.mass_tolerance = 0.2;
+    o.convention = xai::ScoreCamConvention::pytorch_grad_cam;
+    CHECK_THROWS_WITH(xai::ScoreCam<BlobNet>(net, o), Contains("with the pytorch_grad_cam convention, expected 0"));
 }
 
 TEST_CASE("Eigen-CAM on hand-computed cases: centred first principal component, sign from the channel sum",
@@ -281,12 +347,7 @@ TEST_CASE("Score-CAM ranks channels by how much of the responsive region they ke
         std::size_t num_classes() const { return 2; }
         xai::ImageShape input_shape() const { return {1, 8, 8}; }
         std::vector<std::string> layer_names() const { return {"masks"}; }
-        xai::Scores forward(const xai::Batch& x) const {
-            xai::Scores s = xt::zeros<float>({x.shape(0), std::size_t{2}});
-            for (std::size_t i = 0; i < x.shape(0); ++i)
-                s(i, 0) = 10.0f * xt::mean(xt::view(x, i, 0, xt::range(0, 4), xt::range(0, 4)))();
-            return s;
-        }
+        xai::Scores forward(const xai::Batch& x) const { return top_left_quadrant_scores(x); }
         xai::LayerOutput layer_activations(const xai::Batch& x, const std::string&) const {
             xai::Activations a = xt::zeros<float>({x.shape(0), std::size_t{3}, std::size_t{4}, std::size_t{4}});
             for (std::size_t i = 0; i < x.shape(0); ++i) {
@@ -874,7 +935,8 @@ TEST_CASE("On the shipped scene samples, Grad-CAM's arg-max falls inside the ite
 
 // ---- The unified explainer API (issue 15) ----
 
-// Every CAM explainer has the two entry points of core/explainer.hpp and returns a CamResult.
+// Every CAM explainer has the two entry points of core/explainer.hpp and returns a CamResult
+// (Score-CAM a ScoreCamResult derived from it).
 static_assert(xai::Explainer<xai::Cam<xai::models::Sequential>>);
 static_assert(xai::Explainer<xai::GradCam<xai::models::Sequential>>);
 static_assert(xai::Explainer<xai::GradCamPlusPlus<xai::models::Sequential>>);
@@ -885,7 +947,9 @@ static_assert(xai::Explainer<xai::ScoreCam<xai::models::Sequential>>);
 static_assert(xai::Explainer<xai::EigenCam<xai::models::Sequential>>);
 static_assert(xai::Explainer<xai::AblationCam<xai::models::Sequential>>);
 static_assert(xai::Explainer<xai::GradCam<LinearNet>>);
-static_assert(std::is_same_v<xai::explanation_t<xai::ScoreCam<xai::models::Sequential>>, xai::CamResult>);
+// Score-CAM's result is a CamResult with the forwards it made (channels_scored) beside it.
+static_assert(std::is_same_v<xai::explanation_t<xai::ScoreCam<xai::models::Sequential>>, xai::ScoreCamResult>);
+static_assert(std::is_base_of_v<xai::CamResult, xai::ScoreCamResult>);
 static_assert(std::is_base_of_v<xai::Explanation, xai::CamResult>);
 static_assert(std::is_base_of_v<xai::Explanation, xai::FusedCamResult>);
 // The options are aggregates (designated initializers), with no base class.

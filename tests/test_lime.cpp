@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include "xai/core/explainer.hpp"
+#include "xai/core/random.hpp"
 #include "xai/image/normalize.hpp"
 #include "xai/lime.hpp"
 
@@ -104,6 +107,58 @@ xai::LimeOptions linear_test_options() {
 }
 
 }  // namespace
+
+TEST_CASE("LIME refuses a budget too small to fit its surrogate", "[lime][errors]") {
+    // 16 superpixels + an intercept need 17 samples. lime itself, given num_samples = 1, fits
+    // the image alone: all-zero weights and R² = 1 without a word.
+    const xai::ImageShape shape{1, 8, 8};
+    xai::LimeOptions options = linear_test_options();
+    options.num_samples = 1;
+    CHECK_THROWS_AS(explain_linear(shape, options), xai::invalid_argument);
+    CHECK_THROWS_WITH(explain_linear(shape, options),
+                      Contains("xai::Lime::explain(): num_samples is 1, expected at least 17 to fit a surrogate of 16 "
+                               "superpixels and an intercept"));
+    options.num_samples = 16;
+    CHECK_THROWS_WITH(explain_linear(shape, options), Contains("num_samples is 16, expected at least 17"));
+    options.num_samples = 17;
+    CHECK(explain_linear(shape, options).surrogate(0).weights.size() == 16);
+
+    // Forward selection of 3 superpixels fits at most 3 columns: 4 samples suffice.
+    options.feature_selection = xai::FeatureSelection::forward_selection;
+    options.num_features = 3;
+    options.num_samples = 3;
+    CHECK_THROWS_WITH(explain_linear(shape, options),
+                      Contains("num_samples is 3, expected at least 4 to fit a surrogate of 3 selected superpixels"));
+    options.num_samples = 4;
+    CHECK_NOTHROW(explain_linear(shape, options));
+    // lime's 'auto' is forward selection for num_features <= 6 and highest weights (a fit on all
+    // superpixels) above.
+    options.feature_selection = xai::FeatureSelection::automatic;
+    CHECK_NOTHROW(explain_linear(shape, options));
+    options.num_features = 7;
+    options.num_samples = 8;
+    CHECK_THROWS_WITH(explain_linear(shape, options), Contains("num_samples is 8, expected at least 17"));
+}
+
+TEST_CASE("LIME refuses a non-finite hide colour when its options are made", "[lime][errors]") {
+    // lime's hide_color = v is Baseline::constant(v) or Baseline::color({…}): the baseline
+    // refuses NaN and ±Inf itself, so a LimeOptions can never hold one and the mistake shows
+    // where it is written, not later inside the model.
+    const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+    CHECK_THROWS_AS(xai::LimeOptions{.baseline = xai::Baseline::color({0.5f, nan, 0.5f})}, xai::invalid_argument);
+    CHECK_THROWS_WITH(xai::LimeOptions{.baseline = xai::Baseline::color({0.5f, nan, 0.5f})},
+                      Contains("xai::Baseline::color(): per_channel[1] is nan, expected a finite value"));
+    CHECK_THROWS_WITH(xai::LimeOptions{.baseline = xai::Baseline::color({inf})},
+                      Contains("xai::Baseline::color(): per_channel[0] is inf, expected a finite value"));
+    CHECK_THROWS_WITH(xai::LimeOptions{.baseline = xai::Baseline::constant(-inf)},
+                      Contains("xai::Baseline::constant(): value is -inf, expected a finite value"));
+    // A finite colour goes through to the explanation.
+    const xai::ImageShape shape{1, 8, 8};
+    xai::LimeOptions options = linear_test_options();
+    options.num_samples = 200;
+    options.baseline = xai::Baseline::color({0.0f});
+    CHECK(explain_linear(shape, options).surrogate(0).r2 > 0.99);
+}
 
 TEST_CASE("LIME recovers the coefficients of a model linear in the superpixels", "[lime]") {
     const xai::ImageShape shape{1, 8, 8};
@@ -429,7 +484,7 @@ TEST_CASE("bad LIME inputs are rejected with the argument named", "[lime][errors
                       Contains("xai::Lime::explain_segmented()"));
     CHECK_THROWS_AS(lime.explain_segmented(ones(shape), xai::grid_segments(8, 7, {0, 2, 2}), 0), xai::shape_error);
     xai::LimeOptions colour = linear_test_options();
-    colour.num_samples = 10;
+    colour.num_samples = 20;
     colour.baseline = xai::Baseline::color({0.0f, 0.0f});
     CHECK_THROWS_WITH(LimeGrid(model, colour, {{0, 4, 4}}).explain(ones(shape), 0),
                       Contains("xai::Lime::explain(): the baseline colour has 2 values"));
@@ -701,4 +756,157 @@ TEST_CASE("LIME stability compares top sets of the chosen WeightSign and reports
     const auto positive = lime.stability(ones(shape), 0, {.repeats = 2, .top_k = 3});
     CHECK(positive.surrogates[0].top_sets[0] == std::vector<std::size_t>{0, 4, 15});  // 0.5, 0.45, 0.4
     CHECK(positive.surrogates[0].mean_r2 == Approx(1.0).margin(0.01));  // ridge shrinkage with 200 samples: 0.9986
+}
+
+// ---- adaptive sample size (LimeOptions::adaptive) -----------------------------------------
+
+TEST_CASE("LIME's coefficient covariance is the sandwich formula and matches the spread over seeds",
+          "[lime][adaptive]") {
+    // The sandwich G⁻¹ X_cᵀ Π diag(r²) Π X_c G⁻¹ written out with plain matrices.
+    Eigen::MatrixXd X(40, 3);
+    Eigen::VectorXd y(40), w(40);
+    for (int i = 0; i < 40; ++i) {
+        X(i, 0) = (i % 2);
+        X(i, 1) = ((i / 2) % 2);
+        X(i, 2) = ((i * 7 / 5) % 3 == 0);
+        y[i] = 0.3 * X(i, 0) - 0.2 * X(i, 1) + 0.5 * X(i, 0) * X(i, 2) + 0.01 * (i % 5);
+        w[i] = 0.5 + 0.01 * i;
+    }
+    const double alpha = 0.7;
+    const xai::detail::WeightedLinearFit<double> fit = xai::detail::weighted_ridge<double>(X, y, w, alpha);
+    const Eigen::MatrixXd cov = xai::detail::weighted_ridge_covariance<double>(X, y, w, alpha, fit);
+    const Eigen::RowVectorXd mean = (w.transpose() * X) / w.sum();
+    const Eigen::MatrixXd Xc = X.rowwise() - mean;
+    const Eigen::VectorXd r = y - X * fit.coef - Eigen::VectorXd::Constant(40, fit.intercept);
+    const Eigen::MatrixXd G = Xc.transpose() * w.asDiagonal() * Xc + alpha * Eigen::MatrixXd::Identity(3, 3);
+    const Eigen::VectorXd meat_weights = (w.array() * w.array() * r.array() * r.array()).matrix();
+    const Eigen::MatrixXd expected = G.inverse() * (Xc.transpose() * meat_weights.asDiagonal() * Xc) * G.inverse();
+    CHECK((cov - expected).cwiseAbs().maxCoeff() < 1e-12);
+
+    // On LIME's samples of a nonlinear model the sandwich standard error describes the spread of
+    // β̂ over seeds: the mean predicted SE of β̂₀ (LIME's samples rebuilt here: row i's bits from
+    // Rng::stream(seed, i), the kernel of the header) is within 25% of the observed spread.
+    const xai::ImageShape shape{1, 8, 8};
+    const toy::FunctionModel model(shape, 2, [](const float* x) {
+        const double a = x[0], b = x[63], c = x[27];
+        return std::vector<float>{static_cast<float>(a + 0.5 * b + 0.8 * a * c), 0.0f};
+    });
+    xai::LimeOptions o = linear_test_options();
+    o.num_samples = 300;
+    const std::size_t n = 300, d = 16, seeds = 80;
+    const xai::Segmentation grid = xai::grid_segments(8, 8, {0, 4, 4});
+    std::vector<double> beta0;
+    double predicted = 0.0;
+    for (std::uint64_t seed = 0; seed < seeds; ++seed) {
+        o.seed = seed;
+        beta0.push_back(xai::Lime<toy::FunctionModel, xai::GridSegmenter>(model, o, kGrid4x4).explain(ones(shape), 0).surrogate(0).weights[0]);
+        Eigen::MatrixXd Z(n, d);
+        Eigen::VectorXd f(n), pi(n);
+        xai::Batch one = xai::Batch::from_shape({1, 1, 8, 8});
+        for (std::size_t i = 0; i < n; ++i) {
+            std::uint64_t bits = i == 0 ? ~std::uint64_t{0} : xai::Rng::stream(seed, i)();
+            std::size_t on = 0;
+            for (std::size_t s2 = 0; s2 < d; ++s2) {
+                Z(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(s2)) = static_cast<double>((bits >> s2) & 1u);
+                on += (bits >> s2) & 1u;
+            }
+            for (std::size_t p = 0; p < 64; ++p) one.data()[p] = static_cast<float>(Z(static_cast<Eigen::Index>(i), grid.labels.data()[p]));
+            f[static_cast<Eigen::Index>(i)] = model.forward(one)(0, 0);
+            const double distance = on == 0 ? 1.0 : 1.0 - std::sqrt(static_cast<double>(on) / d);
+            pi[static_cast<Eigen::Index>(i)] = std::sqrt(std::exp(-distance * distance / (0.25 * 0.25)));
+        }
+        const auto sample_fit = xai::detail::weighted_ridge<double>(Z, f, pi, 1.0);
+        predicted += std::sqrt(xai::detail::weighted_ridge_covariance<double>(Z, f, pi, 1.0, sample_fit)(0, 0)) / seeds;
+    }
+    double mean0 = 0.0, observed = 0.0;
+    for (double b0 : beta0) mean0 += b0 / seeds;
+    for (double b0 : beta0) observed += (b0 - mean0) * (b0 - mean0) / (seeds - 1);
+    observed = std::sqrt(observed);
+    CAPTURE(predicted, observed);
+    CHECK(predicted == Approx(observed).epsilon(0.25));
+}
+
+TEST_CASE("Adaptive LIME stops when its top-5 is separated, and equals plain LIME on the samples it used",
+          "[lime][adaptive]") {
+    // kBeta's top 5 positive weights (0.5, 0.45, 0.4, 0.35, 0.3) are separated from the 6th (0.25)
+    // by 0.05; a little noise in the model (a nonlinear term) makes the test need more than the
+    // first round but far fewer than the ceiling.
+    const xai::ImageShape shape{1, 8, 8};
+    const xai::Segmentation segments = xai::grid_segments(8, 8, {0, 4, 4});
+    const LinearInSuperpixels linear(segments, kBeta, shape);
+    xai::LimeOptions o = linear_test_options();
+    o.num_samples = 5000;
+    o.adaptive = {.enabled = true};
+    const xai::LimeExplanation e = LimeGrid(linear, o, kGrid4x4).explain(ones(shape), 0);
+    REQUIRE(e.samples_used.size() == 1);
+    CHECK(e.converged[0]);
+    CHECK(e.samples_used[0] < 5000);
+    CHECK(e.selection_z[0] >= xai::detail::normal_quantile(0.95));
+    const std::vector<std::size_t> top = xai::detail::lime_top_features(e.surrogate(0), 5, xai::WeightSign::positive);
+    CHECK((std::set<std::size_t>(top.begin(), top.end()) == std::set<std::size_t>{0, 4, 7, 13, 15}));
+    // The same samples without the test: the same explanation, bit for bit.
+    xai::LimeOptions fixed = o;
+    fixed.adaptive.enabled = false;
+    fixed.num_samples = e.samples_used[0];
+    const xai::LimeExplanation plain = LimeGrid(linear, fixed, kGrid4x4).explain(ones(shape), 0);
+    CHECK(plain.surrogate(0).weights == e.surrogate(0).weights);
+    CHECK(plain.samples_used[0] == e.samples_used[0]);
+    CHECK_FALSE(plain.converged[0]);
+    CHECK(plain.selection_z[0] == 0.0);
+    // Any thread count and batch size: the same stopping point and weights.
+    xai::LimeOptions other = o;
+    other.threads = 3;
+    other.batch_size = 7;
+    const xai::LimeExplanation again = LimeGrid(linear, other, kGrid4x4).explain(ones(shape), 0);
+    CHECK(again.samples_used[0] == e.samples_used[0]);
+    CHECK(again.surrogate(0).weights == e.surrogate(0).weights);
+}
+
+TEST_CASE("Adaptive LIME runs to its ceiling when the top-k cannot be separated", "[lime][adaptive]") {
+    // Sixteen equal weights: no top-5 is better than the rest, the test never passes.
+    const xai::ImageShape shape{1, 8, 8};
+    const LinearInSuperpixels equal(xai::grid_segments(8, 8, {0, 4, 4}), std::vector<double>(16, 0.2), shape);
+    xai::LimeOptions o = linear_test_options();
+    o.num_samples = 600;
+    o.ridge_alpha = 1.0;
+    o.adaptive = {.enabled = true, .initial_samples = 50};
+    std::vector<xai::ProgressReport> seen;
+    const xai::LimeExplanation e = LimeGrid(equal, o, kGrid4x4).explain(ones(shape), 0, [&](const xai::ProgressReport& p) {
+        seen.push_back(p);
+    });
+    CHECK_FALSE(e.converged[0]);
+    CHECK(e.samples_used[0] == 600);
+    CHECK(e.selection_z[0] < xai::detail::normal_quantile(0.95));
+    REQUIRE_FALSE(seen.empty());
+    CHECK(seen.back().done == 600);
+    CHECK(seen.back().total == 600);
+    for (std::size_t i = 1; i < seen.size(); ++i) CHECK(seen[i].done >= seen[i - 1].done);
+}
+
+TEST_CASE("LIME's adaptive options are checked and the z helpers are right", "[lime][adaptive][errors]") {
+    CHECK(xai::detail::normal_quantile(0.95) == Approx(1.6448536269514722).epsilon(1e-12));
+    CHECK(xai::detail::normal_quantile(0.5) == Approx(0.0).margin(1e-12));
+    CHECK(xai::detail::normal_quantile(0.025) == Approx(-1.959963984540054).epsilon(1e-12));
+    // z of a top-1 {0} against {1, 2}: (β0 − βj) / sqrt(C00 + Cjj − 2 C0j)
+    Eigen::MatrixXd c(3, 3);
+    c << 0.04, 0.01, 0.0, 0.01, 0.09, 0.0, 0.0, 0.0, 0.01;
+    const std::vector<double> beta{0.5, 0.2, -0.3};
+    const double z01 = 0.3 / std::sqrt(0.04 + 0.09 - 0.02), z02 = 0.8 / std::sqrt(0.05);
+    CHECK(xai::detail::top_k_boundary_z(beta, c, {0}, xai::WeightSign::positive) == Approx(std::min(z01, z02)));
+    // by |β| (both signs): superpixel 2 ranks by −β₂, so the variance takes + 2 C₀₂ σ₀σ₂ = −2·0
+    CHECK(xai::detail::top_k_boundary_z(beta, c, {0, 2}, xai::WeightSign::both) == Approx((0.3 - 0.2) / std::sqrt(0.01 + 0.09)));
+    CHECK(xai::detail::top_k_boundary_z(beta, c, {}, xai::WeightSign::positive) == 0.0);
+    CHECK(std::isinf(xai::detail::top_k_boundary_z(beta, c, {0, 1, 2}, xai::WeightSign::positive)));
+
+    const xai::ImageShape shape{1, 8, 8};
+    const LinearInSuperpixels model(xai::grid_segments(8, 8, {0, 4, 4}), kBeta, shape);
+    xai::LimeOptions o = linear_test_options();
+    o.adaptive = {.enabled = true, .top_k = 0};
+    CHECK_THROWS_WITH(LimeGrid(model, o, kGrid4x4), Contains("xai::Lime::Lime(): adaptive.top_k is 0"));
+    o.adaptive = {.enabled = true, .alpha = 0.5};
+    CHECK_THROWS_WITH(LimeGrid(model, o, kGrid4x4), Contains("adaptive.alpha is 0.5, expected a level in (0, 0.5)"));
+    o.adaptive = {.enabled = true, .sign = static_cast<xai::WeightSign>(4)};
+    CHECK_THROWS_WITH(LimeGrid(model, o, kGrid4x4), Contains("adaptive.sign is 4"));
+    o.adaptive = {.enabled = false, .alpha = 2.0};  // ignored while off
+    CHECK_NOTHROW(LimeGrid(model, o, kGrid4x4));
 }

@@ -300,3 +300,102 @@ TEST_CASE("Occlusion takes target functions: their value replaces the class scor
     const xai::OcclusionExplanation q = xai::Occlusion(model, probability).explain(filled(shape, 1.0f), 0);
     for (std::size_t i = 0; i < 9; ++i) CHECK(p.raw.data()[i] == Approx(q.raw.data()[i]).epsilon(1e-5));
 }
+
+// ---- coarse to fine (OcclusionOptions::coarse_levels) -------------------------------------
+
+namespace {
+
+/// Pearson's correlation of two maps.
+double pearson(const xai::Map& a, const xai::Map& b) {
+    const auto n = static_cast<double>(a.size());
+    double ma = 0.0, mb = 0.0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        ma += a.data()[i] / n;
+        mb += b.data()[i] / n;
+    }
+    double sab = 0.0, saa = 0.0, sbb = 0.0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const double x = a.data()[i] - ma, y = b.data()[i] - mb;
+        sab += x * y;
+        saa += x * x;
+        sbb += y * y;
+    }
+    return sab / std::sqrt(saa * sbb);
+}
+
+}  // namespace
+
+TEST_CASE("Coarse-to-fine occlusion interpolates drops that are bilinear in the window position exactly",
+          "[occlusion][coarse]") {
+    // Logit = Σ w_p x_p with w linear in (y, x) and x ≡ 1, baseline 0: a window's drop is the sum
+    // of w over it, 9 · w(centre), linear in the window's start — bilinear interpolation between
+    // evaluated windows is then exact, and with a huge threshold only the coarse lattice (every
+    // 4th start, and the last) is evaluated. 13×13, window 3, stride 2: starts 0, 2, …, 10 (no
+    // window cut by the border), 6 per axis; lattice {0, 4, 5}: 9 windows of 36.
+    const xai::ImageShape shape{1, 13, 13};
+    std::vector<float> weights(169);
+    for (std::size_t y = 0; y < 13; ++y)
+        for (std::size_t x = 0; x < 13; ++x) weights[y * 13 + x] = 0.5f + 0.25f * static_cast<float>(y) - 0.125f * static_cast<float>(x);
+    const toy::FunctionModel model = toy::linear_model(shape, weights);
+    xai::OcclusionOptions o = options_for(3, 2);
+    const xai::OcclusionExplanation full = xai::Occlusion<toy::FunctionModel>(model, o).explain(filled(shape, 1.0f), 0);
+    o.coarse_levels = 2;
+    o.refine_threshold = 1e9;
+    const xai::OcclusionExplanation coarse = xai::Occlusion<toy::FunctionModel>(model, o).explain(filled(shape, 1.0f), 0);
+    CHECK(full.windows == 36);
+    CHECK(full.windows_evaluated[0] == 36);
+    CHECK(coarse.windows == 36);
+    CHECK(coarse.windows_evaluated[0] == 9);
+    CHECK(xt::amax(xt::abs(coarse.raw - full.raw))() < 1e-4f);
+}
+
+TEST_CASE("Coarse-to-fine occlusion refines where the coarse map changes", "[occlusion][coarse]") {
+    // A box-mean model: drops are 0 away from the box and change around it. With threshold 0.05
+    // the windows far from the box are interpolated (as 0, exactly right), those near it
+    // evaluated; the map keeps Pearson ≥ 0.999 with the full one for a fraction of the windows.
+    const xai::ImageShape shape{1, 48, 48};
+    const toy::FunctionModel model = toy::box_mean_model(shape, 10, 20, 28, 36);
+    xai::OcclusionOptions o = options_for(5, 1);
+    const xai::Image image = filled(shape, 1.0f);
+    const xai::OcclusionExplanation full = xai::Occlusion<toy::FunctionModel>(model, o).explain(image, 0);
+    o.coarse_levels = 3;
+    o.refine_threshold = 0.05;
+    const xai::OcclusionExplanation coarse = xai::Occlusion<toy::FunctionModel>(model, o).explain(image, 0);
+    CHECK(full.windows == 44 * 44);
+    CAPTURE(coarse.windows_evaluated[0]);
+    CHECK(coarse.windows_evaluated[0] < full.windows / 3);
+    CHECK(pearson(full.raw_map(), coarse.raw_map()) >= 0.999);
+    // Evaluated windows keep their exact drops: the box's centre pixel is covered by windows that
+    // all overlap the box, all evaluated (the coarse drops there differ), so its value is exact.
+    CHECK(coarse.raw(0, 15, 32) == Approx(full.raw(0, 15, 32)).epsilon(1e-6));
+    // A flat model: nothing changes, only the coarse lattice is evaluated and the map is zero.
+    const toy::FunctionModel flat = toy::constant_model(shape, {0.3f, 0.1f});
+    const xai::OcclusionExplanation nothing = xai::Occlusion<toy::FunctionModel>(flat, o).explain(image, 0);
+    CHECK(nothing.windows_evaluated[0] == 7 * 7);  // starts 0, 8, …, 40 and 43 along each axis
+    CHECK(xt::amax(xt::abs(nothing.raw))() == 0.0f);
+}
+
+TEST_CASE("Coarse-to-fine occlusion is identical for any batch size and thread count", "[occlusion][coarse][determinism]") {
+    const xai::ImageShape shape{1, 30, 30};
+    const toy::FunctionModel model = toy::box_mean_model(shape, 5, 12, 14, 25);
+    xai::OcclusionOptions o = options_for(4, 2);
+    o.coarse_levels = 2;
+    o.batch_size = 3;
+    o.threads = 1;
+    const xai::OcclusionExplanation a = xai::Occlusion<toy::FunctionModel>(model, o).explain(filled(shape, 0.7f), 0);
+    o.batch_size = 64;
+    o.threads = 3;
+    const xai::OcclusionExplanation b = xai::Occlusion<toy::FunctionModel>(model, o).explain(filled(shape, 0.7f), 0);
+    CHECK((a.raw == b.raw));
+    CHECK(a.windows_evaluated == b.windows_evaluated);
+    std::size_t last = 0;
+    xai::Occlusion<toy::FunctionModel>(model, o).explain(filled(shape, 0.7f), 0, [&](const xai::ProgressReport& p) {
+        CHECK(p.done >= last);
+        last = p.done;
+        CHECK(p.total == a.windows);
+    });
+    CHECK(last == a.windows);
+    o.refine_threshold = -1.0;
+    CHECK_THROWS_WITH(xai::Occlusion<toy::FunctionModel>(model, o),
+                      Contains("xai::Occlusion::Occlusion(): refine_threshold is -1, expected a finite value >= 0"));
+}

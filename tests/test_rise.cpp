@@ -598,3 +598,273 @@ TEST_CASE("RISE takes target functions: the mask average of the function's value
     for (std::size_t i = 0; i < 36; ++i) CHECK(f.raw.data()[i] == Approx(p.raw.data()[i]).epsilon(1e-5));
     CHECK(f.targets == std::vector<std::size_t>{1});
 }
+
+// ---- variance reduction (RiseSampling, RiseControlVariate) ---------------------------------
+
+namespace {
+
+/// A small nonlinear black box on 1×6×6 images: logit 0 = Σ_p w_p x_p + 3·x_a·x_b, logit 1 = 0.
+toy::FunctionModel variance_toy() {
+    const xai::ImageShape shape{1, 6, 6};
+    return toy::FunctionModel(shape, 2, [](const float* x) {
+        double sum = 0.0;
+        for (std::size_t p = 0; p < 36; ++p) sum += (0.2 + 0.05 * static_cast<double>(p % 7)) * x[p];
+        return std::vector<float>{static_cast<float>(sum + 3.0 * x[7] * x[28]), 0.0f};
+    });
+}
+
+xai::Image variance_toy_image() {
+    xai::Image image = xai::Image::from_shape({1, 6, 6});
+    for (std::size_t p = 0; p < 36; ++p) image.data()[p] = 0.3f + 0.02f * static_cast<float>(p);
+    return image;
+}
+
+/// The baseline of the variance tests: not 0, so that the fully masked image's score is not 0.
+constexpr float kVarianceBaseline = 0.1f;
+
+/// The exact RISE map E[f(I ⊙ M + B ⊙ (1 − M)) M(λ)] / p1 of the toy for s = 2, p1 = ½, logits
+/// and the baseline above: every one of the 16 grids and 9 shifts, equally likely.
+std::vector<double> exact_rise_map(const toy::FunctionModel& model, const xai::Image& image) {
+    const xai::RiseMaskGenerator gen(6, 6, 2, 0.5);
+    std::vector<double> exact(36, 0.0);
+    xai::Batch masked = xai::Batch::from_shape({1, 1, 6, 6});
+    for (unsigned bits = 0; bits < 16; ++bits)
+        for (std::size_t sy = 0; sy < 3; ++sy)
+            for (std::size_t sx = 0; sx < 3; ++sx) {
+                xai::RiseMaskGenerator::Draw d;
+                d.grid = {static_cast<unsigned char>(bits & 1u), static_cast<unsigned char>((bits >> 1) & 1u),
+                          static_cast<unsigned char>((bits >> 2) & 1u), static_cast<unsigned char>((bits >> 3) & 1u)};
+                d.shift_y = sy;
+                d.shift_x = sx;
+                xai::Map m = xai::Map::from_shape({6, 6});
+                gen.render(d, m.data());
+                for (std::size_t p = 0; p < 36; ++p)
+                    masked.data()[p] = image.data()[p] * m.data()[p] + kVarianceBaseline * (1.0f - m.data()[p]);
+                const double f = model.forward(masked)(0, 0);
+                for (std::size_t p = 0; p < 36; ++p) exact[p] += f * m.data()[p] / 0.5 / 144.0;
+            }
+    return exact;
+}
+
+struct VarianceCase {
+    const char* name;
+    xai::RiseSampling sampling;
+    xai::RiseControlVariate control;
+};
+
+const std::vector<VarianceCase> kVarianceCases = {
+    {"plain", xai::RiseSampling::independent, xai::RiseControlVariate::none},
+    {"antithetic", xai::RiseSampling::antithetic, xai::RiseControlVariate::none},
+    {"quasi-random", xai::RiseSampling::quasi_random, xai::RiseControlVariate::none},
+    {"unmasked score", xai::RiseSampling::independent, xai::RiseControlVariate::unmasked_score},
+    {"masked score", xai::RiseSampling::independent, xai::RiseControlVariate::masked_score},
+    {"mean score", xai::RiseSampling::independent, xai::RiseControlVariate::mean_score},
+    {"antithetic + mean score", xai::RiseSampling::antithetic, xai::RiseControlVariate::mean_score},
+    {"quasi-random + unmasked score", xai::RiseSampling::quasi_random, xai::RiseControlVariate::unmasked_score},
+};
+
+}  // namespace
+
+TEST_CASE("RISE's variance reductions are unbiased: their mean over seeds is the exact map", "[rise][variance]") {
+    // The exact map enumerates every mask; each estimator is run with 300 seeds of 32 masks and
+    // its mean over the seeds must lie within 5 standard errors (of that mean) of the exact map
+    // at every pixel. The estimators that reduce variance must also have a smaller spread than
+    // plain RISE's.
+    const toy::FunctionModel model = variance_toy();
+    const xai::Image image = variance_toy_image();
+    const std::vector<double> exact = exact_rise_map(model, image);
+    const std::size_t seeds = 300;
+    double plain_spread = 0.0;
+    for (const VarianceCase& c : kVarianceCases) {
+        INFO(c.name);
+        std::vector<double> sum(36, 0.0), sum_sq(36, 0.0);
+        for (std::size_t seed = 0; seed < seeds; ++seed) {
+            xai::RiseOptions o{.num_masks = 32, .grid_size = 2, .score = xai::ScoreKind::logit,
+                               .baseline = xai::Baseline::constant(kVarianceBaseline), .seed = seed,
+                               .sampling = c.sampling, .control_variate = c.control};
+            o.threads = 1;
+            const xai::RiseExplanation e = xai::Rise<toy::FunctionModel>(model, o).explain(image, 0);
+            for (std::size_t p = 0; p < 36; ++p) {
+                sum[p] += e.raw.data()[p];
+                sum_sq[p] += static_cast<double>(e.raw.data()[p]) * e.raw.data()[p];
+            }
+        }
+        double spread = 0.0;
+        for (std::size_t p = 0; p < 36; ++p) {
+            const double mean = sum[p] / seeds;
+            const double sd = std::sqrt(std::max(0.0, sum_sq[p] / seeds - mean * mean));
+            spread += sd;
+            CHECK(std::abs(mean - exact[p]) <= 5.0 * sd / std::sqrt(static_cast<double>(seeds)) + 1e-6);
+        }
+        if (c.sampling == xai::RiseSampling::independent && c.control == xai::RiseControlVariate::none) {
+            plain_spread = spread;
+        } else {
+            // the fully masked image scores far below the masks' mean here: a weaker control variate
+            const double at_most = c.control == xai::RiseControlVariate::masked_score ? 0.95 : 0.7;
+            CAPTURE(spread, plain_spread);
+            CHECK(spread < at_most * plain_spread);
+        }
+    }
+}
+
+TEST_CASE("RISE's control variates and pairs equal their formulas computed by brute force", "[rise][variance]") {
+    // S = (1/N) Σ_u [(A_u − c_u B_u)/p1 + m c_u] and SE² = U/(U−1) Σ_u (Z_u − m S)² / N², with the
+    // masks re-made by the generator and the scores by the model, unit by unit.
+    const toy::FunctionModel model = variance_toy();
+    const xai::Image image = variance_toy_image();
+    const double p1 = 0.4;
+    for (const VarianceCase& c : kVarianceCases) {
+        INFO(c.name);
+        if (c.sampling == xai::RiseSampling::quasi_random) continue;  // the same formulas, other masks
+        const xai::RiseOptions o{.num_masks = 40, .grid_size = 3, .keep_probability = p1, .score = xai::ScoreKind::logit,
+                                 .baseline = xai::Baseline::constant(kVarianceBaseline), .seed = 11,
+                                 .sampling = c.sampling, .control_variate = c.control};
+        const xai::RiseExplanation e = xai::Rise<toy::FunctionModel>(model, o).explain(image, 0);
+        const xai::RiseMaskGenerator gen(6, 6, 3, p1);
+        const std::size_t n = 40, m = c.sampling == xai::RiseSampling::antithetic ? 2 : 1, units = n / m;
+        std::vector<std::vector<double>> mask(n, std::vector<double>(36));
+        std::vector<double> f(n);
+        xai::Batch one = xai::Batch::from_shape({1, 1, 6, 6});
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto d = m == 2 ? gen.draw_antithetic(11, i / 2, static_cast<unsigned>(i % 2)) : gen.draw(11, i);
+            xai::Map mm = xai::Map::from_shape({6, 6});
+            gen.render(d, mm.data());
+            for (std::size_t p = 0; p < 36; ++p) {
+                mask[i][p] = mm.data()[p];
+                one.data()[p] = image.data()[p] * mm.data()[p] + kVarianceBaseline * (1.0f - mm.data()[p]);
+            }
+            f[i] = model.forward(one)(0, 0);
+        }
+        std::vector<double> F(units, 0.0);
+        for (std::size_t i = 0; i < n; ++i) F[i / m] += f[i];
+        const double F_total = std::accumulate(F.begin(), F.end(), 0.0);
+        xai::Batch whole = xai::as_batch(image);
+        const double unmasked = model.forward(whole)(0, 0);
+        xai::Batch hidden = xai::Batch::from_shape({1, 1, 6, 6});
+        hidden.fill(kVarianceBaseline);
+        const double masked = model.forward(hidden)(0, 0);
+        auto c_of = [&](std::size_t u) {
+            switch (c.control) {
+                case xai::RiseControlVariate::none: return 0.0;
+                case xai::RiseControlVariate::unmasked_score: return unmasked;
+                case xai::RiseControlVariate::masked_score: return masked;
+                case xai::RiseControlVariate::mean_score: return (F_total - F[u]) / static_cast<double>(n - m);
+            }
+            return 0.0;
+        };
+        const double c_hat = c.control == xai::RiseControlVariate::mean_score ? F_total / n : c_of(0);
+        for (std::size_t p = 0; p < 36; ++p) {
+            std::vector<double> A(units, 0.0), B(units, 0.0);
+            for (std::size_t i = 0; i < n; ++i) {
+                A[i / m] += f[i] * mask[i][p];
+                B[i / m] += mask[i][p];
+            }
+            double S = 0.0;
+            for (std::size_t u = 0; u < units; ++u) S += (A[u] - c_of(u) * B[u]) / p1 + static_cast<double>(m) * c_of(u);
+            S /= n;
+            double q = 0.0;
+            for (std::size_t u = 0; u < units; ++u) {
+                const double z = (A[u] - c_hat * B[u]) / p1 + static_cast<double>(m) * c_hat;
+                q += (z - static_cast<double>(m) * S) * (z - static_cast<double>(m) * S);
+            }
+            const double se = std::sqrt(static_cast<double>(units) / (units - 1.0) * q / (n * n));
+            CHECK(e.raw.data()[p] == Approx(S).epsilon(1e-5));
+            CHECK(e.standard_error.data()[p] == Approx(se).epsilon(1e-4).margin(1e-6));
+        }
+    }
+}
+
+TEST_CASE("RISE's antithetic pairs and quasi-random masks", "[rise][variance][masks]") {
+    // With p1 = ½ the second mask of a pair keeps exactly what the first hides: they add up to 1.
+    const xai::RiseMaskGenerator gen(12, 10, 3, 0.5);
+    for (std::uint64_t pair = 0; pair < 20; ++pair) {
+        const xai::Map a = [&] { xai::Map m = xai::Map::from_shape({12, 10}); gen.render(gen.draw_antithetic(5, pair, 0), m.data()); return m; }();
+        const xai::Map b = [&] { xai::Map m = xai::Map::from_shape({12, 10}); gen.render(gen.draw_antithetic(5, pair, 1), m.data()); return m; }();
+        CHECK(xt::amax(xt::abs(a + b - 1.0f))() < 1e-6f);
+        CHECK((gen.draw_antithetic(5, pair, 0).grid == gen.draw(5, pair).grid));  // the first is an ordinary mask
+    }
+    // Quasi-random masks: over the 64 masks of a scrambled Sobol' net each cell is kept exactly
+    // 32 times (p1 = ½: the first binary digit of each coordinate is balanced), where
+    // independent masks miss that by a few.
+    const xai::detail::SobolSequence sobol(gen.uniforms_per_draw(), true, 3);
+    std::vector<int> kept(9, 0);
+    for (std::size_t i = 0; i < 64; ++i) {
+        const auto d = gen.draw_from([&](std::size_t k) { return sobol.uniform(i, k); });
+        for (std::size_t cell = 0; cell < 9; ++cell) kept[cell] += d.grid[cell];
+        CHECK(d.shift_y < gen.cell_height());
+        CHECK(d.shift_x < gen.cell_width());
+    }
+    for (int k : kept) CHECK(k == 32);
+    // The direction numbers: every dimension's first 2^m points fall one in each interval of
+    // width 2^−m (m = 8), and the first output digits of RISE's 51 dimensions (s = 7) are pairwise
+    // distinct over 256 points, so any two cells are kept together in exactly a quarter of them.
+    const xai::detail::SobolSequence plain(51, false, 0);
+    for (std::size_t d = 0; d < 51; ++d) {
+        std::vector<int> strata(256, 0);
+        for (std::uint64_t i = 0; i < 256; ++i) ++strata[plain.integer(i, d) >> 24];
+        CHECK(std::all_of(strata.begin(), strata.end(), [](int k) { return k == 1; }));
+    }
+    for (std::size_t a = 0; a < 51; ++a)
+        for (std::size_t b = a + 1; b < 51; ++b) {
+            int both = 0;
+            for (std::uint64_t i = 0; i < 256; ++i) both += (plain.integer(i, a) >> 31) && (plain.integer(i, b) >> 31) ? 1 : 0;
+            CHECK(both == 64);
+        }
+}
+
+TEST_CASE("RISE with variance reduction is bit-identical for any thread count and batch size", "[rise][determinism]") {
+    const toy::FunctionModel model = variance_toy();
+    const xai::Image image = variance_toy_image();
+    for (const VarianceCase& c : kVarianceCases) {
+        INFO(c.name);
+        xai::RiseOptions o{.num_masks = 60, .grid_size = 3, .score = xai::ScoreKind::logit, .check_every = 20,
+                           .batch_size = 7, .seed = 2, .threads = 1, .sampling = c.sampling, .control_variate = c.control};
+        const xai::RiseExplanation a = xai::Rise<toy::FunctionModel>(model, o).explain(image, 0);
+        o.batch_size = 32;
+        o.threads = 3;
+        const xai::RiseExplanation b = xai::Rise<toy::FunctionModel>(model, o).explain(image, 0);
+        CHECK((a.raw == b.raw));
+        CHECK((a.standard_error == b.standard_error));
+        o.tolerance = 1e-9;  // never met: every block is checked, the result stays the same
+        const xai::RiseExplanation checked = xai::Rise<toy::FunctionModel>(model, o).explain(image, 0);
+        CHECK((checked.raw == a.raw));
+        o.seed = 3;
+        CHECK_FALSE((xai::Rise<toy::FunctionModel>(model, o).explain(image, 0).raw == a.raw));
+    }
+}
+
+TEST_CASE("RISE's control variate removes a constant model's noise entirely", "[rise][variance]") {
+    // f ≡ k: plain RISE's map is k·mean(M)/p1, noisy; with c = the unmasked (= masked = mean)
+    // score it is exactly k with zero standard error.
+    const toy::FunctionModel constant = toy::constant_model({1, 8, 8}, {1.5f, 0.0f});
+    for (xai::RiseControlVariate cv : {xai::RiseControlVariate::unmasked_score, xai::RiseControlVariate::masked_score,
+                                       xai::RiseControlVariate::mean_score}) {
+        const xai::RiseExplanation e = xai::Rise<toy::FunctionModel>(
+            constant, {.num_masks = 50, .grid_size = 3, .score = xai::ScoreKind::logit, .control_variate = cv})
+                                             .explain(filled({1, 8, 8}, 1.0f), 0);
+        CHECK(xt::amax(xt::abs(e.raw - 1.5f))() < 1e-5f);
+        CHECK(xt::amax(e.standard_error)() < 1e-5f);
+    }
+    const xai::RiseExplanation plain = xai::Rise<toy::FunctionModel>(
+        constant, {.num_masks = 50, .grid_size = 3, .score = xai::ScoreKind::logit}).explain(filled({1, 8, 8}, 1.0f), 0);
+    CHECK(xt::amax(xt::abs(plain.raw - 1.5f))() > 0.05f);
+}
+
+TEST_CASE("RISE refuses variance-reduction options it cannot honour", "[rise][variance][errors]") {
+    const toy::FunctionModel model = variance_toy();
+    using R = xai::Rise<toy::FunctionModel>;
+    CHECK_THROWS_WITH(R(model, {.num_masks = 31, .grid_size = 2, .sampling = xai::RiseSampling::antithetic}),
+                      Contains("xai::Rise::Rise(): num_masks is 31, expected an even number with antithetic sampling"));
+    CHECK_THROWS_WITH(R(model, {.grid_size = 2, .check_every = 7, .sampling = xai::RiseSampling::antithetic}),
+                      Contains("check_every is 7, expected an even number"));
+    CHECK_THROWS_WITH(R(model, {.grid_size = 2, .sampling = xai::RiseSampling::quasi_random,
+                                .control_variate = xai::RiseControlVariate::mean_score}),
+                      Contains("control_variate is mean_score with quasi_random sampling"));
+    CHECK_THROWS_WITH(R(model, {.grid_size = 2, .sampling = static_cast<xai::RiseSampling>(9)}), Contains("sampling is 9"));
+    CHECK_THROWS_WITH(R(model, {.grid_size = 2, .control_variate = static_cast<xai::RiseControlVariate>(9)}),
+                      Contains("control_variate is 9"));
+    const toy::FunctionModel big = toy::constant_model({1, 40, 40}, {0.0f, 1.0f});
+    CHECK_THROWS_WITH(R(big, {.grid_size = 32, .sampling = xai::RiseSampling::quasi_random}),
+                      Contains("grid_size is 32, expected at most 31 with quasi_random sampling"));
+    CHECK_NOTHROW(R(big, {.grid_size = 31, .sampling = xai::RiseSampling::quasi_random}));
+}

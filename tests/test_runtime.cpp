@@ -222,6 +222,38 @@ TEST_CASE("RISE and occlusion through AnyExplainer equal the explainers, with RI
     CHECK(occlusion.layer.empty());
 }
 
+TEST_CASE("The cheaper settings report their forward passes through AnyExplainer", "[runtime][efficiency]") {
+    // Adaptive LIME's samples used (not its ceiling), coarse-to-fine occlusion's windows
+    // evaluated and Score-CAM's channels scored under a mass tolerance, each equal to the
+    // explainer's own report and below the plain count.
+    const xai::models::Sequential net = small_cnn();
+    const xai::Image image = random_image(29);
+    using Net = xai::models::Sequential;
+    xai::ExplainerSettings settings;
+    settings.lime.num_samples = 400;
+    settings.lime.adaptive = {.enabled = true, .top_k = 1, .initial_samples = 40};
+    const xai::GridSegmenter grid{{0, 8, 8}};  // 4 superpixels: the top one separates early
+    settings.lime_segmentation = grid;
+    const xai::AnyExplanation lime = xai::make_explainer("lime", net, settings).explain(image, xai::Target::class_index(0));
+    const xai::LimeExplanation l = xai::Lime<Net, xai::GridSegmenter>(net, settings.lime, grid).explain(image, 0);
+    CHECK(lime.statistic("samples") == static_cast<double>(l.samples_used[0]));
+    CHECK(lime.statistic("converged") == (l.converged[0] ? 1.0 : 0.0));
+    CHECK((lime.raw == l.raw));
+
+    settings.occlusion = {.window = 4, .stride = 1, .coarse_levels = 2};
+    const xai::AnyExplanation occlusion = xai::make_explainer("occlusion", net, settings).explain(image, xai::Target::class_index(1));
+    const xai::OcclusionExplanation o = xai::Occlusion<Net>(net, settings.occlusion).explain(image, 1);
+    CHECK(occlusion.statistic("windows_evaluated") == static_cast<double>(o.windows_evaluated[0]));
+    CHECK(occlusion.statistic("windows_evaluated") < occlusion.statistic("windows"));
+
+    settings.score_cam.mass_tolerance = 0.3;
+    const xai::AnyExplanation score = xai::make_explainer("scorecam", net, settings).explain(image, xai::Target::class_index(2));
+    const xai::ScoreCamResult sc = xai::ScoreCam<Net>(net, {.cam = {.layer = "relu2"}, .mass_tolerance = 0.3}).explain(image, 2);
+    CHECK(score.statistic("channels_scored") == static_cast<double>(sc.channels_scored[0]));
+    CHECK(sc.channels_scored[0] < sc.weights.shape(1));
+    CHECK((score.raw == sc.raw));
+}
+
 TEST_CASE("A black-box model gets LIME, RISE and occlusion; the CAM family is refused by concept",
           "[runtime][errors]") {
     const xai::models::Sequential net = small_cnn();

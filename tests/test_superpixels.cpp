@@ -99,21 +99,24 @@ const std::vector<std::pair<std::string, std::function<xai::Segmentation(const x
     return algorithms;
 }
 
-/// Straight transcription of skimage's quickshift loops (full windows, double, std::exp), with
-/// this library's deterministic tie rule, as the reference for the fast implementation.
-std::vector<std::size_t> reference_quickshift_roots(const xai::Image& lab_scaled, double kernel_size, double max_dist) {
-    const auto h = static_cast<std::ptrdiff_t>(lab_scaled.shape(1)), w = static_cast<std::ptrdiff_t>(lab_scaled.shape(2));
+/// Straight transcription of skimage's quickshift loops (full windows, double, std::exp), as the
+/// reference for the fast implementation. Without `noise`, with this library's deterministic tie
+/// rule; with it, skimage 0.19's: the densities start at the noise and ties are not broken.
+std::vector<std::size_t> reference_quickshift_roots(const std::vector<double>& lab_scaled, std::size_t height,
+                                                   std::size_t width, double kernel_size, double max_dist,
+                                                   const std::vector<double>& noise = {}) {
+    const auto h = static_cast<std::ptrdiff_t>(height), w = static_cast<std::ptrdiff_t>(width);
     const auto kw = static_cast<std::ptrdiff_t>(std::ceil(3 * kernel_size));
     auto dist2 = [&](std::ptrdiff_t r, std::ptrdiff_t c, std::ptrdiff_t r2, std::ptrdiff_t c2) {
         double d = 0;
         for (std::size_t ch = 0; ch < 3; ++ch) {
-            const double t = static_cast<double>(lab_scaled(ch, static_cast<std::size_t>(r), static_cast<std::size_t>(c))) -
-                             lab_scaled(ch, static_cast<std::size_t>(r2), static_cast<std::size_t>(c2));
+            const double t = lab_scaled[ch * height * width + static_cast<std::size_t>(r * w + c)] -
+                             lab_scaled[ch * height * width + static_cast<std::size_t>(r2 * w + c2)];
             d += t * t;
         }
         return d + static_cast<double>((r - r2) * (r - r2) + (c - c2) * (c - c2));
     };
-    std::vector<double> density(static_cast<std::size_t>(h * w), 0.0);
+    std::vector<double> density = noise.empty() ? std::vector<double>(static_cast<std::size_t>(h * w), 0.0) : noise;
     for (std::ptrdiff_t r = 0; r < h; ++r)
         for (std::ptrdiff_t c = 0; c < w; ++c)
             for (std::ptrdiff_t r2 = std::max<std::ptrdiff_t>(r - kw, 0); r2 < std::min(r + kw + 1, h); ++r2)
@@ -128,7 +131,7 @@ std::vector<std::size_t> reference_quickshift_roots(const xai::Image& lab_scaled
             for (std::ptrdiff_t r2 = std::max<std::ptrdiff_t>(r - kw, 0); r2 < std::min(r + kw + 1, h); ++r2)
                 for (std::ptrdiff_t c2 = std::max<std::ptrdiff_t>(c - kw, 0); c2 < std::min(c + kw + 1, w); ++c2) {
                     const auto q = static_cast<std::size_t>(r2 * w + c2);
-                    if (density[q] > density[p] || (density[q] == density[p] && q > p)) {
+                    if (density[q] > density[p] || (noise.empty() && density[q] == density[p] && q > p)) {
                         const double d = dist2(r, c, r2, c2);
                         if (d < closest) {
                             closest = d;
@@ -148,24 +151,27 @@ std::vector<std::size_t> reference_quickshift_roots(const xai::Image& lab_scaled
 }
 
 /// Straight transcription of SLIC's k-means loops as skimage's _slic.pyx runs them (each centre
-/// over its whole ±2·step window, a distance per pixel in memory, sums pixel by pixel), in float
-/// distances as slic.hpp states, on already rescaled, converted and 1/m-scaled planes. Returns
-/// each pixel's centre index.
-std::vector<std::size_t> reference_slic_centres(const xai::Image& scaled, std::size_t n_segments, std::size_t max_iter) {
-    const std::size_t channels = scaled.shape(0), h = scaled.shape(1), w = scaled.shape(2);
+/// over its whole ±2·step window, a distance per pixel in memory, sums pixel by pixel), with
+/// distances in Scalar (float as slic.hpp states by default, double as skimage and
+/// SlicOptions::exact), on already rescaled, converted and 1/m-scaled planes (channels × h × w).
+/// Returns each pixel's centre index.
+template <class Scalar>
+std::vector<std::size_t> reference_slic_centres(const std::vector<Scalar>& planes, std::size_t channels, std::size_t h,
+                                                std::size_t w, std::size_t n_segments, std::size_t max_iter) {
+    auto scaled = [&](std::size_t ch, std::size_t y, std::size_t x) { return planes[(ch * h + y) * w + x]; };
     const xai::detail::GridAxes grid = xai::detail::regular_grid_2d(h, w, n_segments);
     std::vector<std::array<double, 5>> centres;
     for (std::size_t y = grid.start_y; y < h; y += grid.step_y)
         for (std::size_t x = grid.start_x; x < w; x += grid.step_x)
             centres.push_back({static_cast<double>(y), static_cast<double>(x), 0.0, 0.0, 0.0});
     const double step = static_cast<double>(std::max<std::size_t>({1, grid.step_y, grid.step_x}));
-    const auto spatial_weight = static_cast<float>(1.0 / (step * step));
+    const auto spatial_weight = static_cast<Scalar>(1.0 / (step * step));
     const xai::detail::GridAxes window = xai::detail::regular_grid_2d(h, w, centres.size());
     const auto wy = static_cast<double>(window.step_y), wx = static_cast<double>(window.step_x);
     std::vector<std::size_t> nearest(h * w, 0);
     std::vector<char> alive(centres.size(), 1);
     for (std::size_t iteration = 0; iteration < max_iter; ++iteration) {
-        std::vector<float> distance(h * w, std::numeric_limits<float>::max());
+        std::vector<Scalar> distance(h * w, std::numeric_limits<Scalar>::max());
         for (std::size_t k = 0; k < centres.size(); ++k) {
             if (alive[k] == 0) continue;
             const auto& c = centres[k];
@@ -175,16 +181,16 @@ std::vector<std::size_t> reference_slic_centres(const xai::Image& scaled, std::s
             const auto x1 = static_cast<std::size_t>(std::min(c[1] + 2.0 * wx + 1.0, static_cast<double>(w)));
             for (std::size_t y = y0; y < y1; ++y)
                 for (std::size_t x = x0; x < x1; ++x) {
-                    const float dy = static_cast<float>(c[0]) - static_cast<float>(y);
-                    const float dx = static_cast<float>(c[1]) - static_cast<float>(x);
-                    const float t0 = scaled(0, y, x) - static_cast<float>(c[2]);
-                    float colour = t0 * t0;
+                    const Scalar dy = static_cast<Scalar>(c[0]) - static_cast<Scalar>(y);
+                    const Scalar dx = static_cast<Scalar>(c[1]) - static_cast<Scalar>(x);
+                    const Scalar t0 = scaled(0, y, x) - static_cast<Scalar>(c[2]);
+                    Scalar colour = t0 * t0;
                     if (channels == 3) {
-                        const float t1 = scaled(1, y, x) - static_cast<float>(c[3]);
-                        const float t2 = scaled(2, y, x) - static_cast<float>(c[4]);
+                        const Scalar t1 = scaled(1, y, x) - static_cast<Scalar>(c[3]);
+                        const Scalar t2 = scaled(2, y, x) - static_cast<Scalar>(c[4]);
                         colour = t0 * t0 + t1 * t1 + t2 * t2;
                     }
-                    const float d = (dy * dy + dx * dx) * spatial_weight + colour;
+                    const Scalar d = (dy * dy + dx * dx) * spatial_weight + colour;
                     if (d < distance[y * w + x]) {
                         distance[y * w + x] = d;
                         nearest[y * w + x] = k;
@@ -424,7 +430,8 @@ TEST_CASE("quickshift equals a direct transcription of skimage's loops", "[super
     options.max_dist = 6.0;
     xai::Image lab = xai::detail::rgb_to_lab_fast(image);  // the loops are under test, not the colour conversion
     lab *= 0.5f;
-    const std::vector<std::size_t> roots = reference_quickshift_roots(lab, options.kernel_size, options.max_dist);
+    const std::vector<std::size_t> roots =
+        reference_quickshift_roots(std::vector<double>(lab.begin(), lab.end()), 14, 17, options.kernel_size, options.max_dist);
     const xai::Segmentation expected = xai::detail::labels_from_ids(roots, 14, 17, roots.size());
     const xai::Segmentation actual = xai::quickshift(image, options);
     CHECK(actual.count == expected.count);
@@ -434,6 +441,97 @@ TEST_CASE("quickshift equals a direct transcription of skimage's loops", "[super
     // max_dist = 0 cuts every link: each pixel is its own segment.
     options.max_dist = 0.0;
     CHECK(xai::quickshift(image, options).count == 14 * 17);
+}
+
+TEST_CASE("NumPy's default_rng: the draws skimage's quickshift adds", "[superpixels][quickshift]") {
+    // NumPy's own values (python3-numpy 1.24): np.random.default_rng(42).random() and
+    // np.random.default_rng(42).normal(size=5), the first also printed in NumPy's documentation.
+    xai::detail::NumpyPcg64 bits(42);
+    CHECK(bits.next_double() == 0.7739560485559633);
+    xai::detail::NumpyNormal normal(42);
+    const double expected[5] = {0.30471707975443135, -1.0399841062404955, 0.7504511958064572, 0.9405647163912139,
+                                -1.9510351886538364};
+    for (double e : expected) CHECK(normal() == Approx(e).epsilon(1e-13));
+    // Other seeds and a multi-word seed go through the same SeedSequence: default_rng(0).random()
+    // and default_rng(2**40 + 7).random().
+    CHECK(xai::detail::NumpyPcg64(0).next_double() == 0.6369616873214543);
+    CHECK(xai::detail::NumpyPcg64((std::uint64_t{1} << 40) + 7).next_double() == 0.829812891829413);
+}
+
+TEST_CASE("quickshift's seeded-noise tie rule equals skimage's loops with NumPy's noise", "[superpixels][quickshift]") {
+    // Flat rectangles (many pixels with exactly equal densities) beside a smooth gradient.
+    const std::size_t h = 16, w = 21;
+    xai::Image image = textured_image(h, w);
+    for (std::size_t y = 0; y < h; ++y)
+        for (std::size_t x = 0; x < 12; ++x)
+            for (std::size_t c = 0; c < 3; ++c) image(c, y, x) = y < 8 ? 0.2f + 0.3f * static_cast<float>(c) : 0.9f;
+    xai::QuickshiftOptions options;
+    options.kernel_size = 2.0;
+    options.ratio = 0.5;
+    options.max_dist = 6.0;
+    options.ties = xai::QuickshiftTies::seeded_noise;
+
+    // skimage for a float64 image: rgb2lab in double (the formulas of the rgb2lab test above),
+    // times ratio, densities from np.random.default_rng(42).normal(scale=1e-5, size=(H, W)).
+    std::vector<double> lab(3 * h * w);
+    for (std::size_t p = 0; p < h * w; ++p) {
+        auto lin = [](double c) { return c > 0.04045 ? std::pow((c + 0.055) / 1.055, 2.4) : c / 12.92; };
+        auto f = [](double t) { return t > 0.008856 ? std::cbrt(t) : 7.787 * t + 16.0 / 116.0; };
+        const double R = lin(image.data()[p]), G = lin(image.data()[h * w + p]), B = lin(image.data()[2 * h * w + p]);
+        const double X = (0.412453 * R + 0.357580 * G + 0.180423 * B) / 0.95047;
+        const double Y = 0.212671 * R + 0.715160 * G + 0.072169 * B;
+        const double Z = (0.019334 * R + 0.119193 * G + 0.950227 * B) / 1.08883;
+        lab[p] = (116 * f(Y) - 16) * 0.5;
+        lab[h * w + p] = 500 * (f(X) - f(Y)) * 0.5;
+        lab[2 * h * w + p] = 200 * (f(Y) - f(Z)) * 0.5;
+    }
+    std::vector<double> noise(h * w);
+    xai::detail::NumpyNormal normal(42);
+    for (double& v : noise) v = 1e-5 * normal();
+    const std::vector<std::size_t> roots = reference_quickshift_roots(lab, h, w, options.kernel_size, options.max_dist, noise);
+    const xai::Segmentation expected = xai::detail::labels_from_ids(roots, h, w, roots.size());
+    const xai::Segmentation actual = xai::quickshift(image, options);
+    CHECK(actual.count == expected.count);
+    CHECK((actual.labels == expected.labels));
+
+    // The flat rectangles make ties matter: the index rule and other seeds give other segments.
+    xai::QuickshiftOptions by_index = options;
+    by_index.ties = xai::QuickshiftTies::pixel_index;
+    CHECK_FALSE((xai::quickshift(image, by_index).labels == actual.labels));
+    xai::QuickshiftOptions other_seed = options;
+    other_seed.tie_seed = 7;
+    CHECK_FALSE((xai::quickshift(image, other_seed).labels == actual.labels));
+    CHECK((xai::quickshift(image, options).labels == actual.labels));  // the same seed, the same segments
+}
+
+TEST_CASE("SLIC's exact option converts to CIELAB in double, as skimage's rgb2lab", "[superpixels][slic]") {
+    const xai::Image photo = xai::load_image(xai::data_directory() / "samples/photos/chelsea_224.png");
+    xai::SlicOptions exact;
+    exact.exact = true;
+    const std::vector<double> features = xai::detail::slic_features<double>(photo, exact);
+    // skimage: image −= min; image /= max, then rgb2lab, all in double.
+    const double low = xt::amin(photo)(), high = xt::amax(photo)();
+    const std::size_t n = photo.shape(1) * photo.shape(2);
+    double worst = 0.0;
+    for (std::size_t p = 0; p < n; ++p) {
+        auto lin = [](double c) { return c > 0.04045 ? std::pow((c + 0.055) / 1.055, 2.4) : c / 12.92; };
+        auto f = [](double t) { return t > 0.008856 ? std::cbrt(t) : 7.787 * t + 16.0 / 116.0; };
+        auto rescaled = [&](std::size_t c) { return (static_cast<double>(photo.data()[c * n + p]) - low) / (high - low); };
+        const double R = lin(rescaled(0)), G = lin(rescaled(1)), B = lin(rescaled(2));
+        const double X = (0.412453 * R + 0.357580 * G + 0.180423 * B) / 0.95047;
+        const double Y = 0.212671 * R + 0.715160 * G + 0.072169 * B;
+        const double Z = (0.019334 * R + 0.119193 * G + 0.950227 * B) / 1.08883;
+        const double expected[3] = {116 * f(Y) - 16, 500 * (f(X) - f(Y)), 200 * (f(Y) - f(Z))};
+        for (std::size_t c = 0; c < 3; ++c) worst = std::max(worst, std::abs(features[c * n + p] - expected[c]));
+    }
+    CHECK(worst < 1e-12);  // double rounding only (the compiler may fuse a multiply-add differently)
+    // The default: float with the fast conversion, within its stated 2e-4 of the exact values.
+    const std::vector<float> fast = xai::detail::slic_features<float>(photo, {});
+    double fast_worst = 0.0;
+    for (std::size_t i = 0; i < fast.size(); ++i) fast_worst = std::max(fast_worst, std::abs(fast[i] - features[i]));
+    CHECK(fast_worst > 0.0);
+    CHECK(fast_worst < 2e-4);
+    check_valid(xai::slic(photo, exact), photo.shape(1), photo.shape(2));
 }
 
 TEST_CASE("SLIC's k-means equals a direct transcription of skimage's loops", "[superpixels][slic]") {
@@ -459,17 +557,26 @@ TEST_CASE("SLIC's k-means equals a direct transcription of skimage's loops", "[s
         xai::Image scaled = (c.image - low) / range;
         if (scaled.shape(0) == 3) scaled = xai::detail::rgb_to_lab_fast(scaled);
         scaled *= static_cast<float>(1.0 / c.compactness);
-        const std::vector<std::size_t> centres = reference_slic_centres(scaled, c.n_segments, 10);
+        const std::size_t channels = c.image.shape(0), h = c.image.shape(1), w = c.image.shape(2);
+        const std::vector<std::size_t> centres =
+            reference_slic_centres(std::vector<float>(scaled.begin(), scaled.end()), channels, h, w, c.n_segments, 10);
         xai::SlicOptions options;
         options.n_segments = c.n_segments;
         options.compactness = c.compactness;
         options.enforce_connectivity = false;
-        const xai::Segmentation expected =
-            xai::detail::labels_from_ids(centres, c.image.shape(1), c.image.shape(2), centres.size() + 1);
+        const xai::Segmentation expected = xai::detail::labels_from_ids(centres, h, w, centres.size() + 1);
         const xai::Segmentation actual = xai::slic(c.image, options);
         CHECK(actual.count == expected.count);
         CHECK((actual.labels == expected.labels));
         CHECK(actual.count > 1);
+
+        // The exact option runs the same loops in double on double features.
+        options.exact = true;
+        std::vector<double> features = xai::detail::slic_features<double>(c.image, options);
+        for (double& v : features) v *= 1.0 / c.compactness;
+        const std::vector<std::size_t> exact_centres = reference_slic_centres(features, channels, h, w, c.n_segments, 10);
+        const xai::Segmentation exact = xai::slic(c.image, options);
+        CHECK((exact.labels == xai::detail::labels_from_ids(exact_centres, h, w, exact_centres.size() + 1).labels));
     }
 }
 
@@ -538,6 +645,9 @@ TEST_CASE("bad inputs are rejected with the argument named", "[superpixels][erro
     CHECK_THROWS_WITH(xai::slic(ok, {0}), Contains("n_segments is 0"));
     CHECK_THROWS_WITH(xai::slic(ok, {10, -1.0}), Contains("compactness"));
     CHECK_THROWS_WITH(xai::quickshift(ok, {0.2, 0.5}), Contains("kernel_size"));
+    xai::QuickshiftOptions bad_ties;
+    bad_ties.ties = static_cast<xai::QuickshiftTies>(7);
+    CHECK_THROWS_WITH(xai::quickshift(ok, bad_ties), Contains("xai::quickshift(): ties is 7"));
     CHECK_THROWS_WITH(xai::felzenszwalb(ok, {-1.0}), Contains("scale"));
     CHECK_THROWS_AS(xai::grid_segments(0, 4), xai::shape_error);
 

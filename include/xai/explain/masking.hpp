@@ -1,7 +1,7 @@
 #pragma once
-// Shared machinery of the perturbation explainers (LIME, RISE, occlusion): applying a mask,
-// batched black-box forward passes that return the explained scores, streaming per-pixel
-// moments that never hold more than one batch of masks, and the display maps of their results.
+// Shared machinery of the perturbation explainers (LIME, RISE, occlusion, Sobol attribution):
+// applying a mask, batched black-box forward passes that return the explained scores, and the
+// display maps of their results. (RISE's running sums are in explain/detail/rise_estimator.hpp.)
 //
 // A mask M (H×W, values in [0, 1], 1 = keep) turns an image I into
 //     I ⊙ M + B ⊙ (1 − M)
@@ -133,54 +133,6 @@ inline Maps positive_display_maps(const Maps& raw) {
     for (float& v : positive) v = std::max(v, 0.0f);
     return normalize_min_max(positive);
 }
-
-/// Streaming weighted moments of masks, per class and pixel:
-///     sum[c][p]    = Σ_i y_ic(p),   sum_sq[c][p] = Σ_i y_ic(p)²,   y_ic(p) = w_ic · m_i(p),
-/// in double. Masks are added in the order of their index, whatever the batch they come in
-/// and however many threads add them (threads split the pixels, never the masks), so the sums
-/// are identical bit for bit for any batch size and thread count. Memory: 2 · classes · pixels
-/// doubles, independent of the number of masks.
-class MaskMoments {
-public:
-    MaskMoments(std::size_t classes, std::size_t pixels)
-        : classes_(classes), pixels_(pixels), sum_(classes * pixels, 0.0), sum_sq_(classes * pixels, 0.0) {}
-
-    /// Adds `count` masks (count × pixels floats, the next masks in index order) with their
-    /// weights (count × classes).
-    void add(const float* masks, std::size_t count, const Scores& weights, std::size_t threads) {
-        // Tiles of pixels keep a tile's accumulators in cache while every mask passes over it.
-        constexpr std::size_t tile = 1024;
-        const std::size_t tiles = detail::ceil_div(pixels_, tile);
-        parallel_for(tiles, threads, [&](std::size_t t) {
-            const std::size_t begin = t * tile, end = std::min(pixels_, begin + tile);
-            for (std::size_t c = 0; c < classes_; ++c) {
-                double* sum = sum_.data() + c * pixels_;
-                double* sum_sq = sum_sq_.data() + c * pixels_;
-                for (std::size_t i = 0; i < count; ++i) {
-                    const double w = weights.data()[i * classes_ + c];
-                    const float* m = masks + i * pixels_;
-                    for (std::size_t p = begin; p < end; ++p) {
-                        const double y = w * static_cast<double>(m[p]);
-                        sum[p] += y;
-                        sum_sq[p] += y * y;
-                    }
-                }
-            }
-        });
-        count_ += count;
-    }
-
-    std::size_t count() const { return count_; }
-    std::size_t classes() const { return classes_; }
-    std::size_t pixels() const { return pixels_; }
-    const std::vector<double>& sum() const { return sum_; }
-    const std::vector<double>& sum_sq() const { return sum_sq_; }
-
-private:
-    std::size_t classes_, pixels_;
-    std::size_t count_ = 0;
-    std::vector<double> sum_, sum_sq_;
-};
 
 }  // namespace detail
 }  // namespace xai

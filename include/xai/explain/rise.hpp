@@ -16,8 +16,17 @@
 //
 // Unlike the reference, which stores all N masks (N·H·W floats: 800 MB at 224×224 with
 // N = 4000), masks are generated per forward batch from Rng::stream(seed, mask index), applied,
-// scored and folded into running per-pixel sums (detail::MaskMoments), so extra memory is
-// O(batch · C·H·W) and the result is identical bit for bit for any batch size and thread count.
+// scored and folded into running per-pixel sums (explain/detail/rise_estimator.hpp), so extra
+// memory is O(batch · C·H·W) and the result is identical bit for bit for any batch size and
+// thread count.
+//
+// Variance reduction (options; each keeps the expectation of the map equal to the paper's, the
+// proofs in docs/methods/rise.md): `sampling` = antithetic pairs (a mask and the mask that keeps
+// exactly what it hides, same shift) or quasi-random masks (the grid bits and the shift from an
+// Owen-scrambled Sobol' sequence, explain/detail/sobol_sequence.hpp); `control_variate` =
+// subtract a score c from every score and add c back: S = (1/N) Σ (f_i − c) M_i / p1 + c, with
+// c the unmasked image's score, the fully masked image's, or the mean score of the other masks
+// (leave-one-out, so c never depends on the mask it corrects).
 //
 // Convergence. The masks are i.i.d., so S_c(p) is the sample mean of X_i(p) = f_c(I⊙M_i) M_i(p)/p1
 // and its standard error is estimated as
@@ -34,6 +43,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -47,11 +57,30 @@
 #include "xai/core/scores.hpp"
 #include "xai/core/target.hpp"
 #include "xai/core/tensor.hpp"
+#include "xai/explain/detail/rise_estimator.hpp"
+#include "xai/explain/detail/sobol_sequence.hpp"
 #include "xai/explain/masking.hpp"
 #include "xai/explain/rise_masks.hpp"
 #include "xai/image/baseline.hpp"
 
 namespace xai {
+
+/// How RISE draws its masks (docs/methods/rise.md, *Variance reduction*). Every choice gives
+/// each mask the distribution of the paper's, so the map's expectation is the paper's.
+enum class RiseSampling {
+    independent,   ///< the paper's: i.i.d. masks, mask i from Rng::stream(seed, i)
+    antithetic,    ///< pairs: mask 2k as mask k of `independent`, mask 2k+1 keeps the cells it hides (p1 = ½)
+    quasi_random,  ///< grids and shifts from an Owen-scrambled Sobol' sequence (seeded), point i for mask i
+};
+
+/// The control variate RISE subtracts from each score and adds back in expectation
+/// (docs/methods/rise.md, *Variance reduction*): S = mean of (f − c)·M/p1 + c.
+enum class RiseControlVariate {
+    none,            ///< the paper's estimator
+    unmasked_score,  ///< c = f_c(I), the score of the image itself (no extra forward pass)
+    masked_score,    ///< c = f_c(B), the score of the fully masked image (one extra forward pass)
+    mean_score,      ///< c = the mean score of the other masks (leave one out; not with quasi_random)
+};
 
 /// Options of Rise; defaults are the paper's and the reference code's. An aggregate:
 /// `xai::Rise rise(model, {.num_masks = 500, .grid_size = 5});`
@@ -64,8 +93,12 @@ struct RiseOptions {
     double tolerance = 0.0;          ///< early stopping on the mean relative standard error; 0 = off
     std::size_t check_every = 500;   ///< masks per convergence check (a block), ≥ 1
     std::size_t batch_size = 32;     ///< masked images per forward pass (the reference: 100 on a GPU)
-    std::uint64_t seed = 0;          ///< masks come from Rng::stream(seed, mask index)
+    std::uint64_t seed = 0;          ///< masks come from Rng::stream(seed, mask index) (or the seeded Sobol' sequence)
     std::size_t threads = 0;         ///< threads for mask generation and accumulation; 0 = all
+    /// How masks are drawn; antithetic needs even num_masks and check_every, quasi_random a grid
+    /// of at most 31×31.
+    RiseSampling sampling = RiseSampling::independent;
+    RiseControlVariate control_variate = RiseControlVariate::none;  ///< the paper's estimator by default
 };
 
 /// RISE maps of several classes of one image from the same masks (Rise::explain_classes).
@@ -99,7 +132,9 @@ public:
 
     /// Explains `model`, which must outlive the explainer. Throws invalid_argument for fewer
     /// than 2 masks, a grid larger than the input, keep_probability outside (0, 1], a negative
-    /// tolerance, check_every or batch_size 0, or a segment_mean() baseline.
+    /// tolerance, check_every or batch_size 0, a segment_mean() baseline, an unknown sampling
+    /// or control variate, an odd num_masks or check_every with antithetic sampling, a grid
+    /// above 31×31 with quasi_random sampling, or the mean score with quasi_random sampling.
     explicit Rise(const Model& model, RiseOptions options = {}) : model_(&model), options_(std::move(options)) {
         const char* where = Where::constructor;
         detail::require(options_.num_masks >= 2, where, ": num_masks is ", options_.num_masks,
@@ -116,6 +151,31 @@ public:
         detail::require(options_.grid_size <= shape.height && options_.grid_size <= shape.width, where,
                         ": grid_size is ", options_.grid_size, ", larger than the model's input (", shape.height, "x",
                         shape.width, "); expected at most ", std::min(shape.height, shape.width));
+        const RiseSampling sampling = options_.sampling;
+        detail::require(sampling == RiseSampling::independent || sampling == RiseSampling::antithetic ||
+                            sampling == RiseSampling::quasi_random,
+                        where, ": sampling is ", static_cast<int>(sampling),
+                        ", expected RiseSampling::independent, antithetic or quasi_random");
+        const RiseControlVariate cv = options_.control_variate;
+        detail::require(cv == RiseControlVariate::none || cv == RiseControlVariate::unmasked_score ||
+                            cv == RiseControlVariate::masked_score || cv == RiseControlVariate::mean_score,
+                        where, ": control_variate is ", static_cast<int>(cv),
+                        ", expected RiseControlVariate::none, unmasked_score, masked_score or mean_score");
+        if (sampling == RiseSampling::antithetic) {
+            detail::require(options_.num_masks % 2 == 0, where, ": num_masks is ", options_.num_masks,
+                            ", expected an even number with antithetic sampling (masks come in pairs)");
+            detail::require(options_.check_every % 2 == 0, where, ": check_every is ", options_.check_every,
+                            ", expected an even number with antithetic sampling (a check never splits a pair)");
+        }
+        if (sampling == RiseSampling::quasi_random) {
+            detail::require(options_.grid_size * options_.grid_size + 2 <= detail::max_sobol_dimensions, where,
+                            ": grid_size is ", options_.grid_size,
+                            ", expected at most 31 with quasi_random sampling (one Sobol' dimension per cell)");
+            detail::require(cv != RiseControlVariate::mean_score, where,
+                            ": control_variate is mean_score with quasi_random sampling, whose masks are not "
+                            "independent (the mean of the others would bias the map); expected none, unmasked_score "
+                            "or masked_score (a scrambled net already balances the mean)");
+        }
     }
 
     /// The options the explainer was built with.
@@ -142,14 +202,17 @@ public:
         out.logits = logits;
         for (std::size_t i = 0; i < n; ++i) {
             const std::size_t cls[1] = {resolved[i]};
-            const RiseClassMaps maps = run(image_at(images, i), cls, i, n, progress, where, functions[i]);
+            const std::size_t k = logits.shape(1);
+            // f_c(I): the class score or the target function's value on the image's own logits.
+            const float score =
+                functions[i] ? static_cast<float>(functions[i]->score(std::span<const float>(logits.data() + i * k, k)))
+                             : scores(i, resolved[i]);
+            const double unmasked[1] = {score};
+            const RiseClassMaps maps = run(image_at(images, i), cls, unmasked, i, n, progress, where, functions[i]);
             std::copy(maps.raw.begin(), maps.raw.end(), out.raw.begin() + static_cast<std::ptrdiff_t>(i * h * w));
             std::copy(maps.standard_error.begin(), maps.standard_error.end(),
                       out.standard_error.begin() + static_cast<std::ptrdiff_t>(i * h * w));
-            const std::size_t k = logits.shape(1);
-            out.scores.push_back(
-                functions[i] ? static_cast<float>(functions[i]->score(std::span<const float>(logits.data() + i * k, k)))
-                             : scores(i, resolved[i]));
+            out.scores.push_back(score);
             out.masks_used.push_back(maps.masks_used);
             out.relative_standard_error.push_back(maps.relative_standard_error);
             out.converged.push_back(maps.converged);
@@ -177,7 +240,10 @@ public:
             for (std::size_t c = 0; c < k; ++c) targets.push_back(c);
         for (std::size_t c : targets)
             detail::require(c < k, where, ": target class ", c, " is out of range, expected a class index below ", k);
-        RiseClassMaps out = run(image, targets, 0, 1, progress, where);
+        std::vector<double> unmasked;
+        if (options_.control_variate == RiseControlVariate::unmasked_score)
+            unmasked = control_scores(detail::single_image_batch(image, where), targets, where);
+        RiseClassMaps out = run(image, targets, unmasked, 0, 1, progress, where);
         out.maps = detail::positive_display_maps(out.raw);
         return out;
     }
@@ -190,10 +256,20 @@ private:
         static constexpr const char* explain_classes = "xai::Rise::explain_classes()";
     };
 
+    /// The scores of kind options_.score of `classes` (or the target function's value) on the one
+    /// image of `batch`.
+    std::vector<double> control_scores(const Batch& batch, std::span<const std::size_t> classes, const char* where,
+                                       const detail::AnyTargetFunction* function = nullptr) const {
+        const Scores s = detail::forward_class_scores(*model_, batch, options_.score, classes, where, function);
+        return {s.begin(), s.end()};
+    }
+
     /// RISE for one image and a set of classes (raw, standard error and the convergence report;
-    /// maps left empty); `image_index`/`images` place it in the progress count.
-    RiseClassMaps run(const Image& image, std::span<const std::size_t> classes, std::size_t image_index,
-                      std::size_t images, const Progress& progress, const char* where,
+    /// maps left empty); `unmasked` holds the image's scores of the classes (needed by the
+    /// unmasked-score control variate); `image_index`/`images` place it in the progress count;
+    /// `function`, when not null, is scored instead of the class (one class then).
+    RiseClassMaps run(const Image& image, std::span<const std::size_t> classes, std::span<const double> unmasked,
+                      std::size_t image_index, std::size_t images, const Progress& progress, const char* where,
                       const detail::AnyTargetFunction* function = nullptr) const {
         const std::size_t channels = image.shape(0), h = image.shape(1), w = image.shape(2), pixels = h * w;
         const RiseMaskGenerator generator(h, w, options_.grid_size, options_.keep_probability);
@@ -202,8 +278,37 @@ private:
         const std::size_t ceiling = options_.num_masks;
         const std::size_t total = ceiling * images;
 
-        detail::MaskMoments moments(classes.size(), pixels);
-        const std::size_t batch_size = detail::batch_within_memory(options_.batch_size, {channels, h, w}, pixels);
+        // The control variate: its kind and, for a constant one, its value per class.
+        detail::RiseControl control;
+        switch (options_.control_variate) {
+            case RiseControlVariate::none: break;
+            case RiseControlVariate::unmasked_score:
+                control.kind = detail::RiseControl::Kind::constant;
+                control.constant.assign(unmasked.begin(), unmasked.end());
+                break;
+            case RiseControlVariate::masked_score: {
+                control.kind = detail::RiseControl::Kind::constant;
+                const Image hidden = constant ? options_.baseline.for_image(image, where) : baseline;
+                control.constant = control_scores(detail::single_image_batch(hidden, where), classes, where, function);
+                break;
+            }
+            case RiseControlVariate::mean_score: control.kind = detail::RiseControl::Kind::leave_one_out; break;
+        }
+        const bool antithetic = options_.sampling == RiseSampling::antithetic;
+        const std::size_t unit = antithetic ? 2 : 1;
+        std::optional<detail::SobolSequence> sequence;
+        if (options_.sampling == RiseSampling::quasi_random)
+            sequence.emplace(generator.uniforms_per_draw(), true, options_.seed);
+        auto draw = [&](std::size_t index) {
+            if (antithetic) return generator.draw_antithetic(options_.seed, index / 2, static_cast<unsigned>(index % 2));
+            if (sequence) return generator.draw_from([&](std::size_t d) { return sequence->uniform(index, d); });
+            return generator.draw(options_.seed, index);
+        };
+
+        detail::RiseMoments moments(classes.size(), pixels, unit, control.kind != detail::RiseControl::Kind::none);
+        // Whole units per forward batch (a pair never spans two batches).
+        std::size_t batch_size = detail::batch_within_memory(options_.batch_size, {channels, h, w}, pixels);
+        batch_size = std::max(unit, batch_size / unit * unit);
         std::vector<float> masks(std::min(batch_size, ceiling) * pixels);
         Batch masked;
         RiseClassMaps result;
@@ -216,7 +321,7 @@ private:
                 detail::reshape_batch(masked, count, {channels, h, w});
                 parallel_for(count, options_.threads, [&](std::size_t i) {
                     float* mask = masks.data() + i * pixels;
-                    generator.render(generator.draw(options_.seed, done + i), mask);
+                    generator.render(draw(done + i), mask);
                     float* out = masked.data() + i * channels * pixels;
                     if (constant)
                         detail::apply_mask(image.data(), options_.baseline.value(), channels, pixels, mask, out);
@@ -230,39 +335,26 @@ private:
                 detail::report(progress, image_index * ceiling + done, total, "masks");
             }
             if (options_.tolerance > 0.0 && done < ceiling) {
-                if (relative_standard_error(moments) <= options_.tolerance) {
+                if (relative_standard_error(moments, control) <= options_.tolerance) {
                     result.converged = true;
                     break;
                 }
             }
         }
         if (options_.tolerance > 0.0 && !result.converged)
-            result.converged = relative_standard_error(moments) <= options_.tolerance;
-        finish(moments, h, w, result);
+            result.converged = relative_standard_error(moments, control) <= options_.tolerance;
+        finish(moments, control, h, w, result);
         return result;
-    }
-
-    /// Per-pixel saliency and standard error of class row c (see the top of this file).
-    struct PixelEstimate {
-        double mean, standard_error;
-    };
-    PixelEstimate estimate(const detail::MaskMoments& m, std::size_t index) const {
-        const auto n = static_cast<double>(m.count());
-        const double p1 = options_.keep_probability;
-        const double sum = m.sum()[index] / p1, sum_sq = m.sum_sq()[index] / (p1 * p1);
-        const double mean = sum / n;
-        const double variance = std::max(0.0, (sum_sq - n * mean * mean) / (n - 1.0));
-        return {mean, std::sqrt(variance / n)};
     }
 
     /// max over classes of Σ_p SE(p) / Σ_p |S(p)|; 0 for an all-zero map with zero error,
     /// +∞ for an all-zero map with a non-zero error (never converged).
-    double relative_standard_error(const detail::MaskMoments& m) const {
+    double relative_standard_error(const detail::RiseMoments& m, const detail::RiseControl& control) const {
         double worst = 0.0;
         for (std::size_t c = 0; c < m.classes(); ++c) {
             double error = 0.0, magnitude = 0.0;
             for (std::size_t p = 0; p < m.pixels(); ++p) {
-                const PixelEstimate e = estimate(m, c * m.pixels() + p);
+                const detail::RiseEstimate e = detail::rise_estimate(m, c, p, options_.keep_probability, control);
                 error += e.standard_error;
                 magnitude += std::abs(e.mean);
             }
@@ -274,17 +366,19 @@ private:
         return worst;
     }
 
-    void finish(const detail::MaskMoments& m, std::size_t h, std::size_t w, RiseClassMaps& result) const {
-        const std::size_t k = m.classes();
+    void finish(const detail::RiseMoments& m, const detail::RiseControl& control, std::size_t h, std::size_t w,
+                RiseClassMaps& result) const {
+        const std::size_t k = m.classes(), pixels = h * w;
         result.raw = Maps::from_shape({k, h, w});
         result.standard_error = Maps::from_shape({k, h, w});
-        for (std::size_t i = 0; i < k * h * w; ++i) {
-            const PixelEstimate e = estimate(m, i);
-            result.raw.data()[i] = static_cast<float>(e.mean);
-            result.standard_error.data()[i] = static_cast<float>(e.standard_error);
-        }
+        for (std::size_t c = 0; c < k; ++c)
+            for (std::size_t p = 0; p < pixels; ++p) {
+                const detail::RiseEstimate e = detail::rise_estimate(m, c, p, options_.keep_probability, control);
+                result.raw.data()[c * pixels + p] = static_cast<float>(e.mean);
+                result.standard_error.data()[c * pixels + p] = static_cast<float>(e.standard_error);
+            }
         result.masks_used = m.count();
-        result.relative_standard_error = relative_standard_error(m);
+        result.relative_standard_error = relative_standard_error(m, control);
     }
 
     const Model* model_;

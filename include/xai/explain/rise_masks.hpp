@@ -80,6 +80,38 @@ public:
         return d;
     }
 
+    /// Member `member` (0 or 1) of antithetic pair `pair` under `seed`: member 0 is draw(seed,
+    /// pair) — cell c kept when its uniform u_c < p1 — and member 1 keeps cell c when
+    /// 1 − u_c < p1, with the same shift. Each member alone is distributed as an ordinary draw
+    /// (1 − u is uniform too); for p1 = ½ member 1 is member 0's complement, so the two masks
+    /// add up to 1 at every pixel (docs/methods/rise.md, *Variance reduction*).
+    Draw draw_antithetic(std::uint64_t seed, std::uint64_t pair, unsigned member) const {
+        if (member == 0) return draw(seed, pair);
+        Rng rng = Rng::stream(seed, pair);
+        Draw d;
+        d.grid.resize(s_ * s_);
+        for (auto& bit : d.grid) bit = 1.0 - rng.uniform() < p1_ ? 1 : 0;
+        d.shift_y = static_cast<std::size_t>(rng.uniform_index(cell_h_));
+        d.shift_x = static_cast<std::size_t>(rng.uniform_index(cell_w_));
+        return d;
+    }
+
+    /// The uniforms a draw takes: one per cell, then one for each shift (s² + 2).
+    std::size_t uniforms_per_draw() const { return s_ * s_ + 2; }
+
+    /// A draw from given uniforms in [0, 1) (uniforms_per_draw() of them, e.g. a quasi-random
+    /// point): cell c kept when u_c < p1, row shift ⌊u_{s²} · ⌈H/s⌉⌋, column shift
+    /// ⌊u_{s²+1} · ⌈W/s⌉⌋. Uniform u give exactly the distribution of draw().
+    template <class Uniform>
+    Draw draw_from(Uniform&& uniform) const {
+        Draw d;
+        d.grid.resize(s_ * s_);
+        for (std::size_t c = 0; c < s_ * s_; ++c) d.grid[c] = uniform(c) < p1_ ? 1 : 0;
+        d.shift_y = std::min(cell_h_ - 1, static_cast<std::size_t>(uniform(s_ * s_) * static_cast<double>(cell_h_)));
+        d.shift_x = std::min(cell_w_ - 1, static_cast<std::size_t>(uniform(s_ * s_ + 1) * static_cast<double>(cell_w_)));
+        return d;
+    }
+
     /// The mask of a draw, H×W into `out`, computed only over the cropped window: a horizontal
     /// pass over the s grid rows, then two taps per output row.
     void render(const Draw& d, float* out) const {

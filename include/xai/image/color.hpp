@@ -34,18 +34,19 @@ inline double srgb_to_linear(double c) { return c > 0.04045 ? std::pow((c + 0.05
 
 inline double lab_f(double t) { return t > 0.008856 ? std::cbrt(t) : 7.787 * t + 16.0 / 116.0; }
 
-/// Converts n pixels given as three planes to three L*, a*, b* planes (may not alias the input).
-inline void rgb_planes_to_lab(const float* r, const float* g, const float* b, std::size_t n, float* L, float* A,
-                              float* B) {
+/// Converts n pixels given as three planes (float or double) to three L*, a*, b* planes (float
+/// or double; may not alias the input), computing in double.
+template <class In, class Out>
+void rgb_planes_to_lab(const In* r, const In* g, const In* b, std::size_t n, Out* L, Out* A, Out* B) {
     for (std::size_t i = 0; i < n; ++i) {
         const double rl = srgb_to_linear(r[i]), gl = srgb_to_linear(g[i]), bl = srgb_to_linear(b[i]);
         const double x = (0.412453 * rl + 0.357580 * gl + 0.180423 * bl) / 0.95047;
         const double y = 0.212671 * rl + 0.715160 * gl + 0.072169 * bl;
         const double z = (0.019334 * rl + 0.119193 * gl + 0.950227 * bl) / 1.08883;
         const double fx = lab_f(x), fy = lab_f(y), fz = lab_f(z);
-        L[i] = static_cast<float>(116.0 * fy - 16.0);
-        A[i] = static_cast<float>(500.0 * (fx - fy));
-        B[i] = static_cast<float>(200.0 * (fy - fz));
+        L[i] = static_cast<Out>(116.0 * fy - 16.0);
+        A[i] = static_cast<Out>(500.0 * (fx - fy));
+        B[i] = static_cast<Out>(200.0 * (fy - fz));
     }
 }
 

@@ -23,7 +23,12 @@
 //      skimage implements it). As in skimage a breadth-first search stops growing a component at
 //      ⌊max_size_factor · H·W / n_centres⌋ pixels and the rest is labelled on its own.
 // Labels are numbered 0..n−1 in raster order of their first pixel (skimage's start_label=0).
-// Distances are computed in float (skimage: double), so exact ties may break differently.
+// Features and distances are float by default (skimage: double for 8-bit and float64 images);
+// SlicOptions::exact computes the rescaling, CIELAB, features and distances in double. Either
+// way the labels equal a transcription of skimage's loops in that precision (tests), and
+// skimage's own labels given the same input values; on an 8-bit photo a few pixels can differ
+// from skimage's because xai holds the image as float (k/255 rounded), which skimage does not
+// (docs/superpixels.md: 0–63 of 50,176 pixels at 224×224, with either conversion).
 //
 // Cost: max_iter · n_centres · (4·step+1)² distance evaluations (about 16 per pixel and
 // iteration), vectorised over the pixels of a row with the centres in registers
@@ -36,6 +41,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "xai/core/error.hpp"
@@ -57,6 +63,12 @@ struct SlicOptions {
     bool enforce_connectivity = true; ///< merge small fragments, make every label connected (skimage: True)
     double min_size_factor = 0.5;     ///< fragments below this fraction of H·W/n are merged (skimage: 0.5)
     double max_size_factor = 3.0;     ///< BFS size cap as a fraction of H·W/n (skimage: 3)
+    /// Compute as skimage does for 8-bit and float64 images: rescaling, CIELAB (rgb_to_lab's
+    /// formulas), features and distances in double, instead of float with the fast CIELAB
+    /// conversion, for labels that must follow skimage's arithmetic exactly. On the sample photos
+    /// it changes no label: their 0–63 pixels (of 50,176) that differ from skimage's come from
+    /// xai's float image, not from the arithmetic (docs/superpixels.md). About 2.5× the time.
+    bool exact = false;
 };
 
 namespace detail {
@@ -101,10 +113,10 @@ inline GridAxes regular_grid_2d(std::size_t height, std::size_t width, std::size
     return {start_of[1], std::max<std::size_t>(step_of[1], 1), start_of[2], std::max<std::size_t>(step_of[2], 1)};
 }
 
-/// The smallest value of an image and its range (largest − smallest), through 16 lanes: an
-/// element-wise min/max vectorises, a single running one does not. The image is finite.
+/// The smallest and largest value of an image, through 16 lanes: an element-wise min/max
+/// vectorises, a single running one does not. The image is finite.
 struct ValueRange {
-    float min, range;
+    float min, max;
 };
 
 inline ValueRange value_range(const Image& image) {
@@ -122,8 +134,7 @@ inline ValueRange value_range(const Image& image) {
         lanes_min[0] = std::min(lanes_min[0], data[i]);
         lanes_max[0] = std::max(lanes_max[0], data[i]);
     }
-    const float low = *std::min_element(lanes_min.begin(), lanes_min.end());
-    return {low, *std::max_element(lanes_max.begin(), lanes_max.end()) - low};
+    return {*std::min_element(lanes_min.begin(), lanes_min.end()), *std::max_element(lanes_max.begin(), lanes_max.end())};
 }
 
 /// Prefix sums along each row of each plane of a C×H×W image, in double: the sum of any run of
@@ -132,12 +143,13 @@ inline ValueRange value_range(const Image& image) {
 /// runs, a mispredicted loop exit each). Memory: 8·C·H·(W+1) bytes.
 class RowPrefixSums {
 public:
-    explicit RowPrefixSums(const Image& image)
-        : height_(image.shape(1)), width_(image.shape(2)), sums_(image.shape(0) * height_ * (width_ + 1)) {
-        const float* values = image.data();
-        for (std::size_t row = 0; row < image.shape(0) * height_; ++row) {
+    /// From `channels` planes of height × width values (float or double).
+    template <class Scalar>
+    RowPrefixSums(const Scalar* values, std::size_t channels, std::size_t height, std::size_t width)
+        : height_(height), width_(width), sums_(channels * height_ * (width_ + 1)) {
+        for (std::size_t row = 0; row < channels * height_; ++row) {
             double* out = sums_.data() + row * (width_ + 1);
-            const float* in = values + row * width_;
+            const Scalar* in = values + row * width_;
             double total = 0.0;
             out[0] = 0.0;
             for (std::size_t x = 0; x < width_; ++x) out[x + 1] = total += in[x];
@@ -208,69 +220,76 @@ inline Segmentation enforce_label_connectivity(const std::vector<std::int32_t>& 
     return result;
 }
 
-}  // namespace detail
-
-/// SLIC superpixels of a C×H×W image (C = 1 or 3); see the header for the exact semantics.
-inline Segmentation slic(const Image& image, const SlicOptions& options = {}) {
-    constexpr const char* where = "xai::slic()";
-    detail::require_segmentable_image(image, where);
-    detail::require(options.n_segments > 0, where, ": n_segments is 0, expected at least 1");
-    detail::require(std::isfinite(options.compactness) && options.compactness > 0.0, where, ": compactness is ",
-                    options.compactness, ", expected a finite value > 0");
-    detail::require(options.max_iter > 0, where, ": max_iter is 0, expected at least 1");
-    detail::require(std::isfinite(options.sigma) && options.sigma >= 0.0, where, ": sigma is ", options.sigma,
-                    ", expected a finite value >= 0");
-    detail::require(options.min_size_factor >= 0.0 && options.max_size_factor > 0.0, where,
-                    ": min_size_factor and max_size_factor are ", options.min_size_factor, " and ",
-                    options.max_size_factor, ", expected >= 0 and > 0");
-
-    const std::size_t h = image.shape(1), w = image.shape(2), n = h * w;
-    // 1. rescale to [0,1], CIELAB, smoothing, scaling by 1/m
-    const auto [min_value, range] = detail::value_range(image);
-    const bool to_lab = image.shape(0) == 3 && options.convert_to_lab;
-    Image work = Image::from_shape(image.shape());
-    {
-        // Rescaled and converted in blocks of pixels small enough to stay in L1, so the one
-        // output image is the only full-size buffer.
-        constexpr std::size_t block = 256;
-        std::array<std::array<float, block>, 3> rescaled;
-        const std::size_t c_in = image.shape(0);
-        for (std::size_t first = 0; first < n; first += block) {
-            const std::size_t count = std::min(block, n - first);
-            for (std::size_t c = 0; c < c_in; ++c) {
-                const float* in = image.data() + c * n + first;
-                float* out = to_lab ? rescaled[c].data() : work.data() + c * n + first;
-                for (std::size_t i = 0; i < count; ++i) out[i] = range > 0.0f ? (in[i] - min_value) / range : in[i] - min_value;
+/// SLIC's colour features before the 1/m scaling (step 1 of the header), as C planes of
+/// H·W values: the image min-max rescaled to [0,1] over all channels, converted to CIELAB when
+/// it has 3 channels and options.convert_to_lab, then smoothed with options.sigma. In float
+/// with the fast CIELAB conversion by default; with options.exact, Scalar = double and every
+/// step in double (rgb_to_lab's formulas), as skimage computes for 8-bit and float64 images —
+/// except the Gaussian smoothing, which runs in float.
+template <class Scalar>
+std::vector<Scalar> slic_features(const Image& image, const SlicOptions& options) {
+    const std::size_t c_in = image.shape(0), n = image.shape(1) * image.shape(2);
+    const auto [min_value, max_value] = value_range(image);
+    const bool to_lab = c_in == 3 && options.convert_to_lab;
+    std::vector<Scalar> work(c_in * n);
+    // Rescaled and converted in blocks of pixels small enough to stay in L1, so the one output
+    // is the only full-size buffer.
+    constexpr std::size_t block = 256;
+    std::array<std::array<Scalar, block>, 3> rescaled;
+    // skimage: image −= min; image /= max (of the shifted image), in the features' precision
+    const auto low = static_cast<Scalar>(min_value), span = static_cast<Scalar>(max_value) - low;
+    for (std::size_t first = 0; first < n; first += block) {
+        const std::size_t count = std::min(block, n - first);
+        for (std::size_t c = 0; c < c_in; ++c) {
+            const float* in = image.data() + c * n + first;
+            Scalar* out = to_lab ? rescaled[c].data() : work.data() + c * n + first;
+            for (std::size_t i = 0; i < count; ++i) {
+                const Scalar shifted = static_cast<Scalar>(in[i]) - low;
+                out[i] = span > Scalar(0) ? shifted / span : shifted;
             }
-            if (to_lab)
-                detail::rgb_planes_to_lab_fast(rescaled[0].data(), rescaled[1].data(), rescaled[2].data(), count,
-                                               work.data() + first, work.data() + n + first, work.data() + 2 * n + first);
         }
+        if (!to_lab) continue;
+        Scalar* L = work.data() + first;
+        Scalar* A = work.data() + n + first;
+        Scalar* B = work.data() + 2 * n + first;
+        if constexpr (std::is_same_v<Scalar, float>)
+            rgb_planes_to_lab_fast(rescaled[0].data(), rescaled[1].data(), rescaled[2].data(), count, L, A, B);
+        else
+            rgb_planes_to_lab(rescaled[0].data(), rescaled[1].data(), rescaled[2].data(), count, L, A, B);
     }
-    if (options.sigma > 0.0) work = gaussian_filter(work, options.sigma);
-    const std::size_t channels = work.shape(0);
-    const auto inv_m = static_cast<float>(1.0 / options.compactness);
-    for (float& v : work) v *= inv_m;
+    if (options.sigma > 0.0) {
+        Image planes = Image::from_shape(image.shape());
+        std::copy(work.begin(), work.end(), planes.begin());
+        planes = gaussian_filter(planes, options.sigma);
+        std::copy(planes.begin(), planes.end(), work.begin());
+    }
+    return work;
+}
 
+/// SLIC's steps 2–4 on features already scaled by 1/m (`channels` planes of h × w, Scalar).
+template <class Scalar>
+Segmentation slic_on_features(const std::vector<Scalar>& work, std::size_t channels, std::size_t h, std::size_t w,
+                              const SlicOptions& options) {
+    const std::size_t n = h * w;
     // 2. centres on the regular grid
-    const detail::GridAxes grid = detail::regular_grid_2d(h, w, options.n_segments);
-    std::vector<detail::SlicCentre> centres;  // y, x, colour (up to 3)
+    const GridAxes grid = regular_grid_2d(h, w, options.n_segments);
+    std::vector<SlicCentre> centres;  // y, x, colour (up to 3)
     for (std::size_t y = grid.start_y; y < h; y += grid.step_y)
         for (std::size_t x = grid.start_x; x < w; x += grid.step_x)
             centres.push_back({static_cast<double>(y), static_cast<double>(x), 0.0, 0.0, 0.0});
     const std::size_t k_count = centres.size();
     const double step = static_cast<double>(std::max<std::size_t>({1, grid.step_y, grid.step_x}));
-    const detail::GridAxes window = detail::regular_grid_2d(h, w, k_count);
+    const GridAxes window = regular_grid_2d(h, w, k_count);
     const auto wy = static_cast<double>(window.step_y), wx = static_cast<double>(window.step_x);
 
     // 3. k-means iterations
     std::vector<std::size_t> members(k_count);
-    std::vector<detail::SlicCentre> sums(k_count);
+    std::vector<SlicCentre> sums(k_count);
     std::vector<char> alive(k_count, 1);
-    const detail::RowPrefixSums colour_sums(work);
+    const RowPrefixSums colour_sums(work.data(), channels, h, w);
     std::vector<std::size_t> run_ends(w);
-    std::vector<detail::SlicWindow> windows(k_count);
-    detail::SlicAssignment assignment(work.data(), channels, h, w, static_cast<float>(1.0 / (step * step)));
+    std::vector<SlicWindow> windows(k_count);
+    SlicAssignment<Scalar> assignment(work.data(), channels, h, w, static_cast<Scalar>(1.0 / (step * step)));
     const std::vector<std::int32_t>& nearest = assignment.labels();
     for (std::size_t iteration = 0; iteration < options.max_iter; ++iteration) {
         for (std::size_t k = 0; k < k_count; ++k) {
@@ -323,11 +342,40 @@ inline Segmentation slic(const Image& image, const SlicOptions& options = {}) {
     // for factors as large as 1e300 or Inf.
     const auto pixels_at_most_n = [&](double size) { return static_cast<std::size_t>(std::min(size, static_cast<double>(n))); };
     if (options.enforce_connectivity)
-        return detail::enforce_label_connectivity(nearest, h, w, pixels_at_most_n(options.min_size_factor * segment_size),
+        return enforce_label_connectivity(nearest, h, w, pixels_at_most_n(options.min_size_factor * segment_size),
                                                   pixels_at_most_n(options.max_size_factor * segment_size));
     // Without it, labels are the centre indices of the centres that kept pixels, renumbered.
     std::vector<std::size_t> ids(nearest.begin(), nearest.end());
-    return detail::labels_from_ids(ids, h, w, k_count);
+    return labels_from_ids(ids, h, w, k_count);
+}
+
+}  // namespace detail
+
+/// SLIC superpixels of a C×H×W image (C = 1 or 3); see the header for the exact semantics.
+inline Segmentation slic(const Image& image, const SlicOptions& options = {}) {
+    constexpr const char* where = "xai::slic()";
+    detail::require_segmentable_image(image, where);
+    detail::require(options.n_segments > 0, where, ": n_segments is 0, expected at least 1");
+    detail::require(std::isfinite(options.compactness) && options.compactness > 0.0, where, ": compactness is ",
+                    options.compactness, ", expected a finite value > 0");
+    detail::require(options.max_iter > 0, where, ": max_iter is 0, expected at least 1");
+    detail::require(std::isfinite(options.sigma) && options.sigma >= 0.0, where, ": sigma is ", options.sigma,
+                    ", expected a finite value >= 0");
+    detail::require(options.min_size_factor >= 0.0 && options.max_size_factor > 0.0, where,
+                    ": min_size_factor and max_size_factor are ", options.min_size_factor, " and ",
+                    options.max_size_factor, ", expected >= 0 and > 0");
+
+    const std::size_t h = image.shape(1), w = image.shape(2), channels = image.shape(0);
+    // 1. rescale to [0,1], CIELAB, smoothing (detail::slic_features), scaling by 1/m
+    if (options.exact) {
+        std::vector<double> work = detail::slic_features<double>(image, options);
+        for (double& v : work) v *= 1.0 / options.compactness;
+        return detail::slic_on_features(work, channels, h, w, options);
+    }
+    std::vector<float> work = detail::slic_features<float>(image, options);
+    const auto inv_m = static_cast<float>(1.0 / options.compactness);
+    for (float& v : work) v *= inv_m;
+    return detail::slic_on_features(work, channels, h, w, options);
 }
 
 /// SLIC as a segmentation policy (for Lime<Model, Slic>).

@@ -13,7 +13,8 @@
 // centre whose window meets it is tried in increasing index, the best distance and label
 // staying in registers; the labels are stored once. The chunk is an explicit vector (GCC/Clang
 // vector extensions), and two chunks go through the centres together because each
-// compare-and-select waits for the previous one.
+// compare-and-select waits for the previous one. Float by default; double (half the lanes) for
+// SlicOptions::exact.
 
 #include <algorithm>
 #include <array>
@@ -33,25 +34,46 @@ struct SlicWindow {
     std::size_t y0, y1, x0, x1;
 };
 
-/// Floats in the target's widest vector register: a vector type wider than the hardware's is
+/// Bytes in the target's widest vector register: a vector type wider than the hardware's is
 /// split by the compiler through memory (several times slower than the scalar loop), and
-/// functions passing one change ABI. ARM NEON, like SSE, has 4.
+/// functions passing one change ABI. ARM NEON, like SSE, has 16.
 #if defined(__AVX512F__)
-inline constexpr std::size_t slic_lanes = 16;
+inline constexpr std::size_t slic_vector_bytes = 64;
 #elif defined(__AVX__)
-inline constexpr std::size_t slic_lanes = 8;
+inline constexpr std::size_t slic_vector_bytes = 32;
 #else
-inline constexpr std::size_t slic_lanes = 4;
+inline constexpr std::size_t slic_vector_bytes = 16;
 #endif
 
+/// The vector types of a chunk per scalar type (vector_size cannot apply to a template's
+/// dependent type): values, and labels in lanes as wide as the values, so a comparison's mask
+/// selects them directly.
+template <class Scalar>
+struct SlicVectors;
+template <>
+struct SlicVectors<float> {
+    using Values = float __attribute__((vector_size(slic_vector_bytes)));
+    using Labels = std::int32_t __attribute__((vector_size(slic_vector_bytes)));
+    using Label = std::int32_t;
+};
+template <>
+struct SlicVectors<double> {
+    using Values = double __attribute__((vector_size(slic_vector_bytes)));
+    using Labels = std::int64_t __attribute__((vector_size(slic_vector_bytes)));
+    using Label = std::int64_t;
+};
+
+/// The assignment in Scalar (float by default; double for SlicOptions::exact, skimage's
+/// precision for 8-bit and float64 images, with half the lanes).
+template <class Scalar = float>
 class SlicAssignment {
 public:
-    static constexpr std::size_t lanes = slic_lanes;  ///< pixels per chunk
-    static constexpr std::size_t span = 2 * lanes;    ///< pixels that go through the centres together
+    static constexpr std::size_t lanes = slic_vector_bytes / sizeof(Scalar);  ///< pixels per chunk
+    static constexpr std::size_t span = 2 * lanes;  ///< pixels that go through the centres together
 
     /// `planes`: `channels` (1 or 3) planes of height × width scaled colours, which must outlive
     /// this object; `spatial_weight` = 1/S². Every label starts at 0.
-    SlicAssignment(const float* planes, std::size_t channels, std::size_t height, std::size_t width, float spatial_weight)
+    SlicAssignment(const Scalar* planes, std::size_t channels, std::size_t height, std::size_t width, Scalar spatial_weight)
         : planes_(planes), channels_(channels), height_(height), width_(width), spatial_weight_(spatial_weight),
           labels_(height * width, 0) {}
 
@@ -68,16 +90,16 @@ public:
             if (alive[k] == 0 || win.x0 >= win.x1) continue;
             const auto& c = centres[k];
             for (std::size_t y = win.y0; y < win.y1; ++y) rows_[y].push_back(static_cast<std::uint32_t>(centres_.size()));
-            centres_.push_back({0.0f, static_cast<float>(c[1]), static_cast<float>(c[2]), static_cast<float>(c[3]),
-                                static_cast<float>(c[4]), static_cast<float>(win.x0), static_cast<float>(win.x1),
-                                win.x0, win.x1, static_cast<std::int32_t>(k)});
-            centre_y_.push_back(static_cast<float>(c[0]));
+            centres_.push_back({Scalar(0), static_cast<Scalar>(c[1]), static_cast<Scalar>(c[2]), static_cast<Scalar>(c[3]),
+                                static_cast<Scalar>(c[4]), static_cast<Scalar>(win.x0), static_cast<Scalar>(win.x1),
+                                win.x0, win.x1, static_cast<Label>(k)});
+            centre_y_.push_back(static_cast<Scalar>(c[0]));
         }
         for (std::size_t y = 0; y < height_; ++y) {
             row_.clear();
             for (std::uint32_t i : rows_[y]) {
                 row_.push_back(centres_[i]);
-                const float dy = centre_y_[i] - static_cast<float>(y);
+                const Scalar dy = centre_y_[i] - static_cast<Scalar>(y);
                 row_.back().dy2 = dy * dy;
             }
             if (channels_ == 3)
@@ -91,16 +113,27 @@ public:
     const std::vector<std::int32_t>& labels() const { return labels_; }
 
 private:
-    using Floats = float __attribute__((vector_size(lanes * sizeof(float))));
-    using Ints = std::int32_t __attribute__((vector_size(lanes * sizeof(std::int32_t))));
+    using Label = typename SlicVectors<Scalar>::Label;
+    using Floats = typename SlicVectors<Scalar>::Values;
+    using Ints = typename SlicVectors<Scalar>::Labels;
 
     /// A centre as the chunks of one row see it.
     struct RowCentre {
-        float dy2, x, c0, c1, c2;  ///< (y − y_k)², x_k, colour
-        float lo, hi;              ///< the window's columns [lo, hi) as floats
-        std::size_t x0, x1;        ///< the same as indices
-        std::int32_t label;
+        Scalar dy2, x, c0, c1, c2;  ///< (y − y_k)², x_k, colour
+        Scalar lo, hi;              ///< the window's columns [lo, hi) as Scalar
+        std::size_t x0, x1;         ///< the same as indices
+        Label label;
     };
+
+    static Ints load_labels(const std::int32_t* from) {
+        Ints v;
+        for (std::size_t j = 0; j < lanes; ++j) v[j] = static_cast<Label>(from[j]);
+        return v;
+    }
+
+    static void store_labels(const Ints& v, std::int32_t* to) {
+        for (std::size_t j = 0; j < lanes; ++j) to[j] = static_cast<std::int32_t>(v[j]);
+    }
 
     template <class Vector, class Value>
     static Vector load(const Value* from) {
@@ -115,19 +148,19 @@ private:
         Floats p0, p1, p2, xs, best;
         Ints label;
 
-        /// From `colour` (three planes `plane` floats apart) and `labels`, starting at column x0.
-        Chunk(const float* colour, std::size_t plane, const std::int32_t* labels, float x0)
+        /// From `colour` (three planes `plane` values apart) and `labels`, starting at column x0.
+        Chunk(const Scalar* colour, std::size_t plane, const std::int32_t* labels, Scalar x0)
             : p0(load<Floats>(colour)), p1(load<Floats>(colour + (Channels == 3 ? plane : 0))),
               p2(load<Floats>(colour + (Channels == 3 ? 2 * plane : 0))),
-              best(Floats{} + std::numeric_limits<float>::max()), label(load<Ints>(labels)) {
-            for (std::size_t j = 0; j < lanes; ++j) xs[j] = x0 + static_cast<float>(j);
+              best(Floats{} + std::numeric_limits<Scalar>::max()), label(load_labels(labels)) {
+            for (std::size_t j = 0; j < lanes; ++j) xs[j] = x0 + static_cast<Scalar>(j);
         }
 
         /// The pixels inside the centre's window that are closer to it than to the best so far
         /// take it (equal distances keep the earlier, lower-index centre). `WholeChunkInside`:
         /// the caller knows the window covers every pixel, so the window test is left out.
         template <bool WholeChunkInside>
-        void try_centre(const RowCentre& c, float spatial_weight) {
+        void try_centre(const RowCentre& c, Scalar spatial_weight) {
             const Floats dx = c.x - xs;
             const Floats t0 = p0 - c.c0;
             Floats colour = t0 * t0;
@@ -146,9 +179,9 @@ private:
     /// Pixels [start, start + span) of a row, read from `colour` and `labels` (laid out with
     /// `plane` floats between colour planes), labels written back to `labels`.
     template <std::size_t Channels>
-    void assign_span(const float* colour, std::size_t plane, std::int32_t* labels, std::size_t start) {
-        Chunk<Channels> left(colour, plane, labels, static_cast<float>(start));
-        Chunk<Channels> right(colour + lanes, plane, labels + lanes, static_cast<float>(start + lanes));
+    void assign_span(const Scalar* colour, std::size_t plane, std::int32_t* labels, std::size_t start) {
+        Chunk<Channels> left(colour, plane, labels, static_cast<Scalar>(start));
+        Chunk<Channels> right(colour + lanes, plane, labels + lanes, static_cast<Scalar>(start + lanes));
         for (const RowCentre& c : row_) {
             if (c.x1 <= start || c.x0 >= start + span) continue;
             if (c.x0 <= start && c.x1 >= start + span) {
@@ -159,8 +192,8 @@ private:
                 right.template try_centre<false>(c, spatial_weight_);
             }
         }
-        std::memcpy(labels, &left.label, sizeof left.label);
-        std::memcpy(labels + lanes, &right.label, sizeof right.label);
+        store_labels(left.label, labels);
+        store_labels(right.label, labels + lanes);
     }
 
     template <std::size_t Channels>
@@ -173,7 +206,7 @@ private:
         // The row's last, partial span goes through a zero-padded copy; the padding's columns
         // lie beyond every window, so it never takes a centre.
         const std::size_t rest = width_ - start;
-        std::array<float, 3 * span> colour{};
+        std::array<Scalar, 3 * span> colour{};
         std::array<std::int32_t, span> labels{};
         for (std::size_t c = 0; c < Channels; ++c)
             std::copy_n(planes_ + c * plane + row + start, rest, colour.data() + c * span);
@@ -182,12 +215,12 @@ private:
         std::copy_n(labels.data(), rest, labels_.data() + row + start);
     }
 
-    const float* planes_;
+    const Scalar* planes_;
     std::size_t channels_, height_, width_;
-    float spatial_weight_;
+    Scalar spatial_weight_;
     std::vector<std::int32_t> labels_;  ///< height × width
     std::vector<RowCentre> centres_;                 ///< the live centres, as rows see them but dy2
-    std::vector<float> centre_y_;                    ///< their y
+    std::vector<Scalar> centre_y_;                   ///< their y
     std::vector<std::vector<std::uint32_t>> rows_;   ///< per row, the centres_ whose window covers it
     std::vector<RowCentre> row_;                     ///< the centres of the row being assigned
 };

@@ -1,7 +1,7 @@
 #pragma once
 // The CAM family's entries in the run-time method table (runtime/methods.hpp): their names,
 // papers and concepts, how make_explainer() builds them from ExplainerSettings, and how their
-// results are described (AnyExplanation::layer; no further statistics).
+// results are described (AnyExplanation::layer; Score-CAM also "channels_scored").
 //
 // ExplainerSettings::layers gives the layer(s): empty = the model's default feature layer
 // (xai::default_layer), one layer = that layer, several = their fused map (explain_fused, the
@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -64,6 +65,14 @@ inline AnyExplanation describe_cam(std::string_view method, const CamResult& r) 
     return out;
 }
 
+/// Score-CAM's result: also "channels_scored", its forward passes per image (fewer than the
+/// layer's channels with ScoreCamOptions::mass_tolerance).
+inline AnyExplanation describe_score_cam(std::string_view method, const ScoreCamResult& r) {
+    AnyExplanation out = describe_cam(method, r);
+    out.statistics.emplace_back("channels_scored", std::vector<double>(r.channels_scored.begin(), r.channels_scored.end()));
+    return out;
+}
+
 /// Options of type O (CamOptions, or ScoreCam/AblationCam options holding one as `cam`) at `layer`.
 template <class O>
 O at_layer(O options, const std::string& layer) {
@@ -78,7 +87,13 @@ AnyExplainer cam_layer_explainer(const MethodInfo& info, const Model& model, con
                                  const std::vector<std::string>& layers) {
     if (layers.size() <= 1) {
         E explainer(model, at_layer(options, layers.empty() ? std::string() : layers.front()));
-        return AnyExplainer(info, std::move(explainer), describe_cam);
+        return AnyExplainer(info, std::move(explainer),
+                            [](std::string_view method, const auto& r) {
+                                if constexpr (std::is_same_v<std::decay_t<decltype(r)>, ScoreCamResult>)
+                                    return describe_score_cam(method, r);
+                                else
+                                    return describe_cam(method, r);
+                            });
     }
     for (const std::string& layer : layers) require_layer(model, layer, "xai::make_explainer()");
     FusedCamExplainer<E> fused{E(model, at_layer(options, layers.front())), layers};

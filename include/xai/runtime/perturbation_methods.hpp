@@ -3,14 +3,17 @@
 // and occlusion, how make_explainer() builds them from ExplainerSettings, and how their results
 // are described:
 //   LIME       statistics "r2" (weighted R² of the surrogate), "intercept", "local_prediction",
-//              "model_prediction", "superpixels", "samples"; with the stability report
+//              "model_prediction", "superpixels", "samples" (the samples used: fewer than
+//              num_samples when LimeOptions::adaptive stopped early), "converged" (the adaptive
+//              test passed: 0 or 1); with the stability report
 //              (ExplainerSettings::lime_stability.repeats ≥ 2) also "stability_repeats",
 //              "stability_mean_jaccard", "stability_min_jaccard", "stability_mean_r2" and the
 //              extra map "weight_std" (per pixel, the standard deviation of its superpixel's
 //              weight over the seeds)
 //   RISE       statistics "masks_used", "relative_standard_error", "converged" (0 or 1); extra
 //              map "standard_error" (per-pixel SE of the saliency)
-//   occlusion  statistic "windows"
+//   occlusion  statistics "windows" (window positions) and "windows_evaluated" (forward passes:
+//              fewer with OcclusionOptions::coarse_levels)
 
 #include <array>
 #include <cstddef>
@@ -54,6 +57,9 @@ inline void append_images(LimeExplanation& into, LimeExplanation more) {
     into.scores.insert(into.scores.end(), more.scores.begin(), more.scores.end());
     for (auto& s : more.segmentations) into.segmentations.push_back(std::move(s));
     for (auto& s : more.surrogates) into.surrogates.push_back(std::move(s));
+    into.samples_used.insert(into.samples_used.end(), more.samples_used.begin(), more.samples_used.end());
+    into.selection_z.insert(into.selection_z.end(), more.selection_z.begin(), more.selection_z.end());
+    into.converged.insert(into.converged.end(), more.converged.begin(), more.converged.end());
 }
 
 /// LIME behind the batch entry point, with the stability report (per image) when asked for.
@@ -91,7 +97,7 @@ inline AnyExplanation describe_lime(std::string_view method,
     const auto& [r, reports] = result;
     AnyExplanation out = describe_core(method, r);
     const std::size_t n = r.size();
-    std::vector<double> r2(n), intercept(n), local(n), model(n), superpixels(n), samples(n, static_cast<double>(r.num_samples));
+    std::vector<double> r2(n), intercept(n), local(n), model(n), superpixels(n), samples(n), converged(n);
     for (std::size_t i = 0; i < n; ++i) {
         const LimeSurrogate& s = r.surrogate(r.targets[i], i);
         r2[i] = s.r2;
@@ -99,13 +105,16 @@ inline AnyExplanation describe_lime(std::string_view method,
         local[i] = s.local_prediction;
         model[i] = s.model_prediction;
         superpixels[i] = static_cast<double>(r.segmentations[i].count);
+        samples[i] = static_cast<double>(r.samples_used[i]);  // below num_samples when the adaptive test stopped early
+        converged[i] = r.converged[i] ? 1.0 : 0.0;
     }
     out.statistics.insert(out.statistics.end(), {{"r2", r2},
                                                  {"intercept", intercept},
                                                  {"local_prediction", local},
                                                  {"model_prediction", model},
                                                  {"superpixels", superpixels},
-                                                 {"samples", samples}});
+                                                 {"samples", samples},
+                                                 {"converged", converged}});
     if (!reports.empty()) {
         const std::size_t h = r.maps.shape(1), w = r.maps.shape(2);
         Maps weight_std = Maps::from_shape({n, h, w});
@@ -143,6 +152,8 @@ inline AnyExplanation describe_rise(std::string_view method, const RiseExplanati
 inline AnyExplanation describe_occlusion(std::string_view method, const OcclusionExplanation& r) {
     AnyExplanation out = describe_core(method, r);
     out.statistics.emplace_back("windows", std::vector<double>(r.size(), static_cast<double>(r.windows)));
+    out.statistics.emplace_back("windows_evaluated",
+                                std::vector<double>(r.windows_evaluated.begin(), r.windows_evaluated.end()));
     return out;
 }
 

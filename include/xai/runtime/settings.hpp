@@ -15,6 +15,7 @@
 #include "xai/explain/lime/options.hpp"
 #include "xai/explain/occlusion.hpp"
 #include "xai/explain/rise.hpp"
+#include "xai/explain/sobol.hpp"
 #include "xai/image/quickshift.hpp"
 #include "xai/image/segments.hpp"
 
@@ -40,6 +41,7 @@ struct ExplainerSettings {
     LimeStabilityOptions lime_stability{.repeats = 0};
     RiseOptions rise{};                 ///< RISE
     OcclusionOptions occlusion{};       ///< occlusion
+    SobolOptions sobol{};               ///< the Sobol attribution method
 };
 
 }  // namespace xai

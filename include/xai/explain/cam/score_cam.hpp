@@ -32,9 +32,20 @@
 //
 // Needs only a LayerActivationModel: one pass for the activations, then N·C forward passes
 // (batched over channels), so it costs about C forward passes per image.
+//
+// Fewer forwards (ScoreCamOptions::mass_tolerance = ε > 0): a channel's contribution to the map
+// is w_k A_k, and w_k is a score, bounded (a probability: 0 ≤ w_k ≤ 1). Channels are ranked by
+// their activation mass m_k = Σ_p |A_k(p)| and only the smallest prefix holding at least
+// (1 − ε) of the total mass Σ_k m_k is scored; the others get w_k = 0 without a forward pass.
+// The raw map then differs from full Score-CAM's by Σ_{skipped} w_k A_k, so
+//     ‖raw − raw_full‖₁ ≤ max_k |w_k| · ε · Σ_k m_k      (≤ ε Σ_k m_k for probabilities),
+// a bound stated before any forward pass is made. On a ReLU layer most channels are nearly silent
+// for a given image, so a small ε skips many of them (measured in docs/methods/efficiency.md).
+// ScoreCamResult::channels_scored reports the forward passes per image.
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <concepts>
 #include <cstddef>
 #include <string>
@@ -76,6 +87,17 @@ struct ScoreCamOptions {
     std::size_t batch_size = 16;
     /// The authors' weights (default) or pytorch-grad-cam's.
     ScoreCamConvention convention = ScoreCamConvention::authors;
+    /// ε: score only the channels holding the first (1 − ε) of the activation mass, the others
+    /// get weight 0 (header; 0 = every channel, the paper's Score-CAM), in [0, 1).
+    double mass_tolerance = 0.0;
+};
+
+/// Score-CAM's result: the CAM result (weights per channel, the layer, the core) and the forward
+/// passes made per image.
+struct ScoreCamResult : CamResult {
+    /// Per image: channels scored (forwards beside the activations' pass; with CamOptions::aug_smooth,
+    /// those of the unaugmented pass, one of six).
+    std::vector<std::size_t> channels_scored;
 };
 
 namespace detail {
@@ -134,6 +156,12 @@ public:
     explicit ScoreCam(const Model& model, ScoreCamOptions options = {}) : model_(&model), options_(std::move(options)) {
         const std::string where = prefix(name);
         detail::require(options_.batch_size > 0, where, ": options.batch_size is 0, expected at least 1");
+        detail::require(options_.mass_tolerance >= 0.0 && options_.mass_tolerance < 1.0, where,
+                        ": options.mass_tolerance is ", options_.mass_tolerance, ", expected a value in [0, 1)");
+        // Unscored channels get weight 0, which pytorch-grad-cam's softmax would turn into exp(0).
+        detail::require(options_.mass_tolerance == 0.0 || options_.convention == ScoreCamConvention::authors, where,
+                        ": options.mass_tolerance is ", options_.mass_tolerance,
+                        " with the pytorch_grad_cam convention, expected 0 (channel pruning is defined for the authors' weights)");
         options_.cam.layer = detail::resolve_layer(model, options_.cam.layer, where.c_str());
         if (!options_.cam.score)
             options_.cam.score =
@@ -147,7 +175,7 @@ public:
     /// entry = the same for all, else one per image) at options().cam.layer. `progress` is
     /// called after each wave of batched forward passes (unit: channels).
     template <std::same_as<Batch> B>
-    CamResult explain(const B& batch, const Targets& targets = {}, const Progress& progress = {}) const {
+    ScoreCamResult explain(const B& batch, const Targets& targets = {}, const Progress& progress = {}) const {
         const std::string where = prefix("explain");
         return detail::smoothed_explanation(batch, targets, options_.cam, [&](const Batch& b, const Targets& t) {
             return explain_at(b, t, options_.cam.layer, progress, where.c_str());
@@ -156,7 +184,7 @@ public:
 
     /// Explains one image (C×H×W) for `target`: explain() on a batch of one.
     template <std::same_as<Image> I>
-    CamResult explain(const I& image, Target target = Target::predicted(), const Progress& progress = {}) const {
+    ScoreCamResult explain(const I& image, Target target = Target::predicted(), const Progress& progress = {}) const {
         return detail::explain_image(*this, image, target, progress, prefix("explain").c_str());
     }
 
@@ -178,32 +206,72 @@ private:
     static std::string prefix(std::string_view function) { return detail::qualified_name(name, function); }
 
     /// The explanation at `layer`, one of the model's layers; `where` prefixes the errors.
-    CamResult explain_at(const Batch& batch, const Targets& targets, const std::string& layer, const Progress& progress,
-                         const char* where) const {
+    ScoreCamResult explain_at(const Batch& batch, const Targets& targets, const std::string& layer,
+                              const Progress& progress, const char* where) const {
         const CamOptions& cam = options_.cam;
         detail::ResolvedLayerOutput in = detail::checked_layer_activations(*model_, batch, targets, layer, where);
         const detail::ChannelMaps a(in.output.activations, cam.tokens, where);
 
-        CamResult result;
+        ScoreCamResult result;
         result.layer = layer;
         result.targets = std::move(in.targets);
         result.logits = std::move(in.output.scores);
         result.weights = xt::zeros<float>({a.images(), a.channels()});
+        const std::vector<char> selected = selected_channels(a);
+        std::vector<std::size_t> scored(a.images() * a.channels(), 0);
         detail::for_channel_batches(a.images(), a.channels(), options_.batch_size, cam.threads, progress,
                                     [&](std::size_t i, std::size_t begin, std::size_t end) {
                                         score_channels(batch, a, i, begin, end, result.targets[i],
-                                                       result.weights.data() + i * a.channels(), where);
+                                                       selected.data() + i * a.channels(),
+                                                       result.weights.data() + i * a.channels(),
+                                                       scored.data() + i * a.channels(), where);
                                     });
         if (options_.convention == ScoreCamConvention::pytorch_grad_cam)
             for (std::size_t i = 0; i < a.images(); ++i) detail::softmax_in_place(result.weights.data() + i * a.channels(), a.channels());
+        for (std::size_t i = 0; i < a.images(); ++i)
+            result.channels_scored.push_back(static_cast<std::size_t>(
+                std::count(scored.begin() + static_cast<std::ptrdiff_t>(i * a.channels()),
+                           scored.begin() + static_cast<std::ptrdiff_t>((i + 1) * a.channels()), std::size_t{1})));
         result.raw = detail::weighted_maps(a, result.weights, cam.threads, cam.eigen_smooth);
         detail::finish_result(result, batch, cam, *cam.score, where);
         return result;
     }
 
-    /// w_k for channels [begin, end) of image i: one forward pass over their masked inputs.
+    /// Per image and channel, 1 when the channel is to be scored: every channel, or with a mass
+    /// tolerance ε the channels of largest mass Σ_p |A_k(p)| (ties in channel order) up to the
+    /// first prefix holding (1 − ε) of the image's total mass.
+    std::vector<char> selected_channels(const detail::ChannelMaps& a) const {
+        std::vector<char> selected(a.images() * a.channels(), 1);
+        if (options_.mass_tolerance <= 0.0) return selected;
+        for (std::size_t i = 0; i < a.images(); ++i) {
+            std::vector<double> mass(a.channels(), 0.0);
+            double total = 0.0;
+            for (std::size_t k = 0; k < a.channels(); ++k) {
+                const float* plane = a.image(i) + k * a.pixels();
+                for (std::size_t p = 0; p < a.pixels(); ++p) mass[k] += std::abs(static_cast<double>(plane[p]));
+                total += mass[k];
+            }
+            std::vector<std::size_t> order(a.channels());
+            std::iota(order.begin(), order.end(), std::size_t{0});
+            std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return mass[x] > mass[y]; });
+            char* keep = selected.data() + i * a.channels();
+            std::fill(keep, keep + a.channels(), 0);
+            const double needed = (1.0 - options_.mass_tolerance) * total;
+            double held = 0.0;
+            for (std::size_t k : order) {
+                if (held >= needed && held > 0.0) break;
+                keep[k] = 1;
+                held += mass[k];
+            }
+        }
+        return selected;
+    }
+
+    /// w_k for channels [begin, end) of image i: one forward pass over the masked inputs of the
+    /// selected, non-flat ones; `scored[k]` = 1 for each channel scored.
     void score_channels(const Batch& batch, const detail::ChannelMaps& a, std::size_t i, std::size_t begin,
-                        std::size_t end, std::size_t target, float* weights, const char* where) const {
+                        std::size_t end, std::size_t target, const char* selected, float* weights, std::size_t* scored,
+                        const char* where) const {
         const std::size_t in_channels = batch.shape(1), height = batch.shape(2), width = batch.shape(3);
         const std::size_t plane = height * width, image_size = in_channels * plane;
         // Masks H_k for the chunk, at the input's resolution.
@@ -215,8 +283,9 @@ private:
         else
             detail::resize_planes(a.image(i) + begin * a.pixels(), end - begin, a.height(), a.width(), masks.data(),
                                   height, width, options_.cam.upsampling);
-        std::vector<std::size_t> kept;  // channels with a non-flat mask (every channel for pytorch-grad-cam)
+        std::vector<std::size_t> kept;  // selected channels with a non-flat mask (every selected one for pytorch-grad-cam)
         for (std::size_t k = begin; k < end; ++k) {
+            if (selected[k] == 0) continue;
             float* mask = masks.data() + (k - begin) * plane;
             if (reference) {
                 // (U − min)/(max − min + 1e-8): a flat channel becomes zeros and is still scored.
@@ -242,7 +311,10 @@ private:
         const Scores logits = detail::checked_forward(*model_, masked, where);
         const Scores scores = scores_of_kind(logits, *options_.cam.score);
         const std::size_t classes = scores.shape(1);
-        for (std::size_t m = 0; m < kept.size(); ++m) weights[kept[m]] = scores.data()[m * classes + target];
+        for (std::size_t m = 0; m < kept.size(); ++m) {
+            weights[kept[m]] = scores.data()[m * classes + target];
+            scored[kept[m]] = 1;
+        }
     }
 
     const Model* model_;

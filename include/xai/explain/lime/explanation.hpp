@@ -44,7 +44,12 @@ struct LimeExplanation : Explanation {
     std::vector<Segmentation> segmentations;  ///< per image: the superpixels the weights refer to
     /// Per image: the target's surrogate first, then the other top labels, best first.
     std::vector<std::vector<LimeSurrogate>> surrogates;
-    std::size_t num_samples = 0;  ///< perturbed samples scored per image (LimeOptions::num_samples)
+    std::size_t num_samples = 0;  ///< LimeOptions::num_samples: the samples per image, the ceiling when adaptive
+    std::vector<std::size_t> samples_used;  ///< per image: the samples scored (forward passes beside the image's own)
+    /// Per image, with LimeOptions::adaptive: the smallest z separating the target's top-k from
+    /// the other superpixels at the end (0 when adaptive is off).
+    std::vector<double> selection_z;
+    std::vector<bool> converged;  ///< per image: the adaptive test passed before num_samples (false if off)
 
     /// The surrogate of class `target` for image `image`; shape_error if there is no such image,
     /// invalid_argument if the class was not fitted for it.

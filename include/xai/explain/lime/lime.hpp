@@ -32,6 +32,20 @@
 // thread-safe by the Classifier concept); progress is reported after each round of batches,
 // counting samples over the whole batch of images.
 //
+// Adaptive sample size (LimeOptions::adaptive, off by default), in the spirit of S-LIME (Zhou,
+// Hooker and Wang, KDD 2021, which tests each step of a LARS selection against its runner-up and
+// grows the sample until the step is significant): start with n₀ = max(2(d + 1), 100) samples,
+// fit the target's surrogate, and compute for every superpixel i of its top k (by `sign`) and
+// every superpixel j outside it
+//     z_ij = (β_i − β_j) / sd(β_i − β_j),
+// the standard deviation from the sandwich covariance of the weighted ridge coefficients
+// (detail::weighted_ridge_covariance). The selection is stable when min z_ij ≥ Φ⁻¹(1 − α); if not,
+// the sample grows to n · (Φ⁻¹(1 − α) / z)² (S-LIME's rule; between 1.25 n and 4 n, 2 n when
+// z ≤ 0) and the test repeats, num_samples being the ceiling. Samples are added, never redrawn:
+// sample i is the same whatever the round, so the result is the plain explanation on the first
+// n samples, bit-identical for any thread count and batch size. samples_used, selection_z and
+// converged report what happened.
+//
 // Beyond the reference: stability() repeats the explanation with several seeds and reports, per
 // superpixel, the mean and standard deviation of its weight and the Jaccard agreement of the
 // top-k sets, so a user sees when the answer depends on the random samples.
@@ -103,7 +117,8 @@ class Lime {
 public:
     /// Explains `model`, which must outlive the explainer, with superpixels from `segmenter`.
     /// Throws invalid_argument for num_samples or batch_size 0, more than max_lime_samples
-    /// samples, a non-positive kernel_width or a negative ridge_alpha.
+    /// samples, a non-positive kernel_width, a negative ridge_alpha, or (when adaptive) a top_k
+    /// of 0, an alpha outside (0, 0.5) or an unknown sign.
     explicit Lime(const Model& model, LimeOptions options = {}, Segmenter segmenter = {})
         : model_(model), options_(std::move(options)), segmenter_(std::move(segmenter)) {
         const char* where = Where::constructor;
@@ -117,6 +132,16 @@ public:
                         ": kernel_width is ", options_.kernel_width, ", expected a finite value > 0");
         detail::require(std::isfinite(options_.ridge_alpha) && options_.ridge_alpha >= 0.0, where,
                         ": ridge_alpha is ", options_.ridge_alpha, ", expected a finite value >= 0");
+        const LimeAdaptiveOptions& adaptive = options_.adaptive;
+        if (adaptive.enabled) {
+            detail::require(adaptive.top_k >= 1, where, ": adaptive.top_k is 0, expected at least 1");
+            detail::require(adaptive.alpha > 0.0 && adaptive.alpha < 0.5, where, ": adaptive.alpha is ", adaptive.alpha,
+                            ", expected a level in (0, 0.5)");
+            detail::require(adaptive.sign == WeightSign::positive || adaptive.sign == WeightSign::negative ||
+                                adaptive.sign == WeightSign::both,
+                            where, ": adaptive.sign is ", static_cast<int>(adaptive.sign),
+                            ", expected WeightSign::positive, negative or both");
+        }
     }
 
     /// The explainer keeps a reference to the model: a temporary would dangle.
@@ -128,6 +153,8 @@ public:
     /// Explains every image of `images` (N×C×H×W, the model's input shape) for its target
     /// (empty targets: each image's predicted class; one: the same for all; else one per image),
     /// each on the policy's superpixels of that image. `progress` counts samples over the batch.
+    /// Throws invalid_argument when num_samples is below the surrogate's columns + 1 (the
+    /// superpixels of an image, or num_features under forward selection).
     template <std::same_as<Batch> B>
     LimeExplanation explain(const B& images, const Targets& targets = {}, const Progress& progress = {}) const {
         return run(images, targets, nullptr, options_.seed, nullptr, progress, Where::explain);
@@ -226,6 +253,24 @@ private:
         static constexpr const char* stability = "xai::Lime::stability()";
     };
 
+    /// Refuses a budget too small to fit the surrogate. A fit with k weights and an intercept
+    /// needs k + 1 samples: with fewer, the ridge solution interpolates the samples (R² = 1) and
+    /// its weights are set by the penalty, not by the model (lime's num_samples = 1 returns
+    /// all-zero weights with R² = 1). A refusal names the fix; a warning in the result would
+    /// be easy to miss and the numbers beside it would still look valid. k is the number of
+    /// superpixels, except under forward selection (lime's 'auto' with num_features <= 6), whose
+    /// fits never hold more than num_features of them.
+    void require_fittable(std::size_t samples, std::size_t superpixels, std::size_t num_features,
+                          const char* where) const {
+        const FeatureSelection method = options_.feature_selection;
+        const bool forward = method == FeatureSelection::forward_selection ||
+                             (method == FeatureSelection::automatic && num_features <= 6);
+        const std::size_t columns = forward ? num_features : superpixels;
+        detail::require(samples >= columns + 1, where, ": num_samples is ", samples, ", expected at least ", columns + 1,
+                        " to fit a surrogate of ", columns, forward ? " selected" : "", " superpixels and an intercept",
+                        " (with fewer the fit interpolates the samples: R² = 1 and weights set by the ridge penalty)");
+    }
+
     /// The batch explained image by image with `seed`; `segmentation` (for a batch of one)
     /// replaces the policy's, `classes` (for a batch of one) fixes the fitted classes.
     LimeExplanation run(const Batch& images, const Targets& targets, const Segmentation* segmentation,
@@ -244,8 +289,12 @@ private:
         for (std::size_t i = 0; i < n; ++i) {
             const Image image = image_at(images, i);
             out.segmentations.push_back(segmentation != nullptr ? *segmentation : segmenter_(image));
-            out.surrogates.push_back(fit(image, out.segmentations.back(), resolved[i], classes, seed, progress,
-                                         i * options_.num_samples, n * options_.num_samples, where));
+            Fitted fitted = fit(image, out.segmentations.back(), resolved[i], classes, seed, progress,
+                                i * options_.num_samples, n * options_.num_samples, where);
+            out.surrogates.push_back(std::move(fitted.surrogates));
+            out.samples_used.push_back(fitted.samples);
+            out.selection_z.push_back(fitted.selection_z);
+            out.converged.push_back(fitted.converged);
             out.scores.push_back(static_cast<float>(out.surrogates.back().front().model_prediction));
             const Map weights = out.pixel_weights(resolved[i], i);
             std::copy(weights.begin(), weights.end(), out.raw.begin() + static_cast<std::ptrdiff_t>(i * h * w));
@@ -254,51 +303,58 @@ private:
         return out;
     }
 
-    /// The surrogates of one image: the target's first, then the top labels (or exactly
-    /// `classes` when given). Progress reports add `done_before` and count up to `total`.
-    std::vector<LimeSurrogate> fit(const Image& image, const Segmentation& segmentation, std::size_t target,
-                                   const std::vector<std::size_t>* classes, std::uint64_t seed,
-                                   const Progress& progress, std::size_t done_before, std::size_t total,
-                                   const char* where) const {
-        require_segmentation(segmentation, image.shape(1), image.shape(2), where);
-        const std::size_t d = segmentation.count;
-        const std::size_t num_features = options_.num_features == 0 ? d : options_.num_features;
-        detail::require(num_features <= d, where, ": num_features is ", options_.num_features,
-                        " but the segmentation has only ", d, " superpixels, expected num_features <= ", d,
-                        " (or 0 for all)");
-        const std::size_t n = options_.num_samples;
+    /// What fit() returns for one image.
+    struct Fitted {
+        std::vector<LimeSurrogate> surrogates;  ///< the target's first, then the top labels
+        std::size_t samples = 0;                ///< samples scored
+        double selection_z = 0.0;               ///< the adaptive test's final z (0 when off)
+        bool converged = false;                 ///< the adaptive test passed
+    };
+
+    /// The samples of one image, grown round by round: the bits z (row-major, n × d) and the
+    /// scores of every class (n × k).
+    struct Samples {
+        std::vector<std::uint8_t> on;
+        std::vector<float> scores;
+        std::size_t count = 0;
+    };
+
+    /// Draws samples [samples.count, n) (row 0 all on; row i from Rng::stream(seed, i)), renders
+    /// and scores them batch by batch. Progress reports add `done_before` and count up to `total`.
+    void extend(Samples& samples, std::size_t n, const Image& image, const Image& fudged, const Segmentation& segmentation,
+                std::uint64_t seed, const Progress& progress, std::size_t done_before, std::size_t total,
+                const char* where) const {
+        const std::size_t d = segmentation.count, first_new = samples.count;
         const std::size_t channels = image.shape(0), pixels = image.shape(1) * image.shape(2);
         const std::size_t k = model_.num_classes();
-
-        // 1. the samples z (row 0 all on), each from its own random stream
-        std::vector<std::uint8_t> on(n * d, 1);
-        parallel_for(n - 1, options_.threads, [&](std::size_t i) {
-            Rng rng = Rng::stream(seed, i + 1);
-            std::uint8_t* row = on.data() + (i + 1) * d;
+        samples.on.resize(n * d, 1);
+        samples.scores.resize(n * k);
+        // 1. the samples z, each from its own random stream
+        parallel_for(n - first_new, options_.threads, [&](std::size_t r) {
+            const std::size_t i = first_new + r;
+            if (i == 0) return;  // the image itself: all on
+            Rng rng = Rng::stream(seed, i);
+            std::uint8_t* row = samples.on.data() + i * d;
             std::uint64_t bits = 0;
             for (std::size_t s = 0; s < d; ++s) {
                 if (s % 64 == 0) bits = rng();
                 row[s] = static_cast<std::uint8_t>((bits >> (s % 64)) & 1U);
             }
         });
-
         // 2. render and score them, batch by batch
-        const Image fudged = options_.baseline.for_image(image, where, &segmentation);
         const std::int32_t* labels = segmentation.labels.data();
-        Scores scores = Scores::from_shape({n, k});
         // Batches in flight at once (one per thread) share the memory bound of masking.hpp.
         const std::size_t per_round = std::max<std::size_t>(1, resolve_threads(options_.threads));
         const std::size_t batch_size = detail::batch_within_memory(options_.batch_size, image_shape(image), 0, per_round);
-        const std::size_t batches = detail::ceil_div(n, batch_size);
+        const std::size_t batches = detail::ceil_div(n - first_new, batch_size);
         for (std::size_t first = 0; first < batches; first += per_round) {
             const std::size_t round = std::min(per_round, batches - first);
             parallel_for(round, round, [&](std::size_t r) {
-                const std::size_t b = first + r;
-                const std::size_t begin = b * batch_size, end = std::min(n, begin + batch_size);
+                const std::size_t begin = first_new + (first + r) * batch_size, end = std::min(n, begin + batch_size);
                 Batch batch = Batch::from_shape({end - begin, channels, image.shape(1), image.shape(2)});
                 std::vector<std::uint8_t> pixel_on(pixels);
                 for (std::size_t i = begin; i < end; ++i) {
-                    const std::uint8_t* z = on.data() + i * d;
+                    const std::uint8_t* z = samples.on.data() + i * d;
                     for (std::size_t p = 0; p < pixels; ++p) pixel_on[p] = z[labels[p]];
                     float* dst = batch.data() + (i - begin) * channels * pixels;
                     for (std::size_t c = 0; c < channels; ++c) {
@@ -310,18 +366,22 @@ private:
                 }
                 const Scores logits = detail::checked_forward(model_, batch, where);
                 const Scores s = scores_of_kind(logits, options_.score);
-                std::copy(s.begin(), s.end(), scores.begin() + static_cast<std::ptrdiff_t>(begin * k));
+                std::copy(s.begin(), s.end(), samples.scores.begin() + static_cast<std::ptrdiff_t>(begin * k));
             });
-            detail::report(progress, done_before + std::min(n, (first + round) * batch_size), total, "samples");
+            detail::report(progress, done_before + std::min(n, first_new + (first + round) * batch_size), total, "samples");
         }
+        samples.count = n;
+    }
 
-        // 3. proximity weights: cosine distance to the all-on sample, kernel √exp(−d²/w²)
-        Eigen::MatrixXd X(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d));
-        Eigen::VectorXd weights(static_cast<Eigen::Index>(n));
+    /// The design matrix (the first n samples' bits) and the proximity weights: cosine distance
+    /// to the all-on sample, kernel √exp(−d²/w²).
+    void design(const Samples& samples, std::size_t n, std::size_t d, Eigen::MatrixXd& X, Eigen::VectorXd& weights) const {
+        X.resize(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d));
+        weights.resize(static_cast<Eigen::Index>(n));
         for (std::size_t i = 0; i < n; ++i) {
             std::size_t count = 0;
             for (std::size_t s = 0; s < d; ++s) {
-                const std::uint8_t bit = on[i * d + s];
+                const std::uint8_t bit = samples.on[i * d + s];
                 X(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(s)) = bit;
                 count += bit;
             }
@@ -329,15 +389,105 @@ private:
             weights[static_cast<Eigen::Index>(i)] =
                 std::sqrt(std::exp(-distance * distance / (options_.kernel_width * options_.kernel_width)));
         }
+    }
 
-        // 4. the classes to fit: the target, then the other top labels by the image's score
-        //    (sample 0 is the image itself), best first
+    /// The surrogate of class `label` on the first n samples (lime's feature selection, then the
+    /// ridge); `covariance`, when given, receives the sandwich covariance of its d weights
+    /// (zero rows and columns for unselected superpixels).
+    LimeSurrogate surrogate(const Samples& samples, std::size_t n, std::size_t d, std::size_t num_features,
+                            const Eigen::MatrixXd& X, const Eigen::VectorXd& weights, std::size_t label,
+                            Eigen::MatrixXd* covariance = nullptr) const {
+        const std::size_t k = model_.num_classes();
+        Eigen::VectorXd y(static_cast<Eigen::Index>(n));
+        for (std::size_t i = 0; i < n; ++i) y[static_cast<Eigen::Index>(i)] = samples.scores[i * k + label];
+        const std::vector<std::size_t> used = detail::select_features(X, y, weights, num_features, options_.feature_selection);
+        Eigen::MatrixXd Xu(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(used.size()));
+        for (std::size_t j = 0; j < used.size(); ++j)
+            Xu.col(static_cast<Eigen::Index>(j)) = X.col(static_cast<Eigen::Index>(used[j]));
+        const detail::WeightedLinearFit<double> fit = detail::weighted_ridge(Xu, y, weights, options_.ridge_alpha);
+        LimeSurrogate e;
+        e.target = label;
+        e.weights.assign(d, 0.0);
+        for (std::size_t j = 0; j < used.size(); ++j) e.weights[used[j]] = fit.coef[static_cast<Eigen::Index>(j)];
+        e.features = used;
+        std::stable_sort(e.features.begin(), e.features.end(),
+                         [&](std::size_t a, std::size_t b) { return std::abs(e.weights[a]) > std::abs(e.weights[b]); });
+        e.intercept = fit.intercept;
+        e.r2 = fit.r2;
+        e.local_prediction = fit.intercept + (Xu.row(0) * fit.coef)(0);
+        e.model_prediction = samples.scores[label];
+        if (covariance != nullptr) {
+            const Eigen::MatrixXd c = detail::weighted_ridge_covariance(Xu, y, weights, options_.ridge_alpha, fit);
+            *covariance = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(d), static_cast<Eigen::Index>(d));
+            for (std::size_t a = 0; a < used.size(); ++a)
+                for (std::size_t b = 0; b < used.size(); ++b)
+                    (*covariance)(static_cast<Eigen::Index>(used[a]), static_cast<Eigen::Index>(used[b])) =
+                        c(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b));
+        }
+        return e;
+    }
+
+    /// The surrogates of one image: the target's first, then the top labels (or exactly
+    /// `classes` when given), on num_samples samples or, with adaptive, on as many as the
+    /// top-k test needs. Progress reports add `done_before` and count up to `total`.
+    Fitted fit(const Image& image, const Segmentation& segmentation, std::size_t target,
+               const std::vector<std::size_t>* classes, std::uint64_t seed, const Progress& progress,
+               std::size_t done_before, std::size_t total, const char* where) const {
+        require_segmentation(segmentation, image.shape(1), image.shape(2), where);
+        const std::size_t d = segmentation.count;
+        const std::size_t num_features = options_.num_features == 0 ? d : options_.num_features;
+        detail::require(num_features <= d, where, ": num_features is ", options_.num_features,
+                        " but the segmentation has only ", d, " superpixels, expected num_features <= ", d,
+                        " (or 0 for all)");
+        const std::size_t ceiling = options_.num_samples;
+        require_fittable(ceiling, d, num_features, where);
+        const std::size_t k = model_.num_classes();
+        const Image fudged = options_.baseline.for_image(image, where, &segmentation);
+
+        Fitted out;
+        Samples samples;
+        Eigen::MatrixXd X;
+        Eigen::VectorXd weights;
+        const LimeAdaptiveOptions& adaptive = options_.adaptive;
+        std::size_t n = ceiling;
+        if (adaptive.enabled) {
+            // S-LIME's loop: test the top-k boundary, grow the sample by (z_α / z)², repeat.
+            const double critical = detail::normal_quantile(1.0 - adaptive.alpha);
+            n = std::min(ceiling, adaptive.initial_samples != 0 ? adaptive.initial_samples
+                                                                : std::max<std::size_t>(2 * (d + 1), 100));
+            n = std::max(n, std::min(ceiling, d + 1));
+            for (;;) {
+                extend(samples, n, image, fudged, segmentation, seed, progress, done_before, total, where);
+                design(samples, n, d, X, weights);
+                Eigen::MatrixXd covariance;
+                const LimeSurrogate s = surrogate(samples, n, d, num_features, X, weights, target, &covariance);
+                const std::vector<std::size_t> top = detail::lime_top_features(s, adaptive.top_k, adaptive.sign);
+                out.selection_z = detail::top_k_boundary_z(s.weights, covariance, top, adaptive.sign);
+                if (out.selection_z >= critical) {
+                    out.converged = true;
+                    break;
+                }
+                if (n == ceiling) break;
+                const double z = out.selection_z;
+                const double wanted = z > 0.0 ? static_cast<double>(n) * (critical / z) * (critical / z) : 2.0 * n;
+                // at least +25% and at most ×4 per round, never past the ceiling
+                const double next = std::clamp(wanted, 1.25 * static_cast<double>(n), 4.0 * static_cast<double>(n));
+                n = std::min(ceiling, static_cast<std::size_t>(std::ceil(next)));
+            }
+        } else {
+            extend(samples, n, image, fudged, segmentation, seed, progress, done_before, total, where);
+            design(samples, n, d, X, weights);
+        }
+        out.samples = n;
+
+        // The classes to fit: the target, then the other top labels by the image's score
+        // (sample 0 is the image itself), best first.
         std::vector<std::size_t> fitted;
         if (classes != nullptr) {
             fitted = *classes;
         } else {
             fitted.push_back(target);
-            const float* original = scores.data();
+            const float* original = samples.scores.data();
             std::vector<std::size_t> order(k);
             std::iota(order.begin(), order.end(), std::size_t{0});
             std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return original[a] > original[b]; });
@@ -345,32 +495,8 @@ private:
             for (std::size_t c : order)
                 if (c != target) fitted.push_back(c);
         }
-
-        // 5. one surrogate per class
-        std::vector<LimeSurrogate> surrogates;
-        for (std::size_t label : fitted) {
-            Eigen::VectorXd y(static_cast<Eigen::Index>(n));
-            for (std::size_t i = 0; i < n; ++i) y[static_cast<Eigen::Index>(i)] = scores(i, label);
-            const std::vector<std::size_t> used =
-                detail::select_features(X, y, weights, num_features, options_.feature_selection);
-            Eigen::MatrixXd Xu(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(used.size()));
-            for (std::size_t j = 0; j < used.size(); ++j)
-                Xu.col(static_cast<Eigen::Index>(j)) = X.col(static_cast<Eigen::Index>(used[j]));
-            const detail::WeightedLinearFit<double> fit = detail::weighted_ridge(Xu, y, weights, options_.ridge_alpha);
-            LimeSurrogate e;
-            e.target = label;
-            e.weights.assign(d, 0.0);
-            for (std::size_t j = 0; j < used.size(); ++j) e.weights[used[j]] = fit.coef[static_cast<Eigen::Index>(j)];
-            e.features = used;
-            std::stable_sort(e.features.begin(), e.features.end(),
-                             [&](std::size_t a, std::size_t b) { return std::abs(e.weights[a]) > std::abs(e.weights[b]); });
-            e.intercept = fit.intercept;
-            e.r2 = fit.r2;
-            e.local_prediction = fit.intercept + (Xu.row(0) * fit.coef)(0);
-            e.model_prediction = scores(0, label);
-            surrogates.push_back(std::move(e));
-        }
-        return surrogates;
+        for (std::size_t label : fitted) out.surrogates.push_back(surrogate(samples, n, d, num_features, X, weights, label));
+        return out;
     }
 
     const Model& model_;

@@ -62,10 +62,25 @@ inline std::string_view to_string(WeightSign sign) {
 /// is 13 GiB of doubles.
 inline constexpr std::size_t max_lime_samples = std::size_t{1} << 24;
 
+/// LIME's adaptive sample size (LimeOptions::adaptive), in the spirit of S-LIME (Zhou, Hooker
+/// and Wang, "S-LIME: Stabilized-LIME for Model Explanation", KDD 2021): start with a few samples,
+/// fit, and stop as soon as the target's top-k superpixels are separated from the others by a
+/// one-sided z-test at level alpha on the surrogate's coefficients; otherwise draw more samples
+/// (S-LIME's rule n · (z_α / z)²), up to num_samples. See explain/lime/lime.hpp.
+struct LimeAdaptiveOptions {
+    bool enabled = false;            ///< off: exactly num_samples samples, as lime
+    std::size_t top_k = 5;           ///< the selection tested (lime's get_image_and_mask: num_features = 5)
+    WeightSign sign = WeightSign::positive;  ///< which superpixels make the top k (lime's default view)
+    double alpha = 0.05;             ///< one-sided level of every comparison (S-LIME's 0.05), in (0, 0.5)
+    std::size_t initial_samples = 0; ///< the first round; 0 = max(2(d + 1), 100) for d superpixels
+};
+
 /// Options of Lime; every default is the reference lime package's (see the header). An
 /// aggregate: `xai::Lime lime(model, {.num_samples = 200, .baseline = xai::Baseline::constant(0)});`
 struct LimeOptions {
-    std::size_t num_samples = 1000;   ///< perturbed samples per image, the first is the image itself (>= 1)
+    /// Perturbed samples per image, the first is the image itself: at least the number of
+    /// superpixels + 1 (checked when explaining: a smaller budget cannot fit the surrogate).
+    std::size_t num_samples = 1000;
     std::size_t batch_size = 100;     ///< samples per forward pass (lime: 10)
     double kernel_width = 0.25;       ///< w of the kernel √(exp(−d²/w²)) on the cosine distance
     double ridge_alpha = 1.0;         ///< α of the surrogate's ridge penalty
@@ -80,6 +95,9 @@ struct LimeOptions {
     ScoreKind score = ScoreKind::probability;  ///< the score regressed: lime's classifier_fn returns probabilities
     std::uint64_t seed = 0;           ///< sample i of every image uses Rng::stream(seed, i)
     std::size_t threads = 0;          ///< threads rendering and scoring batches; 0 = all
+    /// Stop early once the top-k selection is stable (off by default: lime's fixed budget);
+    /// num_samples is then the ceiling.
+    LimeAdaptiveOptions adaptive{};
 };
 
 /// Options of Lime::stability().

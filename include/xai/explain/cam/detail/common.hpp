@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <type_traits>
 #include <vector>
 
 #include "xai/core/ceil_div.hpp"
@@ -162,15 +163,16 @@ Maps weighted_maps(const ChannelMaps& a, const xt::xtensor<float, 2>& weights, s
 }
 
 /// The explanation with CamOptions::aug_smooth applied when it is set (see there):
-/// explain_at(batch, targets) -> CamResult is the method's plain explanation. The unaugmented
+/// explain_at(batch, targets) -> R (CamResult or a type derived from it) is the method's plain
+/// explanation; the result is an R whose extras are those of the unaugmented pass. The unaugmented
 /// pass comes first and fixes the targets for the five others; maps and raw are the means of
 /// the six passes' maps (flipped back) in the order of pytorch-grad-cam's ttach transforms
 /// (no flip ×0.9, ×1, ×1.1, then flipped ×0.9, ×1, ×1.1).
 template <class ExplainAt>
-CamResult smoothed_explanation(const Batch& batch, const Targets& targets, const CamOptions& options,
-                               ExplainAt&& explain_at) {
+auto smoothed_explanation(const Batch& batch, const Targets& targets, const CamOptions& options, ExplainAt&& explain_at)
+    -> std::invoke_result_t<ExplainAt&, const Batch&, const Targets&> {
     if (!options.aug_smooth) return explain_at(batch, targets);
-    CamResult plain = explain_at(batch, targets);
+    auto plain = explain_at(batch, targets);
     const Targets fixed(plain.targets.begin(), plain.targets.end());
     constexpr float factors[3] = {0.9f, 1.0f, 1.1f};
     Maps maps = xt::zeros<float>(plain.maps.shape()), raw = xt::zeros<float>(plain.raw.shape());
@@ -199,7 +201,7 @@ CamResult smoothed_explanation(const Batch& batch, const Targets& targets, const
             for (std::size_t r = 0; r < rows; ++r)
                 for (std::size_t x = 0; x < w; ++x)
                     augmented.data()[r * w + x] = factor * batch.data()[r * w + (flip ? w - 1 - x : x)];
-            const CamResult r = explain_at(augmented, fixed);
+            const auto r = explain_at(augmented, fixed);
             add_flipped(maps, r.maps, flip);
             add_flipped(raw, r.raw, flip);
         }

@@ -141,6 +141,75 @@ WeightedLinearFit<Scalar> weighted_ridge(const Eigen::MatrixX<Scalar>& X, const 
     return fit;
 }
 
+/// The sandwich (White's HC0) covariance of the weighted ridge coefficients of `fit` on (X, y, w):
+///     Cov(β̂) ≈ G⁻¹ (X_cᵀ Π diag(r²) Π X_c) G⁻¹,   G = X_cᵀ Π X_c + α I,
+/// with X_c the weighted-centred design and r the fit's residuals: the sampling variance of β̂
+/// when the samples are random and the model is not exactly linear in them (LIME's case: the
+/// "noise" is the surrogate's lack of fit). The centring's own variability is ignored.
+template <class Scalar>
+Eigen::MatrixX<Scalar> weighted_ridge_covariance(const Eigen::MatrixX<Scalar>& X, const RegressionVector<Scalar>& y,
+                                                 const RegressionVector<Scalar>& w, std::type_identity_t<Scalar> alpha,
+                                                 const WeightedLinearFit<Scalar>& fit) {
+    const CentredData<Scalar> d = centre_weighted<Scalar>(X, y, w);
+    const auto p = X.cols();
+    Eigen::MatrixX<Scalar> G = d.Xs.transpose() * d.Xs;
+    G.diagonal().array() += alpha;
+    const Eigen::VectorX<Scalar> residual =
+        y - X * fit.coef - Eigen::VectorX<Scalar>::Constant(y.size(), fit.intercept);
+    // X_cᵀ Π diag(r²) Π X_c = X_sᵀ diag(π r²) X_s, since X_s = √Π X_c
+    const Eigen::VectorX<Scalar> scale = (w.array() * residual.array().square()).matrix();
+    const Eigen::MatrixX<Scalar> meat = d.Xs.transpose() * scale.asDiagonal() * d.Xs;
+    Eigen::MatrixX<Scalar> inverse;
+    if (alpha > 0.0)
+        inverse = G.ldlt().solve(Eigen::MatrixX<Scalar>::Identity(p, p));
+    else
+        inverse = G.completeOrthogonalDecomposition().pseudoInverse();
+    return inverse * meat * inverse;
+}
+
+/// The inverse of the standard normal CDF, Φ⁻¹(q) for q in (0, 1), by bisection on
+/// Φ(x) = erfc(−x/√2)/2 to double precision.
+inline double normal_quantile(double q) {
+    double lo = -40.0, hi = 40.0;
+    for (int i = 0; i < 200; ++i) {
+        const double mid = 0.5 * (lo + hi);
+        (0.5 * std::erfc(-mid / std::sqrt(2.0)) < q ? lo : hi) = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+/// The smallest z-statistic separating a top-k set from the other candidates: over members i and
+/// non-members j, z_ij = (σ_i β_i − σ_j β_j) / sd(σ_i β_i − σ_j β_j), σ the sign under which a
+/// feature ranks (+1 for WeightSign::positive, −1 for negative, sign(β) for both), the variance
+/// C_ii + C_jj − 2 σ_i σ_j C_ij from the coefficients' covariance C. +∞ when there is no
+/// non-member (or every difference has zero variance and is positive); 0 when there is no member.
+template <class Scalar>
+double top_k_boundary_z(const std::vector<double>& beta, const Eigen::MatrixX<Scalar>& covariance,
+                        const std::vector<std::size_t>& members, WeightSign sign) {
+    if (members.empty()) return 0.0;
+    std::vector<char> is_member(beta.size(), 0);
+    for (std::size_t i : members) is_member[i] = 1;
+    auto sigma = [&](std::size_t i) {
+        if (sign == WeightSign::positive) return 1.0;
+        if (sign == WeightSign::negative) return -1.0;
+        return beta[i] < 0.0 ? -1.0 : 1.0;
+    };
+    double smallest = std::numeric_limits<double>::infinity();
+    for (std::size_t i : members)
+        for (std::size_t j = 0; j < beta.size(); ++j) {
+            if (is_member[j]) continue;
+            const auto a = static_cast<Eigen::Index>(i), b = static_cast<Eigen::Index>(j);
+            const double gap = sigma(i) * beta[i] - sigma(j) * beta[j];
+            const double variance = static_cast<double>(covariance(a, a) + covariance(b, b)) -
+                                    2.0 * sigma(i) * sigma(j) * static_cast<double>(covariance(a, b));
+            const double z = variance > 0.0 ? gap / std::sqrt(variance)
+                             : gap > 0.0    ? std::numeric_limits<double>::infinity()
+                                            : -std::numeric_limits<double>::infinity();
+            smallest = std::min(smallest, z);
+        }
+    return smallest;
+}
+
 /// The knots of the LARS–lasso path of least squares on (X, y) (no intercept; centre first):
 /// column t holds the coefficients at the t-th knot, column 0 is all zeros. Mirrors sklearn's
 /// lars_path(X, y, method="lasso", alpha_min=0, max_iter=500): the predictor of largest absolute
