@@ -97,40 +97,17 @@ struct Preprocessing {
 
     /// (x − mean) / std per channel, at the image's own size.
     Image normalize(const Image& image) const {
-        constexpr const char* where = "xai::Preprocessing::normalize()";
-        check(image, where);
-        const std::size_t channels = image.shape(0);
-        check_statistics(channels, where);
-        Image out = Image::from_shape(image.shape());
-        const std::size_t plane = image.shape(1) * image.shape(2);
-        for (std::size_t c = 0; c < channels; ++c) {
-            const float m = mean.size() == 1 ? mean[0] : mean[c];
-            const float s = std.size() == 1 ? std[0] : std[c];
+        return per_channel(image, "xai::Preprocessing::normalize()", [](float m, float s) {
             const float inv = 1.0f / s;
-            const float* src = image.data() + c * plane;
-            float* dst = out.data() + c * plane;
-            for (std::size_t p = 0; p < plane; ++p) dst[p] = (src[p] - m) * inv;
-        }
-        return out;
+            return [m, inv](float x) { return (x - m) * inv; };
+        });
     }
 
     /// x · std_c + mean_c per channel: the inverse of normalize() (a normalized image back in
     /// the picture's space, e.g. for superpixels or a display).
     Image denormalize(const Image& image) const {
-        constexpr const char* where = "xai::Preprocessing::denormalize()";
-        check(image, where);
-        const std::size_t channels = image.shape(0);
-        check_statistics(channels, where);
-        Image out = Image::from_shape(image.shape());
-        const std::size_t plane = image.shape(1) * image.shape(2);
-        for (std::size_t c = 0; c < channels; ++c) {
-            const float m = mean.size() == 1 ? mean[0] : mean[c];
-            const float s = std.size() == 1 ? std[0] : std[c];
-            const float* src = image.data() + c * plane;
-            float* dst = out.data() + c * plane;
-            for (std::size_t p = 0; p < plane; ++p) dst[p] = src[p] * s + m;
-        }
-        return out;
+        return per_channel(image, "xai::Preprocessing::denormalize()",
+                           [](float m, float s) { return [m, s](float x) { return x * s + m; }; });
     }
 
     /// resize, then normalize.
@@ -146,6 +123,23 @@ struct Preprocessing {
     }
 
 private:
+    // `make(mean_c, std_c)` gives the function applied to every value of channel c.
+    template <class Make>
+    Image per_channel(const Image& image, const char* where, Make make) const {
+        check(image, where);
+        const std::size_t channels = image.shape(0);
+        check_statistics(channels, where);
+        Image out = Image::from_shape(image.shape());
+        const std::size_t plane = image.shape(1) * image.shape(2);
+        for (std::size_t c = 0; c < channels; ++c) {
+            const auto f = make(mean.size() == 1 ? mean[0] : mean[c], std.size() == 1 ? std[0] : std[c]);
+            const float* src = image.data() + c * plane;
+            float* dst = out.data() + c * plane;
+            for (std::size_t p = 0; p < plane; ++p) dst[p] = f(src[p]);
+        }
+        return out;
+    }
+
     void check_statistics(std::size_t channels, const char* where) const {
         xai::detail::require<shape_error>(mean.size() == 1 || mean.size() == channels, where, ": mean has ",
                                           mean.size(), " entries, expected 1 or the image's ", channels, " channels");
