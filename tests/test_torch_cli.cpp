@@ -141,10 +141,12 @@ TEST_CASE("xai-explain-torch: a grey/RGB mismatch is one line naming --channels,
     INFO(o.err);
     CHECK(o.code == 0);
     CHECK_THAT(o.err, Contains("converted grey to RGB"));
-    // --normalize imagenet is for RGB models; a missing file and a wrong --size are model errors.
+    // A missing file and one that is not TorchScript are model errors, in one line.
     CHECK(run_tool({"--model", (dir / "none.pt").string(), "--image", grey.string()}).code == static_cast<int>(ExitCode::model));
-    o = run_tool({"--model", traced().string(), "--size", "3", "--image", grey.string(), "--out", (dir / "out").string()});
-    CHECK(o.code != 0);
+    std::ofstream(dir / "broken.pt") << "not a TorchScript archive";
+    o = run_tool({"--model", (dir / "broken.pt").string(), "--image", grey.string(), "--out", (dir / "out").string()});
+    CHECK(o.code == static_cast<int>(ExitCode::model));
+    CHECK_THAT(o.err, Contains("cannot load model"));
     CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);  // LibTorch's traceback is cut to its first line
     fs::remove_all(dir);
 }
