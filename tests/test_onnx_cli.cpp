@@ -56,7 +56,9 @@ TEST_CASE("xai-explain explains an ONNX file with the black-box methods and the 
     REQUIRE(o.code == 0);
     CHECK_THAT(o.out, Contains("(ONNX, 3x16x16, 4 classes)"));
     const xai::models::OnnxModel model = xai::models::OnnxModel::load(onnx_file());
-    const xai::Image input = xai::Preprocessing{.height = 16, .width = 16, .fit = xai::Fit::center_crop}(photo);
+    // What the tool feeds the model: the PNG as read back (8-bit), cropped and normalized.
+    const xai::Image input =
+        xai::Preprocessing{.height = 16, .width = 16, .fit = xai::Fit::center_crop}(xai::load_image(dir / "photo.png", 3));
     xai::ExplainerSettings settings;
     settings.layers = {layer};
     settings.score_cam.cam.threads = settings.rise.threads = settings.occlusion.threads = 1;
