@@ -8,6 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libeigen3-dev xtensor-dev xtl-dev libxsimd-dev
   catch2 libstb-dev libbenchmark-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev
+  nlohmann-json3-dev libcli11-dev
   dataset-fashion-mnist
   libtorch-dev libopenblas0-pthread
   libopencv-dnn-dev

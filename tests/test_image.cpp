@@ -26,6 +26,10 @@
 #include "xai/image/normalize.hpp"
 #include "xai/image/overlay.hpp"
 #include "xai/image/resize.hpp"
+#include "xai/image/antialias.hpp"
+#include "xai/image/framing.hpp"
+#include "xai/image/map_back.hpp"
+#include "xai/image/preprocess.hpp"
 
 using Catch::Matchers::Contains;
 
@@ -696,4 +700,143 @@ TEST_CASE("images load and fail concurrently, each thread with its own error", "
         });
     for (auto& thread : threads) thread.join();
     CHECK(wrong == 0);
+}
+
+TEST_CASE("resize_antialiased equals F.interpolate(antialias=True) and keeps a constant image constant",
+          "[image][antialias]") {
+    // 5×7 → 2×3, reference from /usr/bin/python3 (Debian's python3-torch 1.13):
+    //   x[r][c] = ((3c + 7r) % 11) / 10
+    //   F.interpolate(x, size=(2, 3), mode="bilinear", antialias=True, align_corners=False)
+    xai::Image x = xai::Image::from_shape({1, 5, 7});
+    for (std::size_t r = 0; r < 5; ++r)
+        for (std::size_t c = 0; c < 7; ++c) x(0, r, c) = static_cast<float>((3 * c + 7 * r) % 11) / 10.0f;
+    const xai::Image y = xai::resize_antialiased(x, 2, 3);
+    const std::vector<float> torch = {0.5285714f, 0.5058824f, 0.4392858f, 0.5821428f, 0.4617647f, 0.5285714f};
+    REQUIRE(y.shape(1) == 2);
+    REQUIRE(y.shape(2) == 3);
+    for (std::size_t i = 0; i < torch.size(); ++i) CHECK(y.data()[i] == Approx(torch[i]).margin(1e-6));
+    // By hand, one axis 4 → 2: scale 2, support 2. Output 0: centre 1, taps j = 0, 1, 2 with
+    // tri((j − 1 + 0.5)/2) = 0.75, 0.75, 0.25; output 1: centre 3, taps j = 1, 2, 3 with 0.25,
+    // 0.75, 0.75; each normalized by 1.75.
+    const xai::Image row = xai::resize_antialiased(xai::Image(xt::xtensor<float, 3>{{{1.0f, 2.0f, 4.0f, 8.0f}}}), 1, 2);
+    CHECK(row(0, 0, 0) == Approx((0.75f * 1 + 0.75f * 2 + 0.25f * 4) / 1.75f));
+    CHECK(row(0, 0, 1) == Approx((0.25f * 2 + 0.75f * 4 + 0.75f * 8) / 1.75f));
+    // Enlarging is plain bilinear (xai::resize), and a constant stays constant at any ratio.
+    CHECK(xt::allclose(xai::resize_antialiased(x, 11, 13), xai::resize(x, 11, 13), 0.0, 1e-6));
+    const xai::Image flat = xai::resize_antialiased(xai::Image(xt::full_like(xt::xtensor<float, 3>::from_shape({3, 37, 53}), 0.3f)), 5, 9);
+    CHECK(xt::allclose(flat, 0.3f, 0.0, 1e-6));
+    CHECK_THROWS_AS(xai::resize_antialiased(x, 0, 3), xai::invalid_argument);
+}
+
+TEST_CASE("center_crop_framing is torchvision's Resize(256) + CenterCrop(224), with Python's rounding", "[image][framing]") {
+    // A 451×300 photo (width × height): torchvision's Resize(256) gives 384×256 (int(256 · 451 /
+    // 300) = 384), CenterCrop(224) takes the corner (round(16), round(80)) = (16, 80).
+    const xai::Framing f = xai::center_crop_framing(300, 451, 224, 224, 0.875);
+    CHECK(f.resized_height == 256);
+    CHECK(f.resized_width == 384);
+    CHECK(f.top == 16);
+    CHECK(f.left == 80);
+    // The photo rows whose centres land in [16, 240): (p + 0.5)·256/300 ≥ 16 ⇔ p ≥ 18.25, and
+    // < 240 ⇔ p < 280.75; columns (p + 0.5)·384/451 in [80, 304) ⇔ 93.46 ≤ p < 356.54.
+    CHECK(f.rows() == xai::PixelSpan{19, 281});
+    CHECK(f.columns() == xai::PixelSpan{94, 357});
+    CHECK_FALSE(f.covers_photo());
+    // Portrait: the width binds. Python's round halves to even: (45 − 10 = 35) / 2 = 17.5 → 18,
+    // (43 − 10 = 33) / 2 = 16.5 → 16.
+    const xai::Framing portrait = xai::center_crop_framing(90, 20, 10, 10, 0.5);
+    CHECK(portrait.resized_width == 20);
+    CHECK(portrait.resized_height == 90);
+    CHECK(xai::center_crop_framing(45, 20, 10, 10, 0.5).top == 18);
+    CHECK(xai::center_crop_framing(43, 20, 10, 10, 0.5).top == 16);
+    // A squash covers the photo; so does a crop of a photo already at the crop's aspect and fraction 1.
+    CHECK(xai::squash_framing(300, 451, 224, 224).covers_photo());
+    CHECK(xai::center_crop_framing(50, 50, 10, 10, 1.0).covers_photo());
+    CHECK_THROWS_AS(xai::center_crop_framing(300, 451, 224, 224, 0.0), xai::invalid_argument);
+    CHECK_THROWS_AS(xai::center_crop_framing(300, 451, 224, 224, 1.5), xai::invalid_argument);
+    CHECK_THROWS_AS(xai::center_crop_framing(0, 451, 224, 224, 0.875), xai::shape_error);
+    CHECK_THROWS_AS(xai::crop(xai::Image::from_shape({1, 4, 4}), 2, 2, 3, 1), xai::shape_error);
+}
+
+TEST_CASE("Preprocessing center_crop equals torchvision's resize(antialias=True) + center_crop", "[image][framing]") {
+    // Reference from /usr/bin/python3 (python3-torch, python3-torchvision 0.14):
+    //   x[0][r][c] = ((3c + 7r) % 13) / 12, 30×45
+    //   TF.center_crop(TF.resize(x, 10, antialias=True), 8): 10×15, corner (1, 4)
+    xai::Image x = xai::Image::from_shape({1, 30, 45});
+    for (std::size_t r = 0; r < 30; ++r)
+        for (std::size_t c = 0; c < 45; ++c) x(0, r, c) = static_cast<float>((3 * c + 7 * r) % 13) / 12.0f;
+    xai::Preprocessing p{.height = 8, .width = 8, .mean = {0.5f}, .std = {0.25f}, .fit = xai::Fit::center_crop,
+                         .crop_fraction = 0.8};
+    const xai::Framing f = p.framing(30, 45);
+    CHECK(f.resized_height == 10);
+    CHECK(f.resized_width == 15);
+    CHECK(f.top == 1);
+    CHECK(f.left == 4);
+    const xai::Image y = p.resize(x);
+    REQUIRE(y.shape(1) == 8);
+    REQUIRE(y.shape(2) == 8);
+    const float first[8] = {0.527778f, 0.528807f, 0.449588f, 0.477366f, 0.545268f, 0.519547f, 0.480453f, 0.454733f};
+    const float last[8] = {0.5f, 0.527778f, 0.528807f, 0.449588f, 0.477366f, 0.545268f, 0.519547f, 0.480453f};
+    for (std::size_t c = 0; c < 8; ++c) {
+        CHECK(y(0, 0, c) == Approx(first[c]).margin(2e-6));
+        CHECK(y(0, 7, c) == Approx(last[c]).margin(2e-6));
+    }
+    // normalize then denormalize is the identity; operator() is normalize(resize()).
+    CHECK(xt::allclose(p.denormalize(p.normalize(y)), y, 0.0, 1e-6));
+    CHECK(xt::allclose(p(x), (y - 0.5f) / 0.25f, 0.0, 1e-5));
+    // The squash default is the old pipeline: plain bilinear to height×width.
+    p.fit = xai::Fit::squash;
+    CHECK(xt::allclose(p.resize(x), xai::resize(x, 8, 8), 0.0, 0.0));
+    p.antialias = true;
+    p.interpolation = xai::Interpolation::nearest;
+    CHECK_THROWS_AS(p.resize(x), xai::invalid_argument);
+}
+
+TEST_CASE("map_to_photo samples the map bilinearly at the photo's pixel centres inside the crop, 0 outside",
+          "[image][map_back]") {
+    const xai::Framing f = xai::center_crop_framing(300, 451, 224, 224, 0.875);
+    // A ramp over the input's columns, m(i, j) = j: bilinear sampling at index v − 0.5 returns
+    // v − 0.5, with v = (p + 0.5)·384/451 − 80 the photo column's place in the input (unclamped
+    // inside [0.5, 223.5]).
+    xai::Map ramp = xai::Map::from_shape({224, 224});
+    for (std::size_t i = 0; i < 224; ++i)
+        for (std::size_t j = 0; j < 224; ++j) ramp(i, j) = static_cast<float>(j);
+    const xai::Map on_photo = xai::map_to_photo(ramp, f);
+    REQUIRE(on_photo.shape(0) == 300);
+    REQUIRE(on_photo.shape(1) == 451);
+    for (std::size_t p : {100u, 200u, 300u}) {
+        const double v = (p + 0.5) * 384.0 / 451.0 - 80.0;
+        CHECK(on_photo(150, p) == Approx(v - 0.5).margin(1e-4));
+    }
+    CHECK(on_photo(150, 93) == 0.0f);   // left of the crop
+    CHECK(on_photo(150, 357) == 0.0f);  // right of it
+    CHECK(on_photo(18, 200) == 0.0f);   // above it
+    CHECK(on_photo(19, 200) > 0.0f);
+    // A 7×7 map of a squashed photo is the map upsampled to the photo's size (F.interpolate).
+    xai::Map small = xai::Map::from_shape({7, 7});
+    for (std::size_t i = 0; i < small.size(); ++i) small.data()[i] = static_cast<float>((i * 5) % 7);
+    CHECK(xt::allclose(xai::map_to_photo(small, xai::squash_framing(30, 45, 28, 28)), xai::resize(small, 30, 45), 0.0, 1e-5));
+    xai::Map bad = small;
+    bad(0, 0) = std::nanf("");
+    CHECK_THROWS_AS(xai::map_to_photo(bad, f), xai::invalid_argument);
+}
+
+TEST_CASE("overlay_on_photo blends inside the crop and greys and hatches the rest", "[image][map_back]") {
+    const xai::Framing f = xai::center_crop_framing(30, 45, 8, 8, 0.8);
+    const xai::Image photo = xai::Image(xt::full_like(xt::xtensor<float, 3>::from_shape({3, 30, 45}), 0.5f));
+    const xai::Map map = xt::ones<float>({8, 8});
+    const xai::Image out = xai::overlay_on_photo(photo, map, f);
+    REQUIRE(out.shape(1) == 30);
+    REQUIRE(out.shape(2) == 45);
+    const xai::PixelSpan rows = f.rows(), cols = f.columns();
+    // Inside: pytorch-grad-cam's blend of the photo with jet(1) (dark red, 0.5 0 0 in RGB):
+    // 0.5·0.5 + 0.5·(0.5, 0, 0) = (0.5, 0.25, 0.25), as overlay() gives for the same pixel.
+    const xai::Image reference = xai::overlay(xai::crop(photo, 0, 0, 1, 1), xt::ones<float>({1, 1}));
+    for (std::size_t c = 0; c < 3; ++c) CHECK(out(c, rows.begin, cols.begin) == Approx(reference(c, 0, 0)));
+    // Outside: grey (all channels equal) — the hatch lines at (x + y) % 8 == 0 darker than the rest.
+    CHECK(out(0, 0, 1) == out(1, 0, 1));
+    CHECK(out(0, 0, 1) == Approx(0.45f + 0.35f * 0.5f));
+    CHECK(out(0, 0, 8) == Approx(0.25f));
+    const xai::Image marked = xai::mark_unexplained(photo, f, {.mark_unexplained = false});
+    CHECK(xt::allclose(marked, photo, 0.0, 0.0));
+    CHECK_THROWS_AS(xai::overlay_on_photo(xai::Image::from_shape({3, 10, 10}), map, f), xai::shape_error);
 }

@@ -1,8 +1,12 @@
 #pragma once
-// xai-explain's command line: the options, their parsing and checking, the help text, and the
-// exit codes (docs/cli.md). Every default shown or used is read from the library's options
-// structs (LimeOptions, RiseOptions, OcclusionOptions, LimeStabilityOptions, OverlayOptions,
-// Preprocessing), never restated.
+// xai-explain's command line: the options (declared with CLI11, Debian's libcli11-dev), their
+// checking, the help text, the exit codes and the program's name (docs/cli.md). Every default
+// shown or used is read from the library's options structs (LimeOptions, RiseOptions,
+// OcclusionOptions, LimeStabilityOptions, OverlayOptions, Preprocessing), never restated.
+//
+// CLI11 parses the structure (which options exist, which take a value, the help text); numbers
+// are taken as text and converted here, decimal only and with the tool's own messages (CLI11
+// converts with strtoull, which reads "-1" as 2^64 − 1 and "010" as octal 8).
 
 #include <algorithm>
 #include <cmath>
@@ -10,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -18,21 +23,38 @@
 #include <utility>
 #include <vector>
 
-#include "xai/runtime.hpp"
+#include <CLI/App.hpp>
+#include <CLI/Config.hpp>
+#include <CLI/Formatter.hpp>
+
 #include "xai/explain/influence/exact.hpp"
 #include "xai/image/colormap.hpp"
 #include "xai/image/overlay.hpp"
-#include "xai/image/superpixels.hpp"
 #include "xai/image/preprocess.hpp"
+#include "xai/image/superpixels.hpp"
+#include "xai/runtime.hpp"
+
+// The program's name in its usage line, its error messages and its summary: the LibTorch build
+// is xai-explain-torch (tools/CMakeLists.txt).
+#ifndef XAI_EXPLAIN_PROGRAM
+#ifdef XAI_EXPLAIN_WITH_TORCH
+#define XAI_EXPLAIN_PROGRAM "xai-explain-torch"
+#else
+#define XAI_EXPLAIN_PROGRAM "xai-explain"
+#endif
+#endif
 
 namespace xai_explain {
+
+/// The name this build of the tool runs under.
+inline constexpr std::string_view program_name = XAI_EXPLAIN_PROGRAM;
 
 /// The process exit status, one per kind of failure (docs/cli.md lists them).
 enum class ExitCode : int {
     ok = 0,
     failure = 1,  ///< an explanation failed (a model error) or an output could not be written
     usage = 2,    ///< an unknown option, a missing or bad option value
-    model = 3,    ///< the model is missing, unreadable, or needs the LibTorch build
+    model = 3,    ///< the model is missing, unreadable, of the wrong input, or needs another build
     image = 4,    ///< an image is missing or unreadable, or a folder holds none
     method = 5,   ///< an unknown method, or one the model type cannot serve
     layer = 6,    ///< an unknown layer
@@ -48,91 +70,46 @@ private:
     ExitCode code_;
 };
 
+/// The most LIME samples and RISE masks a run may ask for: each is one forward pass per image,
+/// and these are 100 × lime's default and 25 × the RISE paper's.
+inline constexpr std::size_t max_lime_samples = 100'000;
+inline constexpr std::size_t max_rise_masks = 100'000;
+
+/// The metrics --metrics accepts (docs/metrics.md), in the order they are reported.
+inline constexpr std::string_view metric_names[] = {"deletion", "insertion", "drop", "increase"};
+
 struct Arguments {
     std::string model;
     std::vector<std::string> images;  ///< --image, once or more
     std::vector<std::string> methods{"gradcam"};
+    bool all_methods = false;  ///< --method all: every map method the model can serve
     std::string target = "top";
     std::vector<std::string> layers;
     std::filesystem::path out = "out";
-    std::filesystem::path classes;
+    std::filesystem::path labels;
     std::optional<std::uint64_t> seed;
-    std::optional<std::size_t> samples, threads, window, stride, grid, stability;
-    /// --superpixels as given, and the policy it describes (unset: the library's default).
+    std::optional<std::size_t> threads, lime_samples, rise_masks, rise_grid, occlusion_window, occlusion_stride,
+        lime_stability;
+    /// --lime-superpixels as given, and the policy it describes (unset: the library's default).
     std::string superpixels;
     std::function<xai::Segmentation(const xai::Image&)> segmentation;
-    std::optional<double> tolerance, damping;
+    std::optional<double> rise_tolerance, damping;
     std::string train;  ///< --train, for the influence method
     xai::Colormap colormap = xai::OverlayOptions{}.colormap;
-    // TorchScript models only (the LibTorch build)
-    std::size_t height = xai::Preprocessing{}.height;
-    std::size_t width = xai::Preprocessing{}.width;
-    std::size_t channels = 3;
-    bool imagenet_normalization = true;
+    // How photos become the model's input (image/preprocess.hpp).
+    xai::Fit fit = xai::Fit::center_crop;
+    double crop_fraction = xai::Preprocessing{}.crop_fraction;
+    // The input of models that do not record it (TorchScript; ONNX with symbolic sizes).
+    std::optional<std::size_t> height, width, channels;
+    std::optional<bool> imagenet_normalization;  ///< --normalize; unset: the model kind's default
+    // The run.
+    std::vector<std::string> metrics;
+    std::size_t batch = 16;           ///< images per batch for the methods that take batches
+    std::optional<bool> keep_going;   ///< unset: on when an --image is a folder
+    bool overwrite = false;           ///< redo images whose outputs exist
+    bool report = false;              ///< write <out>/report.html
     bool json = false, quiet = false, help = false, list_models = false, list_layers = false, list_methods = false;
 };
-
-inline std::string usage_text() {
-    const xai::LimeOptions lime;
-    const xai::RiseOptions rise;
-    const xai::OcclusionOptions occlusion;
-    const xai::LimeStabilityOptions stability = xai::ExplainerSettings{}.lime_stability;
-    const xai::Preprocessing torch;
-    const auto n = [](auto v) { return std::to_string(v); };
-    std::string methods;
-    for (const xai::MethodInfo& m : xai::explanation_methods) methods += (methods.empty() ? "" : ",") + std::string(m.name);
-    return "usage: xai-explain --model MODEL --image FILE|DIR [--method LIST|all] [--target top|INDEX|NAME]\n"
-           "                   [--layer NAME[,NAME...]] [--out DIR] [--seed N] [--samples N] [--threads N]\n"
-           "                   [--json] [--quiet] [more options below]\n"
-           "       xai-explain --list-models | --list-methods | --model MODEL --list-layers | --help\n"
-           "\n"
-           "Explains what an image classifier sees: for every image and method an overlay PNG and the raw\n"
-           "map as .npy (float32), one gallery PNG per image, and summary.json, all in --out.\n"
-           "\n"
-           "  --model MODEL     a built-in model (fashion, scenes; see --list-models), a weights file (.xaiw),\n"
-           "                    or TorchScript: model.pt or features.pt,head.pt (the LibTorch build only)\n"
-           "  --image PATH      an image file, or a folder: every image file in it, in name order;\n"
-           "                    may be given more than once\n"
-           "  --method LIST     comma-separated methods, or all (default: gradcam):\n"
-           "                    " + methods + "\n"
-           "                    and influence (training examples, needs --train; not part of all)\n"
-           "  --target T        top (the predicted class, default), a class index, or a class name\n"
-           "  --layer L[,L...]  the layer the CAM family explains; several are fused (default: the input\n"
-           "                    of global average pooling; see --list-layers). CAM always uses it.\n"
-           "  --out DIR         where the files go (default: out)\n"
-           "  --seed N          seed of LIME's samples and RISE's masks (default: " + n(lime.seed) + ")\n"
-           "  --samples N       LIME samples (default: " + n(lime.num_samples) + ") and RISE masks (default: " +
-           n(rise.num_masks) + ")\n"
-           "  --threads N       threads per explainer, 0 = all cores (default: " + n(lime.threads) + ")\n"
-           "  --json            print summary.json on stdout instead of the result lines\n"
-           "  --quiet           no progress bar, no notes, no result lines (errors are still reported)\n"
-           "\n"
-           "  --stability N     LIME: explanations with different seeds for the stability report; 0 or 1:\n"
-           "                    none (default: " + n(stability.repeats) + ")\n"
-           "  --superpixels S  LIME's segmentation, NAME[:KEY=VALUE,...] (default: quickshift, lime's):\n"
-           "                    quickshift:ratio,kernel_size,max_dist,sigma   slic:n_segments,compactness,sigma,max_iter\n"
-           "                    felzenszwalb:scale,sigma,min_size             grid:n_segments,rows,cols\n"
-           "                    e.g. quickshift:kernel_size=1 (lime's MNIST tutorial), slic:n_segments=40,compactness=0.1\n"
-           "  --grid N          RISE: mask grid size s (default: " + n(rise.grid_size) + ")\n"
-           "  --tolerance X     RISE: stop when the mean relative standard error is at most X (default: " +
-           (rise.tolerance == 0.0 ? std::string("off") : std::to_string(rise.tolerance)) + ")\n"
-           "  --window N        occlusion: window side in pixels (default: " + n(occlusion.window) + ")\n"
-           "  --stride N        occlusion: step between windows (default: " + n(occlusion.stride) + ")\n"
-           "  --train SPEC      influence: the training set, fashion-mnist[:N], scenes[:N] or a folder with\n"
-           "                    one subfolder of images per class (named by class name or index)\n"
-           "  --damping X       influence: mu in (H + mu I)^-1 (default: " + xai::detail::message(xai::ExactSolver{}.damping) + ")\n"
-           "  --colormap C      jet, viridis or turbo (default: " + std::string(xai::to_string(xai::OverlayOptions{}.colormap)) + ")\n"
-           "  --classes FILE    class names, one per line (default for the built-in models: Fashion-MNIST's)\n"
-           "\n"
-           "  TorchScript models (xai-explain built with LibTorch):\n"
-           "  --size N|HxW      the model's input size (default: " + n(torch.height) + "x" + n(torch.width) + ")\n"
-           "  --channels 1|3    grey or RGB input (default: 3)\n"
-           "  --normalize M     imagenet (torchvision's mean and std, default) or none\n"
-           "\n"
-           "Exit status: 0 done, 1 an explanation or an output failed, 2 bad usage or option value,\n"
-           "3 model missing or unreadable, 4 image missing or unreadable, 5 unknown or unsupported method,\n"
-           "6 unknown layer.\n";
-}
 
 /// The training-example method (influence.hpp), which is not a map method of AnyExplainer.
 inline constexpr std::string_view influence_method = "influence";
@@ -167,6 +144,16 @@ inline std::uint64_t parse_unsigned(const std::string& flag, const std::string& 
     return n;
 }
 
+/// A positive integer at most `most`; the error says why there is a bound.
+inline std::size_t parse_bounded(const std::string& flag, const std::string& value, std::size_t most,
+                                 const std::string& why) {
+    const bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+    if (digits && (value.size() > 18 || parse_unsigned(flag, value, false) > most))
+        throw Failure(ExitCode::usage, flag + " " + value + " is above " + std::to_string(most) + ", the most this tool runs (" +
+                                           why + ")");
+    return parse_unsigned(flag, value, false);
+}
+
 inline double parse_number(const std::string& flag, const std::string& value) {
     std::size_t used = 0;
     double x = 0.0;
@@ -180,9 +167,10 @@ inline double parse_number(const std::string& flag, const std::string& value) {
     return x;
 }
 
-/// --superpixels NAME[:KEY=VALUE,...]: the algorithm's options struct with the given fields
+/// --lime-superpixels NAME[:KEY=VALUE,...]: the algorithm's options struct with the given fields
 /// changed (the others keep the library's defaults).
 inline std::function<xai::Segmentation(const xai::Image&)> parse_superpixels(const std::string& spec) {
+    const std::string flag = "--lime-superpixels";
     const std::size_t colon = spec.find(':');
     const std::string name = spec.substr(0, colon);
     std::vector<std::pair<std::string, std::string>> settings;
@@ -190,7 +178,7 @@ inline std::function<xai::Segmentation(const xai::Image&)> parse_superpixels(con
         for (const std::string& item : split(spec.substr(colon + 1), ',')) {
             const std::size_t eq = item.find('=');
             if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
-                throw Failure(ExitCode::usage, "--superpixels '" + spec + "': '" + item + "' is not KEY=VALUE");
+                throw Failure(ExitCode::usage, flag + " '" + spec + "': '" + item + "' is not KEY=VALUE");
             settings.emplace_back(item.substr(0, eq), item.substr(eq + 1));
         }
     // Sets the field called `key` among `fields` (name, pointer to a double or a size_t).
@@ -201,12 +189,12 @@ inline std::function<xai::Segmentation(const xai::Image&)> parse_superpixels(con
                 if (field.first != key) return;
                 found = true;
                 using Type = std::remove_reference_t<decltype(options.*(field.second))>;
-                const std::string flag = "--superpixels " + name + ":" + key;
-                if constexpr (std::is_same_v<Type, double>) options.*(field.second) = parse_number(flag, value);
-                else options.*(field.second) = static_cast<Type>(parse_unsigned(flag, value, true));
+                const std::string what = flag + " " + name + ":" + key;
+                if constexpr (std::is_same_v<Type, double>) options.*(field.second) = parse_number(what, value);
+                else options.*(field.second) = static_cast<Type>(parse_unsigned(what, value, true));
             };
             (assign(fields), ...);
-            if (!found) throw Failure(ExitCode::usage, "--superpixels '" + spec + "': " + name + " has no parameter '" + key + "'");
+            if (!found) throw Failure(ExitCode::usage, flag + " '" + spec + "': " + name + " has no parameter '" + key + "'");
         }
         return options;
     };
@@ -235,17 +223,19 @@ inline std::function<xai::Segmentation(const xai::Image&)> parse_superpixels(con
         return xai::GridSegmenter{apply(o, pair{"n_segments", &xai::GridOptions::n_segments},
                                         pair{"rows", &xai::GridOptions::rows}, pair{"cols", &xai::GridOptions::cols})};
     }
-    throw Failure(ExitCode::usage, "--superpixels '" + spec + "', expected quickshift, slic, felzenszwalb or grid");
+    throw Failure(ExitCode::usage, flag + " '" + spec + "', expected quickshift, slic, felzenszwalb or grid");
 }
 
-/// "gradcam,lime" or "all" → the method names, in the order given, without repeats.
-inline std::vector<std::string> parse_methods(const std::string& value) {
+/// "gradcam,lime" or "all" → the method names, in the order given, without repeats; `all`
+/// is remembered, since it means the methods the model can serve (known only once it is loaded).
+inline std::vector<std::string> parse_methods(const std::string& value, bool& all) {
     std::vector<std::string> methods;
     const auto add = [&](std::string_view name) {
         if (std::find(methods.begin(), methods.end(), name) == methods.end()) methods.emplace_back(name);
     };
     for (const std::string& part : split(value, ',')) {
         if (part == "all") {
+            all = true;
             for (const xai::MethodInfo& m : xai::explanation_methods) add(m.name);
             continue;
         }
@@ -265,73 +255,311 @@ inline std::vector<std::string> parse_methods(const std::string& value) {
     return methods;
 }
 
+inline std::vector<std::string> parse_metrics(const std::string& value) {
+    std::vector<std::string> metrics;
+    for (const std::string& part : split(value, ',')) {
+        const bool all = part == "all";
+        bool known = all;
+        for (std::string_view m : metric_names)
+            if (all || part == m) {
+                known = true;
+                if (std::find(metrics.begin(), metrics.end(), m) == metrics.end()) metrics.emplace_back(m);
+            }
+        if (!known) throw Failure(ExitCode::usage, "unknown metric '" + part + "' in --metrics, expected all or some of deletion, insertion, drop, increase");
+    }
+    return metrics;
+}
+
+/// Options that were renamed, and what to use instead.
+inline const std::map<std::string, std::string>& renamed_options() {
+    static const std::map<std::string, std::string> renamed = {
+        {"--samples", "--lime-samples N and --rise-masks N (one number no longer sets both)"},
+        {"--window", "--occlusion-window"},
+        {"--stride", "--occlusion-stride"},
+        {"--grid", "--rise-grid"},
+        {"--tolerance", "--rise-tolerance"},
+        {"--stability", "--lime-stability"},
+        {"--superpixels", "--lime-superpixels"},
+        {"--classes", "--labels"},
+    };
+    return renamed;
+}
+
+/// `text` broken into lines of at most `width` characters at spaces (CLI11 indents each line of
+/// an option's description under the first).
+inline std::string wrap(const std::string& text, std::size_t width = 66) {
+    std::string out, line;
+    for (const std::string& paragraph : split(text, '\n')) {
+        line.clear();
+        for (const std::string& word : split(paragraph, ' ')) {
+            if (!line.empty() && line.size() + 1 + word.size() > width) {
+                out += line + "\n";
+                line.clear();
+            }
+            if (!line.empty()) line += ' ';
+            line += word;
+        }
+        out += line + "\n";
+    }
+    out.pop_back();
+    return out;
+}
+
+/// CLI11's help with the tool's own usage lines and descriptions wrapped.
+class HelpFormatter : public CLI::Formatter {
+public:
+    std::string make_usage(const CLI::App*, std::string) const override {
+        const std::string p(program_name), pad(p.size(), ' ');
+        return "usage: " + p + " --model MODEL --image FILE|DIR [--image ...] [--method LIST|all] [--out DIR]\n"
+               "       " + pad + " [--target top|INDEX|NAME] [--layer NAME[,NAME...]] [--metrics LIST] [--report]\n"
+               "       " + pad + " [--labels FILE] [--resize crop|squash] [more options below]\n"
+               "       " + p + " --list-models | --list-methods | --model MODEL --list-layers | --help\n";
+    }
+    std::string make_option_desc(const CLI::Option* option) const override { return wrap(option->get_description()); }
+};
+
 }  // namespace detail
+
+/// The command line's declarations: one CLI11 App whose options write the strings `text` holds,
+/// converted by parse_arguments().
+struct CommandLine {
+    CLI::App app;
+    std::map<std::string, std::string> text;  ///< option name → the value as given
+    std::string methods, layers, metrics, resize, normalize, size, colormap, superpixels;
+
+    CommandLine() : app("", std::string(program_name)) {
+        const xai::LimeOptions lime;
+        const xai::RiseOptions rise;
+        const xai::OcclusionOptions occlusion;
+        const xai::LimeStabilityOptions stability = xai::ExplainerSettings{}.lime_stability;
+        const xai::Preprocessing prep;
+        const auto n = [](auto v) { return std::to_string(v); };
+        std::string method_list;
+        for (const xai::MethodInfo& m : xai::explanation_methods)
+            method_list += (method_list.empty() ? "" : ", ") + std::string(m.name);
+        app.formatter(std::make_shared<detail::HelpFormatter>());
+        app.set_help_flag();  // --help is answered by run(), with the exit status 0
+        app.description(
+            "Explains what an image classifier sees: for every image and method an overlay PNG of the map on the\n"
+            "photo and the raw map as .npy (float32), one gallery PNG per image, a JSON record per image and\n"
+            "summary.json per run, all in --out; --report adds a self-contained HTML page.");
+        app.footer(
+            "Exit status: 0 done, 1 an explanation or an output failed, 2 bad usage or option value, 3 model\n"
+            "missing, unreadable or of another input, 4 an image missing or unreadable (folders: the others are\n"
+            "still explained), 5 unknown or unsupported method, 6 unknown layer. See docs/cli.md.");
+        const auto value = [&](const std::string& name, const std::string& help, const std::string& type,
+                               const std::string& group) {
+            return app.add_option(name, text[name], help)->type_name(type)->group(group);
+        };
+        const std::string input = "Model and images", run = "Run and outputs", meth = "Methods";
+        app.add_flag("--help,-h", help, "this text")->group(input);
+        value("--model", "a built-in model (fashion, scenes; see --list-models), a weights file (.xaiw), an ONNX "
+                         "file (.onnx), or TorchScript: model.pt or features.pt,head.pt (xai-explain-torch)",
+              "MODEL", input);
+        app.add_option("--image", text_list, "an image file, or a folder: every image file in it and its subfolders, "
+                                             "in name order; may be given more than once")
+            ->type_name("PATH")
+            ->group(input);
+        value("--labels", "class names, one per line (pictures, summary, --target NAME); the built-in models have "
+                          "Fashion-MNIST's", "FILE", input);
+        app.add_option("--resize", resize, "how a photo becomes the model's input: crop (default: the short side "
+                                           "resized, the centre cropped, as torchvision's evaluation transform) or "
+                                           "squash (the whole photo resized, its aspect lost)")
+            ->type_name("crop|squash")
+            ->group(input);
+        value("--crop-fraction", "crop: the crop's share of the resized short side (default: " +
+                                     xai::detail::message(prep.crop_fraction) + ", torchvision's 224/256)",
+              "X", input);
+        app.add_option("--size", size, "TorchScript (and ONNX without sizes): the input size (default: " + n(prep.height) +
+                                            "x" + n(prep.width) + ")")
+            ->type_name("N|HxW")
+            ->group(input);
+        value("--channels", "TorchScript: 1 (grey) or 3 (RGB) input (default: 3, or 1 when the model takes only that)",
+              "1|3", input);
+        app.add_option("--normalize", normalize, "TorchScript and ONNX: imagenet (torchvision's mean and std; the "
+                                                 "default for RGB input) or none")
+            ->type_name("imagenet|none")
+            ->group(input);
+        app.add_flag("--list-models", list_models, "the built-in models and where their weights are")->group(input);
+        app.add_flag("--list-methods", list_methods, "the methods, their papers and what they need")->group(input);
+        app.add_flag("--list-layers", list_layers, "the model's layers, their output shapes and the default --layer")
+            ->group(input);
+
+        app.add_option("--method", methods, "comma-separated methods, or all (default: gradcam):\n" + method_list +
+                                                ", influence (training examples, needs --train; not part of all)")
+            ->type_name("LIST")
+            ->group(meth);
+        value("--target", "top (the predicted class, default), a class index, or a class name", "T", meth);
+        app.add_option("--layer", layers, "the layer the CAM family explains; several are fused (default: the input "
+                                          "of global average pooling; see --list-layers)")
+            ->type_name("L[,L...]")
+            ->group(meth);
+        value("--seed", "seed of LIME's samples and RISE's masks (default: " + n(lime.seed) + ")", "N", meth);
+        value("--threads", "threads per explainer, 0 = all cores (default: " + n(lime.threads) + ")", "N", meth);
+        value("--lime-samples", "LIME: perturbed samples per image (default: " + n(lime.num_samples) + ", lime's; at most " +
+                                    n(max_lime_samples) + ")", "N", meth);
+        app.add_option("--lime-superpixels", superpixels,
+                       "LIME: NAME[:KEY=VALUE,...] (default: quickshift, lime's): quickshift:ratio,kernel_size,"
+                       "max_dist,sigma  slic:n_segments,compactness,sigma,max_iter  felzenszwalb:scale,sigma,min_size  "
+                       "grid:n_segments,rows,cols")
+            ->type_name("S")
+            ->group(meth);
+        value("--lime-stability", "LIME: explanations with different seeds for the stability report; 0 or 1: none "
+                                  "(default: " + n(stability.repeats) + ")", "N", meth);
+        value("--rise-masks", "RISE: masks per image (default: " + n(rise.num_masks) + ", the paper's; at most " +
+                                  n(max_rise_masks) + ")", "N", meth);
+        value("--rise-grid", "RISE: mask grid size s (default: " + n(rise.grid_size) + ")", "N", meth);
+        value("--rise-tolerance", "RISE: stop when the mean relative standard error is at most X (default: " +
+                                      (rise.tolerance == 0.0 ? std::string("off") : xai::detail::message(rise.tolerance)) + ")",
+              "X", meth);
+        value("--occlusion-window", "occlusion: window side in pixels (default: " + n(occlusion.window) + ")", "N", meth);
+        value("--occlusion-stride", "occlusion: step between windows (default: " + n(occlusion.stride) + ")", "N", meth);
+        value("--train", "influence: the training set, fashion-mnist[:N], scenes[:N] or a folder with one subfolder of "
+                         "images per class (named by class name or index)", "SPEC", meth);
+        value("--damping", "influence: mu in (H + mu I)^-1 (default: " + xai::detail::message(xai::ExactSolver{}.damping) + ")",
+              "X", meth);
+
+        value("--out", "where the files go (default: out)", "DIR", run);
+        app.add_option("--metrics", metrics, "score every map: deletion, insertion (AUC, Petsiuk et al.), drop, "
+                                             "increase (Average Drop %, Increase in Confidence, Chattopadhay et al.) or all")
+            ->type_name("LIST")
+            ->group(run);
+        app.add_flag("--report", report, "write <out>/report.html: one self-contained page with the gallery, the classes, "
+                                         "the metrics and timings")
+            ->group(run);
+        value("--batch", "images per batch for the methods that take a batch in one pass (default: " + n(Arguments{}.batch) + ")",
+              "N", run);
+        app.add_flag("--keep-going", keep_going, "report an unreadable image and go on (the default when an --image "
+                                                 "is a folder)")
+            ->group(run);
+        app.add_flag("--fail-fast", fail_fast, "stop at the first unreadable image (the default for files)")->group(run);
+        app.add_flag("--overwrite", overwrite, "redo images whose outputs exist (default: a rerun skips them)")->group(run);
+        app.add_option("--colormap", colormap, "jet, viridis or turbo (default: " +
+                                                   std::string(xai::to_string(xai::OverlayOptions{}.colormap)) + ")")
+            ->type_name("C")
+            ->group(run);
+        app.add_flag("--json", json, "print summary.json on stdout instead of the result lines")->group(run);
+        app.add_flag("--quiet,-q", quiet, "no progress, no notes, no result lines (errors are still reported)")->group(run);
+    }
+
+    std::vector<std::string> text_list;
+    bool keep_going = false, fail_fast = false, help = false;
+    bool list_models = false, list_methods = false, list_layers = false, report = false, overwrite = false, json = false,
+         quiet = false;
+};
+
+inline std::string usage_text() {
+    CommandLine c;
+    return c.app.help();
+}
 
 /// Parses the arguments after the program name; Failure(usage or method) when they are wrong.
 inline Arguments parse_arguments(const std::vector<std::string>& args) {
+    for (const std::string& arg : args) {
+        const std::string name = arg.substr(0, arg.find('='));
+        const auto renamed = detail::renamed_options().find(name);
+        if (renamed != detail::renamed_options().end())
+            throw Failure(ExitCode::usage, name + " is now " + renamed->second + " (see --help)");
+    }
+    CommandLine c;
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes the arguments in reverse
+    try {
+        c.app.parse(reversed);
+    } catch (const CLI::ParseError& e) {
+        throw Failure(ExitCode::usage, std::string(e.what()) + " (see --help)");
+    }
     Arguments a;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& flag = args[i];
-        if (flag == "--help" || flag == "-h") a.help = true;
-        else if (flag == "--json") a.json = true;
-        else if (flag == "--quiet" || flag == "-q") a.quiet = true;
-        else if (flag == "--list-models") a.list_models = true;
-        else if (flag == "--list-layers") a.list_layers = true;
-        else if (flag == "--list-methods") a.list_methods = true;
-        else {
-            const bool known = flag == "--model" || flag == "--image" || flag == "--method" || flag == "--target" ||
-                               flag == "--layer" || flag == "--out" || flag == "--classes" || flag == "--seed" ||
-                               flag == "--samples" || flag == "--threads" || flag == "--window" || flag == "--stride" ||
-                               flag == "--grid" || flag == "--stability" || flag == "--superpixels" || flag == "--train" ||
-                               flag == "--damping" || flag == "--tolerance" ||
-                               flag == "--colormap" || flag == "--size" || flag == "--channels" || flag == "--normalize";
-            if (!known) throw Failure(ExitCode::usage, "unknown option '" + flag + "' (see --help)");
-            if (i + 1 >= args.size()) throw Failure(ExitCode::usage, flag + " needs a value (see --help)");
-            const std::string& value = args[++i];
-            if (value.empty()) throw Failure(ExitCode::usage, flag + " needs a non-empty value");
-            if (flag == "--model") a.model = value;
-            else if (flag == "--image") a.images.push_back(value);
-            else if (flag == "--method") a.methods = detail::parse_methods(value);
-            else if (flag == "--target") a.target = value;
-            else if (flag == "--layer") {
-                a.layers = detail::split(value, ',');
-                for (const std::string& l : a.layers)
-                    if (l.empty()) throw Failure(ExitCode::usage, "--layer '" + value + "' has an empty layer name");
-            } else if (flag == "--out") a.out = value;
-            else if (flag == "--classes") a.classes = value;
-            else if (flag == "--seed") a.seed = detail::parse_unsigned(flag, value, true);
-            else if (flag == "--samples") a.samples = detail::parse_unsigned(flag, value, false);
-            else if (flag == "--threads") a.threads = detail::parse_unsigned(flag, value, true);
-            else if (flag == "--window") a.window = detail::parse_unsigned(flag, value, false);
-            else if (flag == "--stride") a.stride = detail::parse_unsigned(flag, value, false);
-            else if (flag == "--grid") a.grid = detail::parse_unsigned(flag, value, false);
-            else if (flag == "--stability") a.stability = detail::parse_unsigned(flag, value, true);
-            else if (flag == "--superpixels") {
-                a.superpixels = value;
-                a.segmentation = detail::parse_superpixels(value);
-            } else if (flag == "--tolerance") a.tolerance = detail::parse_number(flag, value);
-            else if (flag == "--damping") a.damping = detail::parse_number(flag, value);
-            else if (flag == "--train") a.train = value;
-            else if (flag == "--colormap") {
-                try {
-                    a.colormap = xai::colormap_from_string(value);
-                } catch (const xai::invalid_argument&) {
-                    throw Failure(ExitCode::usage, "--colormap '" + value + "', expected jet, viridis or turbo");
-                }
-            } else if (flag == "--size") {
-                const std::vector<std::string> hw = detail::split(value, 'x');
-                if (hw.size() > 2) throw Failure(ExitCode::usage, "--size '" + value + "', expected N or HxW");
-                a.height = detail::parse_unsigned(flag, hw.front(), false);
-                a.width = detail::parse_unsigned(flag, hw.back(), false);
-            } else if (flag == "--channels") {
-                a.channels = detail::parse_unsigned(flag, value, false);
-                if (a.channels != 1 && a.channels != 3) throw Failure(ExitCode::usage, "--channels '" + value + "', expected 1 or 3");
-            } else {  // --normalize
-                if (value != "imagenet" && value != "none")
-                    throw Failure(ExitCode::usage, "--normalize '" + value + "', expected imagenet or none");
-                a.imagenet_normalization = value == "imagenet";
-            }
+    a.help = c.help;
+    a.list_models = c.list_models;
+    a.list_methods = c.list_methods;
+    a.list_layers = c.list_layers;
+    a.json = c.json;
+    a.quiet = c.quiet;
+    a.report = c.report;
+    a.overwrite = c.overwrite;
+    if (c.keep_going && c.fail_fast) throw Failure(ExitCode::usage, "--keep-going and --fail-fast contradict each other");
+    if (c.keep_going || c.fail_fast) a.keep_going = c.keep_going;
+    a.images = c.text_list;
+    const auto given = [&](const std::string& name) -> const std::string* {
+        if (c.app.count(name) == 0) return nullptr;
+        const auto it = c.text.find(name);
+        const std::string* v = it != c.text.end() ? &it->second : nullptr;
+        return v;
+    };
+    for (const std::string name : {"--model", "--labels", "--out", "--train", "--target"})
+        if (const std::string* v = given(name); v != nullptr && v->empty())
+            throw Failure(ExitCode::usage, name + " needs a non-empty value");
+    for (const std::string& image : a.images)
+        if (image.empty()) throw Failure(ExitCode::usage, "--image needs a non-empty value");
+    if (const std::string* v = given("--model")) a.model = *v;
+    if (const std::string* v = given("--labels")) a.labels = *v;
+    if (const std::string* v = given("--out")) a.out = *v;
+    if (const std::string* v = given("--train")) a.train = *v;
+    if (const std::string* v = given("--target")) a.target = *v;
+    const auto unsigned_of = [&](const std::string& name, bool allow_zero) -> std::optional<std::size_t> {
+        if (const std::string* v = given(name)) return detail::parse_unsigned(name, *v, allow_zero);
+        return std::nullopt;
+    };
+    if (const std::string* v = given("--seed")) a.seed = detail::parse_unsigned("--seed", *v, true);
+    a.threads = unsigned_of("--threads", true);
+    if (const std::string* v = given("--lime-samples"))
+        a.lime_samples = detail::parse_bounded("--lime-samples", *v, max_lime_samples,
+                                               "each sample is one forward pass per image; lime's default is 1000");
+    if (const std::string* v = given("--rise-masks"))
+        a.rise_masks = detail::parse_bounded("--rise-masks", *v, max_rise_masks,
+                                             "each mask is one forward pass per image; the RISE paper uses 4000");
+    a.rise_grid = unsigned_of("--rise-grid", false);
+    a.occlusion_window = unsigned_of("--occlusion-window", false);
+    a.occlusion_stride = unsigned_of("--occlusion-stride", false);
+    a.lime_stability = unsigned_of("--lime-stability", true);
+    if (const std::string* v = given("--rise-tolerance")) a.rise_tolerance = detail::parse_number("--rise-tolerance", *v);
+    if (const std::string* v = given("--damping")) a.damping = detail::parse_number("--damping", *v);
+    if (const std::string* v = given("--crop-fraction")) {
+        a.crop_fraction = detail::parse_number("--crop-fraction", *v);
+        if (a.crop_fraction <= 0.0 || a.crop_fraction > 1.0)
+            throw Failure(ExitCode::usage, "--crop-fraction '" + *v + "' is not in (0, 1]");
+    }
+    if (const std::optional<std::size_t> b = unsigned_of("--batch", false)) a.batch = *b;
+    if (c.app.count("--method") > 0) {
+        if (c.methods.empty()) throw Failure(ExitCode::usage, "--method needs a non-empty value");
+        a.methods = detail::parse_methods(c.methods, a.all_methods);
+    }
+    if (c.app.count("--metrics") > 0) a.metrics = detail::parse_metrics(c.metrics);
+    if (c.app.count("--layer") > 0) {
+        a.layers = detail::split(c.layers, ',');
+        for (const std::string& l : a.layers)
+            if (l.empty()) throw Failure(ExitCode::usage, "--layer '" + c.layers + "' has an empty layer name");
+    }
+    if (c.app.count("--lime-superpixels") > 0) {
+        a.superpixels = c.superpixels;
+        a.segmentation = detail::parse_superpixels(c.superpixels);
+    }
+    if (c.app.count("--colormap") > 0) {
+        try {
+            a.colormap = xai::colormap_from_string(c.colormap);
+        } catch (const xai::invalid_argument&) {
+            throw Failure(ExitCode::usage, "--colormap '" + c.colormap + "', expected jet, viridis or turbo");
         }
+    }
+    if (c.app.count("--resize") > 0) {
+        if (c.resize != "crop" && c.resize != "squash")
+            throw Failure(ExitCode::usage, "--resize '" + c.resize + "', expected crop or squash");
+        a.fit = c.resize == "crop" ? xai::Fit::center_crop : xai::Fit::squash;
+    }
+    if (c.app.count("--size") > 0) {
+        const std::vector<std::string> hw = detail::split(c.size, 'x');
+        if (hw.size() > 2) throw Failure(ExitCode::usage, "--size '" + c.size + "', expected N or HxW");
+        a.height = detail::parse_unsigned("--size", hw.front(), false);
+        a.width = detail::parse_unsigned("--size", hw.back(), false);
+    }
+    if (const std::string* v = given("--channels")) {
+        a.channels = detail::parse_unsigned("--channels", *v, false);
+        if (*a.channels != 1 && *a.channels != 3) throw Failure(ExitCode::usage, "--channels '" + *v + "', expected 1 or 3");
+    }
+    if (c.app.count("--normalize") > 0) {
+        if (c.normalize != "imagenet" && c.normalize != "none")
+            throw Failure(ExitCode::usage, "--normalize '" + c.normalize + "', expected imagenet or none");
+        a.imagenet_normalization = c.normalize == "imagenet";
     }
     return a;
 }

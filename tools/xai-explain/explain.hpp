@@ -1,20 +1,36 @@
 #pragma once
-// xai-explain's work on one loaded model: explain_images() and what it needs (models, images,
-// targets, settings, the summary). run.hpp parses the command line and picks the model.
+// xai-explain's work on one loaded model: explain_images() and what it needs (targets,
+// settings, the records, the batches). run.hpp parses the command line and loads the model.
 //
-// For each image (a file, or every image file of a folder) and each method, it writes to --out
-//   <stem>_<method>.png          the map over the input (display size, gallery.hpp)
+// For each image (a file, or every image file under a folder) and each method, it writes to
+// --out (and the image's subfolder, for folders)
+//   <stem>_<method>.png          the map drawn back on the photo, at the photo's size (gallery.hpp)
 //   <stem>_<method>.npy          the raw map, float32 (npy.hpp; AnyExplanation::raw)
 //   <stem>_<method>_<extra>.npy  further maps: RISE's standard_error, LIME's weight_std
-//   <stem>_gallery.png           the input and every method, labelled
-//   <stem>_influence.npy, .png   --method influence: I_up,loss of every training example (one
-//                                float32 each) and the most helpful and harmful ones (influence.hpp)
-// and, once per run, summary.json. <method> is the method's name with "++" written "pp".
-// Images are converted to the model's channels (stb's grey conversion) and resized to its
-// input size (bilinear), with a note on stderr and in the summary. docs/cli.md is the manual.
+//   <stem>_gallery.png           the photo and every method, labelled
+//   <stem>_influence.npy, .png   --method influence (influence.hpp)
+//   <stem>.json                  the image's record: its entry of summary.json
+// and, once per run, summary.json (and report.html with --report). <method> is the method's name
+// with "++" written "pp".
+//
+// The images go through in batches of --batch: one forward pass gives every image's prediction,
+// the methods that take a batch in one pass (the gradient CAMs, CAM, Eigen-CAM: a forward and a
+// backward pass for the whole batch) get the batch, the methods that run many passes per image
+// (LIME, RISE, occlusion, Score-CAM, Ablation-CAM: they batch their own perturbed images) get one
+// image at a time, with a progress bar. A batch that fails is retried image by image, so one bad
+// image does not take the others down.
+//
+// Failures: an image that cannot be read is reported (stderr and the summary's "failures", with
+// the reason) and, with --keep-going (the default when an --image is a folder), the others are
+// explained; otherwise the run stops there. A method that fails on an image is reported the same
+// way and the other methods still run. The exit status is 4 if an image could not be read, else 1
+// if anything else failed, else 0.
+//
+// Resuming: an image whose record (<stem>.json) exists, was made with the same settings (its
+// "fingerprint") and lists outputs that all exist, with no failure, is not explained again; its
+// record goes into the summary as it is ("resumed": true). --overwrite explains every image.
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
@@ -23,25 +39,27 @@
 #include <fstream>
 #include <memory>
 #include <optional>
-#include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "arguments.hpp"
 #include "gallery.hpp"
 #include "images.hpp"
 #include "influence.hpp"
-#include "json.hpp"
+#include "metric_scores.hpp"
+#include "models.hpp"
 #include "npy.hpp"
 #include "progress_bar.hpp"
+#include "records.hpp"
+#include "report.hpp"
 #include "xai/core/scores.hpp"
-#include "xai/data/fashion_mnist.hpp"
 #include "xai/image/io.hpp"
-#include "xai/image/resize.hpp"
-#include "xai/models/builtin.hpp"
-#include "xai/models/sequential.hpp"
 #include "xai/runtime.hpp"
 
 namespace xai_explain {
@@ -50,165 +68,64 @@ namespace xai_explain {
 struct Console {
     std::ostream& out;
     std::ostream& err;
-    bool err_is_terminal = false;  ///< draw progress bars (unless --quiet)
-};
-
-/// What the summary and the captions say about the model.
-struct ModelInfo {
-    std::string source;  ///< --model as given
-    std::string kind;    ///< "built-in", "weights file", "TorchScript" or "TorchScript pair"
-    std::vector<std::string> class_names;
+    bool err_is_terminal = false;  ///< draw the status line (unless --quiet)
 };
 
 /// Gallery panels per row.
 inline constexpr std::size_t gallery_columns = 7;
 
-// ---- models ---------------------------------------------------------------------------------
+// ---- settings, targets, methods --------------------------------------------------------------
 
-/// A TorchScript model: a .pt file, or two files separated by a comma (features, head).
-inline bool is_torchscript(const std::string& model) {
-    const auto ends_with = [&](std::string_view suffix) {
-        return model.size() >= suffix.size() && model.compare(model.size() - suffix.size(), suffix.size(), suffix) == 0;
-    };
-    return model.find(',') != std::string::npos || ends_with(".pt") || ends_with(".pth");
-}
-
-/// Class names from --classes (one per line), the built-in models' Fashion-MNIST names, or
-/// "class k".
-inline std::vector<std::string> class_names_for(const Arguments& a, std::size_t classes, bool fashion) {
-    std::vector<std::string> names;
-    if (!a.classes.empty()) {
-        std::ifstream in(a.classes);
-        if (!in) throw Failure(ExitCode::usage, "--classes '" + a.classes.string() + "' cannot be read");
-        for (std::string line; std::getline(in, line);) {
-            if (!line.empty() && line.back() == '\r') line.pop_back();
-            if (!line.empty()) names.push_back(line);
-        }
-        if (names.size() != classes)
-            throw Failure(ExitCode::usage, "--classes '" + a.classes.string() + "' has " + std::to_string(names.size()) +
-                                               " names, the model has " + std::to_string(classes) + " classes");
-        return names;
-    }
-    for (std::size_t k = 0; k < classes; ++k)
-        names.push_back(fashion && k < xai::fashion_mnist_classes.size() ? std::string(xai::fashion_mnist_classes[k])
-                                                                          : "class " + std::to_string(k));
-    return names;
-}
-
-/// A built-in model by name or a weights file (.xaiw); Failure(model) when it cannot be loaded.
-inline xai::models::Sequential load_sequential(const Arguments& a, ModelInfo& info) {
-    const std::vector<std::string> builtin = xai::models::builtin_model_names();
-    const bool is_builtin = std::find(builtin.begin(), builtin.end(), a.model) != builtin.end();
-    xai::models::Sequential model;
-    try {
-        if (is_builtin) {
-            model = xai::models::load_builtin(a.model);
-        } else {
-            if (!std::filesystem::exists(a.model))
-                throw Failure(ExitCode::model, "model '" + a.model + "' is neither a built-in model (" + builtin.front() +
-                                                   ", " + builtin.back() + "; see --list-models) nor an existing file");
-            model = xai::models::load(a.model);
-        }
-    } catch (const xai::error& e) {
-        throw Failure(ExitCode::model, std::string("cannot load model '") + a.model + "': " + e.what() +
-                                           (is_builtin ? " (the trained weights are data/models/*.xaiw; set XAI_DATA_DIR "
-                                                         "if the data directory is elsewhere)"
-                                                       : ""));
-    }
-    info.source = a.model;
-    info.kind = is_builtin ? "built-in" : "weights file";
-    info.class_names = class_names_for(a, model.num_classes(), is_builtin);
-    return model;
-}
-
-/// --list-models: the built-in models, their input, classes and whether their weights are there.
-inline void list_models(std::ostream& out) {
-    for (const std::string& name : xai::models::builtin_model_names()) {
-        const xai::models::Sequential architecture = xai::models::builtin_architecture(name);
-        std::string weights;
-        try {
-            const std::filesystem::path path = xai::models::builtin_weights_path(name);
-            weights = path.string() + (std::filesystem::exists(path) ? "" : " (missing)");
-        } catch (const xai::error& e) {
-            weights = e.what();
-        }
-        out << name << std::string(name.size() < 10 ? 10 - name.size() : 1, ' ')
-            << xai::to_string(architecture.input_shape()) << ", " << architecture.num_classes()
-            << " Fashion-MNIST classes, layers";
-        for (const std::string& layer : architecture.layer_names()) out << ' ' << layer;
-        out << "\n          weights: " << weights << "\n";
-    }
-}
-
-/// One line per layer for --list-layers: the name, what the model knows of its output, and
-/// which one the CAM family explains by default.
-template <xai::Classifier Model>
-void list_layers(const Model& model, std::ostream& out) {
-    if constexpr (xai::LayerActivationModel<Model>) {
-        std::string fallback;
-        try {
-            fallback = xai::default_layer(model);
-        } catch (const xai::error&) {
-            fallback.clear();
-        }
-        for (const std::string& name : model.layer_names()) {
-            out << name;
-            if constexpr (requires { model.layer(name).output; }) {
-                out << std::string(name.size() < 10 ? 10 - name.size() : 1, ' ')
-                    << xai::models::to_string(model.layer(name).spec.kind) << " -> "
-                    << xai::models::to_string(model.layer(name).output);
-            } else if constexpr (requires { model.layer_shape(name); }) {
-                out << std::string(name.size() < 10 ? 10 - name.size() : 1, ' ')
-                    << xai::shape_string(model.layer_shape(name));
-            }
-            if (name == fallback) out << "   (default --layer)";
-            out << "\n";
-        }
-    } else {
-        out << "(this model names no layers: only lime, rise and occlusion apply)\n";
-    }
-}
-
-// ---- settings and targets -------------------------------------------------------------------
-
-/// The library's options with the command line's overrides; everything else keeps its default.
-inline xai::ExplainerSettings settings_from(const Arguments& a) {
-    xai::ExplainerSettings s;
-    s.layers = a.layers;
-    if (a.seed) s.lime.seed = s.rise.seed = *a.seed;
-    if (a.samples) s.lime.num_samples = s.rise.num_masks = *a.samples;
-    if (a.threads)
-        s.cam.threads = s.score_cam.cam.threads = s.ablation_cam.cam.threads = s.lime.threads = s.rise.threads =
-            s.occlusion.threads = *a.threads;
-    if (a.window) s.occlusion.window = *a.window;
-    if (a.stride) s.occlusion.stride = *a.stride;
-    if (a.grid) s.rise.grid_size = *a.grid;
-    if (a.tolerance) s.rise.tolerance = *a.tolerance;
-    if (a.stability) s.lime_stability.repeats = *a.stability;
-    if (a.segmentation) s.lime_segmentation = a.segmentation;
-    return s;
-}
-
-/// --target: nullopt for "top", else the class index (by number or by name, case-insensitive).
-inline std::optional<std::size_t> parse_target(const std::string& target, const std::vector<std::string>& names) {
+/// --target: nullopt for "top", else the class index (by number, or by name, case-insensitive,
+/// when the model has labels).
+inline std::optional<std::size_t> parse_target(const std::string& target, const ModelInfo& info, std::size_t classes) {
     if (target == "top") return std::nullopt;
     if (target.find_first_not_of("0123456789") == std::string::npos) {
         const std::size_t k = detail::parse_unsigned("--target", target, true);
-        if (k >= names.size())
+        if (k >= classes)
             throw Failure(ExitCode::usage, "--target " + target + " is out of range, expected a class index below " +
-                                               std::to_string(names.size()));
+                                               std::to_string(classes));
         return k;
     }
+    if (info.labels.empty())
+        throw Failure(ExitCode::usage, "--target '" + target + "' is not top or a class index, and the model has no class "
+                                                               "names (give them with --labels FILE)");
     const auto lower = [](std::string s) {
         std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         return s;
     };
     std::string known;
-    for (std::size_t k = 0; k < names.size(); ++k) {
-        if (lower(names[k]) == lower(target)) return k;
-        known += (k ? ", " : "") + names[k];
+    for (std::size_t k = 0; k < info.labels.size(); ++k) {
+        if (lower(info.labels[k]) == lower(target)) return k;
+        known += (k ? ", " : "") + info.labels[k];
     }
     throw Failure(ExitCode::usage, "--target '" + target + "' is not top, a class index or a class name (" + known + ")");
+}
+
+/// The library's options with the command line's overrides; everything else keeps its default.
+/// For a model that takes normalized input, LIME's superpixels are found on the picture (the
+/// denormalized image), as lime segments the image its classifier function gets before
+/// preprocessing.
+inline xai::ExplainerSettings settings_from(const Arguments& a, const ModelInfo& info) {
+    xai::ExplainerSettings s;
+    s.layers = a.layers;
+    if (a.seed) s.lime.seed = s.rise.seed = *a.seed;
+    if (a.lime_samples) s.lime.num_samples = *a.lime_samples;
+    if (a.rise_masks) s.rise.num_masks = *a.rise_masks;
+    if (a.threads)
+        s.cam.threads = s.score_cam.cam.threads = s.ablation_cam.cam.threads = s.lime.threads = s.rise.threads =
+            s.occlusion.threads = *a.threads;
+    if (a.occlusion_window) s.occlusion.window = *a.occlusion_window;
+    if (a.occlusion_stride) s.occlusion.stride = *a.occlusion_stride;
+    if (a.rise_grid) s.rise.grid_size = *a.rise_grid;
+    if (a.rise_tolerance) s.rise.tolerance = *a.rise_tolerance;
+    if (a.lime_stability) s.lime_stability.repeats = *a.lime_stability;
+    if (a.segmentation) s.lime_segmentation = a.segmentation;
+    if (info.normalize)
+        s.lime_segmentation = [segment = s.lime_segmentation, prep = info.preprocessing](const xai::Image& image) {
+            return segment(prep.denormalize(image));
+        };
+    return s;
 }
 
 /// "gradcam++" → "gradcampp": method names in file names.
@@ -224,54 +141,86 @@ inline std::string percent(double p) {
     return buffer;
 }
 
-inline Json shape_json(const xai::ImageShape& s) { return Json(Json::Array{s.channels, s.height, s.width}); }
-
-inline Json settings_json(const Arguments& a, const xai::ExplainerSettings& s, const std::vector<std::string>& layers) {
-    Json j = Json::object();
-    j.set("methods", [&] {
-        Json m = Json::array();
-        for (const std::string& name : a.methods) m.push(name);
-        return m;
-    }());
-    j.set("target", a.target);
-    Json l = Json::array();
-    for (const std::string& name : layers) l.push(name);
-    j.set("layers", l);
-    j.set("threads", s.lime.threads);
-    const auto uses = [&](std::string_view m) { return std::find(a.methods.begin(), a.methods.end(), m) != a.methods.end(); };
+inline Json settings_json(const Arguments& a, const xai::ExplainerSettings& s, const std::vector<std::string>& methods,
+                          const std::vector<std::string>& layers, const ModelInfo& info) {
+    const xai::Preprocessing& p = info.preprocessing;
+    Json j{{"methods", methods}, {"target", a.target}, {"layers", layers}, {"threads", s.lime.threads}};
+    j["input"] = Json{{"resize", a.fit == xai::Fit::center_crop ? "crop" : "squash"},
+                      {"crop_fraction", a.fit == xai::Fit::center_crop ? Json(p.crop_fraction) : Json()},
+                      {"normalize", info.normalize ? "imagenet" : "none"}};
+    if (info.normalize) j["input"]["mean"] = p.mean, j["input"]["std"] = p.std;
+    const auto uses = [&](std::string_view m) { return std::find(methods.begin(), methods.end(), m) != methods.end(); };
     if (uses("lime"))
-        j.set("lime", Json::object()
-                          .set("num_samples", s.lime.num_samples)
-                          .set("seed", static_cast<double>(s.lime.seed))
-                          .set("kernel_width", s.lime.kernel_width)
-                          .set("superpixels", a.superpixels.empty() ? std::string("quickshift (default)") : a.superpixels)
-                          .set("stability_repeats", s.lime_stability.repeats));
+        j["lime"] = Json{{"num_samples", s.lime.num_samples},
+                         {"seed", s.lime.seed},
+                         {"kernel_width", s.lime.kernel_width},
+                         {"superpixels", a.superpixels.empty() ? std::string("quickshift (default)") : a.superpixels},
+                         {"stability_repeats", s.lime_stability.repeats}};
     if (uses("rise"))
-        j.set("rise", Json::object()
-                          .set("num_masks", s.rise.num_masks)
-                          .set("grid_size", s.rise.grid_size)
-                          .set("keep_probability", s.rise.keep_probability)
-                          .set("tolerance", s.rise.tolerance)
-                          .set("seed", static_cast<double>(s.rise.seed)));
-    if (uses("occlusion"))
-        j.set("occlusion", Json::object().set("window", s.occlusion.window).set("stride", s.occlusion.stride));
+        j["rise"] = Json{{"num_masks", s.rise.num_masks},
+                         {"grid_size", s.rise.grid_size},
+                         {"keep_probability", s.rise.keep_probability},
+                         {"tolerance", s.rise.tolerance},
+                         {"seed", s.rise.seed}};
+    if (uses("occlusion")) j["occlusion"] = Json{{"window", s.occlusion.window}, {"stride", s.occlusion.stride}};
+    j["metrics"] = a.metrics;
+    j["colormap"] = std::string(xai::to_string(a.colormap));
     return j;
 }
 
-/// True when a method's summary entry records a failure.
-inline bool entry_failed(const Json& entry) { return entry.has("error"); }
+/// The methods this run applies, checked against what the model type can serve: `all` keeps
+/// those it can (the others are named in a note); a method asked for by name that it cannot
+/// serve is Failure(method) saying why and what applies instead.
+template <xai::Classifier Model>
+std::vector<std::string> resolve_methods(const Arguments& a, const ModelInfo& info, std::vector<std::string>& notes) {
+    std::vector<std::string> applicable, skipped, methods;
+    for (const xai::MethodInfo& m : xai::explanation_methods)
+        (xai::model_supports<Model>(m) ? applicable : skipped).emplace_back(m.name);
+    std::string list;
+    for (const std::string& m : applicable) list += (list.empty() ? "" : ", ") + m;
+    const bool onnx = info.kind == "ONNX";
+    for (const std::string& name : a.methods) {
+        if (name == influence_method) {
+            if (!xai::FeatureModel<Model>)
+                throw Failure(ExitCode::method, "method 'influence' explains the last layer on its pooled features and needs a "
+                                                "FeatureModel; this model is not one");
+            methods.push_back(name);
+            continue;
+        }
+        const xai::MethodInfo& m = xai::method_info(name);
+        if (xai::model_supports<Model>(m)) {
+            methods.push_back(name);
+        } else if (!a.all_methods) {
+            const bool gradient = m.needs == "LayerGradientModel" || m.needs == "LayerForwardModel";
+            throw Failure(ExitCode::method,
+                          "method '" + name + "' needs a " + std::string(m.needs) +
+                              (onnx && gradient ? " (gradients, or rerunning the network from a layer), and an ONNX model run by "
+                                                  "OpenCV's DNN module has neither"
+                                                : " and this model is not one") +
+                              "; methods for this model: " + list +
+                              (onnx ? " (" + std::string(program_name == "xai-explain-torch" ? "this program" : "xai-explain-torch") +
+                                          " explains the same network from TorchScript with every method)"
+                                    : ""));
+        }
+    }
+    if (a.all_methods) {
+        std::string names;
+        for (const std::string& s : skipped) names += (names.empty() ? "" : ", ") + s;
+        if (!names.empty()) notes.push_back("all: " + names + " skipped, this model cannot serve them");
+    }
+    return methods;
+}
+
+// ---- influence -------------------------------------------------------------------------------
 
 /// The influence method on one image: the values as .npy (one float32 per training example),
 /// a picture of the most helpful and most harmful training examples, and the summary entry.
 template <xai::FeatureModel Model>
-Json explain_influence(const Model& model, const InfluenceMethod* influence, const PreparedImage& image, std::size_t target,
-                       const xai::Image& shown, const std::string& caption, const std::vector<std::string>& names,
-                       const Arguments& a, Console& console) {
-    Json entry = Json::object();
-    entry.set("method", influence_method);
-    entry.set("title", "Influence functions");
+Json explain_influence(const Model& model, const InfluenceMethod* influence, const Job& job, const PreparedImage& image,
+                       std::size_t target, const std::string& caption, const ModelInfo& info) {
+    Json entry{{"method", influence_method}, {"title", "Influence functions"}};
     if (influence == nullptr) {
-        entry.set("error", "the influence method could not be prepared (see settings.influence.error)");
+        entry["error"] = "the influence method could not be prepared (see settings.influence.error)";
         return entry;
     }
     xai::InfluenceExplanation e;
@@ -281,8 +230,7 @@ Json explain_influence(const Model& model, const InfluenceMethod* influence, con
         e = influence->explain(model, image.input, target);
         seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     } catch (const xai::error& error) {
-        console.err << "xai-explain: " << image.file.string() << ": influence failed: " << error.what() << "\n";
-        entry.set("error", error.what());
+        entry["error"] = first_line(error.what());
         return entry;
     }
     const TrainingSource& source = influence->source();
@@ -291,26 +239,33 @@ Json explain_influence(const Model& model, const InfluenceMethod* influence, con
         std::snprintf(buffer, sizeof buffer, "%+.3g", v);
         return std::string(buffer);
     };
+    const xai::Image shown = shrink_to(xai::mark_unexplained(display_image(image.photo), display_framing(image.framing)),
+                                       gallery_max_side);
     const std::size_t columns = 1 + std::max(e.helpful[0].size(), e.harmful[0].size());
     std::vector<Panel> panels;
     Json lists = Json::object();
     for (const auto& [kind, indices] : {std::pair{"helpful", &e.helpful[0]}, std::pair{"harmful", &e.harmful[0]}}) {
-        panels.push_back({shown, image.file.filename().string(), caption});
+        panels.push_back({shown, job.file.filename().string(), caption});
         Json list = Json::array();
         for (std::size_t rank = 0; rank < indices->size(); ++rank) {
             const std::size_t i = (*indices)[rank];
             const double v = e.influence(static_cast<Eigen::Index>(i), 0);
             const std::size_t label = source.labels[i];
-            panels.push_back({display_image(xai::image_at(source.images(i, 1), 0)),
+            const xai::Image example = xai::image_at(source.images(i, 1), 0);
+            panels.push_back({shrink_to(display_image(info.normalize ? info.preprocessing.denormalize(example) : example),
+                                        gallery_max_side),
                               std::string(kind) + " " + std::to_string(rank + 1) + ": #" + std::to_string(i),
-                              names[label] + " " + value(v)});
-            list.push(Json::object().set("index", i).set("label", label).set("class", names[label]).set("influence", v));
+                              class_name(info, label) + " " + value(v)});
+            Json item{{"index", i}, {"label", label}};
+            if (!info.labels.empty()) item["class"] = info.labels[label];
+            item["influence"] = v;
+            list.push_back(std::move(item));
         }
         while (panels.size() % columns != 0) panels.push_back({xai::Image(xt::ones<float>(shown.shape())), "", ""});
-        lists.set(kind, list);
+        lists[kind] = list;
     }
-    const std::string base = image.stem + "_" + std::string(influence_method);
-    const std::filesystem::path picture_file = a.out / (base + ".png"), values_file = a.out / (base + ".npy");
+    const std::string base = job.stem + "_" + std::string(influence_method);
+    const std::filesystem::path picture_file = job.out_dir / (base + ".png"), values_file = job.out_dir / (base + ".npy");
     try {
         std::vector<float> values(static_cast<std::size_t>(e.influence.rows()));
         for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(e.influence(static_cast<Eigen::Index>(i), 0));
@@ -319,55 +274,53 @@ Json explain_influence(const Model& model, const InfluenceMethod* influence, con
     } catch (const xai::error& error) {
         throw Failure(ExitCode::failure, error.what());
     }
-    entry.set("seconds", seconds);
-    entry.set("picture", picture_file.string());
-    entry.set("map", values_file.string());
-    entry.set("map_shape", Json(Json::Array{static_cast<std::size_t>(e.influence.rows())}));
-    entry.set("statistics", Json::object()
-                                .set("test_loss", e.test_losses[0])
-                                .set("training_examples", static_cast<std::size_t>(e.influence.rows()))
-                                .set("parameters", influence->diagnostics().num_parameters));
-    entry.set("examples", lists);
-    if (!a.quiet && !a.json) {
-        char line[64];
-        std::snprintf(line, sizeof line, "  %-12s %9.3f s  ", "influence", seconds);
-        console.out << line << picture_file.string() << "\n";
-    }
+    entry["seconds"] = seconds;
+    entry["picture"] = picture_file.string();
+    entry["map"] = values_file.string();
+    entry["map_shape"] = {static_cast<std::size_t>(e.influence.rows())};
+    entry["statistics"] = Json{{"test_loss", e.test_losses[0]},
+                               {"training_examples", static_cast<std::size_t>(e.influence.rows())},
+                               {"parameters", influence->diagnostics().num_parameters}};
+    entry["examples"] = lists;
     return entry;
 }
 
-// ---- the run --------------------------------------------------------------------------------
+// ---- the run ---------------------------------------------------------------------------------
+
+/// One method's result for one image of a batch: the batch's explanation and the image's index
+/// in it, or the error.
+struct MethodResult {
+    std::shared_ptr<const xai::AnyExplanation> x;
+    std::size_t index = 0;
+    double seconds = 0.0;  ///< the image's explanation time (its share of the batch's)
+    std::string error;
+    std::vector<std::pair<std::string, double>> metrics;
+};
 
 /// Explains every image with every method on `model` and writes the outputs (see the header).
 template <xai::Classifier Model>
-int explain_images(const Model& model, const ModelInfo& info, const Arguments& a, Console& console) {
+int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Console& console) {
     if (a.list_layers) {
-        list_layers(model, console.out);
+        list_layers(model, info, console.out);
         return 0;
     }
     if (a.images.empty()) throw Failure(ExitCode::usage, "--image is required (see --help)");
-    const std::vector<std::string>& names = info.class_names;
-    const std::optional<std::size_t> fixed_target = parse_target(a.target, names);
+    const std::size_t classes = model.num_classes();
+    const std::optional<std::size_t> fixed_target = parse_target(a.target, info, classes);
+    const std::string program(program_name);
 
     // Methods, layers and options are checked before any image is read.
-    bool uses_layer = false;
-    const bool wants_influence = std::find(a.methods.begin(), a.methods.end(), influence_method) != a.methods.end();
-    if (wants_influence) {
-        if (!xai::FeatureModel<Model>)
-            throw Failure(ExitCode::method, "method 'influence' explains the last layer on its pooled features and needs a "
-                                            "FeatureModel; this model is not one");
-        if (a.train.empty()) throw Failure(ExitCode::usage, "method 'influence' needs --train (see --help)");
-    } else if (!a.train.empty() || a.damping) {
+    const std::vector<std::string> methods = resolve_methods<Model>(a, info, info.notes);
+    const bool wants_influence = std::find(methods.begin(), methods.end(), influence_method) != methods.end();
+    if (wants_influence && a.train.empty()) throw Failure(ExitCode::usage, "method 'influence' needs --train (see --help)");
+    if (!wants_influence && (!a.train.empty() || a.damping))
         throw Failure(ExitCode::usage, "--train and --damping apply to --method influence only");
-    }
-    for (const std::string& name : a.methods) {
-        if (name == influence_method) continue;
-        const xai::MethodInfo& m = xai::method_info(name);
-        if (!xai::model_supports<Model>(m))
-            throw Failure(ExitCode::method, "method '" + name + "' needs a " + std::string(m.needs) +
-                                                " and this model is not one (only lime, rise and occlusion apply)");
-        uses_layer = uses_layer || m.uses_layer || m.name == "cam";
-    }
+    bool uses_layer = false;
+    for (const std::string& name : methods)
+        if (name != influence_method) {
+            const xai::MethodInfo& m = xai::method_info(name);
+            uses_layer = uses_layer || m.uses_layer;
+        }
     std::vector<std::string> layers = a.layers;
     if constexpr (xai::LayerActivationModel<Model>) {
         const std::vector<std::string> known = model.layer_names();
@@ -376,18 +329,24 @@ int explain_images(const Model& model, const ModelInfo& info, const Arguments& a
                 throw Failure(ExitCode::layer, "unknown layer '" + l + "', expected one of " + xai::detail::join_names(known) +
                                                    " (see --list-layers)");
         if (layers.empty() && uses_layer) {
-            try {
-                layers = {xai::default_layer(model)};
-            } catch (const xai::error& e) {
-                throw Failure(ExitCode::layer, std::string(e.what()) + "; choose one with --layer");
-            }
+            const std::optional<std::string> fallback = default_layer_of(model, info);
+            if (!fallback)
+                throw Failure(ExitCode::layer, "the model names no feature layer for the CAM family; choose one with --layer "
+                                               "(see --list-layers)");
+            layers = {*fallback};
         }
     } else if (!layers.empty()) {
         throw Failure(ExitCode::layer, "--layer given, but this model names no layers");
     }
-    const xai::ExplainerSettings settings = settings_from(a);
+    xai::ExplainerSettings settings = settings_from(a, info);
+    if (a.layers.empty() && !layers.empty()) {
+        settings.layers = layers;  // the tool's fallback, for models that name no feature layer
+        if (!info.fallback_layer.empty() && layers.front() == info.fallback_layer)
+            info.notes.push_back("the CAM family explains '" + layers.front() + "', the last layer with a C×h×w output "
+                                 "(the model names no feature layer; --layer chooses another)");
+    }
     std::vector<xai::AnyExplainer> explainers;
-    for (const std::string& name : a.methods) {
+    for (const std::string& name : methods) {
         if (name == influence_method) continue;
         try {
             explainers.push_back(xai::make_explainer(name, model, settings));
@@ -395,189 +354,360 @@ int explain_images(const Model& model, const ModelInfo& info, const Arguments& a
             throw Failure(ExitCode::usage, "method '" + name + "': " + e.what());
         }
     }
-
-    std::vector<PreparedImage> images;
-    for (const std::string& spec : a.images)
-        for (const std::filesystem::path& file : collect_images(spec)) {
-            try {
-                images.push_back(prepare_image(file, model.input_shape()));
-            } catch (const Failure& f) {
-                throw Failure(f.code(), "'" + file.string() + "': " + f.what());
-            }
-        }
-    assign_stems(images);
-    std::error_code ec;
-    std::filesystem::create_directories(a.out, ec);
-    if (ec || !std::filesystem::is_directory(a.out))
-        throw Failure(ExitCode::failure, "cannot create the output folder '" + a.out.string() + "'" +
-                                             (ec ? ": " + ec.message() : std::string()));
+    const std::vector<Job> jobs = collect_jobs(a.images, a.out);
+    const bool keep_going = a.keep_going.value_or(std::any_of(jobs.begin(), jobs.end(), [](const Job& j) { return j.in_folder; }));
+    make_folder(a.out);
 
     const bool talk = !a.quiet && !a.json;
-    const bool bars = !a.quiet && console.err_is_terminal;
-    bool failed = false;
+    StatusLine status(console.err, !a.quiet && console.err_is_terminal);
+    const auto say = [&](std::ostream& stream, const std::string& line) {
+        status.erase();
+        stream << line << "\n";
+        status.draw();
+    };
+    for (const std::string& note : info.notes)
+        if (!a.quiet) say(console.err, "note: " + note);
+
+    Json model_json{{"source", info.source}, {"kind", info.kind}, {"input", shape_json(model.input_shape())},
+                    {"num_classes", classes}};
+    if (!info.labels.empty()) model_json["classes"] = info.labels;
+    model_json["notes"] = info.notes;
+    Json run_settings = settings_json(a, settings, methods, layers, info);
+    const std::string print = fingerprint(run_settings, model_json);
+
     std::unique_ptr<InfluenceMethod> influence;
-    Json influence_json = Json::object();
+    bool failed = false, unreadable = false;
+    Json failures = Json::array();
     if constexpr (xai::FeatureModel<Model>) {
         if (wants_influence) {
-            TrainingSource source = training_source(a.train, names, model.input_shape());
-            influence_json.set("train", a.train).set("description", source.description).set("examples", source.labels.size());
+            Json influence_json{{"train", a.train}};
+            TrainingSource source = training_source(a.train, info, classes, model.input_shape());
+            influence_json["description"] = source.description;
+            influence_json["examples"] = source.labels.size();
             xai::InfluenceOptions options;
             if (a.threads) options.threads = *a.threads;
             try {
-                ProgressBar bar(console.err, bars, "influence");
                 const auto start = std::chrono::steady_clock::now();
                 influence = std::make_unique<InfluenceMethod>(model, std::move(source), options,
-                                                              a.damping.value_or(xai::ExactSolver{}.damping), bar.callback());
+                                                              a.damping.value_or(xai::ExactSolver{}.damping),
+                                                              status.task("influence"));
+                status.end_task();
                 const xai::InfluenceDiagnostics& d = influence->diagnostics();
-                influence_json.set("setup_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count())
-                    .set("parameters", d.num_parameters)
-                    .set("l2_regularization", influence->l2_regularization())
-                    .set("solver", "exact")
-                    .set("relative_gradient_norm", d.stationarity.relative_gradient_norm);
-                Json warnings = Json::array();
-                for (const std::string& w : d.warnings) warnings.push(w);
-                influence_json.set("warnings", warnings);
+                influence_json["setup_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+                influence_json["parameters"] = d.num_parameters;
+                influence_json["l2_regularization"] = influence->l2_regularization();
+                influence_json["solver"] = "exact";
+                influence_json["relative_gradient_norm"] = d.stationarity.relative_gradient_norm;
+                influence_json["warnings"] = d.warnings;
             } catch (const xai::error& e) {
-                console.err << "xai-explain: influence failed: " << e.what() << "\n";
-                influence_json.set("error", e.what());
+                status.end_task();
+                say(console.err, program + ": influence failed: " + first_line(e.what()));
+                influence_json["error"] = first_line(e.what());
+                failures.push_back(Json{{"image", nullptr}, {"method", "influence"}, {"error", first_line(e.what())}});
                 failed = true;
             }
+            run_settings["influence"] = influence_json;
         }
     }
     if (talk)
-        console.out << "model " << info.source << " (" << info.kind << ", " << xai::to_string(model.input_shape()) << ", "
-                    << model.num_classes() << " classes)\n";
-    Json summary = Json::object();
-    summary.set("tool", "xai-explain");
-    summary.set("model", Json::object()
-                             .set("source", info.source)
-                             .set("kind", info.kind)
-                             .set("input", shape_json(model.input_shape()))
-                             .set("classes", [&] {
-                                 Json c = Json::array();
-                                 for (const std::string& n : names) c.push(n);
-                                 return c;
-                             }()));
-    Json run_settings = settings_json(a, settings, layers);
-    if (wants_influence) run_settings.set("influence", influence_json);
-    summary.set("settings", run_settings);
-    Json image_list = Json::array();
+        say(console.out, "model " + info.source + " (" + info.kind + ", " + xai::to_string(model.input_shape()) + ", " +
+                             std::to_string(classes) + " classes)");
 
-    for (const PreparedImage& image : images) {
-        for (const std::string& note : image.notes)
-            if (!a.quiet) console.err << "note: " << image.file.string() << ": " << note << "\n";
-        Json record = Json::object();
-        record.set("image", image.file.string());
-        record.set("stored", shape_json(image.stored));
-        Json notes = Json::array();
-        for (const std::string& note : image.notes) notes.push(note);
-        record.set("notes", notes);
+    // The images, in order; resumed ones are taken from their records.
+    std::vector<Json> records(jobs.size());
+    std::vector<bool> finished(jobs.size(), false);
+    std::size_t done = 0, resumed = 0, measured = 0, explained = 0, failed_images = 0;
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+        if (a.overwrite) break;
+        if (std::optional<Json> r = resumable_record(jobs[j].out_dir / (jobs[j].stem + ".json"), print)) {
+            records[j] = std::move(*r);
+            records[j]["resumed"] = true;
+            finished[j] = true;
+            ++resumed, ++done;
+        }
+    }
+    if (talk && resumed > 0)
+        say(console.out, "resuming: " + std::to_string(resumed) + " of " + std::to_string(jobs.size()) +
+                             " images already have their outputs (--overwrite explains them again)");
+    const auto started = std::chrono::steady_clock::now();
+    const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
+    const auto update_status = [&] { status.set_run(run_progress_text(done, jobs.size(), resumed, measured, elapsed())); };
+    update_status();
 
+    const auto fail_image = [&](std::size_t j, const std::string& stage, const std::string& reason, bool read) {
+        const std::string name = jobs[j].file.string();
+        say(console.err, program + ": " + name + ": " + reason);
+        records[j] = Json{{"image", name}, {"error", reason}, {"stage", stage}};
+        failures.push_back(Json{{"image", name}, {"stage", stage}, {"error", reason}});
+        finished[j] = true;
+        failed = true;
+        unreadable = unreadable || read;
+        ++failed_images, ++done;
+        update_status();
+    };
+
+    std::size_t next = 0;
+    bool stop = false;
+    while (!stop) {
+        // A batch: the next --batch images that can be read.
+        std::vector<std::size_t> group;
+        std::vector<PreparedImage> prepared;
+        for (; next < jobs.size() && group.size() < a.batch; ++next) {
+            if (finished[next]) continue;
+            try {
+                prepared.push_back(prepare_image(jobs[next].file, model.input_shape(), info));
+                group.push_back(next);
+            } catch (const xai::error& e) {
+                fail_image(next, "read", std::string("cannot read image: ") + first_line(e.what()), true);
+                if (!keep_going) {
+                    stop = true;
+                    ++next;
+                    break;
+                }
+            }
+        }
+        if (group.empty()) break;
+        for (std::size_t g = 0; g < group.size(); ++g)
+            for (const std::string& note : prepared[g].notes)
+                if (!a.quiet) say(console.err, "note: " + jobs[group[g]].file.string() + ": " + note);
+
+        // One forward pass for the predictions; image by image if the batch fails.
+        std::vector<xai::Image> inputs;
+        for (const PreparedImage& p : prepared) inputs.push_back(p.input);
         xai::Scores probabilities;
         try {
-            probabilities = xai::softmax(xai::detail::checked_forward(model, xai::as_batch(image.input), "xai-explain"));
-        } catch (const xai::error& e) {
-            console.err << "xai-explain: " << image.file.string() << ": the model failed: " << e.what() << "\n";
-            record.set("error", e.what());
-            image_list.push(std::move(record));
-            failed = true;
-            continue;
-        }
-        const std::size_t predicted = xai::argmax_rows(probabilities).front();
-        const std::size_t target = fixed_target.value_or(predicted);
-        const auto class_json = [&](std::size_t k) {
-            return Json::object().set("index", k).set("name", names[k]).set("probability", static_cast<double>(probabilities(0, k)));
-        };
-        record.set("prediction", class_json(predicted));
-        record.set("target", class_json(target));
-        const std::string caption = names[target] + " " + percent(probabilities(0, target));
-        if (talk)
-            console.out << image.file.string() << ": predicted " << names[predicted] << " ("
-                        << percent(probabilities(0, predicted)) << "), explaining " << names[target] << "\n";
-
-        const xai::Image shown = display_image(image.input);
-        std::vector<Panel> panels{{shown, image.file.filename().string(), caption}};
-        Json methods = Json::array();
-        for (const xai::AnyExplainer& explainer : explainers) {
-            const xai::MethodInfo& m = explainer.method();
-            const std::string base = image.stem + "_" + file_slug(m.name);
-            Json entry = Json::object();
-            entry.set("method", m.name);
-            entry.set("title", m.title);
-            xai::AnyExplanation x;
-            double seconds = 0.0;
-            try {
-                ProgressBar bar(console.err, bars && m.reports_progress, std::string(m.name));
-                const auto start = std::chrono::steady_clock::now();
-                x = explainer.explain(image.input, xai::Target::class_index(target), bar.callback());
-                seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            } catch (const xai::error& e) {
-                console.err << "xai-explain: " << image.file.string() << ": " << m.name << " failed: " << e.what() << "\n";
-                entry.set("error", e.what());
-                methods.push(std::move(entry));
-                failed = true;
-                continue;
-            }
-            const std::filesystem::path overlay_file = a.out / (base + ".png"), map_file = a.out / (base + ".npy");
-            Json extra = Json::object();
-            try {
-                const xai::Image picture = display_overlay(shown, x.map(), a.colormap);
-                xai::save_image(overlay_file, picture);
-                save_npy(map_file, x.raw_map());
-                for (const auto& [name, maps] : x.extra_maps) {
-                    const std::filesystem::path file = a.out / (base + "_" + name + ".npy");
-                    save_npy(file, x.extra_map(name));
-                    extra.set(name, file.string());
+            probabilities = xai::softmax(xai::detail::checked_forward(model, xai::stack(inputs), program.c_str()));
+        } catch (const xai::error&) {
+            std::vector<std::size_t> kept_group;
+            std::vector<PreparedImage> kept;
+            std::vector<xai::Scores> rows;
+            for (std::size_t g = 0; g < group.size(); ++g) {
+                try {
+                    rows.push_back(xai::softmax(xai::detail::checked_forward(model, xai::as_batch(prepared[g].input), program.c_str())));
+                    kept_group.push_back(group[g]);
+                    kept.push_back(std::move(prepared[g]));
+                } catch (const xai::error& e) {
+                    fail_image(group[g], "model", "the model failed: " + first_line(e.what()), false);
                 }
-                panels.push_back({picture, std::string(m.title), caption});
+            }
+            group = std::move(kept_group);
+            prepared = std::move(kept);
+            if (group.empty()) continue;
+            probabilities = xai::Scores::from_shape({group.size(), classes});
+            for (std::size_t g = 0; g < group.size(); ++g) std::copy_n(rows[g].data(), classes, probabilities.data() + g * classes);
+            inputs.clear();
+            for (const PreparedImage& p : prepared) inputs.push_back(p.input);
+        }
+        const std::size_t n = group.size();
+        const xai::Batch batch = xai::stack(inputs);
+        std::vector<std::size_t> predicted = xai::argmax_rows(probabilities), targets(n);
+        xai::Targets batch_targets;
+        for (std::size_t g = 0; g < n; ++g) {
+            targets[g] = fixed_target.value_or(predicted[g]);
+            batch_targets.push_back(xai::Target::class_index(targets[g]));
+        }
+
+        // Every method on the batch.
+        std::vector<std::vector<MethodResult>> results(explainers.size(), std::vector<MethodResult>(n));
+        for (std::size_t e = 0; e < explainers.size(); ++e) {
+            const xai::AnyExplainer& explainer = explainers[e];
+            const xai::MethodInfo& m = explainer.method();
+            std::vector<MethodResult>& r = results[e];
+            bool done_as_batch = false;
+            if (!m.reports_progress && n > 1) {
+                try {
+                    const auto start = std::chrono::steady_clock::now();
+                    auto x = std::make_shared<const xai::AnyExplanation>(explainer.explain(batch, batch_targets));
+                    const double share = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
+                                         static_cast<double>(n);
+                    for (std::size_t g = 0; g < n; ++g) r[g] = MethodResult{x, g, share, {}, {}};
+                    done_as_batch = true;
+                } catch (const xai::error&) {
+                    done_as_batch = false;  // retried image by image below, to tell which image fails
+                }
+            }
+            for (std::size_t g = 0; !done_as_batch && g < n; ++g) {
+                try {
+                    const xai::Progress progress = m.reports_progress ? status.task(std::string(m.name)) : xai::Progress{};
+                    const auto start = std::chrono::steady_clock::now();
+                    auto x = std::make_shared<const xai::AnyExplanation>(
+                        explainer.explain(xai::as_batch(inputs[g]), xai::Targets{batch_targets[g]}, progress));
+                    r[g] = MethodResult{x, 0, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), {}, {}};
+                } catch (const xai::error& error) {
+                    r[g].error = first_line(error.what());
+                }
+                status.end_task();
+            }
+            if (a.metrics.empty()) continue;
+            std::vector<std::size_t> ok;
+            for (std::size_t g = 0; g < n; ++g)
+                if (r[g].error.empty()) ok.push_back(g);
+            if (ok.empty()) continue;
+            xai::Batch images = xai::Batch::from_shape({ok.size(), batch.shape(1), batch.shape(2), batch.shape(3)});
+            xai::Maps maps = xai::Maps::from_shape({ok.size(), batch.shape(2), batch.shape(3)});
+            std::vector<std::size_t> scored_targets;
+            const std::size_t image_size = images.size() / ok.size(), plane = batch.shape(2) * batch.shape(3);
+            for (std::size_t k = 0; k < ok.size(); ++k) {
+                const MethodResult& res = r[ok[k]];
+                std::copy_n(batch.data() + ok[k] * image_size, image_size, images.data() + k * image_size);
+                std::copy_n(res.x->maps.data() + res.index * plane, plane, maps.data() + k * plane);
+                scored_targets.push_back(targets[ok[k]]);
+            }
+            try {
+                const auto scores = score_maps(model, images, maps, scored_targets, a.metrics, a.threads.value_or(0),
+                                               [&](const std::string& metric) {
+                                                   return status.task(std::string(m.name) + " " + metric);
+                                               });
+                for (std::size_t k = 0; k < ok.size(); ++k) r[ok[k]].metrics = scores[k];
+            } catch (const xai::error& error) {
+                for (std::size_t g : ok) r[g].error = "metrics: " + first_line(error.what());
+            }
+            status.end_task();
+        }
+
+        // The outputs, image by image.
+        for (std::size_t g = 0; g < n; ++g) {
+            const Job& job = jobs[group[g]];
+            const PreparedImage& image = prepared[g];
+            make_folder(job.out_dir);
+            Json record{{"image", job.file.string()}, {"stored", shape_json(image.stored)}, {"framing", framing_json(image.framing)},
+                        {"notes", image.notes}};
+            const auto class_json = [&](std::size_t k) {
+                Json c{{"index", k}};
+                if (!info.labels.empty()) c["name"] = info.labels[k];
+                c["probability"] = static_cast<double>(probabilities(g, k));
+                return c;
+            };
+            record["prediction"] = class_json(predicted[g]);
+            record["target"] = class_json(targets[g]);
+            const std::string caption = class_name(info, targets[g]) + " " + percent(probabilities(g, targets[g]));
+            if (talk)
+                say(console.out, job.file.string() + ": predicted " + class_name(info, predicted[g]) + " (" +
+                                     percent(probabilities(g, predicted[g])) + "), explaining " + class_name(info, targets[g]));
+            const xai::Image shown = display_image(image.photo);
+            const xai::Framing shown_framing = display_framing(image.framing);
+            std::vector<Panel> panels{
+                {shrink_to(xai::mark_unexplained(shown, shown_framing), gallery_max_side), job.file.filename().string(), caption}};
+            Json entries = Json::array();
+            for (std::size_t e = 0; e < explainers.size(); ++e) {
+                const xai::MethodInfo& m = explainers[e].method();
+                const MethodResult& r = results[e][g];
+                Json entry{{"method", m.name}, {"title", m.title}};
+                if (!r.x) {
+                    say(console.err, program + ": " + job.file.string() + ": " + std::string(m.name) + " failed: " + r.error);
+                    entry["error"] = r.error;
+                    failures.push_back(Json{{"image", job.file.string()}, {"method", m.name}, {"error", r.error}});
+                    failed = true;
+                    entries.push_back(std::move(entry));
+                    continue;
+                }
+                const xai::AnyExplanation& x = *r.x;
+                const std::string base = job.stem + "_" + file_slug(m.name);
+                const std::filesystem::path overlay_file = job.out_dir / (base + ".png"), map_file = job.out_dir / (base + ".npy");
+                Json extra = Json::object();
+                try {
+                    const xai::Image picture = display_overlay(shown, x.map(r.index), image.framing, a.colormap);
+                    xai::save_image(overlay_file, picture);
+                    save_npy(map_file, x.raw_map(r.index));
+                    for (const auto& [name, maps] : x.extra_maps) {
+                        const std::filesystem::path file = job.out_dir / (base + "_" + name + ".npy");
+                        save_npy(file, x.extra_map(name, r.index));
+                        extra[name] = file.string();
+                    }
+                    panels.push_back({shrink_to(picture, gallery_max_side), std::string(m.title), caption});
+                } catch (const xai::error& error) {
+                    throw Failure(ExitCode::failure, error.what());
+                }
+                entry["layer"] = x.layer;
+                entry["seconds"] = r.seconds;
+                entry["overlay"] = overlay_file.string();
+                entry["map"] = map_file.string();
+                entry["map_shape"] = {x.raw.shape(1), x.raw.shape(2)};
+                entry["extra_maps"] = extra;
+                Json statistics = Json::object();
+                for (const auto& [name, values] : x.statistics) statistics[name] = values[r.index];
+                entry["statistics"] = statistics;
+                if (!a.metrics.empty()) {
+                    Json scores = Json::object();
+                    for (const auto& [name, v] : r.metrics) scores[name] = v;
+                    entry["metrics"] = scores;
+                    if (!r.error.empty()) {
+                        entry["error"] = r.error;
+                        say(console.err, program + ": " + job.file.string() + ": " + std::string(m.name) + " " + r.error);
+                        failures.push_back(Json{{"image", job.file.string()}, {"method", m.name}, {"error", r.error}});
+                        failed = true;
+                    }
+                }
+                entries.push_back(std::move(entry));
+                if (talk) {
+                    char line[64];
+                    std::snprintf(line, sizeof line, "  %-12s %9.3f s  ", std::string(m.name).c_str(), r.seconds);
+                    say(console.out, line + overlay_file.string());
+                }
+            }
+            if constexpr (xai::FeatureModel<Model>) {
+                if (wants_influence) {
+                    Json entry = explain_influence(model, influence.get(), job, image, targets[g], caption, info);
+                    if (entry.contains("error")) {
+                        say(console.err, program + ": " + job.file.string() + ": influence failed: " + std::string(entry["error"]));
+                        failures.push_back(Json{{"image", job.file.string()}, {"method", "influence"}, {"error", entry["error"]}});
+                        failed = true;
+                    } else if (talk) {
+                        char line[64];
+                        std::snprintf(line, sizeof line, "  %-12s %9.3f s  ", "influence", entry["seconds"].get<double>());
+                        say(console.out, line + entry["picture"].get<std::string>());
+                    }
+                    entries.push_back(std::move(entry));
+                }
+            }
+            record["methods"] = entries;
+            const std::filesystem::path gallery_file = job.out_dir / (job.stem + "_gallery.png");
+            try {
+                xai::save_image(gallery_file, compose_gallery(panels, gallery_columns));
             } catch (const xai::error& e) {
                 throw Failure(ExitCode::failure, e.what());
             }
-            entry.set("layer", x.layer);
-            entry.set("seconds", seconds);
-            entry.set("overlay", overlay_file.string());
-            entry.set("map", map_file.string());
-            entry.set("map_shape", Json(Json::Array{x.raw.shape(1), x.raw.shape(2)}));
-            entry.set("extra_maps", extra);
-            Json statistics = Json::object();
-            for (const auto& [name, values] : x.statistics) statistics.set(name, values.front());
-            entry.set("statistics", statistics);
-            methods.push(std::move(entry));
-            if (talk) {
-                char line[64];
-                std::snprintf(line, sizeof line, "  %-12s %9.3f s  ", std::string(m.name).c_str(), seconds);
-                console.out << line << overlay_file.string() << "\n";
-            }
+            record["gallery"] = gallery_file.string();
+            record["fingerprint"] = print;
+            write_text(job.out_dir / (job.stem + ".json"), record.dump(2) + "\n");
+            if (talk) say(console.out, "  gallery      " + gallery_file.string());
+            records[group[g]] = std::move(record);
+            finished[group[g]] = true;
+            ++done, ++measured, ++explained;
+            update_status();
         }
-        if constexpr (xai::FeatureModel<Model>) {
-            if (wants_influence) {
-                Json entry = explain_influence(model, influence.get(), image, target, shown, caption, names, a, console);
-                failed = failed || entry_failed(entry);
-                methods.push(std::move(entry));
-            }
-        }
-        record.set("methods", methods);
-        const std::filesystem::path gallery_file = a.out / (image.stem + "_gallery.png");
-        try {
-            xai::save_image(gallery_file, compose_gallery(panels, gallery_columns));
-        } catch (const xai::error& e) {
-            throw Failure(ExitCode::failure, e.what());
-        }
-        record.set("gallery", gallery_file.string());
-        if (talk) console.out << "  gallery      " << gallery_file.string() << "\n";
-        image_list.push(std::move(record));
     }
-    summary.set("images", image_list);
+    status.erase();
 
-    const std::string text = summary.dump();
-    const std::filesystem::path summary_file = a.out / "summary.json";
-    std::ofstream file(summary_file);
-    file << text;
-    file.close();
-    if (!file) throw Failure(ExitCode::failure, "cannot write '" + summary_file.string() + "'");
-    if (a.json) console.out << text;
-    else if (talk) console.out << "summary      " << summary_file.string() << "\n";
-    return static_cast<int>(failed ? ExitCode::failure : ExitCode::ok);
+    Json summary{{"tool", program}, {"model", model_json}, {"settings", run_settings}};
+    summary["counts"] = Json{{"images", jobs.size()}, {"explained", explained}, {"resumed", resumed},
+                             {"failed", failed_images}, {"not_reached", jobs.size() - done}};
+    summary["seconds"] = elapsed();
+    Json image_list = Json::array();
+    for (std::size_t j = 0; j < jobs.size(); ++j)
+        if (finished[j] && !records[j].contains("error")) image_list.push_back(records[j]);
+    summary["images"] = image_list;
+    summary["failures"] = failures;
+    const int status_code = static_cast<int>(unreadable ? ExitCode::image : failed ? ExitCode::failure : ExitCode::ok);
+    summary["exit_status"] = status_code;
+    if (a.report) {
+        const std::filesystem::path report_file = a.out / "report.html";
+        write_report(report_file, summary, info);
+        summary["report"] = report_file.string();
+    }
+    const std::string text = summary.dump(2) + "\n";
+    write_text(a.out / "summary.json", text);
+    if (a.json) {
+        console.out << text;
+    } else if (talk) {
+        char line[160];
+        std::snprintf(line, sizeof line, "%s: %zu images: %zu explained, %zu resumed, %zu failed, in %.1f s", program.c_str(),
+                      jobs.size(), explained, resumed, failed_images, elapsed());
+        console.out << line << (stop ? " (stopped at the first unreadable image; --keep-going goes on)" : "") << "\n";
+        console.out << "summary      " << (a.out / "summary.json").string() << "\n";
+        if (a.report) console.out << "report       " << (a.out / "report.html").string() << "\n";
+    }
+    return status_code;
 }
 
 }  // namespace xai_explain

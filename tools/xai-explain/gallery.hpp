@@ -1,13 +1,15 @@
 #pragma once
-// xai-explain's pictures: the input enlarged for display, each method's map over it, text
-// labels drawn with stb_easy_font (Sean Barrett's public-domain bitmap font from Debian's
-// libstb-dev: a header of static functions that turns a string into axis-aligned quads), and
-// the gallery that puts the panels side by side.
+// xai-explain's pictures: the photo as shown, each method's map drawn back on it, text labels
+// drawn with stb_easy_font (Sean Barrett's public-domain bitmap font from Debian's libstb-dev:
+// a header of static functions that turns a string into axis-aligned quads), and the gallery
+// that puts the panels side by side.
 //
-// Display size: the model's input is enlarged by the smallest integer factor that makes its
-// longer side at least 192 pixels (28×28 → 196×196, 64×64 → 192×192, 224×224 unchanged), with
-// nearest-neighbour pixels so the picture shows what the model saw; the map is resized
-// bilinearly to that size and blended by xai::overlay (pytorch-grad-cam's show_cam_on_image).
+// Display size: the photo at its own size and aspect; a small one (28×28, 64×64) is enlarged by
+// the smallest integer factor that makes its longer side at least 192 pixels (28×28 → 196×196,
+// 64×64 → 192×192), with nearest-neighbour pixels so the picture shows every pixel. The map is
+// drawn back on it by xai::overlay_on_photo (pytorch-grad-cam's show_cam_on_image where the model
+// looked, the rest of the photo greyed and hatched: not explained). Gallery panels are the same
+// pictures shrunk (antialiased) to at most gallery_max_side pixels on their longer side.
 
 #include <algorithm>
 #include <cstddef>
@@ -19,14 +21,19 @@
 #include <stb_easy_font.h>
 
 #include "xai/core/tensor.hpp"
+#include "xai/image/antialias.hpp"
 #include "xai/image/colormap.hpp"
 #include "xai/image/convert.hpp"
+#include "xai/image/framing.hpp"
+#include "xai/image/map_back.hpp"
 #include "xai/image/overlay.hpp"
 
 namespace xai_explain {
 
-/// Smallest side, in pixels, of a displayed panel's longer axis.
+/// Smallest side, in pixels, of a displayed picture's longer axis.
 inline constexpr std::size_t display_min_side = 192;
+/// Largest side, in pixels, of a gallery panel's longer axis.
+inline constexpr std::size_t gallery_max_side = 256;
 
 /// The integer enlargement factor for an h×w input (see the header).
 inline std::size_t display_factor(std::size_t h, std::size_t w) {
@@ -47,16 +54,32 @@ inline xai::Image enlarge_nearest(const xai::Image& image, std::size_t factor) {
     return out;
 }
 
-/// The input as the panels show it: RGB, enlarged by display_factor().
-inline xai::Image display_image(const xai::Image& input) {
-    return xai::as_rgb(enlarge_nearest(input, display_factor(input.shape(1), input.shape(2))));
+/// The photo as the pictures show it: RGB, small photos enlarged by display_factor().
+inline xai::Image display_image(const xai::Image& photo) {
+    return xai::as_rgb(enlarge_nearest(photo, display_factor(photo.shape(1), photo.shape(2))));
 }
 
-/// A map (any size, values in [0, 1]) over the displayed input.
-inline xai::Image display_overlay(const xai::Image& shown, const xai::Map& map, xai::Colormap colormap) {
-    xai::OverlayOptions options;
-    options.colormap = colormap;
-    return xai::overlay(shown, map, options);
+/// The framing of a photo for its display copy (display_image()).
+inline xai::Framing display_framing(const xai::Framing& framing) {
+    return framing.enlarged(display_factor(framing.photo_height, framing.photo_width));
+}
+
+/// A map (over the model's input, values in [0, 1]) drawn back on the displayed photo.
+inline xai::Image display_overlay(const xai::Image& shown, const xai::Map& map, const xai::Framing& framing,
+                                  xai::Colormap colormap) {
+    xai::PhotoOverlayOptions options;
+    options.overlay.colormap = colormap;
+    return xai::overlay_on_photo(shown, map, display_framing(framing), options);
+}
+
+/// The picture shrunk (antialiased) so that its longer side is at most `side` pixels.
+inline xai::Image shrink_to(const xai::Image& picture, std::size_t side) {
+    const std::size_t h = picture.shape(1), w = picture.shape(2), longer = std::max(h, w);
+    if (longer <= side) return picture;
+    const auto scaled = [&](std::size_t extent) {
+        return std::max<std::size_t>(1, (extent * side + longer / 2) / longer);
+    };
+    return xai::resize_antialiased(picture, scaled(h), scaled(w));
 }
 
 /// Width in pixels of `text` drawn at `scale`.

@@ -1,20 +1,26 @@
 #pragma once
-// xai-explain's images: finding them (--image, a file or a folder), loading them and bringing
-// them to the model's input, with a note for each conversion.
+// xai-explain's images: finding them (--image: files, and folders searched recursively), where
+// each one's outputs go, and bringing a photo to the model's input with the library's
+// torchvision-style pipeline (xai::Preprocessing: centre crop or squash, then normalization),
+// with a note for each conversion. The photo itself is kept for the pictures: maps are drawn
+// back on it at its own size (xai::overlay_on_photo).
 
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <system_error>
 #include <vector>
 
 #include "arguments.hpp"
+#include "models.hpp"
 #include "xai/core/tensor.hpp"
+#include "xai/image/framing.hpp"
 #include "xai/image/io.hpp"
-#include "xai/image/resize.hpp"
+#include "xai/image/preprocess.hpp"
 
 namespace xai_explain {
 
@@ -26,29 +32,60 @@ inline bool is_image_file(const std::filesystem::path& path) {
     return known.count(ext) > 0;
 }
 
-/// --image: the file, or every image file of the folder in name order; Failure(image) otherwise.
-inline std::vector<std::filesystem::path> collect_images(const std::string& spec) {
-    std::error_code ec;
-    const std::filesystem::path path(spec);
-    if (!std::filesystem::exists(path, ec)) throw Failure(ExitCode::image, "image '" + spec + "' does not exist");
-    if (!std::filesystem::is_directory(path, ec)) return {path};
-    std::vector<std::filesystem::path> files;
-    for (const auto& entry : std::filesystem::directory_iterator(path, ec))
-        if (entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path());
-    if (ec) throw Failure(ExitCode::image, "cannot list the folder '" + spec + "': " + ec.message());
-    if (files.empty())
-        throw Failure(ExitCode::image, "the folder '" + spec + "' holds no image files (png, jpg, bmp, gif, tga, pnm, ...)");
-    std::sort(files.begin(), files.end());
-    return files;
+/// One image to explain and where its outputs go.
+struct Job {
+    std::filesystem::path file;     ///< the image file
+    std::filesystem::path out_dir;  ///< --out, and the image's subfolder under its --image folder
+    std::string stem;               ///< the output files' prefix
+    bool in_folder = false;         ///< found in an --image folder (not named on the command line)
+};
+
+/// --image, every spec in order: a file, or every image file under a folder, recursively, in
+/// path order; outputs of a folder's images go to the same subfolders of --out. Failure(image)
+/// for a path that does not exist or a folder that holds no image file.
+inline std::vector<Job> collect_jobs(const std::vector<std::string>& specs, const std::filesystem::path& out) {
+    std::vector<Job> jobs;
+    for (const std::string& spec : specs) {
+        std::error_code ec;
+        const std::filesystem::path path(spec);
+        if (!std::filesystem::exists(path, ec)) throw Failure(ExitCode::image, "image '" + spec + "' does not exist");
+        if (!std::filesystem::is_directory(path, ec)) {
+            jobs.push_back({path, out, path.stem().string(), false});
+            continue;
+        }
+        std::vector<std::filesystem::path> files;
+        const auto options = std::filesystem::directory_options::skip_permission_denied;
+        for (auto it = std::filesystem::recursive_directory_iterator(path, options, ec);
+             !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+            if (it->is_regular_file(ec) && is_image_file(it->path())) files.push_back(it->path());
+        if (ec) throw Failure(ExitCode::image, "cannot list the folder '" + spec + "': " + ec.message());
+        if (files.empty())
+            throw Failure(ExitCode::image, "the folder '" + spec + "' holds no image files (png, jpg, bmp, gif, tga, pnm, ...)");
+        std::sort(files.begin(), files.end());
+        for (const std::filesystem::path& file : files) {
+            const std::filesystem::path sub = file.parent_path().lexically_relative(path);
+            jobs.push_back({file, sub.empty() || sub == "." ? out : out / sub, file.stem().string(), true});
+        }
+    }
+    // Output prefixes: the file's stem, or its whole name (dots as '_') when two files of the
+    // same output folder share a stem.
+    std::map<std::pair<std::filesystem::path, std::string>, std::size_t> count;
+    for (const Job& j : jobs) ++count[{j.out_dir, j.stem}];
+    for (Job& j : jobs)
+        if (count[{j.out_dir, j.stem}] > 1) {
+            j.stem = j.file.filename().string();
+            std::replace(j.stem.begin(), j.stem.end(), '.', '_');
+        }
+    return jobs;
 }
 
-/// An image as the model takes it, and what was done to it.
+/// An image as the model takes it, the photo it came from, and what was done to it.
 struct PreparedImage {
-    std::filesystem::path file;
-    std::string stem;                 ///< the output files' prefix
-    xai::ImageShape stored;           ///< as the file holds it
-    xai::Image input;                 ///< the model's C×H×W
-    std::vector<std::string> notes;   ///< conversions, for stderr and the summary
+    xai::ImageShape stored;          ///< as the file holds it
+    xai::Image photo;                ///< the photo as shown: grey or RGB (alpha dropped), its own size
+    xai::Framing framing;            ///< where the input lies in the photo
+    xai::Image input;                ///< the model's C×H×W, normalized when the model wants it
+    std::vector<std::string> notes;  ///< conversions, for stderr and the summary
 };
 
 inline std::string channel_words(std::size_t c) {
@@ -61,43 +98,42 @@ inline std::string channel_words(std::size_t c) {
     }
 }
 
-/// Loads `file` and brings it to `expected` (channels by stb's conversion, size by bilinear
-/// resizing); Failure(image) when the file cannot be read or converted.
-inline PreparedImage prepare_image(const std::filesystem::path& file, const xai::ImageShape& expected) {
-    PreparedImage p;
-    p.file = file;
-    try {
-        p.input = xai::load_image(file);
-        p.stored = xai::image_shape(p.input);
-        if (p.stored.channels != expected.channels) {
-            if (expected.channels < 1 || expected.channels > 4)
-                throw Failure(ExitCode::image, "the model expects " + std::to_string(expected.channels) +
-                                                   " channels; images have 1 to 4");
-            p.input = xai::load_image(file, expected.channels);
-            p.notes.push_back("converted " + channel_words(p.stored.channels) + " to " + channel_words(expected.channels));
-        }
-    } catch (const xai::error& e) {
-        throw Failure(ExitCode::image, std::string("cannot read image: ") + e.what());
-    }
-    if (p.stored.height != expected.height || p.stored.width != expected.width) {
-        p.input = xai::resize(p.input, expected.height, expected.width, xai::Interpolation::bilinear);
-        p.notes.push_back("resized from " + std::to_string(p.stored.height) + "x" + std::to_string(p.stored.width) + " to " +
-                          std::to_string(expected.height) + "x" + std::to_string(expected.width) +
-                          " (bilinear), the model's input size");
-    }
-    return p;
-}
+inline std::string size_words(std::size_t h, std::size_t w) { return std::to_string(h) + "x" + std::to_string(w); }
 
-/// Output prefixes: the file's stem, or its whole name when two files share a stem.
-inline void assign_stems(std::vector<PreparedImage>& images) {
-    for (PreparedImage& p : images) {
-        const std::string stem = p.file.stem().string();
-        const bool shared = std::count_if(images.begin(), images.end(), [&](const PreparedImage& q) {
-                                return q.file.stem().string() == stem;
-                            }) > 1;
-        p.stem = shared ? p.file.filename().string() : stem;
-        std::replace(p.stem.begin(), p.stem.end(), '.', '_');
+/// Loads `file` and brings it to the model's input (see the header): channels by stb's
+/// conversion, size by info.preprocessing (an image already of the input's size is taken as it
+/// is), then normalization. xai::io_error when the file cannot be read.
+inline PreparedImage prepare_image(const std::filesystem::path& file, const xai::ImageShape& expected, const ModelInfo& info) {
+    PreparedImage p;
+    xai::Image decoded = xai::load_image(file);
+    p.stored = xai::image_shape(decoded);
+    // Shown as grey or RGB: an alpha channel is dropped, not composited (load_image's rule).
+    const std::size_t shown = p.stored.channels <= 2 ? 1 : 3;
+    p.photo = p.stored.channels == shown ? std::move(decoded) : xai::load_image(file, shown);
+    xai::Image pixels = p.photo;
+    if (p.stored.channels != expected.channels) {
+        xai::detail::require(expected.channels >= 1 && expected.channels <= 4, "xai-explain: the model expects ",
+                             expected.channels, " channels; images have 1 to 4");
+        if (shown != expected.channels) pixels = xai::load_image(file, expected.channels);
+        p.notes.push_back("converted " + channel_words(p.stored.channels) + " to " + channel_words(expected.channels));
     }
+    const std::size_t h = p.stored.height, w = p.stored.width;
+    if (h == expected.height && w == expected.width) {
+        p.framing = xai::squash_framing(h, w, h, w);  // already the input's size: taken as it is
+    } else {
+        const xai::Preprocessing& prep = info.preprocessing;
+        p.framing = prep.framing(h, w);
+        pixels = prep.resize(pixels);
+        const xai::Framing& f = p.framing;
+        if (prep.fit == xai::Fit::squash)
+            p.notes.push_back("resized from " + size_words(h, w) + " to " + size_words(expected.height, expected.width) +
+                              " (squashed), the model's input size");
+        else
+            p.notes.push_back("resized from " + size_words(h, w) + " to " + size_words(f.resized_height, f.resized_width) +
+                              " and cropped to the centre " + size_words(f.height, f.width) + ", the model's input size");
+    }
+    p.input = info.normalize ? info.preprocessing.normalize(pixels) : std::move(pixels);
+    return p;
 }
 
 }  // namespace xai_explain

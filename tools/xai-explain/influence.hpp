@@ -46,6 +46,7 @@
 
 #include "arguments.hpp"
 #include "images.hpp"
+#include "models.hpp"
 #include "xai/data/fashion_mnist.hpp"
 #include "xai/data/scenes.hpp"
 #include "xai/influence.hpp"
@@ -84,7 +85,7 @@ struct TrainingSource {
 
 /// --train (see the header); Failure(usage) for a malformed spec, Failure(image) when the data
 /// cannot be read.
-inline TrainingSource training_source(const std::string& spec, const std::vector<std::string>& class_names,
+inline TrainingSource training_source(const std::string& spec, const ModelInfo& info, std::size_t classes,
                                       const xai::ImageShape& input) {
     const std::size_t colon = spec.find(':');
     const std::string name = spec.substr(0, colon);
@@ -134,10 +135,10 @@ inline TrainingSource training_source(const std::string& spec, const std::vector
     for (const auto& entry : std::filesystem::directory_iterator(spec)) {
         if (!entry.is_directory()) continue;
         const std::string folder = entry.path().filename().string();
-        std::size_t label = class_names.size();
-        for (std::size_t k = 0; k < class_names.size(); ++k)
-            if (class_names[k] == folder || std::to_string(k) == folder) label = k;
-        if (label == class_names.size())
+        std::size_t label = classes;
+        for (std::size_t k = 0; k < classes; ++k)
+            if (class_name(info, k) == folder || std::to_string(k) == folder) label = k;
+        if (label == classes)
             throw Failure(ExitCode::usage, "--train '" + spec + "': the folder '" + folder +
                                                "' is neither a class name nor a class index of the model");
         std::vector<std::filesystem::path> in_class;
@@ -159,13 +160,13 @@ inline TrainingSource training_source(const std::string& spec, const std::vector
     for (std::size_t i : order) sorted.push_back(files[i]), labels.push_back(source.labels[i]);
     source.labels = std::move(labels);
     source.description = "folder " + spec + ", " + std::to_string(sorted.size()) + " images";
-    source.images = [sorted, input](std::size_t first, std::size_t k) {
+    source.images = [sorted, input, info](std::size_t first, std::size_t k) {
         std::vector<xai::Image> images;
         for (std::size_t i = first; i < first + k; ++i) {
             try {
-                images.push_back(prepare_image(sorted[i], input).input);
-            } catch (const Failure& f) {
-                throw Failure(f.code(), "--train: '" + sorted[i].string() + "': " + f.what());
+                images.push_back(prepare_image(sorted[i], input, info).input);
+            } catch (const xai::error& e) {
+                throw Failure(ExitCode::image, "--train: cannot read image '" + sorted[i].string() + "': " + e.what());
             }
         }
         return xai::stack(images);

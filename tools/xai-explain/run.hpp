@@ -1,10 +1,11 @@
 #pragma once
 // xai-explain as a function: run(arguments, console) → exit status, so that the tests call the
-// tool directly (tests/test_cli.cpp) and main() is one line (tools/xai-explain/main.cpp). It
-// parses the command line (arguments.hpp), answers --help and the --list-* questions,
-// loads the model (a built-in one or a weights file; TorchScript in the LibTorch build,
-// torch_model.hpp) and hands it to explain_images() (explain.hpp). docs/cli.md is the
-// manual.
+// tool directly (tests/test_cli*.cpp) and main() is one line (tools/xai-explain/main.cpp). It
+// parses the command line (arguments.hpp), answers --help and the --list-* questions, loads the
+// model — picking the adapter from the file: a built-in name or a weights file (.xaiw) is the
+// built-in CNN, .onnx the ONNX adapter (onnx_model.hpp, in a build with XAI_WITH_ONNX), .pt the
+// LibTorch adapter (torch_model.hpp, xai-explain-torch) — and hands it to explain_images()
+// (explain.hpp). docs/cli.md is the manual.
 
 #include <exception>
 #include <iostream>
@@ -15,14 +16,19 @@
 
 #include "arguments.hpp"
 #include "explain.hpp"
+#include "models.hpp"
 #ifdef XAI_EXPLAIN_WITH_TORCH
 #include "torch_model.hpp"
+#endif
+#ifdef XAI_EXPLAIN_WITH_ONNX
+#include "onnx_model.hpp"
 #endif
 
 namespace xai_explain {
 
 /// The whole tool: parses `args` (without the program name), explains, returns the exit status.
 inline int run(const std::vector<std::string>& args, Console console) {
+    const std::string program(program_name);
     try {
         const Arguments a = parse_arguments(args);
         if (a.help) {
@@ -44,22 +50,34 @@ inline int run(const std::vector<std::string>& args, Console console) {
             return 0;
         }
         if (a.model.empty()) throw Failure(ExitCode::usage, "--model is required (see --help)");
+        ModelInfo info;
         if (is_torchscript(a.model)) {
 #ifdef XAI_EXPLAIN_WITH_TORCH
-            return explain_with_torch(a, console);
+            const xai::models::TorchModel model = load_torch_model(a, info);
+            return explain_images(model, info, a, console);
 #else
-            throw Failure(ExitCode::model, "'" + a.model + "' is a TorchScript model, and this xai-explain was built "
-                                           "without LibTorch: use xai-explain-torch (built when CMake finds LibTorch)");
+            throw Failure(ExitCode::model, "'" + a.model + "' is a TorchScript model, and " + program +
+                                               " was built without LibTorch: use xai-explain-torch (built when CMake "
+                                               "finds LibTorch, docs/torch.md)");
 #endif
         }
-        ModelInfo info;
+        if (is_onnx(a.model)) {
+#ifdef XAI_EXPLAIN_WITH_ONNX
+            const xai::models::OnnxModel model = load_onnx_model(a, info);
+            return explain_images(model, info, a, console);
+#else
+            throw Failure(ExitCode::model, "'" + a.model + "' is an ONNX model, and " + program +
+                                               " was built without the ONNX adapter: install OpenCV's DNN module "
+                                               "(libopencv-dnn-dev) and build again (XAI_WITH_ONNX, docs/onnx.md)");
+#endif
+        }
         const xai::models::Sequential model = load_sequential(a, info);
         return explain_images(model, info, a, console);
     } catch (const Failure& f) {
-        console.err << "xai-explain: " << f.what() << "\n";
+        console.err << program << ": " << first_line(f.what()) << "\n";
         return static_cast<int>(f.code());
     } catch (const std::exception& e) {
-        console.err << "xai-explain: " << e.what() << "\n";
+        console.err << program << ": " << first_line(e.what()) << "\n";
         return static_cast<int>(ExitCode::failure);
     }
 }

@@ -1,138 +1,84 @@
 #pragma once
 // xai-explain-torch's TorchScript models (the LibTorch build of xai-explain, docs/cli.md):
 //
-//   --model model.pt              forward(x) returns (logits, activations of the layer)
+//   --model model.pt              any scripted or traced classifier, as users export it
+//                                 (torch.jit.script(model).save, torch.jit.trace(...).save):
+//                                 every submodule is a layer (TorchModel::load, docs/torch.md);
+//                                 also the older form whose forward returns (logits, activations)
 //   --model features.pt,head.pt   features(x) = activations of the layer, head(a) = logits
 //
-// (the two forms of TorchModel, docs/torch.md). The model takes --channels × --size input
-// standardized with ImageNet's mean and standard deviation (torchvision's classifiers) unless
-// --normalize none. The standardization is placed inside the model (StandardizedInput), so
-// every explainer sees, perturbs and segments the image in [0, 1] exactly as it shows it: LIME's
-// superpixels and hidden colours, RISE's and occlusion's zero baseline and Score-CAM's masks all
-// act on the picture, as in the reference implementations, whose classifier functions
-// preprocess inside.
+// A TorchScript file records neither its input size nor its normalization: --size (default
+// 224x224), --channels (default 3; a model that takes only grey input is found by trying 1 when 3
+// fails, with a note) and --normalize (default imagenet for RGB input: torchvision's mean and
+// standard deviation; none for grey). The images are normalized before the model sees them
+// (xai::Preprocessing, images.hpp), so the explainers work in the normalized space the reference
+// implementations use: RISE, occlusion, Score-CAM and the metrics hide pixels with 0 there (the
+// mean colour), as pytorch-grad-cam, RISE's and Captum's code do on their normalized tensors;
+// LIME's superpixels are found on the picture itself (explain.hpp). Maps are drawn on the photo.
 
 #include "xai/torch.hpp"  // first: LibTorch, with GCC 12's false AVX-512 warnings silenced
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "arguments.hpp"
-#include "explain.hpp"
+#include "images.hpp"
+#include "models.hpp"
+#include "records.hpp"
 #include "xai/image/preprocess.hpp"
 
 namespace xai_explain {
 
-/// `model` with x' = (x − mean_c) / std_c applied to its input first. Forwards the model
-/// concepts the model has; activations given to forward_from are past the standardization.
-template <xai::Classifier Model>
-class StandardizedInput {
-public:
-    StandardizedInput(const Model& model, std::vector<float> mean, std::vector<float> std)
-        : model_(&model), mean_(std::move(mean)), std_(std::move(std)) {}
-    StandardizedInput(const Model&&, std::vector<float>, std::vector<float>) = delete;
-
-    xai::ImageShape input_shape() const { return model_->input_shape(); }
-    std::size_t num_classes() const { return model_->num_classes(); }
-    xai::Scores forward(const xai::Batch& batch) const { return model_->forward(standardize(batch)); }
-
-    xai::FeatureOutput forward_features(const xai::Batch& batch) const
-        requires xai::FeatureModel<Model>
-    {
-        return model_->forward_features(standardize(batch));
-    }
-    xt::xtensor<float, 2> classifier_weights() const
-        requires xai::FeatureModel<Model>
-    {
-        return model_->classifier_weights();
-    }
-
-    std::vector<std::string> layer_names() const
-        requires xai::LayerActivationModel<Model>
-    {
-        return model_->layer_names();
-    }
-    std::string feature_layer() const
-        requires requires(const Model& m) { m.feature_layer(); }
-    {
-        return model_->feature_layer();
-    }
-    std::vector<std::size_t> layer_shape(const std::string& layer) const
-        requires requires(const Model& m, const std::string& l) { m.layer_shape(l); }
-    {
-        return model_->layer_shape(layer);
-    }
-    xai::LayerOutput layer_activations(const xai::Batch& batch, const std::string& layer) const
-        requires xai::LayerActivationModel<Model>
-    {
-        return model_->layer_activations(standardize(batch), layer);
-    }
-    xai::LayerGradients layer_gradients(const xai::Batch& batch, const std::string& layer, const xai::ScoreSeed& seed) const
-        requires xai::LayerGradientModel<Model>
-    {
-        return model_->layer_gradients(standardize(batch), layer, seed);
-    }
-    xai::Scores forward_from(const std::string& layer, const xai::Activations& activations) const
-        requires xai::LayerForwardModel<Model>
-    {
-        return model_->forward_from(layer, activations);
-    }
-
-private:
-    /// A batch of the model's channel count, standardized; anything else is passed on as it
-    /// is, for the model to refuse with its own message.
-    xai::Batch standardize(const xai::Batch& batch) const {
-        const std::size_t channels = model_->input_shape().channels;
-        if (batch.dimension() != 4 || batch.shape(1) != channels) return batch;
-        xai::Batch out = xai::Batch::from_shape(batch.shape());
-        const std::size_t plane = batch.shape(2) * batch.shape(3);
-        for (std::size_t i = 0; i < batch.shape(0); ++i)
-            for (std::size_t c = 0; c < channels; ++c) {
-                const float mean = mean_.size() == 1 ? mean_[0] : mean_[c];
-                const float inverse = 1.0f / (std_.size() == 1 ? std_[0] : std_[c]);
-                const float* src = batch.data() + (i * channels + c) * plane;
-                float* dst = out.data() + (i * channels + c) * plane;
-                for (std::size_t p = 0; p < plane; ++p) dst[p] = (src[p] - mean) * inverse;
-            }
-        return out;
-    }
-
-    const Model* model_;
-    std::vector<float> mean_, std_;
-};
-
-/// xai-explain on a TorchScript model (see the header); Failure(model) when it cannot be loaded.
-inline int explain_with_torch(const Arguments& a, Console& console) {
+/// --model for xai-explain-torch (see the header); Failure(model) when it cannot be loaded, and
+/// when it takes another channel count than --channels, in one line naming --channels.
+inline xai::models::TorchModel load_torch_model(const Arguments& a, ModelInfo& info) {
     const std::vector<std::string> files = detail::split(a.model, ',');
     if (files.size() > 2)
         throw Failure(ExitCode::model, "--model '" + a.model + "': expected model.pt or features.pt,head.pt");
     for (const std::string& file : files)
         if (!std::filesystem::exists(file)) throw Failure(ExitCode::model, "TorchScript file '" + file + "' does not exist");
-    xai::models::TorchOptions options;
-    options.input_shape = {a.channels, a.height, a.width};
-    options.threads = 1;  // the explainers run model calls on their own threads (torch.hpp: not both)
-    const xai::models::TorchModel model = [&] {
+    const xai::Preprocessing defaults;
+    const std::size_t height = a.height.value_or(defaults.height), width = a.width.value_or(defaults.width);
+    const auto load = [&](std::size_t channels) {
+        xai::models::TorchOptions options;
+        options.input_shape = {channels, height, width};
+        options.threads = 1;  // the explainers run model calls on their own threads (docs/torch.md: not both)
+        return files.size() == 2 ? xai::models::TorchModel::load_torchscript_pair(files[0], files[1], options)
+                                 : xai::models::TorchModel::load(files[0], options);
+    };
+    const std::size_t asked = a.channels.value_or(3), other = asked == 3 ? 1 : 3;
+    std::optional<xai::models::TorchModel> model;
+    try {
+        model.emplace(load(asked));
+    } catch (const xai::error& e) {
         try {
-            return files.size() == 2 ? xai::models::TorchModel::load_torchscript_pair(files[0], files[1], options)
-                                     : xai::models::TorchModel::load_torchscript(files[0], options);
-        } catch (const xai::error& e) {
-            throw Failure(ExitCode::model, "cannot load model '" + a.model + "': " + e.what());
+            model.emplace(load(other));
+        } catch (const xai::error&) {
+            throw Failure(ExitCode::model, "cannot load model '" + a.model + "': " + first_line(e.what()) +
+                                               (a.height ? "" : " (a TorchScript file does not record its input size; " +
+                                                                    std::to_string(height) + "x" + std::to_string(width) +
+                                                                    " was tried: give it with --size HxW)"));
         }
-    }();
-    const xai::Preprocessing imagenet;
-    const StandardizedInput<xai::models::TorchModel> standardized(
-        model, a.imagenet_normalization ? imagenet.mean : std::vector<float>{0.0f},
-        a.imagenet_normalization ? imagenet.std : std::vector<float>{1.0f});
-    if (a.imagenet_normalization && a.channels != imagenet.mean.size())
-        throw Failure(ExitCode::usage, "--normalize imagenet needs --channels 3 (or use --normalize none)");
-    ModelInfo info;
+        if (a.channels)
+            throw Failure(ExitCode::model, "'" + a.model + "' takes " + channel_words(other) + " input, not " +
+                                               channel_words(asked) + " (--channels " + std::to_string(asked) +
+                                               "): pass --channels " + std::to_string(other));
+        info.notes.push_back("the model takes " + channel_words(other) + " input (" + channel_words(asked) +
+                             " was tried first; --channels " + std::to_string(other) + " says so)");
+    }
+    const std::size_t channels = model->input_shape().channels;
+    if (a.imagenet_normalization.value_or(false) && channels != 3)
+        throw Failure(ExitCode::usage, "--normalize imagenet needs RGB input (the model takes " + channel_words(channels) +
+                                           "): use --normalize none");
     info.source = a.model;
     info.kind = files.size() == 2 ? "TorchScript pair" : "TorchScript";
-    info.class_names = class_names_for(a, model.num_classes(), false);
-    return explain_images(standardized, info, a, console);
+    info.normalize = a.imagenet_normalization.value_or(channels == 3);
+    info.labels = labels_for(a, model->num_classes(), false);
+    info.preprocessing = preprocessing_for(a, model->input_shape(), info.normalize);
+    return std::move(*model);
 }
 
 }  // namespace xai_explain

@@ -1,0 +1,107 @@
+// Benchmarks of xai-explain (tools/xai-explain/): what the tool costs per image beyond the
+// explanations themselves, on a folder of 64×64 images (the scenes model's input size).
+//
+// Each iteration runs the whole tool, xai_explain::run() with --overwrite --quiet --threads 1 on
+// a folder of 32 grey 64×64 PNGs (reading, batching, the explanations, the overlays drawn back
+// on the photos, the gallery, the .npy maps and the JSON records), and then the same
+// explanations alone: the prediction pass and make_explainer(method).explain() on the same
+// inputs, as the tool calls them (the batch-capable methods on batches of 16, the others image
+// by image). Both are measured in process CPU time, so other processes on a shared machine do not
+// inflate them. Counters:
+//   tool_ms_per_image, explain_ms_per_image   the two, per image
+//   overhead                                  tool / explain − 1: the tool's share beyond the passes
+// The argument is the method: 0 = gradcam (one forward and backward pass per batch: the worst
+// case), 1 = scorecam (128 masked passes per image), 2 = rise with 1000 masks.
+#include <benchmark/benchmark.h>
+
+#include <time.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../tools/xai-explain/run.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+double process_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+constexpr std::size_t folder_size = 32;
+
+/// The folder of 64×64 grey images, written once.
+const fs::path& folder() {
+    static const fs::path dir = [] {
+        const fs::path d = fs::temp_directory_path() / ("xai_bench_cli_" + std::to_string(::getpid()));
+        fs::create_directories(d / "images");
+        for (std::size_t i = 0; i < folder_size; ++i) {
+            xai::Image image = xai::Image::from_shape({1, 64, 64});
+            for (std::size_t y = 0; y < 64; ++y)
+                for (std::size_t x = 0; x < 64; ++x)
+                    image(0, y, x) = static_cast<float>(0.5 + 0.45 * std::sin(0.2 * static_cast<double>(x + i) +
+                                                                               0.15 * static_cast<double>(y * (i % 5 + 1))));
+            xai::save_image(d / "images" / ("image_" + std::to_string(100 + i) + ".png"), image);
+        }
+        return d;
+    }();
+    return dir;
+}
+
+void BM_ToolOverheadPerImage(benchmark::State& state) {
+    static const char* const methods[] = {"gradcam", "scorecam", "rise"};
+    const std::string method = methods[state.range(0)];
+    const fs::path& dir = folder();
+    std::vector<std::string> args{"--model", "scenes", "--image", (dir / "images").string(), "--out", (dir / "out").string(),
+                                  "--method", method, "--overwrite", "--quiet", "--threads", "1", "--rise-masks", "1000"};
+    const xai::models::Sequential model = xai::models::load_builtin("scenes");
+    std::vector<xai::Image> inputs;
+    for (std::size_t i = 0; i < folder_size; ++i)
+        inputs.push_back(xai::load_image(dir / "images" / ("image_" + std::to_string(100 + i) + ".png"), 1));
+    xai::ExplainerSettings settings;
+    settings.cam.threads = settings.score_cam.cam.threads = settings.rise.threads = 1;
+    settings.rise.num_masks = 1000;
+    const xai::AnyExplainer explainer = xai::make_explainer(method, model, settings);
+    const bool batched = !explainer.method().reports_progress;
+    double tool = 0.0, alone = 0.0;
+    for (auto _ : state) {
+        std::ostringstream out, err;
+        double start = process_seconds();
+        const int status = xai_explain::run(args, xai_explain::Console{out, err, false});
+        tool += process_seconds() - start;
+        if (status != 0) state.SkipWithError(err.str().c_str());
+        start = process_seconds();
+        for (std::size_t first = 0; first < folder_size; first += 16) {
+            const std::vector<xai::Image> group(inputs.begin() + static_cast<std::ptrdiff_t>(first),
+                                                inputs.begin() + static_cast<std::ptrdiff_t>(first + 16));
+            const xai::Batch batch = xai::stack(group);
+            const xai::Scores logits = model.forward(batch);  // the tool's prediction pass
+            benchmark::DoNotOptimize(logits.data());
+            if (batched) {
+                const xai::AnyExplanation x = explainer.explain(batch);
+                benchmark::DoNotOptimize(x.maps.data());
+            } else {
+                for (const xai::Image& image : group) {
+                    const xai::AnyExplanation x = explainer.explain(image);
+                    benchmark::DoNotOptimize(x.maps.data());
+                }
+            }
+        }
+        alone += process_seconds() - start;
+    }
+    const double n = static_cast<double>(state.iterations() * folder_size);
+    state.counters["tool_ms_per_image"] = 1e3 * tool / n;
+    state.counters["explain_ms_per_image"] = 1e3 * alone / n;
+    state.counters["overhead"] = alone > 0.0 ? tool / alone - 1.0 : 0.0;
+    state.SetLabel(method);
+}
+BENCHMARK(BM_ToolOverheadPerImage)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->Iterations(2);
+
+}  // namespace
