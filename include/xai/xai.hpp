@@ -4,6 +4,7 @@
 // families you use for the shortest compile (scripts/compile_cost.sh, docs/performance.md):
 //
 //   xai/cam.hpp         CAM, Grad-CAM, Grad-CAM++, XGrad-CAM, HiResCAM, LayerCAM, Score-CAM, Eigen-CAM, Ablation-CAM
+//   xai/gradients.hpp   Saliency, gradient × input, Integrated Gradients, guided backprop, deconvnet, Guided Grad-CAM
 //   xai/lime.hpp        LIME, the superpixel algorithms, LIME's pictures
 //   xai/rise.hpp        RISE
 //   xai/occlusion.hpp   occlusion
@@ -18,6 +19,7 @@
 
 #include "xai/cam.hpp"
 #include "xai/data.hpp"
+#include "xai/gradients.hpp"
 #include "xai/image.hpp"
 #include "xai/influence.hpp"
 #include "xai/lime.hpp"
