@@ -337,6 +337,130 @@ TEST_CASE("Path baselines: uniform noise is deterministic and in range; blurred 
     CHECK(xt::allclose(user.attributions, e.attributions, 1e-6, 1e-7));
 }
 
+// ---- the noise tunnel ---------------------------------------------------------------------
+
+static_assert(xai::Explainer<xai::NoiseTunnel<xai::Saliency<Sequential>>>);
+static_assert(xai::Explainer<xai::NoiseTunnel<xai::IntegratedGradients<Sequential>>>);
+static_assert(xai::Explainer<xai::GradientShap<Sequential>>);
+
+TEST_CASE("The noise tunnel with σ = 0 is the wrapped method; SmoothGrad² its square and VarGrad 0",
+          "[gradients][noise_tunnel]") {
+    const Sequential net = small_cnn();
+    const xai::Batch x = random_batch(2, 3, 12, 12, 91);
+    const auto plain = xai::Saliency<Sequential>(net, {.absolute = false}).explain(x, {1});
+    using Tunnel = xai::NoiseTunnel<xai::Saliency<Sequential>>;
+    const auto sg = Tunnel(net, {.method = {.absolute = false}, .samples = 3, .noise_level = 0.0}).explain(x, {1});
+    const auto sq = Tunnel(net, {.method = {.absolute = false}, .type = xai::NoiseTunnelType::smoothgrad_squared,
+                                 .samples = 3, .noise_level = 0.0})
+                        .explain(x, {1});
+    const auto var = Tunnel(net, {.method = {.absolute = false}, .type = xai::NoiseTunnelType::vargrad, .samples = 3,
+                                  .noise_level = 0.0})
+                         .explain(x, {1});
+    CHECK((sg.attributions == plain.attributions));
+    CHECK(xt::allclose(sq.attributions, plain.attributions * plain.attributions, 1e-6, 1e-12));
+    CHECK(max_abs(var.attributions) < 1e-12);
+    CHECK(sg.sigma == std::vector<double>{0.0, 0.0});
+    CHECK((sg.targets == plain.targets));
+    CHECK(xt::allclose(sg.logits, plain.logits));
+    // Around Integrated Gradients too.
+    const auto ig = xai::IntegratedGradients<Sequential>(net, {.steps = 8}).explain(x, {1});
+    const auto smooth_ig =
+        xai::NoiseTunnel<xai::IntegratedGradients<Sequential>>(net, {.method = {.steps = 8}, .samples = 2, .noise_level = 0.0})
+            .explain(x, {1});
+    CHECK(xt::allclose(smooth_ig.attributions, ig.attributions, 1e-6, 1e-9));
+}
+
+TEST_CASE("The noise tunnel on a linear model: SmoothGrad is w, VarGrad of gradient × input is w²σ²",
+          "[gradients][noise_tunnel]") {
+    const Sequential net = linear_net();
+    const xai::Batch x = random_batch(1, 2, 3, 3, 93);
+    const xai::Image xi = xai::image_at(x, 0);
+    const xai::Image w = weights_of(net, 2);
+    const auto sg = xai::NoiseTunnel<xai::Saliency<Sequential>>(net, {.method = {.absolute = false}}).explain(x, {2});
+    CHECK(xt::allclose(xt::view(sg.attributions, 0), w, 1e-5, 1e-7));
+    const double range = static_cast<double>(xt::amax(xi)() - xt::amin(xi)());
+    CHECK(sg.sigma[0] == Approx(0.15 * range));
+    // ε ~ N(0, σ²): (x + ε)·w has mean x·w and variance w²σ²; 4000 samples give the variance to ~2 %.
+    const std::size_t n = 4000;
+    using Tunnel = xai::NoiseTunnel<xai::GradientTimesInput<Sequential>>;
+    const auto var = Tunnel(net, {.type = xai::NoiseTunnelType::vargrad, .samples = n, .seed = 4}).explain(x, {2});
+    const auto mean = Tunnel(net, {.samples = n, .seed = 4}).explain(x, {2});
+    const double sigma = var.sigma[0];
+    for (std::size_t v = 0; v < xi.size(); ++v) {
+        const double wv = w.data()[v];
+        CHECK(var.attributions.data()[v] == Approx(wv * wv * sigma * sigma).epsilon(0.1));
+        CHECK(mean.attributions.data()[v] == Approx(xi.data()[v] * wv).margin(5.0 * sigma * std::abs(wv) / std::sqrt(n)));
+    }
+}
+
+TEST_CASE("The noise tunnel on the built-in CNN: VarGrad ≥ 0, the same result alone or in a batch",
+          "[gradients][noise_tunnel]") {
+    const Sequential net = small_cnn();
+    const xai::Batch x = random_batch(2, 3, 12, 12, 95);
+    using Tunnel = xai::NoiseTunnel<xai::Saliency<Sequential>>;
+    const Tunnel vargrad(net, {.method = {.absolute = false}, .type = xai::NoiseTunnelType::vargrad, .samples = 8});
+    const auto both = vargrad.explain(x, {0, 3});
+    CHECK(xt::amin(both.attributions)() >= 0.0f);
+    CHECK(max_abs(both.attributions) > 0.0);
+    const auto second = vargrad.explain(xai::image_at(x, 1), 3);
+    CHECK((xai::Image(xt::view(second.attributions, 0)) == xai::Image(xt::view(both.attributions, 1))));
+    const auto sg = Tunnel(net, {.samples = 8}).explain(x);
+    const auto sg_plain = xai::Saliency<Sequential>(net).explain(x);
+    CHECK((sg.targets == sg_plain.targets));
+    CHECK_FALSE(xt::allclose(sg.attributions, sg_plain.attributions));
+    CHECK_THROWS_WITH(Tunnel(net, {.samples = 0}), Contains("xai::NoiseTunnel::NoiseTunnel(): samples is 0"));
+    CHECK_THROWS_WITH(Tunnel(net, {.noise_level = std::numeric_limits<double>::quiet_NaN()}),
+                      Contains("noise_level is nan"));
+    CHECK_THROWS_WITH(Tunnel(net, {.method = {.batch_size = 0}}), Contains("xai::Saliency::Saliency(): batch_size is 0"));
+}
+
+// ---- GradientSHAP -------------------------------------------------------------------------
+
+TEST_CASE("GradientSHAP on a linear model: x ⊙ w with a zero baseline, (x − E x′) ⊙ w in expectation",
+          "[gradients][gradient_shap]") {
+    const Sequential net = linear_net();
+    const xai::Batch x = random_batch(2, 2, 3, 3, 101);
+    const auto zero = xai::GradientShap<Sequential>(net).explain(x, {0});
+    for (std::size_t i = 0; i < 2; ++i) {
+        CHECK(xt::allclose(xt::view(zero.attributions, i), xai::image_at(x, i) * weights_of(net, 0), 1e-5, 1e-6));
+        CHECK(zero.completeness_error[i] < 1e-4);
+    }
+    const xai::Batch baselines = random_batch(3, 2, 3, 3, 103);
+    const auto e = xai::GradientShap<Sequential>(net, {.baselines = baselines, .samples = 3000}).explain(x, {1});
+    const xai::Image mean_baseline = xt::mean(baselines, {0});
+    const xai::Scores f_b = net.forward(baselines);
+    for (std::size_t i = 0; i < 2; ++i) {
+        const xai::Image expected = (xai::image_at(x, i) - mean_baseline) * weights_of(net, 1);
+        CHECK(xt::allclose(xt::view(e.attributions, i), expected, 0.0, 0.05 * max_abs(xai::Batch(xt::expand_dims(expected, 0)))));
+        CHECK(e.baseline_scores[i] == Approx((f_b(0, 1) + f_b(1, 1) + f_b(2, 1)) / 3.0).margin(1e-5));
+        const double difference = e.scores[i] - e.baseline_scores[i];
+        CHECK(e.completeness_error[i] == Approx(std::abs(e.attribution_sums[i] - difference)).margin(1e-9));
+        CHECK(e.completeness_error[i] < 0.05 * std::abs(difference) + 0.05);
+    }
+}
+
+TEST_CASE("GradientSHAP with a zero baseline on the CNN estimates Integrated Gradients; bad baselines are refused",
+          "[gradients][gradient_shap]") {
+    const Sequential net = small_cnn();
+    const xai::Batch x = random_batch(1, 3, 12, 12, 105);
+    const auto ig = xai::IntegratedGradients<Sequential>(net).explain(x, {2});
+    const auto shap = xai::GradientShap<Sequential>(net, {.samples = 400}).explain(x, {2});
+    const double error = std::sqrt(static_cast<double>(xt::sum(xt::square(shap.attributions - ig.attributions))()));
+    const double size = std::sqrt(static_cast<double>(xt::sum(xt::square(ig.attributions))()));
+    CHECK(error < 0.15 * size);
+    CHECK(shap.baseline_scores[0] == Approx(ig.baseline_scores[0]).margin(1e-6));
+    // Batch size and thread count change only time.
+    const auto split = xai::GradientShap<Sequential>(net, {.samples = 400, .batch_size = 9, .threads = 1}).explain(x, {2});
+    CHECK((split.attributions == shap.attributions));
+    using Shap = xai::GradientShap<Sequential>;
+    CHECK_THROWS_AS(Shap(net, {.baselines = random_batch(2, 3, 8, 8, 1)}), xai::shape_error);
+    xai::Batch nan = random_batch(1, 3, 12, 12, 1);
+    nan.data()[0] = std::numeric_limits<float>::infinity();
+    CHECK_THROWS_WITH(Shap(net, {.baselines = nan}), Contains("baselines contains NaN or Inf"));
+    CHECK_THROWS_WITH(Shap(net, {.samples = 0}), Contains("xai::GradientShap::GradientShap(): samples is 0"));
+    CHECK_THROWS_WITH(Shap(net, {.noise = -1.0}), Contains("noise is -1"));
+}
+
 // ---- guided backpropagation, the deconvnet, Guided Grad-CAM ------------------------------
 
 TEST_CASE("Guided backprop and the deconvnet on a hand-computed 2-layer network", "[gradients][guided]") {

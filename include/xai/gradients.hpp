@@ -5,6 +5,9 @@
 //   Saliency, GradientTimesInput           explain/gradients/saliency.hpp
 //   IntegratedGradients (+ IntegrationRule, uniform_noise_baseline)
 //                                          explain/gradients/integrated_gradients.hpp
+//   NoiseTunnel (SmoothGrad, SmoothGrad², VarGrad around any of them)
+//                                          explain/gradients/noise_tunnel.hpp
+//   GradientShap (expected gradients)      explain/gradients/gradient_shap.hpp
 //   GuidedBackprop, Deconvolution, GuidedGradCam (on a ReluBackwardModel)
 //                                          explain/gradients/guided_backprop.hpp
 //   reduce_channels, normalize_attribution, blended_heat_map   image/attribution_*.hpp
@@ -15,9 +18,11 @@
 
 #include "xai/explain/gradients/baselines.hpp"
 #include "xai/explain/gradients/gradient_attribution.hpp"
+#include "xai/explain/gradients/gradient_shap.hpp"
 #include "xai/explain/gradients/guided_backprop.hpp"
 #include "xai/explain/gradients/integrated_gradients.hpp"
 #include "xai/explain/gradients/integration.hpp"
+#include "xai/explain/gradients/noise_tunnel.hpp"
 #include "xai/explain/gradients/options.hpp"
 #include "xai/explain/gradients/saliency.hpp"
 #include "xai/image/attribution_colormap.hpp"

@@ -110,6 +110,8 @@ template <class Model>
     requires LayerGradientModel<Model> && ReluBackwardModel<Model>
 class GuidedGradCam {
 public:
+    /// The options type.
+    using Options = GuidedGradCamOptions;
     /// The channel reduction of raw when AttributionDisplay::reduction is empty: the sum.
     static constexpr ChannelReduction default_reduction = ChannelReduction::sum;
 

@@ -79,6 +79,8 @@ struct IntegratedGradientsExplanation : GradientExplanation {
 template <InputGradientModel Model>
 class IntegratedGradients {
 public:
+    /// The options type.
+    using Options = IntegratedGradientsOptions;
     /// The channel reduction of raw when AttributionDisplay::reduction is empty: the sum.
     static constexpr ChannelReduction default_reduction = ChannelReduction::sum;
 
