@@ -16,6 +16,7 @@
 #include "xai/gradients.hpp"
 #include "xai/models/logistic_regression.hpp"
 #include "xai/models/sequential.hpp"
+#include "xai/runtime.hpp"
 
 using Catch::Matchers::Contains;
 using xai::models::Sequential;
@@ -349,12 +350,12 @@ TEST_CASE("The noise tunnel with σ = 0 is the wrapped method; SmoothGrad² its 
     const xai::Batch x = random_batch(2, 3, 12, 12, 91);
     const auto plain = xai::Saliency<Sequential>(net, {.absolute = false}).explain(x, {1});
     using Tunnel = xai::NoiseTunnel<xai::Saliency<Sequential>>;
-    const auto sg = Tunnel(net, {.method = {.absolute = false}, .samples = 3, .noise_level = 0.0}).explain(x, {1});
-    const auto sq = Tunnel(net, {.method = {.absolute = false}, .type = xai::NoiseTunnelType::smoothgrad_squared,
-                                 .samples = 3, .noise_level = 0.0})
+    const auto sg = Tunnel(net, {.method = {.absolute = false}, .noise = {.samples = 3, .noise_level = 0.0}}).explain(x, {1});
+    const auto sq = Tunnel(net, {.method = {.absolute = false},
+                                 .noise = {.type = xai::NoiseTunnelType::smoothgrad_squared, .samples = 3, .noise_level = 0.0}})
                         .explain(x, {1});
-    const auto var = Tunnel(net, {.method = {.absolute = false}, .type = xai::NoiseTunnelType::vargrad, .samples = 3,
-                                  .noise_level = 0.0})
+    const auto var = Tunnel(net, {.method = {.absolute = false},
+                                  .noise = {.type = xai::NoiseTunnelType::vargrad, .samples = 3, .noise_level = 0.0}})
                          .explain(x, {1});
     CHECK((sg.attributions == plain.attributions));
     CHECK(xt::allclose(sq.attributions, plain.attributions * plain.attributions, 1e-6, 1e-12));
@@ -365,7 +366,7 @@ TEST_CASE("The noise tunnel with σ = 0 is the wrapped method; SmoothGrad² its 
     // Around Integrated Gradients too.
     const auto ig = xai::IntegratedGradients<Sequential>(net, {.steps = 8}).explain(x, {1});
     const auto smooth_ig =
-        xai::NoiseTunnel<xai::IntegratedGradients<Sequential>>(net, {.method = {.steps = 8}, .samples = 2, .noise_level = 0.0})
+        xai::NoiseTunnel<xai::IntegratedGradients<Sequential>>(net, {.method = {.steps = 8}, .noise = {.samples = 2, .noise_level = 0.0}})
             .explain(x, {1});
     CHECK(xt::allclose(smooth_ig.attributions, ig.attributions, 1e-6, 1e-9));
 }
@@ -383,8 +384,8 @@ TEST_CASE("The noise tunnel on a linear model: SmoothGrad is w, VarGrad of gradi
     // ε ~ N(0, σ²): (x + ε)·w has mean x·w and variance w²σ²; 4000 samples give the variance to ~2 %.
     const std::size_t n = 4000;
     using Tunnel = xai::NoiseTunnel<xai::GradientTimesInput<Sequential>>;
-    const auto var = Tunnel(net, {.type = xai::NoiseTunnelType::vargrad, .samples = n, .seed = 4}).explain(x, {2});
-    const auto mean = Tunnel(net, {.samples = n, .seed = 4}).explain(x, {2});
+    const auto var = Tunnel(net, {.noise = {.type = xai::NoiseTunnelType::vargrad, .samples = n, .seed = 4}}).explain(x, {2});
+    const auto mean = Tunnel(net, {.noise = {.samples = n, .seed = 4}}).explain(x, {2});
     const double sigma = var.sigma[0];
     for (std::size_t v = 0; v < xi.size(); ++v) {
         const double wv = w.data()[v];
@@ -398,19 +399,19 @@ TEST_CASE("The noise tunnel on the built-in CNN: VarGrad ≥ 0, the same result 
     const Sequential net = small_cnn();
     const xai::Batch x = random_batch(2, 3, 12, 12, 95);
     using Tunnel = xai::NoiseTunnel<xai::Saliency<Sequential>>;
-    const Tunnel vargrad(net, {.method = {.absolute = false}, .type = xai::NoiseTunnelType::vargrad, .samples = 8});
+    const Tunnel vargrad(net, {.method = {.absolute = false}, .noise = {.type = xai::NoiseTunnelType::vargrad, .samples = 8}});
     const auto both = vargrad.explain(x, {0, 3});
     CHECK(xt::amin(both.attributions)() >= 0.0f);
     CHECK(max_abs(both.attributions) > 0.0);
     const auto second = vargrad.explain(xai::image_at(x, 1), 3);
     CHECK((xai::Image(xt::view(second.attributions, 0)) == xai::Image(xt::view(both.attributions, 1))));
-    const auto sg = Tunnel(net, {.samples = 8}).explain(x);
+    const auto sg = Tunnel(net, {.noise = {.samples = 8}}).explain(x);
     const auto sg_plain = xai::Saliency<Sequential>(net).explain(x);
     CHECK((sg.targets == sg_plain.targets));
     CHECK_FALSE(xt::allclose(sg.attributions, sg_plain.attributions));
-    CHECK_THROWS_WITH(Tunnel(net, {.samples = 0}), Contains("xai::NoiseTunnel::NoiseTunnel(): samples is 0"));
-    CHECK_THROWS_WITH(Tunnel(net, {.noise_level = std::numeric_limits<double>::quiet_NaN()}),
-                      Contains("noise_level is nan"));
+    CHECK_THROWS_WITH(Tunnel(net, {.noise = {.samples = 0}}), Contains("xai::NoiseTunnel::NoiseTunnel(): noise.samples is 0"));
+    CHECK_THROWS_WITH(Tunnel(net, {.noise = {.noise_level = std::numeric_limits<double>::quiet_NaN()}}),
+                      Contains("noise.noise_level is nan"));
     CHECK_THROWS_WITH(Tunnel(net, {.method = {.batch_size = 0}}), Contains("xai::Saliency::Saliency(): batch_size is 0"));
 }
 
@@ -616,4 +617,39 @@ TEST_CASE("Gradient methods refuse bad options and inputs with messages that nam
     CHECK_THROWS_AS(xai::GuidedBackprop<Sequential>(net).explain(bad), xai::invalid_argument);
     CHECK_THROWS_AS(IG(net).explain(random_batch(1, 1, 12, 12, 3)), xai::shape_error);
     CHECK_THROWS_WITH(xai::GuidedGradCam<Sequential>(net, {.cam = {.layer = "nope"}}), Contains("nope"));
+}
+
+// ---- the run-time table ------------------------------------------------------------------
+
+TEST_CASE("make_explainer builds every gradient method; models without the capability are refused",
+          "[gradients][runtime]") {
+    const Sequential net = small_cnn();
+    const xai::Batch x = random_batch(2, 3, 12, 12, 111);
+    xai::ExplainerSettings settings;
+    settings.integrated_gradients.steps = 16;
+    const xai::AnyExplanation ig = xai::make_explainer("ig", net, settings).explain(x, {1});
+    const auto direct = xai::IntegratedGradients<Sequential>(net, {.steps = 16}).explain(x, {1});
+    CHECK((ig.raw == direct.raw));
+    CHECK((ig.maps == direct.maps));
+    for (std::size_t i = 0; i < 2; ++i) {
+        CHECK(ig.statistic("completeness_error", i) == direct.completeness_error[i]);
+        CHECK(ig.statistic("steps", i) == 16.0);
+    }
+    settings.noise_tunnel.samples = 4;
+    const xai::AnyExplanation var = xai::make_explainer("vargrad", net, settings).explain(x, {1});
+    const auto tunnel = xai::NoiseTunnel<xai::Saliency<Sequential>>(
+                            net, {.noise = {.type = xai::NoiseTunnelType::vargrad, .samples = 4}})
+                            .explain(x, {1});
+    CHECK((var.raw == tunnel.raw));
+    settings.layers = {"relu1"};
+    const xai::AnyExplanation ggc = xai::make_explainer("guided_gradcam", net, settings).explain(x, {1});
+    CHECK(ggc.layer == "relu1");
+    CHECK(ggc.extra_map("grad_cam").shape(1) == 12);
+    settings.layers = {"relu1", "relu2"};
+    CHECK_THROWS_WITH(xai::make_explainer("guided_gradcam", net, settings), Contains("expected at most one"));
+    auto logistic = xai::models::LogisticRegression::binary({3, 12, 12});
+    CHECK(xai::model_supports<xai::models::LogisticRegression>(xai::method_info("ig")));
+    CHECK_FALSE(xai::model_supports<xai::models::LogisticRegression>(xai::method_info("guided_backprop")));
+    CHECK_THROWS_WITH(xai::make_explainer("guided_backprop", logistic), Contains("needs a ReluBackwardModel"));
+    CHECK(xai::make_explainer("saliency", logistic).explain(x, {1}).size() == 2);
 }

@@ -10,6 +10,11 @@
 #include "xai/explain/cam/options.hpp"
 #include "xai/explain/cam/ablation_cam.hpp"
 #include "xai/explain/cam/score_cam.hpp"
+#include "xai/explain/gradients/gradient_shap.hpp"
+#include "xai/explain/gradients/guided_backprop.hpp"
+#include "xai/explain/gradients/integrated_gradients.hpp"
+#include "xai/explain/gradients/noise_tunnel.hpp"
+#include "xai/explain/gradients/saliency.hpp"
 #include "xai/explain/lime/options.hpp"
 #include "xai/explain/occlusion.hpp"
 #include "xai/explain/rise.hpp"
@@ -36,6 +41,13 @@ struct ExplainerSettings {
     LimeStabilityOptions lime_stability{.repeats = 0};
     RiseOptions rise{};                 ///< RISE
     OcclusionOptions occlusion{};       ///< occlusion
+    SaliencyOptions saliency{};                          ///< Saliency, and the method inside SmoothGrad/SmoothGrad²/VarGrad
+    GradientTimesInputOptions gradient_x_input{};        ///< gradient × input
+    IntegratedGradientsOptions integrated_gradients{};   ///< Integrated Gradients
+    NoiseSampling noise_tunnel{};                        ///< SmoothGrad's noise (its type comes from the method's name)
+    GradientShapOptions gradient_shap{};                 ///< GradientSHAP
+    GuidedBackpropOptions guided_backprop{};             ///< guided backprop and the deconvnet
+    GuidedGradCamOptions guided_gradcam{};               ///< Guided Grad-CAM (its layer: `layers` above)
 };
 
 }  // namespace xai

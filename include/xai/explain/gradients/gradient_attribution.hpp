@@ -61,7 +61,7 @@ public:
     /// Explains `model`; invalid_argument for batch_size 0 or an invalid display.
     explicit GradientAttribution(const Model& model, Options options = {}) : model_(&model), options_(std::move(options)) {
         const std::string where = prefix(Method::name);
-        detail::require_batch_size(options_.batch_size, where.c_str());
+        detail::require_gradient_batch_size(options_.batch_size, where.c_str());
         detail::require_display(options_.display, where.c_str());
     }
 

@@ -91,7 +91,7 @@ public:
         detail::require(options_.samples >= 1, where, ": samples is 0, expected at least 1");
         detail::require(std::isfinite(options_.noise) && options_.noise >= 0.0, where, ": noise is ", options_.noise,
                         ", expected a finite standard deviation >= 0");
-        detail::require_batch_size(options_.batch_size, where);
+        detail::require_gradient_batch_size(options_.batch_size, where);
         detail::require_display(options_.display, where);
         baseline_logits_ = detail::checked_forward(model, b, where);
     }

@@ -121,7 +121,7 @@ public:
     /// invalid_argument for an unknown layer, batch_size 0 or an invalid display.
     explicit GuidedGradCam(const Model& model, GuidedGradCamOptions options = {})
         : model_(&model), options_(std::move(options)), grad_cam_(model, cam_options(options_)) {
-        detail::require_batch_size(options_.batch_size, Where::constructor);
+        detail::require_gradient_batch_size(options_.batch_size, Where::constructor);
         detail::require_display(options_.display, Where::constructor);
         options_.cam = grad_cam_.options();
     }

@@ -102,7 +102,7 @@ public:
                                                       options_.max_steps <= max_integration_steps),
                         where, ": max_steps is ", options_.max_steps, ", expected ", options_.steps, " (steps) to ",
                         max_integration_steps);
-        detail::require_batch_size(options_.batch_size, where);
+        detail::require_gradient_batch_size(options_.batch_size, where);
         detail::require_baseline_without_superpixels(options_.baseline, where);
         detail::require_display(options_.display, where);
     }

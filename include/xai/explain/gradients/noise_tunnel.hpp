@@ -75,15 +75,21 @@ concept GradientAttributionExplainer =
         { explainer.explain(images, targets).attributions } -> std::convertible_to<Batch>;
     } && std::constructible_from<E, decltype(std::declval<const E&>().model()), typename E::Options>;
 
-/// Options of NoiseTunnel<Method>; the defaults are the SmoothGrad paper's.
+/// The noisy samples of the noise tunnel; the defaults are the SmoothGrad paper's.
+struct NoiseSampling {
+    NoiseTunnelType type = NoiseTunnelType::smoothgrad;  ///< the aggregate: SmoothGrad, SmoothGrad² or VarGrad
+    std::size_t samples = 50;                            ///< n, the noisy copies per image (the paper's n = 50)
+    double noise_level = 0.15;                           ///< σ / (max(x) − min(x)) (PAIR saliency's stdev_spread)
+    std::uint64_t seed = 0;                              ///< the noise of sample s comes from Rng::stream(seed, s)
+};
+
+/// Options of NoiseTunnel<Method>:
+/// `{.method = {.absolute = false}, .noise = {.type = xai::NoiseTunnelType::vargrad, .samples = 20}}`.
 template <class Method>
 struct NoiseTunnelOptions {
-    typename Method::Options method{};               ///< the wrapped method's options (its display is not used)
-    NoiseTunnelType type = NoiseTunnelType::smoothgrad;
-    std::size_t samples = 50;                        ///< n, the noisy copies per image (the paper's n = 50)
-    double noise_level = 0.15;                       ///< σ / (max(x) − min(x)) (PAIR saliency's stdev_spread)
-    std::uint64_t seed = 0;                          ///< the noise of sample s comes from Rng::stream(seed, s)
-    AttributionDisplay display{};                    ///< reduction (default: the method's), sign and clipping
+    typename Method::Options method{};  ///< the wrapped method's options (its display is not used)
+    NoiseSampling noise{};              ///< the aggregate and the noise
+    AttributionDisplay display{};       ///< reduction (default: the method's), sign and clipping
 };
 
 /// The result of NoiseTunnel: GradientExplanation (attributions = the aggregate over the noisy
@@ -111,9 +117,9 @@ public:
     /// non-finite noise_level, an invalid display, or what the method refuses.
     explicit NoiseTunnel(const Model& model, Options options = {})
         : options_(std::move(options)), method_(model, options_.method) {
-        detail::require(options_.samples >= 1, Where::constructor, ": samples is 0, expected at least 1");
-        detail::require(std::isfinite(options_.noise_level) && options_.noise_level >= 0.0, Where::constructor,
-                        ": noise_level is ", options_.noise_level,
+        detail::require(options_.noise.samples >= 1, Where::constructor, ": noise.samples is 0, expected at least 1");
+        detail::require(std::isfinite(options_.noise.noise_level) && options_.noise.noise_level >= 0.0, Where::constructor,
+                        ": noise.noise_level is ", options_.noise.noise_level,
                         ", expected a finite fraction >= 0 of the image's range (0.15 is the paper's)");
         detail::require_display(options_.display, Where::constructor);
     }
@@ -129,7 +135,7 @@ public:
     NoiseTunnelExplanation explain(const B& images, const Targets& targets = {}, const Progress& progress = {}) const {
         const char* where = Where::explain;
         detail::require_gradient_input(model(), images, targets, where);
-        const std::size_t n = images.shape(0), values = images.size() / n, samples = options_.samples;
+        const std::size_t n = images.shape(0), values = images.size() / n, samples = options_.noise.samples;
         NoiseTunnelExplanation out;
         out.logits = detail::checked_forward(model(), images, where);
         out.targets = resolve_targets(targets, out.logits, where);
@@ -141,7 +147,7 @@ public:
         for (std::size_t i = 0; i < n; ++i) {
             const float* x = images.data() + i * values;
             const auto [lo, hi] = std::minmax_element(x, x + values);
-            const double sigma = options_.noise_level * (static_cast<double>(*hi) - static_cast<double>(*lo));
+            const double sigma = options_.noise.noise_level * (static_cast<double>(*hi) - static_cast<double>(*lo));
             out.sigma[i] = sigma;
             for (std::size_t s = 0; s < samples; ++s)
                 for (std::size_t v = 0; v < values; ++v)
@@ -159,7 +165,7 @@ public:
             float* dst = out.attributions.data() + i * values;
             for (std::size_t v = 0; v < values; ++v) {
                 const double m = mean[v] / static_cast<double>(samples), q = square[v] / static_cast<double>(samples);
-                switch (options_.type) {
+                switch (options_.noise.type) {
                     case NoiseTunnelType::smoothgrad: dst[v] = static_cast<float>(m); break;
                     case NoiseTunnelType::smoothgrad_squared: dst[v] = static_cast<float>(q); break;
                     case NoiseTunnelType::vargrad: dst[v] = static_cast<float>(std::max(0.0, q - m * m)); break;
@@ -185,9 +191,9 @@ private:
 
     /// samples × values standard normal values, sample s from Rng::stream(seed, s).
     std::vector<float> standard_noise(std::size_t values) const {
-        std::vector<float> noise(options_.samples * values);
-        for (std::size_t s = 0; s < options_.samples; ++s) {
-            Rng rng = Rng::stream(options_.seed, s);
+        std::vector<float> noise(options_.noise.samples * values);
+        for (std::size_t s = 0; s < options_.noise.samples; ++s) {
+            Rng rng = Rng::stream(options_.noise.seed, s);
             for (std::size_t v = 0; v < values; ++v) noise[s * values + v] = static_cast<float>(rng.normal());
         }
         return noise;

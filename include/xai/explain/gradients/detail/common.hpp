@@ -34,8 +34,8 @@ inline void require_display(const AttributionDisplay& display, const char* where
     require_outlier_percent(display.outlier_percent, where);
 }
 
-/// Checks a batch size and thread count of the options.
-inline void require_batch_size(std::size_t batch_size, const char* where) {
+/// Checks the batch_size option (rows per model call).
+inline void require_gradient_batch_size(std::size_t batch_size, const char* where) {
     require(batch_size >= 1, where, ": batch_size is 0, expected at least 1");
 }
 
