@@ -19,14 +19,15 @@
 // percentile but the smallest value v_k (in ascending order) at which the cumulative sum
 // v_1 + … + v_k reaches (100 − outlier_percent) % of the total. With the default 2 % the largest
 // values that together hold the last 2 % of the mass are clipped to 1, so one extreme pixel
-// cannot leave the rest of the picture black. Sums here are in double (numpy's cumsum on a
-// float32 map sums in float32; the two can differ only when two sums straddle the cut within
-// rounding). A map whose threshold is 0 (no mass of the chosen sign) becomes all zeros, where
-// Captum asserts.
+// cannot leave the rest of the picture black. Sums here are in double, the top values from the
+// largest down (numpy's cumsum on a float32 map sums in float32 from the smallest up; the two can
+// differ only when two sums straddle the cut within rounding). A map whose threshold is 0 (no
+// mass of the chosen sign) becomes all zeros, where Captum asserts.
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -104,18 +105,28 @@ inline void reduce_channel_planes(const float* in, std::size_t channels, std::si
 
 /// Captum's _cumulative_sum_threshold of n non-negative values: the smallest value (ascending)
 /// at which the running sum reaches `percentile` % of the total (see the header comment).
+/// Equivalently, walking down from the largest value, the first value that would take the mass
+/// above the threshold past (100 − percentile) % of the total: only that top part is sorted
+/// (partial sorts of growing size), so a map costs O(n) rather than a full sort when, as with
+/// the default 2 %, few values hold the clipped mass.
 inline double cumulative_sum_threshold(std::vector<double> values, double percentile) {
     if (values.empty()) return 0.0;
-    std::sort(values.begin(), values.end());
     double total = 0.0;
     for (double v : values) total += v;
-    const double target = total * 0.01 * percentile;
-    double running = 0.0;
-    for (double v : values) {
-        running += v;
-        if (running >= target) return v;
+    const double budget = total - total * 0.01 * percentile;  // the mass allowed above the threshold
+    const std::size_t n = values.size();
+    double above = 0.0;
+    std::size_t sorted = 0, k = std::min(n, std::max<std::size_t>(64, n / 32));
+    for (;;) {
+        std::partial_sort(values.begin() + static_cast<std::ptrdiff_t>(sorted), values.begin() + static_cast<std::ptrdiff_t>(k),
+                          values.end(), std::greater<>());
+        for (; sorted < k; ++sorted) {
+            if (above + values[sorted] > budget) return values[sorted];
+            above += values[sorted];
+        }
+        if (k == n) return values.back();  // percentile 0: the smallest value already reaches it
+        k = std::min(n, 2 * k);
     }
-    return values.back();
 }
 
 inline void require_outlier_percent(double outlier_percent, const char* where) {
