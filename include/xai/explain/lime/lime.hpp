@@ -267,7 +267,6 @@ private:
                         " but the segmentation has only ", d, " superpixels, expected num_features <= ", d,
                         " (or 0 for all)");
         const std::size_t n = options_.num_samples;
-        const std::size_t channels = image.shape(0), pixels = image.shape(1) * image.shape(2);
         const std::size_t k = model_.num_classes();
 
         // 1. the samples z (row 0 all on), each from its own random stream
@@ -284,36 +283,9 @@ private:
 
         // 2. render and score them, batch by batch
         const Image fudged = options_.baseline.for_image(image, where, &segmentation);
-        const std::int32_t* labels = segmentation.labels.data();
-        Scores scores = Scores::from_shape({n, k});
-        // Batches in flight at once (one per thread) share the memory bound of masking.hpp.
-        const std::size_t per_round = std::max<std::size_t>(1, resolve_threads(options_.threads));
-        const std::size_t batch_size = detail::batch_within_memory(options_.batch_size, image_shape(image), 0, per_round);
-        const std::size_t batches = detail::ceil_div(n, batch_size);
-        for (std::size_t first = 0; first < batches; first += per_round) {
-            const std::size_t round = std::min(per_round, batches - first);
-            parallel_for(round, round, [&](std::size_t r) {
-                const std::size_t b = first + r;
-                const std::size_t begin = b * batch_size, end = std::min(n, begin + batch_size);
-                Batch batch = Batch::from_shape({end - begin, channels, image.shape(1), image.shape(2)});
-                std::vector<std::uint8_t> pixel_on(pixels);
-                for (std::size_t i = begin; i < end; ++i) {
-                    const std::uint8_t* z = on.data() + i * d;
-                    for (std::size_t p = 0; p < pixels; ++p) pixel_on[p] = z[labels[p]];
-                    float* dst = batch.data() + (i - begin) * channels * pixels;
-                    for (std::size_t c = 0; c < channels; ++c) {
-                        const float* src = image.data() + c * pixels;
-                        const float* off = fudged.data() + c * pixels;
-                        float* out = dst + c * pixels;
-                        for (std::size_t p = 0; p < pixels; ++p) out[p] = pixel_on[p] != 0 ? src[p] : off[p];
-                    }
-                }
-                const Scores logits = detail::checked_forward(model_, batch, where);
-                const Scores s = scores_of_kind(logits, options_.score);
-                std::copy(s.begin(), s.end(), scores.begin() + static_cast<std::ptrdiff_t>(begin * k));
-            });
-            detail::report(progress, done_before + std::min(n, (first + round) * batch_size), total, "samples");
-        }
+        const Scores scores = detail::score_coalitions(model_, image, fudged, segmentation, on, n, options_.score,
+                                                       options_.batch_size, options_.threads, progress, done_before,
+                                                       total, where);
 
         // 3. proximity weights: cosine distance to the all-on sample, kernel √exp(−d²/w²)
         Eigen::MatrixXd X(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d));
