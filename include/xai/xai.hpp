@@ -8,6 +8,7 @@
 //   xai/lime.hpp        LIME, the superpixel algorithms, LIME's pictures
 //   xai/rise.hpp        RISE
 //   xai/occlusion.hpp   occlusion
+//   xai/shapley.hpp     KernelSHAP and Shapley value sampling over superpixels
 //   xai/influence.hpp   influence functions and their inverse-Hessian solvers
 //   xai/metrics.hpp     deletion/insertion, confidence change, pointing game, sanity check
 //   xai/image.hpp       image files, resizing, preprocessing, baselines, colormaps, overlays
@@ -27,3 +28,4 @@
 #include "xai/models.hpp"
 #include "xai/occlusion.hpp"
 #include "xai/rise.hpp"
+#include "xai/shapley.hpp"

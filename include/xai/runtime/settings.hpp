@@ -18,6 +18,8 @@
 #include "xai/explain/lime/options.hpp"
 #include "xai/explain/occlusion.hpp"
 #include "xai/explain/rise.hpp"
+#include "xai/explain/shapley/kernel_shap.hpp"
+#include "xai/explain/shapley/shapley_sampling.hpp"
 #include "xai/image/quickshift.hpp"
 #include "xai/image/segments.hpp"
 
@@ -48,6 +50,8 @@ struct ExplainerSettings {
     GradientShapOptions gradient_shap{};                 ///< GradientSHAP
     GuidedBackpropOptions guided_backprop{};             ///< guided backprop and the deconvnet
     GuidedGradCamOptions guided_gradcam{};               ///< Guided Grad-CAM (its layer: `layers` above)
+    KernelShapOptions kernel_shap{};                     ///< KernelSHAP (superpixels: lime_segmentation)
+    ShapleySamplingOptions shapley_sampling{};           ///< Shapley value sampling (superpixels: lime_segmentation)
 };
 
 }  // namespace xai
