@@ -92,11 +92,7 @@ public:
 
 private:
     /// "xai::<Method::name>::<function>()", the prefix of every error message.
-    static std::string prefix(std::string_view function) {
-        std::string out = "xai::";
-        out.append(Method::name).append("::").append(function).append("()");
-        return out;
-    }
+    static std::string prefix(std::string_view function) { return detail::qualified_name(Method::name, function); }
 
     const Model* model_;
     Options options_;

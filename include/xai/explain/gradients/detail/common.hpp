@@ -15,6 +15,7 @@
 #include "xai/core/ceil_div.hpp"
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
+#include "xai/core/explainer.hpp"
 #include "xai/core/parallel.hpp"
 #include "xai/core/progress.hpp"
 #include "xai/core/scores.hpp"
@@ -44,13 +45,7 @@ inline void require_gradient_batch_size(std::size_t batch_size, const char* wher
 template <Classifier M>
 void require_gradient_input(const M& model, const Batch& images, const Targets& targets, const char* where) {
     require_explainable(model, images, where);
-    const std::size_t n = images.shape(0), k = model.num_classes();
-    require<shape_error>(targets.size() <= 1 || targets.size() == n, where, ": targets has ", targets.size(),
-                         " entries, expected 0, 1 or the batch size (", n, ")");
-    for (std::size_t i = 0; i < targets.size(); ++i)
-        if (!targets[i].is_predicted())
-            require(targets[i].index() < k, where, ": targets[", i, "] is class ", targets[i].index(),
-                    ", expected a class index below ", k);
+    require_targets(targets, images.shape(0), model.num_classes(), where);
 }
 
 /// The class of image i: targets as resolve_targets reads them (empty or predicted: the
