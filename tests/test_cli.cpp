@@ -205,7 +205,9 @@ TEST_CASE("xai-explain runs every method on a shipped image; its PNGs, .npy maps
         CHECK(overlay.shape(2) == 196);
         const Npy npy = read_npy(out / (base + ".npy"));
         REQUIRE(npy.shape.size() == 2);
-        CHECK(npy.shape[0] == (m.uses_layer || m.name == "cam" ? 7 : 28));
+        // Layer methods give the layer's 7×7 map, except Guided Grad-CAM (guided backprop × the
+        // upsampled Grad-CAM map: input size).
+        CHECK(npy.shape[0] == ((m.uses_layer && m.name != "guided_gradcam") || m.name == "cam" ? 7 : 28));
         CHECK(npy.shape[1] == npy.shape[0]);
         CHECK(xai::all_finite(npy.values));
     }
@@ -216,10 +218,11 @@ TEST_CASE("xai-explain runs every method on a shipped image; its PNGs, .npy maps
     CHECK(read_npy(out / "chelsea_224_rise_standard_error.npy").shape == std::vector<std::size_t>{28, 28});
     CHECK(read_npy(out / "chelsea_224_lime_weight_std.npy").shape == std::vector<std::size_t>{28, 28});
 
-    // 13 panels in rows of 7: 8 + 7·(196 + 8) wide; two rows of 8 + label (2·24 + 4) + 196 + 8.
+    // One panel per method in rows of 7: 8 + 7·(196 + 8) wide; each row 8 + label (2·24 + 4) + 196 + 8.
     const xai::Image gallery = xai::load_image(out / "chelsea_224_gallery.png");
+    const std::size_t gallery_rows = (xai::explanation_methods.size() + 6) / 7;
     CHECK(gallery.shape(2) == 8 + 7 * (196 + 8));
-    CHECK(gallery.shape(1) == 8 + 2 * (52 + 196 + 8));
+    CHECK(gallery.shape(1) == 8 + gallery_rows * (52 + 196 + 8));
 
     const std::string summary = read_text(out / "summary.json");
     CHECK(JsonChecker(summary).valid());
