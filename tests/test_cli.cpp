@@ -133,7 +133,9 @@ TEST_CASE("xai-explain runs every method on a shipped image; its PNGs, .npy maps
         CHECK(overlay.shape(2) == 224);
         const Npy npy = read_npy(out / (base + ".npy"));
         REQUIRE(npy.shape.size() == 2);
-        CHECK(npy.shape[0] == (m.uses_layer || m.name == "cam" ? 7 : 28));
+        // Layer methods give the layer's 7×7 map, except Guided Grad-CAM (guided backprop × the
+        // upsampled Grad-CAM map: input size).
+        CHECK(npy.shape[0] == ((m.uses_layer && m.name != "guided_gradcam") || m.name == "cam" ? 7 : 28));
         CHECK(npy.shape[1] == npy.shape[0]);
         CHECK(xai::all_finite(npy.values));
     }

@@ -7,9 +7,12 @@
 #include <catch2/catch.hpp>
 
 #include "xai/cam.hpp"
+#include "xai/gradients.hpp"
 #include "xai/influence.hpp"
 #include "xai/lime.hpp"
+#include "xai/models/builtin.hpp"
 #include "xai/models/logistic_regression.hpp"
+#include "xai/models/torch/builtin.hpp"
 #include "xai/occlusion.hpp"
 #include "xai/rise.hpp"
 
@@ -32,6 +35,11 @@ static_assert(xai::Explainer<xai::Lime<TorchModel>>);
 static_assert(xai::Explainer<xai::Rise<TorchModel>>);
 static_assert(xai::Explainer<xai::Occlusion<TorchModel>>);
 static_assert(xai::Explainer<xai::Influence<TorchModel, xai::ExactSolver>>);
+static_assert(xai::Explainer<xai::IntegratedGradients<TorchModel>>);
+static_assert(xai::Explainer<xai::NoiseTunnel<xai::Saliency<TorchModel>>>);
+static_assert(xai::Explainer<xai::GradientShap<TorchModel>>);
+// The adapter does not rewrite the backward pass of its ReLUs (guided backprop, the deconvnet).
+static_assert(!xai::ReluBackwardModel<TorchModel>);
 
 TEST_CASE("Grad-CAM through the adapter equals Grad-CAM computed with torch ops", "[torch][cam]") {
     nn::Sequential net = xai_test::tiny_resnet();
@@ -247,4 +255,28 @@ TEST_CASE("Influence on the last layer of a torch ResNet gives finite scores for
     CHECK(e.influence.cols() == 1);
     CHECK(e.influence.allFinite());
     CHECK(influence.self_influence().maxCoeff() <= 1e-12);  // −∇Lᵀ H⁻¹ ∇L ≤ 0
+}
+
+TEST_CASE("The gradient methods through the adapter equal the built-in CNN's on the same network", "[torch][gradients]") {
+    const xai::models::BasicSequential<double> builtin(xai::models::builtin_architecture("fashion", 2));
+    const TorchModel model(xai::models::to_torch_sequential(builtin), options_for(builtin.input_shape()));
+    const xai::Batch batch = xai_test::random_batch(2, builtin.input_shape(), 23);
+    const xai::Targets targets{1, 4};
+    const auto same = [](const xai::Batch& a, const xai::Batch& b) {
+        const double scale = static_cast<double>(xt::amax(xt::abs(b))());
+        REQUIRE(scale > 0.0);
+        return static_cast<double>(xt::amax(xt::abs(a - b))()) <= 1e-4 * scale;
+    };
+    using Builtin = xai::models::BasicSequential<double>;
+    CHECK(same(xai::Saliency<TorchModel>(model).explain(batch, targets).attributions,
+               xai::Saliency<Builtin>(builtin).explain(batch, targets).attributions));
+    const auto ig_torch = xai::IntegratedGradients<TorchModel>(model, {.steps = 16}).explain(batch, targets);
+    const auto ig_builtin = xai::IntegratedGradients<Builtin>(builtin, {.steps = 16}).explain(batch, targets);
+    CHECK(same(ig_torch.attributions, ig_builtin.attributions));
+    for (std::size_t i = 0; i < 2; ++i)
+        CHECK(ig_torch.completeness_error[i] == Approx(ig_builtin.completeness_error[i]).margin(1e-4));
+    CHECK(same(xai::NoiseTunnel<xai::Saliency<TorchModel>>(model, {.noise = {.samples = 4}}).explain(batch, targets).attributions,
+               xai::NoiseTunnel<xai::Saliency<Builtin>>(builtin, {.noise = {.samples = 4}}).explain(batch, targets).attributions));
+    CHECK(same(xai::GradientShap<TorchModel>(model, {.samples = 8}).explain(batch, targets).attributions,
+               xai::GradientShap<Builtin>(builtin, {.samples = 8}).explain(batch, targets).attributions));
 }

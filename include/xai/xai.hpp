@@ -4,9 +4,11 @@
 // families you use for the shortest compile (scripts/compile_cost.sh, docs/performance.md):
 //
 //   xai/cam.hpp         CAM, Grad-CAM, Grad-CAM++, XGrad-CAM, HiResCAM, LayerCAM, Score-CAM, Eigen-CAM, Ablation-CAM
+//   xai/gradients.hpp   Saliency, gradient × input, Integrated Gradients, guided backprop, deconvnet, Guided Grad-CAM
 //   xai/lime.hpp        LIME, the superpixel algorithms, LIME's pictures
 //   xai/rise.hpp        RISE
 //   xai/occlusion.hpp   occlusion
+//   xai/shapley.hpp     KernelSHAP and Shapley value sampling over superpixels
 //   xai/influence.hpp   influence functions and their inverse-Hessian solvers
 //   xai/metrics.hpp     deletion/insertion, confidence change, pointing game, sanity check
 //   xai/localization.hpp  boxes and masks from any map; WSOL metrics (MaxBoxAcc, PxAP, …) of Choe et al.
@@ -21,6 +23,7 @@
 #include "xai/audit.hpp"
 #include "xai/cam.hpp"
 #include "xai/data.hpp"
+#include "xai/gradients.hpp"
 #include "xai/image.hpp"
 #include "xai/influence.hpp"
 #include "xai/lime.hpp"
@@ -29,3 +32,4 @@
 #include "xai/models.hpp"
 #include "xai/occlusion.hpp"
 #include "xai/rise.hpp"
+#include "xai/shapley.hpp"

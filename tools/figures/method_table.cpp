@@ -110,6 +110,30 @@ std::vector<Method> all_methods(const Settings& s) {
     methods.push_back(table_method("Ablation-CAM", at_layer, "ablationcam", options, ComparedMaps::display));
     methods.push_back(table_method("Eigen-CAM", at_layer + " (class-agnostic)", "eigencam", options, ComparedMaps::display));
 
+    // The gradient family (docs/methods/gradients.md), on the signed raw maps, default options.
+    options.saliency.threads = options.gradient_x_input.threads = options.integrated_gradients.threads = s.threads;
+    options.gradient_shap.threads = options.guided_backprop.threads = options.guided_gradcam.threads = s.threads;
+    options.guided_gradcam.cam.threads = s.threads;
+    methods.push_back(table_method("Saliency", "|∂y/∂x| of the logit", "saliency", options, ComparedMaps::raw));
+    methods.push_back(table_method("Gradient × input", "x ⊙ ∂y/∂x", "gradient_x_input", options, ComparedMaps::raw));
+    methods.push_back(table_method("Integrated Gradients", "50 Gauss–Legendre steps, black baseline", "ig", options,
+                                   ComparedMaps::raw));
+    methods.push_back(table_method("SmoothGrad", "Saliency, 50 samples, σ = 15 % of the range", "smoothgrad", options,
+                                   ComparedMaps::raw));
+    methods.push_back(table_method("VarGrad", "signed gradient, 50 samples, σ = 15 % of the range", "vargrad",
+                                   [&] {
+                                       xai::ExplainerSettings o = options;
+                                       o.saliency.absolute = false;
+                                       return o;
+                                   }(),
+                                   ComparedMaps::raw));
+    methods.push_back(table_method("GradientSHAP", "5 samples, black baseline (Captum's defaults)", "gradientshap", options,
+                                   ComparedMaps::raw));
+    methods.push_back(table_method("Guided Backprop", "signed, summed over channels", "guided_backprop", options,
+                                   ComparedMaps::raw));
+    methods.push_back(table_method("Deconvnet", "signed, summed over channels", "deconvolution", options, ComparedMaps::raw));
+    methods.push_back(table_method("Guided Grad-CAM", at_layer, "guided_gradcam", options, ComparedMaps::raw));
+
     options.occlusion.threads = options.lime.threads = options.rise.threads = s.threads;
     methods.push_back(table_method("Occlusion", "window 15, stride 8, baseline 0 (defaults)", "occlusion", options,
                                    ComparedMaps::raw));

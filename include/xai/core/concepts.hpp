@@ -13,7 +13,8 @@
 //   LayerActivationModel    + layer_names(), layer_activations(batch, layer)      (Eigen-CAM, Score-CAM)
 //   LayerGradientModel      + layer_gradients(batch, layer, seed)                 (Grad-CAM family)
 //   LayerForwardModel       + forward_from(layer, activations)                    (Ablation-CAM)
-//   InputGradientModel      + input_gradients(batch, seed)                        (input saliency, I_pert)
+//   InputGradientModel      + input_gradients(batch, seed)                        (gradient attribution, I_pert)
+//   ReluBackwardModel       + input_gradients(batch, seed, ReluBackward)          (guided backprop, deconvnet)
 //   TwiceDifferentiableModel  parameters, per-example loss gradients, Hessian-vector products (influence)
 //   ExactHessianModel       + loss_hessian(batch, labels)                         (the exact influence solver)
 //
@@ -26,6 +27,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "xai/core/eigen.hpp"
@@ -120,6 +122,34 @@ template <class M>
 concept InputGradientModel = Classifier<M> && requires(const M& model, const Batch& batch, const ScoreSeed& seed) {
     { model.input_gradients(batch, seed) } -> std::same_as<InputGradients>;
 };
+
+/// How a backward pass goes through each ReLU y = max(x, 0), given the gradient g that reaches
+/// its output: `standard` g·[x > 0] (backpropagation); `guided` max(g, 0)·[x > 0] (guided
+/// backpropagation, Springenberg et al., ICLR-W 2015); `deconvolution` max(g, 0), the forward
+/// pass's mask ignored (the deconvnet, Zeiler & Fergus, ECCV 2014). Every other layer
+/// backpropagates as usual (max pooling through the switches of the forward pass).
+enum class ReluBackward { standard, guided, deconvolution };
+
+/// The rule's name: "standard", "guided" or "deconvolution".
+inline std::string_view to_string(ReluBackward rule) {
+    switch (rule) {
+        case ReluBackward::standard: return "standard";
+        case ReluBackward::guided: return "guided";
+        case ReluBackward::deconvolution: return "deconvolution";
+    }
+    return "unknown";
+}
+
+/// An InputGradientModel whose backward pass through its ReLUs can follow a ReluBackward rule:
+/// input_gradients(batch, seed, rule) is input_gradients(batch, seed) with every ReLU's backward
+/// replaced by the rule (ReluBackward::standard gives the ordinary gradient). A model with other
+/// rectifiers (GELU, leaky ReLU, …), for which the rules are not defined, throws model_error
+/// naming them.
+template <class M>
+concept ReluBackwardModel = InputGradientModel<M> &&
+    requires(const M& model, const Batch& batch, const ScoreSeed& seed, ReluBackward rule) {
+        { model.input_gradients(batch, seed, rule) } -> std::same_as<InputGradients>;
+    };
 
 /// The loss is the cross-entropy of each example, L(z, θ), without regularization; the
 /// training objective is (1/n) Σ L(z_i, θ) + (λ/2)‖θ‖² with λ = l2_regularization().

@@ -20,6 +20,7 @@
 #include <concepts>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -46,6 +47,26 @@ using explanation_t = std::remove_cvref_t<decltype(std::declval<const E&>().expl
     std::declval<const Batch&>(), std::declval<const Targets&>(), std::declval<const Progress&>()))>;
 
 namespace detail {
+
+/// "xai::<explainer>::<function>()": the prefix of an explainer's error messages. Explainers
+/// that are templates over a method policy (the CAM family, GradientAttribution) build their
+/// prefixes here from the policy's one `name`.
+inline std::string qualified_name(std::string_view explainer, std::string_view function) {
+    std::string out = "xai::";
+    out.append(explainer).append("::").append(function).append("()");
+    return out;
+}
+
+/// The checks of `targets` that can be made before any model call, for a batch of n images and
+/// k classes: 0, 1 or n entries, explicit indices below k.
+inline void require_targets(const Targets& targets, std::size_t n, std::size_t k, const char* where) {
+    require<shape_error>(targets.size() <= 1 || targets.size() == n, where, ": targets has ", targets.size(),
+                         " entries, expected 0, 1 or the batch size (", n, ")");
+    for (std::size_t i = 0; i < targets.size(); ++i)
+        if (!targets[i].is_predicted() && !targets[i].is_function())
+            require(targets[i].index() < k, where, ": targets[", i, "] is class ", targets[i].index(),
+                    ", expected a class index below ", k);
+}
 
 /// The batch of one image for explain(const Image&, …): shape_error naming `where` unless the
 /// image is C×H×W and non-empty.

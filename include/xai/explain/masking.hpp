@@ -1,7 +1,8 @@
 #pragma once
-// Shared machinery of the perturbation explainers (LIME, RISE, occlusion, Sobol attribution):
-// applying a mask, batched black-box forward passes that return the explained scores, and the
-// display maps of their results. (RISE's running sums are in explain/detail/rise_estimator.hpp.)
+// Shared machinery of the perturbation explainers (LIME, RISE, occlusion, Sobol attribution, the
+// Shapley methods): applying a mask, batched black-box forward passes that return the explained
+// scores, superpixel coalitions rendered and scored, and the display maps of their results.
+// (RISE's running sums are in explain/detail/rise_estimator.hpp.)
 //
 // A mask M (H×W, values in [0, 1], 1 = keep) turns an image I into
 //     I ⊙ M + B ⊙ (1 − M)
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
@@ -22,12 +24,14 @@
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/parallel.hpp"
+#include "xai/core/progress.hpp"
 #include "xai/core/scores.hpp"
 #include "xai/core/target.hpp"
 #include "xai/core/tensor.hpp"
 #include "xai/image/baseline.hpp"
 #include "xai/image/blur.hpp"
 #include "xai/image/normalize.hpp"
+#include "xai/image/segments.hpp"
 
 namespace xai {
 
@@ -123,6 +127,50 @@ Scores forward_class_scores(const M& model, const Batch& batch, ScoreKind kind, 
     if (!all_finite(picked))
         throw model_error(message(where, ": the ", to_string(kind), " scores of the masked images are not finite"));
     return picked;
+}
+
+/// Coalitions of superpixels rendered and scored (LIME, KernelSHAP, Shapley value sampling): row
+/// i of `on` (n × d bytes, d = segmentation.count) keeps superpixel s of `image` where
+/// on[i·d + s] = 1 and shows `fudged` (the baseline, same shape) where it is 0. Returns the
+/// scores of `kind` of every class (n × K). Rows go to the model batch_size at a time (within
+/// the memory bound above), `threads` batches at once; after each round `progress` is told
+/// done_before + the rows done, of `total` (stage "samples").
+template <Classifier M>
+Scores score_coalitions(const M& model, const Image& image, const Image& fudged, const Segmentation& segmentation,
+                        const std::vector<std::uint8_t>& on, std::size_t n, ScoreKind kind, std::size_t batch_size,
+                        std::size_t threads, const Progress& progress, std::size_t done_before, std::size_t total,
+                        const char* where) {
+    const std::size_t d = segmentation.count, k = model.num_classes();
+    const std::size_t channels = image.shape(0), pixels = image.shape(1) * image.shape(2);
+    const std::int32_t* labels = segmentation.labels.data();
+    Scores scores = Scores::from_shape({n, k});
+    // Batches in flight at once (one per thread) share the memory bound.
+    const std::size_t per_round = std::max<std::size_t>(1, resolve_threads(threads));
+    const std::size_t batch = batch_within_memory(batch_size, image_shape(image), 0, per_round);
+    const std::size_t batches = ceil_div(n, batch);
+    for (std::size_t first = 0; first < batches; first += per_round) {
+        const std::size_t round = std::min(per_round, batches - first);
+        parallel_for(round, round, [&](std::size_t r) {
+            const std::size_t begin = (first + r) * batch, end = std::min(n, begin + batch);
+            Batch rendered = Batch::from_shape({end - begin, channels, image.shape(1), image.shape(2)});
+            std::vector<std::uint8_t> pixel_on(pixels);
+            for (std::size_t i = begin; i < end; ++i) {
+                const std::uint8_t* z = on.data() + i * d;
+                for (std::size_t p = 0; p < pixels; ++p) pixel_on[p] = z[labels[p]];
+                float* dst = rendered.data() + (i - begin) * channels * pixels;
+                for (std::size_t c = 0; c < channels; ++c) {
+                    const float* src = image.data() + c * pixels;
+                    const float* off = fudged.data() + c * pixels;
+                    float* out = dst + c * pixels;
+                    for (std::size_t p = 0; p < pixels; ++p) out[p] = pixel_on[p] != 0 ? src[p] : off[p];
+                }
+            }
+            const Scores s = scores_of_kind(checked_forward(model, rendered, where), kind);
+            std::copy(s.begin(), s.end(), scores.begin() + static_cast<std::ptrdiff_t>(begin * k));
+        });
+        report(progress, done_before + std::min(n, (first + round) * batch), total, "samples");
+    }
+    return scores;
 }
 
 /// The display maps of signed input-size maps (Explanation::maps): each map ReLU'd, then min-max

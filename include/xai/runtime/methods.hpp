@@ -6,8 +6,8 @@
 //   xai::AnyExplainer e = xai::make_explainer("rise", model, settings);
 //
 // Each family keeps its own entries and factory (runtime/cam_methods.hpp,
-// runtime/perturbation_methods.hpp, runtime/sobol_methods.hpp); a new family adds its table
-// here, once. Influence
+// runtime/gradient_methods.hpp, runtime/perturbation_methods.hpp, runtime/sobol_methods.hpp,
+// runtime/shapley_methods.hpp); a new family adds its table here, once. Influence
 // functions explain with training examples, not a map of the image, and are not in the table.
 
 #include <algorithm>
@@ -21,8 +21,10 @@
 #include "xai/core/error.hpp"
 #include "xai/runtime/any_explainer.hpp"
 #include "xai/runtime/cam_methods.hpp"
+#include "xai/runtime/gradient_methods.hpp"
 #include "xai/runtime/perturbation_methods.hpp"
 #include "xai/runtime/settings.hpp"
+#include "xai/runtime/shapley_methods.hpp"
 #include "xai/runtime/sobol_methods.hpp"
 
 namespace xai {
@@ -39,7 +41,10 @@ constexpr std::array<MethodInfo, A + B> concatenate(const std::array<MethodInfo,
 
 /// Every method make_explainer() accepts, in the order a gallery shows them.
 inline constexpr auto explanation_methods =
-    detail::concatenate(detail::concatenate(cam_methods, perturbation_methods), sobol_methods);
+    detail::concatenate(detail::concatenate(detail::concatenate(detail::concatenate(cam_methods, gradient_methods),
+                                                                perturbation_methods),
+                                            sobol_methods),
+                        shapley_methods);
 
 namespace detail {
 [[noreturn]] inline void unknown_method(std::string_view name) {
@@ -64,6 +69,8 @@ constexpr bool model_supports(const MethodInfo& method) {
     if (method.needs == "LayerGradientModel") return LayerGradientModel<Model>;
     if (method.needs == "LayerActivationModel") return LayerActivationModel<Model>;
     if (method.needs == "LayerForwardModel") return LayerForwardModel<Model>;
+    if (method.needs == "InputGradientModel") return InputGradientModel<Model>;
+    if (method.needs == "ReluBackwardModel") return ReluBackwardModel<Model> && (!method.uses_layer || LayerGradientModel<Model>);
     return true;
 }
 
@@ -76,6 +83,8 @@ AnyExplainer make_explainer(std::string_view name, const Model& model, const Exp
     if (std::optional<AnyExplainer> e = make_cam_explainer(info, model, settings)) return std::move(*e);
     if (std::optional<AnyExplainer> e = make_perturbation_explainer(info, model, settings)) return std::move(*e);
     if (std::optional<AnyExplainer> e = make_sobol_explainer(info, model, settings)) return std::move(*e);
+    if (std::optional<AnyExplainer> e = make_gradient_explainer(info, model, settings)) return std::move(*e);
+    if (std::optional<AnyExplainer> e = make_shapley_explainer(info, model, settings)) return std::move(*e);
     throw invalid_argument(detail::message("xai::make_explainer(): method '", info.name, "' needs a ", info.needs,
                                            " (core/concepts.hpp), and this model type is not one"));
 }

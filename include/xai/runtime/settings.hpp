@@ -12,9 +12,16 @@
 #include "xai/explain/cam/baselines.hpp"
 #include "xai/explain/cam/kpca_cam.hpp"
 #include "xai/explain/cam/score_cam.hpp"
+#include "xai/explain/gradients/gradient_shap.hpp"
+#include "xai/explain/gradients/guided_backprop.hpp"
+#include "xai/explain/gradients/integrated_gradients.hpp"
+#include "xai/explain/gradients/noise_tunnel.hpp"
+#include "xai/explain/gradients/saliency.hpp"
 #include "xai/explain/lime/options.hpp"
 #include "xai/explain/occlusion.hpp"
 #include "xai/explain/rise.hpp"
+#include "xai/explain/shapley/kernel_shap.hpp"
+#include "xai/explain/shapley/shapley_sampling.hpp"
 #include "xai/explain/sobol.hpp"
 #include "xai/image/quickshift.hpp"
 #include "xai/image/segments.hpp"
@@ -41,6 +48,15 @@ struct ExplainerSettings {
     LimeStabilityOptions lime_stability{.repeats = 0};
     RiseOptions rise{};                 ///< RISE
     OcclusionOptions occlusion{};       ///< occlusion
+    SaliencyOptions saliency{};                          ///< Saliency, and the method inside SmoothGrad/SmoothGrad²/VarGrad
+    GradientTimesInputOptions gradient_x_input{};        ///< gradient × input
+    IntegratedGradientsOptions integrated_gradients{};   ///< Integrated Gradients
+    NoiseSampling noise_tunnel{};                        ///< SmoothGrad's noise (its type comes from the method's name)
+    GradientShapOptions gradient_shap{};                 ///< GradientSHAP
+    GuidedBackpropOptions guided_backprop{};             ///< guided backprop and the deconvnet
+    GuidedGradCamOptions guided_gradcam{};               ///< Guided Grad-CAM (its layer: `layers` above)
+    KernelShapOptions kernel_shap{};                     ///< KernelSHAP (superpixels: lime_segmentation)
+    ShapleySamplingOptions shapley_sampling{};           ///< Shapley value sampling (superpixels: lime_segmentation)
     SobolOptions sobol{};               ///< the Sobol attribution method
 };
 

@@ -5,6 +5,7 @@
 //
 //   Classifier, FeatureModel (when the network ends in global_avg_pool → linear),
 //   LayerActivationModel, LayerGradientModel, LayerForwardModel, InputGradientModel,
+//   ReluBackwardModel (guided backpropagation and the deconvnet),
 //   TwiceDifferentiableModel (exact Hessian-vector products by Pearlmutter's R-operator).
 //
 //   xai::models::Sequential net({1, 28, 28});
@@ -327,10 +328,19 @@ public:
 
     /// The gradient of the seeded score with respect to the input, and the logits.
     InputGradients input_gradients(const Batch& batch, const ScoreSeed& seed) const {
+        return input_gradients(batch, seed, ReluBackward::standard);
+    }
+
+    // ---- ReluBackwardModel -----------------------------------------------------------------
+
+    /// input_gradients() with every ReLU's backward replaced by `relu` (core/concepts.hpp):
+    /// guided backpropagation (max(g, 0)·[x > 0]) or the deconvnet (max(g, 0)); max pooling
+    /// backpropagates through the forward pass's switches in all three.
+    InputGradients input_gradients(const Batch& batch, const ScoreSeed& seed, ReluBackward relu) const {
         constexpr const char* where = "xai::models::Sequential::input_gradients()";
         require_ready(where);
         check_batch(batch, where);
-        LayerGradients g = engine().gradients_at(batch, -1, seed, where);
+        LayerGradients g = engine().gradients_at(batch, -1, seed, where, relu);
         InputGradients out;
         out.gradients = Batch::from_shape(batch.shape());
         std::copy(g.gradients.begin(), g.gradients.end(), out.gradients.begin());

@@ -33,24 +33,6 @@
 
 namespace xai::detail {
 
-/// "xai::<explainer>::<function>()": the prefix of an explainer's error messages
-/// (core/explainer.hpp). Every CAM explainer builds its prefixes here from its one `name`.
-inline std::string qualified_name(std::string_view explainer, std::string_view function) {
-    std::string out = "xai::";
-    out.append(explainer).append("::").append(function).append("()");
-    return out;
-}
-
-/// The checks that can be made before any model call: target count and explicit indices.
-inline void require_targets(const Targets& targets, std::size_t n, std::size_t k, const char* where) {
-    require<shape_error>(targets.size() <= 1 || targets.size() == n, where, ": targets has ", targets.size(),
-                         " entries, expected 0, 1 or the batch size (", n, ")");
-    for (std::size_t i = 0; i < targets.size(); ++i)
-        if (!targets[i].is_predicted() && !targets[i].is_function())
-            require(targets[i].index() < k, where, ": targets[", i, "] is class ", targets[i].index(),
-                    ", expected a class index below ", k);
-}
-
 /// Checks activations or gradients returned for `layer`: N×C×h×w or N×T×D, non-empty, finite.
 /// Another rank means the user picked a layer without a spatial or token axis (e.g. "fc"):
 /// shape_error; a wrong batch extent or a NaN is the model's fault: model_error.

@@ -198,8 +198,10 @@ public:
         return cur;
     }
 
-    /// Backward of layer l alone for its input: dx from dy (which may not alias dx).
-    void backward_layer(std::size_t l, const Tape& tape, const Scalar* dy, Scalar* dx, Workspace& ws) const {
+    /// Backward of layer l alone for its input: dx from dy (which may not alias dx). A ReLU
+    /// follows `relu` (core/concepts.hpp): g·[x > 0], max(g, 0)·[x > 0] or max(g, 0).
+    void backward_layer(std::size_t l, const Tape& tape, const Scalar* dy, Scalar* dx, Workspace& ws,
+                        ReluBackward relu = ReluBackward::standard) const {
         const Layer& layer = layers_[l];
         const std::size_t n = layer.input.size();
         switch (layer.spec.kind) {
@@ -209,7 +211,17 @@ public:
                 break;
             case LayerKind::relu: {
                 const std::uint8_t* mask = tape.mask[l].data();
-                for (std::size_t i = 0; i < n; ++i) dx[i] = mask[i] ? dy[i] : Scalar(0);
+                switch (relu) {
+                    case ReluBackward::standard:
+                        for (std::size_t i = 0; i < n; ++i) dx[i] = mask[i] ? dy[i] : Scalar(0);
+                        break;
+                    case ReluBackward::guided:
+                        for (std::size_t i = 0; i < n; ++i) dx[i] = mask[i] && dy[i] > Scalar(0) ? dy[i] : Scalar(0);
+                        break;
+                    case ReluBackward::deconvolution:
+                        for (std::size_t i = 0; i < n; ++i) dx[i] = dy[i] > Scalar(0) ? dy[i] : Scalar(0);
+                        break;
+                }
                 break;
             }
             case LayerKind::max_pool2d: detail::max_pool_backward(layer, dy, tape.argmax[l].data(), dx); break;
@@ -221,11 +233,12 @@ public:
 
     /// From the gradient `g` with respect to the output of layer last−1, the gradient with
     /// respect to the input of layer `first` (returned in ws).
-    const Scalar* run_backward(const Tape& tape, std::size_t first, std::size_t last, const Scalar* g, Workspace& ws) const {
+    const Scalar* run_backward(const Tape& tape, std::size_t first, std::size_t last, const Scalar* g, Workspace& ws,
+                               ReluBackward relu = ReluBackward::standard) const {
         const Scalar* cur = g;
         for (std::size_t l = last; l-- > first;) {
             Scalar* out = ws.other(cur);
-            backward_layer(l, tape, cur, out, ws);
+            backward_layer(l, tape, cur, out, ws, relu);
             cur = out;
         }
         return cur;
@@ -281,8 +294,9 @@ public:
 
     /// Activations of layer k (k = −1: the input), the gradient of the seeded score with respect
     /// to them, and the logits: one forward pass that records the switches of layers above k,
-    /// the seed, one backward pass down to k.
-    LayerGradients gradients_at(const Batch& batch, std::ptrdiff_t k, const ScoreSeed& seed, const char* where) const {
+    /// the seed, one backward pass down to k, through the ReLUs by the rule `relu`.
+    LayerGradients gradients_at(const Batch& batch, std::ptrdiff_t k, const ScoreSeed& seed, const char* where,
+                                ReluBackward relu = ReluBackward::standard) const {
         detail::require(static_cast<bool>(seed), where, ": seed is an empty function, expected a ScoreSeed");
         const std::size_t n = batch.shape(0), d = input_shape_.size(), classes = num_classes();
         const std::size_t above = static_cast<std::size_t>(k + 1);  // first layer above k
@@ -303,7 +317,7 @@ public:
         if (!all_finite(seeds)) throw invalid_argument(detail::message(where, ": the seed returned NaN or Inf"));
         for_each_image(n, [&](Workspace& ws, std::size_t i) {
             ws.seed.assign(seeds.data() + i * classes, seeds.data() + (i + 1) * classes);
-            const Scalar* g = run_backward(tapes[i], above, layers_.size(), ws.seed.data(), ws);
+            const Scalar* g = run_backward(tapes[i], above, layers_.size(), ws.seed.data(), ws, relu);
             std::transform(g, g + s.size(), out.gradients.data() + i * s.size(), [](Scalar v) { return static_cast<float>(v); });
         });
         return out;
