@@ -857,6 +857,17 @@ TEST_CASE("The efficiency flags (RISE sampling, Sobol, adaptive LIME, coarse-to-
         defaults.occlusion.window = defaults.occlusion.stride = 7;
         if (method == "rise" || method == "sobol") CHECK(library_raw(method, net, input, defaults, target) != expected);
     }
+    // What the adaptive and pruning options report (LIME's samples, occlusion's windows evaluated,
+    // Score-CAM's channels scored) is in the record, as the library reports it.
+    const xai_explain::Json& methods = summary["images"][0]["methods"];
+    for (const auto& [m, statistic] : {std::pair{2, "samples"}, std::pair{3, "windows_evaluated"}, std::pair{4, "channels_scored"}}) {
+        const std::string method = methods[m]["method"];
+        INFO(method);
+        const xai::AnyExplanation x = xai::make_explainer(method, net, s).explain(input, target);
+        const auto found = std::find_if(x.statistics.begin(), x.statistics.end(), [&](const auto& st) { return st.first == statistic; });
+        REQUIRE(found != x.statistics.end());
+        CHECK(methods[m]["statistics"][statistic].get<double>() == found->second[0]);
+    }
     const xai_explain::Json settings = summary["settings"];
     CHECK(settings["rise"]["sampling"] == "antithetic");
     CHECK(settings["rise"]["control_variate"] == "unmasked_score");
