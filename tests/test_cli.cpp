@@ -894,7 +894,7 @@ TEST_CASE("The efficiency flags (RISE sampling, Sobol, adaptive LIME, coarse-to-
     fs::remove_all(dir);
 }
 
-TEST_CASE("--eigen-smooth, --aug-smooth, --score-cam-convention and --target prob:C reach the CAM toolbox; methods that "
+TEST_CASE("--eigen-smooth, --aug-smooth, --score-cam-convention and --target prob:C reach the CAM toolbox, and methods that "
           "take no target function say so",
           "[cli][cam]") {
     const fs::path dir = scratch("camtools");

@@ -9,12 +9,12 @@
 // converts with strtoull, which reads "-1" as 2^64 − 1 and "010" as octal 8).
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <initializer_list>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -115,13 +115,6 @@ struct Arguments {
     /// coarse-to-fine occlusion, Score-CAM's pruning and convention, eigen/aug smoothing);
     /// settings_from() starts from these.
     xai::ExplainerSettings settings{};
-    std::map<std::string, std::string> choices;  ///< the named choices as given (--rise-sampling, ...), for the summary
-
-    /// The choice `flag` as given, else `fallback` (the default's name).
-    std::string text_of(const std::string& flag, const std::string& fallback) const {
-        const auto it = choices.find(flag);
-        return it == choices.end() ? fallback : it->second;
-    }
     // The run.
     std::vector<std::string> metrics;
     std::size_t batch = 16;           ///< images per batch for the methods that take batches
@@ -187,17 +180,56 @@ inline double parse_number(const std::string& flag, const std::string& value) {
     return x;
 }
 
-/// `value` among `choices` (name, value); Failure(usage) naming the flag and the names otherwise.
-template <class T>
-T parse_choice(const std::string& flag, const std::string& value, std::initializer_list<std::pair<std::string_view, T>> choices) {
+/// The names a flag takes and the library value each one stands for.
+template <class T, std::size_t N>
+using Choices = std::array<std::pair<std::string_view, T>, N>;
+
+inline constexpr Choices<xai::ImageDecoder, 3> decoders{
+    {{"auto", xai::ImageDecoder::automatic}, {"stb", xai::ImageDecoder::stb}, {"system", xai::ImageDecoder::system}}};
+inline constexpr Choices<xai::ThresholdRule, 4> box_rules{{{"fraction", xai::ThresholdRule::fraction_of_max},
+                                                           {"otsu", xai::ThresholdRule::otsu},
+                                                           {"mean", xai::ThresholdRule::mean},
+                                                           {"fixed", xai::ThresholdRule::fixed}}};
+inline constexpr Choices<xai::RiseSampling, 3> rise_samplings{{{"independent", xai::RiseSampling::independent},
+                                                              {"antithetic", xai::RiseSampling::antithetic},
+                                                              {"quasi_random", xai::RiseSampling::quasi_random}}};
+inline constexpr Choices<xai::RiseControlVariate, 4> rise_control_variates{
+    {{"none", xai::RiseControlVariate::none},
+     {"unmasked_score", xai::RiseControlVariate::unmasked_score},
+     {"masked_score", xai::RiseControlVariate::masked_score},
+     {"mean_score", xai::RiseControlVariate::mean_score}}};
+inline constexpr Choices<xai::SobolPerturbation, 3> sobol_perturbations{{{"inpainting", xai::SobolPerturbation::inpainting},
+                                                                        {"blurring", xai::SobolPerturbation::blurring},
+                                                                        {"amplitude", xai::SobolPerturbation::amplitude}}};
+inline constexpr Choices<xai::ScoreCamConvention, 2> score_cam_conventions{
+    {{"authors", xai::ScoreCamConvention::authors}, {"pytorch-grad-cam", xai::ScoreCamConvention::pytorch_grad_cam}}};
+
+/// "a, b or c"; the choice equal to `default_value`, when given, marked "(default)".
+template <class T, std::size_t N>
+std::string choice_names(const Choices<T, N>& choices, std::optional<T> default_value = std::nullopt) {
     std::string names;
-    std::size_t k = 0;
-    for (const auto& [name, v] : choices) {
-        if (name == value) return v;
-        if (k++ > 0) names += k == choices.size() ? " or " : ", ";
-        names += name;
+    for (std::size_t k = 0; k < N; ++k) {
+        if (k > 0) names += k + 1 == N ? " or " : ", ";
+        names += choices[k].first;
+        if (default_value == choices[k].second) names += " (default)";
     }
-    throw Failure(ExitCode::usage, flag + " '" + value + "', expected " + names);
+    return names;
+}
+
+/// The name of `value` among `choices`.
+template <class T, std::size_t N>
+std::string choice_name(const Choices<T, N>& choices, T value) {
+    for (const auto& [name, v] : choices)
+        if (v == value) return std::string(name);
+    return "?";
+}
+
+/// `value` among `choices`; Failure(usage) naming the flag and the names otherwise.
+template <class T, std::size_t N>
+T parse_choice(const std::string& flag, const std::string& value, const Choices<T, N>& choices) {
+    for (const auto& [name, v] : choices)
+        if (name == value) return v;
+    throw Failure(ExitCode::usage, flag + " '" + value + "', expected " + choice_names(choices));
 }
 
 /// A number in [low, high) (or [low, high] when `closed`).
@@ -370,7 +402,7 @@ public:
     std::string make_usage(const CLI::App*, std::string) const override {
         const std::string p(program_name), pad(p.size(), ' ');
         return "usage: " + p + " --model MODEL --image FILE|DIR [--image ...] [--method LIST|all] [--out DIR]\n"
-               "       " + pad + " [--target top|INDEX|NAME] [--layer NAME[,NAME...]] [--metrics LIST] [--report]\n"
+               "       " + pad + " [--target top|INDEX|NAME|prob:C] [--layer NAME[,NAME...]] [--metrics LIST] [--report]\n"
                "       " + pad + " [--labels FILE] [--resize crop|squash] [more options below]\n"
                "       " + p + " --list-models | --list-methods | --model MODEL --list-layers | --help\n";
     }
@@ -443,9 +475,9 @@ struct CommandLine {
         value("--allow-format", "decode these formats too, besides PNG, JPEG, BMP and PNM: gif, tga, psd, hdr, pic or all "
                                 "(off by default: their stb decoders have public memory-safety reports)",
               "F[,F...]", input);
-        value("--decoder", std::string("PNG and JPEG decoder: auto (default: ") +
-                               (xai::has_system_decoders ? "libpng and libjpeg-turbo" : "stb") +
-                               " in this build), stb, or system (libpng and libjpeg-turbo, builds with them)",
+        value("--decoder", "PNG and JPEG decoder: " + detail::choice_names(detail::decoders, std::optional(xai::LoadOptions{}.decoder)) +
+                               "; auto is " + (xai::has_system_decoders ? "libpng and libjpeg-turbo" : "stb") +
+                               " in this build, system libpng and libjpeg-turbo (builds with them)",
               "auto|stb|system", input);
         value("--max-pixels", "refuse images of more than N pixels, from their header (default: " +
                                   n(xai::LoadOptions{}.max_pixels) + ")",
@@ -485,11 +517,14 @@ struct CommandLine {
               "X", meth);
         value("--occlusion-window", "occlusion: window side in pixels (default: " + n(occlusion.window) + ")", "N", meth);
         value("--occlusion-stride", "occlusion: step between windows (default: " + n(occlusion.stride) + ")", "N", meth);
-        value("--rise-sampling", "RISE: independent (default, the paper's), antithetic or quasi_random masks", "S", meth);
-        value("--rise-control-variate", "RISE: none (default), unmasked_score, masked_score or mean_score", "C", meth);
+        value("--rise-sampling", "RISE: the masks, " + detail::choice_names(detail::rise_samplings, std::optional(rise.sampling)),
+              "S", meth);
+        value("--rise-control-variate", "RISE: " + detail::choice_names(detail::rise_control_variates,
+                                                                         std::optional(rise.control_variate)), "C", meth);
         value("--sobol-grid", "Sobol: mask grid size g (default: " + n(sobol.grid_size) + ")", "N", meth);
         value("--sobol-designs", "Sobol: design points N, a power of two (default: " + n(sobol.designs) + ")", "N", meth);
-        value("--sobol-perturbation", "Sobol: inpainting (default), blurring or amplitude", "P", meth);
+        value("--sobol-perturbation", "Sobol: " + detail::choice_names(detail::sobol_perturbations, std::optional(sobol.perturbation)),
+              "P", meth);
         app.add_flag("--lime-adaptive", lime_adaptive, "LIME: draw samples until the top-k superpixels are separated "
                                                        "(S-LIME's test), at most --lime-samples")
             ->group(meth);
@@ -503,7 +538,9 @@ struct CommandLine {
                                               "(default: " + xai::detail::message(occlusion.refine_threshold) + ")", "X", meth);
         value("--score-cam-mass-tolerance", "Score-CAM: skip the channels outside the first (1 - X) of the activation "
                                            "mass, in [0, 1) (default: 0, every channel)", "X", meth);
-        value("--score-cam-convention", "Score-CAM: authors (default) or pytorch-grad-cam weights", "C", meth);
+        value("--score-cam-convention", "Score-CAM: the weights of " +
+                                            detail::choice_names(detail::score_cam_conventions,
+                                                                 std::optional(xai::ScoreCamOptions{}.convention)), "C", meth);
         app.add_flag("--eigen-smooth", eigen_smooth, "CAM methods: the first principal component of the weighted "
                                                      "activations (pytorch-grad-cam's eigen_smooth)")
             ->group(meth);
@@ -533,7 +570,8 @@ struct CommandLine {
         app.add_flag("--boxes", boxes, "find each map's regions (threshold, connected components) and draw their boxes "
                                        "on the overlay; listed in the JSON, largest first")
             ->group(run);
-        value("--box-rule", "--boxes: fraction (default: of the maximum, the CAM paper's), otsu, mean or fixed", "R", run);
+        value("--box-rule", "--boxes: the threshold, " + detail::choice_names(detail::box_rules, std::optional(xai::ThresholdOptions{}.rule)) +
+                                ": a fraction of the maximum, Otsu's, a factor of the mean, or a fixed value", "R", run);
         value("--box-threshold", "--boxes: fraction " + xai::detail::message(xai::ThresholdOptions{}.fraction) +
                                      ", mean's factor " + xai::detail::message(xai::ThresholdOptions{}.factor) +
                                      " or fixed value " + xai::detail::message(xai::ThresholdOptions{}.value) +
@@ -564,16 +602,11 @@ struct CommandLine {
 inline void parse_library_flags(const CommandLine& c, Arguments& a) {
     const auto given = [&](const std::string& name) { return c.given(name); };
     // Sets `field` to the choice named by `flag`, when given, and remembers the name.
-    const auto choose = [&]<class T>(const std::string& flag, T& field, std::initializer_list<std::pair<std::string_view, std::type_identity_t<T>>> names) {
-        if (const std::string* v = given(flag)) {
-            field = detail::parse_choice<T>(flag, *v, names);
-            a.choices[flag] = *v;
-        }
+    const auto choose = [&]<class T, std::size_t N>(const std::string& flag, T& field, const detail::Choices<T, N>& names) {
+        if (const std::string* v = given(flag)) field = detail::parse_choice(flag, *v, names);
     };
-    using std::pair;
     if (const std::string* v = given("--allow-format")) a.load.formats = detail::parse_formats(*v);
-    choose("--decoder", a.load.decoder, {pair{"auto", xai::ImageDecoder::automatic}, pair{"stb", xai::ImageDecoder::stb},
-                                         pair{"system", xai::ImageDecoder::system}});
+    choose("--decoder", a.load.decoder, detail::decoders);
     if (given("--decoder")) {
         try {
             xai::detail::require_valid_decoder(a.load.decoder, "--decoder system");
@@ -585,8 +618,7 @@ inline void parse_library_flags(const CommandLine& c, Arguments& a) {
 
     a.boxes = c.boxes;
     xai::ThresholdOptions& t = a.box_options.threshold;
-    choose("--box-rule", t.rule, {pair{"fraction", xai::ThresholdRule::fraction_of_max}, pair{"otsu", xai::ThresholdRule::otsu},
-                                  pair{"mean", xai::ThresholdRule::mean}, pair{"fixed", xai::ThresholdRule::fixed}});
+    choose("--box-rule", t.rule, detail::box_rules);
     if (const std::string* v = given("--box-threshold")) {
         if (t.rule == xai::ThresholdRule::otsu) throw Failure(ExitCode::usage, "--box-threshold does not apply to --box-rule otsu");
         if (t.rule == xai::ThresholdRule::mean) t.factor = detail::parse_number("--box-threshold", *v);
@@ -596,21 +628,15 @@ inline void parse_library_flags(const CommandLine& c, Arguments& a) {
         throw Failure(ExitCode::usage, "--box-rule and --box-threshold apply to --boxes only");
 
     xai::ExplainerSettings& s = a.settings;
-    choose("--rise-sampling", s.rise.sampling,
-           {pair{"independent", xai::RiseSampling::independent}, pair{"antithetic", xai::RiseSampling::antithetic},
-            pair{"quasi_random", xai::RiseSampling::quasi_random}});
-    choose("--rise-control-variate", s.rise.control_variate,
-           {pair{"none", xai::RiseControlVariate::none}, pair{"unmasked_score", xai::RiseControlVariate::unmasked_score},
-            pair{"masked_score", xai::RiseControlVariate::masked_score}, pair{"mean_score", xai::RiseControlVariate::mean_score}});
+    choose("--rise-sampling", s.rise.sampling, detail::rise_samplings);
+    choose("--rise-control-variate", s.rise.control_variate, detail::rise_control_variates);
     if (const std::string* v = given("--sobol-grid")) s.sobol.grid_size = detail::parse_unsigned("--sobol-grid", *v, false);
     if (const std::string* v = given("--sobol-designs")) {
         s.sobol.designs = detail::parse_unsigned("--sobol-designs", *v, false);
         if ((s.sobol.designs & (s.sobol.designs - 1)) != 0)
             throw Failure(ExitCode::usage, "--sobol-designs '" + *v + "' is not a power of two");
     }
-    choose("--sobol-perturbation", s.sobol.perturbation,
-           {pair{"inpainting", xai::SobolPerturbation::inpainting}, pair{"blurring", xai::SobolPerturbation::blurring},
-            pair{"amplitude", xai::SobolPerturbation::amplitude}});
+    choose("--sobol-perturbation", s.sobol.perturbation, detail::sobol_perturbations);
     s.lime.adaptive.enabled = c.lime_adaptive;
     if (const std::string* v = given("--lime-adaptive-top-k"))
         s.lime.adaptive.top_k = detail::parse_unsigned("--lime-adaptive-top-k", *v, false);
@@ -626,8 +652,7 @@ inline void parse_library_flags(const CommandLine& c, Arguments& a) {
         s.occlusion.refine_threshold = detail::parse_number("--occlusion-refine-threshold", *v);
     if (const std::string* v = given("--score-cam-mass-tolerance"))
         s.score_cam.mass_tolerance = detail::parse_in_range("--score-cam-mass-tolerance", *v, 0.0, 1.0, false);
-    choose("--score-cam-convention", s.score_cam.convention,
-           {pair{"authors", xai::ScoreCamConvention::authors}, pair{"pytorch-grad-cam", xai::ScoreCamConvention::pytorch_grad_cam}});
+    choose("--score-cam-convention", s.score_cam.convention, detail::score_cam_conventions);
     for (xai::CamOptions* cam : {&s.cam, &s.score_cam.cam, &s.ablation_cam.cam, &s.kpca_cam.cam, &s.random_cam.cam}) {
         cam->eigen_smooth = c.eigen_smooth;
         cam->aug_smooth = c.aug_smooth;

@@ -183,7 +183,7 @@ inline Json settings_json(const Arguments& a, const xai::ExplainerSettings& s, c
                       {"normalize", info.normalize ? "imagenet" : "none"}};
     if (info.normalize) j["input"]["mean"] = p.mean, j["input"]["std"] = p.std;
     j["input"]["formats"] = a.load.formats.to_string();
-    j["input"]["decoder"] = Json{{"requested", a.text_of("--decoder", "auto")},
+    j["input"]["decoder"] = Json{{"requested", detail::choice_name(detail::decoders, a.load.decoder)},
                                  {"png_jpeg", xai::detail::use_system_decoder(xai::ImageFormat::png, a.load.decoder)
                                                   ? "libpng and libjpeg-turbo"
                                                   : "stb"},
@@ -204,8 +204,8 @@ inline Json settings_json(const Arguments& a, const xai::ExplainerSettings& s, c
                          {"keep_probability", s.rise.keep_probability},
                          {"tolerance", s.rise.tolerance},
                          {"seed", s.rise.seed},
-                         {"sampling", a.text_of("--rise-sampling", "independent")},
-                         {"control_variate", a.text_of("--rise-control-variate", "none")}};
+                         {"sampling", detail::choice_name(detail::rise_samplings, s.rise.sampling)},
+                         {"control_variate", detail::choice_name(detail::rise_control_variates, s.rise.control_variate)}};
     if (uses("occlusion"))
         j["occlusion"] = Json{{"window", s.occlusion.window},
                               {"stride", s.occlusion.stride},
@@ -214,9 +214,9 @@ inline Json settings_json(const Arguments& a, const xai::ExplainerSettings& s, c
     if (uses("sobol"))
         j["sobol"] = Json{{"grid_size", s.sobol.grid_size},
                           {"designs", s.sobol.designs},
-                          {"perturbation", a.text_of("--sobol-perturbation", "inpainting")}};
+                          {"perturbation", detail::choice_name(detail::sobol_perturbations, s.sobol.perturbation)}};
     if (uses("scorecam"))
-        j["scorecam"] = Json{{"convention", a.text_of("--score-cam-convention", "authors")},
+        j["scorecam"] = Json{{"convention", detail::choice_name(detail::score_cam_conventions, s.score_cam.convention)},
                              {"mass_tolerance", s.score_cam.mass_tolerance}};
     j["cam"] = Json{{"eigen_smooth", s.cam.eigen_smooth}, {"aug_smooth", s.cam.aug_smooth}};
     if (a.boxes) {
