@@ -368,7 +368,7 @@ TEST_CASE("A folder as users have it: a corrupt file is reported and the rest ex
     fs::remove_all(dir);
 }
 
-TEST_CASE("--metrics writes the library's deletion, insertion, Average Drop and Increase for each map", "[cli][metrics]") {
+TEST_CASE("xai-explain --metrics writes the library's deletion, insertion, Average Drop and Increase for each map", "[cli][metrics]") {
     const fs::path dir = scratch("metrics");
     const fs::path model_file = random_model(dir);
     const fs::path image = test_image(dir / "item.png", 1, 28, 28);
@@ -701,7 +701,7 @@ void check_usage_errors(const std::vector<std::pair<std::vector<std::string>, st
 
 }  // namespace
 
-TEST_CASE("--allow-format opts in to GIF, --decoder and --max-pixels reach load_image, the summary names the decoder",
+TEST_CASE("xai-explain --allow-format opts in to GIF, --decoder and --max-pixels reach load_image, the summary names the decoder",
           "[cli][images]") {
     const fs::path dir = scratch("formats");
     const std::string model = random_model(dir).string();
@@ -751,7 +751,7 @@ TEST_CASE("--allow-format opts in to GIF, --decoder and --max-pixels reach load_
     fs::remove_all(dir);
 }
 
-TEST_CASE("--boxes lists the library's regions of each map in input pixels and draws them on the photo", "[cli][boxes]") {
+TEST_CASE("xai-explain --boxes lists the library's regions of each map in input pixels and draws them on the photo", "[cli][boxes]") {
     const fs::path dir = scratch("boxes");
     const fs::path model_file = random_model(dir);
     const std::string model = model_file.string();
@@ -894,7 +894,7 @@ TEST_CASE("The efficiency flags (RISE sampling, Sobol, adaptive LIME, coarse-to-
     fs::remove_all(dir);
 }
 
-TEST_CASE("--eigen-smooth, --aug-smooth, --score-cam-convention and --target prob:C reach the CAM toolbox, and methods that "
+TEST_CASE("xai-explain --eigen-smooth, --aug-smooth, --score-cam-convention and --target prob:C reach the CAM toolbox, and methods that "
           "take no target function say so",
           "[cli][cam]") {
     const fs::path dir = scratch("camtools");
