@@ -370,7 +370,7 @@ TEST_CASE("A folder as users have it: a corrupt file is reported and the rest ex
     fs::remove_all(dir);
 }
 
-TEST_CASE("--metrics writes the library's deletion, insertion, Average Drop and Increase for each map", "[cli][metrics]") {
+TEST_CASE("xai-explain --metrics writes the library's deletion, insertion, Average Drop and Increase for each map", "[cli][metrics]") {
     const fs::path dir = scratch("metrics");
     const fs::path model_file = random_model(dir);
     const fs::path image = test_image(dir / "item.png", 1, 28, 28);
@@ -668,4 +668,278 @@ TEST_CASE("The status line shows images, rate and time left, redraws only on cha
     off.set_run("1/2 images");
     off.erase();
     CHECK(quiet.str().empty());
+}
+
+namespace {
+
+/// The random-weight model written by random_model(), loaded as the tool loads it.
+xai::models::Sequential load_model(const fs::path& path) {
+    xai_explain::Arguments arguments;
+    arguments.model = path.string();
+    xai_explain::ModelInfo info;
+    return xai_explain::load_sequential(arguments, info);
+}
+
+/// The library's raw map of `method` on `input` with `settings`, as the tool's .npy holds it.
+std::vector<float> library_raw(const std::string& method, const xai::models::Sequential& model, const xai::Image& input,
+                               const xai::ExplainerSettings& settings, const xai::Target& target) {
+    const xai::AnyExplanation x = xai::make_explainer(method, model, settings).explain(input, target);
+    return {x.raw.begin(), x.raw.end()};
+}
+
+/// A test case's usage errors: each exits with `usage` and one line on stderr holding the message.
+void check_usage_errors(const std::vector<std::pair<std::vector<std::string>, std::string>>& cases) {
+    for (const auto& [args, message] : cases) {
+        std::string joined;
+        for (const std::string& arg : args) joined += arg + " ";
+        INFO(joined);
+        const Outcome o = run_tool(args);
+        INFO(o.err);
+        CHECK(o.code == code(ExitCode::usage));
+        CHECK_THAT(o.err, Contains("xai-explain: ") && Contains(message));
+        CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("xai-explain --allow-format opts in to GIF, --decoder and --max-pixels reach load_image, the summary names the decoder",
+          "[cli][images]") {
+    const fs::path dir = scratch("formats");
+    const std::string model = random_model(dir).string();
+    const std::string image = test_image(dir / "item.png", 1, 28, 28).string();
+    // A 1×1 GIF: global colour table of black and white, one LZW code block (clear, index 0, end).
+    const std::vector<unsigned char> gif = {'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0, 0x80, 0, 0, 0, 0, 0, 255, 255,
+                                            255, 0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 0x01, 0, 0x3B};
+    const fs::path gif_file = dir / "x.gif";
+    std::ofstream(gif_file, std::ios::binary).write(reinterpret_cast<const char*>(gif.data()), static_cast<std::streamsize>(gif.size()));
+
+    const Outcome refused = run_tool({"--model", model, "--image", gif_file.string(), "--out", (dir / "a").string()});
+    CHECK(refused.code == code(ExitCode::image));
+    CHECK_THAT(refused.err, Contains("x.gif") && Contains("is a GIF") && Contains("not decoded by default") &&
+                                Contains("(use --allow-format gif)"));
+    for (const std::string allow : {"gif", "GIF,tga", "all"}) {
+        INFO(allow);
+        const Outcome allowed = run_tool({"--model", model, "--image", gif_file.string(), "--out", (dir / "b").string(),
+                                          "--allow-format", allow, "--overwrite"});
+        INFO(allowed.err);
+        CHECK(allowed.code == 0);
+        const xai_explain::Json input = read_json(dir / "b" / "summary.json")["settings"]["input"];
+        CHECK_THAT(input["formats"].get<std::string>(), Contains("PNG, JPEG, BMP, PNM, GIF"));
+        CHECK(read_json(dir / "b" / "x.json")["stored"] == xai_explain::Json{4, 1, 1});  // RGBA, 1×1
+    }
+    CHECK_THAT(read_json(dir / "b" / "summary.json")["settings"]["input"]["formats"].get<std::string>(), Contains("PIC"));
+
+    // --decoder stb always works and is named in the summary; system only in builds with it.
+    const Outcome stb = run_tool({"--model", model, "--image", image, "--out", (dir / "c").string(), "--decoder", "stb"});
+    CHECK(stb.code == 0);
+    const xai_explain::Json decoder = read_json(dir / "c" / "summary.json")["settings"]["input"]["decoder"];
+    CHECK(decoder["requested"] == "stb");
+    CHECK(decoder["png_jpeg"] == "stb");
+    CHECK(decoder["system_decoders_built"] == xai::has_system_decoders);
+    const Outcome system = run_tool({"--model", model, "--image", image, "--out", (dir / "d").string(), "--decoder", "system"});
+    CHECK(system.code == (xai::has_system_decoders ? 0 : code(ExitCode::usage)));
+    if (!xai::has_system_decoders) CHECK_THAT(system.err, Contains("no system decoders"));
+    // 28×28 = 784 pixels: a budget of 783 refuses the file from its header.
+    const Outcome budget = run_tool({"--model", model, "--image", image, "--out", (dir / "e").string(), "--max-pixels", "783"});
+    CHECK(budget.code == code(ExitCode::image));
+    CHECK_THAT(budget.err, Contains("cannot read image") && Contains("max_pixels"));
+    CHECK(run_tool({"--model", model, "--image", image, "--out", (dir / "e").string(), "--max-pixels", "784"}).code == 0);
+    check_usage_errors({
+        {{"--model", model, "--image", image, "--allow-format", "gif,webp"}, "--allow-format 'webp' is not a format"},
+        {{"--model", model, "--image", image, "--decoder", "opencv"}, "--decoder 'opencv', expected auto, stb or system"},
+        {{"--model", model, "--image", image, "--max-pixels", "0"}, "--max-pixels '0' is not a positive integer"},
+    });
+    fs::remove_all(dir);
+}
+
+TEST_CASE("xai-explain --boxes lists the library's regions of each map in input pixels and draws them on the photo", "[cli][boxes]") {
+    const fs::path dir = scratch("boxes");
+    const fs::path model_file = random_model(dir);
+    const std::string model = model_file.string();
+    const std::string image = test_image(dir / "item.png", 1, 28, 28).string();
+    const std::string out = (dir / "out").string();
+    for (const std::vector<std::string>& rule :
+         std::vector<std::vector<std::string>>{{}, {"--box-rule", "otsu"}, {"--box-rule", "fixed", "--box-threshold", "0.6"}}) {
+        std::vector<std::string> args{"--model", model, "--image", image, "--out", out, "--method", "gradcam,occlusion",
+                                      "--boxes", "--overwrite", "--occlusion-window", "7", "--occlusion-stride", "7"};
+        args.insert(args.end(), rule.begin(), rule.end());
+        const Outcome o = run_tool(args);
+        INFO(o.err);
+        REQUIRE(o.code == 0);
+        // The library's regions of the same display maps, with the same rule.
+        const xai::models::Sequential net = load_model(model_file);
+        const xai::Image input = xai::load_image(image, 1);
+        xai::ExtractionOptions options;
+        if (rule.size() >= 2) options.threshold.rule = rule[1] == "otsu" ? xai::ThresholdRule::otsu : xai::ThresholdRule::fixed;
+        if (rule.size() == 4) options.threshold.value = 0.6;
+        xai::ExplainerSettings settings;
+        settings.occlusion.window = settings.occlusion.stride = 7;
+        const xai_explain::Json record = read_json(dir / "out" / "item.json");
+        const std::size_t target = record["target"]["index"].get<std::size_t>();
+        for (std::size_t m = 0; m < 2; ++m) {
+            const std::string method = m == 0 ? "gradcam" : "occlusion";
+            INFO(method);
+            const xai::AnyExplanation x = xai::make_explainer(method, net, settings).explain(input, xai::Target::class_index(target));
+            const xai::ExtractedRegions expected = xai::extract_regions(x.map(0), options);
+            const xai_explain::Json boxes = record["methods"][m]["boxes"];
+            CHECK(boxes["threshold"].get<double>() == expected.threshold);
+            CHECK(boxes["strict"].get<bool>() == expected.strict);
+            REQUIRE(boxes["boxes"].size() == expected.boxes.size());
+            REQUIRE_FALSE(expected.boxes.empty());
+            for (std::size_t k = 0; k < expected.boxes.size(); ++k) {
+                const xai::Box& b = expected.boxes[k];
+                CHECK(boxes["boxes"][k] == xai_explain::Json{{"top", b.top}, {"left", b.left}, {"bottom", b.bottom},
+                                                             {"right", b.right}, {"pixels", expected.pixels[k]}});
+                if (k > 0) CHECK(expected.pixels[k - 1] >= expected.pixels[k]);  // largest first
+            }
+            // The photo is the input (28×28, shown 7× enlarged): each box's corners are magenta.
+            const xai::Image overlay = xai::load_image(dir / "out" / ("item_" + method + ".png"), 3);
+            REQUIRE(overlay.shape(1) == 7 * 28);
+            for (const xai::Box& b : expected.boxes)
+                for (const auto& [y, x_] : {std::pair{7 * b.top, 7 * b.left}, std::pair{7 * b.bottom - 1, 7 * b.right - 1}}) {
+                    CHECK(overlay(0, y, x_) == 1.0f);
+                    CHECK(overlay(1, y, x_) == 0.0f);
+                    CHECK(overlay(2, y, x_) == 1.0f);
+                }
+        }
+        CHECK(read_json(dir / "out" / "summary.json")["settings"]["boxes"]["rule"] ==
+              std::string(xai::to_string(options.threshold.rule)));
+    }
+    check_usage_errors({
+        {{"--model", model, "--image", image, "--boxes", "--box-rule", "median"}, "--box-rule 'median', expected fraction, otsu, mean or fixed"},
+        {{"--model", model, "--image", image, "--boxes", "--box-threshold", "1.5"}, "--box-threshold '1.5' is not in [0, 1]"},
+        {{"--model", model, "--image", image, "--boxes", "--box-rule", "otsu", "--box-threshold", "0.3"}, "does not apply to --box-rule otsu"},
+        {{"--model", model, "--image", image, "--box-rule", "otsu"}, "apply to --boxes only"},
+    });
+    fs::remove_all(dir);
+}
+
+TEST_CASE("The efficiency flags (RISE sampling, Sobol, adaptive LIME, coarse-to-fine occlusion, Score-CAM pruning) set the "
+          "library's options: each .npy is the library's map with them",
+          "[cli][efficiency]") {
+    const fs::path dir = scratch("efficiency");
+    const fs::path model_file = random_model(dir);
+    const std::string model = model_file.string();
+    const std::string image = test_image(dir / "item.png", 1, 28, 28).string();
+    const Outcome o = run_tool({"--model", model, "--image", image, "--out", (dir / "out").string(), "--method",
+                                "rise,sobol,lime,occlusion,scorecam", "--rise-masks", "40", "--rise-sampling", "antithetic",
+                                "--rise-control-variate", "unmasked_score", "--sobol-grid", "4", "--sobol-designs", "8",
+                                "--sobol-perturbation", "blurring", "--lime-samples", "300", "--lime-adaptive",
+                                "--lime-adaptive-top-k", "3", "--lime-adaptive-alpha", "0.1", "--occlusion-window", "7",
+                                "--occlusion-stride", "7", "--occlusion-coarse-levels", "1", "--occlusion-refine-threshold",
+                                "0.5", "--score-cam-mass-tolerance", "0.5"});
+    INFO(o.err);
+    REQUIRE(o.code == 0);
+    xai::ExplainerSettings s;
+    s.rise.num_masks = 40;
+    s.rise.sampling = xai::RiseSampling::antithetic;
+    s.rise.control_variate = xai::RiseControlVariate::unmasked_score;
+    s.sobol.grid_size = 4;
+    s.sobol.designs = 8;
+    s.sobol.perturbation = xai::SobolPerturbation::blurring;
+    s.lime.num_samples = 300;
+    s.lime.adaptive = {.enabled = true, .top_k = 3, .alpha = 0.1};
+    s.occlusion.window = s.occlusion.stride = 7;
+    s.occlusion.coarse_levels = 1;
+    s.occlusion.refine_threshold = 0.5;
+    s.score_cam.mass_tolerance = 0.5;
+    const xai::models::Sequential net = load_model(model_file);
+    const xai::Image input = xai::load_image(image, 1);
+    const xai_explain::Json summary = read_json(dir / "out" / "summary.json");
+    const xai::Target target = xai::Target::class_index(summary["images"][0]["target"]["index"].get<std::size_t>());
+    // Each map is the library's with these options, not with the defaults (for RISE and Sobol,
+    // whose flags change every mask); what the adaptive and pruning options report (LIME's
+    // samples, occlusion's windows evaluated, Score-CAM's channels scored) is in the record.
+    xai::ExplainerSettings defaults;
+    defaults.rise.num_masks = 40;
+    const xai_explain::Json& methods = summary["images"][0]["methods"];
+    const std::vector<std::pair<std::string, std::string>> reports{
+        {"rise", ""}, {"sobol", ""}, {"lime", "samples"}, {"occlusion", "windows_evaluated"}, {"scorecam", "channels_scored"}};
+    for (std::size_t m = 0; m < reports.size(); ++m) {
+        const auto& [method, statistic] = reports[m];
+        INFO(method);
+        const xai::AnyExplanation x = xai::make_explainer(method, net, s).explain(input, target);
+        const std::vector<float> expected(x.raw.begin(), x.raw.end());
+        CHECK(xai_test::npy_values(dir / "out" / ("item_" + method + ".npy")) == expected);
+        if (statistic.empty()) CHECK(library_raw(method, net, input, defaults, target) != expected);
+        for (const auto& [name, values] : x.statistics)
+            if (name == statistic) CHECK(methods[m]["statistics"][statistic].get<double>() == values[0]);
+        if (!statistic.empty()) CHECK(methods[m]["statistics"].contains(statistic));
+    }
+    const xai_explain::Json settings = summary["settings"];
+    CHECK(settings["rise"]["sampling"] == "antithetic");
+    CHECK(settings["rise"]["control_variate"] == "unmasked_score");
+    CHECK(settings["sobol"] == xai_explain::Json{{"grid_size", 4}, {"designs", 8}, {"perturbation", "blurring"}});
+    CHECK(settings["lime"]["adaptive"] == xai_explain::Json{{"top_k", 3}, {"alpha", 0.1}});
+    CHECK(settings["occlusion"]["coarse_levels"] == 1);
+    CHECK(settings["scorecam"]["mass_tolerance"] == 0.5);
+    const std::vector<std::string> base{"--model", model, "--image", image};
+    const auto with = [&](std::vector<std::string> more) {
+        more.insert(more.begin(), base.begin(), base.end());
+        return more;
+    };
+    check_usage_errors({
+        {with({"--rise-sampling", "sobol"}), "--rise-sampling 'sobol', expected independent, antithetic or quasi_random"},
+        {with({"--rise-control-variate", "best"}), "--rise-control-variate 'best', expected none, unmasked_score"},
+        {with({"--sobol-designs", "12"}), "--sobol-designs '12' is not a power of two"},
+        {with({"--sobol-grid", "0"}), "--sobol-grid '0' is not a positive integer"},
+        {with({"--sobol-perturbation", "noise"}), "--sobol-perturbation 'noise', expected inpainting, blurring or amplitude"},
+        {with({"--lime-adaptive", "--lime-adaptive-alpha", "0.5"}), "--lime-adaptive-alpha '0.5' is not in [0, 0.5)"},
+        {with({"--lime-adaptive-top-k", "3"}), "apply to --lime-adaptive only"},
+        {with({"--occlusion-refine-threshold", "-1"}), "--occlusion-refine-threshold '-1' is not a finite number >= 0"},
+        {with({"--score-cam-mass-tolerance", "1"}), "--score-cam-mass-tolerance '1' is not in [0, 1)"},
+    });
+    fs::remove_all(dir);
+}
+
+TEST_CASE("xai-explain --eigen-smooth, --aug-smooth, --score-cam-convention and --target prob:C reach the CAM toolbox, and methods that "
+          "take no target function say so",
+          "[cli][cam]") {
+    const fs::path dir = scratch("camtools");
+    const fs::path model_file = random_model(dir);
+    const std::string model = model_file.string();
+    const std::string image = test_image(dir / "item.png", 1, 28, 28).string();
+    const xai::models::Sequential net = load_model(model_file);
+    const xai::Image input = xai::load_image(image, 1);
+
+    const Outcome o = run_tool({"--model", model, "--image", image, "--out", (dir / "a").string(), "--method",
+                                "gradcam,scorecam", "--eigen-smooth", "--aug-smooth", "--score-cam-convention", "pytorch-grad-cam"});
+    INFO(o.err);
+    REQUIRE(o.code == 0);
+    xai::ExplainerSettings s;
+    s.cam.eigen_smooth = s.cam.aug_smooth = s.score_cam.cam.eigen_smooth = s.score_cam.cam.aug_smooth = true;
+    s.score_cam.convention = xai::ScoreCamConvention::pytorch_grad_cam;
+    const xai::Target top = xai::Target::class_index(read_json(dir / "a" / "item.json")["target"]["index"].get<std::size_t>());
+    for (const std::string method : {"gradcam", "scorecam"}) {
+        INFO(method);
+        const std::vector<float> expected = library_raw(method, net, input, s, top);
+        CHECK(xai_test::npy_values(dir / "a" / ("item_" + method + ".npy")) == expected);
+        CHECK(library_raw(method, net, input, xai::ExplainerSettings{}, top) != expected);
+    }
+    CHECK(read_json(dir / "a" / "summary.json")["settings"]["cam"] == xai_explain::Json{{"eigen_smooth", true}, {"aug_smooth", true}});
+
+    // prob:3: the gradient CAMs, RISE and occlusion explain p_3; LIME refuses it, named, and the others still run.
+    const Outcome p = run_tool({"--model", model, "--image", image, "--out", (dir / "b").string(), "--method",
+                                "gradcam,lime,rise", "--target", "prob:3", "--rise-masks", "20", "--lime-samples", "20"});
+    CHECK(p.code == code(ExitCode::failure));
+    CHECK_THAT(p.err, Contains("lime failed: --target prob:3 is a target function, which this method does not take") &&
+                          Contains("targets[0] is the target function class_probability(3)"));
+    const xai_explain::Json record = read_json(dir / "b" / "item.json");
+    CHECK(record["target"]["index"] == 3);
+    CHECK(record["target"]["function"] == "class_probability(3)");
+    CHECK(record["methods"][1].contains("error"));
+    const xai::Target probability = xai::Target::function(xai::targets::class_probability(3));
+    xai::ExplainerSettings rise;
+    rise.rise.num_masks = 20;
+    CHECK(xai_test::npy_values(dir / "b" / "item_gradcam.npy") == library_raw("gradcam", net, input, {}, probability));
+    CHECK(xai_test::npy_values(dir / "b" / "item_rise.npy") == library_raw("rise", net, input, rise, probability));
+    CHECK(library_raw("gradcam", net, input, {}, probability) != library_raw("gradcam", net, input, {}, xai::Target::class_index(3)));
+    check_usage_errors({
+        {{"--model", model, "--image", image, "--target", "prob:"}, "--target prob: needs a class index or name"},
+        {{"--model", model, "--image", image, "--target", "prob:12"}, "expected a class index below 10"},
+        {{"--model", model, "--image", image, "--score-cam-convention", "gradcam"},
+         "--score-cam-convention 'gradcam', expected authors or pytorch-grad-cam"},
+    });
+    fs::remove_all(dir);
 }

@@ -9,6 +9,7 @@
 // converts with strtoull, which reads "-1" as 2^64 − 1 and "010" as octal 8).
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -29,9 +30,12 @@
 
 #include "xai/explain/influence/exact.hpp"
 #include "xai/image/colormap.hpp"
+#include "xai/image/format.hpp"
+#include "xai/image/io.hpp"
 #include "xai/image/overlay.hpp"
 #include "xai/image/preprocess.hpp"
 #include "xai/image/superpixels.hpp"
+#include "xai/localization/extract.hpp"
 #include "xai/runtime.hpp"
 
 // The program's name in its usage line, its error messages and its summary: the LibTorch build
@@ -102,6 +106,15 @@ struct Arguments {
     // The input of models that do not record it (TorchScript; ONNX with symbolic sizes).
     std::optional<std::size_t> height, width, channels;
     std::optional<bool> imagenet_normalization;  ///< --normalize; unset: the model kind's default
+    // How image files are decoded (--allow-format, --decoder, --max-pixels; image/io.hpp).
+    xai::LoadOptions load{};
+    // --boxes: each map's regions (localization/extract.hpp), drawn and listed.
+    bool boxes = false;
+    xai::ExtractionOptions box_options{};
+    /// The library's options that flags set directly (RISE's sampling, Sobol, adaptive LIME,
+    /// coarse-to-fine occlusion, Score-CAM's pruning and convention, eigen/aug smoothing);
+    /// settings_from() starts from these.
+    xai::ExplainerSettings settings{};
     // The run.
     std::vector<std::string> metrics;
     std::size_t batch = 16;           ///< images per batch for the methods that take batches
@@ -165,6 +178,84 @@ inline double parse_number(const std::string& flag, const std::string& value) {
     if (used == 0 || used != value.size() || !std::isfinite(x) || x < 0.0)
         throw Failure(ExitCode::usage, flag + " '" + value + "' is not a finite number >= 0");
     return x;
+}
+
+/// The names a flag takes and the library value each one stands for.
+template <class T, std::size_t N>
+using Choices = std::array<std::pair<std::string_view, T>, N>;
+
+inline constexpr Choices<xai::ImageDecoder, 3> decoders{
+    {{"auto", xai::ImageDecoder::automatic}, {"stb", xai::ImageDecoder::stb}, {"system", xai::ImageDecoder::system}}};
+inline constexpr Choices<xai::ThresholdRule, 4> box_rules{{{"fraction", xai::ThresholdRule::fraction_of_max},
+                                                           {"otsu", xai::ThresholdRule::otsu},
+                                                           {"mean", xai::ThresholdRule::mean},
+                                                           {"fixed", xai::ThresholdRule::fixed}}};
+inline constexpr Choices<xai::RiseSampling, 3> rise_samplings{{{"independent", xai::RiseSampling::independent},
+                                                              {"antithetic", xai::RiseSampling::antithetic},
+                                                              {"quasi_random", xai::RiseSampling::quasi_random}}};
+inline constexpr Choices<xai::RiseControlVariate, 4> rise_control_variates{
+    {{"none", xai::RiseControlVariate::none},
+     {"unmasked_score", xai::RiseControlVariate::unmasked_score},
+     {"masked_score", xai::RiseControlVariate::masked_score},
+     {"mean_score", xai::RiseControlVariate::mean_score}}};
+inline constexpr Choices<xai::SobolPerturbation, 3> sobol_perturbations{{{"inpainting", xai::SobolPerturbation::inpainting},
+                                                                        {"blurring", xai::SobolPerturbation::blurring},
+                                                                        {"amplitude", xai::SobolPerturbation::amplitude}}};
+inline constexpr Choices<xai::ScoreCamConvention, 2> score_cam_conventions{
+    {{"authors", xai::ScoreCamConvention::authors}, {"pytorch-grad-cam", xai::ScoreCamConvention::pytorch_grad_cam}}};
+
+/// "a, b or c"; the choice equal to `default_value`, when given, marked "(default)".
+template <class T, std::size_t N>
+std::string choice_names(const Choices<T, N>& choices, std::optional<T> default_value = std::nullopt) {
+    std::string names;
+    for (std::size_t k = 0; k < N; ++k) {
+        if (k > 0) names += k + 1 == N ? " or " : ", ";
+        names += choices[k].first;
+        if (default_value == choices[k].second) names += " (default)";
+    }
+    return names;
+}
+
+/// The name of `value` among `choices`.
+template <class T, std::size_t N>
+std::string choice_name(const Choices<T, N>& choices, T value) {
+    for (const auto& [name, v] : choices)
+        if (v == value) return std::string(name);
+    return "?";
+}
+
+/// `value` among `choices`; Failure(usage) naming the flag and the names otherwise.
+template <class T, std::size_t N>
+T parse_choice(const std::string& flag, const std::string& value, const Choices<T, N>& choices) {
+    for (const auto& [name, v] : choices)
+        if (name == value) return v;
+    throw Failure(ExitCode::usage, flag + " '" + value + "', expected " + choice_names(choices));
+}
+
+/// A number in [low, high) (or [low, high] when `closed`).
+inline double parse_in_range(const std::string& flag, const std::string& value, double low, double high, bool closed) {
+    const double x = parse_number(flag, value);
+    if (x < low || x > high || (!closed && x == high))
+        throw Failure(ExitCode::usage, flag + " '" + value + "' is not in [" + xai::detail::message(low) + ", " +
+                                           xai::detail::message(high) + (closed ? "]" : ")"));
+    return x;
+}
+
+/// --allow-format NAME[,NAME...] or all: the formats decoded, the defaults and these.
+inline xai::ImageFormats parse_formats(const std::string& value) {
+    xai::ImageFormats formats = xai::ImageFormats::defaults();
+    for (const std::string& name : split(value, ',')) {
+        if (name == "all") {
+            formats |= xai::ImageFormats::all();
+            continue;
+        }
+        const std::optional<xai::ImageFormat> f = xai::image_format_from_string(name);
+        if (!f)
+            throw Failure(ExitCode::usage, "--allow-format '" + name + "' is not a format, expected all or some of " +
+                                               xai::ImageFormats::all().to_string());
+        formats |= *f;
+    }
+    return formats;
 }
 
 /// --lime-superpixels NAME[:KEY=VALUE,...]: the algorithm's options struct with the given fields
@@ -311,7 +402,7 @@ public:
     std::string make_usage(const CLI::App*, std::string) const override {
         const std::string p(program_name), pad(p.size(), ' ');
         return "usage: " + p + " --model MODEL --image FILE|DIR [--image ...] [--method LIST|all] [--out DIR]\n"
-               "       " + pad + " [--target top|INDEX|NAME] [--layer NAME[,NAME...]] [--metrics LIST] [--report]\n"
+               "       " + pad + " [--target top|INDEX|NAME|prob:C] [--layer NAME[,NAME...]] [--metrics LIST] [--report]\n"
                "       " + pad + " [--labels FILE] [--resize crop|squash] [more options below]\n"
                "       " + p + " --list-models | --list-methods | --model MODEL --list-layers | --help\n";
     }
@@ -333,6 +424,7 @@ struct CommandLine {
         const xai::OcclusionOptions occlusion;
         const xai::LimeStabilityOptions stability = xai::ExplainerSettings{}.lime_stability;
         const xai::Preprocessing prep;
+        const xai::SobolOptions sobol;
         const auto n = [](auto v) { return std::to_string(v); };
         std::string method_list;
         for (const xai::MethodInfo& m : xai::explanation_methods)
@@ -380,6 +472,16 @@ struct CommandLine {
                                                  "default for RGB input) or none")
             ->type_name("imagenet|none")
             ->group(input);
+        value("--allow-format", "decode these formats too, besides PNG, JPEG, BMP and PNM: gif, tga, psd, hdr, pic or all "
+                                "(off by default: their stb decoders have public memory-safety reports)",
+              "F[,F...]", input);
+        value("--decoder", "PNG and JPEG decoder: " + detail::choice_names(detail::decoders, std::optional(xai::LoadOptions{}.decoder)) +
+                               "; auto is " + (xai::has_system_decoders ? "libpng and libjpeg-turbo" : "stb") +
+                               " in this build, system libpng and libjpeg-turbo (builds with them)",
+              "auto|stb|system", input);
+        value("--max-pixels", "refuse images of more than N pixels, from their header (default: " +
+                                  n(xai::LoadOptions{}.max_pixels) + ")",
+              "N", input);
         app.add_flag("--list-models", list_models, "the built-in models and where their weights are")->group(input);
         app.add_flag("--list-methods", list_methods, "the methods, their papers and what they need")->group(input);
         app.add_flag("--list-layers", list_layers, "the model's layers, their output shapes and the default --layer")
@@ -389,7 +491,8 @@ struct CommandLine {
                                                 ", influence (training examples, needs --train; not part of all)")
             ->type_name("LIST")
             ->group(meth);
-        value("--target", "top (the predicted class, default), a class index, or a class name", "T", meth);
+        value("--target", "top (the predicted class, default), a class index, a class name, or prob:C (the softmax "
+                          "probability of class C as a target function: gradient CAMs, RISE and occlusion)", "T", meth);
         app.add_option("--layer", layers, "the layer the CAM family explains; several are fused (default: the input "
                                           "of global average pooling; see --list-layers)")
             ->type_name("L[,L...]")
@@ -414,6 +517,36 @@ struct CommandLine {
               "X", meth);
         value("--occlusion-window", "occlusion: window side in pixels (default: " + n(occlusion.window) + ")", "N", meth);
         value("--occlusion-stride", "occlusion: step between windows (default: " + n(occlusion.stride) + ")", "N", meth);
+        value("--rise-sampling", "RISE: the masks, " + detail::choice_names(detail::rise_samplings, std::optional(rise.sampling)),
+              "S", meth);
+        value("--rise-control-variate", "RISE: " + detail::choice_names(detail::rise_control_variates,
+                                                                         std::optional(rise.control_variate)), "C", meth);
+        value("--sobol-grid", "Sobol: mask grid size g (default: " + n(sobol.grid_size) + ")", "N", meth);
+        value("--sobol-designs", "Sobol: design points N, a power of two (default: " + n(sobol.designs) + ")", "N", meth);
+        value("--sobol-perturbation", "Sobol: " + detail::choice_names(detail::sobol_perturbations, std::optional(sobol.perturbation)),
+              "P", meth);
+        app.add_flag("--lime-adaptive", lime_adaptive, "LIME: draw samples until the top-k superpixels are separated "
+                                                       "(S-LIME's test), at most --lime-samples")
+            ->group(meth);
+        value("--lime-adaptive-top-k", "LIME --lime-adaptive: superpixels tested (default: " + n(lime.adaptive.top_k) + ")",
+              "N", meth);
+        value("--lime-adaptive-alpha", "LIME --lime-adaptive: the test's level, in (0, 0.5) (default: " +
+                                           xai::detail::message(lime.adaptive.alpha) + ")", "X", meth);
+        value("--occlusion-coarse-levels", "occlusion: coarse-to-fine levels, 0 = off (default: " +
+                                               n(occlusion.coarse_levels) + ")", "N", meth);
+        value("--occlusion-refine-threshold", "occlusion: refine windows whose coarse drop is above X times the largest "
+                                              "(default: " + xai::detail::message(occlusion.refine_threshold) + ")", "X", meth);
+        value("--score-cam-mass-tolerance", "Score-CAM: skip the channels outside the first (1 - X) of the activation "
+                                           "mass, in [0, 1) (default: 0, every channel)", "X", meth);
+        value("--score-cam-convention", "Score-CAM: the weights of " +
+                                            detail::choice_names(detail::score_cam_conventions,
+                                                                 std::optional(xai::ScoreCamOptions{}.convention)), "C", meth);
+        app.add_flag("--eigen-smooth", eigen_smooth, "CAM methods: the first principal component of the weighted "
+                                                     "activations (pytorch-grad-cam's eigen_smooth)")
+            ->group(meth);
+        app.add_flag("--aug-smooth", aug_smooth, "CAM methods: the mean map over flips and rescalings "
+                                                 "(pytorch-grad-cam's aug_smooth)")
+            ->group(meth);
         value("--train", "influence: the training set, fashion-mnist[:N], scenes[:N] or a folder with one subfolder of "
                          "images per class (named by class name or index)", "SPEC", meth);
         value("--damping", "influence: mu in (H + mu I)^-1 (default: " + xai::detail::message(xai::ExactSolver{}.damping) + ")",
@@ -434,6 +567,15 @@ struct CommandLine {
             ->group(run);
         app.add_flag("--fail-fast", fail_fast, "stop at the first unreadable image (the default for files)")->group(run);
         app.add_flag("--overwrite", overwrite, "redo images whose outputs exist (default: a rerun skips them)")->group(run);
+        app.add_flag("--boxes", boxes, "find each map's regions (threshold, connected components) and draw their boxes "
+                                       "on the overlay; listed in the JSON, largest first")
+            ->group(run);
+        value("--box-rule", "--boxes: the threshold, " + detail::choice_names(detail::box_rules, std::optional(xai::ThresholdOptions{}.rule)) +
+                                ": a fraction of the maximum, Otsu's, a factor of the mean, or a fixed value", "R", run);
+        value("--box-threshold", "--boxes: fraction " + xai::detail::message(xai::ThresholdOptions{}.fraction) +
+                                     ", mean's factor " + xai::detail::message(xai::ThresholdOptions{}.factor) +
+                                     " or fixed value " + xai::detail::message(xai::ThresholdOptions{}.value) +
+                                     " (the defaults) on the map scaled to [0, 1]", "X", run);
         app.add_option("--colormap", colormap, "jet, viridis or turbo (default: " +
                                                    std::string(xai::to_string(xai::OverlayOptions{}.colormap)) + ")")
             ->type_name("C")
@@ -442,11 +584,80 @@ struct CommandLine {
         app.add_flag("--quiet,-q", quiet, "no progress, no notes, no result lines (errors are still reported)")->group(run);
     }
 
+    /// The value of option `name` as given, or nullptr when it was not.
+    const std::string* given(const std::string& name) const {
+        const auto it = text.find(name);
+        return app.count(name) > 0 && it != text.end() ? &it->second : nullptr;
+    }
+
     std::vector<std::string> text_list;
-    bool keep_going = false, fail_fast = false, help = false;
+    bool keep_going = false, fail_fast = false, help = false, lime_adaptive = false, eigen_smooth = false,
+         aug_smooth = false, boxes = false;
     bool list_models = false, list_methods = false, list_layers = false, report = false, overwrite = false, json = false,
          quiet = false;
 };
+
+/// The flags that set library options directly: image decoding, --boxes, and the options of
+/// RISE, Sobol, LIME, occlusion, Score-CAM and the CAM family (Arguments::settings).
+inline void parse_library_flags(const CommandLine& c, Arguments& a) {
+    const auto given = [&](const std::string& name) { return c.given(name); };
+    // Sets `field` to the choice named by `flag`, when given, and remembers the name.
+    const auto choose = [&]<class T, std::size_t N>(const std::string& flag, T& field, const detail::Choices<T, N>& names) {
+        if (const std::string* v = given(flag)) field = detail::parse_choice(flag, *v, names);
+    };
+    if (const std::string* v = given("--allow-format")) a.load.formats = detail::parse_formats(*v);
+    choose("--decoder", a.load.decoder, detail::decoders);
+    if (given("--decoder")) {
+        try {
+            xai::detail::require_valid_decoder(a.load.decoder, "--decoder system");
+        } catch (const xai::invalid_argument& e) {
+            throw Failure(ExitCode::usage, std::string(e.what()) + " (use --decoder auto or stb)");
+        }
+    }
+    if (const std::string* v = given("--max-pixels")) a.load.max_pixels = detail::parse_unsigned("--max-pixels", *v, false);
+
+    a.boxes = c.boxes;
+    xai::ThresholdOptions& t = a.box_options.threshold;
+    choose("--box-rule", t.rule, detail::box_rules);
+    if (const std::string* v = given("--box-threshold")) {
+        if (t.rule == xai::ThresholdRule::otsu) throw Failure(ExitCode::usage, "--box-threshold does not apply to --box-rule otsu");
+        if (t.rule == xai::ThresholdRule::mean) t.factor = detail::parse_number("--box-threshold", *v);
+        else (t.rule == xai::ThresholdRule::fixed ? t.value : t.fraction) = detail::parse_in_range("--box-threshold", *v, 0.0, 1.0, true);
+    }
+    if (!a.boxes && (given("--box-rule") || given("--box-threshold")))
+        throw Failure(ExitCode::usage, "--box-rule and --box-threshold apply to --boxes only");
+
+    xai::ExplainerSettings& s = a.settings;
+    choose("--rise-sampling", s.rise.sampling, detail::rise_samplings);
+    choose("--rise-control-variate", s.rise.control_variate, detail::rise_control_variates);
+    if (const std::string* v = given("--sobol-grid")) s.sobol.grid_size = detail::parse_unsigned("--sobol-grid", *v, false);
+    if (const std::string* v = given("--sobol-designs")) {
+        s.sobol.designs = detail::parse_unsigned("--sobol-designs", *v, false);
+        if ((s.sobol.designs & (s.sobol.designs - 1)) != 0)
+            throw Failure(ExitCode::usage, "--sobol-designs '" + *v + "' is not a power of two");
+    }
+    choose("--sobol-perturbation", s.sobol.perturbation, detail::sobol_perturbations);
+    s.lime.adaptive.enabled = c.lime_adaptive;
+    if (const std::string* v = given("--lime-adaptive-top-k"))
+        s.lime.adaptive.top_k = detail::parse_unsigned("--lime-adaptive-top-k", *v, false);
+    if (const std::string* v = given("--lime-adaptive-alpha")) {
+        s.lime.adaptive.alpha = detail::parse_in_range("--lime-adaptive-alpha", *v, 0.0, 0.5, false);
+        if (s.lime.adaptive.alpha == 0.0) throw Failure(ExitCode::usage, "--lime-adaptive-alpha '" + *v + "' is not in (0, 0.5)");
+    }
+    if (!c.lime_adaptive && (given("--lime-adaptive-top-k") || given("--lime-adaptive-alpha")))
+        throw Failure(ExitCode::usage, "--lime-adaptive-top-k and --lime-adaptive-alpha apply to --lime-adaptive only");
+    if (const std::string* v = given("--occlusion-coarse-levels"))
+        s.occlusion.coarse_levels = detail::parse_unsigned("--occlusion-coarse-levels", *v, true);
+    if (const std::string* v = given("--occlusion-refine-threshold"))
+        s.occlusion.refine_threshold = detail::parse_number("--occlusion-refine-threshold", *v);
+    if (const std::string* v = given("--score-cam-mass-tolerance"))
+        s.score_cam.mass_tolerance = detail::parse_in_range("--score-cam-mass-tolerance", *v, 0.0, 1.0, false);
+    choose("--score-cam-convention", s.score_cam.convention, detail::score_cam_conventions);
+    for (xai::CamOptions* cam : {&s.cam, &s.score_cam.cam, &s.ablation_cam.cam, &s.kpca_cam.cam, &s.random_cam.cam}) {
+        cam->eigen_smooth = c.eigen_smooth;
+        cam->aug_smooth = c.aug_smooth;
+    }
+}
 
 inline std::string usage_text() {
     CommandLine c;
@@ -480,12 +691,7 @@ inline Arguments parse_arguments(const std::vector<std::string>& args) {
     if (c.keep_going && c.fail_fast) throw Failure(ExitCode::usage, "--keep-going and --fail-fast contradict each other");
     if (c.keep_going || c.fail_fast) a.keep_going = c.keep_going;
     a.images = c.text_list;
-    const auto given = [&](const std::string& name) -> const std::string* {
-        if (c.app.count(name) == 0) return nullptr;
-        const auto it = c.text.find(name);
-        const std::string* v = it != c.text.end() ? &it->second : nullptr;
-        return v;
-    };
+    const auto given = [&](const std::string& name) { return c.given(name); };
     for (const std::string name : {"--model", "--labels", "--out", "--train", "--target"})
         if (const std::string* v = given(name); v != nullptr && v->empty())
             throw Failure(ExitCode::usage, name + " needs a non-empty value");
@@ -561,6 +767,7 @@ inline Arguments parse_arguments(const std::vector<std::string>& args) {
             throw Failure(ExitCode::usage, "--normalize '" + c.normalize + "', expected imagenet or none");
         a.imagenet_normalization = c.normalize == "imagenet";
     }
+    parse_library_flags(c, a);
     return a;
 }
 

@@ -59,7 +59,9 @@
 #include "records.hpp"
 #include "report.hpp"
 #include "xai/core/scores.hpp"
+#include "xai/core/targets.hpp"
 #include "xai/image/io.hpp"
+#include "xai/localization/extract.hpp"
 #include "xai/runtime.hpp"
 
 namespace xai_explain {
@@ -76,9 +78,20 @@ inline constexpr std::size_t gallery_columns = 7;
 
 // ---- settings, targets, methods --------------------------------------------------------------
 
+/// The prefix of --target prob:C, the softmax probability of class C as a target function.
+inline constexpr std::string_view probability_prefix = "prob:";
+
+/// True for --target prob:C.
+inline bool is_probability_target(const std::string& target) { return target.starts_with(probability_prefix); }
+
 /// --target: nullopt for "top", else the class index (by number, or by name, case-insensitive,
-/// when the model has labels).
-inline std::optional<std::size_t> parse_target(const std::string& target, const ModelInfo& info, std::size_t classes) {
+/// when the model has labels; after "prob:" for a probability target).
+inline std::optional<std::size_t> parse_target(std::string target, const ModelInfo& info, std::size_t classes) {
+    if (is_probability_target(target)) {
+        target.erase(0, probability_prefix.size());
+        if (target.empty() || target == "top")
+            throw Failure(ExitCode::usage, "--target prob: needs a class index or name, as prob:3");
+    }
     if (target == "top") return std::nullopt;
     if (target.find_first_not_of("0123456789") == std::string::npos) {
         const std::size_t k = detail::parse_unsigned("--target", target, true);
@@ -107,7 +120,7 @@ inline std::optional<std::size_t> parse_target(const std::string& target, const 
 /// denormalized image), as lime segments the image its classifier function gets before
 /// preprocessing.
 inline xai::ExplainerSettings settings_from(const Arguments& a, const ModelInfo& info) {
-    xai::ExplainerSettings s;
+    xai::ExplainerSettings s = a.settings;
     s.layers = a.layers;
     if (a.seed) s.lime.seed = s.rise.seed = *a.seed;
     if (a.lime_samples) s.lime.num_samples = *a.lime_samples;
@@ -126,6 +139,26 @@ inline xai::ExplainerSettings settings_from(const Arguments& a, const ModelInfo&
             return segment(prep.denormalize(image));
         };
     return s;
+}
+
+/// A method's failure on one image, for stderr and the summary: the library's message (its first
+/// line), preceded for --target prob:C by what was asked when the method takes no target function.
+inline std::string method_failure(const xai::error& error, const std::string& target, bool probability_target) {
+    const std::string what = first_line(error.what());
+    if (probability_target && what.find("is the target function") != std::string::npos)
+        return "--target " + target + " is a target function, which this method does not take (gradient CAMs, RISE and "
+               "occlusion do): " + what;
+    return what;
+}
+
+/// --boxes: the regions found on a map, in the model's input pixels (half-open), largest first.
+inline Json boxes_json(const xai::ExtractedRegions& found) {
+    Json list = Json::array();
+    for (std::size_t k = 0; k < found.boxes.size(); ++k) {
+        const xai::Box& b = found.boxes[k];
+        list.push_back(Json{{"top", b.top}, {"left", b.left}, {"bottom", b.bottom}, {"right", b.right}, {"pixels", found.pixels[k]}});
+    }
+    return Json{{"threshold", found.threshold}, {"strict", found.strict}, {"boxes", list}};
 }
 
 /// "gradcam++" → "gradcampp": method names in file names.
@@ -149,20 +182,48 @@ inline Json settings_json(const Arguments& a, const xai::ExplainerSettings& s, c
                       {"crop_fraction", a.fit == xai::Fit::center_crop ? Json(p.crop_fraction) : Json()},
                       {"normalize", info.normalize ? "imagenet" : "none"}};
     if (info.normalize) j["input"]["mean"] = p.mean, j["input"]["std"] = p.std;
+    j["input"]["formats"] = a.load.formats.to_string();
+    j["input"]["decoder"] = Json{{"requested", detail::choice_name(detail::decoders, a.load.decoder)},
+                                 {"png_jpeg", xai::detail::use_system_decoder(xai::ImageFormat::png, a.load.decoder)
+                                                  ? "libpng and libjpeg-turbo"
+                                                  : "stb"},
+                                 {"system_decoders_built", xai::has_system_decoders}};
+    j["input"]["max_pixels"] = a.load.max_pixels;
     const auto uses = [&](std::string_view m) { return std::find(methods.begin(), methods.end(), m) != methods.end(); };
     if (uses("lime"))
         j["lime"] = Json{{"num_samples", s.lime.num_samples},
                          {"seed", s.lime.seed},
                          {"kernel_width", s.lime.kernel_width},
                          {"superpixels", a.superpixels.empty() ? std::string("quickshift (default)") : a.superpixels},
-                         {"stability_repeats", s.lime_stability.repeats}};
+                         {"stability_repeats", s.lime_stability.repeats},
+                         {"adaptive", s.lime.adaptive.enabled ? Json{{"top_k", s.lime.adaptive.top_k}, {"alpha", s.lime.adaptive.alpha}}
+                                                              : Json(false)}};
     if (uses("rise"))
         j["rise"] = Json{{"num_masks", s.rise.num_masks},
                          {"grid_size", s.rise.grid_size},
                          {"keep_probability", s.rise.keep_probability},
                          {"tolerance", s.rise.tolerance},
-                         {"seed", s.rise.seed}};
-    if (uses("occlusion")) j["occlusion"] = Json{{"window", s.occlusion.window}, {"stride", s.occlusion.stride}};
+                         {"seed", s.rise.seed},
+                         {"sampling", detail::choice_name(detail::rise_samplings, s.rise.sampling)},
+                         {"control_variate", detail::choice_name(detail::rise_control_variates, s.rise.control_variate)}};
+    if (uses("occlusion"))
+        j["occlusion"] = Json{{"window", s.occlusion.window},
+                              {"stride", s.occlusion.stride},
+                              {"coarse_levels", s.occlusion.coarse_levels},
+                              {"refine_threshold", s.occlusion.refine_threshold}};
+    if (uses("sobol"))
+        j["sobol"] = Json{{"grid_size", s.sobol.grid_size},
+                          {"designs", s.sobol.designs},
+                          {"perturbation", detail::choice_name(detail::sobol_perturbations, s.sobol.perturbation)}};
+    if (uses("scorecam"))
+        j["scorecam"] = Json{{"convention", detail::choice_name(detail::score_cam_conventions, s.score_cam.convention)},
+                             {"mass_tolerance", s.score_cam.mass_tolerance}};
+    j["cam"] = Json{{"eigen_smooth", s.cam.eigen_smooth}, {"aug_smooth", s.cam.aug_smooth}};
+    if (a.boxes) {
+        const xai::ThresholdOptions& t = a.box_options.threshold;
+        j["boxes"] = Json{{"rule", std::string(xai::to_string(t.rule))}, {"fraction", t.fraction}, {"factor", t.factor},
+                          {"value", t.value}};
+    }
     j["metrics"] = a.metrics;
     j["colormap"] = std::string(xai::to_string(a.colormap));
     return j;
@@ -307,6 +368,7 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
     if (a.images.empty()) throw Failure(ExitCode::usage, "--image is required (see --help)");
     const std::size_t classes = model.num_classes();
     const std::optional<std::size_t> fixed_target = parse_target(a.target, info, classes);
+    const bool probability_target = is_probability_target(a.target);
     const std::string program(program_name);
 
     // Methods, layers and options are checked before any image is read.
@@ -455,10 +517,10 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
         for (; next < jobs.size() && group.size() < a.batch; ++next) {
             if (finished[next]) continue;
             try {
-                prepared.push_back(prepare_image(jobs[next].file, model.input_shape(), info));
+                prepared.push_back(prepare_image(jobs[next].file, model.input_shape(), info, a.load));
                 group.push_back(next);
             } catch (const xai::error& e) {
-                fail_image(next, "read", std::string("cannot read image: ") + first_line(e.what()), true);
+                fail_image(next, "read", read_failure(e), true);
                 if (!keep_going) {
                     stop = true;
                     ++next;
@@ -504,7 +566,8 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
         xai::Targets batch_targets;
         for (std::size_t g = 0; g < n; ++g) {
             targets[g] = fixed_target.value_or(predicted[g]);
-            batch_targets.push_back(xai::Target::class_index(targets[g]));
+            batch_targets.push_back(probability_target ? xai::Target::function(xai::targets::class_probability(targets[g]))
+                                                       : xai::Target::class_index(targets[g]));
         }
 
         // Every method on the batch.
@@ -534,7 +597,7 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
                         explainer.explain(xai::as_batch(inputs[g]), xai::Targets{batch_targets[g]}, progress));
                     r[g] = MethodResult{x, 0, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), {}, {}};
                 } catch (const xai::error& error) {
-                    r[g].error = first_line(error.what());
+                    r[g].error = method_failure(error, a.target, probability_target);
                 }
                 status.end_task();
             }
@@ -580,6 +643,7 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
             };
             record["prediction"] = class_json(predicted[g]);
             record["target"] = class_json(targets[g]);
+            if (probability_target) record["target"]["function"] = batch_targets[g].target_function()->describe();
             const std::string caption = class_name(info, targets[g]) + " " + percent(probabilities(g, targets[g]));
             if (talk)
                 say(console.out, job.file.string() + ": predicted " + class_name(info, predicted[g]) + " (" +
@@ -606,7 +670,12 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
                 const std::filesystem::path overlay_file = job.out_dir / (base + ".png"), map_file = job.out_dir / (base + ".npy");
                 Json extra = Json::object();
                 try {
-                    const xai::Image picture = display_overlay(shown, x.map(r.index), image.framing, a.colormap);
+                    xai::Image picture = display_overlay(shown, x.map(r.index), image.framing, a.colormap);
+                    if (a.boxes) {
+                        const xai::ExtractedRegions found = xai::extract_regions(x.map(r.index), a.box_options);
+                        draw_boxes_on_photo(picture, found.boxes, shown_framing);
+                        entry["boxes"] = boxes_json(found);
+                    }
                     xai::save_image(overlay_file, picture);
                     save_npy(map_file, x.raw_map(r.index));
                     for (const auto& [name, maps] : x.extra_maps) {

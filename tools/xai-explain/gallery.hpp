@@ -27,6 +27,7 @@
 #include "xai/image/framing.hpp"
 #include "xai/image/map_back.hpp"
 #include "xai/image/overlay.hpp"
+#include "xai/localization/draw_boxes.hpp"
 
 namespace xai_explain {
 
@@ -70,6 +71,24 @@ inline xai::Image display_overlay(const xai::Image& shown, const xai::Map& map, 
     xai::PhotoOverlayOptions options;
     options.overlay.colormap = colormap;
     return xai::overlay_on_photo(shown, map, display_framing(framing), options);
+}
+
+/// Boxes in the model's input pixels (half-open) drawn on a picture of the photo framed by
+/// `framing` (the display copy's): each edge goes back through the crop and the resize, the
+/// box growing to whole photo pixels, in magenta, 1 pixel wide per 112 pixels of the shorter side.
+inline void draw_boxes_on_photo(xai::Image& picture, const std::vector<xai::Box>& boxes, const xai::Framing& framing) {
+    const auto edge = [](std::size_t input, std::size_t first, std::size_t photo, std::size_t resized, bool up) {
+        const std::size_t scaled = (input + first) * photo;
+        return std::min(photo, (scaled + (up ? resized - 1 : 0)) / resized);
+    };
+    std::vector<xai::Box> on_photo;
+    for (const xai::Box& b : boxes)
+        on_photo.push_back({edge(b.top, framing.top, framing.photo_height, framing.resized_height, false),
+                            edge(b.left, framing.left, framing.photo_width, framing.resized_width, false),
+                            edge(b.bottom, framing.top, framing.photo_height, framing.resized_height, true),
+                            edge(b.right, framing.left, framing.photo_width, framing.resized_width, true)});
+    const std::size_t thickness = std::max<std::size_t>(1, std::min(picture.shape(1), picture.shape(2)) / 112);
+    xai::draw_boxes(picture, on_photo, {1.0f, 0.0f, 1.0f}, thickness);
 }
 
 /// The picture shrunk (antialiased) so that its longer side is at most `side` pixels.

@@ -17,6 +17,7 @@
 
 #include "arguments.hpp"
 #include "models.hpp"
+#include "records.hpp"
 #include "xai/core/tensor.hpp"
 #include "xai/image/framing.hpp"
 #include "xai/image/io.hpp"
@@ -100,21 +101,23 @@ inline std::string channel_words(std::size_t c) {
 
 inline std::string size_words(std::size_t h, std::size_t w) { return std::to_string(h) + "x" + std::to_string(w); }
 
-/// Loads `file` and brings it to the model's input (see the header): channels by stb's
+/// Loads `file` with `load` (the formats, decoder and pixel budget of --allow-format, --decoder
+/// and --max-pixels) and brings it to the model's input (see the header): channels by stb's
 /// conversion, size by info.preprocessing (an image already of the input's size is taken as it
 /// is), then normalization. xai::io_error when the file cannot be read.
-inline PreparedImage prepare_image(const std::filesystem::path& file, const xai::ImageShape& expected, const ModelInfo& info) {
+inline PreparedImage prepare_image(const std::filesystem::path& file, const xai::ImageShape& expected, const ModelInfo& info,
+                                   const xai::LoadOptions& load = {}) {
     PreparedImage p;
-    xai::Image decoded = xai::load_image(file);
+    xai::Image decoded = xai::load_image(file, 0, load);
     p.stored = xai::image_shape(decoded);
     // Shown as grey or RGB: an alpha channel is dropped, not composited (load_image's rule).
     const std::size_t shown = p.stored.channels <= 2 ? 1 : 3;
-    p.photo = p.stored.channels == shown ? std::move(decoded) : xai::load_image(file, shown);
+    p.photo = p.stored.channels == shown ? std::move(decoded) : xai::load_image(file, shown, load);
     xai::Image pixels = p.photo;
     if (p.stored.channels != expected.channels) {
         xai::detail::require(expected.channels >= 1 && expected.channels <= 4, "xai-explain: the model expects ",
                              expected.channels, " channels; images have 1 to 4");
-        if (shown != expected.channels) pixels = xai::load_image(file, expected.channels);
+        if (shown != expected.channels) pixels = xai::load_image(file, expected.channels, load);
         p.notes.push_back("converted " + channel_words(p.stored.channels) + " to " + channel_words(expected.channels));
     }
     const std::size_t h = p.stored.height, w = p.stored.width;
@@ -134,6 +137,21 @@ inline PreparedImage prepare_image(const std::filesystem::path& file, const xai:
     }
     p.input = info.normalize ? info.preprocessing.normalize(pixels) : std::move(pixels);
     return p;
+}
+
+/// Why an image could not be read, for stderr and the summary: the library's message (its first
+/// line), and for a format left out by default the flag that allows it ("(use --allow-format gif)").
+inline std::string read_failure(const xai::error& e) {
+    std::string reason = "cannot read image: " + first_line(e.what());
+    const std::string opt_in = "add ImageFormat::";
+    const std::size_t at = reason.find(opt_in);
+    if (reason.find("not decoded by default") != std::string::npos && at != std::string::npos) {
+        const std::size_t begin = at + opt_in.size();
+        std::size_t end = begin;
+        while (end < reason.size() && std::islower(static_cast<unsigned char>(reason[end])) != 0) ++end;
+        reason += " (use --allow-format " + reason.substr(begin, end - begin) + ")";
+    }
+    return reason;
 }
 
 }  // namespace xai_explain
