@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "../tools/xai-explain/run.hpp"
+#include "../tools/xai-explain/explain.hpp"
 
 namespace {
 

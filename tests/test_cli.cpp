@@ -8,7 +8,9 @@
 // the bad file is reported and the rest explained, a rerun resumes, the report parses, the
 // metrics equal the library's. Then each kind of failure returns its documented exit code, and
 // the pieces (the .npy writer, the text drawing, the status line) are checked against their formats.
-#include "../tools/xai-explain/run.hpp"  // first: core/eigen.hpp before xtensor
+#include "xai/core/eigen.hpp"  // first: before anything that includes Eigen
+
+#include "../tools/xai-explain/explain.hpp"  // the tool's pieces; run() itself is linked (xai_explain_core)
 #include "cli_test_support.hpp"
 
 #include <catch2/catch.hpp>

@@ -7,6 +7,7 @@
 // LibTorch first: its glog defines a CHECK macro, which Catch's CHECK must replace.
 #include "test_torch_models.hpp"
 #endif
+#include "../tools/xai-explain/arguments.hpp"
 #include "../tools/xai-explain/run.hpp"
 #include "cli_test_support.hpp"
 

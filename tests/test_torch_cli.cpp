@@ -9,6 +9,7 @@
 // LibTorch first: its glog defines a CHECK macro, which Catch's CHECK must replace.
 #include "test_torch_models.hpp"
 #include "torchscript_fixtures.hpp"
+#include "../tools/xai-explain/arguments.hpp"
 #include "../tools/xai-explain/run.hpp"
 #include "cli_test_support.hpp"
 

@@ -38,20 +38,13 @@
 #include "xai/localization/extract.hpp"
 #include "xai/runtime.hpp"
 
-// The program's name in its usage line, its error messages and its summary: the LibTorch build
-// is xai-explain-torch (tools/CMakeLists.txt).
-#ifndef XAI_EXPLAIN_PROGRAM
-#ifdef XAI_EXPLAIN_WITH_TORCH
-#define XAI_EXPLAIN_PROGRAM "xai-explain-torch"
-#else
-#define XAI_EXPLAIN_PROGRAM "xai-explain"
-#endif
-#endif
-
 namespace xai_explain {
 
-/// The name this build of the tool runs under.
-inline constexpr std::string_view program_name = XAI_EXPLAIN_PROGRAM;
+/// The name this build of the tool runs under, in its usage line, its error messages and its
+/// summary: "xai-explain", or "xai-explain-torch" for the LibTorch build. Defined by the file
+/// that gives the build its TorchScript support (torch_backend.cpp) or its refusal
+/// (without_torch.cpp; tools/CMakeLists.txt links one of them).
+extern const std::string_view program_name;
 
 /// The process exit status, one per kind of failure (docs/cli.md lists them).
 enum class ExitCode : int {

@@ -58,6 +58,7 @@
 #include "progress_bar.hpp"
 #include "records.hpp"
 #include "report.hpp"
+#include "run.hpp"
 #include "xai/core/scores.hpp"
 #include "xai/core/targets.hpp"
 #include "xai/image/io.hpp"
@@ -65,13 +66,6 @@
 #include "xai/runtime.hpp"
 
 namespace xai_explain {
-
-/// Where the tool writes: results on `out`, notes, progress and errors on `err`.
-struct Console {
-    std::ostream& out;
-    std::ostream& err;
-    bool err_is_terminal = false;  ///< draw the status line (unless --quiet)
-};
 
 /// Gallery panels per row.
 inline constexpr std::size_t gallery_columns = 7;

@@ -3,13 +3,10 @@
 //
 //   xai-explain --model fashion --image data/samples/fashion --method all --out out
 //
-// The program is run.hpp's run(); the tests call the same function (tests/test_cli.cpp).
-// Built as xai-explain, and with LibTorch also as xai-explain-torch, which reads TorchScript
-// models (XAI_EXPLAIN_WITH_TORCH, tools/CMakeLists.txt).
-#ifdef XAI_EXPLAIN_WITH_TORCH
-#include "xai/torch.hpp"  // first: LibTorch, with GCC 12's false AVX-512 warnings silenced
-#endif
-
+// The program is run() (run.hpp; its code in run.cpp and the backend files, compiled once into
+// the object libraries of tools/CMakeLists.txt); the tests call the same function
+// (tests/test_cli.cpp). Built as xai-explain, and with LibTorch also as xai-explain-torch, which
+// reads TorchScript models (torch_backend.cpp).
 #include "run.hpp"
 
 int main(int argc, char** argv) { return xai_explain::run(argc, argv); }
