@@ -895,6 +895,68 @@ TEST_CASE("The efficiency flags (RISE sampling, Sobol, adaptive LIME, coarse-to-
     fs::remove_all(dir);
 }
 
+TEST_CASE("The gradient and Shapley flags (IG's steps, rule, baseline and tolerance, the noise tunnel's samples and level, "
+          "GradientSHAP's samples and noise, KernelSHAP's coalitions, Shapley sampling's orders) set the library's options",
+          "[cli][gradients]") {
+    const fs::path dir = scratch("gradientflags");
+    const fs::path model_file = random_model(dir);
+    const std::string model = model_file.string();
+    const std::string image = test_image(dir / "item.png", 1, 28, 28).string();
+    const Outcome o = run_tool({"--model", model, "--image", image, "--out", (dir / "out").string(), "--method",
+                                "ig,smoothgrad,gradientshap,kernelshap,shapley_sampling", "--ig-steps", "7", "--ig-rule",
+                                "riemann_trapezoid", "--ig-baseline", "mean", "--noise-samples", "3", "--noise-level", "0.3",
+                                "--gradientshap-samples", "4", "--gradientshap-noise", "0.05", "--kernelshap-samples", "40",
+                                "--shapley-permutations", "2", "--seed", "9", "--lime-superpixels", "grid:rows=3,cols=3"});
+    INFO(o.err);
+    REQUIRE(o.code == 0);
+    xai::ExplainerSettings s;
+    s.integrated_gradients.steps = 7;
+    s.integrated_gradients.rule = xai::IntegrationRule::riemann_trapezoid;
+    s.integrated_gradients.baseline = xai::Baseline::image_mean();
+    s.noise_tunnel.samples = 3;
+    s.noise_tunnel.noise_level = 0.3;
+    s.gradient_shap.samples = 4;
+    s.gradient_shap.noise = 0.05;
+    s.kernel_shap.num_samples = 40;
+    s.shapley_sampling.permutations = 2;
+    s.noise_tunnel.seed = s.gradient_shap.seed = s.kernel_shap.seed = s.shapley_sampling.seed = s.lime.seed = 9;
+    s.lime_segmentation = xai::GridSegmenter{{.rows = 3, .cols = 3}};
+    const xai::models::Sequential net = load_model(model_file);
+    const xai::Image input = xai::load_image(image, 1);
+    const xai_explain::Json summary = read_json(dir / "out" / "summary.json");
+    const xai::Target target = xai::Target::class_index(summary["images"][0]["target"]["index"].get<std::size_t>());
+    // Each map is the library's with these options and not its map with the defaults.
+    xai::ExplainerSettings defaults;
+    defaults.lime_segmentation = s.lime_segmentation;
+    for (const std::string method : {"ig", "smoothgrad", "gradientshap", "kernelshap", "shapley_sampling"}) {
+        INFO(method);
+        const std::vector<float> expected = library_raw(method, net, input, s, target);
+        CHECK(xai_test::npy_values(dir / "out" / ("item_" + method + ".npy")) == expected);
+        CHECK(library_raw(method, net, input, defaults, target) != expected);
+    }
+    const xai_explain::Json settings = summary["settings"];
+    CHECK(settings["ig"] == xai_explain::Json{{"steps", 7}, {"rule", "riemann_trapezoid"}, {"baseline", "mean"}, {"tolerance", 0.0}});
+    CHECK(settings["noise_tunnel"] == xai_explain::Json{{"samples", 3}, {"noise_level", 0.3}, {"seed", 9}});
+    CHECK(settings["gradientshap"] == xai_explain::Json{{"samples", 4}, {"noise", 0.05}, {"seed", 9}});
+    CHECK(settings["kernelshap"] == xai_explain::Json{{"num_samples", 40}, {"seed", 9}});
+    CHECK(settings["shapley_sampling"] == xai_explain::Json{{"permutations", 2}, {"seed", 9}});
+    const std::vector<std::string> base{"--model", model, "--image", image};
+    const auto with = [&](std::vector<std::string> more) {
+        more.insert(more.begin(), base.begin(), base.end());
+        return more;
+    };
+    check_usage_errors({
+        {with({"--ig-rule", "simpson"}), "--ig-rule 'simpson', expected riemann_left, riemann_right, riemann_middle"},
+        {with({"--ig-steps", "0"}), "--ig-steps '0' is not a positive integer"},
+        {with({"--ig-baseline", "white"}), "--ig-baseline 'white', expected black, mean, blur or a finite number"},
+        {with({"--ig-tolerance", "1"}), "--ig-tolerance '1' is not in [0, 1)"},
+        {with({"--noise-samples", "1000000"}), "--noise-samples 1000000 is above 100000, the most this tool runs"},
+        {with({"--noise-level", "-0.1"}), "--noise-level '-0.1' is not a finite number >= 0"},
+        {with({"--shapley-permutations", "x"}), "--shapley-permutations 'x' is not a positive integer"},
+    });
+    fs::remove_all(dir);
+}
+
 TEST_CASE("xai-explain --eigen-smooth, --aug-smooth, --score-cam-convention and --target prob:C reach the CAM toolbox, and methods that "
           "take no target function say so",
           "[cli][cam]") {

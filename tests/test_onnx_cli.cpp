@@ -1,4 +1,4 @@
-// Tests of xai-explain on ONNX files (tools/xai-explain/ built with XAI_EXPLAIN_WITH_ONNX):
+// Tests of xai-explain on ONNX files (tools/xai-explain/ linked with onnx_backend.cpp):
 // tests/data/traced_cnn.onnx, the network of traced_cnn.pt exported by PyTorch's own exporter
 // (scripts/trace_fixture.py), explained with the black-box methods and the activation CAMs; the
 // .npy maps equal the library's on the same normalized input; --list-layers names the graph's
@@ -9,6 +9,7 @@
 #endif
 #include "../tools/xai-explain/arguments.hpp"
 #include "../tools/xai-explain/run.hpp"
+#include "xai/onnx.hpp"
 #include "cli_test_support.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-// Tests of xai-explain-torch (tools/xai-explain/ built with XAI_EXPLAIN_WITH_TORCH): TorchScript
+// Tests of xai-explain-torch (tools/xai-explain/ linked with torch_backend.cpp): TorchScript
 // files as users export them, untouched — a module traced by PyTorch (tests/data/traced_cnn.pt,
 // scripts/trace_fixture.py) and a torchvision-structured ResNet scripted from C++
 // (torchscript_fixtures.hpp) — explained at three layers; --list-layers; the images normalized

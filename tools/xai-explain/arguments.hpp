@@ -71,6 +71,9 @@ private:
 /// and these are 100 × lime's default and 25 × the RISE paper's.
 inline constexpr std::size_t max_lime_samples = 100'000;
 inline constexpr std::size_t max_rise_masks = 100'000;
+/// The most path points, noisy copies, coalitions or permutations a gradient or Shapley method
+/// may ask for per image: each is one model pass (and a backward pass for the gradient methods).
+inline constexpr std::size_t max_method_samples = 100'000;
 
 /// The metrics --metrics accepts (docs/metrics.md), in the order they are reported.
 inline constexpr std::string_view metric_names[] = {"deletion", "insertion", "drop", "increase"};
@@ -90,6 +93,7 @@ struct Arguments {
     /// --lime-superpixels as given, and the policy it describes (unset: the library's default).
     std::string superpixels;
     std::function<xai::Segmentation(const xai::Image&)> segmentation;
+    std::string ig_baseline;  ///< --ig-baseline as given, for the record (empty: black)
     std::optional<double> rise_tolerance, damping;
     std::string train;  ///< --train, for the influence method
     xai::Colormap colormap = xai::OverlayOptions{}.colormap;
@@ -194,6 +198,12 @@ inline constexpr Choices<xai::RiseControlVariate, 4> rise_control_variates{
 inline constexpr Choices<xai::SobolPerturbation, 3> sobol_perturbations{{{"inpainting", xai::SobolPerturbation::inpainting},
                                                                         {"blurring", xai::SobolPerturbation::blurring},
                                                                         {"amplitude", xai::SobolPerturbation::amplitude}}};
+inline constexpr Choices<xai::IntegrationRule, 5> integration_rules{
+    {{"riemann_left", xai::IntegrationRule::riemann_left},
+     {"riemann_right", xai::IntegrationRule::riemann_right},
+     {"riemann_middle", xai::IntegrationRule::riemann_middle},
+     {"riemann_trapezoid", xai::IntegrationRule::riemann_trapezoid},
+     {"gausslegendre", xai::IntegrationRule::gauss_legendre}}};
 inline constexpr Choices<xai::ScoreCamConvention, 2> score_cam_conventions{
     {{"authors", xai::ScoreCamConvention::authors}, {"pytorch-grad-cam", xai::ScoreCamConvention::pytorch_grad_cam}}};
 
@@ -232,6 +242,25 @@ inline double parse_in_range(const std::string& flag, const std::string& value, 
         throw Failure(ExitCode::usage, flag + " '" + value + "' is not in [" + xai::detail::message(low) + ", " +
                                            xai::detail::message(high) + (closed ? "]" : ")"));
     return x;
+}
+
+/// --ig-baseline: black (0 in the model's input space, the normalized zero for normalized
+/// models, as Captum's default on a normalized tensor), mean (the image's per-channel mean), blur
+/// (Gaussian, σ = 5 px) or a number (that constant in the model's input space).
+inline xai::Baseline parse_ig_baseline(const std::string& flag, const std::string& value) {
+    if (value == "black") return xai::Baseline::constant(0.0f);
+    if (value == "mean") return xai::Baseline::image_mean();
+    if (value == "blur") return xai::Baseline::blurred();
+    std::size_t used = 0;
+    double x = 0.0;
+    try {
+        x = std::stod(value, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != value.size() || !std::isfinite(x))
+        throw Failure(ExitCode::usage, flag + " '" + value + "', expected black, mean, blur or a finite number");
+    return xai::Baseline::constant(static_cast<float>(x));
 }
 
 /// --allow-format NAME[,NAME...] or all: the formats decoded, the defaults and these.
@@ -418,6 +447,10 @@ struct CommandLine {
         const xai::LimeStabilityOptions stability = xai::ExplainerSettings{}.lime_stability;
         const xai::Preprocessing prep;
         const xai::SobolOptions sobol;
+        const xai::IntegratedGradientsOptions ig;
+        const xai::NoiseSampling noise;
+        const xai::GradientShapOptions gradient_shap;
+        const xai::ShapleySamplingOptions shapley;
         const auto n = [](auto v) { return std::to_string(v); };
         std::string method_list;
         for (const xai::MethodInfo& m : xai::explanation_methods)
@@ -490,7 +523,9 @@ struct CommandLine {
                                           "of global average pooling; see --list-layers)")
             ->type_name("L[,L...]")
             ->group(meth);
-        value("--seed", "seed of LIME's samples and RISE's masks (default: " + n(lime.seed) + ")", "N", meth);
+        value("--seed", "seed of the random methods: LIME's samples, RISE's masks, Sobol's scrambling, the noise of "
+                         "smoothgrad and gradientshap, the coalitions of kernelshap and shapley_sampling (default: " +
+                             n(lime.seed) + ")", "N", meth);
         value("--threads", "threads per explainer, 0 = all cores (default: " + n(lime.threads) + ")", "N", meth);
         value("--lime-samples", "LIME: perturbed samples per image (default: " + n(lime.num_samples) + ", lime's; at most " +
                                     n(max_lime_samples) + ")", "N", meth);
@@ -534,6 +569,25 @@ struct CommandLine {
         value("--score-cam-convention", "Score-CAM: the weights of " +
                                             detail::choice_names(detail::score_cam_conventions,
                                                                  std::optional(xai::ScoreCamOptions{}.convention)), "C", meth);
+        value("--ig-steps", "ig: path points m (default: " + n(ig.steps) + ", Captum's)", "N", meth);
+        value("--ig-rule", "ig: the integration rule, " + detail::choice_names(detail::integration_rules, std::optional(ig.rule)),
+              "R", meth);
+        value("--ig-baseline", "ig: the baseline x', black (default; 0 in the model's input space), mean, blur or a number",
+              "B", meth);
+        value("--ig-tolerance", "ig: double the steps until the completeness error is at most X of |F(x) - F(x')| "
+                                "(default: off)", "X", meth);
+        value("--noise-samples", "smoothgrad, smoothgrad_sq, vargrad: noisy copies per image (default: " + n(noise.samples) +
+                                     ", the paper's)", "N", meth);
+        value("--noise-level", "smoothgrad, smoothgrad_sq, vargrad: sigma as a fraction of the input's range (default: " +
+                                   xai::detail::message(noise.noise_level) + ")", "X", meth);
+        value("--gradientshap-samples", "gradientshap: samples per image (default: " + n(gradient_shap.samples) + ", Captum's)",
+              "N", meth);
+        value("--gradientshap-noise", "gradientshap: sigma of the noise added to the input (default: " +
+                                          xai::detail::message(gradient_shap.noise) + ")", "X", meth);
+        value("--kernelshap-samples", "kernelshap: coalitions per image (default: 2 x superpixels + 2048, shap's auto)", "N",
+              meth);
+        value("--shapley-permutations", "shapley_sampling: random orders per image (default: " + n(shapley.permutations) +
+                                            ", Captum's)", "N", meth);
         app.add_flag("--eigen-smooth", eigen_smooth, "CAM methods: the first principal component of the weighted "
                                                      "activations (pytorch-grad-cam's eigen_smooth)")
             ->group(meth);
@@ -646,6 +700,25 @@ inline void parse_library_flags(const CommandLine& c, Arguments& a) {
     if (const std::string* v = given("--score-cam-mass-tolerance"))
         s.score_cam.mass_tolerance = detail::parse_in_range("--score-cam-mass-tolerance", *v, 0.0, 1.0, false);
     choose("--score-cam-convention", s.score_cam.convention, detail::score_cam_conventions);
+    const auto samples = [&](const std::string& flag, std::size_t& field) {
+        if (const std::string* v = given(flag))
+            field = detail::parse_bounded(flag, *v, max_method_samples, "each is a model pass per image");
+    };
+    samples("--ig-steps", s.integrated_gradients.steps);
+    choose("--ig-rule", s.integrated_gradients.rule, detail::integration_rules);
+    if (const std::string* v = given("--ig-baseline")) {
+        s.integrated_gradients.baseline = detail::parse_ig_baseline("--ig-baseline", *v);
+        a.ig_baseline = *v;
+    }
+    if (const std::string* v = given("--ig-tolerance"))
+        s.integrated_gradients.tolerance = detail::parse_in_range("--ig-tolerance", *v, 0.0, 1.0, false);
+    samples("--noise-samples", s.noise_tunnel.samples);
+    if (const std::string* v = given("--noise-level")) s.noise_tunnel.noise_level = detail::parse_number("--noise-level", *v);
+    samples("--gradientshap-samples", s.gradient_shap.samples);
+    if (const std::string* v = given("--gradientshap-noise"))
+        s.gradient_shap.noise = detail::parse_number("--gradientshap-noise", *v);
+    samples("--kernelshap-samples", s.kernel_shap.num_samples);
+    samples("--shapley-permutations", s.shapley_sampling.permutations);
     for (xai::CamOptions* cam : {&s.cam, &s.score_cam.cam, &s.ablation_cam.cam, &s.kpca_cam.cam, &s.random_cam.cam}) {
         cam->eigen_smooth = c.eigen_smooth;
         cam->aug_smooth = c.aug_smooth;

@@ -116,12 +116,16 @@ inline std::optional<std::size_t> parse_target(std::string target, const ModelIn
 inline xai::ExplainerSettings settings_from(const Arguments& a, const ModelInfo& info) {
     xai::ExplainerSettings s = a.settings;
     s.layers = a.layers;
-    if (a.seed) s.lime.seed = s.rise.seed = *a.seed;
+    if (a.seed)
+        s.lime.seed = s.rise.seed = s.sobol.seed = s.noise_tunnel.seed = s.gradient_shap.seed = s.kernel_shap.seed =
+            s.shapley_sampling.seed = *a.seed;
     if (a.lime_samples) s.lime.num_samples = *a.lime_samples;
     if (a.rise_masks) s.rise.num_masks = *a.rise_masks;
     if (a.threads)
         s.cam.threads = s.score_cam.cam.threads = s.ablation_cam.cam.threads = s.lime.threads = s.rise.threads =
-            s.occlusion.threads = *a.threads;
+            s.occlusion.threads = s.sobol.threads = s.saliency.threads = s.integrated_gradients.threads =
+                s.gradient_x_input.threads = s.gradient_shap.threads = s.guided_backprop.threads = s.kernel_shap.threads =
+                    s.shapley_sampling.threads = *a.threads;
     if (a.occlusion_window) s.occlusion.window = *a.occlusion_window;
     if (a.occlusion_stride) s.occlusion.stride = *a.occlusion_stride;
     if (a.rise_grid) s.rise.grid_size = *a.rise_grid;
@@ -209,6 +213,22 @@ inline Json settings_json(const Arguments& a, const xai::ExplainerSettings& s, c
         j["sobol"] = Json{{"grid_size", s.sobol.grid_size},
                           {"designs", s.sobol.designs},
                           {"perturbation", detail::choice_name(detail::sobol_perturbations, s.sobol.perturbation)}};
+    if (uses("ig")) {
+        const xai::IntegratedGradientsOptions& ig = s.integrated_gradients;
+        j["ig"] = Json{{"steps", ig.steps},
+                       {"rule", detail::choice_name(detail::integration_rules, ig.rule)},
+                       {"baseline", a.ig_baseline.empty() ? std::string("black") : a.ig_baseline},
+                       {"tolerance", ig.tolerance}};
+    }
+    if (uses("smoothgrad") || uses("smoothgrad_sq") || uses("vargrad"))
+        j["noise_tunnel"] = Json{{"samples", s.noise_tunnel.samples}, {"noise_level", s.noise_tunnel.noise_level},
+                                 {"seed", s.noise_tunnel.seed}};
+    if (uses("gradientshap"))
+        j["gradientshap"] = Json{{"samples", s.gradient_shap.samples}, {"noise", s.gradient_shap.noise},
+                                 {"seed", s.gradient_shap.seed}};
+    if (uses("kernelshap")) j["kernelshap"] = Json{{"num_samples", s.kernel_shap.num_samples}, {"seed", s.kernel_shap.seed}};
+    if (uses("shapley_sampling"))
+        j["shapley_sampling"] = Json{{"permutations", s.shapley_sampling.permutations}, {"seed", s.shapley_sampling.seed}};
     if (uses("scorecam"))
         j["scorecam"] = Json{{"convention", detail::choice_name(detail::score_cam_conventions, s.score_cam.convention)},
                              {"mass_tolerance", s.score_cam.mass_tolerance}};
