@@ -418,3 +418,99 @@ TEST_CASE("Score-CAM in pytorch-grad-cam's convention: align_corners=True masks,
     CHECK(f.weights(0, 0) == Approx(1.0 / (1.0 + std::exp(-5.0 / 3.0))));
     CHECK(xai::ScoreCam<LinearNet>(net, {.cam = at_layer("pooled")}).explain(flat, {0}).weights(0, 0) == 0.0f);
 }
+
+static_assert(xai::Explainer<xai::FullGrad<xai::models::Sequential>>);
+static_assert(xai::BiasGradientModel<xai::models::Sequential>);
+
+namespace {
+
+// Σ ∇ₓf·x + Σ_layers Σ gradients ⊙ bias of image i, leaving out layer `skip` (none by default).
+double full_gradient_sum(const xai::BiasGradients& g, const xai::Batch& x, std::size_t i,
+                         std::size_t skip = static_cast<std::size_t>(-1)) {
+    const std::size_t d = x.size() / x.shape(0);
+    double sum = 0.0;
+    for (std::size_t v = 0; v < d; ++v) sum += static_cast<double>(g.input_gradients.data()[i * d + v]) * x.data()[i * d + v];
+    for (std::size_t l = 0; l < g.layers.size(); ++l) {
+        if (l == skip) continue;
+        const xai::LayerBiasGradient& b = g.layers[l];
+        const std::size_t c = b.bias.size(), per = b.gradients.size() / b.gradients.shape(0), plane = per / c;
+        for (std::size_t ch = 0; ch < c; ++ch)
+            for (std::size_t p = 0; p < plane; ++p)
+                sum += static_cast<double>(b.gradients.data()[i * per + ch * plane + p]) * b.bias[ch];
+    }
+    return sum;
+}
+
+}  // namespace
+
+TEST_CASE("Full-gradient completeness: f(x) = ∇ₓf·x + Σ_layers Σ ∇_z f ⊙ b on ReLU networks", "[cam][variants][fullgrad]") {
+    using namespace xai::models;
+    // Convolutions, max pooling, upsampling, GAP and a hidden linear layer: all positively
+    // homogeneous, so no implicit bias; every bias is nonzero (PyTorch's initialisation).
+    BasicSequential<double> net({2, 8, 8}, {conv2d(4, 3, 1, 1), relu(), max_pool2d(2), conv2d(3, 3, 1, 1), relu(),
+                                            upsample2d(2), conv2d(3, 3, 2, 1), relu(), flatten(), linear(5), relu(),
+                                            linear(3)},
+                                    7);
+    xai::Rng rng = xai::Rng::stream(11, 0);
+    xai::Batch x = xai::Batch::from_shape({3, 2, 8, 8});
+    for (float& v : x) v = static_cast<float>(rng.uniform(-1.0, 1.0));
+    const Eigen::MatrixXd f = net.logits(x);
+    for (std::size_t c = 0; c < 3; ++c) {
+        const xai::BiasGradients g = net.bias_gradients(x, [c](const xai::Scores& logits) {
+            xai::Scores s = xt::zeros<float>(logits.shape());
+            for (std::size_t i = 0; i < logits.shape(0); ++i) s(i, c) = 1.0f;
+            return s;
+        });
+        REQUIRE(g.layers.size() == 5);
+        CHECK(g.layers[0].layer == "conv1");
+        CHECK(g.layers[4].layer == "fc2");
+        CHECK(g.layers[1].gradients.shape() == std::vector<std::size_t>{3, 3, 4, 4});
+        for (std::size_t i = 0; i < 3; ++i) {
+            const double fi = f(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(c));
+            CHECK(full_gradient_sum(g, x, i) == Approx(fi).margin(1e-5));
+            // Every layer's bias term is needed: leaving any one out breaks the identity.
+            for (std::size_t skip = 0; skip < g.layers.size(); ++skip)
+                CHECK(std::abs(full_gradient_sum(g, x, i, skip) - fi) > 1e-4);
+        }
+    }
+}
+
+TEST_CASE("FullGrad on a hand-computed network: ψ(∇ₓf ⊙ x) + ψ(∇_z f ⊙ b) of the convolution", "[cam][variants][fullgrad]") {
+    using namespace xai::models;
+    // f = 3 · mean(ReLU(2x − 1)) + 0.5 on a 1×2×2 image x = [[1, 0], [0.25, 2]]:
+    // z = [[1, −1], [−0.5, 3]], f = 3 · (1 + 3)/4 + 0.5 = 3.5; ∂f/∂z = 0.75 where z > 0;
+    // ∇ₓf = 2 · ∂f/∂z = [[1.5, 0], [0, 1.5]], ∇ₓf ⊙ x = [[1.5, 0], [0, 3]] (Σ 4.5);
+    // conv bias term ∂f/∂z · (−1) = [[−0.75, 0], [0, −0.75]] (Σ −1.5); fc bias term 0.5.
+    // Completeness: 4.5 − 1.5 + 0.5 = 3.5. ψ(input) = [[0.5, 0], [0, 1]] (÷ (3 + 1e-6)),
+    // ψ(conv) = [[1, 0], [0, 1]] (÷ (0.75 + 1e-6)); raw = their sum, maps = raw / 2.
+    Sequential net({1, 2, 2}, {conv2d(1, 1), relu(), global_avg_pool(), linear(1)});
+    Eigen::VectorXd theta(4);
+    theta << 2.0, -1.0, 3.0, 0.5;
+    net.set_parameters(theta);
+    xai::Batch x = xai::Batch::from_shape({1, 1, 2, 2});
+    x(0, 0, 0, 0) = 1.0f;
+    x(0, 0, 0, 1) = 0.0f;
+    x(0, 0, 1, 0) = 0.25f;
+    x(0, 0, 1, 1) = 2.0f;
+    const xai::FullGrad<Sequential> full_grad(net);
+    const xai::FullGradResult r = full_grad.explain(x);
+    CHECK(r.targets == std::vector<std::size_t>{0});
+    CHECK(r.scores[0] == Approx(3.5f));
+    CHECK(r.layers == std::vector<std::string>{"conv1"});
+    CHECK(r.raw(0, 0, 0) == Approx(1.5 / 3.000001 + 0.75 / 0.750001).epsilon(1e-6));
+    CHECK(r.raw(0, 0, 1) == 0.0f);
+    CHECK(r.raw(0, 1, 0) == 0.0f);
+    CHECK(r.raw(0, 1, 1) == Approx(3.0 / 3.000001 + 0.75 / 0.750001).epsilon(1e-6));
+    CHECK(r.maps(0, 0, 0) == Approx(r.raw(0, 0, 0) / r.raw(0, 1, 1)));
+    CHECK(r.maps(0, 1, 1) == 1.0f);
+    const xai::BiasGradients g = net.bias_gradients(x, [](const xai::Scores& s) { return xai::Scores(xt::ones<float>(s.shape())); });
+    CHECK(full_gradient_sum(g, x, 0) == Approx(3.5));
+
+    // A target function seeds the pass: class_logit(0) is the class target, map and score alike.
+    const xai::FullGradResult p = full_grad.explain(x, xai::Targets{xai::Target::function(xai::targets::class_logit(0))});
+    CHECK(p.scores[0] == Approx(3.5f));
+    CHECK(xt::allclose(p.raw, r.raw));
+    CHECK_THROWS_WITH(xai::FullGrad<Sequential>(net, {.epsilon = 0.0f}),
+                      Contains("xai::FullGrad::FullGrad(): epsilon is 0, expected a finite value > 0"));
+    CHECK_THROWS_WITH(full_grad.explain(x, xai::Targets{4}), Contains("xai::FullGrad::explain()"));
+}
