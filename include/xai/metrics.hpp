@@ -16,6 +16,7 @@
 #include "xai/metrics/metric_inputs.hpp"
 #include "xai/metrics/pointing_game.hpp"
 #include "xai/metrics/rank_correlation.hpp"
+#include "xai/metrics/road.hpp"
 #include "xai/metrics/robustness.hpp"
 #include "xai/explain/reference_maps.hpp"
 #include "xai/metrics/sanity_check.hpp"
