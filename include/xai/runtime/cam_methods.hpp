@@ -6,7 +6,8 @@
 // ExplainerSettings::layers gives the layer(s): empty = the model's default feature layer
 // (xai::default_layer), one layer = that layer, several = their fused map (explain_fused, the
 // layers joined by commas in AnyExplanation::layer). CAM always explains the final feature maps
-// and the Sobel map the input; both ignore the layers.
+// and the Sobel map the input; both ignore the layers, as FullGrad does (it sums every
+// convolution's bias-gradients).
 
 #include <array>
 #include <optional>
@@ -23,7 +24,7 @@
 namespace xai {
 
 /// The CAM family's methods, in the order a gallery shows them.
-inline constexpr std::array<MethodInfo, 14> cam_methods = {{
+inline constexpr std::array<MethodInfo, 15> cam_methods = {{
     {"cam", "CAM", "Zhou et al., CVPR 2016", "FeatureModel", false, false},
     {"gradcam", "Grad-CAM", "Selvaraju et al., ICCV 2017", "LayerGradientModel", true, false},
     {"gradcam++", "Grad-CAM++", "Chattopadhay et al., WACV 2018", "LayerGradientModel", true, false},
@@ -38,6 +39,7 @@ inline constexpr std::array<MethodInfo, 14> cam_methods = {{
     {"kpcacam", "KPCA-CAM", "Karmani et al., arXiv 2024", "LayerActivationModel", true, false},
     {"randomcam", "Random CAM", "baseline (pytorch-grad-cam)", "LayerActivationModel", true, false},
     {"sobelcam", "Sobel map", "baseline (pytorch-grad-cam)", "Classifier", false, false},
+    {"fullgrad", "FullGrad", "Srinivas & Fleuret, NeurIPS 2019", "BiasGradientModel", false, false},
 }};
 
 namespace detail {
@@ -62,6 +64,13 @@ struct FusedCamExplainer {
 inline AnyExplanation describe_cam(std::string_view method, const CamResult& r) {
     AnyExplanation out = describe_core(method, r);
     out.layer = r.layer;
+    return out;
+}
+
+/// FullGrad's result: the core, and the convolutions summed into the map as its layer(s).
+inline AnyExplanation describe_full_grad(std::string_view method, const FullGradResult& r) {
+    AnyExplanation out = describe_core(method, r);
+    out.layer = join_layers(r.layers);
     return out;
 }
 
@@ -126,6 +135,11 @@ std::optional<AnyExplainer> make_cam_explainer(const MethodInfo& info, const Mod
         CamOptions options = settings.cam;  // the edges of the input: no layer
         options.layer.clear();
         return AnyExplainer(info, SobelCam<Model>(model, options), detail::describe_cam);
+    }
+    if (n == "fullgrad") {  // every convolution's bias-gradients: no layer to choose
+        if constexpr (BiasGradientModel<Model>)
+            return AnyExplainer(info, FullGrad<Model>(model, settings.full_grad), detail::describe_full_grad);
+        return std::nullopt;
     }
     const auto& layers = settings.layers;
     if constexpr (LayerGradientModel<Model>) {
