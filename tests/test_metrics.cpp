@@ -1048,3 +1048,35 @@ TEST_CASE("ROAD refuses bad input", "[metrics][road][errors]") {
     CHECK_THROWS_WITH(xai::noisy_linear_imputation(xai::Image(xt::zeros<float>({1, 2, 2})), xai::RegionMask(xt::ones<bool>({2, 2}))),
                       Contains("every pixel is removed"));
 }
+
+TEST_CASE("deletion and the confidence change score a target function by its value, by hand", "[metrics][targets]") {
+    // RowModel's logit 0 = x0 + x1 − x2 − x3; the target function is that logit itself.
+    const RowModel model;
+    const xai::Batch images = xt::ones<float>({1, 1, 2, 2});
+    xai::Maps maps = xai::Maps::from_shape({1, 2, 2});
+    maps(0, 0, 0) = 4.0f;
+    maps(0, 0, 1) = 3.0f;
+    maps(0, 1, 0) = 2.0f;
+    maps(0, 1, 1) = 1.0f;
+    const xai::Targets logit{xai::Target::function(xai::targets::class_logit(0))};
+    // Pixels set to 0 in the order x0, x1, x2, x3: the logit goes 0, −1, −2, −1, 0; its area is
+    // ¼ · (−½ − 3/2 − 3/2 − ½) = −1.
+    const xai::CausalCurves d = xai::deletion(model, images, maps, logit, {.pixels_per_step = 1});
+    const std::vector<float> expected{0.0f, -1.0f, -2.0f, -1.0f, 0.0f};
+    for (std::size_t s = 0; s < 5; ++s) CHECK(d.scores(0, s) == Approx(expected[s]).margin(1e-6));
+    CHECK(d.auc[0] == Approx(-1.0));
+    CHECK(d.targets == std::vector<std::size_t>{0});
+    // class_probability(0) is the class index's own score.
+    const xai::CausalCurves p = xai::deletion(model, images, maps, {xai::Target::function(xai::targets::class_probability(0))},
+                                              {.pixels_per_step = 1});
+    const xai::CausalCurves c = xai::deletion(model, images, maps, {0}, {.pixels_per_step = 1});
+    CHECK(xt::allclose(p.scores, c.scores));
+    // The confidence change multiplies by the normalized map [1, ⅔, ⅓, 0]: logit 1 + ⅔ − ⅓ = 4/3.
+    const xai::ConfidenceResult r = xai::confidence_change(model, images, maps, logit);
+    CHECK(r.original[0] == Approx(0.0).margin(1e-6));
+    CHECK(r.explained[0] == Approx(4.0 / 3.0));
+    CHECK(r.change[0] == Approx(4.0 / 3.0));
+    // An explainer is asked to explain the target function itself, other targets as classes.
+    CHECK(xai::detail::explainer_targets(logit, {0}).at(0).is_function());
+    CHECK_FALSE(xai::detail::explainer_targets({}, {1}).at(0).is_function());
+}

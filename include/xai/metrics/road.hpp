@@ -150,15 +150,6 @@ inline std::size_t road_removed_count(double percentile, std::size_t n) {
     return n - std::min(n, static_cast<std::size_t>(std::max(0.0, kept)));
 }
 
-/// The score of image i's target from its output row: the target function's value, else the
-/// class's score of `kind` (scores_of_kind on the batch's logits, row by row).
-inline float road_score(const Scores& scores_of_batch_kind, const Scores& logits, std::size_t row,
-                        const AnyTargetFunction* function, std::size_t target) {
-    const std::size_t k = logits.shape(1);
-    if (function) return static_cast<float>(function->score(std::span<const float>(logits.data() + row * k, k)));
-    return scores_of_batch_kind(row, target);
-}
-
 }  // namespace detail
 
 /// Noisy linear imputation of ROAD (header comment) of a C×H×W image: the pixels where `removed`
@@ -206,11 +197,11 @@ RoadResult road(const M& model, const Batch& images, const S& source, const Targ
     RoadResult out;
     out.targets = resolve_targets(targets, logits, where, true);
     const std::vector<const detail::AnyTargetFunction*> functions = target_functions(targets, n);
-    const Maps maps = detail::obtain_maps(source, images, out.targets, where);
+    const Maps maps = detail::obtain_maps(source, images, out.targets, where, &targets);
     const Scores kind_scores = scores_of_kind(logits, options.score);
     out.original.resize(n);
     for (std::size_t i = 0; i < n; ++i)
-        out.original[i] = detail::road_score(kind_scores, logits, i, functions[i], out.targets[i]);
+        out.original[i] = detail::metric_score(kind_scores, logits, i, functions[i], out.targets[i]);
     for (double p : options.percentiles)
         out.removed.push_back(static_cast<double>(detail::road_removed_count(p, pixels)) / static_cast<double>(pixels));
     for (std::size_t c = 0; c < f; ++c)
@@ -243,7 +234,7 @@ RoadResult road(const M& model, const Batch& images, const S& source, const Targ
         const Scores zs = scores_of_kind(z, options.score);
         for (std::size_t o = 0; o < 2; ++o)
             for (std::size_t c = 0; c < f; ++c) {
-                const float s = detail::road_score(zs, z, o * f + c, functions[i], out.targets[i]) - out.original[i];
+                const float s = detail::metric_score(zs, z, o * f + c, functions[i], out.targets[i]) - out.original[i];
                 (o == 0 ? out.morf : out.lerf)(i, c) = s;
             }
     });
