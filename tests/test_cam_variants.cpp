@@ -514,3 +514,103 @@ TEST_CASE("FullGrad on a hand-computed network: ψ(∇ₓf ⊙ x) + ψ(∇_z f �
                       Contains("xai::FullGrad::FullGrad(): epsilon is 0, expected a finite value > 0"));
     CHECK_THROWS_WITH(full_grad.explain(x, xai::Targets{4}), Contains("xai::FullGrad::explain()"));
 }
+
+static_assert(xai::Explainer<xai::DeepFeatureFactorization<xai::models::Sequential>>);
+
+TEST_CASE("NMF by multiplicative updates recovers a planted factorization; the objective never increases",
+          "[cam][variants][dff]") {
+    // W0 (6×3) and H0 (3×8) with identity blocks: the factorization is unique up to permutation
+    // and scale (separable).
+    Eigen::MatrixXd w0(6, 3), h0(3, 8);
+    w0 << 1, 0, 0, 0, 1, 0, 0, 0, 1, 0.5, 0.2, 0.1, 0.3, 0.7, 0.2, 0.1, 0.4, 0.9;
+    h0 << 1, 0, 0, 0.3, 0.6, 0.2, 0.5, 0.1, 0, 1, 0, 0.4, 0.1, 0.7, 0.2, 0.3, 0, 0, 1, 0.2, 0.5, 0.1, 0.6, 0.8;
+    const Eigen::MatrixXd v = w0 * h0;
+    // The updates converge sublinearly towards the planted zeros: many (cheap, 6×8) iterations.
+    const xai::detail::NmfFactors<double> f = xai::detail::nmf<double>(v, 3, 600000, 0.0, 4);
+    CHECK(f.iterations == 600000);
+    CHECK((v - f.w * f.h).norm() / v.norm() < 1e-6);
+    const auto never_increases = [](const std::vector<double>& objective) {
+        for (std::size_t it = 1; it < objective.size(); ++it)
+            if (objective[it] > objective[it - 1] * (1.0 + 1e-12)) return false;
+        return true;
+    };
+    CHECK(never_increases(f.objective));
+    // Each planted column of W0 is a column of W up to scale (normalized to unit sum), and the
+    // rows of H match the same permutation (the scale moves to H).
+    for (Eigen::Index a = 0; a < 3; ++a) {
+        const Eigen::VectorXd target = w0.col(a) / w0.col(a).sum();
+        Eigen::Index best = 0;
+        double error = 1e300;
+        for (Eigen::Index b = 0; b < 3; ++b) {
+            const double e = (f.w.col(b) / f.w.col(b).sum() - target).cwiseAbs().maxCoeff();
+            if (e < error) {
+                error = e;
+                best = b;
+            }
+        }
+        CHECK(error < 1e-6);
+        const Eigen::VectorXd row = f.h.row(best).transpose() * f.w.col(best).sum() / w0.col(a).sum();
+        CHECK((row - h0.row(a).transpose()).cwiseAbs().maxCoeff() < 1e-6);
+    }
+    // A short run stops by the tolerance and still never increases.
+    const xai::detail::NmfFactors<double> g = xai::detail::nmf<double>(v, 2, 500, 1e-4, 0);
+    CHECK(g.iterations < 500);
+    CHECK(never_increases(g.objective));
+}
+
+TEST_CASE("Deep Feature Factorization finds two planted concepts, their maps and their classes", "[cam][variants][dff]") {
+    using namespace xai::models;
+    // "id" is a 1×1 convolution with identity weights: its activations are the 3×8×8 image, made
+    // of two concepts a = (1, 0.5, 0) on the left half and b = (0, 0.2, 1) on the top-right
+    // quarter (zeros elsewhere, so the offsets are 0). The head: GAP → linear(2) with weights
+    // [[1, 0, 0], [0, 0, 1]]: concept a is class 0, concept b class 1.
+    Sequential net({3, 8, 8}, {conv2d(3, 1, 1, 0, "id"), global_avg_pool(), linear(2)});
+    Eigen::VectorXd theta = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(net.num_parameters()));
+    theta[0] = theta[4] = theta[8] = 1.0;  // identity 3×3×1×1; biases 0
+    theta[12] = 1.0;                       // fc row 0: channel 0
+    theta[17] = 1.0;                       // fc row 1: channel 2
+    net.set_parameters(theta);
+    xai::Batch x = xt::zeros<float>({1, 3, 8, 8});
+    xai::Map pa = xt::zeros<float>({8, 8}), pb = xt::zeros<float>({8, 8});
+    for (std::size_t y = 0; y < 8; ++y)
+        for (std::size_t c = 0; c < 8; ++c) {
+            if (c < 4) pa(y, c) = 0.5f + 0.1f * static_cast<float>(y);
+            if (c >= 4 && y < 4) pb(y, c) = 1.0f + 0.2f * static_cast<float>(c - 4);
+        }
+    const float a[3] = {1.0f, 0.5f, 0.0f}, b[3] = {0.0f, 0.2f, 1.0f};
+    for (std::size_t ch = 0; ch < 3; ++ch) xt::view(x, 0, ch) = a[ch] * pa + b[ch] * pb;
+    const xai::DeepFeatureFactorization<Sequential> dff(net, {.layer = "id", .components = 2, .max_iterations = 20000,
+                                                               .tolerance = 0.0});
+    const xai::DffResult r = dff.explain(x, xai::Targets{1});
+    REQUIRE(r.concept_classes[0].size() == 2);
+    const std::size_t ia = r.concept_classes[0][0] == 0 ? 0 : 1, ib = 1 - ia;
+    CHECK(r.concept_classes[0][ia] == 0);
+    CHECK(r.concept_classes[0][ib] == 1);
+    // The concepts' directions and maps (min-max scaled: p / max p, the minimum is 0).
+    const float na = r.concepts(0, 0, ia), nb = r.concepts(0, 2, ib);
+    for (std::size_t ch = 0; ch < 3; ++ch) {
+        CHECK(r.concepts(0, ch, ia) / na == Approx(a[ch]).margin(1e-4));
+        CHECK(r.concepts(0, ch, ib) / nb == Approx(b[ch]).margin(1e-4));
+    }
+    const xai::Map sa = pa / xt::amax(pa)(), sb = pb / xt::amax(pb)();
+    CHECK(xt::allclose(xt::view(r.concept_maps, 0, ia), sa, 1e-4, 1e-4));
+    CHECK(xt::allclose(xt::view(r.concept_maps, 0, ib), sb, 1e-4, 1e-4));
+    CHECK(r.assignment(0, 0, 0) == static_cast<std::int32_t>(ia));
+    CHECK(r.assignment(0, 0, 7) == static_cast<std::int32_t>(ib));
+    // Class 1 is explained by concept b: maps and raw are its.
+    CHECK(xt::allclose(r.map(0), sb, 1e-4, 1e-4));
+    CHECK(r.targets == std::vector<std::size_t>{1});
+    // The head's softmax on concept a: logits (na·1, na·0) → p0 = σ(na).
+    CHECK(r.concept_scores(0, ia, 0) == Approx(1.0 / (1.0 + std::exp(-static_cast<double>(na)))).epsilon(1e-5));
+    // The picture: image · 0.3 + colour · map · 0.7, with a legend strip below.
+    const xai::Image picture = xai::factorization_picture(xai::image_at(x, 0), r, 0);
+    CHECK(picture.shape(1) > 8);
+    float colour[3];
+    xai::detail::concept_colour(ia, 2, colour);
+    for (std::size_t ch = 0; ch < 3; ++ch)
+        CHECK(picture(ch, 7, 0) == Approx(std::min(1.0f, x(0, ch, 7, 0) * 0.3f + colour[ch] * sa(7, 0) * 0.7f)));
+    CHECK_THROWS_WITH(xai::DeepFeatureFactorization<Sequential>(net, {.layer = "id", .components = 0}),
+                      Contains("xai::DeepFeatureFactorization::DeepFeatureFactorization(): components is 0"));
+    CHECK_THROWS_WITH(xai::DeepFeatureFactorization<Sequential>(net, {.layer = "id", .components = 4}).explain(x),
+                      Contains("components is 4 but layer 'id' has 3 channels"));
+}
