@@ -418,3 +418,199 @@ TEST_CASE("Score-CAM in pytorch-grad-cam's convention: align_corners=True masks,
     CHECK(f.weights(0, 0) == Approx(1.0 / (1.0 + std::exp(-5.0 / 3.0))));
     CHECK(xai::ScoreCam<LinearNet>(net, {.cam = at_layer("pooled")}).explain(flat, {0}).weights(0, 0) == 0.0f);
 }
+
+static_assert(xai::Explainer<xai::FullGrad<xai::models::Sequential>>);
+static_assert(xai::BiasGradientModel<xai::models::Sequential>);
+
+namespace {
+
+// Σ ∇ₓf·x + Σ_layers Σ gradients ⊙ bias of image i, leaving out layer `skip` (none by default).
+double full_gradient_sum(const xai::BiasGradients& g, const xai::Batch& x, std::size_t i,
+                         std::size_t skip = static_cast<std::size_t>(-1)) {
+    const std::size_t d = x.size() / x.shape(0);
+    double sum = 0.0;
+    for (std::size_t v = 0; v < d; ++v) sum += static_cast<double>(g.input_gradients.data()[i * d + v]) * x.data()[i * d + v];
+    for (std::size_t l = 0; l < g.layers.size(); ++l) {
+        if (l == skip) continue;
+        const xai::LayerBiasGradient& b = g.layers[l];
+        const std::size_t c = b.bias.size(), per = b.gradients.size() / b.gradients.shape(0), plane = per / c;
+        for (std::size_t ch = 0; ch < c; ++ch)
+            for (std::size_t p = 0; p < plane; ++p)
+                sum += static_cast<double>(b.gradients.data()[i * per + ch * plane + p]) * b.bias[ch];
+    }
+    return sum;
+}
+
+}  // namespace
+
+TEST_CASE("Full-gradient completeness: f(x) = ∇ₓf·x + Σ_layers Σ ∇_z f ⊙ b on ReLU networks", "[cam][variants][fullgrad]") {
+    using namespace xai::models;
+    // Convolutions, max pooling, upsampling, GAP and a hidden linear layer: all positively
+    // homogeneous, so no implicit bias; every bias is nonzero (PyTorch's initialisation).
+    BasicSequential<double> net({2, 8, 8}, {conv2d(4, 3, 1, 1), relu(), max_pool2d(2), conv2d(3, 3, 1, 1), relu(),
+                                            upsample2d(2), conv2d(3, 3, 2, 1), relu(), flatten(), linear(5), relu(),
+                                            linear(3)},
+                                    7);
+    xai::Rng rng = xai::Rng::stream(11, 0);
+    xai::Batch x = xai::Batch::from_shape({3, 2, 8, 8});
+    for (float& v : x) v = static_cast<float>(rng.uniform(-1.0, 1.0));
+    const Eigen::MatrixXd f = net.logits(x);
+    for (std::size_t c = 0; c < 3; ++c) {
+        const xai::BiasGradients g = net.bias_gradients(x, [c](const xai::Scores& logits) {
+            xai::Scores s = xt::zeros<float>(logits.shape());
+            for (std::size_t i = 0; i < logits.shape(0); ++i) s(i, c) = 1.0f;
+            return s;
+        });
+        REQUIRE(g.layers.size() == 5);
+        CHECK(g.layers[0].layer == "conv1");
+        CHECK(g.layers[4].layer == "fc2");
+        CHECK(g.layers[1].gradients.shape() == std::vector<std::size_t>{3, 3, 4, 4});
+        for (std::size_t i = 0; i < 3; ++i) {
+            const double fi = f(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(c));
+            CHECK(full_gradient_sum(g, x, i) == Approx(fi).margin(1e-5));
+            // Every layer's bias term is needed: leaving any one out breaks the identity.
+            for (std::size_t skip = 0; skip < g.layers.size(); ++skip)
+                CHECK(std::abs(full_gradient_sum(g, x, i, skip) - fi) > 1e-4);
+        }
+    }
+}
+
+TEST_CASE("FullGrad on a hand-computed network: ψ(∇ₓf ⊙ x) + ψ(∇_z f ⊙ b) of the convolution", "[cam][variants][fullgrad]") {
+    using namespace xai::models;
+    // f = 3 · mean(ReLU(2x − 1)) + 0.5 on a 1×2×2 image x = [[1, 0], [0.25, 2]]:
+    // z = [[1, −1], [−0.5, 3]], f = 3 · (1 + 3)/4 + 0.5 = 3.5; ∂f/∂z = 0.75 where z > 0;
+    // ∇ₓf = 2 · ∂f/∂z = [[1.5, 0], [0, 1.5]], ∇ₓf ⊙ x = [[1.5, 0], [0, 3]] (Σ 4.5);
+    // conv bias term ∂f/∂z · (−1) = [[−0.75, 0], [0, −0.75]] (Σ −1.5); fc bias term 0.5.
+    // Completeness: 4.5 − 1.5 + 0.5 = 3.5. ψ(input) = [[0.5, 0], [0, 1]] (÷ (3 + 1e-6)),
+    // ψ(conv) = [[1, 0], [0, 1]] (÷ (0.75 + 1e-6)); raw = their sum, maps = raw / 2.
+    Sequential net({1, 2, 2}, {conv2d(1, 1), relu(), global_avg_pool(), linear(1)});
+    Eigen::VectorXd theta(4);
+    theta << 2.0, -1.0, 3.0, 0.5;
+    net.set_parameters(theta);
+    xai::Batch x = xai::Batch::from_shape({1, 1, 2, 2});
+    x(0, 0, 0, 0) = 1.0f;
+    x(0, 0, 0, 1) = 0.0f;
+    x(0, 0, 1, 0) = 0.25f;
+    x(0, 0, 1, 1) = 2.0f;
+    const xai::FullGrad<Sequential> full_grad(net);
+    const xai::FullGradResult r = full_grad.explain(x);
+    CHECK(r.targets == std::vector<std::size_t>{0});
+    CHECK(r.scores[0] == Approx(3.5f));
+    CHECK(r.layers == std::vector<std::string>{"conv1"});
+    CHECK(r.raw(0, 0, 0) == Approx(1.5 / 3.000001 + 0.75 / 0.750001).epsilon(1e-6));
+    CHECK(r.raw(0, 0, 1) == 0.0f);
+    CHECK(r.raw(0, 1, 0) == 0.0f);
+    CHECK(r.raw(0, 1, 1) == Approx(3.0 / 3.000001 + 0.75 / 0.750001).epsilon(1e-6));
+    CHECK(r.maps(0, 0, 0) == Approx(r.raw(0, 0, 0) / r.raw(0, 1, 1)));
+    CHECK(r.maps(0, 1, 1) == 1.0f);
+    const xai::BiasGradients g = net.bias_gradients(x, [](const xai::Scores& s) { return xai::Scores(xt::ones<float>(s.shape())); });
+    CHECK(full_gradient_sum(g, x, 0) == Approx(3.5));
+
+    // A target function seeds the pass: class_logit(0) is the class target, map and score alike.
+    const xai::FullGradResult p = full_grad.explain(x, xai::Targets{xai::Target::function(xai::targets::class_logit(0))});
+    CHECK(p.scores[0] == Approx(3.5f));
+    CHECK(xt::allclose(p.raw, r.raw));
+    CHECK_THROWS_WITH(xai::FullGrad<Sequential>(net, {.epsilon = 0.0f}),
+                      Contains("xai::FullGrad::FullGrad(): epsilon is 0, expected a finite value > 0"));
+    CHECK_THROWS_WITH(full_grad.explain(x, xai::Targets{4}), Contains("xai::FullGrad::explain()"));
+}
+
+static_assert(xai::Explainer<xai::DeepFeatureFactorization<xai::models::Sequential>>);
+
+TEST_CASE("NMF by multiplicative updates recovers a planted factorization; the objective never increases",
+          "[cam][variants][dff]") {
+    // W0 (6×3) and H0 (3×8) with identity blocks: the factorization is unique up to permutation
+    // and scale (separable).
+    Eigen::MatrixXd w0(6, 3), h0(3, 8);
+    w0 << 1, 0, 0, 0, 1, 0, 0, 0, 1, 0.5, 0.2, 0.1, 0.3, 0.7, 0.2, 0.1, 0.4, 0.9;
+    h0 << 1, 0, 0, 0.3, 0.6, 0.2, 0.5, 0.1, 0, 1, 0, 0.4, 0.1, 0.7, 0.2, 0.3, 0, 0, 1, 0.2, 0.5, 0.1, 0.6, 0.8;
+    const Eigen::MatrixXd v = w0 * h0;
+    // The updates converge sublinearly towards the planted zeros: many (cheap, 6×8) iterations.
+    const xai::detail::NmfFactors<double> f = xai::detail::nmf<double>(v, 3, 600000, 0.0, 4);
+    CHECK(f.iterations == 600000);
+    CHECK((v - f.w * f.h).norm() / v.norm() < 1e-6);
+    const auto never_increases = [](const std::vector<double>& objective) {
+        for (std::size_t it = 1; it < objective.size(); ++it)
+            if (objective[it] > objective[it - 1] * (1.0 + 1e-12)) return false;
+        return true;
+    };
+    CHECK(never_increases(f.objective));
+    // Each planted column of W0 is a column of W up to scale (normalized to unit sum), and the
+    // rows of H match the same permutation (the scale moves to H).
+    for (Eigen::Index a = 0; a < 3; ++a) {
+        const Eigen::VectorXd target = w0.col(a) / w0.col(a).sum();
+        Eigen::Index best = 0;
+        double error = 1e300;
+        for (Eigen::Index b = 0; b < 3; ++b) {
+            const double e = (f.w.col(b) / f.w.col(b).sum() - target).cwiseAbs().maxCoeff();
+            if (e < error) {
+                error = e;
+                best = b;
+            }
+        }
+        CHECK(error < 1e-6);
+        const Eigen::VectorXd row = f.h.row(best).transpose() * f.w.col(best).sum() / w0.col(a).sum();
+        CHECK((row - h0.row(a).transpose()).cwiseAbs().maxCoeff() < 1e-6);
+    }
+    // A short run stops by the tolerance and still never increases.
+    const xai::detail::NmfFactors<double> g = xai::detail::nmf<double>(v, 2, 500, 1e-4, 0);
+    CHECK(g.iterations < 500);
+    CHECK(never_increases(g.objective));
+}
+
+TEST_CASE("Deep Feature Factorization finds two planted concepts, their maps and their classes", "[cam][variants][dff]") {
+    using namespace xai::models;
+    // "id" is a 1×1 convolution with identity weights: its activations are the 3×8×8 image, made
+    // of two concepts a = (1, 0.5, 0) on the left half and b = (0, 0.2, 1) on the top-right
+    // quarter (zeros elsewhere, so the offsets are 0). The head: GAP → linear(2) with weights
+    // [[1, 0, 0], [0, 0, 1]]: concept a is class 0, concept b class 1.
+    Sequential net({3, 8, 8}, {conv2d(3, 1, 1, 0, "id"), global_avg_pool(), linear(2)});
+    Eigen::VectorXd theta = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(net.num_parameters()));
+    theta[0] = theta[4] = theta[8] = 1.0;  // identity 3×3×1×1; biases 0
+    theta[12] = 1.0;                       // fc row 0: channel 0
+    theta[17] = 1.0;                       // fc row 1: channel 2
+    net.set_parameters(theta);
+    xai::Batch x = xt::zeros<float>({1, 3, 8, 8});
+    xai::Map pa = xt::zeros<float>({8, 8}), pb = xt::zeros<float>({8, 8});
+    for (std::size_t y = 0; y < 8; ++y)
+        for (std::size_t c = 0; c < 8; ++c) {
+            if (c < 4) pa(y, c) = 0.5f + 0.1f * static_cast<float>(y);
+            if (c >= 4 && y < 4) pb(y, c) = 1.0f + 0.2f * static_cast<float>(c - 4);
+        }
+    const float a[3] = {1.0f, 0.5f, 0.0f}, b[3] = {0.0f, 0.2f, 1.0f};
+    for (std::size_t ch = 0; ch < 3; ++ch) xt::view(x, 0, ch) = a[ch] * pa + b[ch] * pb;
+    const xai::DeepFeatureFactorization<Sequential> dff(net, {.layer = "id", .components = 2, .max_iterations = 20000,
+                                                               .tolerance = 0.0});
+    const xai::DffResult r = dff.explain(x, xai::Targets{1});
+    REQUIRE(r.concept_classes[0].size() == 2);
+    const std::size_t ia = r.concept_classes[0][0] == 0 ? 0 : 1, ib = 1 - ia;
+    CHECK(r.concept_classes[0][ia] == 0);
+    CHECK(r.concept_classes[0][ib] == 1);
+    // The concepts' directions and maps (min-max scaled: p / max p, the minimum is 0).
+    const float na = r.concepts(0, 0, ia), nb = r.concepts(0, 2, ib);
+    for (std::size_t ch = 0; ch < 3; ++ch) {
+        CHECK(r.concepts(0, ch, ia) / na == Approx(a[ch]).margin(1e-4));
+        CHECK(r.concepts(0, ch, ib) / nb == Approx(b[ch]).margin(1e-4));
+    }
+    const xai::Map sa = pa / xt::amax(pa)(), sb = pb / xt::amax(pb)();
+    CHECK(xt::allclose(xt::view(r.concept_maps, 0, ia), sa, 1e-4, 1e-4));
+    CHECK(xt::allclose(xt::view(r.concept_maps, 0, ib), sb, 1e-4, 1e-4));
+    CHECK(r.assignment(0, 0, 0) == static_cast<std::int32_t>(ia));
+    CHECK(r.assignment(0, 0, 7) == static_cast<std::int32_t>(ib));
+    // Class 1 is explained by concept b: maps and raw are its.
+    CHECK(xt::allclose(r.map(0), sb, 1e-4, 1e-4));
+    CHECK(r.targets == std::vector<std::size_t>{1});
+    // The head's softmax on concept a: logits (na·1, na·0) → p0 = σ(na).
+    CHECK(r.concept_scores(0, ia, 0) == Approx(1.0 / (1.0 + std::exp(-static_cast<double>(na)))).epsilon(1e-5));
+    // The picture: image · 0.3 + colour · map · 0.7, with a legend strip below.
+    const xai::Image picture = xai::factorization_picture(xai::image_at(x, 0), r, 0);
+    CHECK(picture.shape(1) > 8);
+    float colour[3];
+    xai::detail::concept_colour(ia, 2, colour);
+    for (std::size_t ch = 0; ch < 3; ++ch)
+        CHECK(picture(ch, 7, 0) == Approx(std::min(1.0f, x(0, ch, 7, 0) * 0.3f + colour[ch] * sa(7, 0) * 0.7f)));
+    CHECK_THROWS_WITH(xai::DeepFeatureFactorization<Sequential>(net, {.layer = "id", .components = 0}),
+                      Contains("xai::DeepFeatureFactorization::DeepFeatureFactorization(): components is 0"));
+    CHECK_THROWS_WITH(xai::DeepFeatureFactorization<Sequential>(net, {.layer = "id", .components = 4}).explain(x),
+                      Contains("components is 4 but layer 'id' has 3 channels"));
+}

@@ -983,11 +983,11 @@ TEST_CASE("xai-explain --eigen-smooth, --aug-smooth, --score-cam-convention and 
     }
     CHECK(read_json(dir / "a" / "summary.json")["settings"]["cam"] == xai_explain::Json{{"eigen_smooth", true}, {"aug_smooth", true}});
 
-    // prob:3: the gradient CAMs, RISE and occlusion explain p_3; LIME refuses it, named, and the others still run.
+    // prob:3: the gradient CAMs, RISE and occlusion explain p_3; Eigen-CAM refuses it, named, and the others still run.
     const Outcome p = run_tool({"--model", model, "--image", image, "--out", (dir / "b").string(), "--method",
-                                "gradcam,lime,rise", "--target", "prob:3", "--rise-masks", "20", "--lime-samples", "20"});
+                                "gradcam,eigencam,rise", "--target", "prob:3", "--rise-masks", "20"});
     CHECK(p.code == code(ExitCode::failure));
-    CHECK_THAT(p.err, Contains("lime failed: --target prob:3 is a target function, which this method does not take") &&
+    CHECK_THAT(p.err, Contains("eigencam failed: --target prob:3 is a target function, which this method does not take") &&
                           Contains("targets[0] is the target function class_probability(3)"));
     const xai_explain::Json record = read_json(dir / "b" / "item.json");
     CHECK(record["target"]["index"] == 3);

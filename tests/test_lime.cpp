@@ -6,11 +6,13 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <span>
 #include <thread>
 #include <vector>
 
 #include "xai/core/explainer.hpp"
 #include "xai/core/random.hpp"
+#include "xai/core/targets.hpp"
 #include "xai/image/normalize.hpp"
 #include "xai/lime.hpp"
 
@@ -909,4 +911,60 @@ TEST_CASE("LIME's adaptive options are checked and the z helpers are right", "[l
     CHECK_THROWS_WITH(LimeGrid(model, o, kGrid4x4), Contains("adaptive.sign is 4"));
     o.adaptive = {.enabled = false, .alpha = 2.0};  // ignored while off
     CHECK_NOTHROW(LimeGrid(model, o, kGrid4x4));
+}
+
+TEST_CASE("LIME of a target function equals LIME of a model whose output is that function", "[lime][targets]") {
+    // Three classes, logits from the means of three image regions; the target is the softmax
+    // probability of class 1. The reference model outputs that probability as its one logit,
+    // explained with ScoreKind::logit (the score as it is).
+    const xai::ImageShape shape{1, 8, 8};
+    const toy::FunctionModel model(shape, 3, [](const float* image) {
+        double top = 0.0, left = 0.0, corner = 0.0;
+        for (std::size_t y = 0; y < 8; ++y)
+            for (std::size_t x = 0; x < 8; ++x) {
+                const double v = image[y * 8 + x];
+                top += y < 4 ? v / 32.0 : 0.0;
+                left += x < 4 ? v / 32.0 : 0.0;
+                corner += (y < 3 && x < 3) ? v / 9.0 : 0.0;
+            }
+        return std::vector<float>{static_cast<float>(2.0 * top), static_cast<float>(3.0 * left - corner),
+                                  static_cast<float>(corner)};
+    });
+    const auto probability = xai::targets::class_probability(1);
+    const toy::FunctionModel reference(shape, 1, [&model, probability](const float* image) {
+        xai::Batch one = xai::Batch::from_shape({1, 1, 8, 8});
+        std::copy(image, image + 64, one.data());
+        const xai::Scores z = model.forward(one);
+        return std::vector<float>{static_cast<float>(probability.score(std::span<const float>(z.data(), 3)))};
+    });
+    xai::Rng rng = xai::Rng::stream(5, 0);
+    xai::Image image = xai::Image::from_shape({1, 8, 8});
+    for (float& v : image) v = rng.uniform_float();
+    xai::LimeOptions options;
+    options.num_samples = 200;
+    options.top_labels = 0;
+    options.baseline = xai::Baseline::constant(0.0f);
+    const xai::LimeExplanation f = xai::Lime<toy::FunctionModel, xai::GridSegmenter>(model, options, kGrid4x4)
+                                       .explain(image, xai::Target::function(probability));
+    options.score = xai::ScoreKind::logit;
+    const xai::LimeExplanation r =
+        xai::Lime<toy::FunctionModel, xai::GridSegmenter>(reference, options, kGrid4x4).explain(image, 0);
+    REQUIRE(f.surrogates.at(0).size() == 1);
+    const xai::LimeSurrogate& a = f.surrogates[0][0];
+    const xai::LimeSurrogate& b = r.surrogates[0][0];
+    CHECK(a.target == 1);  // the function's class
+    CHECK(f.targets == std::vector<std::size_t>{1});
+    for (std::size_t s = 0; s < 16; ++s) CHECK(a.weights[s] == Approx(b.weights[s]).margin(1e-12));
+    CHECK(a.intercept == Approx(b.intercept));
+    CHECK(a.r2 == Approx(b.r2));
+    CHECK(a.model_prediction == Approx(b.model_prediction));
+    CHECK(f.scores[0] == Approx(r.scores[0]));
+    CHECK(xt::allclose(f.raw, r.raw));
+    // The stability report keeps the function for every run.
+    xai::LimeOptions o2;
+    o2.num_samples = 200;
+    o2.top_labels = 0;
+    const xai::LimeStability st = xai::Lime<toy::FunctionModel, xai::GridSegmenter>(model, o2, kGrid4x4)
+                                      .stability(image, xai::Target::function(probability), {.repeats = 2});
+    CHECK(st.runs[1].surrogates[0][0].model_prediction == Approx(b.model_prediction));
 }

@@ -872,3 +872,211 @@ TEST_CASE("max-sensitivity (Yeh et al. 2019, as Captum) by identities of explana
     CHECK_THROWS_WITH(xai::max_sensitivity(model, images, constant, {0}, {.radius = 0.0}),
                       Contains("xai::max_sensitivity(): options.radius is 0, expected a finite value > 0"));
 }
+
+// ---- ROAD ---------------------------------------------------------------------------------
+
+namespace {
+
+/// Σ w v / Σ w over the in-image 8-neighbours of (y, x) of channel c, weights 1/6 (direct) and
+/// 1/12 (diagonal): what the noiseless imputation must satisfy at every removed pixel.
+double neighbour_mean(const xai::Image& image, std::size_t c, std::ptrdiff_t y, std::ptrdiff_t x) {
+    double sum = 0.0, total = 0.0;
+    for (std::ptrdiff_t dy = -1; dy <= 1; ++dy)
+        for (std::ptrdiff_t dx = -1; dx <= 1; ++dx) {
+            if (dy == 0 && dx == 0) continue;
+            const std::ptrdiff_t ny = y + dy, nx = x + dx;
+            if (ny < 0 || nx < 0 || ny >= static_cast<std::ptrdiff_t>(image.shape(1)) ||
+                nx >= static_cast<std::ptrdiff_t>(image.shape(2)))
+                continue;
+            const double w = (dy == 0 || dx == 0) ? 1.0 / 6.0 : 1.0 / 12.0;
+            sum += w * image(c, static_cast<std::size_t>(ny), static_cast<std::size_t>(nx));
+            total += w;
+        }
+    return sum / total;
+}
+
+/// Two classes: logit 0 is the pixel at (2, 3) of a 1×6×6 image, logit 1 is 0.
+class PixelModel {
+public:
+    xai::Scores forward(const xai::Batch& batch) const {
+        xai::Scores out = xt::zeros<float>({batch.shape(0), std::size_t{2}});
+        for (std::size_t i = 0; i < batch.shape(0); ++i) out(i, 0) = batch(i, 0, 2, 3);
+        return out;
+    }
+    std::size_t num_classes() const { return 2; }
+    xai::ImageShape input_shape() const { return {1, 6, 6}; }
+};
+
+}  // namespace
+
+TEST_CASE("ROAD's imputation: a linear ramp is imputed exactly; a hand-computed 3×3 case", "[metrics][road]") {
+    xai::Image ramp = xai::Image::from_shape({2, 5, 6});
+    for (std::size_t y = 0; y < 5; ++y)
+        for (std::size_t x = 0; x < 6; ++x) {
+            ramp(0, y, x) = 0.3f * static_cast<float>(y) + 0.7f * static_cast<float>(x) + 0.1f;
+            ramp(1, y, x) = -0.2f * static_cast<float>(y) + 0.05f * static_cast<float>(x);
+        }
+    xai::RegionMask removed = xt::zeros<bool>({5, 6});  // interior pixels only: the weights are symmetric there
+    for (std::size_t y = 1; y < 4; ++y)
+        for (std::size_t x = 1; x < 4; ++x) removed(y, x) = true;
+    removed(2, 4) = true;
+    xai::Image holed = ramp;
+    for (std::size_t c = 0; c < 2; ++c)
+        for (std::size_t y = 0; y < 5; ++y)
+            for (std::size_t x = 0; x < 6; ++x)
+                if (removed(y, x)) holed(c, y, x) = 9.0f;  // the removed values must not leak
+    CHECK(xt::allclose(xai::noisy_linear_imputation(holed, removed, 0.0), ramp, 1e-5, 1e-5));
+
+    // 3×3, only the centre removed: (1/6)(2 + 4 + 6 + 8) + (1/12)(1 + 3 + 7 + 9) = 5;
+    // only the corner (0, 0): ((1/6)(2 + 4) + (1/12)·5) / (5/12) = 17/5.
+    xai::Image small = xai::Image::from_shape({1, 3, 3});
+    for (std::size_t p = 0; p < 9; ++p) small.data()[p] = static_cast<float>(p + 1);
+    small(0, 1, 1) = 0.0f;
+    xai::RegionMask centre = xt::zeros<bool>({3, 3});
+    centre(1, 1) = true;
+    CHECK(xai::noisy_linear_imputation(small, centre, 0.0)(0, 1, 1) == Approx(5.0));
+    xai::RegionMask corner = xt::zeros<bool>({3, 3});
+    corner(0, 0) = true;
+    CHECK(xai::noisy_linear_imputation(small, corner, 0.0)(0, 0, 0) == Approx(((2.0 + 4.0) / 6.0 + 0.0 / 12.0) / (5.0 / 12.0)));
+}
+
+TEST_CASE("ROAD's imputation solves the neighbour-mean system, as a dense solve does; noise is seeded",
+          "[metrics][road]") {
+    const std::size_t h = 6, w = 7;
+    xai::Rng rng = xai::Rng::stream(3, 0);
+    xai::Image image = xai::Image::from_shape({2, h, w});
+    for (float& v : image) v = rng.uniform_float();
+    xai::RegionMask removed = xt::zeros<bool>({h, w});
+    for (bool& r : removed) r = rng.uniform() < 0.6;  // border pixels and large holes included
+    removed(0, 0) = false;
+    const xai::Image out = xai::noisy_linear_imputation(image, removed, 0.0);
+
+    // The same system built densely and solved by full-pivoting LU.
+    std::vector<std::size_t> unknown;
+    for (std::size_t p = 0; p < h * w; ++p)
+        if (removed.data()[p]) unknown.push_back(p);
+    const auto m = static_cast<Eigen::Index>(unknown.size());
+    Eigen::MatrixXd a = Eigen::MatrixXd::Zero(m, m), b = Eigen::MatrixXd::Zero(m, 2);
+    for (Eigen::Index r = 0; r < m; ++r) {
+        const auto y = static_cast<std::ptrdiff_t>(unknown[static_cast<std::size_t>(r)] / w);
+        const auto x = static_cast<std::ptrdiff_t>(unknown[static_cast<std::size_t>(r)] % w);
+        for (std::ptrdiff_t dy = -1; dy <= 1; ++dy)
+            for (std::ptrdiff_t dx = -1; dx <= 1; ++dx) {
+                const std::ptrdiff_t ny = y + dy, nx = x + dx;
+                if ((dy == 0 && dx == 0) || ny < 0 || nx < 0 || ny >= static_cast<std::ptrdiff_t>(h) ||
+                    nx >= static_cast<std::ptrdiff_t>(w))
+                    continue;
+                const double wt = (dy == 0 || dx == 0) ? 1.0 / 6.0 : 1.0 / 12.0;
+                const std::size_t q = static_cast<std::size_t>(ny) * w + static_cast<std::size_t>(nx);
+                a(r, r) += wt;
+                const auto it = std::find(unknown.begin(), unknown.end(), q);
+                if (it != unknown.end()) a(r, it - unknown.begin()) -= wt;
+                else for (Eigen::Index c = 0; c < 2; ++c) b(r, c) += wt * image(static_cast<std::size_t>(c), static_cast<std::size_t>(ny), static_cast<std::size_t>(nx));
+            }
+    }
+    const Eigen::MatrixXd dense = a.fullPivLu().solve(b);
+    for (Eigen::Index r = 0; r < m; ++r)
+        for (std::size_t c = 0; c < 2; ++c) {
+            const std::size_t p = unknown[static_cast<std::size_t>(r)];
+            CHECK(out(c, p / w, p % w) == Approx(dense(r, static_cast<Eigen::Index>(c))).margin(1e-5));
+            CHECK(out(c, p / w, p % w) == Approx(neighbour_mean(out, c, static_cast<std::ptrdiff_t>(p / w),
+                                                                static_cast<std::ptrdiff_t>(p % w))).margin(1e-5));
+        }
+    for (std::size_t p = 0; p < h * w; ++p)
+        if (!removed.data()[p]) CHECK(out(0, p / w, p % w) == image(0, p / w, p % w));
+
+    // Noise: N(0, σ²) on the imputed values only, the same for the same seed.
+    const xai::Image noisy = xai::noisy_linear_imputation(image, removed, 0.5, 9);
+    CHECK((noisy == xai::noisy_linear_imputation(image, removed, 0.5, 9)));
+    double sum2 = 0.0;
+    for (std::size_t c = 0; c < 2; ++c)
+        for (std::size_t p = 0; p < h * w; ++p) {
+            const double d = noisy(c, p / w, p % w) - out(c, p / w, p % w);
+            if (!removed.data()[p]) CHECK(d == 0.0);
+            sum2 += d * d;
+        }
+    CHECK(std::sqrt(sum2 / (2.0 * static_cast<double>(m))) == Approx(0.5).epsilon(0.3));
+}
+
+TEST_CASE("ROAD on a model whose answer is known: MoRF −1, LeRF 0, combined 0.5", "[metrics][road]") {
+    const PixelModel model;
+    xai::Batch images = xt::zeros<float>({1, 1, 6, 6});
+    images(0, 0, 2, 3) = 1.0f;
+    const xai::Maps maps = xt::view(images, xt::all(), 0, xt::all(), xt::all());
+    // MoRF removes the pixel first and imputes it from zeros (0); LeRF removes at most 32 of the
+    // 36 pixels, the zeros first, and keeps it.
+    const xai::RoadResult r = xai::road(model, images, maps, {0}, {.noise = 0.0, .score = xai::ScoreKind::logit});
+    REQUIRE(r.removed.size() == 9);
+    CHECK(r.removed.front() == Approx(32.0 / 36.0));  // 36 − ⌈0.1 · 35⌉
+    CHECK(r.removed.back() == Approx(4.0 / 36.0));    // 36 − ⌈0.9 · 35⌉
+    CHECK(r.original[0] == 1.0f);
+    for (std::size_t c = 0; c < 9; ++c) {
+        CHECK(r.morf(0, c) == Approx(-1.0));
+        CHECK(r.lerf(0, c) == 0.0f);
+    }
+    CHECK(r.combined[0] == Approx(0.5));
+    CHECK(r.mean_combined == Approx(0.5));
+    // A target function is scored by its value: p₀ = σ(logit 0) goes from σ(1) to σ(0).
+    const xai::RoadResult p = xai::road(model, images, maps, {xai::Target::function(xai::targets::class_probability(0))},
+                                        {.noise = 0.0});
+    CHECK(p.morf(0, 4) == Approx(0.5 - sigmoid(1.0)));
+    CHECK(p.combined[0] == Approx((sigmoid(1.0) - 0.5) / 2.0));
+    // The probability of the class (the default score) agrees.
+    CHECK(xai::road(model, images, maps, {0}, {.noise = 0.0}).combined[0] == Approx(p.combined[0]));
+
+    // pytorch-grad-cam keeps the pixels with map < np.percentile(map, p) (linear interpolation):
+    // for distinct values, as many as removed here.
+    for (std::size_t n : {10u, 36u, 101u, 224u})
+        for (double pct : {10.0, 25.0, 50.0, 80.0, 90.0}) {
+            const double index = pct / 100.0 * static_cast<double>(n - 1);  // values 0, 1, …, n − 1
+            const double threshold = index;                                  // interpolates to itself
+            std::size_t kept = 0;
+            for (std::size_t v = 0; v < n; ++v) kept += static_cast<double>(v) < threshold ? 1 : 0;
+            CHECK(n - kept == xai::detail::road_removed_count(pct, n));
+        }
+}
+
+TEST_CASE("ROAD refuses bad input", "[metrics][road][errors]") {
+    const PixelModel model;
+    const xai::Batch images = xt::zeros<float>({1, 1, 6, 6});
+    const xai::Maps maps = xt::zeros<float>({1, 6, 6});
+    CHECK_THROWS_WITH(xai::road(model, images, maps, {}, {.percentiles = {}}), Contains("xai::road(): percentiles is empty"));
+    CHECK_THROWS_WITH(xai::road(model, images, maps, {}, {.percentiles = {100.0}}),
+                      Contains("a percentile is 100, expected a value in (0, 100)"));
+    CHECK_THROWS_WITH(xai::road(model, images, maps, {}, {.noise = -1.0}), Contains("noise is -1"));
+    CHECK_THROWS_WITH(xai::road(model, images, xai::Maps(xt::zeros<float>({1, 5, 6}))), Contains("maps has shape"));
+    CHECK_THROWS_WITH(xai::noisy_linear_imputation(xai::Image(xt::zeros<float>({1, 2, 2})), xai::RegionMask(xt::ones<bool>({2, 2}))),
+                      Contains("every pixel is removed"));
+}
+
+TEST_CASE("deletion and the confidence change score a target function by its value, by hand", "[metrics][targets]") {
+    // RowModel's logit 0 = x0 + x1 − x2 − x3; the target function is that logit itself.
+    const RowModel model;
+    const xai::Batch images = xt::ones<float>({1, 1, 2, 2});
+    xai::Maps maps = xai::Maps::from_shape({1, 2, 2});
+    maps(0, 0, 0) = 4.0f;
+    maps(0, 0, 1) = 3.0f;
+    maps(0, 1, 0) = 2.0f;
+    maps(0, 1, 1) = 1.0f;
+    const xai::Targets logit{xai::Target::function(xai::targets::class_logit(0))};
+    // Pixels set to 0 in the order x0, x1, x2, x3: the logit goes 0, −1, −2, −1, 0; its area is
+    // ¼ · (−½ − 3/2 − 3/2 − ½) = −1.
+    const xai::CausalCurves d = xai::deletion(model, images, maps, logit, {.pixels_per_step = 1});
+    const std::vector<float> expected{0.0f, -1.0f, -2.0f, -1.0f, 0.0f};
+    for (std::size_t s = 0; s < 5; ++s) CHECK(d.scores(0, s) == Approx(expected[s]).margin(1e-6));
+    CHECK(d.auc[0] == Approx(-1.0));
+    CHECK(d.targets == std::vector<std::size_t>{0});
+    // class_probability(0) is the class index's own score.
+    const xai::CausalCurves p = xai::deletion(model, images, maps, {xai::Target::function(xai::targets::class_probability(0))},
+                                              {.pixels_per_step = 1});
+    const xai::CausalCurves c = xai::deletion(model, images, maps, {0}, {.pixels_per_step = 1});
+    CHECK(xt::allclose(p.scores, c.scores));
+    // The confidence change multiplies by the normalized map [1, ⅔, ⅓, 0]: logit 1 + ⅔ − ⅓ = 4/3.
+    const xai::ConfidenceResult r = xai::confidence_change(model, images, maps, logit);
+    CHECK(r.original[0] == Approx(0.0).margin(1e-6));
+    CHECK(r.explained[0] == Approx(4.0 / 3.0));
+    CHECK(r.change[0] == Approx(4.0 / 3.0));
+    // An explainer is asked to explain the target function itself, other targets as classes.
+    CHECK(xai::detail::explainer_targets(logit, {0}).at(0).is_function());
+    CHECK_FALSE(xai::detail::explainer_targets({}, {1}).at(0).is_function());
+}

@@ -1,6 +1,6 @@
 #pragma once
 // The CAM family: CAM, Grad-CAM, Grad-CAM++, XGrad-CAM, HiResCAM, LayerCAM, Grad-CAM
-// element-wise, Eigen-Grad-CAM, Score-CAM, Eigen-CAM, KPCA-CAM, Ablation-CAM and the random and
+// element-wise, Eigen-Grad-CAM, Score-CAM, Eigen-CAM, KPCA-CAM, Ablation-CAM, FullGrad, Deep Feature Factorization and the random and
 // Sobel baselines (docs/methods/cam.md), with what a program needs beside them:
 // the model concepts they ask for, the Explainer concept and the result core, targets (class
 // indices and the target functions of core/targets.hpp) and
@@ -27,7 +27,9 @@
 #include "xai/explain/cam/baselines.hpp"
 #include "xai/explain/cam/cam.hpp"
 #include "xai/explain/cam/default_layer.hpp"
+#include "xai/explain/cam/dff.hpp"
 #include "xai/explain/cam/eigen_cam.hpp"
+#include "xai/explain/cam/full_grad.hpp"
 #include "xai/explain/cam/grad_cam.hpp"
 #include "xai/explain/cam/kpca_cam.hpp"
 #include "xai/explain/cam/options.hpp"

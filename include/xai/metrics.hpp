@@ -9,6 +9,7 @@
 //   spearman_correlation()          rank correlation with averaged ties
 //   infidelity(), max_sensitivity() robustness under small input noise, Yeh et al. 2019 (as Captum)
 //   sparseness(), complexity()      Gini index and entropy of a map, Chalasani et al. 2020; Bhatt et al. 2020
+//   road(), noisy_linear_imputation()  ROAD, remove and debias, Rong et al. 2022 (as pytorch-grad-cam) metrics/road.hpp
 //   RandomMap, CentreGaussian       reference maps, the floors of every metric  explain/reference_maps.hpp
 
 #include "xai/metrics/confidence.hpp"
@@ -16,6 +17,7 @@
 #include "xai/metrics/metric_inputs.hpp"
 #include "xai/metrics/pointing_game.hpp"
 #include "xai/metrics/rank_correlation.hpp"
+#include "xai/metrics/road.hpp"
 #include "xai/metrics/robustness.hpp"
 #include "xai/explain/reference_maps.hpp"
 #include "xai/metrics/sanity_check.hpp"

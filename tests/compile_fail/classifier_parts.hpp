@@ -13,6 +13,13 @@
     std::size_t num_classes() const { return 2; }                                                         \
     xai::ImageShape input_shape() const { return {1, 4, 4}; }
 
+// The plain input gradient (InputGradientModel), zeros: what the guided and FullGrad tests add
+// to the classifier to show that it is not enough.
+#define XAI_COMPILE_FAIL_INPUT_GRADIENTS                                                            \
+    xai::InputGradients input_gradients(const xai::Batch& batch, const xai::ScoreSeed&) const {     \
+        return {xai::Batch(xt::zeros<float>(batch.shape())), forward(batch)};                       \
+    }
+
 // Everything of TwiceDifferentiableModel but loss_hessian_vector_product().
 #define XAI_COMPILE_FAIL_LOSS_GRADIENTS                                                           \
     std::size_t num_parameters() const { return 1; }                                              \

@@ -7,9 +7,7 @@
 
 struct OnlyInputGradients {
     XAI_COMPILE_FAIL_CLASSIFIER
-    xai::InputGradients input_gradients(const xai::Batch& batch, const xai::ScoreSeed&) const {
-        return {xai::Batch(xt::zeros<float>(batch.shape())), forward(batch)};
-    }
+    XAI_COMPILE_FAIL_INPUT_GRADIENTS
 };
 
 int main() {

@@ -12,6 +12,11 @@
 //   cam_layer_cam_fused.png   LayerCAM fused over relu3 and relu4
 //   cam_raw_signed.png        Grad-CAM's signed raw map at relu4 (before ReLU) over the scene:
 //                             red positive, blue negative, symmetric scale per scene
+//   cam_full_grad.png         FullGrad (input and every convolution; no layer)
+//   cam_dff.png               Deep Feature Factorization, 4 concepts of relu4 (top) and relu3
+//                             (bottom): each pixel in its strongest concept's colour, a legend
+//                             strip below each scene; the legend (each concept's top class and
+//                             its probability) is printed
 // and prints, per picture and row, how many arg-maxes fall inside the box.
 #include <algorithm>
 #include <cmath>
@@ -26,6 +31,7 @@
 
 #include "xai/cam.hpp"
 #include "xai/core/data_dir.hpp"
+#include "xai/data/fashion_mnist.hpp"
 #include "xai/data/scenes.hpp"
 #include "xai/image/io.hpp"
 #include "xai/image/overlay.hpp"
@@ -211,6 +217,28 @@ int main(int argc, char** argv) {
         const xai::FusedCamResult fused = xai::LayerCam<Model>(model).explain_fused(batch, {fine, layer}, targets);
         report("layer_cam_fused", "both", fused.maps);
         xai::save_image(out / "cam_layer_cam_fused.png", grid({row(fused)}));
+
+        const xai::FullGradResult full_grad = xai::FullGrad<Model>(model).explain(batch, targets);
+        report("full_grad", "all", full_grad.maps);
+        xai::save_image(out / "cam_full_grad.png", grid({row(full_grad)}));
+
+        std::vector<std::vector<xai::Image>> dff_rows;
+        for (const std::string& at : {layer, fine}) {
+            const xai::DffResult r = xai::DeepFeatureFactorization<Model>(model, {.layer = at, .components = 4}).explain(batch, targets);
+            report("dff", at, r.maps);
+            std::vector<xai::Image> tiles;
+            for (std::size_t i = 0; i < chosen.size(); ++i) {
+                const xai::Image picture = xai::factorization_picture(chosen[i].image, r, i);
+                tiles.push_back(xai::resize(picture, picture.shape(1) * zoom, picture.shape(2) * zoom, xai::Interpolation::nearest));
+                std::printf("dff %-6s scene %zu (%s):", at.c_str(), indices[i], std::string(xai::fashion_mnist_classes[chosen[i].label]).c_str());
+                for (std::size_t j = 0; j < r.concept_classes[i].size(); ++j)
+                    std::printf(" concept %zu %s %.2f;", j, std::string(xai::fashion_mnist_classes[r.concept_classes[i][j]]).c_str(),
+                                static_cast<double>(r.concept_scores(i, j, r.concept_classes[i][j])));
+                std::printf("\n");
+            }
+            dff_rows.push_back(std::move(tiles));
+        }
+        xai::save_image(out / "cam_dff.png", grid(dff_rows));
 
         // No layer given: the model's default feature layer (relu4).
         const xai::CamResult grad = xai::GradCam<Model>(model).explain(batch, targets);

@@ -10,11 +10,15 @@
 //   Spearman ρ after cascading randomization of every layer with parameters (Adebayo et al.
 //   2018), on the first --sanity-scenes scenes
 //   CPU milliseconds per explanation (process CPU time of one explain call on the whole set / N)
+// and, on the first --robust-scenes scenes (the second table):
+//   infidelity, max-sensitivity     (Yeh et al. 2019 as Captum: 10 samples, σ = 0.003, r = 0.02)
+//   ROAD combined                   (Rong et al. 2022 as pytorch-grad-cam: percentiles 10…90, noise 0.01)
+//   sparseness                      (Gini index of |map|, Chalasani et al. 2020; all-zero maps skipped)
 // A random map and a centred Gaussian map are rows too: the floors a method must beat.
 //
 //   method_table [--scenes 500] [--first-scene 0] [--sanity-scenes 100] [--threads 0]
 //                [--rise-masks 4000] [--lime-samples 1000] [--grid-rows 4] [--out-dir .]
-//                [--methods name,name,...]
+//                [--methods name,name,...] [--robust-scenes 20]
 // writes <out-dir>/benchmark.md, benchmark.csv, benchmark_sanity.csv and benchmark_grid.png.
 // Every method is one explain() call on the whole set with --threads threads (its explainer
 // built by make_explainer(), runtime/methods.hpp); the metrics' forward passes run on --threads
@@ -66,6 +70,7 @@ struct Settings {
     std::size_t rise_masks = 4000;
     std::size_t lime_samples = 1000;
     std::size_t grid_rows = 4;
+    std::size_t robust_scenes = 20;
     std::filesystem::path out_dir = ".";
     std::vector<std::string> methods;  ///< empty = all
     std::string command;
@@ -109,6 +114,14 @@ std::vector<Method> all_methods(const Settings& s) {
     methods.push_back(table_method("Score-CAM", at_layer + ", probabilities", "scorecam", options, ComparedMaps::display));
     methods.push_back(table_method("Ablation-CAM", at_layer, "ablationcam", options, ComparedMaps::display));
     methods.push_back(table_method("Eigen-CAM", at_layer + " (class-agnostic)", "eigencam", options, ComparedMaps::display));
+    methods.push_back(table_method("Grad-CAM element-wise", at_layer, "gradcam-elementwise", options, ComparedMaps::display));
+    methods.push_back(table_method("Eigen-Grad-CAM", at_layer, "eigengradcam", options, ComparedMaps::display));
+    methods.push_back(table_method("KPCA-CAM", at_layer + ", RBF kernel (defaults)", "kpcacam", options, ComparedMaps::display));
+    methods.push_back(table_method("FullGrad", "input and every convolution's bias-gradients (the authors' ψ)", "fullgrad",
+                                   options, ComparedMaps::display));
+    methods.push_back(table_method("Random CAM", at_layer + ", U(−1, 1) channel weights", "randomcam", options,
+                                   ComparedMaps::display));
+    methods.push_back(table_method("Sobel map", "edges of the input (baseline)", "sobelcam", options, ComparedMaps::display));
 
     // The gradient family (docs/methods/gradients.md), on the signed raw maps, default options.
     options.saliency.threads = options.gradient_x_input.threads = options.integrated_gradients.threads = s.threads;
@@ -175,6 +188,8 @@ struct Row {
     double deletion = 0, deletion_se = 0, insertion = 0, insertion_se = 0;
     double pointing = 0, energy = 0, average_drop = 0, increase = 0;
     double sanity = 0, sanity_abs = 0, ms = 0;
+    double infidelity = 0, max_sensitivity = 0, road = 0, sparseness = 0;
+    std::size_t zero_maps = 0;  ///< all-zero maps left out of the sparseness
     std::vector<std::pair<std::string, double>> cascade;  ///< layer randomized, mean ρ
     xai::Maps grid_maps;
 };
@@ -227,10 +242,38 @@ Row evaluate(const Method& method, const Model& model, const xai::SceneSet& set,
         for (const auto& step : check.steps) row.cascade.emplace_back(step.layer.empty() ? "none" : step.layer, step.mean_spearman);
     }
     const auto t3 = std::chrono::steady_clock::now();
+    const std::size_t r = std::min(s.robust_scenes, set.images.shape(0));
+    if (r > 0) {
+        const xai::Batch subset = first_images(set.images, r);
+        const xai::Maps subset_maps = xt::view(maps, xt::range(0, r), xt::all(), xt::all());
+        const xai::Targets subset_targets(fixed.begin(), fixed.begin() + static_cast<std::ptrdiff_t>(r));
+        row.infidelity = xai::infidelity(model, subset, subset_maps, subset_targets).mean;
+        const auto explain = [&](const xai::Batch& images, const std::vector<std::size_t>& t) {
+            return explain_all(method, model, images, t, nullptr);
+        };
+        row.max_sensitivity = xai::max_sensitivity(model, subset, explain, subset_targets).mean;
+        row.road = xai::road(model, subset, subset_maps, subset_targets, {.threads = s.threads}).mean_combined;
+        std::vector<std::size_t> nonzero;
+        const std::size_t plane = maps.shape(1) * maps.shape(2);
+        for (std::size_t i = 0; i < r; ++i) {
+            const float* m = subset_maps.data() + i * plane;
+            if (std::any_of(m, m + plane, [](float v) { return v != 0.0f; })) nonzero.push_back(i);
+        }
+        row.zero_maps = r - nonzero.size();
+        if (!nonzero.empty()) {
+            xai::Maps kept = xai::Maps::from_shape({nonzero.size(), maps.shape(1), maps.shape(2)});
+            for (std::size_t j = 0; j < nonzero.size(); ++j)
+                std::copy_n(subset_maps.data() + nonzero[j] * plane, plane, kept.data() + j * plane);
+            const std::vector<double> g = xai::sparseness(kept);
+            row.sparseness = std::accumulate(g.begin(), g.end(), 0.0) / static_cast<double>(g.size());
+        }
+    }
+    const auto t4 = std::chrono::steady_clock::now();
     row.grid_maps = xt::view(maps, xt::range(0, std::min(s.grid_rows, maps.shape(0))), xt::all(), xt::all());
     auto seconds = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
     std::cerr << "  " << method.name << ": explain " << std::fixed << std::setprecision(1) << seconds(t0, t1)
-              << " s, metrics " << seconds(t1, t2) << " s, sanity " << seconds(t2, t3) << " s\n";
+              << " s, metrics " << seconds(t1, t2) << " s, sanity " << seconds(t2, t3) << " s, robustness and ROAD "
+              << seconds(t3, t4) << " s\n";
     return row;
 }
 
@@ -245,12 +288,14 @@ std::string fixed(double v, int digits) {
 void write_csv(const std::vector<Row>& rows, const std::filesystem::path& path) {
     std::ofstream out(path);
     out << "method,deletion_auc,deletion_auc_se,insertion_auc,insertion_auc_se,pointing_game,energy_in_box,"
-           "average_drop_percent,increase_in_confidence_percent,sanity_spearman,sanity_spearman_abs,ms_per_explanation\n";
+           "average_drop_percent,increase_in_confidence_percent,sanity_spearman,sanity_spearman_abs,ms_per_explanation,"
+           "infidelity,max_sensitivity,road_combined,sparseness,zero_maps\n";
     for (const Row& r : rows)
         out << r.name << ',' << fixed(r.deletion, 4) << ',' << fixed(r.deletion_se, 4) << ',' << fixed(r.insertion, 4) << ','
             << fixed(r.insertion_se, 4) << ',' << fixed(r.pointing, 4) << ',' << fixed(r.energy, 4) << ','
             << fixed(r.average_drop, 2) << ',' << fixed(r.increase, 2) << ',' << fixed(r.sanity, 4) << ','
-            << fixed(r.sanity_abs, 4) << ',' << fixed(r.ms, 3) << '\n';
+            << fixed(r.sanity_abs, 4) << ',' << fixed(r.ms, 3) << ',' << r.infidelity << ',' << fixed(r.max_sensitivity, 4)
+            << ',' << fixed(r.road, 4) << ',' << fixed(r.sparseness, 4) << ',' << r.zero_maps << '\n';
 }
 
 void write_sanity_csv(const std::vector<Row>& rows, const std::filesystem::path& path) {
@@ -278,6 +323,19 @@ void write_markdown(const std::vector<Row>& rows, const Settings& s, double accu
             << fixed(r.insertion, 3) << " ± " << fixed(r.insertion_se, 3) << " | " << fixed(r.pointing, 3) << " | "
             << fixed(r.energy, 3) << " | " << fixed(r.average_drop, 1) << " | " << fixed(r.increase, 1) << " | "
             << fixed(r.sanity, 2) << " (" << fixed(r.sanity_abs, 2) << ") | " << fixed(r.ms, r.ms < 10 ? 2 : 0) << " |\n";
+    const std::size_t robust = std::min(s.robust_scenes, s.scenes);
+    out << "\nOn the first " << robust << " scenes: infidelity and max-sensitivity (Yeh et al. 2019, as Captum), ROAD "
+           "combined (Rong et al. 2022, as pytorch-grad-cam), sparseness (Gini index; all-zero maps left out, their count "
+           "in brackets when any):\n\n";
+    out << "| method | infidelity ↓ | max-sensitivity ↓ | ROAD combined ↑ | sparseness |\n";
+    out << "| --- | ---: | ---: | ---: | ---: |\n";
+    for (const Row& r : rows) {
+        std::ostringstream inf;
+        inf << std::setprecision(3) << r.infidelity;
+        out << "| " << r.name << " | " << inf.str() << " | " << fixed(r.max_sensitivity, 3) << " | " << fixed(r.road, 4)
+            << " | " << fixed(r.sparseness, 3) << (r.zero_maps > 0 ? " (" + std::to_string(r.zero_maps) + ")" : "")
+            << " |\n";
+    }
     out << "\nCascading randomization, mean Spearman ρ after randomizing the layers down to (and including) each one:\n\n";
     if (!rows.empty() && !rows.front().cascade.empty()) {
         out << "| method |";
@@ -360,6 +418,7 @@ Settings parse(int argc, char** argv) {
         else if (flag == "--rise-masks") s.rise_masks = count();
         else if (flag == "--lime-samples") s.lime_samples = count();
         else if (flag == "--grid-rows") s.grid_rows = count();
+        else if (flag == "--robust-scenes") s.robust_scenes = count();
         else if (flag == "--out-dir") s.out_dir = value;
         else if (flag == "--methods") s.methods = split(value);
         else throw xai::invalid_argument("method_table: unknown option " + flag);

@@ -15,6 +15,7 @@
 //   LayerForwardModel       + forward_from(layer, activations)                    (Ablation-CAM)
 //   InputGradientModel      + input_gradients(batch, seed)                        (gradient attribution, I_pert)
 //   ReluBackwardModel       + input_gradients(batch, seed, ReluBackward)          (guided backprop, deconvnet)
+//   BiasGradientModel       + bias_gradients(batch, seed)                         (FullGrad)
 //   TwiceDifferentiableModel  parameters, per-example loss gradients, Hessian-vector products (influence)
 //   ExactHessianModel       + loss_hessian(batch, labels)                         (the exact influence solver)
 //
@@ -67,6 +68,26 @@ struct LayerGradients {
 struct InputGradients {
     Batch gradients;  ///< d(seeded score)/d(input), same shape as the batch (N×C×H×W).
     Scores scores;    ///< Logits of the same forward pass, N×K.
+};
+
+/// The gradient of the seeded score at the output of one layer that adds a bias (a convolution,
+/// a linear layer, a batch normalisation folded into its affine map), and that bias: the
+/// bias-gradient of FullGrad (Srinivas & Fleuret 2019) is `gradients ⊙ bias`, the bias broadcast
+/// over the layer's spatial positions (∂f/∂b_c = Σ_positions gradients_c; the map keeps the positions).
+struct LayerBiasGradient {
+    std::string layer;        ///< the layer's name
+    Activations gradients;    ///< d(seeded score)/d(layer output), N×C×h×w (or N×D for a vector layer)
+    std::vector<float> bias;  ///< the layer's C (or D) biases, one per output channel
+};
+
+/// One forward and one backward pass that keep the input gradient and the gradient at every
+/// biased layer's output: the full-gradient decomposition f(x) = ∇ₓf·x + Σ_layers Σ (∇_b f ⊙ b)
+/// holds exactly for a network of ReLUs, max pooling and affine layers (f is positively
+/// homogeneous of degree 1 in the input and the biases together).
+struct BiasGradients {
+    Batch input_gradients;                 ///< d(seeded score)/d(input), N×C×H×W
+    std::vector<LayerBiasGradient> layers; ///< every layer with a bias, first to last
+    Scores scores;                         ///< Logits of the same forward pass, N×K.
 };
 
 /// A named, contiguous range of the flat parameter vector (e.g. the weights of "fc").
@@ -150,6 +171,14 @@ concept ReluBackwardModel = InputGradientModel<M> &&
     requires(const M& model, const Batch& batch, const ScoreSeed& seed, ReluBackward rule) {
         { model.input_gradients(batch, seed, rule) } -> std::same_as<InputGradients>;
     };
+
+/// An InputGradientModel that also returns the gradient at every biased layer's output with its
+/// bias (BiasGradients), from one forward and one backward pass: what FullGrad needs. The biases
+/// must include every implicit one (batch normalisation's shift), or completeness fails.
+template <class M>
+concept BiasGradientModel = InputGradientModel<M> && requires(const M& model, const Batch& batch, const ScoreSeed& seed) {
+    { model.bias_gradients(batch, seed) } -> std::same_as<BiasGradients>;
+};
 
 /// The loss is the cross-entropy of each example, L(z, θ), without regularization; the
 /// training objective is (1/n) Σ L(z_i, θ) + (λ/2)‖θ‖² with λ = l2_regularization().

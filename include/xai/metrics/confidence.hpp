@@ -63,8 +63,9 @@ namespace detail {
 
 template <Classifier M>
 ConfidenceResult confidence_of_maps(const M& model, const Batch& images, const Maps& maps,
-                                    std::vector<std::size_t> targets, const ConfidenceOptions& options,
-                                    const char* where) {
+                                    std::vector<std::size_t> targets,
+                                    const std::vector<const AnyTargetFunction*>& functions,
+                                    const ConfidenceOptions& options, const char* where) {
     const std::size_t n = images.shape(0), channels = images.shape(1), pixels = images.shape(2) * images.shape(3);
     const Maps weights = options.normalize ? normalize_min_max(maps) : maps;
     Batch masked = Batch::from_shape(images.shape());
@@ -76,8 +77,8 @@ ConfidenceResult confidence_of_maps(const M& model, const Batch& images, const M
             for (std::size_t p = 0; p < pixels; ++p) out[p] = in[p] * w[p];
         }
     ConfidenceResult out;
-    out.original = target_probabilities(model, images, targets, options.batch_size, options.threads, where);
-    out.explained = target_probabilities(model, masked, targets, options.batch_size, options.threads, where);
+    out.original = target_probabilities(model, images, targets, functions, options.batch_size, options.threads, where);
+    out.explained = target_probabilities(model, masked, targets, functions, options.batch_size, options.threads, where);
     out.targets = std::move(targets);
     out.drop.resize(n);
     out.change.resize(n);
@@ -97,7 +98,9 @@ ConfidenceResult confidence_of_maps(const M& model, const Batch& images, const M
 }  // namespace detail
 
 /// Average Drop and Increase in Confidence of an explainer's maps, precomputed maps (N×H×W, at
-/// the images' size) or an explanation function's (see metric_inputs.hpp).
+/// the images' size) or an explanation function's (see metric_inputs.hpp). A target may be a
+/// target function (Target::function): its value replaces the class probability, and an
+/// explainer is asked to explain it.
 template <Classifier M, MapSource S>
 ConfidenceResult confidence_change(const M& model, const Batch& images, const S& maps,
                                    const Targets& targets = {}, const ConfidenceOptions& options = {}) {
@@ -105,9 +108,10 @@ ConfidenceResult confidence_change(const M& model, const Batch& images, const S&
     detail::require_batch_size(options.batch_size, where);
     detail::require_metric_images(model, images, where);
     if constexpr (std::same_as<S, Maps>) detail::require_maps_for(images, maps, where);
-    std::vector<std::size_t> resolved = detail::resolve_metric_targets(model, images, targets, where);
-    const Maps obtained = detail::obtain_maps(maps, images, resolved, where);
-    return detail::confidence_of_maps(model, images, obtained, std::move(resolved), options, where);
+    std::vector<std::size_t> resolved = detail::resolve_metric_targets(model, images, targets, where, true);
+    const Maps obtained = detail::obtain_maps(maps, images, resolved, where, &targets);
+    return detail::confidence_of_maps(model, images, obtained, std::move(resolved),
+                                      target_functions(targets, images.shape(0)), options, where);
 }
 
 }  // namespace xai

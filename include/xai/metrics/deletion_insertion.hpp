@@ -12,7 +12,9 @@
 //              gkern(klen = 11, nsig = 5), image/blur.hpp), finish = the image
 // (image/baseline.hpp: any Baseline but segment_mean, which needs superpixels)
 // After each of the S = ⌈H·W / k⌉ steps, and before the first, the score is the softmax
-// probability of the target class (the reference's model ends in a softmax), giving the curve
+// probability of the target class (the reference's model ends in a softmax; a target function,
+// Target::function, is scored by its value instead, and an explainer asked to explain it),
+// giving the curve
 //   y_s = p_c(image after s steps),   x_s = min(s·k, H·W) / (H·W),   s = 0 … S,
 // and the area under it by the trapezoid rule,
 //   AUC = Σ_{s=1…S} (x_s − x_{s−1}) · (y_s + y_{s−1}) / 2   ∈ [0, 1].
@@ -81,7 +83,7 @@ struct CausalMetricOptions {
 struct CausalCurves {
     CausalMode mode = CausalMode::deletion;  ///< deletion or insertion
     std::vector<double> fractions;  ///< x_s, the fraction of pixels replaced after s steps (S+1 values)
-    xt::xtensor<float, 2> scores;   ///< N×(S+1): y_s, the target's probability after s steps
+    xt::xtensor<float, 2> scores;   ///< N×(S+1): y_s, the target's probability (or target function's value) after s steps
     std::vector<double> auc;        ///< N: the area under each image's curve
     double mean_auc = 0.0;          ///< the mean of auc
     std::vector<std::size_t> targets;  ///< the class scored for each image
@@ -142,7 +144,7 @@ inline void require_causal_options(const CausalMetricOptions& options, const cha
 
 template <Classifier M>
 CausalCurves causal_curves(const M& model, const Batch& images, const Maps& maps, std::vector<std::size_t> targets,
-                           CausalMode mode, const CausalMetricOptions& options, const Progress& progress,
+                           const std::vector<const AnyTargetFunction*>& functions, CausalMode mode, const CausalMetricOptions& options, const Progress& progress,
                            const char* where) {
     const std::size_t n = images.shape(0), channels = images.shape(1), height = images.shape(2),
                       width = images.shape(3);
@@ -183,10 +185,11 @@ CausalCurves causal_curves(const M& model, const Batch& images, const Maps& maps
                     for (std::size_t p = 0; p < pixels; ++p) dst[p] = r[p] < replaced ? b[p] : a[p];
                 }
             }
-            const Scores p = softmax(checked_forward(model, perturbed, where));
+            const Scores logits = checked_forward(model, perturbed, where);
+            const Scores p = softmax(logits);
             for (std::size_t j = 0; j < count; ++j) {
                 const std::size_t i = (first + j) / (steps + 1), s = (first + j) % (steps + 1);
-                out.scores(i, s) = p(j, out.targets[i]);
+                out.scores(i, s) = metric_score(p, logits, j, functions[i], out.targets[i]);
             }
         });
         report(progress, std::min(units, (round + round_chunks) * batch), units, "perturbed images");
@@ -206,9 +209,10 @@ CausalCurves causal_metric(const M& model, const Batch& images, const S& source,
     require_causal_options(options, where);
     require_metric_images(model, images, where);
     if constexpr (std::same_as<S, Maps>) require_maps_for(images, source, where);  // before any forward pass
-    std::vector<std::size_t> resolved = resolve_metric_targets(model, images, targets, where);
-    const Maps maps = obtain_maps(source, images, resolved, where);
-    return causal_curves(model, images, maps, std::move(resolved), mode, options, progress, where);
+    std::vector<std::size_t> resolved = resolve_metric_targets(model, images, targets, where, true);
+    const Maps maps = obtain_maps(source, images, resolved, where, &targets);
+    return causal_curves(model, images, maps, std::move(resolved), target_functions(targets, images.shape(0)), mode,
+                         options, progress, where);
 }
 
 }  // namespace detail

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <concepts>
 #include <cstddef>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -123,10 +124,34 @@ inline void require_regions_for(const Maps& maps, const RegionMasks& regions, co
 
 /// The target class of every image: `targets` resolved against the model's prediction on the
 /// unperturbed images (one checked forward pass).
+/// With `functions`, a target function is taken (its image gets the function's class_index(),
+/// else the prediction), as by resolve_targets.
 template <Classifier M>
 std::vector<std::size_t> resolve_metric_targets(const M& model, const Batch& images, const Targets& targets,
-                                                const char* where) {
-    return resolve_targets(targets, checked_forward(model, images, where), where);
+                                                const char* where, bool functions = false) {
+    return resolve_targets(targets, checked_forward(model, images, where), where, functions);
+}
+
+/// The targets an explainer is asked for: the resolved classes, except that an image whose
+/// target is a target function keeps it (the explainer explains the function, or refuses it
+/// naming itself). `targets` as the caller gave them (empty, one, or one per image).
+inline Targets explainer_targets(const Targets& targets, const std::vector<std::size_t>& resolved) {
+    Targets out(resolved.begin(), resolved.end());
+    for (std::size_t i = 0; i < out.size() && !targets.empty(); ++i) {
+        const Target& t = targets.size() == 1 ? targets.front() : targets[i];
+        if (t.is_function()) out[i] = t;
+    }
+    return out;
+}
+
+/// The score a metric reads from row `row` of a batch's outputs: the value of the row's target
+/// function when it has one, else `kind_scores(row, target)` (the class's score of the metric's
+/// kind, from scores_of_kind on the same logits).
+inline float metric_score(const Scores& kind_scores, const Scores& logits, std::size_t row,
+                          const AnyTargetFunction* function, std::size_t target) {
+    const std::size_t k = logits.shape(1);
+    if (function) return static_cast<float>(function->score(std::span<const float>(logits.data() + row * k, k)));
+    return kind_scores(row, target);
 }
 
 /// Maps from an explanation function (either form), checked like precomputed maps.
@@ -153,9 +178,13 @@ Maps explain_with(const F& explain, const Batch& images, const std::vector<std::
 }
 
 /// The display maps of an explainer for the given images and resolved targets, checked.
+/// `original`, when given, are the caller's targets: a target function among them is passed to
+/// the explainer as it is (explainer_targets).
 template <Explainer E>
-Maps explain_with(const E& explainer, const Batch& images, const std::vector<std::size_t>& targets, const char* where) {
-    Maps maps = explainer.explain(images, Targets(targets.begin(), targets.end()), Progress{}).maps;
+Maps explain_with(const E& explainer, const Batch& images, const std::vector<std::size_t>& targets, const char* where,
+                  const Targets* original = nullptr) {
+    const Targets asked = original != nullptr ? explainer_targets(*original, targets) : Targets(targets.begin(), targets.end());
+    Maps maps = explainer.explain(images, asked, Progress{}).maps;
     require<shape_error>(maps.size() > 0, where, ": the explainer returned no pixel maps (shape ",
                          shape_string(maps.shape()), "), expected one H×W map per image");
     require_maps_for(images, maps, where);
@@ -163,20 +192,27 @@ Maps explain_with(const E& explainer, const Batch& images, const std::vector<std
 }
 
 /// The maps of a MapSource for the given images and resolved targets, checked.
+/// `original`, when given, are the caller's targets: an explainer gets their target functions
+/// as they are (explanation functions and maps only see the resolved classes).
 template <MapSource S>
-Maps obtain_maps(const S& source, const Batch& images, const std::vector<std::size_t>& targets, const char* where) {
+Maps obtain_maps(const S& source, const Batch& images, const std::vector<std::size_t>& targets, const char* where,
+                 const Targets* original = nullptr) {
     if constexpr (std::same_as<S, Maps>) {
         require_maps_for(images, source, where);
         return source;
+    } else if constexpr (Explainer<S>) {
+        return explain_with(source, images, targets, where, original);
     } else {
         return explain_with(source, images, targets, where);
     }
 }
 
-/// Softmax probability of class targets[i] for each image i of a batch, forward passes in
-/// chunks of `batch_size` run on up to `threads` threads (results do not depend on either).
+/// Softmax probability of class targets[i] for each image i of a batch (or the value of image
+/// i's target function, `functions` empty or one per image), forward passes in chunks of
+/// `batch_size` run on up to `threads` threads (results do not depend on either).
 template <Classifier M>
 std::vector<float> target_probabilities(const M& model, const Batch& images, const std::vector<std::size_t>& targets,
+                                        const std::vector<const AnyTargetFunction*>& functions,
                                         std::size_t batch_size, std::size_t threads, const char* where) {
     const std::size_t n = images.shape(0), image_size = images.size() / std::max<std::size_t>(n, 1);
     const std::size_t chunks = detail::ceil_div(n, batch_size);
@@ -185,8 +221,10 @@ std::vector<float> target_probabilities(const M& model, const Batch& images, con
         const std::size_t first = c * batch_size, count = std::min(batch_size, n - first);
         Batch chunk = Batch::from_shape({count, images.shape(1), images.shape(2), images.shape(3)});
         std::copy(images.data() + first * image_size, images.data() + (first + count) * image_size, chunk.data());
-        const Scores p = softmax(checked_forward(model, chunk, where));
-        for (std::size_t i = 0; i < count; ++i) out[first + i] = p(i, targets[first + i]);
+        const Scores logits = checked_forward(model, chunk, where);
+        const Scores p = softmax(logits);
+        for (std::size_t i = 0; i < count; ++i)
+            out[first + i] = metric_score(p, logits, i, functions.empty() ? nullptr : functions[first + i], targets[first + i]);
     });
     return out;
 }

@@ -6,7 +6,8 @@
 // ExplainerSettings::layers gives the layer(s): empty = the model's default feature layer
 // (xai::default_layer), one layer = that layer, several = their fused map (explain_fused, the
 // layers joined by commas in AnyExplanation::layer). CAM always explains the final feature maps
-// and the Sobel map the input; both ignore the layers.
+// and the Sobel map the input; both ignore the layers, as FullGrad does (it sums every
+// convolution's bias-gradients).
 
 #include <array>
 #include <optional>
@@ -23,7 +24,7 @@
 namespace xai {
 
 /// The CAM family's methods, in the order a gallery shows them.
-inline constexpr std::array<MethodInfo, 14> cam_methods = {{
+inline constexpr std::array<MethodInfo, 16> cam_methods = {{
     {"cam", "CAM", "Zhou et al., CVPR 2016", "FeatureModel", false, false},
     {"gradcam", "Grad-CAM", "Selvaraju et al., ICCV 2017", "LayerGradientModel", true, false},
     {"gradcam++", "Grad-CAM++", "Chattopadhay et al., WACV 2018", "LayerGradientModel", true, false},
@@ -38,6 +39,8 @@ inline constexpr std::array<MethodInfo, 14> cam_methods = {{
     {"kpcacam", "KPCA-CAM", "Karmani et al., arXiv 2024", "LayerActivationModel", true, false},
     {"randomcam", "Random CAM", "baseline (pytorch-grad-cam)", "LayerActivationModel", true, false},
     {"sobelcam", "Sobel map", "baseline (pytorch-grad-cam)", "Classifier", false, false},
+    {"fullgrad", "FullGrad", "Srinivas & Fleuret, NeurIPS 2019", "BiasGradientModel", false, false},
+    {"dff", "Deep Feature Factorization", "Collins et al., ECCV 2018", "LayerForwardModel", true, false},
 }};
 
 namespace detail {
@@ -62,6 +65,34 @@ struct FusedCamExplainer {
 inline AnyExplanation describe_cam(std::string_view method, const CamResult& r) {
     AnyExplanation out = describe_core(method, r);
     out.layer = r.layer;
+    return out;
+}
+
+/// FullGrad's result: the core, and the convolutions summed into the map as its layer(s).
+inline AnyExplanation describe_full_grad(std::string_view method, const FullGradResult& r) {
+    AnyExplanation out = describe_core(method, r);
+    out.layer = join_layers(r.layers);
+    return out;
+}
+
+/// Deep Feature Factorization's result: the core (the target's concept), the layer, each
+/// concept's map as "concept_<j>", the strongest concept per pixel as "assignment", and each
+/// concept's top class as the statistic "concept_<j>_class".
+inline AnyExplanation describe_dff(std::string_view method, const DffResult& r) {
+    AnyExplanation out = describe_core(method, r);
+    out.layer = r.layer;
+    const std::size_t n = r.concept_maps.shape(0), k = r.concept_maps.shape(1), plane = r.concept_maps.shape(2) * r.concept_maps.shape(3);
+    for (std::size_t j = 0; j < k; ++j) {
+        Maps m = Maps::from_shape({n, r.concept_maps.shape(2), r.concept_maps.shape(3)});
+        std::vector<double> classes(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            std::copy_n(r.concept_maps.data() + (i * k + j) * plane, plane, m.data() + i * plane);
+            classes[i] = static_cast<double>(r.concept_classes[i][j]);
+        }
+        out.extra_maps.emplace_back("concept_" + std::to_string(j), std::move(m));
+        out.statistics.emplace_back("concept_" + std::to_string(j) + "_class", std::move(classes));
+    }
+    out.extra_maps.emplace_back("assignment", xt::cast<float>(r.assignment));
     return out;
 }
 
@@ -127,6 +158,11 @@ std::optional<AnyExplainer> make_cam_explainer(const MethodInfo& info, const Mod
         options.layer.clear();
         return AnyExplainer(info, SobelCam<Model>(model, options), detail::describe_cam);
     }
+    if (n == "fullgrad") {  // every convolution's bias-gradients: no layer to choose
+        if constexpr (BiasGradientModel<Model>)
+            return AnyExplainer(info, FullGrad<Model>(model, settings.full_grad), detail::describe_full_grad);
+        return std::nullopt;
+    }
     const auto& layers = settings.layers;
     if constexpr (LayerGradientModel<Model>) {
         using detail::cam_layer_explainer;
@@ -147,6 +183,13 @@ std::optional<AnyExplainer> make_cam_explainer(const MethodInfo& info, const Mod
             return detail::cam_layer_explainer<RandomCam<Model>>(info, model, settings.random_cam, layers);
     }
     if constexpr (LayerForwardModel<Model>) {
+        if (n == "dff") {  // one layer: the concepts of several layers are not fused
+            detail::require(layers.size() <= 1, "xai::make_explainer(): dff factorizes one layer, got ", layers.size(),
+                            " layers");
+            DffOptions options = settings.dff;
+            options.layer = layers.empty() ? std::string() : layers.front();
+            return AnyExplainer(info, DeepFeatureFactorization<Model>(model, options), detail::describe_dff);
+        }
         if (n == "ablationcam")
             return detail::cam_layer_explainer<AblationCam<Model>>(info, model, settings.ablation_cam, layers);
     }

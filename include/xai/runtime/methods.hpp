@@ -70,6 +70,7 @@ constexpr bool model_supports(const MethodInfo& method) {
     if (method.needs == "LayerActivationModel") return LayerActivationModel<Model>;
     if (method.needs == "LayerForwardModel") return LayerForwardModel<Model>;
     if (method.needs == "InputGradientModel") return InputGradientModel<Model>;
+    if (method.needs == "BiasGradientModel") return BiasGradientModel<Model>;
     if (method.needs == "ReluBackwardModel") return ReluBackwardModel<Model> && (!method.uses_layer || LayerGradientModel<Model>);
     return true;
 }

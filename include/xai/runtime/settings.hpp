@@ -10,6 +10,8 @@
 #include "xai/explain/cam/options.hpp"
 #include "xai/explain/cam/ablation_cam.hpp"
 #include "xai/explain/cam/baselines.hpp"
+#include "xai/explain/cam/dff.hpp"
+#include "xai/explain/cam/full_grad.hpp"
 #include "xai/explain/cam/kpca_cam.hpp"
 #include "xai/explain/cam/score_cam.hpp"
 #include "xai/explain/gradients/gradient_shap.hpp"
@@ -39,6 +41,8 @@ struct ExplainerSettings {
     AblationCamOptions ablation_cam{};  ///< Ablation-CAM
     KpcaCamOptions kpca_cam{};          ///< KPCA-CAM
     RandomCamOptions random_cam{};      ///< the random CAM baseline
+    FullGradOptions full_grad{};        ///< FullGrad
+    DffOptions dff{};                   ///< Deep Feature Factorization (its layer comes from `layers`)
     LimeOptions lime{};                 ///< LIME
     /// LIME's superpixels: any SegmentationAlgorithm (Slic{…}, Felzenszwalb{…}, GridSegmenter{…},
     /// a lambda); by default lime's quick shift, as Lime's own default policy.

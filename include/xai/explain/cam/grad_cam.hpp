@@ -116,18 +116,7 @@ private:
         bool seeded = false;
         const ScoreKind kind = *options_.score;
         const std::vector<const detail::AnyTargetFunction*> functions = target_functions(targets, n);
-        const ScoreSeed seed = [&](const Scores& logits) {
-            detail::require_model_scores(logits, n, k, where);
-            resolved = resolve_targets(targets, logits, where, true);
-            seeded = true;
-            std::vector<std::size_t> classes = resolved;
-            for (std::size_t i = 0; i < n; ++i)
-                if (functions[i]) classes[i] = 0;  // the row is replaced below
-            Scores s = target_score_gradient(logits, classes, kind);
-            for (std::size_t i = 0; i < n; ++i)
-                if (functions[i]) detail::seed_target_function(*functions[i], logits, i, s, where);
-            return s;
-        };
+        const ScoreSeed seed = detail::target_seed(targets, functions, n, k, kind, resolved, seeded, where);
         LayerGradients out = model_->layer_gradients(batch, layer, seed);
         if (!seeded) throw model_error(detail::message(where, ": the model returned without calling the score seed"));
         detail::require_model_scores(out.scores, n, k, where);
@@ -146,10 +135,7 @@ private:
         result.logits = std::move(out.scores);
         result.raw = raw_maps(a, g, result.weights);
         detail::finish_result(result, batch, options_, kind, where);
-        for (std::size_t i = 0; i < n; ++i)
-            if (functions[i])
-                result.scores[i] = static_cast<float>(functions[i]->score(
-                    std::span<const float>(result.logits.data() + i * k, k)));
+        detail::replace_function_scores(result.scores, result.logits, functions);
         return result;
     }
 

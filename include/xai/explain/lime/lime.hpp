@@ -24,7 +24,9 @@
 // A batch is explained image by image: each image is segmented, sampled and fitted on its own,
 // with the same seed, so explaining a batch gives exactly the explanations of its images one
 // at a time. The explained target's surrogate is always fitted; the top_labels classes of
-// highest score are fitted from the same samples beside it (lime's top_labels).
+// highest score are fitted from the same samples beside it (lime's top_labels). A target may
+// be a target function (Target::function): its surrogate is fitted to the function's value on
+// each sample's output (reported under the function's class); the top labels stay class scores.
 //
 // Determinism: sample i draws its bits from Rng::stream(seed, i), so the same seed gives the
 // same explanation bit for bit with any thread count and batch size. Batches of samples are
@@ -57,6 +59,7 @@
 #include <cstdint>
 #include <iterator>
 #include <numeric>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -207,7 +210,7 @@ public:
             // The same target and classes as run 0, even when run 0 chose them.
             std::vector<std::size_t> classes;
             for (const LimeSurrogate& s : out.runs.front().surrogates.front()) classes.push_back(s.target);
-            const Targets fixed{Target::class_index(out.runs.front().targets.front())};
+            const Targets fixed{target.is_function() ? target : Target::class_index(out.runs.front().targets.front())};
             out.runs.push_back(run(batch, fixed, &segmentation, seed, &classes, shifted, where));
         }
         const std::size_t d = segmentation.count;
@@ -278,8 +281,9 @@ private:
                         const char* where) const {
         detail::require_explainable(model_, images, where);
         const Scores logits = detail::checked_forward(model_, images, where);
-        const std::vector<std::size_t> resolved = resolve_targets(targets, logits, where);
+        const std::vector<std::size_t> resolved = resolve_targets(targets, logits, where, true);
         const std::size_t n = images.shape(0), h = images.shape(2), w = images.shape(3);
+        const std::vector<const detail::AnyTargetFunction*> functions = target_functions(targets, n);
         LimeExplanation out;
         out.raw = Maps::from_shape({n, h, w});
         out.targets = resolved;
@@ -289,7 +293,7 @@ private:
         for (std::size_t i = 0; i < n; ++i) {
             const Image image = image_at(images, i);
             out.segmentations.push_back(segmentation != nullptr ? *segmentation : segmenter_(image));
-            Fitted fitted = fit(image, out.segmentations.back(), resolved[i], classes, seed, progress,
+            Fitted fitted = fit(image, out.segmentations.back(), resolved[i], functions[i], classes, seed, progress,
                                 i * options_.num_samples, n * options_.num_samples, where);
             out.surrogates.push_back(std::move(fitted.surrogates));
             out.samples_used.push_back(fitted.samples);
@@ -311,12 +315,16 @@ private:
         bool converged = false;                 ///< the adaptive test passed
     };
 
-    /// The samples of one image, grown round by round: the bits z (row-major, n × d) and the
-    /// scores of every class (n × k).
+    /// The samples of one image, grown round by round: the bits z (row-major, n × d), the
+    /// scores of every class (n × k) and, when the target is a target function, its value on
+    /// each sample (n; the surrogate of label k, reported as class function_target).
     struct Samples {
         std::vector<std::uint8_t> on;
         std::vector<float> scores;
         std::size_t count = 0;
+        const detail::AnyTargetFunction* function = nullptr;
+        std::vector<float> function_scores;
+        std::size_t function_target = 0;
     };
 
     /// Draws samples [samples.count, n) (row 0 all on; row i from Rng::stream(seed, i)), renders
@@ -329,6 +337,7 @@ private:
         const std::size_t k = model_.num_classes();
         samples.on.resize(n * d, 1);
         samples.scores.resize(n * k);
+        if (samples.function != nullptr) samples.function_scores.resize(n);
         // 1. the samples z, each from its own random stream
         parallel_for(n - first_new, options_.threads, [&](std::size_t r) {
             const std::size_t i = first_new + r;
@@ -367,6 +376,10 @@ private:
                 const Scores logits = detail::checked_forward(model_, batch, where);
                 const Scores s = scores_of_kind(logits, options_.score);
                 std::copy(s.begin(), s.end(), samples.scores.begin() + static_cast<std::ptrdiff_t>(begin * k));
+                if (samples.function != nullptr)
+                    for (std::size_t i = begin; i < end; ++i)
+                        samples.function_scores[i] = static_cast<float>(samples.function->score(
+                            std::span<const float>(logits.data() + (i - begin) * k, k)));
             });
             detail::report(progress, done_before + std::min(n, first_new + (first + round) * batch_size), total, "samples");
         }
@@ -397,16 +410,19 @@ private:
     LimeSurrogate surrogate(const Samples& samples, std::size_t n, std::size_t d, std::size_t num_features,
                             const Eigen::MatrixXd& X, const Eigen::VectorXd& weights, std::size_t label,
                             Eigen::MatrixXd* covariance = nullptr) const {
+        // Label k is the target function's value (Samples), reported as its class.
         const std::size_t k = model_.num_classes();
+        const bool function = label == k;
         Eigen::VectorXd y(static_cast<Eigen::Index>(n));
-        for (std::size_t i = 0; i < n; ++i) y[static_cast<Eigen::Index>(i)] = samples.scores[i * k + label];
+        for (std::size_t i = 0; i < n; ++i)
+            y[static_cast<Eigen::Index>(i)] = function ? samples.function_scores[i] : samples.scores[i * k + label];
         const std::vector<std::size_t> used = detail::select_features(X, y, weights, num_features, options_.feature_selection);
         Eigen::MatrixXd Xu(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(used.size()));
         for (std::size_t j = 0; j < used.size(); ++j)
             Xu.col(static_cast<Eigen::Index>(j)) = X.col(static_cast<Eigen::Index>(used[j]));
         const detail::WeightedLinearFit<double> fit = detail::weighted_ridge(Xu, y, weights, options_.ridge_alpha);
         LimeSurrogate e;
-        e.target = label;
+        e.target = function ? samples.function_target : label;
         e.weights.assign(d, 0.0);
         for (std::size_t j = 0; j < used.size(); ++j) e.weights[used[j]] = fit.coef[static_cast<Eigen::Index>(j)];
         e.features = used;
@@ -415,7 +431,7 @@ private:
         e.intercept = fit.intercept;
         e.r2 = fit.r2;
         e.local_prediction = fit.intercept + (Xu.row(0) * fit.coef)(0);
-        e.model_prediction = samples.scores[label];
+        e.model_prediction = function ? samples.function_scores[0] : samples.scores[label];
         if (covariance != nullptr) {
             const Eigen::MatrixXd c = detail::weighted_ridge_covariance(Xu, y, weights, options_.ridge_alpha, fit);
             *covariance = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(d), static_cast<Eigen::Index>(d));
@@ -431,7 +447,7 @@ private:
     /// `classes` when given), on num_samples samples or, with adaptive, on as many as the
     /// top-k test needs. Progress reports add `done_before` and count up to `total`.
     Fitted fit(const Image& image, const Segmentation& segmentation, std::size_t target,
-               const std::vector<std::size_t>* classes, std::uint64_t seed, const Progress& progress,
+               const detail::AnyTargetFunction* function, const std::vector<std::size_t>* classes, std::uint64_t seed, const Progress& progress,
                std::size_t done_before, std::size_t total, const char* where) const {
         require_segmentation(segmentation, image.shape(1), image.shape(2), where);
         const std::size_t d = segmentation.count;
@@ -446,6 +462,10 @@ private:
 
         Fitted out;
         Samples samples;
+        samples.function = function;
+        samples.function_target = target;
+        // The target's surrogate: of class `target`, or of the target function's value (label k).
+        const std::size_t explained = function != nullptr ? k : target;
         Eigen::MatrixXd X;
         Eigen::VectorXd weights;
         const LimeAdaptiveOptions& adaptive = options_.adaptive;
@@ -460,7 +480,7 @@ private:
                 extend(samples, n, image, fudged, segmentation, seed, progress, done_before, total, where);
                 design(samples, n, d, X, weights);
                 Eigen::MatrixXd covariance;
-                const LimeSurrogate s = surrogate(samples, n, d, num_features, X, weights, target, &covariance);
+                const LimeSurrogate s = surrogate(samples, n, d, num_features, X, weights, explained, &covariance);
                 const std::vector<std::size_t> top = detail::lime_top_features(s, adaptive.top_k, adaptive.sign);
                 out.selection_z = detail::top_k_boundary_z(s.weights, covariance, top, adaptive.sign);
                 if (out.selection_z >= critical) {
@@ -485,8 +505,9 @@ private:
         std::vector<std::size_t> fitted;
         if (classes != nullptr) {
             fitted = *classes;
+            if (function != nullptr && !fitted.empty()) fitted.front() = explained;
         } else {
-            fitted.push_back(target);
+            fitted.push_back(explained);
             const float* original = samples.scores.data();
             std::vector<std::size_t> order(k);
             std::iota(order.begin(), order.end(), std::size_t{0});

@@ -5,7 +5,7 @@
 //
 //   Classifier, FeatureModel (when the network ends in global_avg_pool → linear),
 //   LayerActivationModel, LayerGradientModel, LayerForwardModel, InputGradientModel,
-//   ReluBackwardModel (guided backpropagation and the deconvnet),
+//   ReluBackwardModel (guided backpropagation and the deconvnet), BiasGradientModel (FullGrad),
 //   TwiceDifferentiableModel (exact Hessian-vector products by Pearlmutter's R-operator).
 //
 //   xai::models::Sequential net({1, 28, 28});
@@ -346,6 +346,19 @@ public:
         std::copy(g.gradients.begin(), g.gradients.end(), out.gradients.begin());
         out.scores = std::move(g.scores);
         return out;
+    }
+
+    // ---- BiasGradientModel (FullGrad) -------------------------------------------------------
+
+    /// The input gradient and, for every conv2d and linear layer (first to last), the gradient
+    /// of the seeded score at its output with its bias: one forward and one full backward pass.
+    /// The network has no implicit biases (ReLU, max pooling, average pooling, upsampling and
+    /// flatten are positively homogeneous), so ∇ₓf·x + Σ_layers Σ gradients ⊙ bias = f exactly.
+    BiasGradients bias_gradients(const Batch& batch, const ScoreSeed& seed) const {
+        constexpr const char* where = "xai::models::Sequential::bias_gradients()";
+        require_ready(where);
+        check_batch(batch, where);
+        return engine().bias_gradients(batch, seed, where);
     }
 
     // ---- TwiceDifferentiableModel and training ---------------------------------------------

@@ -82,6 +82,38 @@ inline void seed_target_function(const AnyTargetFunction& f, const Scores& logit
         throw numerical_error(message(where, ": the gradient of ", f.describe(), " for image ", i, " is not finite"));
 }
 
+/// The ScoreSeed of a gradient pass over n images with K outputs: inside the model's call it
+/// resolves the targets from the pass's own logits (into `resolved`, refusing none of the
+/// target functions), sets `seeded`, and returns d(score)/d(logits): the score kind's gradient
+/// for a class target, the function's own gradient for a target function (`functions`, from
+/// target_functions()). The references must outlive the model call.
+inline ScoreSeed target_seed(const Targets& targets, const std::vector<const AnyTargetFunction*>& functions,
+                             std::size_t n, std::size_t k, ScoreKind kind, std::vector<std::size_t>& resolved,
+                             bool& seeded, const char* where) {
+    return [&targets, &functions, &resolved, &seeded, n, k, kind, where](const Scores& logits) {
+        require_model_scores(logits, n, k, where);
+        resolved = resolve_targets(targets, logits, where, true);
+        seeded = true;
+        std::vector<std::size_t> classes = resolved;
+        for (std::size_t i = 0; i < n; ++i)
+            if (functions[i]) classes[i] = 0;  // the row is replaced below
+        Scores s = target_score_gradient(logits, classes, kind);
+        for (std::size_t i = 0; i < n; ++i)
+            if (functions[i]) seed_target_function(*functions[i], logits, i, s, where);
+        return s;
+    };
+}
+
+/// scores[i] ← the target function's value at row i of the logits, for the images explained
+/// for a target function (the others keep their class score).
+inline void replace_function_scores(std::vector<float>& scores, const Scores& logits,
+                                    const std::vector<const AnyTargetFunction*>& functions) {
+    const std::size_t k = logits.shape(1);
+    for (std::size_t i = 0; i < functions.size(); ++i)
+        if (functions[i])
+            scores[i] = static_cast<float>(functions[i]->score(std::span<const float>(logits.data() + i * k, k)));
+}
+
 /// The score of each image's target, of the given kind.
 inline std::vector<float> target_scores(const Scores& logits, const std::vector<std::size_t>& targets, ScoreKind kind) {
     const Scores s = scores_of_kind(logits, kind);

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -233,10 +234,13 @@ public:
 
     /// From the gradient `g` with respect to the output of layer last−1, the gradient with
     /// respect to the input of layer `first` (returned in ws).
+    /// `visit(l, dy)`, when given, sees the gradient at the output of each layer l before its backward.
+    template <class Visit = std::nullptr_t>
     const Scalar* run_backward(const Tape& tape, std::size_t first, std::size_t last, const Scalar* g, Workspace& ws,
-                               ReluBackward relu = ReluBackward::standard) const {
+                               ReluBackward relu = ReluBackward::standard, Visit&& visit = nullptr) const {
         const Scalar* cur = g;
         for (std::size_t l = last; l-- > first;) {
+            if constexpr (!std::is_same_v<std::decay_t<Visit>, std::nullptr_t>) visit(l, cur);
             Scalar* out = ws.other(cur);
             backward_layer(l, tape, cur, out, ws, relu);
             cur = out;
@@ -295,8 +299,11 @@ public:
     /// Activations of layer k (k = −1: the input), the gradient of the seeded score with respect
     /// to them, and the logits: one forward pass that records the switches of layers above k,
     /// the seed, one backward pass down to k, through the ReLUs by the rule `relu`.
+    /// `visit(i, l, dy)`, when given, sees image i's gradient dy at the output of every layer l
+    /// the backward pass crosses (BiasGradients).
+    template <class Visit = std::nullptr_t>
     LayerGradients gradients_at(const Batch& batch, std::ptrdiff_t k, const ScoreSeed& seed, const char* where,
-                                ReluBackward relu = ReluBackward::standard) const {
+                                ReluBackward relu = ReluBackward::standard, Visit&& visit = nullptr) const {
         detail::require(static_cast<bool>(seed), where, ": seed is an empty function, expected a ScoreSeed");
         const std::size_t n = batch.shape(0), d = input_shape_.size(), classes = num_classes();
         const std::size_t above = static_cast<std::size_t>(k + 1);  // first layer above k
@@ -317,9 +324,41 @@ public:
         if (!all_finite(seeds)) throw invalid_argument(detail::message(where, ": the seed returned NaN or Inf"));
         for_each_image(n, [&](Workspace& ws, std::size_t i) {
             ws.seed.assign(seeds.data() + i * classes, seeds.data() + (i + 1) * classes);
-            const Scalar* g = run_backward(tapes[i], above, layers_.size(), ws.seed.data(), ws, relu);
+            const Scalar* g = run_backward(tapes[i], above, layers_.size(), ws.seed.data(), ws, relu, [&](std::size_t l, const Scalar* dy) {
+                if constexpr (!std::is_same_v<std::decay_t<Visit>, std::nullptr_t>) visit(i, l, dy);
+            });
             std::transform(g, g + s.size(), out.gradients.data() + i * s.size(), [](Scalar v) { return static_cast<float>(v); });
         });
+        return out;
+    }
+
+    /// The input gradient and, for every conv2d and linear layer, the gradient at its output
+    /// with its bias (BiasGradients of core/concepts.hpp): one forward pass that records every
+    /// layer's switches, the seed, and one backward pass down to the input that copies the
+    /// gradient as it passes each affine layer's output.
+    BiasGradients bias_gradients(const Batch& batch, const ScoreSeed& seed, const char* where) const {
+        std::vector<std::size_t> affine;
+        for (std::size_t l = 0; l < layers_.size(); ++l)
+            if (layers_[l].has_parameters()) affine.push_back(l);
+        const std::size_t n = batch.shape(0);
+        BiasGradients out;
+        for (std::size_t l : affine) {
+            LayerBiasGradient b{layers_[l].spec.name, activation_tensor(n, layers_[l].output), {}};
+            b.bias.assign(bias(layers_[l]), bias(layers_[l]) + layers_[l].bias_size);
+            out.layers.push_back(std::move(b));
+        }
+        LayerGradients g = gradients_at(batch, -1, seed, where, ReluBackward::standard,
+                                        [&](std::size_t i, std::size_t l, const Scalar* dy) {
+                                            const auto slot = std::find(affine.begin(), affine.end(), l);
+                                            if (slot == affine.end()) return;
+                                            const std::size_t size = layers_[l].output.size();
+                                            float* dst = out.layers[static_cast<std::size_t>(slot - affine.begin())]
+                                                             .gradients.data() + i * size;
+                                            std::transform(dy, dy + size, dst, [](Scalar v) { return static_cast<float>(v); });
+                                        });
+        out.input_gradients = Batch::from_shape(batch.shape());
+        std::copy(g.gradients.begin(), g.gradients.end(), out.input_gradients.begin());
+        out.scores = std::move(g.scores);
         return out;
     }
 
