@@ -57,7 +57,14 @@ public:
                                               const torch::autograd::variable_list& grad_outputs) override {
         torch::autograd::variable_list out = grad_inputs;
         if (out.empty() || !out[0].defined()) return out;  // the ReLU's input needs no gradient
-        out[0] = rule_ == ReluBackward::guided ? torch::relu(grad_inputs[0]) : torch::relu(grad_outputs[0]);
+        // out[0] is the node's own fresh result (threshold_backward's), so it is overwritten in
+        // place rather than a new tensor the size of the activations allocated; grad_outputs
+        // belong to the engine's input buffer and are only read.
+        if (rule_ == ReluBackward::guided) {
+            out[0].clamp_min_(0);
+        } else {
+            torch::clamp_min_out(out[0], grad_outputs[0], 0);
+        }
         return out;
     }
 
