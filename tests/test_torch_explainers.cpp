@@ -277,15 +277,15 @@ TEST_CASE("The gradient methods through the adapter equal the built-in CNN's on 
                xai::Saliency<Builtin>(builtin).explain(batch, targets).attributions));
     CHECK(same(xai::GradientTimesInput<TorchModel>(model).explain(batch, targets).attributions,
                xai::GradientTimesInput<Builtin>(builtin).explain(batch, targets).attributions));
-    const auto ig_torch = xai::IntegratedGradients<TorchModel>(model, {.steps = 16}).explain(batch, targets);
-    const auto ig_builtin = xai::IntegratedGradients<Builtin>(builtin, {.steps = 16}).explain(batch, targets);
+    const auto ig_torch = xai::IntegratedGradients<TorchModel>(model, {.steps = 8}).explain(batch, targets);
+    const auto ig_builtin = xai::IntegratedGradients<Builtin>(builtin, {.steps = 8}).explain(batch, targets);
     CHECK(same(ig_torch.attributions, ig_builtin.attributions));
     for (std::size_t i = 0; i < 2; ++i)
         CHECK(ig_torch.completeness_error[i] == Approx(ig_builtin.completeness_error[i]).margin(1e-5));
     CHECK(same(xai::NoiseTunnel<xai::Saliency<TorchModel>>(model, {.noise = {.samples = 4}}).explain(batch, targets).attributions,
                xai::NoiseTunnel<xai::Saliency<Builtin>>(builtin, {.noise = {.samples = 4}}).explain(batch, targets).attributions));
-    CHECK(same(xai::GradientShap<TorchModel>(model, {.samples = 8}).explain(batch, targets).attributions,
-               xai::GradientShap<Builtin>(builtin, {.samples = 8}).explain(batch, targets).attributions));
+    CHECK(same(xai::GradientShap<TorchModel>(model, {.samples = 4}).explain(batch, targets).attributions,
+               xai::GradientShap<Builtin>(builtin, {.samples = 4}).explain(batch, targets).attributions));
 
     // The modified ReLU backward passes: the adapter's hooks on LibTorch's autograd graph against
     // the built-in CNN's own backward loops, two independent implementations of each rule.
@@ -314,7 +314,7 @@ TEST_CASE("The gradient methods through the adapter equal the built-in CNN's on 
     const TorchModel split = TorchModel::from_torchscript_pair(pair.first, pair.second, options);
     for (const TorchModel* m : {&single, &split}) {
         INFO(m->form());
-        for (int warm = 0; warm < 3; ++warm) (void)m->input_gradients(batch, one_hot_seed({1, 4}));
+        for (int warm = 0; warm < 2; ++warm) (void)m->input_gradients(batch, one_hot_seed({1, 4}));
         CHECK(same(xai::GuidedBackprop<TorchModel>(*m).explain(batch, targets).attributions, guided));
         CHECK(same(xai::Deconvolution<TorchModel>(*m).explain(batch, targets).attributions, deconv));
     }
