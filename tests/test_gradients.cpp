@@ -336,6 +336,14 @@ TEST_CASE("Path baselines: uniform noise is deterministic and in range; blurred 
     CHECK(xt::allclose(xt::view(bl.attributions, 0), (image - blurred) * weights_of(net, 0), 1e-5, 1e-6));
     const auto user = xai::IntegratedGradients<Sequential>(net, {.baseline = xai::Baseline::image(n1)}).explain(x, {0});
     CHECK(xt::allclose(user.attributions, e.attributions, 1e-6, 1e-7));
+    // The names a command-line flag gives: the same baselines.
+    CHECK((xai::path_baseline_from_string("zero").for_image(image, "test") == xt::zeros_like(image)));
+    CHECK((xai::path_baseline_from_string("blurred").for_image(image, "test") == blurred));
+    CHECK((xai::path_baseline_from_string("uniform", -1.0f, 2.0f, 9).for_image(image, "test") == n1));
+    const xai::Image mean = xai::path_baseline_from_string("image_mean").for_image(image, "test");
+    CHECK(mean(1, 2, 0) == Approx(xt::mean(xt::view(image, 1))()).epsilon(1e-6));
+    CHECK_THROWS_WITH(xai::path_baseline_from_string("black"),
+                      Contains("xai::path_baseline_from_string(): name is 'black', expected zero, blurred, image_mean or uniform"));
 }
 
 // ---- the noise tunnel ---------------------------------------------------------------------
@@ -358,6 +366,8 @@ TEST_CASE("The noise tunnel with σ = 0 is the wrapped method; SmoothGrad² its 
                                   .noise = {.type = xai::NoiseTunnelType::vargrad, .samples = 3, .noise_level = 0.0}})
                          .explain(x, {1});
     CHECK((sg.attributions == plain.attributions));
+    // What the tunnel asks its method for: the attributions of explain(), without the maps.
+    CHECK((xai::Saliency<Sequential>(net, {.absolute = false}).attributions(x, {1}) == plain.attributions));
     CHECK(xt::allclose(sq.attributions, plain.attributions * plain.attributions, 1e-6, 1e-12));
     CHECK(max_abs(var.attributions) < 1e-12);
     CHECK(sg.sigma == std::vector<double>{0.0, 0.0});

@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include <torch/csrc/jit/ir/irparser.h>
+
 #include "xai/torch.hpp"
 
 using Catch::Matchers::Contains;
@@ -383,4 +385,50 @@ TEST_CASE("LibTorch's 'derivative not implemented' gets advice on how to export 
     CHECK_THAT(what, Contains("derivative for aten::_native_multi_head_attention is not implemented") &&
                          Contains("export it with torch.jit.script, or trace it with gradients enabled"));
     CHECK(xai::models::detail::torch_failure("shape mismatch") == "shape mismatch");
+}
+
+TEST_CASE("Plain TorchScript: guided backprop and the deconvnet equal the hand-computed rules; other rectifiers are refused",
+          "[torch][script][gradients]") {
+    // x → linear1 → relu → linear2: with h = W1 x + b1 and g = W2[c] the gradient reaching the
+    // ReLU's output, backpropagation gives W1ᵀ(g·[h > 0]), guided backprop W1ᵀ(max(g, 0)·[h > 0]),
+    // the deconvnet W1ᵀ max(g, 0).
+    const tv::Init init(31);
+    const torch::jit::Module net =
+        tv::sequential({tv::flatten(), tv::linear(init, 12, 6), tv::relu(), tv::linear(init, 6, 3)});
+    const TorchModel m = TorchModel::from_script(net, options_for({3, 2, 2}));
+    std::map<std::string, torch::Tensor> p;
+    for (const auto& item : net.named_parameters(true)) p[item.name] = item.value;
+    const xai::Batch batch = random_batch(4, {3, 2, 2}, 8);
+    const std::vector<std::size_t> targets{0, 1, 2, 1};
+    const torch::Tensor x = tensor_of(batch).to(torch::kFloat64).reshape({4, 12});
+    const torch::Tensor h = torch::linear(x, p.at("1.weight"), p.at("1.bias"));
+    const torch::Tensor g = p.at("3.weight").index_select(0, torch::tensor({0, 1, 2, 1}));  // 4×6
+    const torch::Tensor positive = (h > 0).to(torch::kFloat64);
+    const std::map<xai::ReluBackward, torch::Tensor> expected{
+        {xai::ReluBackward::standard, torch::matmul(g * positive, p.at("1.weight"))},
+        {xai::ReluBackward::guided, torch::matmul(torch::relu(g) * positive, p.at("1.weight"))},
+        {xai::ReluBackward::deconvolution, torch::matmul(torch::relu(g), p.at("1.weight"))}};
+    for (int repeat = 0; repeat < 3; ++repeat)  // also once the module's own executor has optimized its graph
+        for (const auto& [rule, want] : expected) {
+            INFO(xai::to_string(rule) << ", call " << repeat);
+            const xai::InputGradients ig = m.input_gradients(batch, one_hot_seed(targets), rule);
+            CHECK(max_abs_diff(tensor_of(ig.gradients).reshape({4, 12}).to(torch::kFloat64), want) < 1e-6);
+        }
+    CHECK(max_abs_diff(expected.at(xai::ReluBackward::guided), expected.at(xai::ReluBackward::standard)) > 1e-2);
+    CHECK(max_abs_diff(expected.at(xai::ReluBackward::deconvolution), expected.at(xai::ReluBackward::guided)) > 1e-2);
+
+    const TorchModel swish = TorchModel::from_script(
+        tv::sequential({tv::flatten(), tv::linear(init, 12, 6), tv::hardswish(), tv::linear(init, 6, 3)}), options_for({3, 2, 2}));
+    CHECK_THROWS_AS(swish.input_gradients(batch, one_hot_seed(targets), xai::ReluBackward::guided), xai::model_error);
+    CHECK_THROWS_WITH(swish.input_gradients(batch, one_hot_seed(targets), xai::ReluBackward::deconvolution),
+                      Contains("TorchModel::input_gradients(rule)") && Contains("TorchScript module") &&
+                          Contains("HardswishBackward0") && Contains("deconvnet"));
+    CHECK_NOTHROW(swish.input_gradients(batch, one_hot_seed(targets), xai::ReluBackward::standard));
+
+    // ReLUs fused into other ops (a frozen, inference-optimized export) cannot be reached.
+    auto graph = std::make_shared<torch::jit::Graph>();
+    torch::jit::parseIR("graph(%x : Tensor, %w : Tensor):\n  %y : Tensor = quantized::linear_relu(%x, %w)\n  return (%y)\n",
+                        graph.get());
+    CHECK(xai::models::detail::fused_relu_nodes(*graph->block()) == "quantized::linear_relu");
+    CHECK(xai::models::detail::fused_relu_nodes(*net.get_method("forward").graph()->block()).empty());
 }

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <string_view>
 
 #include "xai/core/error.hpp"
 #include "xai/core/random.hpp"
@@ -27,6 +28,23 @@ inline Baseline uniform_noise_baseline(float low = 0.0f, float high = 1.0f, std:
         for (float& v : noise) v = low + (high - low) * rng.uniform_float();
         return noise;
     });
+}
+
+/// The path baseline a command-line flag names (IG's `baseline`; KernelSHAP's and Shapley
+/// sampling's accept the same Baseline): "zero" (constant 0, the paper's and Captum's default:
+/// black for images in [0, 1], the mean colour for inputs normalized with ImageNet's statistics),
+/// "blurred" (Baseline::blurred() with its defaults), "image_mean" (each channel's mean) or
+/// "uniform" (uniform_noise_baseline(low, high, seed), low/high the input's range: 0 and 1 for
+/// images in [0, 1]). A user's image is Baseline::image() and not named here. invalid_argument
+/// for any other name.
+inline Baseline path_baseline_from_string(std::string_view name, float low = 0.0f, float high = 1.0f,
+                                          std::uint64_t seed = 0) {
+    if (name == "zero") return Baseline::constant(0.0f);
+    if (name == "blurred") return Baseline::blurred();
+    if (name == "image_mean") return Baseline::image_mean();
+    if (name == "uniform") return uniform_noise_baseline(low, high, seed);
+    throw invalid_argument(detail::message("xai::path_baseline_from_string(): name is '", name,
+                                           "', expected zero, blurred, image_mean or uniform"));
 }
 
 }  // namespace xai

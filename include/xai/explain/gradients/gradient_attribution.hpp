@@ -75,13 +75,16 @@ public:
     template <std::same_as<Batch> B>
     GradientExplanation explain(const B& images, const Targets& targets = {}, const Progress& progress = {}) const {
         const std::string where = prefix("explain");
-        const Options& o = options_;
-        GradientExplanation out = detail::one_pass_attributions(
-            *model_, images, targets, {o.batch_size, o.threads, o.score, Method::relu},
-            [&o](const float* x, const float* g, float* a, std::size_t n) { Method::attribute(o, x, g, a, n); }, progress,
-            where.c_str());
-        detail::finish_gradient_result(out, default_reduction, o.display, o.score, where.c_str());
+        GradientExplanation out = unfinished(images, targets, progress, where.c_str());
+        detail::finish_gradient_result(out, default_reduction, options_.display, options_.score, where.c_str());
         return out;
+    }
+
+    /// The per-channel attributions of explain(images, targets) alone, without the maps: what
+    /// NoiseTunnel averages over its noisy copies (the maps of each copy would be thrown away).
+    template <std::same_as<Batch> B>
+    Batch attributions(const B& images, const Targets& targets = {}) const {
+        return unfinished(images, targets, {}, prefix("explain").c_str()).attributions;
     }
 
     /// Explains one image (C×H×W) for `target`: explain() on a batch of one.
@@ -91,6 +94,16 @@ public:
     }
 
 private:
+    /// Attributions, logits and targets of every image; the core is not finished.
+    GradientExplanation unfinished(const Batch& images, const Targets& targets, const Progress& progress,
+                                   const char* where) const {
+        const Options& o = options_;
+        return detail::one_pass_attributions(
+            *model_, images, targets, {o.batch_size, o.threads, o.score, Method::relu},
+            [&o](const float* x, const float* g, float* a, std::size_t n) { Method::attribute(o, x, g, a, n); }, progress,
+            where);
+    }
+
     /// "xai::<Method::name>::<function>()", the prefix of every error message.
     static std::string prefix(std::string_view function) { return detail::qualified_name(Method::name, function); }
 

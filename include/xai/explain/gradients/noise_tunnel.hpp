@@ -154,7 +154,7 @@ public:
                 for (std::size_t v = 0; v < values; ++v)
                     noisy.data()[s * values + v] = static_cast<float>(x[v] + sigma * noise[s * values + v]);
             detail::require_finite(noisy, "xai::NoiseTunnel::explain(): the noisy images (image + σ·noise)");
-            const Batch a = method_.explain(noisy, Targets(1, Target(out.targets[i]))).attributions;
+            const Batch a = attributions_of(noisy, Targets(1, Target(out.targets[i])));
             std::fill(mean.begin(), mean.end(), 0.0);
             std::fill(square.begin(), square.end(), 0.0);
             for (std::size_t s = 0; s < samples; ++s)  // in sample order: independent of threads
@@ -207,6 +207,15 @@ private:
             }
         }
         return noise;
+    }
+
+    /// The wrapped method's attributions of the noisy copies: without their maps when the
+    /// method can give them alone (GradientAttribution::attributions), else from explain().
+    Batch attributions_of(const Batch& noisy, const Targets& targets) const {
+        if constexpr (requires { { method_.attributions(noisy, targets) } -> std::same_as<Batch>; })
+            return method_.attributions(noisy, targets);
+        else
+            return method_.explain(noisy, targets).attributions;
     }
 
     /// The score the wrapped method explains (its `score` option).

@@ -66,6 +66,10 @@ struct TorchGraph {
     std::vector<std::string> layers;        ///< the names layer_names() reports, in order
     std::string feature_layer;              ///< the input of global average pooling, "" if unknown
     TorchFunction forward;                  ///< input → logits
+    /// input → logits with every op its own autograd node, for the ReLU rules
+    /// (relu_backward.hpp): the TorchScript forms run an inlined copy of their forward by the
+    /// simple executor, which fuses nothing. Empty = forward (the C++ forms).
+    TorchFunction forward_unfused;
     /// input → activations of a layer; empty for the single TorchScript form.
     std::function<torch::Tensor(const torch::Tensor&, std::size_t)> features;
     /// activations of a layer → logits; empty when the form cannot run from a layer.

@@ -3,7 +3,8 @@
 // explainer of xai runs on it (docs/torch.md):
 //
 //   Classifier, FeatureModel (GAP + linear heads), LayerActivationModel, LayerGradientModel,
-//   LayerForwardModel, InputGradientModel, TwiceDifferentiableModel and ExactHessianModel.
+//   LayerForwardModel, InputGradientModel, ReluBackwardModel (guided backpropagation and the
+//   deconvnet, models/torch/relu_backward.hpp), TwiceDifferentiableModel and ExactHessianModel.
 //
 // Not part of the umbrella header xai.hpp: include "xai/torch.hpp" and link xai::torch
 // (CMake, only defined when find_package(Torch) succeeds).
@@ -36,6 +37,9 @@
 //       from before the layer (a skip connection) passed as a constant.
 //   input_gradients(batch, seed)
 //       one forward, autograd::grad of Σ seed ⊙ logits with respect to the input only.
+//   input_gradients(batch, seed, rule)
+//       the same with every ReLU's backward replaced by the rule (guided backpropagation, the
+//       deconvnet): post hooks on the autograd graph's ReLU nodes (relu_backward.hpp).
 //   parameters, per_example_loss_gradients, loss_hessian_vector_product, loss_hessian
 //       θ = the selected parameters (TorchOptions::parameters; all by default) flattened in
 //       registration order, each tensor row-major: parameter_blocks() names the ranges after
@@ -95,6 +99,7 @@
 #include "xai/core/error.hpp"
 #include "xai/core/tensor.hpp"
 #include "xai/models/torch/graph.hpp"
+#include "xai/models/torch/relu_backward.hpp"
 #include "xai/models/torch/script.hpp"
 #include "xai/models/torch/tensor.hpp"
 
@@ -208,7 +213,8 @@ private:
 
 /// A LibTorch model behind every model concept of core/concepts.hpp (Classifier, FeatureModel,
 /// LayerActivationModel, LayerGradientModel, LayerForwardModel, InputGradientModel,
-/// TwiceDifferentiableModel, ExactHessianModel), so every explainer of xai runs on it.
+/// ReluBackwardModel, TwiceDifferentiableModel, ExactHessianModel), so every explainer of xai
+/// runs on it.
 ///
 /// Four forms: a torch::nn::Sequential, any C++ module split by hand per layer, or one or two
 /// TorchScript modules (see the header comment and docs/torch.md). The module is shared, not
@@ -241,7 +247,14 @@ public:
         return build("TorchModel::from_torchscript_pair()", std::move(options), [&](const TorchOptions& o) {
             features.eval();
             head.eval();
-            return detail::script_pair_graph(features, head, o.script_layer);
+            TorchGraph g = detail::script_pair_graph(features, head, o.script_layer);
+            auto f = std::make_shared<const detail::ScriptUnfused>(features, "forward");
+            auto h = std::make_shared<const detail::ScriptUnfused>(head, "forward");
+            g.forward_unfused = [f, h](const torch::Tensor& x) {
+                const torch::Tensor a = detail::script_tensor((*f)(x), "features module", "the activations");
+                return detail::script_tensor((*h)(a), "head module", "the logits");
+            };
+            return g;
         });
     }
 
@@ -262,7 +275,12 @@ public:
         try {
             return build(where, std::move(options), [&](const TorchOptions&) {
                 module.eval();
-                return detail::script_plain_graph(module);
+                TorchGraph g = detail::script_plain_graph(module);
+                auto unfused = std::make_shared<const detail::ScriptUnfused>(module, "forward");
+                g.forward_unfused = [unfused](const torch::Tensor& x) {
+                    return detail::script_tensor((*unfused)(x), "module", "the logits");
+                };
+                return g;
             });
         } catch (const model_error& e) {
             if (!guessed) throw;
@@ -281,7 +299,16 @@ public:
     static TorchModel from_torchscript(torch::jit::Module module, TorchOptions options) {
         return build("TorchModel::from_torchscript()", std::move(options), [&](const TorchOptions& o) {
             module.eval();
-            return detail::script_single_graph(module, o.script_layer);
+            TorchGraph g = detail::script_single_graph(module, o.script_layer);
+            auto unfused = std::make_shared<const detail::ScriptUnfused>(module, "forward");
+            g.forward_unfused = [unfused](const torch::Tensor& x) {
+                const c10::IValue out = (*unfused)(x);
+                if (!out.isTuple() || out.toTupleRef().elements().empty())
+                    throw detail::TorchStructureError(xai::detail::message("the TorchScript module returned a ", out.tagKind(),
+                                                                           ", expected a tuple (logits, activations)"));
+                return detail::script_tensor(out.toTupleRef().elements()[0], "module", "the logits");
+            };
+            return g;
         });
     }
 
@@ -524,6 +551,33 @@ public:
             out.scores = scores_of(logits, batch.shape(0), where);
             const torch::Tensor g = gradient_of(logits, input, checked_seed(seed, out.scores, where));
             out.gradients = g.defined() ? to_xtensor<4>(g) : Batch(xt::zeros<float>(batch.shape()));
+            return out;
+        });
+    }
+
+    // ---- ReluBackwardModel -----------------------------------------------------------------
+
+    /// input_gradients() with every ReLU's backward replaced by `rule` (core/concepts.hpp):
+    /// guided backpropagation or the deconvnet, by post hooks on the ReLU nodes of the autograd
+    /// graph (models/torch/relu_backward.hpp); the TorchScript forms run an unfused copy of
+    /// their forward. model_error naming the rule, the form and the nodes when the network
+    /// has other rectifiers (GELU, Hardswish, ReLU6, …) or ReLUs fused into other ops.
+    InputGradients input_gradients(const Batch& batch, const ScoreSeed& seed, ReluBackward rule) const {
+        constexpr const char* where = "TorchModel::input_gradients(rule)";
+        if (rule == ReluBackward::standard) return input_gradients(batch, seed);
+        xai::detail::require_model_input(*this, batch, where);
+        xai::detail::require(static_cast<bool>(seed), where, ": the seed is empty, expected a function");
+        std::shared_lock lock(state_->mutex);
+        return detail::torch_call(where, [&] {
+            const TorchGraph& g = state_->graph;
+            torch::AutoGradMode grad_mode(true);
+            const torch::Tensor input = model_input(batch).detach().requires_grad_(true);
+            const torch::Tensor logits = g.forward_unfused ? g.forward_unfused(input) : g.forward(input);
+            detail::apply_relu_rule(logits, rule, g.form);
+            InputGradients out;
+            out.scores = scores_of(logits, batch.shape(0), where);
+            const torch::Tensor grad = gradient_of(logits, input, checked_seed(seed, out.scores, where));
+            out.gradients = grad.defined() ? to_xtensor<4>(grad) : Batch(xt::zeros<float>(batch.shape()));
             return out;
         });
     }
@@ -976,6 +1030,7 @@ private:
 };
 
 static_assert(Classifier<TorchModel> && FeatureModel<TorchModel> && LayerGradientModel<TorchModel> &&
-              LayerForwardModel<TorchModel> && InputGradientModel<TorchModel> && ExactHessianModel<TorchModel>);
+              LayerForwardModel<TorchModel> && InputGradientModel<TorchModel> && ReluBackwardModel<TorchModel> &&
+              ExactHessianModel<TorchModel>);
 
 }  // namespace xai::models

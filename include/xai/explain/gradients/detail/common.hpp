@@ -86,7 +86,12 @@ InputGradients seeded_input_gradients(const M& model, const Batch& batch, const 
     if (how.relu == ReluBackward::standard) {
         out = model.input_gradients(batch, seed);
     } else if constexpr (ReluBackwardModel<M>) {
-        out = model.input_gradients(batch, seed, how.relu);
+        try {
+            out = model.input_gradients(batch, seed, how.relu);
+        } catch (const model_error& e) {
+            // The model says why its backward pass cannot follow the rule; the message names the method too.
+            throw model_error(message(where, ": ", e.what()));
+        }
     } else {
         throw invalid_argument(message(where, ": the ReLU rule is ", to_string(how.relu),
                                        ", which needs a ReluBackwardModel (core/concepts.hpp)"));
