@@ -30,7 +30,7 @@ namespace xai_explain {
 
 /// What a writing task may reuse from one image to the next.
 struct Scratch {
-    PngEncoder png;
+    PngEncoder png;     ///< the PNG encoder, its deflate state and buffers
     xai::Image canvas;  ///< the gallery's canvas (gallery.hpp's compose_gallery)
 };
 
