@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -36,6 +37,7 @@ using xai_explain::ExitCode;
 namespace {
 
 using xai_test::Outcome;
+using xai_test::npy_values;
 using xai_test::read_text;
 using xai_test::run_tool;
 using xai_test::scratch;
@@ -613,6 +615,146 @@ TEST_CASE("The .npy writer writes format 1.0: magic, a 64-byte aligned dict head
     const std::vector<char> vector = xai_explain::encode_npy(values, {5});
     CHECK(std::string(vector.data() + 10, 57) == "{'descr': '<f4', 'fortran_order': False, 'shape': (5,), }");
     CHECK(vector.size() == 128 + 20);
+}
+
+TEST_CASE("The zlib PNG writer's files decode with stb and libpng to exactly the bytes save_image writes", "[cli][png]") {
+    xai_explain::PngEncoder encoder;  // one encoder for every picture, as the writing thread keeps it
+    std::uint32_t state = 12345;
+    const auto next = [&] { return (state = state * 1664525u + 1013904223u) >> 8; };
+    for (std::size_t channels = 1; channels <= 4; ++channels)
+        for (const auto& [h, w] : {std::pair<std::size_t, std::size_t>{1, 1}, {7, 13}, {33, 5}, {96, 96}}) {
+            xai::Image image = xai::Image::from_shape({channels, h, w});
+            for (std::size_t i = 0; i < image.size(); ++i)  // noise below 0 and above 1 (clamped), and a 3×-enlarged ramp
+                image.data()[i] = h == 96 ? static_cast<float>((i % w) / 3 % 9) / 8.0f
+                                          : static_cast<float>(next() % 1201) / 1000.0f - 0.1f;
+            const std::vector<std::uint8_t> bytes = encoder.encode(image);
+            INFO(channels << " channels, " << h << "x" << w);
+            CHECK(std::string(bytes.begin(), bytes.begin() + 8) == "\x89PNG\r\n\x1a\n");
+            CHECK(std::string(bytes.end() - 8, bytes.end() - 4) == "IEND");
+            const xai::PixelsU8 expected = xai::to_hwc_u8(image, xai::Rounding::nearest);  // what save_image stores
+            std::vector<xai::ImageDecoder> decoders{xai::ImageDecoder::stb};
+            if (xai::has_system_decoders) decoders.push_back(xai::ImageDecoder::system);  // libpng checks every CRC too
+            for (const xai::ImageDecoder decoder : decoders) {
+                xai::LoadOptions options;
+                options.decoder = decoder;
+                const xai::Image back = xai::load_image_from_memory(bytes, 0, options);
+                REQUIRE(back.shape(0) == channels);
+                const bool same = xai::to_hwc_u8(back) == expected;
+                CHECK(same);
+            }
+        }
+    // The ramp repeats each byte three times and each row: Up and Sub filters make it compress
+    // well below its 96·96 raw bytes.
+    xai::Image ramp = xai::Image::from_shape({1, 96, 96});
+    for (std::size_t i = 0; i < ramp.size(); ++i) ramp.data()[i] = static_cast<float>((i % 96) / 3 % 9) / 8.0f;
+    CHECK(encoder.encode(ramp).size() < 400);
+    ramp(0, 5, 5) = std::nanf("");
+    CHECK_THROWS_AS(encoder.encode(ramp), xai::invalid_argument);
+    CHECK_THROWS_AS(encoder.encode(xai::Image::from_shape({5, 2, 2})), xai::shape_error);
+}
+
+TEST_CASE("The writing thread runs its tasks in order, stops at the first failure and hands it back", "[cli][writer]") {
+    for (const bool threaded : {true, false}) {
+        INFO((threaded ? "threaded" : "inline"));
+        std::vector<int> ran;
+        {
+            xai_explain::OutputWriter writer(2, threaded);
+            for (int k = 0; k < 5; ++k) writer.submit([&ran, k](xai_explain::Scratch&) { ran.push_back(k); });
+            writer.finish();
+        }
+        CHECK(ran == std::vector<int>{0, 1, 2, 3, 4});
+        ran.clear();
+        xai_explain::OutputWriter writer(1, threaded);
+        writer.submit([&](xai_explain::Scratch&) { ran.push_back(0); });
+        bool reported = false;
+        try {  // inline, the failing task's own submit() throws; threaded, a later submit() or finish()
+            writer.submit([](xai_explain::Scratch&) { throw xai_explain::Failure(ExitCode::failure, "photo.png: cannot write 'x'"); });
+            for (int k = 1; k < 100; ++k) writer.submit([&ran, k](xai_explain::Scratch&) { ran.push_back(k); });
+            writer.finish();
+        } catch (const xai_explain::Failure& f) {
+            reported = std::string(f.what()) == "photo.png: cannot write 'x'";
+        }
+        CHECK(reported);
+        CHECK_THROWS_AS(writer.finish(), xai_explain::Failure);  // and again: the run ends on it
+        CHECK(ran == std::vector<int>{0});  // the tasks queued behind the failure are dropped
+    }
+}
+
+TEST_CASE("xai-explain --outputs writes only the files asked for, and resuming needs exactly those", "[cli][outputs]") {
+    const fs::path dir = scratch("outputs");
+    fs::create_directories(dir / "photos");
+    test_image(dir / "photos" / "one.png", 3, 28, 28);
+    test_image(dir / "photos" / "two.png", 1, 30, 26);
+    const fs::path model = random_model(dir), out = dir / "out";
+    const std::vector<std::string> base{"--model", model.string(), "--image", (dir / "photos").string(), "--out", out.string(),
+                                        "--method", "gradcam,rise", "--rise-masks", "8"};
+    std::vector<std::string> args = base;
+    args.insert(args.end(), {"--outputs", "npy,json"});
+    Outcome o = run_tool(args);
+    INFO(o.err);
+    REQUIRE(o.code == 0);
+    CHECK_THAT(o.out, Contains("2 explained, 0 resumed"));
+    for (const char* file : {"one_gradcam.npy", "one_rise.npy", "one_rise_standard_error.npy", "two.json", "summary.json"})
+        CHECK(fs::exists(out / file));
+    for (const char* file : {"one_gradcam.png", "one_rise.png", "one_gallery.png", "two_gallery.png"}) CHECK(!fs::exists(out / file));
+    xai_explain::Json record = read_json(out / "one.json");
+    CHECK(!record.contains("gallery"));
+    CHECK(!record["methods"][0].contains("overlay"));
+    CHECK(record["methods"][0]["map"] == (out / "one_gradcam.npy").string());
+    CHECK(npy_values(out / "one_gradcam.npy").size() ==
+          record["methods"][0]["map_shape"][0].get<std::size_t>() * record["methods"][0]["map_shape"][1].get<std::size_t>());
+    // The same outputs again, or fewer: resumed. More: explained again, now with the pictures.
+    CHECK_THAT(run_tool(args).out, Contains("0 explained, 2 resumed"));
+    o = run_tool(base);
+    CHECK_THAT(o.out, Contains("2 explained, 0 resumed"));
+    for (const char* file : {"one_gradcam.png", "one_rise.png", "one_gallery.png", "two_gallery.png"}) CHECK(fs::exists(out / file));
+    CHECK(xai::load_image(out / "two_gallery.png").shape(0) == 3);
+    args = base;
+    args.insert(args.end(), {"--outputs", "png"});
+    CHECK_THAT(run_tool(args).out, Contains("0 explained, 2 resumed"));
+    // Without json no record is written, so nothing of that run can be resumed later.
+    args = {"--model", model.string(), "--image", (dir / "photos").string(), "--out", (dir / "bare").string(),
+            "--method", "gradcam,rise", "--rise-masks", "8", "--outputs", "npy"};
+    CHECK(run_tool(args).code == 0);
+    CHECK(fs::exists(dir / "bare" / "two_rise.npy"));
+    CHECK(!fs::exists(dir / "bare" / "two.json"));
+    CHECK(fs::exists(dir / "bare" / "summary.json"));
+    // Bad lists and the report without pictures are usage errors.
+    args = base;
+    args.insert(args.end(), {"--outputs", "npy,jpeg"});
+    o = run_tool(args);
+    CHECK(o.code == code(ExitCode::usage));
+    CHECK_THAT(o.err, Contains("unknown output 'jpeg' in --outputs"));
+    args = base;
+    args.insert(args.end(), {"--outputs", "npy", "--report"});
+    o = run_tool(args);
+    CHECK(o.code == code(ExitCode::usage));
+    CHECK_THAT(o.err, Contains("--outputs must include png"));
+    fs::remove_all(dir);
+}
+
+TEST_CASE("An output that cannot be written mid-run ends the run with exit status 1, naming the image; the earlier "
+          "images' outputs are complete", "[cli][errors][writer]") {
+    const fs::path dir = scratch("unwritable");
+    fs::create_directories(dir / "photos" / "a");
+    fs::create_directories(dir / "photos" / "b");
+    test_image(dir / "photos" / "a" / "one.png", 3, 28, 28);
+    test_image(dir / "photos" / "b" / "two.png", 3, 28, 28);
+    // A folder where the second image's picture should go: it cannot be opened as a file.
+    fs::create_directories(dir / "out" / "b" / "two_gradcam.png");
+    const fs::path model = random_model(dir);
+    for (const char* batch : {"16", "1"}) {
+        INFO("--batch " << batch);
+        const Outcome o = run_tool({"--model", model.string(), "--image", (dir / "photos").string(), "--out",
+                                    (dir / "out").string(), "--batch", batch, "--overwrite"});
+        CHECK(o.code == code(ExitCode::failure));
+        CHECK_THAT(o.err, Contains("two.png: cannot write '") && Contains("two_gradcam.png'"));
+        for (const char* file : {"a/one_gradcam.png", "a/one_gradcam.npy", "a/one_gallery.png", "a/one.json"})
+            CHECK(fs::exists(dir / "out" / file));
+        CHECK(xai::load_image(dir / "out" / "a" / "one_gallery.png").shape(0) == 3);
+        CHECK(read_json(dir / "out" / "a" / "one.json")["methods"][0]["method"] == "gradcam");
+    }
+    fs::remove_all(dir);
 }
 
 TEST_CASE("Labels are drawn with stb_easy_font inside their box and cut to fit", "[cli][gallery]") {

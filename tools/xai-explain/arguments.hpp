@@ -78,6 +78,14 @@ inline constexpr std::size_t max_method_samples = 100'000;
 /// The metrics --metrics accepts (docs/metrics.md), in the order they are reported.
 inline constexpr std::string_view metric_names[] = {"deletion", "insertion", "drop", "increase"};
 
+/// The files --outputs asks for per image and method (docs/cli.md, "Outputs"); all by default.
+struct Outputs {
+    bool png = true;      ///< <stem>_<method>.png, the map drawn on the photo
+    bool npy = true;      ///< <stem>_<method>.npy and the methods' further maps
+    bool gallery = true;  ///< <stem>_gallery.png
+    bool json = true;     ///< <stem>.json, the image's record (what resuming reads)
+};
+
 struct Arguments {
     std::string model;
     std::vector<std::string> images;  ///< --image, once or more
@@ -114,6 +122,7 @@ struct Arguments {
     xai::ExplainerSettings settings{};
     // The run.
     std::vector<std::string> metrics;
+    Outputs outputs;
     std::size_t batch = 16;           ///< images per batch for the methods that take batches
     std::optional<bool> keep_going;   ///< unset: on when an --image is a folder
     bool overwrite = false;           ///< redo images whose outputs exist
@@ -368,6 +377,17 @@ inline std::vector<std::string> parse_methods(const std::string& value, bool& al
     return methods;
 }
 
+inline Outputs parse_outputs(const std::string& value) {
+    Outputs o{false, false, false, false};
+    for (const std::string& part : split(value, ',')) {
+        bool* flag = part == "png" ? &o.png : part == "npy" ? &o.npy : part == "gallery" ? &o.gallery : part == "json" ? &o.json : nullptr;
+        if (part == "all") o = Outputs{};
+        else if (flag != nullptr) *flag = true;
+        else throw Failure(ExitCode::usage, "unknown output '" + part + "' in --outputs, expected all or some of png, npy, gallery, json");
+    }
+    return o;
+}
+
 inline std::vector<std::string> parse_metrics(const std::string& value) {
     std::vector<std::string> metrics;
     for (const std::string& part : split(value, ',')) {
@@ -438,7 +458,7 @@ public:
 struct CommandLine {
     CLI::App app;
     std::map<std::string, std::string> text;  ///< option name → the value as given
-    std::string methods, layers, metrics, resize, normalize, size, colormap, superpixels;
+    std::string methods, layers, metrics, outputs, resize, normalize, size, colormap, superpixels;
 
     CommandLine() : app("", std::string(program_name)) {
         const xai::LimeOptions lime;
@@ -602,6 +622,10 @@ struct CommandLine {
         value("--out", "where the files go (default: out)", "DIR", run);
         app.add_option("--metrics", metrics, "score every map: deletion, insertion (AUC, Petsiuk et al.), drop, "
                                              "increase (Average Drop %, Increase in Confidence, Chattopadhay et al.) or all")
+            ->type_name("LIST")
+            ->group(run);
+        app.add_option("--outputs", outputs, "the files written per image: png (the maps on the photo), npy (the raw maps), "
+                                             "gallery, json (the record, what resuming reads), or all (the default)")
             ->type_name("LIST")
             ->group(run);
         app.add_flag("--report", report, "write <out>/report.html: one self-contained page with the gallery, the classes, "
@@ -797,6 +821,7 @@ inline Arguments parse_arguments(const std::vector<std::string>& args) {
         a.methods = detail::parse_methods(c.methods, a.all_methods);
     }
     if (c.app.count("--metrics") > 0) a.metrics = detail::parse_metrics(c.metrics);
+    if (c.app.count("--outputs") > 0) a.outputs = detail::parse_outputs(c.outputs);
     if (c.app.count("--layer") > 0) {
         a.layers = detail::split(c.layers, ',');
         for (const std::string& l : a.layers)

@@ -11,7 +11,13 @@
 //   <stem>_influence.npy, .png   --method influence (influence.hpp)
 //   <stem>.json                  the image's record: its entry of summary.json
 // and, once per run, summary.json (and report.html with --report). <method> is the method's name
-// with "++" written "pp".
+// with "++" written "pp". --outputs chooses among the pictures (png), the maps (npy), the gallery
+// and the record (json); the influence method's two files are always written.
+//
+// The files are drawn, encoded (png_writer.hpp: zlib at Z_BEST_SPEED) and written on a thread of
+// their own (output_writer.hpp) while the next images are explained; the records are made here,
+// so the summary and the console are as before, and a file that cannot be written ends the run
+// with the image's name and exit status 1.
 //
 // The images go through in batches of --batch: one forward pass gives every image's prediction,
 // the methods that take a batch in one pass (the gradient CAMs, CAM, Eigen-CAM: a forward and a
@@ -27,7 +33,7 @@
 // if anything else failed, else 0.
 //
 // Resuming: an image whose record (<stem>.json) exists, was made with the same settings (its
-// "fingerprint") and lists outputs that all exist, with no failure, is not explained again; its
+// "fingerprint") and lists the outputs --outputs asks for, all existing, with no failure, is not explained again; its
 // record goes into the summary as it is ("resumed": true). --overwrite explains every image.
 
 #include <algorithm>
@@ -55,6 +61,7 @@
 #include "metric_scores.hpp"
 #include "models.hpp"
 #include "npy.hpp"
+#include "output_writer.hpp"
 #include "progress_bar.hpp"
 #include "records.hpp"
 #include "report.hpp"
@@ -372,6 +379,48 @@ struct MethodResult {
     std::vector<std::pair<std::string, double>> metrics;
 };
 
+/// One map method's outputs for one image: decided by the explaining thread, drawn and written
+/// by the writing one (output_writer.hpp).
+struct Drawn {
+    MethodResult result;
+    std::string title;
+    std::filesystem::path overlay_file, map_file;
+    std::vector<std::pair<std::string, std::filesystem::path>> extra_files;  ///< further maps: name, file
+    std::vector<xai::Box> boxes;                                             ///< --boxes, in input pixels
+};
+
+/// The files of one image that `outputs` asks for: each method's map drawn on the photo (.png),
+/// its raw maps (.npy) and the gallery. Runs on the writing thread, with its reused `scratch`.
+inline void write_outputs(const Job& job, const PreparedImage& image, const std::vector<Drawn>& drawn, const std::string& caption,
+                          const Outputs& outputs, xai::Colormap colormap, const std::filesystem::path& gallery_file,
+                          Scratch& scratch) {
+    const bool pictures = outputs.png || outputs.gallery;
+    xai::Image shown;
+    xai::Framing shown_framing;
+    std::vector<Panel> panels;
+    if (pictures) shown = display_image(image.photo), shown_framing = display_framing(image.framing);
+    if (outputs.gallery)
+        panels.push_back({shrink_to(xai::mark_unexplained(shown, shown_framing), gallery_max_side), job.file.filename().string(), caption});
+    for (const Drawn& d : drawn) {
+        const xai::AnyExplanation& x = *d.result.x;
+        const std::size_t i = d.result.index;
+        if (pictures) {
+            xai::Image picture = display_overlay(shown, x.map(i), image.framing, colormap);
+            if (!d.boxes.empty()) draw_boxes_on_photo(picture, d.boxes, shown_framing);
+            if (outputs.png) scratch.png.save(d.overlay_file, picture);
+            if (outputs.gallery) panels.push_back({shrink_to(picture, gallery_max_side), d.title, caption});
+        }
+        if (outputs.npy) {
+            save_npy(d.map_file, x.raw_map(i));
+            for (const auto& [name, file] : d.extra_files) save_npy(file, x.extra_map(name, i));
+        }
+    }
+    if (outputs.gallery) {
+        compose_gallery(panels, gallery_columns, scratch.canvas);
+        scratch.png.save(gallery_file, scratch.canvas);
+    }
+}
+
 /// Explains every image with every method on `model` and writes the outputs (see the header).
 template <xai::Classifier Model>
 int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Console& console) {
@@ -380,6 +429,8 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
         return 0;
     }
     if (a.images.empty()) throw Failure(ExitCode::usage, "--image is required (see --help)");
+    if (a.report && !a.outputs.png)
+        throw Failure(ExitCode::usage, "--report shows each method's picture: --outputs must include png");
     const std::size_t classes = model.num_classes();
     const std::optional<std::size_t> fixed_target = parse_target(a.target, info, classes);
     const bool probability_target = is_probability_target(a.target);
@@ -495,7 +546,7 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
     std::size_t done = 0, resumed = 0, measured = 0, explained = 0, failed_images = 0;
     for (std::size_t j = 0; j < jobs.size(); ++j) {
         if (a.overwrite) break;
-        if (std::optional<Json> r = resumable_record(jobs[j].out_dir / (jobs[j].stem + ".json"), print)) {
+        if (std::optional<Json> r = resumable_record(jobs[j].out_dir / (jobs[j].stem + ".json"), print, a.outputs)) {
             records[j] = std::move(*r);
             records[j]["resumed"] = true;
             finished[j] = true;
@@ -522,6 +573,7 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
         update_status();
     };
 
+    OutputWriter writer(a.batch);  // after everything its tasks refer to: its destructor waits for them
     std::size_t next = 0;
     bool stop = false;
     while (!stop) {
@@ -642,13 +694,13 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
             status.end_task();
         }
 
-        // The outputs, image by image.
+        // The outputs, image by image: the records here, the files on the writing thread.
         for (std::size_t g = 0; g < n; ++g) {
             const Job& job = jobs[group[g]];
-            const PreparedImage& image = prepared[g];
+            auto image = std::make_shared<const PreparedImage>(std::move(prepared[g]));
             make_folder(job.out_dir);
-            Json record{{"image", job.file.string()}, {"stored", shape_json(image.stored)}, {"framing", framing_json(image.framing)},
-                        {"notes", image.notes}};
+            Json record{{"image", job.file.string()}, {"stored", shape_json(image->stored)}, {"framing", framing_json(image->framing)},
+                        {"notes", image->notes}};
             const auto class_json = [&](std::size_t k) {
                 Json c{{"index", k}};
                 if (!info.labels.empty()) c["name"] = info.labels[k];
@@ -662,10 +714,7 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
             if (talk)
                 say(console.out, job.file.string() + ": predicted " + class_name(info, predicted[g]) + " (" +
                                      percent(probabilities(g, predicted[g])) + "), explaining " + class_name(info, targets[g]));
-            const xai::Image shown = display_image(image.photo);
-            const xai::Framing shown_framing = display_framing(image.framing);
-            std::vector<Panel> panels{
-                {shrink_to(xai::mark_unexplained(shown, shown_framing), gallery_max_side), job.file.filename().string(), caption}};
+            std::vector<Drawn> drawn;
             Json entries = Json::array();
             for (std::size_t e = 0; e < explainers.size(); ++e) {
                 const xai::MethodInfo& m = explainers[e].method();
@@ -681,32 +730,23 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
                 }
                 const xai::AnyExplanation& x = *r.x;
                 const std::string base = job.stem + "_" + file_slug(m.name);
-                const std::filesystem::path overlay_file = job.out_dir / (base + ".png"), map_file = job.out_dir / (base + ".npy");
+                Drawn d{r, std::string(m.title), job.out_dir / (base + ".png"), job.out_dir / (base + ".npy"), {}, {}};
+                if (a.boxes) {
+                    const xai::ExtractedRegions found = xai::extract_regions(x.map(r.index), a.box_options);
+                    d.boxes = found.boxes;
+                    entry["boxes"] = boxes_json(found);
+                }
                 Json extra = Json::object();
-                try {
-                    xai::Image picture = display_overlay(shown, x.map(r.index), image.framing, a.colormap);
-                    if (a.boxes) {
-                        const xai::ExtractedRegions found = xai::extract_regions(x.map(r.index), a.box_options);
-                        draw_boxes_on_photo(picture, found.boxes, shown_framing);
-                        entry["boxes"] = boxes_json(found);
-                    }
-                    xai::save_image(overlay_file, picture);
-                    save_npy(map_file, x.raw_map(r.index));
-                    for (const auto& [name, maps] : x.extra_maps) {
-                        const std::filesystem::path file = job.out_dir / (base + "_" + name + ".npy");
-                        save_npy(file, x.extra_map(name, r.index));
-                        extra[name] = file.string();
-                    }
-                    panels.push_back({shrink_to(picture, gallery_max_side), std::string(m.title), caption});
-                } catch (const xai::error& error) {
-                    throw Failure(ExitCode::failure, error.what());
+                for (const auto& [name, maps] : x.extra_maps) {
+                    d.extra_files.emplace_back(name, job.out_dir / (base + "_" + name + ".npy"));
+                    extra[name] = d.extra_files.back().second.string();
                 }
                 entry["layer"] = x.layer;
                 entry["seconds"] = r.seconds;
-                entry["overlay"] = overlay_file.string();
-                entry["map"] = map_file.string();
+                if (a.outputs.png) entry["overlay"] = d.overlay_file.string();
+                if (a.outputs.npy) entry["map"] = d.map_file.string();
                 entry["map_shape"] = {x.raw.shape(1), x.raw.shape(2)};
-                entry["extra_maps"] = extra;
+                if (a.outputs.npy) entry["extra_maps"] = extra;
                 Json statistics = Json::object();
                 for (const auto& [name, values] : x.statistics) statistics[name] = values[r.index];
                 entry["statistics"] = statistics;
@@ -722,15 +762,16 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
                     }
                 }
                 entries.push_back(std::move(entry));
-                if (talk) {
+                if (talk && (a.outputs.png || a.outputs.npy)) {
                     char line[64];
                     std::snprintf(line, sizeof line, "  %-12s %9.3f s  ", std::string(m.name).c_str(), r.seconds);
-                    say(console.out, line + overlay_file.string());
+                    say(console.out, line + (a.outputs.png ? d.overlay_file : d.map_file).string());
                 }
+                drawn.push_back(std::move(d));
             }
             if constexpr (xai::FeatureModel<Model>) {
                 if (wants_influence) {
-                    Json entry = explain_influence(model, influence.get(), job, image, targets[g], caption, info);
+                    Json entry = explain_influence(model, influence.get(), job, *image, targets[g], caption, info);
                     if (entry.contains("error")) {
                         say(console.err, program + ": " + job.file.string() + ": influence failed: " + std::string(entry["error"]));
                         failures.push_back(Json{{"image", job.file.string()}, {"method", "influence"}, {"error", entry["error"]}});
@@ -745,21 +786,25 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
             }
             record["methods"] = entries;
             const std::filesystem::path gallery_file = job.out_dir / (job.stem + "_gallery.png");
-            try {
-                xai::save_image(gallery_file, compose_gallery(panels, gallery_columns));
-            } catch (const xai::error& e) {
-                throw Failure(ExitCode::failure, e.what());
-            }
-            record["gallery"] = gallery_file.string();
+            if (a.outputs.gallery) record["gallery"] = gallery_file.string();
             record["fingerprint"] = print;
-            write_text(job.out_dir / (job.stem + ".json"), record.dump(2) + "\n");
-            if (talk) say(console.out, "  gallery      " + gallery_file.string());
+            if (talk && a.outputs.gallery) say(console.out, "  gallery      " + gallery_file.string());
+            writer.submit([&job, image, drawn = std::move(drawn), caption, gallery_file, outputs = a.outputs, colormap = a.colormap,
+                           kept = a.outputs.json ? record : Json()](Scratch& scratch) {
+                try {
+                    write_outputs(job, *image, drawn, caption, outputs, colormap, gallery_file, scratch);
+                    if (outputs.json) write_text(job.out_dir / (job.stem + ".json"), kept.dump(2) + "\n");
+                } catch (const std::exception& e) {  // the image named, as every failure of the run is
+                    throw Failure(ExitCode::failure, job.file.string() + ": " + first_line(e.what()));
+                }
+            });
             records[group[g]] = std::move(record);
             finished[group[g]] = true;
             ++done, ++measured, ++explained;
             update_status();
         }
     }
+    writer.finish();
     status.erase();
 
     Json summary{{"tool", program}, {"model", model_json}, {"settings", run_settings}};

@@ -148,8 +148,10 @@ struct Panel {
     std::string caption;  ///< second line: the class explained and its probability
 };
 
-/// The panels in rows of at most `columns`, each under its two label lines, on white.
-inline xai::Image compose_gallery(const std::vector<Panel>& panels, std::size_t columns) {
+/// The panels in rows of at most `columns`, each under its two label lines, on white, drawn on
+/// `canvas`, which keeps its memory when it already has the gallery's shape (the writing thread
+/// reuses one canvas for every image instead of faulting in fresh pages each time).
+inline void compose_gallery(const std::vector<Panel>& panels, std::size_t columns, xai::Image& canvas) {
     const std::size_t gap = 8;
     std::size_t ph = 0, pw = 0;
     for (const Panel& p : panels) ph = std::max(ph, p.picture.shape(1)), pw = std::max(pw, p.picture.shape(2));
@@ -158,7 +160,8 @@ inline xai::Image compose_gallery(const std::vector<Panel>& panels, std::size_t 
     columns = std::max<std::size_t>(1, std::min(columns, panels.size()));
     const std::size_t rows = (panels.size() + columns - 1) / columns;
     const std::size_t height = gap + rows * (label + ph + gap), width = gap + columns * (pw + gap);
-    xai::Image canvas = xai::Image::from_shape({3, height, width});
+    if (canvas.shape(0) != 3 || canvas.shape(1) != height || canvas.shape(2) != width)
+        canvas = xai::Image::from_shape({3, height, width});
     std::fill(canvas.begin(), canvas.end(), 1.0f);
     const xai::Rgb ink{0.1f, 0.1f, 0.1f}, grey{0.35f, 0.35f, 0.35f};
     for (std::size_t i = 0; i < panels.size(); ++i) {
@@ -171,6 +174,12 @@ inline xai::Image compose_gallery(const std::vector<Panel>& panels, std::size_t 
             for (std::size_t r = 0; r < h; ++r)
                 std::copy_n(p.picture.data() + (c * h + r) * w, w, canvas.data() + (c * height + y + label + r) * width + x);
     }
+}
+
+/// The panels in rows of at most `columns`, each under its two label lines, on white.
+inline xai::Image compose_gallery(const std::vector<Panel>& panels, std::size_t columns) {
+    xai::Image canvas;
+    compose_gallery(panels, columns, canvas);
     return canvas;
 }
 

@@ -74,14 +74,25 @@ inline std::vector<std::string> record_files(const Json& record) {
     return files;
 }
 
-/// The record of a finished image at `path` if it can be resumed (see the header), else nothing.
-inline std::optional<Json> resumable_record(const std::filesystem::path& path, const std::string& print) {
+/// True when `record` lists every output `wanted` asks for: the gallery, and for each map method
+/// its picture and its map (the influence method writes both always).
+inline bool lists_outputs(const Json& record, const Outputs& wanted) {
+    if (wanted.gallery && !record.contains("gallery")) return false;
+    for (const Json& m : record.value("methods", Json::array()))
+        if (m.value("method", "") != influence_method && ((wanted.png && !m.contains("overlay")) || (wanted.npy && !m.contains("map"))))
+            return false;
+    return true;
+}
+
+/// The record of a finished image at `path` if it can be resumed (see the header): made with
+/// the same settings, without failure, listing the outputs `wanted` asks for, all of which exist.
+inline std::optional<Json> resumable_record(const std::filesystem::path& path, const std::string& print, const Outputs& wanted) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
     std::ifstream in(path);
     const Json record = Json::parse(in, nullptr, false);
     if (record.is_discarded() || !record.is_object() || record.value("fingerprint", "") != print) return std::nullopt;
-    if (record.contains("error")) return std::nullopt;
+    if (record.contains("error") || !lists_outputs(record, wanted)) return std::nullopt;
     for (const Json& m : record.value("methods", Json::array()))
         if (m.contains("error")) return std::nullopt;
     for (const std::string& file : record_files(record))
