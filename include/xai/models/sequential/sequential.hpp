@@ -43,6 +43,7 @@
 
 #include "xai/core/eigen.hpp"
 
+#include "xai/core/compiled.hpp"
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/scores.hpp"
@@ -599,6 +600,13 @@ private:
 
 /// The built-in CNN in single precision.
 using Sequential = BasicSequential<float>;
+
+#if defined(XAI_COMPILED_LIB) && !defined(XAI_COMPILED_LIB_SOURCE)
+// Compiled mode (core/compiled.hpp): the single-precision model and its engine are instantiated
+// once, in src/compiled.cpp.
+extern template class detail::Engine<float>;
+extern template class BasicSequential<float>;
+#endif
 
 /// Rebuilds a model (architecture and parameters) from a .xaiw file; io_error for a missing,
 /// foreign, truncated, corrupt or inconsistent file.
