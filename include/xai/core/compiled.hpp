@@ -7,23 +7,25 @@
 //     (explain/cam/detail/projection.hpp), reachable from every CAM explainer through a run-time
 //     option, as explicit instantiations for double;
 //   - the single-precision Sequential model and its engine (models/sequential/sequential.hpp);
-//   - image file loading and saving (image/io.hpp), whose functions are then declared, not
-//     defined, in the headers.
+//   - Grad-CAM of that model (core/compiled_instances.hpp);
+//   - image file loading and saving (image/io.hpp), overlay() (image/overlay.hpp) and
+//     load_builtin() (models/builtin.hpp), whose functions are then declared, not defined, in
+//     the headers.
 // Without the macro (the default) xai stays header-only and nothing here changes a result: the
 // compiled file holds the same definitions.
 //
-// XAI_IO_INLINE: `inline` in header-only mode, nothing in compiled mode.
-// XAI_IO_DEFINITIONS: 1 where the definitions are compiled (header-only mode, or
+// XAI_LIB_INLINE: `inline` in header-only mode, nothing in compiled mode.
+// XAI_LIB_DEFINITIONS: 1 where the definitions are compiled (header-only mode, or
 // src/compiled.cpp, which defines XAI_COMPILED_LIB_SOURCE), else 0.
 
 #if defined(XAI_COMPILED_LIB)
-#define XAI_IO_INLINE
+#define XAI_LIB_INLINE
 #if defined(XAI_COMPILED_LIB_SOURCE)
-#define XAI_IO_DEFINITIONS 1
+#define XAI_LIB_DEFINITIONS 1
 #else
-#define XAI_IO_DEFINITIONS 0
+#define XAI_LIB_DEFINITIONS 0
 #endif
 #else
-#define XAI_IO_INLINE inline
-#define XAI_IO_DEFINITIONS 1
+#define XAI_LIB_INLINE inline
+#define XAI_LIB_DEFINITIONS 1
 #endif

@@ -619,3 +619,10 @@ BasicSequential<Scalar> load_as(const std::filesystem::path& path) {
 inline Sequential load(const std::filesystem::path& path) { return load_as<float>(path); }
 
 }  // namespace xai::models
+
+// Compiled mode: the explicit instantiation declarations for the built-in model's Grad-CAM,
+// once both headers are in (core/compiled_instances.hpp).
+#define XAI_SEQUENTIAL_HPP_INCLUDED 1
+#if defined(XAI_COMPILED_LIB) && !defined(XAI_COMPILED_LIB_SOURCE) && defined(XAI_GRAD_CAM_HPP_INCLUDED)
+#include "xai/core/compiled_instances.hpp"
+#endif
