@@ -3,9 +3,8 @@
 // that src/compiled.cpp instantiates for the built-in model type. Included by
 // models/sequential/sequential.hpp and explain/cam/grad_cam.hpp, by whichever of the two comes
 // second (each defines its marker macro), so a program pays nothing for the pair it does not use.
-
-#include "xai/explain/cam/grad_cam.hpp"
-#include "xai/models/sequential/sequential.hpp"
+// It includes neither: both are in when it is reached, and models never include explainers
+// (docs/architecture.md).
 
 namespace xai {
 extern template CamResult GradientCam<models::Sequential, GradCamRule>::explain<Batch>(const Batch&, const Targets&,
