@@ -6,9 +6,11 @@
 // It includes neither: both are in when it is reached, and models never include explainers
 // (docs/architecture.md).
 
+#if defined(XAI_COMPILED_LIB)  // always, where it is included; keeps it out of the API reference
 namespace xai {
 extern template CamResult GradientCam<models::Sequential, GradCamRule>::explain<Batch>(const Batch&, const Targets&,
                                                                                        const Progress&) const;
 extern template CamResult GradientCam<models::Sequential, GradCamRule>::explain<Image>(const Image&, Target,
                                                                                        const Progress&) const;
 }  // namespace xai
+#endif
