@@ -5,7 +5,9 @@
 #   floor       a TU with only the Eigen and xtensor headers the library itself uses
 #   xai.hpp     the umbrella header
 #   <family>    each family header alone (xai/cam.hpp, xai/lime.hpp, …)
-#   quickstart  README's first program (examples/quickstart.cpp)
+#   quickstart  README's first program (examples/quickstart.cpp), header-only and in the opt-in
+#               compiled mode (-DXAI_COMPILED_LIB, what linking xai::compiled does), and that
+#               mode's one library file src/compiled.cpp (compiled once per build)
 # Each measurement is the fastest of $REPEATS runs (default 3), since the machine may be shared;
 # the ratios over the floor are what to compare across machines (docs/performance.md).
 # Reporting only: CI runs it and prints the table, it never fails on a figure.
@@ -35,14 +37,15 @@ cat > "$work/floor.cpp" <<'CPP'
 int main() {}
 CPP
 
-# measure NAME FILE MODE → "user_seconds peak_kb" (the fastest of REPEATS runs)
+# measure FILE MODE [DEFINE] → "user_seconds peak_kb" (the fastest of REPEATS runs)
 measure() {
     local file=$1 mode=$2 best_t="" best_m="" t m
+    local flags=("${FLAGS[@]}" ${3:+"$3"})
     for _ in $(seq "$REPEATS"); do
         if [ "$mode" = syntax ]; then
-            "$TIME" -f "%U %M" -o "$work/t" "$CXX" "${FLAGS[@]}" -fsyntax-only "$file"
+            "$TIME" -f "%U %M" -o "$work/t" "$CXX" "${flags[@]}" -fsyntax-only "$file"
         else
-            "$TIME" -f "%U %M" -o "$work/t" "$CXX" "${FLAGS[@]}" -c "$file" -o "$work/o.o"
+            "$TIME" -f "%U %M" -o "$work/t" "$CXX" "${flags[@]}" -c "$file" -o "$work/o.o"
         fi
         read -r t m < "$work/t"
         if [ -z "$best_t" ] || awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; fi
@@ -63,6 +66,8 @@ for h in include/xai/*.hpp; do
     add_header "xai/$name.hpp" "family_$name"
 done
 rows+=("README's first program (examples/quickstart.cpp)|examples/quickstart.cpp")
+rows+=("README's first program, compiled mode (xai::compiled)|examples/quickstart.cpp|-DXAI_COMPILED_LIB")
+rows+=("src/compiled.cpp (xai::compiled, once per build)|src/compiled.cpp|-DXAI_COMPILED_LIB")
 
 {
     echo "Compile cost on $(nproc) cores of $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $($CXX --version | head -1), fastest of $REPEATS runs, -O2."
@@ -71,9 +76,9 @@ rows+=("README's first program (examples/quickstart.cpp)|examples/quickstart.cpp
     echo "| --- | ---: | ---: | ---: | ---: | ---: |"
     floor_s="" floor_f=""
     for row in "${rows[@]}"; do
-        name=${row%%|*} file=${row#*|}
-        read -r ts _ < <(measure "$file" syntax)
-        read -r tf mf < <(measure "$file" full)
+        IFS='|' read -r name file define <<< "$row"
+        read -r ts _ < <(measure "$file" syntax "$define")
+        read -r tf mf < <(measure "$file" full "$define")
         if [ -z "$floor_s" ]; then floor_s=$ts floor_f=$tf; fi
         awk -v n="$name" -v ts="$ts" -v fs="$floor_s" -v tf="$tf" -v ff="$floor_f" -v m="$mf" \
             'BEGIN { printf "| %s | %.2f | %.1f | %.2f | %.1f | %.0f |\n", n, ts, ts / fs, tf, tf / ff, m / 1024 }'

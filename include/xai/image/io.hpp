@@ -66,6 +66,7 @@
 #include <stb_image.h>
 #include <stb_image_write.h>
 
+#include "xai/core/compiled.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/tensor.hpp"
 #include "xai/image/convert.hpp"
@@ -233,23 +234,41 @@ inline void append_to_vector(void* context, void* data, int size) {
 /// Loads an image file as C×H×W float in [0, 1] (channels: 0 = as stored, 1 grey, 2 grey+alpha,
 /// 3 RGB, 4 RGBA). Throws io_error for a missing, truncated, corrupt, unrecognised, too large
 /// file, or one of a format `options.formats` does not allow.
-inline Image load_image(const std::filesystem::path& path, std::size_t channels = 0, const LoadOptions& options = {}) {
+XAI_LIB_INLINE Image load_image(const std::filesystem::path& path, std::size_t channels = 0,
+                               const LoadOptions& options = {});
+
+/// Decodes an image held in memory (the bytes of a PNG, JPEG, … file), as load_image does.
+XAI_LIB_INLINE Image load_image_from_memory(std::span<const std::uint8_t> bytes, std::size_t channels = 0,
+                                           const LoadOptions& options = {});
+
+/// The image encoded as a PNG or JPEG file's bytes (1–4 channels, clamped to [0, 1], rounded);
+/// invalid_argument for another ImageFormat.
+XAI_LIB_INLINE std::vector<std::uint8_t> encode_image(const Image& image, ImageFormat format,
+                                                     const SaveOptions& options = {});
+
+/// The format save_image picks for a path: PNG for .png, JPEG for .jpg or .jpeg (any case).
+XAI_LIB_INLINE ImageFormat image_format_for(const std::filesystem::path& path);
+
+/// Saves a C×H×W image (1–4 channels, values clamped to [0, 1]) as PNG or JPEG by extension.
+XAI_LIB_INLINE void save_image(const std::filesystem::path& path, const Image& image, const SaveOptions& options = {});
+
+// The definitions: here in header-only mode, in src/compiled.cpp only in compiled mode
+// (core/compiled.hpp), so that a program does not compile the decoders and encoders at -O2.
+#if XAI_LIB_DEFINITIONS
+XAI_LIB_INLINE Image load_image(const std::filesystem::path& path, std::size_t channels, const LoadOptions& options) {
     const std::vector<std::uint8_t> bytes = detail::read_file_bytes(path, "xai::load_image()");
     return detail::decode_image(bytes.data(), bytes.size(), channels, options, detail::describe_file(path),
                                 "xai::load_image()");
 }
 
-/// Decodes an image held in memory (the bytes of a PNG, JPEG, … file), as load_image does.
-inline Image load_image_from_memory(std::span<const std::uint8_t> bytes, std::size_t channels = 0,
-                                    const LoadOptions& options = {}) {
+XAI_LIB_INLINE Image load_image_from_memory(std::span<const std::uint8_t> bytes, std::size_t channels,
+                                           const LoadOptions& options) {
     return detail::decode_image(bytes.data(), bytes.size(), channels, options,
                                 detail::message("the in-memory image (", bytes.size(), " bytes)"),
                                 "xai::load_image_from_memory()");
 }
 
-/// The image encoded as a PNG or JPEG file's bytes (1–4 channels, clamped to [0, 1], rounded);
-/// invalid_argument for another ImageFormat.
-inline std::vector<std::uint8_t> encode_image(const Image& image, ImageFormat format, const SaveOptions& options = {}) {
+XAI_LIB_INLINE std::vector<std::uint8_t> encode_image(const Image& image, ImageFormat format, const SaveOptions& options) {
     const char* where = "xai::encode_image()";
     detail::require<shape_error>(image.shape(1) <= static_cast<std::size_t>(INT_MAX) / 4 &&
                                      image.shape(2) <= static_cast<std::size_t>(INT_MAX) / 4,
@@ -270,8 +289,7 @@ inline std::vector<std::uint8_t> encode_image(const Image& image, ImageFormat fo
     return out;
 }
 
-/// The format save_image picks for a path: PNG for .png, JPEG for .jpg or .jpeg (any case).
-inline ImageFormat image_format_for(const std::filesystem::path& path) {
+XAI_LIB_INLINE ImageFormat image_format_for(const std::filesystem::path& path) {
     const std::string ext = detail::lowercase_extension(path);
     if (ext == ".png") return ImageFormat::png;
     if (ext == ".jpg" || ext == ".jpeg") return ImageFormat::jpeg;
@@ -279,8 +297,7 @@ inline ImageFormat image_format_for(const std::filesystem::path& path) {
                                            "' from its extension, expected .png, .jpg or .jpeg"));
 }
 
-/// Saves a C×H×W image (1–4 channels, values clamped to [0, 1]) as PNG or JPEG by extension.
-inline void save_image(const std::filesystem::path& path, const Image& image, const SaveOptions& options = {}) {
+XAI_LIB_INLINE void save_image(const std::filesystem::path& path, const Image& image, const SaveOptions& options) {
     const ImageFormat format = image_format_for(path);
     const std::vector<std::uint8_t> bytes = encode_image(image, format, options);
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -290,5 +307,6 @@ inline void save_image(const std::filesystem::path& path, const Image& image, co
     out.close();
     detail::require<io_error>(!out.fail(), "xai::save_image(): writing ", detail::describe_file(path), " failed");
 }
+#endif
 
 }  // namespace xai

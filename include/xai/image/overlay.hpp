@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <limits>
 
+#include "xai/core/compiled.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/tensor.hpp"
 #include "xai/image/colormap.hpp"
@@ -86,7 +87,11 @@ struct OverlayOptions {
 
 /// The map (H×W, values in [0, 1]; normalize it first) blended over the image (1 or 3 channels,
 /// values in [0, 1]) as a 3×H×W RGB image in [0, 1]; see the header comment for the formula.
-inline Image overlay(const Image& image, const Map& map, const OverlayOptions& options = {}) {
+XAI_LIB_INLINE Image overlay(const Image& image, const Map& map, const OverlayOptions& options = {});
+
+// Defined here in header-only mode, in src/compiled.cpp in compiled mode (core/compiled.hpp).
+#if XAI_LIB_DEFINITIONS
+XAI_LIB_INLINE Image overlay(const Image& image, const Map& map, const OverlayOptions& options) {
     const char* where = "xai::overlay()";
     detail::require_nonempty(image, "xai::overlay(): image");
     detail::require_nonempty(map, "xai::overlay(): map");
@@ -126,5 +131,6 @@ inline Image overlay(const Image& image, const Map& map, const OverlayOptions& o
     for (std::size_t i = 0; i < cam.size(); ++i) out[i] /= peak;
     return cam;
 }
+#endif
 
 }  // namespace xai

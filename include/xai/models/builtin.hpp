@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "xai/core/compiled.hpp"
 #include "xai/core/data_dir.hpp"
 #include "xai/core/error.hpp"
 #include "xai/models/sequential.hpp"
@@ -82,17 +83,24 @@ inline Sequential load_builtin_segmentation() {
 }
 
 /// The path of a built-in model's weights: `<data directory>/models/<name>.xaiw`.
-inline std::filesystem::path builtin_weights_path(const std::string& name) {
+XAI_LIB_INLINE std::filesystem::path builtin_weights_path(const std::string& name);
+
+/// The trained built-in model `name` ("fashion", "scenes" or "scenes_biased"); io_error when its weights file is
+/// missing or does not hold that model's architecture.
+XAI_LIB_INLINE Sequential load_builtin(const std::string& name);
+
+// Defined here in header-only mode, in src/compiled.cpp in compiled mode (core/compiled.hpp).
+#if XAI_LIB_DEFINITIONS
+XAI_LIB_INLINE std::filesystem::path builtin_weights_path(const std::string& name) {
     builtin_architecture(name);  // rejects unknown names with the list of known ones
     return data_directory() / "models" / (name + ".xaiw");
 }
 
-/// The trained built-in model `name` ("fashion", "scenes" or "scenes_biased"); io_error when its weights file is
-/// missing or does not hold that model's architecture.
-inline Sequential load_builtin(const std::string& name) {
+XAI_LIB_INLINE Sequential load_builtin(const std::string& name) {
     Sequential model = builtin_architecture(name);
     model.load_parameters(builtin_weights_path(name));
     return model;
 }
+#endif
 
 }  // namespace xai::models

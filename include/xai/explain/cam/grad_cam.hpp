@@ -70,20 +70,11 @@ public:
     /// (the predicted class when it names none).
     /// `progress` is called once, when done (unit: images).
     template <std::same_as<Batch> B>
-    CamResult explain(const B& batch, const Targets& targets = {}, const Progress& progress = {}) const {
-        const std::string where = prefix("explain");
-        CamResult result = detail::smoothed_explanation(batch, targets, options_, [&](const Batch& b, const Targets& t) {
-            return explain_at(b, t, options_.layer, where.c_str());
-        });
-        detail::report(progress, batch.shape(0), batch.shape(0), "images");
-        return result;
-    }
+    CamResult explain(const B& batch, const Targets& targets = {}, const Progress& progress = {}) const;
 
     /// Explains one image (C×H×W) for `target`: explain() on a batch of one.
     template <std::same_as<Image> I>
-    CamResult explain(const I& image, Target target = Target::predicted(), const Progress& progress = {}) const {
-        return detail::explain_image(*this, image, target, progress, prefix("explain").c_str());
-    }
+    CamResult explain(const I& image, Target target = Target::predicted(), const Progress& progress = {}) const;
 
     /// Explains the batch at each of `layers` (names of model.layer_names()) and fuses them
     /// (FusedCamResult); options().layer is not used. The targets are resolved at the first
@@ -176,6 +167,26 @@ private:
     CamOptions options_;
 };
 
+// The two explain() are defined out of the class so that they are not inline: an explicit
+// instantiation declaration (compiled mode, core/compiled.hpp) then keeps a program from
+// compiling them at all, where GCC still instantiates inline members for inlining.
+template <LayerGradientModel Model, CamRule Rule>
+template <std::same_as<Batch> B>
+CamResult GradientCam<Model, Rule>::explain(const B& batch, const Targets& targets, const Progress& progress) const {
+    const std::string where = prefix("explain");
+    CamResult result = detail::smoothed_explanation(batch, targets, options_, [&](const Batch& b, const Targets& t) {
+        return explain_at(b, t, options_.layer, where.c_str());
+    });
+    detail::report(progress, batch.shape(0), batch.shape(0), "images");
+    return result;
+}
+
+template <LayerGradientModel Model, CamRule Rule>
+template <std::same_as<Image> I>
+CamResult GradientCam<Model, Rule>::explain(const I& image, Target target, const Progress& progress) const {
+    return detail::explain_image(*this, image, target, progress, prefix("explain").c_str());
+}
+
 /// Grad-CAM (Selvaraju et al., ICCV 2017).
 template <LayerGradientModel Model>
 using GradCam = GradientCam<Model, GradCamRule>;
@@ -200,3 +211,10 @@ template <LayerGradientModel Model>
 using EigenGradCam = GradientCam<Model, EigenGradCamRule>;
 
 }  // namespace xai
+
+// Compiled mode: the explicit instantiation declarations for the built-in model's Grad-CAM,
+// once both headers are in (core/compiled_instances.hpp).
+#define XAI_GRAD_CAM_HPP_INCLUDED 1
+#if defined(XAI_COMPILED_LIB) && !defined(XAI_COMPILED_LIB_SOURCE) && defined(XAI_SEQUENTIAL_HPP_INCLUDED)
+#include "xai/core/compiled_instances.hpp"
+#endif

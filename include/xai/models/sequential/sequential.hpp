@@ -43,6 +43,7 @@
 
 #include "xai/core/eigen.hpp"
 
+#include "xai/core/compiled.hpp"
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/scores.hpp"
@@ -613,6 +614,13 @@ private:
 /// The built-in CNN in single precision.
 using Sequential = BasicSequential<float>;
 
+#if defined(XAI_COMPILED_LIB) && !defined(XAI_COMPILED_LIB_SOURCE)
+// Compiled mode (core/compiled.hpp): the single-precision model and its engine are instantiated
+// once, in src/compiled.cpp.
+extern template class detail::Engine<float>;
+extern template class BasicSequential<float>;
+#endif
+
 /// Rebuilds a model (architecture and parameters) from a .xaiw file; io_error for a missing,
 /// foreign, truncated, corrupt or inconsistent file.
 template <class Scalar = float>
@@ -624,3 +632,10 @@ BasicSequential<Scalar> load_as(const std::filesystem::path& path) {
 inline Sequential load(const std::filesystem::path& path) { return load_as<float>(path); }
 
 }  // namespace xai::models
+
+// Compiled mode: the explicit instantiation declarations for the built-in model's Grad-CAM,
+// once both headers are in (core/compiled_instances.hpp).
+#define XAI_SEQUENTIAL_HPP_INCLUDED 1
+#if defined(XAI_COMPILED_LIB) && !defined(XAI_COMPILED_LIB_SOURCE) && defined(XAI_GRAD_CAM_HPP_INCLUDED)
+#include "xai/core/compiled_instances.hpp"
+#endif
