@@ -1125,7 +1125,7 @@ TEST_CASE("xai-explain --eigen-smooth, --aug-smooth, --score-cam-convention and 
     }
     CHECK(read_json(dir / "a" / "summary.json")["settings"]["cam"] == xai_explain::Json{{"eigen_smooth", true}, {"aug_smooth", true}});
 
-    // prob:3: the gradient CAMs, RISE and occlusion explain p_3; Eigen-CAM refuses it, named, and the others still run.
+    // prob:3: the gradient CAMs, FullGrad, LIME, RISE and occlusion explain p_3; Eigen-CAM refuses it, named, and the others still run.
     const Outcome p = run_tool({"--model", model, "--image", image, "--out", (dir / "b").string(), "--method",
                                 "gradcam,eigencam,rise", "--target", "prob:3", "--rise-masks", "20"});
     CHECK(p.code == code(ExitCode::failure));

@@ -538,7 +538,7 @@ struct CommandLine {
             ->type_name("LIST")
             ->group(meth);
         value("--target", "top (the predicted class, default), a class index, a class name, or prob:C (the softmax "
-                          "probability of class C as a target function: gradient CAMs, RISE and occlusion)", "T", meth);
+                          "probability of class C as a target function: gradient CAMs, FullGrad, LIME, RISE and occlusion)", "T", meth);
         app.add_option("--layer", layers, "the layer the CAM family explains; several are fused (default: the input "
                                           "of global average pooling; see --list-layers)")
             ->type_name("L[,L...]")

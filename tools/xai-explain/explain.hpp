@@ -151,8 +151,8 @@ inline xai::ExplainerSettings settings_from(const Arguments& a, const ModelInfo&
 inline std::string method_failure(const xai::error& error, const std::string& target, bool probability_target) {
     const std::string what = first_line(error.what());
     if (probability_target && what.find("is the target function") != std::string::npos)
-        return "--target " + target + " is a target function, which this method does not take (gradient CAMs, RISE and "
-               "occlusion do): " + what;
+        return "--target " + target + " is a target function, which this method does not take (gradient CAMs, "
+               "FullGrad, LIME, RISE and occlusion do): " + what;
     return what;
 }
 
