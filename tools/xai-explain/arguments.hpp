@@ -173,17 +173,23 @@ inline std::size_t parse_bounded(const std::string& flag, const std::string& val
     return parse_unsigned(flag, value, false);
 }
 
-inline double parse_number(const std::string& flag, const std::string& value) {
+/// The whole of `value` as a finite decimal number, or nothing.
+inline std::optional<double> finite_number(const std::string& value) {
     std::size_t used = 0;
     double x = 0.0;
     try {
         x = std::stod(value, &used);
     } catch (const std::exception&) {
-        used = 0;
+        return std::nullopt;
     }
-    if (used == 0 || used != value.size() || !std::isfinite(x) || x < 0.0)
-        throw Failure(ExitCode::usage, flag + " '" + value + "' is not a finite number >= 0");
+    if (used == 0 || used != value.size() || !std::isfinite(x)) return std::nullopt;
     return x;
+}
+
+inline double parse_number(const std::string& flag, const std::string& value) {
+    const std::optional<double> x = finite_number(value);
+    if (!x || *x < 0.0) throw Failure(ExitCode::usage, flag + " '" + value + "' is not a finite number >= 0");
+    return *x;
 }
 
 /// The names a flag takes and the library value each one stands for.
@@ -260,16 +266,9 @@ inline xai::Baseline parse_ig_baseline(const std::string& flag, const std::strin
     if (value == "black") return xai::Baseline::constant(0.0f);
     if (value == "mean") return xai::Baseline::image_mean();
     if (value == "blur") return xai::Baseline::blurred();
-    std::size_t used = 0;
-    double x = 0.0;
-    try {
-        x = std::stod(value, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used == 0 || used != value.size() || !std::isfinite(x))
-        throw Failure(ExitCode::usage, flag + " '" + value + "', expected black, mean, blur or a finite number");
-    return xai::Baseline::constant(static_cast<float>(x));
+    const std::optional<double> x = finite_number(value);
+    if (!x) throw Failure(ExitCode::usage, flag + " '" + value + "', expected black, mean, blur or a finite number");
+    return xai::Baseline::constant(static_cast<float>(*x));
 }
 
 /// --allow-format NAME[,NAME...] or all: the formats decoded, the defaults and these.
