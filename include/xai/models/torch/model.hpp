@@ -151,9 +151,9 @@ namespace detail {
 /// fused inference kernels PyTorch picked while tracing (e.g. aten::_native_multi_head_attention
 /// under torch.no_grad()), which have no derivative.
 inline std::string torch_failure(const std::string& what) {
-    const bool no_derivative = what.find("derivative for") != std::string::npos &&
-                               what.find("not implemented") != std::string::npos;
-    if (!no_derivative) return what;
+    // LibTorch names "the derivative for …" only when an operation has no backward formula; its
+    // other errors do not speak of a derivative.
+    if (what.find("derivative for ") == std::string::npos) return what;
     return what + " (the model uses an operation without a gradient, as torch.jit.trace records under "
                   "torch.no_grad() for fused inference paths; export it with torch.jit.script, or trace it with "
                   "gradients enabled)";
