@@ -55,8 +55,10 @@ namespace xai::models::detail {
 /// Keeps the gradient that reaches an autograd node's first output.
 class OutputGradientRecorder final : public torch::autograd::FunctionPreHook {
 public:
+    /// Records into `slot`, which the caller keeps.
     explicit OutputGradientRecorder(std::shared_ptr<torch::Tensor> slot) : slot_(std::move(slot)) {}
 
+    /// Keeps grads[0] and passes every gradient on unchanged.
     torch::autograd::variable_list operator()(const torch::autograd::variable_list& grads) override {
         if (!grads.empty() && grads[0].defined()) *slot_ = grads[0].detach();
         return grads;
@@ -69,10 +71,10 @@ private:
 /// One biased layer found in the autograd graph: its name, bias, and (after the backward pass)
 /// the gradient at its output (undefined when none reached it).
 struct TorchBiasSite {
-    std::string name;
-    torch::Tensor bias;
-    std::shared_ptr<torch::Tensor> gradient = std::make_shared<torch::Tensor>();
-    std::uint64_t sequence = 0;
+    std::string name;                                                            ///< the bias parameter's name without ".bias"
+    torch::Tensor bias;                                                          ///< the (effective) bias, one per output channel
+    std::shared_ptr<torch::Tensor> gradient = std::make_shared<torch::Tensor>();  ///< filled by the node's pre hook
+    std::uint64_t sequence = 0;                                                  ///< the node's sequence number (forward order)
 };
 
 /// The parameter an edge leads to (its AccumulateGrad variable), or an undefined tensor.
