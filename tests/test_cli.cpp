@@ -1149,3 +1149,48 @@ TEST_CASE("xai-explain --eigen-smooth, --aug-smooth, --score-cam-convention and 
     });
     fs::remove_all(dir);
 }
+
+TEST_CASE("xai-explain --method dff takes the DFF options and --seed, and draws the concepts with a legend", "[cli][cam][dff]") {
+    const fs::path dir = scratch("dff");
+    const fs::path model_file = random_model(dir);
+    const std::string model = model_file.string();
+    const std::string image = test_image(dir / "item.png", 1, 28, 28).string();
+    const xai::models::Sequential net = load_model(model_file);
+    const xai::Image input = xai::load_image(image, 1);
+
+    const Outcome o = run_tool({"--model", model, "--image", image, "--out", dir.string(), "--method", "dff", "--dff-components", "3",
+                                "--dff-iterations", "40", "--dff-tolerance", "0", "--seed", "5"});
+    INFO(o.err);
+    REQUIRE(o.code == 0);
+    xai::ExplainerSettings s;
+    s.dff.components = 3;
+    s.dff.max_iterations = 40;
+    s.dff.tolerance = 0.0;
+    s.dff.seed = 5;
+    const xai::Target top = xai::Target::class_index(read_json(dir / "item.json")["target"]["index"].get<std::size_t>());
+    CHECK(xai_test::npy_values(dir / "item_dff.npy") == library_raw("dff", net, input, s, top));
+    CHECK(library_raw("dff", net, input, xai::ExplainerSettings{}, top) != library_raw("dff", net, input, s, top));
+    CHECK(fs::exists(dir / "item_dff_concept_2.npy"));
+    CHECK_FALSE(fs::exists(dir / "item_dff_concept_3.npy"));
+    CHECK(read_json(dir / "summary.json")["settings"]["dff"] ==
+          xai_explain::Json{{"components", 3}, {"max_iterations", 40}, {"tolerance", 0.0}, {"seed", 5}});
+
+    // The picture: the library's factorization_picture of the input, then one legend line per concept.
+    const xai::DffResult r = xai::DeepFeatureFactorization<xai::models::Sequential>(net, s.dff).explain(input, top);
+    const xai::Image expected = xai::factorization_picture(input, r, 0);
+    const xai::Image picture = xai::load_image((dir / "item_dff_concepts.png").string(), 3);
+    const std::size_t lines = 3 * (xai_explain::line_height(1) + 2) + 2;
+    REQUIRE(picture.shape(1) == expected.shape(1) + lines);
+    REQUIRE(picture.shape(2) == 28);
+    CHECK(xt::amax(xt::abs(xt::view(picture, xt::all(), xt::range(0, expected.shape(1)), xt::all()) - expected))() <= 0.5f / 255);
+    float colour[3];
+    xai::detail::concept_colour(2, 3, colour);  // the third legend line's swatch
+    for (std::size_t c = 0; c < 3; ++c)
+        CHECK(picture(c, expected.shape(1) + 2 + 2 * (xai_explain::line_height(1) + 2) + 3, 5) == Approx(colour[c]).margin(0.5 / 255));
+    check_usage_errors({
+        {{"--model", model, "--image", image, "--dff-components", "0"}, "--dff-components '0' is not a positive integer"},
+        {{"--model", model, "--image", image, "--dff-components", "65"}, "--dff-components 65 is above 64"},
+        {{"--model", model, "--image", image, "--dff-tolerance", "1"}, "--dff-tolerance"},
+    });
+    fs::remove_all(dir);
+}

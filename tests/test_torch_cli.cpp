@@ -105,6 +105,23 @@ TEST_CASE("xai-explain-torch explains an untouched traced file at three layers; 
         CHECK_THAT(summary, Contains("\"tool\": \"xai-explain-torch\"") && Contains("\"normalize\": \"imagenet\"") &&
                                 Contains("\"layer\": \"" + layer + "\""));
     }
+    // FullGrad (the model's bias gradients through LibTorch) and DFF with its picture.
+    const fs::path out = dir / "out_fullgrad";
+    const Outcome o = run_tool({"--model", traced().string(), "--size", "16", "--image", image.string(), "--out", out.string(),
+                                "--method", "fullgrad,dff", "--dff-components", "3", "--threads", "1"});
+    INFO(o.err);
+    REQUIRE(o.code == 0);
+    xai::ExplainerSettings settings;
+    settings.full_grad.threads = settings.dff.threads = 1;
+    settings.dff.components = 3;
+    for (const char* method : {"fullgrad", "dff"}) {
+        INFO(method);
+        const xai::AnyExplanation x = xai::make_explainer(method, model, settings).explain(input);
+        const std::vector<float> file = npy_values(out / ("wide_" + std::string(method) + ".npy"));
+        REQUIRE(file.size() == x.raw.size());
+        for (std::size_t i = 0; i < file.size(); ++i) CHECK(file[i] == Approx(x.raw.data()[i]).margin(1e-5));
+    }
+    CHECK(xai::load_image(out / "wide_dff_concepts.png").shape(2) == 16);
     fs::remove_all(dir);
 }
 

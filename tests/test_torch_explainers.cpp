@@ -3,6 +3,7 @@
 // linear head, and finite maps of the right shape from every method on a small ResNet.
 // LibTorch first: its glog defines a CHECK macro, which Catch's CHECK must replace.
 #include "test_torch_models.hpp"
+#include "torchscript_fixtures.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -45,6 +46,9 @@ static_assert(xai::ReluBackwardModel<TorchModel>);
 static_assert(xai::Explainer<xai::GuidedBackprop<TorchModel>>);
 static_assert(xai::Explainer<xai::Deconvolution<TorchModel>>);
 static_assert(xai::Explainer<xai::GuidedGradCam<TorchModel>>);
+// ... and records the gradient at every biased layer's output (FullGrad).
+static_assert(xai::BiasGradientModel<TorchModel>);
+static_assert(xai::Explainer<xai::FullGrad<TorchModel>>);
 
 TEST_CASE("Grad-CAM through the adapter equals Grad-CAM computed with torch ops", "[torch][cam]") {
     nn::Sequential net = xai_test::tiny_resnet();
@@ -350,4 +354,101 @@ TEST_CASE("Guided backprop and the deconvnet refuse LibTorch networks with other
     CHECK_THROWS_WITH(xai::Deconvolution<TorchModel>(model6).explain(batch), Contains("HardtanhBackward0"));
     CHECK_NOTHROW(xai::Saliency<TorchModel>(model6).explain(batch));
     CHECK_NOTHROW(xai::Saliency<TorchModel>(model).explain(batch));
+}
+
+namespace {
+
+/// FullGrad's completeness (Srinivas & Fleuret, Theorem 1) on the model's bias gradients: the
+/// largest |f − ∇ₓf·x − Σ_layers Σ ∇_z f ⊙ b| over the images relative to max |f|, and the same
+/// with the batch-normalisation layers' terms left out (`without`, layers whose name contains it).
+std::pair<double, double> completeness_error(const TorchModel& m, const xai::Batch& batch,
+                                             const std::vector<std::size_t>& targets, const std::string& without) {
+    const xai::BiasGradients g = m.bias_gradients(batch, one_hot_seed(targets));
+    double worst = 0.0, worst_without = 0.0, scale = 0.0;
+    const std::size_t d = batch.size() / batch.shape(0);
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        double sum = 0.0, left_out = 0.0;
+        for (std::size_t v = 0; v < d; ++v) sum += double(g.input_gradients.data()[i * d + v]) * double(batch.data()[i * d + v]);
+        for (const xai::LayerBiasGradient& layer : g.layers) {
+            const std::size_t c = layer.bias.size(), per = layer.gradients.size() / layer.gradients.shape(0) / c;
+            double term = 0.0;
+            for (std::size_t ch = 0; ch < c; ++ch)
+                for (std::size_t p = 0; p < per; ++p)
+                    term += double(layer.gradients.data()[(i * c + ch) * per + p]) * double(layer.bias[ch]);
+            sum += term;
+            if (layer.layer.find(without) != std::string::npos) left_out += term;
+        }
+        const double f = g.scores(i, targets[i]);
+        scale = std::max(scale, std::abs(f));
+        worst = std::max(worst, std::abs(f - sum));
+        worst_without = std::max(worst_without, std::abs(f - (sum - left_out)));
+    }
+    return {worst / scale, worst_without / scale};
+}
+
+}  // namespace
+
+TEST_CASE("FullGrad through the adapter equals the built-in CNN's; completeness holds with batch normalisation",
+          "[torch][cam][fullgrad]") {
+    // The same network on both sides: the built-in CNN's own backward loops against LibTorch's
+    // autograd graph with the adapter's hooks, in the Sequential and the TorchScript forms.
+    const xai::models::BasicSequential<double> builtin(xai::models::builtin_architecture("fashion", 2));
+    const TorchModel model(xai::models::to_torch_sequential(builtin), options_for(builtin.input_shape()));
+    const xai::Batch batch = xai_test::random_batch(2, builtin.input_shape(), 29);
+    const xai::Targets targets{3, 7};
+    using Builtin = xai::models::BasicSequential<double>;
+    const xai::FullGradResult ours = xai::FullGrad<TorchModel>(model).explain(batch, targets);
+    const xai::FullGradResult reference = xai::FullGrad<Builtin>(builtin).explain(batch, targets);
+    CHECK(ours.layers == reference.layers);
+    CHECK(ours.layers.size() >= 2);
+    CHECK(static_cast<double>(xt::amax(xt::abs(ours.raw - reference.raw))()) <= 1e-4 * xt::amax(reference.raw)());
+    CHECK(static_cast<double>(xt::amax(xt::abs(ours.maps - reference.maps))()) <= 1e-4);
+    const xai::BiasGradients gt = model.bias_gradients(batch, one_hot_seed({3, 7}));
+    const xai::BiasGradients gb = builtin.bias_gradients(batch, one_hot_seed({3, 7}));
+    REQUIRE(gt.layers.size() == gb.layers.size());  // the linear layers too
+    for (std::size_t l = 0; l < gt.layers.size(); ++l) {
+        INFO(gb.layers[l].layer);
+        CHECK(gt.layers[l].layer == gb.layers[l].layer);
+        CHECK(gt.layers[l].bias == gb.layers[l].bias);
+        CHECK(xt::allclose(gt.layers[l].gradients, gb.layers[l].gradients, 1e-4, 1e-6));
+    }
+    TorchOptions options = options_for(builtin.input_shape());
+    options.script_layer = "relu3";
+    const TorchModel single = TorchModel::from_torchscript(xai::models::to_torchscript(builtin, "relu3"), options);
+    const xai::FullGradResult scripted = xai::FullGrad<TorchModel>(single).explain(batch, targets);
+    CHECK(static_cast<double>(xt::amax(xt::abs(scripted.maps - reference.maps))()) <= 1e-4);
+
+    // Completeness, f = ∇ₓf·x + Σ ∇_z f ⊙ b, on ResNets in float64: a Sequential of C++ modules
+    // (in-place ReLU after BatchNorm, residual additions) and a plain TorchScript module
+    // (aten::conv2d, aten::batch_norm, aten::linear). BatchNorm's effective bias
+    // β − μγ/√(σ² + ε) is needed: without its terms the identity fails by far more.
+    nn::Sequential resnet = xai_test::tiny_resnet(13, 4);
+    resnet->to(torch::kFloat64);
+    const TorchModel sequential(resnet, options_for(resnet_input));
+    const auto [error, without_bn] = completeness_error(sequential, xai_test::random_batch(2, resnet_input, 30), {1, 3}, "bn");
+    CHECK(error < 1e-5);
+    CHECK(without_bn > 1e-2);
+    const TorchModel plain = TorchModel::from_script(tv::resnet(4), options_for({3, 64, 64}));
+    const auto [error_script, without_bn_script] =
+        completeness_error(plain, xai_test::random_batch(2, {3, 64, 64}, 31), {0, 5}, "bn");
+    CHECK(error_script < 1e-5);
+    CHECK(without_bn_script > 1e-2);
+    const xai::FullGradResult r = xai::FullGrad<TorchModel>(plain).explain(xai_test::random_batch(1, {3, 64, 64}, 32));
+    CHECK(std::find(r.layers.begin(), r.layers.end(), "layer2.0.downsample.1") != r.layers.end());
+    CHECK(std::find(r.layers.begin(), r.layers.end(), "fc") == r.layers.end());  // vector layers: completeness only
+
+    // A parameter that enters elsewhere (a layer norm's affine map) would silently break
+    // completeness: refused, naming the node.
+    nn::Sequential normed;
+    normed->push_back("conv", nn::Conv2d(nn::Conv2dOptions(3, 4, 3).padding(1)));
+    normed->push_back("norm", nn::LayerNorm(nn::LayerNormOptions({8})));
+    normed->push_back("relu", nn::ReLU());
+    normed->push_back("gap", nn::AdaptiveAvgPool2d(1));
+    normed->push_back("flatten", nn::Flatten());
+    normed->push_back("fc", nn::Linear(4, 3));
+    const TorchModel with_norm(normed, options_for({3, 8, 8}));
+    CHECK_THROWS_AS(xai::FullGrad<TorchModel>(with_norm).explain(xai_test::random_batch(1, {3, 8, 8}, 4)), xai::model_error);
+    CHECK_THROWS_WITH(with_norm.bias_gradients(xai_test::random_batch(1, {3, 8, 8}, 4), one_hot_seed({0})),
+                      Contains("TorchModel::bias_gradients()") && Contains("NativeLayerNormBackward0") &&
+                          Contains("completeness"));
 }

@@ -74,6 +74,8 @@ inline constexpr std::size_t max_rise_masks = 100'000;
 /// The most path points, noisy copies, coalitions or permutations a gradient or Shapley method
 /// may ask for per image: each is one model pass (and a backward pass for the gradient methods).
 inline constexpr std::size_t max_method_samples = 100'000;
+/// The most concepts --dff-components takes: each needs its own colour and legend line.
+inline constexpr std::size_t max_dff_components = 64;
 
 /// The metrics --metrics accepts (docs/metrics.md), in the order they are reported.
 inline constexpr std::string_view metric_names[] = {"deletion", "insertion", "drop", "increase"};
@@ -543,7 +545,7 @@ struct CommandLine {
             ->type_name("L[,L...]")
             ->group(meth);
         value("--seed", "seed of the random methods: LIME's samples, RISE's masks, Sobol's scrambling, the noise of "
-                         "smoothgrad and gradientshap, the coalitions of kernelshap and shapley_sampling (default: " +
+                         "smoothgrad and gradientshap, the coalitions of kernelshap and shapley_sampling, the NMF start of dff (default: " +
                              n(lime.seed) + ")", "N", meth);
         value("--threads", "threads per explainer, 0 = all cores (default: " + n(lime.threads) + ")", "N", meth);
         value("--lime-samples", "LIME: perturbed samples per image (default: " + n(lime.num_samples) + ", lime's; at most " +
@@ -588,6 +590,12 @@ struct CommandLine {
         value("--score-cam-convention", "Score-CAM: the weights of " +
                                             detail::choice_names(detail::score_cam_conventions,
                                                                  std::optional(xai::ScoreCamOptions{}.convention)), "C", meth);
+        value("--dff-components", "dff: concepts k, each a colour of <stem>_dff_concepts.png (default: " +
+                                      n(xai::DffOptions{}.components) + ", pytorch-grad-cam's run_dff_on_image)", "K", meth);
+        value("--dff-iterations", "dff: NMF iterations at most (default: " + n(xai::DffOptions{}.max_iterations) +
+                                      ", scikit-learn's)", "N", meth);
+        value("--dff-tolerance", "dff: stop the NMF when its objective falls by less than this fraction, in [0, 1) "
+                                 "(default: " + xai::detail::message(xai::DffOptions{}.tolerance) + ", scikit-learn's)", "X", meth);
         value("--ig-steps", "ig: path points m (default: " + n(ig.steps) + ", Captum's)", "N", meth);
         value("--ig-rule", "ig: the integration rule, " + detail::choice_names(detail::integration_rules, std::optional(ig.rule)),
               "R", meth);
@@ -723,6 +731,12 @@ inline void parse_library_flags(const CommandLine& c, Arguments& a) {
     if (const std::string* v = given("--score-cam-mass-tolerance"))
         s.score_cam.mass_tolerance = detail::parse_in_range("--score-cam-mass-tolerance", *v, 0.0, 1.0, false);
     choose("--score-cam-convention", s.score_cam.convention, detail::score_cam_conventions);
+    if (const std::string* v = given("--dff-components"))
+        s.dff.components = detail::parse_bounded("--dff-components", *v, max_dff_components, "each is a concept of the picture");
+    if (const std::string* v = given("--dff-iterations"))
+        s.dff.max_iterations = detail::parse_bounded("--dff-iterations", *v, max_method_samples, "each is an NMF update");
+    if (const std::string* v = given("--dff-tolerance"))
+        s.dff.tolerance = detail::parse_in_range("--dff-tolerance", *v, 0.0, 1.0, false);
     const auto samples = [&](const std::string& flag, std::size_t& field) {
         if (const std::string* v = given(flag))
             field = detail::parse_bounded(flag, *v, max_method_samples, "each is a model pass per image");

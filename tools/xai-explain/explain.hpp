@@ -6,7 +6,8 @@
 // --out (and the image's subfolder, for folders)
 //   <stem>_<method>.png          the map drawn back on the photo, at the photo's size (gallery.hpp)
 //   <stem>_<method>.npy          the raw map, float32 (npy.hpp; AnyExplanation::raw)
-//   <stem>_<method>_<extra>.npy  further maps: RISE's standard_error, LIME's weight_std
+//   <stem>_<method>_<extra>.npy  further maps: RISE's standard_error, LIME's weight_std, DFF's concepts
+//   <stem>_dff_concepts.png      --method dff: the concepts over the input, with a legend (dff_picture.hpp)
 //   <stem>_gallery.png           the photo and every method, labelled
 //   <stem>_influence.npy, .png   --method influence (influence.hpp)
 //   <stem>.json                  the image's record: its entry of summary.json
@@ -55,6 +56,7 @@
 #include <nlohmann/json.hpp>
 
 #include "arguments.hpp"
+#include "dff_picture.hpp"
 #include "gallery.hpp"
 #include "images.hpp"
 #include "influence.hpp"
@@ -125,7 +127,7 @@ inline xai::ExplainerSettings settings_from(const Arguments& a, const ModelInfo&
     s.layers = a.layers;
     if (a.seed)
         s.lime.seed = s.rise.seed = s.sobol.seed = s.noise_tunnel.seed = s.gradient_shap.seed = s.kernel_shap.seed =
-            s.shapley_sampling.seed = *a.seed;
+            s.shapley_sampling.seed = s.dff.seed = *a.seed;
     if (a.lime_samples) s.lime.num_samples = *a.lime_samples;
     if (a.rise_masks) s.rise.num_masks = *a.rise_masks;
     if (a.threads)
@@ -239,6 +241,9 @@ inline Json settings_json(const Arguments& a, const xai::ExplainerSettings& s, c
     if (uses("scorecam"))
         j["scorecam"] = Json{{"convention", detail::choice_name(detail::score_cam_conventions, s.score_cam.convention)},
                              {"mass_tolerance", s.score_cam.mass_tolerance}};
+    if (uses("dff"))
+        j["dff"] = Json{{"components", s.dff.components}, {"max_iterations", s.dff.max_iterations},
+                        {"tolerance", s.dff.tolerance}, {"seed", s.dff.seed}};
     j["cam"] = Json{{"eigen_smooth", s.cam.eigen_smooth}, {"aug_smooth", s.cam.aug_smooth}};
     if (a.boxes) {
         const xai::ThresholdOptions& t = a.box_options.threshold;
@@ -387,6 +392,8 @@ struct Drawn {
     std::filesystem::path overlay_file, map_file;
     std::vector<std::pair<std::string, std::filesystem::path>> extra_files;  ///< further maps: name, file
     std::vector<xai::Box> boxes;                                             ///< --boxes, in input pixels
+    xai::Image concepts_picture{};                                           ///< --method dff: dff_picture()
+    std::filesystem::path concepts_file{};                                   ///< where it goes (png)
 };
 
 /// The files of one image that `outputs` asks for: each method's map drawn on the photo (.png),
@@ -408,6 +415,7 @@ inline void write_outputs(const Job& job, const PreparedImage& image, const std:
             xai::Image picture = display_overlay(shown, x.map(i), image.framing, colormap);
             if (!d.boxes.empty()) draw_boxes_on_photo(picture, d.boxes, shown_framing);
             if (outputs.png) scratch.png.save(d.overlay_file, picture);
+            if (outputs.png && !d.concepts_file.empty()) scratch.png.save(d.concepts_file, d.concepts_picture);
             if (outputs.gallery) panels.push_back({shrink_to(picture, gallery_max_side), d.title, caption});
         }
         if (outputs.npy) {
@@ -740,6 +748,11 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
                 for (const auto& [name, maps] : x.extra_maps) {
                     d.extra_files.emplace_back(name, job.out_dir / (base + "_" + name + ".npy"));
                     extra[name] = d.extra_files.back().second.string();
+                }
+                if (m.name == "dff" && a.outputs.png) {
+                    d.concepts_picture = dff_picture(x, r.index, image->input, info);
+                    d.concepts_file = job.out_dir / (job.stem + "_dff_concepts.png");
+                    entry["concepts_picture"] = d.concepts_file.string();
                 }
                 entry["layer"] = x.layer;
                 entry["seconds"] = r.seconds;

@@ -66,7 +66,7 @@ inline std::vector<std::string> record_files(const Json& record) {
     std::vector<std::string> files;
     if (record.contains("gallery")) files.push_back(record["gallery"]);
     for (const Json& m : record.value("methods", Json::array())) {
-        for (const char* key : {"overlay", "map", "picture"})
+        for (const char* key : {"overlay", "map", "picture", "concepts_picture"})
             if (m.contains(key)) files.push_back(m[key]);
         if (m.contains("extra_maps"))
             for (const auto& [name, path] : m["extra_maps"].items()) files.push_back(path);

@@ -4,7 +4,8 @@
 //
 //   Classifier, FeatureModel (GAP + linear heads), LayerActivationModel, LayerGradientModel,
 //   LayerForwardModel, InputGradientModel, ReluBackwardModel (guided backpropagation and the
-//   deconvnet, models/torch/relu_backward.hpp), TwiceDifferentiableModel and ExactHessianModel.
+//   deconvnet, models/torch/relu_backward.hpp), BiasGradientModel (FullGrad,
+//   models/torch/bias_gradients.hpp), TwiceDifferentiableModel and ExactHessianModel.
 //
 // Not part of the umbrella header xai.hpp: include "xai/torch.hpp" and link xai::torch
 // (CMake, only defined when find_package(Torch) succeeds).
@@ -40,6 +41,12 @@
 //   input_gradients(batch, seed, rule)
 //       the same with every ReLU's backward replaced by the rule (guided backpropagation, the
 //       deconvnet): post hooks on the autograd graph's ReLU nodes (relu_backward.hpp).
+//   bias_gradients(batch, seed)
+//       one forward, autograd::grad of Σ seed ⊙ logits with respect to the input, and the
+//       gradient at every convolution's, linear layer's and batch normalisation's output with
+//       its (effective) bias, recorded by pre hooks on the autograd graph (bias_gradients.hpp).
+//       Under the exclusive lock: the parameters require a gradient for the pass, so that the
+//       graph leads to their values (no parameter gradient is computed or stored).
 //   parameters, per_example_loss_gradients, loss_hessian_vector_product, loss_hessian
 //       θ = the selected parameters (TorchOptions::parameters; all by default) flattened in
 //       registration order, each tensor row-major: parameter_blocks() names the ranges after
@@ -98,6 +105,7 @@
 #include "xai/core/concepts.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/tensor.hpp"
+#include "xai/models/torch/bias_gradients.hpp"
 #include "xai/models/torch/graph.hpp"
 #include "xai/models/torch/relu_backward.hpp"
 #include "xai/models/torch/script.hpp"
@@ -213,7 +221,7 @@ private:
 
 /// A LibTorch model behind every model concept of core/concepts.hpp (Classifier, FeatureModel,
 /// LayerActivationModel, LayerGradientModel, LayerForwardModel, InputGradientModel,
-/// ReluBackwardModel, TwiceDifferentiableModel, ExactHessianModel), so every explainer of xai
+/// ReluBackwardModel, BiasGradientModel, TwiceDifferentiableModel, ExactHessianModel), so every explainer of xai
 /// runs on it.
 ///
 /// Four forms: a torch::nn::Sequential, any C++ module split by hand per layer, or one or two
@@ -578,6 +586,45 @@ public:
             out.scores = scores_of(logits, batch.shape(0), where);
             const torch::Tensor grad = gradient_of(logits, input, checked_seed(seed, out.scores, where));
             out.gradients = grad.defined() ? to_xtensor<4>(grad) : Batch(xt::zeros<float>(batch.shape()));
+            return out;
+        });
+    }
+
+    // ---- BiasGradientModel (FullGrad) -------------------------------------------------------
+
+    /// The input gradient and, for every convolution, linear layer and batch normalisation
+    /// (first to last), the gradient of Σ seed ⊙ logits at its output with its (effective) bias:
+    /// one forward and one backward pass, by pre hooks on the autograd graph
+    /// (models/torch/bias_gradients.hpp). Runs under the exclusive lock, because the parameters
+    /// must require a gradient for their values to be found in the graph. model_error naming
+    /// the nodes when another parameter enters the network (a layer norm, a learned scale).
+    BiasGradients bias_gradients(const Batch& batch, const ScoreSeed& seed) const {
+        constexpr const char* where = "TorchModel::bias_gradients()";
+        xai::detail::require_model_input(*this, batch, where);
+        xai::detail::require(static_cast<bool>(seed), where, ": the seed is empty, expected a function");
+        std::unique_lock lock(state_->mutex);
+        return detail::torch_call(where, [&] {
+            const TorchGraph& g = state_->graph;
+            std::vector<torch::Tensor> all;
+            for (const auto& [name, p] : g.parameters) all.push_back(p);
+            const detail::ThetaGradients enable(all);
+            torch::AutoGradMode grad_mode(true);
+            const torch::Tensor input = model_input(batch).detach().requires_grad_(true);
+            const torch::Tensor logits = g.forward_unfused ? g.forward_unfused(input) : g.forward(input);
+            const std::vector<detail::TorchBiasSite> sites = detail::hook_bias_sites(logits, g.parameters, g.form);
+            BiasGradients out;
+            out.scores = scores_of(logits, batch.shape(0), where);
+            const torch::Tensor grad = gradient_of(logits, input, checked_seed(seed, out.scores, where));
+            out.input_gradients = grad.defined() ? to_xtensor<4>(grad) : Batch(xt::zeros<float>(batch.shape()));
+            for (const detail::TorchBiasSite& site : sites) {
+                if (!site.gradient->defined()) continue;  // no gradient reached it: its term is zero
+                LayerBiasGradient layer;
+                layer.layer = site.name;
+                layer.gradients = to_xarray(*site.gradient);
+                const torch::Tensor bias = site.bias.to(torch::kFloat32).contiguous();
+                layer.bias.assign(bias.data_ptr<float>(), bias.data_ptr<float>() + bias.numel());
+                out.layers.push_back(std::move(layer));
+            }
             return out;
         });
     }
@@ -1031,6 +1078,6 @@ private:
 
 static_assert(Classifier<TorchModel> && FeatureModel<TorchModel> && LayerGradientModel<TorchModel> &&
               LayerForwardModel<TorchModel> && InputGradientModel<TorchModel> && ReluBackwardModel<TorchModel> &&
-              ExactHessianModel<TorchModel>);
+              BiasGradientModel<TorchModel> && ExactHessianModel<TorchModel>);
 
 }  // namespace xai::models
