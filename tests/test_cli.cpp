@@ -959,6 +959,60 @@ TEST_CASE("xai-explain --boxes lists the library's regions of each map in input 
     fs::remove_all(dir);
 }
 
+TEST_CASE("xai-explain draws a small photo's map at the photo's size and zooms the picture, hatching after zooming", "[cli][pictures]") {
+    const fs::path dir = scratch("zoom");
+    const fs::path model_file = random_model(dir);
+    const fs::path square = test_image(dir / "square.png", 1, 28, 28), wide = test_image(dir / "wide.png", 1, 28, 40);
+    const Outcome o = run_tool({"--model", model_file.string(), "--image", square.string(), "--image", wide.string(), "--out",
+                                (dir / "out").string(), "--method", "gradcam", "--quiet"});
+    INFO(o.err);
+    REQUIRE(o.code == 0);
+    // The square photo is the model's input: the picture is the library's overlay of the photo and
+    // the display map (pytorch-grad-cam's show_cam_on_image), each pixel a 7×7 block (28·7 = 196 ≥ 192).
+    const xai::Image photo = xai::load_image(square, 1);
+    const std::size_t target = read_json(dir / "out" / "square.json")["target"]["index"].get<std::size_t>();
+    const xai::models::Sequential net = load_model(model_file);
+    const xai::AnyExplanation x = xai::make_explainer("gradcam", net).explain(photo, xai::Target::class_index(target));
+    const xai::PixelsU8 small = xai::to_hwc_u8(xai::overlay(photo, x.map(0)), xai::Rounding::nearest);
+    const xai::PixelsU8 shown = xai::to_hwc_u8(xai::load_image(dir / "out" / "square_gradcam.png", 3));
+    REQUIRE(shown.size() == 196 * 196 * 3);
+    std::size_t differing = 0;
+    for (std::size_t y = 0; y < 196; ++y)
+        for (std::size_t x_ = 0; x_ < 196; ++x_)
+            for (std::size_t c = 0; c < 3; ++c)
+                differing += shown.data()[(y * 196 + x_) * 3 + c] != small.data()[((y / 7) * 28 + x_ / 7) * 3 + c];
+    CHECK(differing == 0);
+    // The 28×40 photo, centre-cropped, shown 5× (140×200): inside the part the model saw, every
+    // 5×5 block is one colour; outside it the zoomed photo is greyed, crossed by 1-pixel
+    // diagonal lines every 8 pixels of the picture (0.25 → byte 64).
+    const xai_explain::Json framing = read_json(dir / "out" / "wide.json")["framing"];
+    const std::size_t top = framing["photo_rows"][0], bottom = framing["photo_rows"][1];
+    const std::size_t left = framing["photo_columns"][0], right = framing["photo_columns"][1];
+    REQUIRE((left > 0 && right < 40));  // the sides are not explained
+    const xai::PixelsU8 picture = xai::to_hwc_u8(xai::load_image(dir / "out" / "wide_gradcam.png", 3));
+    const xai::PixelsU8 grey = xai::to_hwc_u8(xai::load_image(wide, 1));  // flat indices below: xtensor's
+                                                                          // [] broadcasts a 1-wide axis
+    REQUIRE(picture.size() == 140 * 200 * 3);
+    std::size_t block_breaks = 0, wrong_lines = 0, wrong_grey = 0;
+    for (std::size_t y = 0; y < 140; ++y)
+        for (std::size_t x_ = 0; x_ < 200; ++x_) {
+            const std::uint8_t v = picture.data()[(y * 200 + x_) * 3];
+            const bool inside = y / 5 >= top && y / 5 < bottom && x_ / 5 >= left && x_ / 5 < right;
+            if (inside) {
+                block_breaks += v != picture.data()[((y / 5 * 5) * 200 + x_ / 5 * 5) * 3];
+            } else if ((x_ + y) % 8 == 0) {
+                wrong_lines += v != 64;
+            } else {  // 0.45 + 0.35 · luma, within a byte (the luma weights sum to 1 up to rounding)
+                const double expected = 255.0 * (0.45 + 0.35 * grey.data()[y / 5 * 40 + x_ / 5] / 255.0);
+                wrong_grey += std::abs(static_cast<double>(v) - expected) > 1.0;
+            }
+        }
+    CHECK(block_breaks == 0);
+    CHECK(wrong_lines == 0);
+    CHECK(wrong_grey == 0);
+    fs::remove_all(dir);
+}
+
 TEST_CASE("The efficiency flags (RISE sampling, Sobol, adaptive LIME, coarse-to-fine occlusion, Score-CAM pruning) set the "
           "library's options: each .npy is the library's map with them",
           "[cli][efficiency]") {

@@ -326,8 +326,7 @@ Json explain_influence(const Model& model, const InfluenceMethod* influence, con
         std::snprintf(buffer, sizeof buffer, "%+.3g", v);
         return std::string(buffer);
     };
-    const xai::Image shown = shrink_to(xai::mark_unexplained(display_image(image.photo), display_framing(image.framing)),
-                                       gallery_max_side);
+    const xai::Image shown = shrink_to(display_photo(image.photo, image.framing), gallery_max_side);
     const std::size_t columns = 1 + std::max(e.helpful[0].size(), e.harmful[0].size());
     std::vector<Panel> panels;
     Json lists = Json::object();
@@ -357,7 +356,7 @@ Json explain_influence(const Model& model, const InfluenceMethod* influence, con
         std::vector<float> values(static_cast<std::size_t>(e.influence.rows()));
         for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(e.influence(static_cast<Eigen::Index>(i), 0));
         save_npy(values_file, values.data(), {values.size()});
-        xai::save_image(picture_file, compose_gallery(panels, columns));
+        PngEncoder().save(picture_file, compose_gallery(panels, columns));  // as every picture of the tool
     } catch (const xai::error& error) {
         throw Failure(ExitCode::failure, error.what());
     }
@@ -401,22 +400,18 @@ struct Drawn {
 inline void write_outputs(const Job& job, const PreparedImage& image, const std::vector<Drawn>& drawn, const std::string& caption,
                           const Outputs& outputs, xai::Colormap colormap, const std::filesystem::path& gallery_file,
                           Scratch& scratch) {
-    const bool pictures = outputs.png || outputs.gallery;
-    xai::Image shown;
-    xai::Framing shown_framing;
     std::vector<Panel> panels;
-    if (pictures) shown = display_image(image.photo), shown_framing = display_framing(image.framing);
     if (outputs.gallery)
-        panels.push_back({shrink_to(xai::mark_unexplained(shown, shown_framing), gallery_max_side), job.file.filename().string(), caption});
+        panels.push_back({shrink_to(display_photo(image.photo, image.framing), gallery_max_side), job.file.filename().string(), caption});
     for (const Drawn& d : drawn) {
         const xai::AnyExplanation& x = *d.result.x;
         const std::size_t i = d.result.index;
-        if (pictures) {
-            xai::Image picture = display_overlay(shown, x.map(i), image.framing, colormap);
-            if (!d.boxes.empty()) draw_boxes_on_photo(picture, d.boxes, shown_framing);
+        if (outputs.png || outputs.gallery) {
+            xai::Image picture = display_overlay(image.photo, x.map(i), image.framing, colormap);
+            if (!d.boxes.empty()) draw_boxes_on_photo(picture, d.boxes, display_framing(image.framing));
             if (outputs.png) scratch.png.save(d.overlay_file, picture);
             if (outputs.png && !d.concepts_file.empty()) scratch.png.save(d.concepts_file, d.concepts_picture);
-            if (outputs.gallery) panels.push_back({shrink_to(picture, gallery_max_side), d.title, caption});
+            if (outputs.gallery) panels.push_back({shrink_to(std::move(picture), gallery_max_side), d.title, caption});
         }
         if (outputs.npy) {
             save_npy(d.map_file, x.raw_map(i));
@@ -581,6 +576,7 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
         update_status();
     };
 
+    std::filesystem::path made_folder = a.out;  // the folder made last: a folder's images share theirs
     OutputWriter writer(a.batch);  // after everything its tasks refer to: its destructor waits for them
     std::size_t next = 0;
     bool stop = false;
@@ -644,42 +640,46 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
                                                        : xai::Target::class_index(targets[g]));
         }
 
-        // Every method on the batch.
+        // The methods that take the batch in one pass first; then image by image the others, each
+        // image's outputs going to the writing thread as soon as it is explained, so that its files
+        // are written while the next image is (with --metrics, which scores each method's maps
+        // over the whole batch, the outputs follow the scores).
         std::vector<std::vector<MethodResult>> results(explainers.size(), std::vector<MethodResult>(n));
+        std::vector<bool> done_as_batch(explainers.size(), false);
         for (std::size_t e = 0; e < explainers.size(); ++e) {
-            const xai::AnyExplainer& explainer = explainers[e];
-            const xai::MethodInfo& m = explainer.method();
+            if (explainers[e].method().reports_progress || n == 1) continue;
+            try {
+                const auto start = std::chrono::steady_clock::now();
+                auto x = std::make_shared<const xai::AnyExplanation>(explainers[e].explain(batch, batch_targets));
+                const double share =
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / static_cast<double>(n);
+                for (std::size_t g = 0; g < n; ++g) results[e][g] = MethodResult{x, g, share, {}, {}};
+                done_as_batch[e] = true;
+            } catch (const xai::error&) {
+                done_as_batch[e] = false;  // retried image by image, to tell which image fails
+            }
+        }
+        const auto explain_one = [&](std::size_t e, std::size_t g) {
+            const xai::MethodInfo& m = explainers[e].method();
+            MethodResult& r = results[e][g];
+            try {
+                const xai::Progress progress = m.reports_progress ? status.task(std::string(m.name)) : xai::Progress{};
+                const auto start = std::chrono::steady_clock::now();
+                auto x = std::make_shared<const xai::AnyExplanation>(
+                    explainers[e].explain(xai::as_batch(inputs[g]), xai::Targets{batch_targets[g]}, progress));
+                r = MethodResult{x, 0, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), {}, {}};
+            } catch (const xai::error& error) {
+                r.error = method_failure(error, a.target, probability_target);
+            }
+            status.end_task();
+        };
+        const auto score = [&](std::size_t e) {
+            const xai::MethodInfo& m = explainers[e].method();
             std::vector<MethodResult>& r = results[e];
-            bool done_as_batch = false;
-            if (!m.reports_progress && n > 1) {
-                try {
-                    const auto start = std::chrono::steady_clock::now();
-                    auto x = std::make_shared<const xai::AnyExplanation>(explainer.explain(batch, batch_targets));
-                    const double share = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
-                                         static_cast<double>(n);
-                    for (std::size_t g = 0; g < n; ++g) r[g] = MethodResult{x, g, share, {}, {}};
-                    done_as_batch = true;
-                } catch (const xai::error&) {
-                    done_as_batch = false;  // retried image by image below, to tell which image fails
-                }
-            }
-            for (std::size_t g = 0; !done_as_batch && g < n; ++g) {
-                try {
-                    const xai::Progress progress = m.reports_progress ? status.task(std::string(m.name)) : xai::Progress{};
-                    const auto start = std::chrono::steady_clock::now();
-                    auto x = std::make_shared<const xai::AnyExplanation>(
-                        explainer.explain(xai::as_batch(inputs[g]), xai::Targets{batch_targets[g]}, progress));
-                    r[g] = MethodResult{x, 0, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), {}, {}};
-                } catch (const xai::error& error) {
-                    r[g].error = method_failure(error, a.target, probability_target);
-                }
-                status.end_task();
-            }
-            if (a.metrics.empty()) continue;
             std::vector<std::size_t> ok;
             for (std::size_t g = 0; g < n; ++g)
                 if (r[g].error.empty()) ok.push_back(g);
-            if (ok.empty()) continue;
+            if (ok.empty()) return;
             xai::Batch images = xai::Batch::from_shape({ok.size(), batch.shape(1), batch.shape(2), batch.shape(3)});
             xai::Maps maps = xai::Maps::from_shape({ok.size(), batch.shape(2), batch.shape(3)});
             std::vector<std::size_t> scored_targets;
@@ -700,13 +700,13 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
                 for (std::size_t g : ok) r[g].error = "metrics: " + first_line(error.what());
             }
             status.end_task();
-        }
+        };
 
-        // The outputs, image by image: the records here, the files on the writing thread.
-        for (std::size_t g = 0; g < n; ++g) {
+        // An image's outputs: the record here, the files on the writing thread.
+        const auto emit = [&](std::size_t g) {
             const Job& job = jobs[group[g]];
             auto image = std::make_shared<const PreparedImage>(std::move(prepared[g]));
-            make_folder(job.out_dir);
+            if (job.out_dir.native() != made_folder.native()) make_folder(job.out_dir), made_folder = job.out_dir;
             Json record{{"image", job.file.string()}, {"stored", shape_json(image->stored)}, {"framing", framing_json(image->framing)},
                         {"notes", image->notes}};
             const auto class_json = [&](std::size_t k) {
@@ -815,6 +815,19 @@ int explain_images(const Model& model, ModelInfo& info, const Arguments& a, Cons
             finished[group[g]] = true;
             ++done, ++measured, ++explained;
             update_status();
+        };
+        if (a.metrics.empty()) {
+            for (std::size_t g = 0; g < n; ++g) {
+                for (std::size_t e = 0; e < explainers.size(); ++e)
+                    if (!done_as_batch[e]) explain_one(e, g);
+                emit(g);
+            }
+        } else {
+            for (std::size_t e = 0; e < explainers.size(); ++e) {
+                for (std::size_t g = 0; !done_as_batch[e] && g < n; ++g) explain_one(e, g);
+                score(e);
+            }
+            for (std::size_t g = 0; g < n; ++g) emit(g);
         }
     }
     writer.finish();

@@ -4,12 +4,18 @@
 // a header of static functions that turns a string into axis-aligned quads), and the gallery
 // that puts the panels side by side.
 //
-// Display size: the photo at its own size and aspect; a small one (28×28, 64×64) is enlarged by
+// Display size: the photo at its own size and aspect; a small one (28×28, 64×64) is zoomed by
 // the smallest integer factor that makes its longer side at least 192 pixels (28×28 → 196×196,
-// 64×64 → 192×192), with nearest-neighbour pixels so the picture shows every pixel. The map is
-// drawn back on it by xai::overlay_on_photo (pytorch-grad-cam's show_cam_on_image where the model
-// looked, the rest of the photo greyed and hatched: not explained). Gallery panels are the same
-// pictures shrunk (antialiased) to at most gallery_max_side pixels on their longer side.
+// 64×64 → 192×192), each pixel a factor×factor block. The map is drawn back on the photo at the
+// photo's own size by xai::overlay_on_photo (pytorch-grad-cam's show_cam_on_image where the model
+// looked; for a photo that is the model's input, exactly its picture) and that picture is zoomed
+// the same way, so every block is one pixel of the photo and one value of the map, as the .npy
+// holds it: the picture shows the map at the resolution it has instead of a bilinear blur that
+// neither the photo nor the map contains. The part the model did not see is greyed and hatched
+// after zooming (lines 1 pixel wide, as on a large photo). Zoomed pictures repeat each row
+// `factor` times, which the PNG writer (png_writer.hpp) encodes almost for free. Gallery panels
+// are the same pictures shrunk (antialiased) to at most gallery_max_side pixels on their longer
+// side.
 
 #include <algorithm>
 #include <cstddef>
@@ -42,22 +48,24 @@ inline std::size_t display_factor(std::size_t h, std::size_t w) {
     return std::max<std::size_t>(1, (display_min_side + side - 1) / side);
 }
 
-/// Each pixel repeated factor×factor times.
+/// Each pixel repeated factor×factor times (a copy when factor is 1).
 inline xai::Image enlarge_nearest(const xai::Image& image, std::size_t factor) {
-    const std::size_t c = image.shape(0), h = image.shape(1), w = image.shape(2);
-    xai::Image out = xai::Image::from_shape({c, h * factor, w * factor});
+    if (factor == 1) return image;
+    const std::size_t c = image.shape(0), h = image.shape(1), w = image.shape(2), wide = w * factor;
+    xai::Image out = xai::Image::from_shape({c, h * factor, wide});
     for (std::size_t ch = 0; ch < c; ++ch)
-        for (std::size_t y = 0; y < h * factor; ++y) {
-            const float* src = image.data() + (ch * h + y / factor) * w;
-            float* dst = out.data() + (ch * h * factor + y) * w * factor;
-            for (std::size_t x = 0; x < w * factor; ++x) dst[x] = src[x / factor];
+        for (std::size_t y = 0; y < h; ++y) {
+            const float* src = image.data() + (ch * h + y) * w;
+            float* first = out.data() + (ch * h + y) * factor * wide;
+            for (std::size_t x = 0; x < w; ++x) std::fill_n(first + x * factor, factor, src[x]);
+            for (std::size_t r = 1; r < factor; ++r) std::copy_n(first, wide, first + r * wide);
         }
     return out;
 }
 
-/// The photo as the pictures show it: RGB, small photos enlarged by display_factor().
+/// The photo as the pictures show it: RGB, small photos zoomed by display_factor().
 inline xai::Image display_image(const xai::Image& photo) {
-    return xai::as_rgb(enlarge_nearest(photo, display_factor(photo.shape(1), photo.shape(2))));
+    return enlarge_nearest(xai::as_rgb(photo), display_factor(photo.shape(1), photo.shape(2)));
 }
 
 /// The framing of a photo for its display copy (display_image()).
@@ -65,12 +73,30 @@ inline xai::Framing display_framing(const xai::Framing& framing) {
     return framing.enlarged(display_factor(framing.photo_height, framing.photo_width));
 }
 
-/// A map (over the model's input, values in [0, 1]) drawn back on the displayed photo.
-inline xai::Image display_overlay(const xai::Image& shown, const xai::Map& map, const xai::Framing& framing,
+/// A picture of the photo at its own size (RGB, the part the model did not see left as it is)
+/// zoomed by display_factor(), that part greyed and hatched (see the header).
+inline xai::Image zoom_and_hatch(const xai::Image& picture, const xai::Framing& framing) {
+    const std::size_t factor = display_factor(framing.photo_height, framing.photo_width);
+    xai::Image shown = enlarge_nearest(picture, factor);
+    const xai::PixelSpan rows = framing.rows(), cols = framing.columns();
+    xai::detail::hatch_outside(shown, {rows.begin * factor, rows.end * factor}, {cols.begin * factor, cols.end * factor},
+                               xai::PhotoOverlayOptions{}.hatch_spacing);
+    return shown;
+}
+
+/// The photo as shown beside the maps: display_image(), the part the model did not see greyed
+/// and hatched.
+inline xai::Image display_photo(const xai::Image& photo, const xai::Framing& framing) {
+    return zoom_and_hatch(xai::mark_unexplained(photo, framing, {.mark_unexplained = false}), framing);
+}
+
+/// A map (over the model's input, values in [0, 1]) drawn back on the photo, as shown (see the header).
+inline xai::Image display_overlay(const xai::Image& photo, const xai::Map& map, const xai::Framing& framing,
                                   xai::Colormap colormap) {
     xai::PhotoOverlayOptions options;
     options.overlay.colormap = colormap;
-    return xai::overlay_on_photo(shown, map, display_framing(framing), options);
+    options.mark_unexplained = false;
+    return zoom_and_hatch(xai::overlay_on_photo(photo, map, framing, options), framing);
 }
 
 /// Boxes in the model's input pixels (half-open) drawn on a picture of the photo framed by
@@ -91,8 +117,9 @@ inline void draw_boxes_on_photo(xai::Image& picture, const std::vector<xai::Box>
     xai::draw_boxes(picture, on_photo, {1.0f, 0.0f, 1.0f}, thickness);
 }
 
-/// The picture shrunk (antialiased) so that its longer side is at most `side` pixels.
-inline xai::Image shrink_to(const xai::Image& picture, std::size_t side) {
+/// The picture shrunk (antialiased) so that its longer side is at most `side` pixels (moved
+/// through unchanged when it is not larger).
+inline xai::Image shrink_to(xai::Image picture, std::size_t side) {
     const std::size_t h = picture.shape(1), w = picture.shape(2), longer = std::max(h, w);
     if (longer <= side) return picture;
     const auto scaled = [&](std::size_t extent) {

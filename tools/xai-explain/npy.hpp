@@ -13,10 +13,10 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
+#include "write_file.hpp"
 #include "xai/core/error.hpp"
 #include "xai/core/tensor.hpp"
 
@@ -51,14 +51,11 @@ inline std::vector<char> encode_npy(const float* values, const std::vector<std::
     return bytes;
 }
 
-/// Writes `values` with the given shape (C order) to `path` as .npy; io_error when the file
-/// cannot be written.
+/// Writes `values` with the given shape (C order) to `path` as .npy (write_file.hpp: Failure
+/// naming the file when it cannot be written).
 inline void save_npy(const std::filesystem::path& path, const float* values, const std::vector<std::size_t>& shape) {
     const std::vector<char> bytes = encode_npy(values, shape);
-    std::ofstream out(path, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) throw xai::io_error(xai::detail::message("save_npy(): cannot write '", path.string(), "'"));
+    write_file(path, bytes.data(), bytes.size());
 }
 
 /// Writes an H×W map to `path` as .npy.

@@ -11,8 +11,9 @@
 // so a picture loads back to the same pixels either way (tests/test_cli.cpp decodes them with stb
 // and with libpng). Each row gets the filter None, Sub or Up with the smallest sum of absolute
 // filtered bytes (the "minimum sum of absolute differences" heuristic of the PNG specification,
-// section 12.8, without Average and Paeth, the costly ones): the enlarged pictures repeat each
-// row, which Up turns into zeros.
+// section 12.8, without Average and Paeth, the costly ones); a row equal to the one above (the
+// zoomed pictures repeat each row, gallery.hpp) is found by comparing the floats and written as
+// Up, all zeros, without converting it.
 //
 // A PngEncoder keeps its deflate state and buffers between pictures (one per writing thread), so
 // that a run does not allocate and fault in fresh pages for every picture.
@@ -23,14 +24,14 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <new>
 #include <string>
 #include <vector>
 
-#include "arguments.hpp"
+#include "write_file.hpp"
 #include "xai/core/tensor.hpp"
 #include "xai/image/convert.hpp"
 
@@ -63,6 +64,15 @@ public:
         const float* in = image.data();
         float finite = 0.0f;  // stays 0 unless a value is NaN or infinite (v − v is NaN then)
         for (std::size_t y = 0; y < h; ++y) {
+            std::uint8_t* out = filtered_.data() + y * (stride + 1);
+            if (y > 0 && same_as_previous_row(in, c, plane, w, y)) {
+                // A zoomed picture repeats each row (gallery.hpp): Up makes it all zeros, which
+                // deflate turns into a few back-references, and the row needs no conversion.
+                // `previous` keeps the row's bytes for the next one.
+                out[0] = 2;
+                std::fill_n(out + 1, stride, std::uint8_t{0});
+                continue;
+            }
             // The bytes of xai::detail::to_byte(v, Rounding::nearest): ⌊255·clamp(v) + 0.5⌋, the
             // cast truncating a non-negative value as floor does; a NaN becomes 0 here (no
             // undefined cast) and is refused after the row.
@@ -83,7 +93,6 @@ public:
                 sub += magnitude(static_cast<std::uint8_t>(current[i] - left));
                 up += magnitude(static_cast<std::uint8_t>(current[i] - previous[i]));
             }
-            std::uint8_t* out = filtered_.data() + y * (stride + 1);
             if (up <= std::min(none, sub)) {
                 out[0] = 2;
                 for (std::size_t i = 0; i < stride; ++i) out[1 + i] = static_cast<std::uint8_t>(current[i] - previous[i]);
@@ -126,16 +135,22 @@ public:
         return png_;
     }
 
-    /// Writes the image to `path` as PNG; Failure(failure) naming the file when it cannot be written.
+    /// Writes the image to `path` as PNG (write_file.hpp: Failure naming the file when it cannot be written).
     void save(const std::filesystem::path& path, const xai::Image& image) {
         const std::vector<std::uint8_t>& bytes = encode(image);
-        std::FILE* file = std::fopen(path.c_str(), "wb");
-        if (file == nullptr) throw Failure(ExitCode::failure, "cannot write '" + path.string() + "'");
-        const bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
-        if (std::fclose(file) != 0 || !written) throw Failure(ExitCode::failure, "cannot write '" + path.string() + "'");
+        write_file(path, bytes.data(), bytes.size());
     }
 
 private:
+    /// Whether row y of every channel holds the same floats, bit for bit, as row y − 1 (so the same bytes).
+    static bool same_as_previous_row(const float* in, std::size_t c, std::size_t plane, std::size_t w, std::size_t y) {
+        for (std::size_t ch = 0; ch < c; ++ch) {
+            const float* row = in + ch * plane + y * w;
+            if (std::memcmp(row, row - w, w * sizeof(float)) != 0) return false;
+        }
+        return true;
+    }
+
     static std::size_t magnitude(std::uint8_t filtered) {
         return static_cast<std::size_t>(std::abs(static_cast<int>(static_cast<std::int8_t>(filtered))));
     }

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "arguments.hpp"
+#include "write_file.hpp"
 #include "xai/core/tensor.hpp"
 #include "xai/image/framing.hpp"
 
@@ -98,13 +99,6 @@ inline std::optional<Json> resumable_record(const std::filesystem::path& path, c
     for (const std::string& file : record_files(record))
         if (!std::filesystem::is_regular_file(file, ec)) return std::nullopt;
     return record;
-}
-
-inline void write_text(const std::filesystem::path& path, const std::string& text) {
-    std::ofstream file(path, std::ios::binary | std::ios::trunc);
-    file << text;
-    file.close();
-    if (!file) throw Failure(ExitCode::failure, "cannot write '" + path.string() + "'");
 }
 
 inline void make_folder(const std::filesystem::path& dir) {

@@ -232,7 +232,7 @@ inline void write_report(const std::filesystem::path& path, const Json& summary,
         try {
             const xai::Framing framing = framing_from_json(record["framing"]);
             const xai::Image photo = xai::load_image(file, record["stored"][0].get<std::size_t>() <= 2 ? 1 : 3);
-            html += "<figure>" + embedded_image(xai::mark_unexplained(display_image(photo), display_framing(framing)), "photo " + file) +
+            html += "<figure>" + embedded_image(display_photo(photo, framing), "photo " + file) +
                     "<figcaption>photo</figcaption></figure>\n";
         } catch (const std::exception& e) {
             html += "<figure><figcaption class=\"error\">photo: " + html_escape(first_line(e.what())) + "</figcaption></figure>\n";

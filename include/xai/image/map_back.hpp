@@ -120,9 +120,8 @@ inline void require_photo_for(const Image& photo, const Framing& framing, const 
     require(options.hatch_spacing >= 2, where, ": hatch_spacing is ", options.hatch_spacing, ", expected at least 2");
 }
 
-/// Greys and hatches the pixels of a 3×H×W picture outside framing.rows() × framing.columns().
-inline void hatch_outside(Image& rgb, const Framing& framing, std::size_t spacing) {
-    const PixelSpan rows = framing.rows(), cols = framing.columns();
+/// Greys and hatches the pixels of a 3×H×W picture outside rows × cols.
+inline void hatch_outside(Image& rgb, const PixelSpan& rows, const PixelSpan& cols, std::size_t spacing) {
     const std::size_t h = rgb.shape(1), w = rgb.shape(2), plane = h * w;
     float* data = rgb.data();
     for (std::size_t y = 0; y < h; ++y)
@@ -134,6 +133,11 @@ inline void hatch_outside(Image& rgb, const Framing& framing, std::size_t spacin
             const float v = (x + y) % spacing == 0 ? 0.25f : 0.45f + 0.35f * luma;
             for (std::size_t c = 0; c < 3; ++c) data[c * plane + i] = v;
         }
+}
+
+/// Greys and hatches the pixels of a 3×H×W picture outside framing.rows() × framing.columns().
+inline void hatch_outside(Image& rgb, const Framing& framing, std::size_t spacing) {
+    hatch_outside(rgb, framing.rows(), framing.columns(), spacing);
 }
 
 }  // namespace detail
