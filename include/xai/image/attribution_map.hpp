@@ -143,22 +143,15 @@ inline double cumulative_sum_threshold(const float* values, std::size_t n, doubl
     if (n == 0) return 0.0;
     constexpr unsigned shift = 20, bins = 1u << (31 - shift);
     const auto bin = [](float v) { return (std::bit_cast<std::uint32_t>(v) & 0x7fffffffu) >> shift; };
-    // Two histograms and eight partial totals, merged after the pass: neighbouring values often
-    // fall in one bin, and one running sum would chain every add to the previous one.
+    // The total in the values' order (the budget, hence the result, is the definition's to the
+    // last bit); two histograms, alternate values to each: neighbouring values often fall in one
+    // bin, and one histogram would chain their adds through memory.
     std::array<std::array<double, bins>, 2> mass{};
-    std::array<double, 8> partial{};
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (std::size_t j = 0; j < 8; ++j) {
-            partial[j] += values[i + j];
-            mass[j & 1][bin(values[i + j])] += values[i + j];
-        }
-    for (; i < n; ++i) {
-        partial[0] += values[i];
-        mass[0][bin(values[i])] += values[i];
-    }
     double total = 0.0;
-    for (double p : partial) total += p;
+    for (std::size_t i = 0; i < n; ++i) {
+        total += values[i];
+        mass[i & 1][bin(values[i])] += values[i];
+    }
     const double budget = total - total * 0.01 * percentile;  // the mass allowed above the threshold
     double top = 0.0;
     for (std::size_t b = bins; b-- > 0;) {
