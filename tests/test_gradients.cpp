@@ -425,6 +425,9 @@ TEST_CASE("The noise tunnel on the built-in CNN: VarGrad ≥ 0, the same result 
     CHECK_THROWS_WITH(Tunnel(net, {.noise = {.noise_level = std::numeric_limits<double>::quiet_NaN()}}),
                       Contains("noise.noise_level is nan"));
     CHECK_THROWS_WITH(Tunnel(net, {.method = {.batch_size = 0}}), Contains("xai::Saliency::Saliency(): batch_size is 0"));
+    // σ beyond float's range: the noisy copies overflow, which is refused before any model call on them.
+    CHECK_THROWS_WITH(Tunnel(net, {.noise = {.samples = 2, .noise_level = 1e39}}).explain(x),
+                      Contains("xai::NoiseTunnel::explain(): the noisy images (image + σ·noise) contains NaN or Inf"));
 }
 
 TEST_CASE("The noise tunnel's copies are x + σ·ε with ε from Rng::stream(seed, s), for any threads and batch size",

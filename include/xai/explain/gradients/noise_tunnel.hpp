@@ -31,6 +31,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -149,8 +150,9 @@ public:
             const auto [lo, hi] = std::minmax_element(x, x + values);
             const double sigma = options_.noise.noise_level * (static_cast<double>(*hi) - static_cast<double>(*lo));
             out.sigma[i] = sigma;
-            write_noisy_copies(x, values, static_cast<float>(sigma), noisy.data());
-            detail::require_finite(noisy, "xai::NoiseTunnel::explain(): the noisy images (image + σ·noise)");
+            if (!write_noisy_copies(x, values, static_cast<float>(sigma), noisy.data()))
+                throw invalid_argument("xai::NoiseTunnel::explain(): the noisy images (image + σ·noise) contains NaN or Inf, "
+                                       "expected finite values");
             const Batch a = attributions_of(noisy, Targets(1, Target(out.targets[i])));
             std::fill(mean.begin(), mean.end(), 0.0);
             std::fill(square.begin(), square.end(), 0.0);
@@ -191,13 +193,19 @@ private:
     /// The noisy copies x + σ·ε_s of one image (`values` values at x) into `noisy` (samples ×
     /// values), in one pass: ε_s's standard normal values come from Rng::stream(seed, s) by
     /// Rng::normal_float (the ziggurat), the same for every image, drawn again per image rather
-    /// than kept in a buffer (drawing costs less than writing and reading it back).
-    void write_noisy_copies(const float* x, std::size_t values, float sigma, float* noisy) const {
+    /// than kept in a buffer (drawing costs less than writing and reading it back). False when
+    /// a value overflowed (checked in the same pass).
+    bool write_noisy_copies(const float* x, std::size_t values, float sigma, float* noisy) const {
+        std::size_t non_finite = 0;
         for (std::size_t s = 0; s < options_.noise.samples; ++s) {
             Rng rng = Rng::stream(options_.noise.seed, s);
             float* out = noisy + s * values;
-            for (std::size_t v = 0; v < values; ++v) out[v] = x[v] + sigma * rng.normal_float();
+            for (std::size_t v = 0; v < values; ++v) {
+                out[v] = x[v] + sigma * rng.normal_float();
+                non_finite += !(std::abs(out[v]) <= std::numeric_limits<float>::max()) ? 1u : 0u;
+            }
         }
+        return non_finite == 0;
     }
 
     /// The wrapped method's attributions of the noisy copies: without their maps when the
