@@ -18,9 +18,9 @@
 // stdevs is an absolute σ; here it is relative to the image's range, as the paper states it).
 // VarGrad is the population variance, ≥ 0 up to rounding (clamped at 0).
 //
-// The noise of sample s is drawn from Rng::stream(seed, s): the same standard normal values for
-// every image of that shape, scaled by each image's σ, so an explanation does not depend on the
-// batch it is explained in. Every sample explains the class of the noise-free image (its
+// The noise of sample s is drawn from Rng::stream(seed, s) by Rng::normal_float (the ziggurat):
+// the same standard normal values for every image of that shape, scaled by each image's σ, so an
+// explanation does not depend on the batch it is explained in nor on the thread count. Every sample explains the class of the noise-free image (its
 // target, or its predicted class), as Captum passes one target to all samples.
 //
 // Cost: n times the wrapped method's cost per image (n × 1 gradient pass for Saliency,
