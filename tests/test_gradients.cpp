@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <limits>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "xai/core/explainer.hpp"
@@ -423,6 +425,47 @@ TEST_CASE("The noise tunnel on the built-in CNN: VarGrad ≥ 0, the same result 
     CHECK_THROWS_WITH(Tunnel(net, {.noise = {.noise_level = std::numeric_limits<double>::quiet_NaN()}}),
                       Contains("noise.noise_level is nan"));
     CHECK_THROWS_WITH(Tunnel(net, {.method = {.batch_size = 0}}), Contains("xai::Saliency::Saliency(): batch_size is 0"));
+    // σ beyond float's range: the noisy copies overflow, which is refused before any model call on them.
+    CHECK_THROWS_WITH(Tunnel(net, {.noise = {.samples = 2, .noise_level = 1e39}}).explain(x),
+                      Contains("xai::NoiseTunnel::explain(): the noisy images (image + σ·noise) contains NaN or Inf"));
+}
+
+TEST_CASE("The noise tunnel's copies are x + σ·ε with ε from Rng::stream(seed, s), for any threads and batch size",
+          "[gradients][noise_tunnel]") {
+    // Gradient × input on z = W x + b: sample s attributes (x + σ ε_s) ⊙ w, so SmoothGrad is
+    // w ⊙ (1/n) Σ_s (x + σ ε_s) with ε_s the stream's normal_float values in the image's order.
+    const Sequential net = linear_net();
+    const xai::Batch x = random_batch(1, 2, 3, 3, 97);
+    const xai::Image w = weights_of(net, 1);
+    const std::size_t n = 5, values = w.size();
+    using Tunnel = xai::NoiseTunnel<xai::GradientTimesInput<Sequential>>;
+    const auto sg = Tunnel(net, {.noise = {.samples = n, .seed = 21}}).explain(x, {1});
+    const auto sigma = static_cast<float>(sg.sigma[0]);
+    std::vector<double> expected(values, 0.0);
+    for (std::size_t s = 0; s < n; ++s) {
+        xai::Rng rng = xai::Rng::stream(21, s);
+        for (std::size_t v = 0; v < values; ++v) expected[v] += (x.data()[v] + sigma * rng.normal_float()) * w.data()[v] / n;
+    }
+    for (std::size_t v = 0; v < values; ++v) CHECK(sg.attributions.data()[v] == Approx(expected[v]).margin(1e-6));
+    // On the CNN: VarGrad bit for bit the same on 1 or 3 threads, in batches of 1, 4 or all.
+    const Sequential cnn = small_cnn();
+    const xai::Batch images = random_batch(2, 3, 12, 12, 99);
+    using CnnTunnel = xai::NoiseTunnel<xai::Saliency<Sequential>>;
+    const auto reference = CnnTunnel(cnn, {.method = {.batch_size = 32, .threads = 1},
+                                           .noise = {.type = xai::NoiseTunnelType::vargrad, .samples = 9}})
+                               .explain(images);
+    for (const auto& [batch, threads] : {std::pair<std::size_t, std::size_t>{1, 3}, {4, 3}, {4, 1}}) {
+        const auto other = CnnTunnel(cnn, {.method = {.batch_size = batch, .threads = threads},
+                                           .noise = {.type = xai::NoiseTunnelType::vargrad, .samples = 9}})
+                               .explain(images);
+        CHECK((other.attributions == reference.attributions));
+    }
+    // GradientSHAP's input noise is the same generator's, also independent of threads and batches.
+    using Shap = xai::GradientShap<Sequential>;
+    const auto noisy = Shap(cnn, {.samples = 12, .noise = 0.1, .batch_size = 32, .threads = 1}).explain(images, {2});
+    const auto split = Shap(cnn, {.samples = 12, .noise = 0.1, .batch_size = 5, .threads = 3}).explain(images, {2});
+    CHECK((split.attributions == noisy.attributions));
+    CHECK_FALSE((noisy.attributions == Shap(cnn, {.samples = 12}).explain(images, {2}).attributions));
 }
 
 // ---- GradientSHAP -------------------------------------------------------------------------
@@ -568,6 +611,41 @@ TEST_CASE("Channel reductions and Captum's cumulative-sum normalization, by hand
     CHECK_THROWS_WITH(xai::normalize_attribution(m, xai::SignMode::all, 101.0),
                       Contains("outlier_percent is 101, expected a value in [0, 100]"));
     CHECK(xai::sign_mode_from_string("absolute_value") == xai::SignMode::absolute);
+}
+
+TEST_CASE("Captum's cumulative-sum threshold equals the walk down a full sort, on maps of many shapes",
+          "[gradients][display]") {
+    // The definition, by brute force: sort descending, walk until the mass above passes the budget.
+    const auto by_full_sort = [](std::vector<float> v, double percentile) {
+        double total = 0.0;
+        for (float f : v) total += f;
+        const double budget = total - total * 0.01 * percentile;
+        std::sort(v.begin(), v.end(), std::greater<>());
+        double above = 0.0;
+        for (float f : v) {
+            if (above + f > budget) return static_cast<double>(f);
+            above += f;
+        }
+        return static_cast<double>(v.back());
+    };
+    xai::Rng rng(41);
+    std::vector<float> candidates;
+    for (std::size_t n : {1u, 2u, 7u, 100u, 4096u, 50176u})
+        for (int kind = 0; kind < 5; ++kind) {
+            std::vector<float> v(n);
+            for (float& f : v) switch (kind) {
+                    case 0: f = rng.uniform_float(); break;                                        // flat
+                    case 1: f = std::exp(4.0f * rng.normal_float()); break;                        // heavy tail over 10^±7
+                    case 2: f = static_cast<float>(rng.uniform_index(4)); break;                   // ties, zeros
+                    case 3: f = rng.uniform() < 0.99 ? 0.0f : 1e-30f * rng.uniform_float(); break;  // sparse, tiny
+                    default: f = 1.0f + 1e-7f * static_cast<float>(rng.uniform_index(3)); break;    // one bin
+                }
+            for (double percentile : {0.0, 50.0, 90.0, 98.0, 99.9, 100.0}) {
+                INFO("n " << n << ", kind " << kind << ", percentile " << percentile);
+                CHECK(xai::detail::cumulative_sum_threshold(v.data(), n, percentile, candidates) ==
+                      by_full_sort(v, percentile));
+            }
+        }
 }
 
 TEST_CASE("Attribution colours are Captum's: red–white–green for signed maps, ColorBrewer scales otherwise",

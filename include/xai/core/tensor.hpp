@@ -125,6 +125,13 @@ inline bool all_finite(const float* values, std::size_t n) {
     return non_finite == 0;
 }
 
+/// True when every element of a float tensor (Batch, Image, Map, Scores: contiguous) is finite;
+/// chosen over the container overload, it takes the vectorized loop above.
+template <std::size_t N>
+bool all_finite(const xt::xtensor<float, N>& values) {
+    return all_finite(values.data(), values.size());
+}
+
 namespace detail {
 
 /// Throws invalid_argument naming `what` when `values` holds a NaN or an infinity.

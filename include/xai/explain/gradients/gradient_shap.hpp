@@ -17,7 +17,8 @@
 // for a linear F). The result reports Σ_i φ_i, the mean baseline score over the set and their
 // gap |Σ_i φ_i − (F(x) − E F(x′))| (Captum's delta, averaged), which falls as 1/√n.
 //
-// Sample s's (baseline index, α, noise) come from Rng::stream(seed, s), the same for every image,
+// Sample s's (baseline index, α, noise) come from Rng::stream(seed, s), the same for every image
+// (the noise's standard normal values by Rng::normal_float, as the noise tunnel draws them),
 // so the result does not depend on the batch, batch_size or threads. Cost: n forward + backward
 // passes to the input per image (batch_size rows per model call), plus one forward pass of the
 // images and of the baselines; no parameter gradients.
@@ -121,7 +122,7 @@ public:
             chosen[s] = static_cast<std::size_t>(rng.uniform_index(options_.baselines.shape(0)));
             alpha[s] = static_cast<float>(rng.uniform());
             if (!noise.empty())
-                for (std::size_t v = 0; v < values; ++v) noise[s * values + v] = static_cast<float>(options_.noise * rng.normal());
+                for (std::size_t v = 0; v < values; ++v) noise[s * values + v] = static_cast<float>(options_.noise) * rng.normal_float();
         }
         const auto noisy = [&](std::size_t i, std::size_t s, std::size_t v) {
             const float x = images.data()[i * values + v];

@@ -18,9 +18,9 @@
 // stdevs is an absolute σ; here it is relative to the image's range, as the paper states it).
 // VarGrad is the population variance, ≥ 0 up to rounding (clamped at 0).
 //
-// The noise of sample s is drawn from Rng::stream(seed, s): the same standard normal values for
-// every image of that shape, scaled by each image's σ, so an explanation does not depend on the
-// batch it is explained in. Every sample explains the class of the noise-free image (its
+// The noise of sample s is drawn from Rng::stream(seed, s) by Rng::normal_float (the ziggurat):
+// the same standard normal values for every image of that shape, scaled by each image's σ, so an
+// explanation does not depend on the batch it is explained in nor on the thread count. Every sample explains the class of the noise-free image (its
 // target, or its predicted class), as Captum passes one target to all samples.
 //
 // Cost: n times the wrapped method's cost per image (n × 1 gradient pass for Saliency,
@@ -31,7 +31,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <numbers>
+#include <limits>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -142,30 +142,30 @@ public:
         out.targets = resolve_targets(targets, out.logits, where);
         out.attributions = Batch::from_shape(images.shape());
         out.sigma.assign(n, 0.0);
-        const std::vector<float> noise = standard_noise(values);
         Batch noisy = Batch::from_shape({samples, images.shape(1), images.shape(2), images.shape(3)});
-        std::vector<double> mean(values), square(values);
+        const bool squares = options_.noise.type != NoiseTunnelType::smoothgrad;
+        std::vector<double> mean(values), square(squares ? values : 0);
         for (std::size_t i = 0; i < n; ++i) {
             const float* x = images.data() + i * values;
             const auto [lo, hi] = std::minmax_element(x, x + values);
             const double sigma = options_.noise.noise_level * (static_cast<double>(*hi) - static_cast<double>(*lo));
             out.sigma[i] = sigma;
-            for (std::size_t s = 0; s < samples; ++s)
-                for (std::size_t v = 0; v < values; ++v)
-                    noisy.data()[s * values + v] = static_cast<float>(x[v] + sigma * noise[s * values + v]);
-            detail::require_finite(noisy, "xai::NoiseTunnel::explain(): the noisy images (image + σ·noise)");
+            if (!write_noisy_copies(x, values, static_cast<float>(sigma), noisy.data()))
+                throw invalid_argument("xai::NoiseTunnel::explain(): the noisy images (image + σ·noise) contains NaN or Inf, "
+                                       "expected finite values");
             const Batch a = attributions_of(noisy, Targets(1, Target(out.targets[i])));
             std::fill(mean.begin(), mean.end(), 0.0);
             std::fill(square.begin(), square.end(), 0.0);
-            for (std::size_t s = 0; s < samples; ++s)  // in sample order: independent of threads
-                for (std::size_t v = 0; v < values; ++v) {
-                    const double value = a.data()[s * values + v];
-                    mean[v] += value;
-                    square[v] += value * value;
-                }
+            for (std::size_t s = 0; s < samples; ++s) {  // in sample order: independent of threads
+                const float* as = a.data() + s * values;
+                for (std::size_t v = 0; v < values; ++v) mean[v] += as[v];
+                if (squares)
+                    for (std::size_t v = 0; v < values; ++v) square[v] += static_cast<double>(as[v]) * as[v];
+            }
             float* dst = out.attributions.data() + i * values;
             for (std::size_t v = 0; v < values; ++v) {
-                const double m = mean[v] / static_cast<double>(samples), q = square[v] / static_cast<double>(samples);
+                const double m = mean[v] / static_cast<double>(samples);
+                const double q = squares ? square[v] / static_cast<double>(samples) : 0.0;
                 switch (options_.noise.type) {
                     case NoiseTunnelType::smoothgrad: dst[v] = static_cast<float>(m); break;
                     case NoiseTunnelType::smoothgrad_squared: dst[v] = static_cast<float>(q); break;
@@ -190,23 +190,22 @@ private:
         static constexpr const char* explain = "xai::NoiseTunnel::explain()";
     };
 
-    /// samples × values standard normal values, sample s from Rng::stream(seed, s), by the
-    /// Box–Muller transform keeping both values of each pair (Rng::normal() discards one; here
-    /// the draw is on the time budget of every explanation).
-    std::vector<float> standard_noise(std::size_t values) const {
-        std::vector<float> noise(options_.noise.samples * values);
+    /// The noisy copies x + σ·ε_s of one image (`values` values at x) into `noisy` (samples ×
+    /// values), in one pass: ε_s's standard normal values come from Rng::stream(seed, s) by
+    /// Rng::normal_float (the ziggurat), the same for every image, drawn again per image rather
+    /// than kept in a buffer (drawing costs less than writing and reading it back). False when
+    /// a value overflowed (checked in the same pass).
+    bool write_noisy_copies(const float* x, std::size_t values, float sigma, float* noisy) const {
+        std::size_t non_finite = 0;
         for (std::size_t s = 0; s < options_.noise.samples; ++s) {
             Rng rng = Rng::stream(options_.noise.seed, s);
-            float* out = noise.data() + s * values;
-            for (std::size_t v = 0; v < values; v += 2) {
-                double u1 = rng.uniform();
-                while (u1 <= 0.0) u1 = rng.uniform();
-                const double radius = std::sqrt(-2.0 * std::log(u1)), angle = 2.0 * std::numbers::pi * rng.uniform();
-                out[v] = static_cast<float>(radius * std::cos(angle));
-                if (v + 1 < values) out[v + 1] = static_cast<float>(radius * std::sin(angle));
+            float* out = noisy + s * values;
+            for (std::size_t v = 0; v < values; ++v) {
+                out[v] = x[v] + sigma * rng.normal_float();
+                non_finite += !(std::abs(out[v]) <= std::numeric_limits<float>::max()) ? 1u : 0u;
             }
         }
-        return noise;
+        return non_finite == 0;
     }
 
     /// The wrapped method's attributions of the noisy copies: without their maps when the

@@ -114,10 +114,12 @@ InputGradients seeded_input_gradients(const M& model, const Batch& batch, const 
 /// for every row of the round, in row order, on the calling thread, and `progress` is told the
 /// rows done (plus `done_before`, out of `total`; stage "gradients"). Results do not depend on
 /// the batch size or thread count when the model's rows do not (the built-in CNN's never do).
+/// `whole`, when given, is the rows' inputs as one batch (fill copies its rows): a model call on
+/// all the rows then takes it as it is, without the copy.
 template <InputGradientModel M, class Fill, class TargetOf, class Consume>
 void for_gradient_rows(const M& model, std::size_t rows, const GradientBatching& how, Fill&& fill, TargetOf&& target,
                        Consume&& consume, const Progress& progress, std::size_t done_before, std::size_t total,
-                       const char* where) {
+                       const char* where, const Batch* whole = nullptr) {
     if (rows == 0) return;
     const ImageShape shape = model.input_shape();
     const std::size_t values = shape.size(), k = model.num_classes();
@@ -134,11 +136,14 @@ void for_gradient_rows(const M& model, std::size_t rows, const GradientBatching&
         const std::size_t round = std::min(slots.size(), batches - first);
         parallel_for(round, round, [&](std::size_t r) {
             const std::size_t begin = (first + r) * batch, end = std::min(rows, begin + batch);
+            const auto target_of_row = [&](std::size_t local, const float* logits) { return target(begin + local, logits); };
+            if (whole != nullptr && end - begin == rows) {
+                slots[r].out = seeded_input_gradients(model, *whole, how, target_of_row, slots[r].classes, where);
+                return;
+            }
             Batch input = Batch::from_shape({end - begin, shape.channels, shape.height, shape.width});
             for (std::size_t row = begin; row < end; ++row) fill(row, input.data() + (row - begin) * values);
-            slots[r].out = seeded_input_gradients(
-                model, input, how, [&](std::size_t local, const float* logits) { return target(begin + local, logits); },
-                slots[r].classes, where);
+            slots[r].out = seeded_input_gradients(model, input, how, target_of_row, slots[r].classes, where);
         });
         for (std::size_t r = 0; r < round; ++r) {
             const std::size_t begin = (first + r) * batch, end = std::min(rows, begin + batch);
@@ -183,7 +188,7 @@ GradientExplanation one_pass_attributions(const M& model, const Batch& images, c
             std::copy_n(logits, k, out.logits.data() + i * k);
             out.targets[i] = target;
         },
-        progress, 0, n, where);
+        progress, 0, n, where, &images);
     return out;
 }
 
