@@ -780,6 +780,16 @@ TEST_CASE("Labels are drawn with stb_easy_font inside their box and cut to fit",
     CHECK(xai_explain::fit_text("Bag", 120, 2) == "Bag");
     CHECK(xai_explain::display_factor(28, 28) == 7);
     CHECK(xai_explain::display_factor(64, 64) == 3);
+    // stb_easy_font draws ASCII 32–126 only (other bytes would index outside its glyph table):
+    // the method titles' × and ², a class name's é, anything else as one '?' per character.
+    CHECK(xai_explain::printable_ascii("Gradient \u00d7 input") == "Gradient x input");
+    CHECK(xai_explain::printable_ascii("SmoothGrad\u00b2") == "SmoothGrad^2");
+    CHECK(xai_explain::printable_ascii("caf\u00e9 \u4e2d\u6587\tend") == "cafe ???end");
+    CHECK(xai_explain::text_width("SmoothGrad\u00b2", 1) == xai_explain::text_width("SmoothGrad^2", 1));
+    xai::Image spelled = xai::Image(xt::ones<float>({3, 40, 200})), plain = spelled;
+    xai_explain::draw_text(spelled, 2, 2, "Gradient \u00d7 input", 1, {0.0f, 0.0f, 0.0f});
+    xai_explain::draw_text(plain, 2, 2, "Gradient x input", 1, {0.0f, 0.0f, 0.0f});
+    CHECK(std::equal(spelled.begin(), spelled.end(), plain.begin()));
     CHECK(xai_explain::display_factor(224, 224) == 1);
 }
 

@@ -21,7 +21,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <stb_easy_font.h>
@@ -128,9 +131,43 @@ inline xai::Image shrink_to(xai::Image picture, std::size_t side) {
     return xai::resize_antialiased(picture, scaled(h), scaled(w));
 }
 
-/// Width in pixels of `text` drawn at `scale`.
+/// `text` in the printable ASCII that stb_easy_font draws (characters 32–126: it indexes its
+/// glyph table with `c − 32`, so any other byte — every byte of a UTF-8 sequence, negative as a
+/// char — would read outside the table). The non-ASCII characters of the library's method titles
+/// and of common class names are spelled out ("Gradient × input" → "Gradient x input",
+/// "SmoothGrad²" → "SmoothGrad^2"); any other character, and each control byte, becomes '?'.
+inline std::string printable_ascii(const std::string& text) {
+    static constexpr std::pair<std::string_view, std::string_view> spelled[] = {
+        {"\u00d7", "x"}, {"\u00b2", "^2"}, {"\u2032", "'"}, {"\u2212", "-"}, {"\u2013", "-"}, {"\u2014", "-"},
+        {"\u2019", "'"}, {"\u00e9", "e"}, {"\u00e8", "e"}, {"\u00e0", "a"}, {"\u00fc", "u"}, {"\u00f6", "o"},
+        {"\u00e4", "a"}, {"\u00b0", " deg"}, {"\u00b1", "+-"}, {"\u2264", "<="}, {"\u2265", ">="}};
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        if (byte >= 32 && byte <= 126) {
+            out += static_cast<char>(byte);
+            ++i;
+            continue;
+        }
+        const std::string_view rest(text.data() + i, text.size() - i);
+        const auto known = std::find_if(std::begin(spelled), std::end(spelled),
+                                        [&](const auto& entry) { return rest.starts_with(entry.first); });
+        if (known != std::end(spelled)) {
+            out += known->second;
+            i += known->first.size();
+            continue;
+        }
+        out += '?';  // one '?' per character: skip a UTF-8 sequence's continuation bytes
+        for (++i; i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0u) == 0x80u; ++i) {
+        }
+    }
+    return out;
+}
+
+/// Width in pixels of `text` drawn at `scale` (as printable_ascii(text)).
 inline std::size_t text_width(const std::string& text, std::size_t scale) {
-    std::string copy = text;  // stb_easy_font takes char*
+    std::string copy = printable_ascii(text);  // stb_easy_font takes char*
     return static_cast<std::size_t>(stb_easy_font_width(copy.data())) * scale;
 }
 
@@ -144,11 +181,11 @@ inline std::string fit_text(std::string text, std::size_t width, std::size_t sca
     return text + "..";
 }
 
-/// Draws `text` on a 3×H×W canvas with its top-left corner at (x, y), each font pixel
+/// Draws `text` (as printable_ascii(text)) on a 3×H×W canvas with its top-left corner at (x, y), each font pixel
 /// `scale`×`scale` canvas pixels, clipped to the canvas.
 inline void draw_text(xai::Image& canvas, std::size_t x, std::size_t y, const std::string& text, std::size_t scale,
                       const xai::Rgb& color) {
-    std::string copy = text;
+    std::string copy = printable_ascii(text);
     std::vector<char> vertices(copy.size() * 300 + 64);  // stb: ~270 bytes per character
     const int quads = stb_easy_font_print(0.0f, 0.0f, copy.data(), nullptr, vertices.data(), static_cast<int>(vertices.size()));
     const std::size_t h = canvas.shape(1), w = canvas.shape(2);
