@@ -6,7 +6,8 @@
 //   efficiency_torch --model resnet18 [--count K] [--parts LIST] [--out FILE.csv] [--threads T]
 //   efficiency --summarize FILE.csv [FILE.csv …]
 //
-// --parts    comma-separated subset of rise,lime,occlusion,sobol,scorecam (default: all)
+// --parts    comma-separated subset of rise,lime,limeref,occlusion,sobol,scorecam (default: all
+//            but limeref)
 // --out      the per-image records, one CSV line each, appended as they are made (default
 //            efficiency_<model>.csv); --summarize reads such files and prints the tables of the doc
 //
@@ -24,6 +25,8 @@
 //   lime       reference: 10,000 samples (seed 1,000,003). For seeds 0–4: adaptive LIME (ceiling
 //              1000, top 5 positive) and plain LIME with 333 and 1000 samples; whether each top-5
 //              set equals the reference's, how many of its 5 it shares, and the samples used.
+//   limeref    the reference's own reproducibility: two more 10,000-sample references (seeds
+//              2,000,003 and 3,000,003), whether each top-5 set equals the first's.
 //   occlusion  the full map and coarse-to-fine maps (coarse_levels 2 and 3, thresholds 0.05, 0.1,
 //              0.2 and 0.3): windows evaluated, Pearson with the full map, deletion/insertion AUC.
 //   sobol      the Sobol attribution method with 4, 16 and 64 designs (g = 8): Pearson with the
@@ -257,18 +260,29 @@ void run_rise(const Model& model, const std::string& model_name, std::size_t ind
     }
 }
 
+/// The superpixels of lime's picture: the 5 largest positive weights of the surrogate for `target`.
+std::set<std::size_t> lime_top5(const xai::LimeExplanation& e, std::size_t target) {
+    const std::vector<std::size_t> top = xai::detail::lime_top_features(e.surrogate(target), 5, xai::WeightSign::positive);
+    return std::set<std::size_t>(top.begin(), top.end());
+}
+
+/// LIME with `samples` samples drawn from `seed`, the rest of `base` unchanged.
+template <class Model, class Segmenter>
+xai::LimeExplanation lime_run(const Model& model, const xai::LimeOptions& base, const Segmenter& segmenter,
+                              const xai::Image& image, std::size_t target, std::size_t samples, std::uint64_t seed) {
+    xai::LimeOptions options = base;
+    options.num_samples = samples;
+    options.seed = seed;
+    return xai::Lime<Model, Segmenter>(model, options, segmenter).explain(image, xai::Target::class_index(target));
+}
+
+constexpr std::uint64_t kLimeReferenceSeed = 1000003;
+
 template <class Model, class Segmenter>
 void run_lime(const Model& model, const std::string& model_name, std::size_t index, const xai::Image& image,
               std::size_t target, const xai::LimeOptions& base, const Segmenter& segmenter, RecordFile& file) {
-    auto top5 = [&](const xai::LimeExplanation& e) {
-        const std::vector<std::size_t> top = xai::detail::lime_top_features(e.surrogate(target), 5, xai::WeightSign::positive);
-        return std::set<std::size_t>(top.begin(), top.end());
-    };
-    xai::LimeOptions ref = base;
-    ref.num_samples = 10000;
-    ref.seed = 1000003;
-    const xai::Lime<Model, Segmenter> reference_lime(model, ref, segmenter);
-    const xai::LimeExplanation reference = reference_lime.explain(image, xai::Target::class_index(target));
+    auto top5 = [&](const xai::LimeExplanation& e) { return lime_top5(e, target); };
+    const xai::LimeExplanation reference = lime_run(model, base, segmenter, image, target, 10000, kLimeReferenceSeed);
     const std::set<std::size_t> truth = top5(reference);
     // LIME records: budget = samples, extra = 1 when the top-5 set equals the reference's,
     // extra2 = how many of the reference's top 5 it holds, pearson = converged (adaptive only).
@@ -288,13 +302,29 @@ void run_lime(const Model& model, const std::string& model_name, std::size_t ind
         file.write({model_name, "lime:adaptive", index, static_cast<double>(a.samples_used[0]), a.converged[0] ? 1.0 : 0.0,
                     kNaN, kNaN, top5(a) == truth ? 1.0 : 0.0, shared(top5(a))});
         for (std::size_t n : {333, 1000}) {
-            xai::LimeOptions plain = base;
-            plain.seed = seed;
-            plain.num_samples = n;
-            const xai::LimeExplanation p = xai::Lime<Model, Segmenter>(model, plain, segmenter).explain(image, xai::Target::class_index(target));
+            const xai::LimeExplanation p = lime_run(model, base, segmenter, image, target, n, seed);
             file.write({model_name, "lime:plain" + std::to_string(n), index, static_cast<double>(n), kNaN, kNaN, kNaN,
                         top5(p) == truth ? 1.0 : 0.0, shared(top5(p))});
         }
+    }
+}
+
+/// How reproducible the 10,000-sample reference top 5 itself is: two more references (seeds
+/// 2,000,003 and 3,000,003) against the one of run_lime. Records: extra = 1 when the top-5 sets
+/// are equal, extra2 = how many of the 5 they share. Why: no smaller budget can match a
+/// reference more often than a second reference of the same budget does.
+template <class Model, class Segmenter>
+void run_lime_reference_stability(const Model& model, const std::string& model_name, std::size_t index,
+                                  const xai::Image& image, std::size_t target, const xai::LimeOptions& base,
+                                  const Segmenter& segmenter, RecordFile& file) {
+    const std::set<std::size_t> truth =
+        lime_top5(lime_run(model, base, segmenter, image, target, 10000, kLimeReferenceSeed), target);
+    for (std::uint64_t seed : {2000003, 3000003}) {
+        const std::set<std::size_t> other = lime_top5(lime_run(model, base, segmenter, image, target, 10000, seed), target);
+        double shared = 0.0;
+        for (std::size_t s : other) shared += truth.count(s) ? 1.0 : 0.0;
+        file.write({model_name, "limeref:seed" + std::to_string(seed), index, 10000, kNaN, kNaN, kNaN,
+                    other == truth ? 1.0 : 0.0, shared});
     }
 }
 
@@ -433,6 +463,8 @@ std::vector<Record> finished_parts(const std::vector<Record>& records) {
             finished = group.size() == 9;
         else if (part == "sobol")
             finished = group.size() == 3;
+        else if (part == "limeref")
+            finished = group.size() == 2;
         for (const Record* r : group)
             if (finished) out.push_back(*r);
         if (!finished) std::fprintf(stderr, "efficiency: %s image %zu: %s unfinished, left out\n", std::get<0>(key).c_str(),
@@ -594,6 +626,16 @@ void summarize(const std::vector<Record>& records) {
                 std::printf("  %-18s images where >= 90%% of the seeds match: %zu/%zu\n", method.c_str(), at_least_90,
                             images_of.size());
             }
+            // A second and third 10,000-sample reference against the first: the ceiling of any match rate.
+            std::vector<double> ref_match, ref_shared;
+            for (const Record* r : rs)
+                if (r->method.rfind("limeref:", 0) == 0) {
+                    ref_match.push_back(r->extra);
+                    ref_shared.push_back(r->extra2);
+                }
+            if (!ref_match.empty())
+                std::printf("  another 10,000-sample reference (seeds 2000003, 3000003): match %5.1f%% (%zu runs), shared %.2f of 5\n",
+                            100.0 * mean_of(ref_match), ref_match.size(), mean_of(ref_shared));
             // adaptive runs that converged: how often they match
             std::vector<double> converged_match;
             for (const Record* r : rs)
@@ -704,6 +746,8 @@ void run_image(const Model& model, const std::string& name, std::size_t index, c
     xai::Map reference;
     if (args.parts.count("rise")) run_rise(model, name, index, image, target, score, first, metrics, args, file, reference);
     if (args.parts.count("lime")) run_lime(model, name, index, image, target, lime_options, segmenter, file);
+    if (args.parts.count("limeref"))
+        run_lime_reference_stability(model, name, index, image, target, lime_options, segmenter, file);
     if (args.parts.count("occlusion")) run_occlusion(model, name, index, image, target, window, stride, metrics, args, file, reference);
     if (args.parts.count("sobol")) run_sobol(model, name, index, image, target, metrics, args, file, reference);
     if (args.parts.count("scorecam")) {
