@@ -660,13 +660,16 @@ void summarize(const std::vector<Record>& records) {
                                     method.c_str(), 100.0 * mean_of(runs), runs.size(), at_least_90, images);
                 }
             }
-            // adaptive runs that converged: how often they match
-            std::vector<double> converged_match;
+            // adaptive runs that converged: how often they match, and the samples they needed
+            std::vector<double> converged_match, converged_samples;
             for (const Record* r : rs)
-                if (r->method == "lime:adaptive" && r->pearson == 1.0) converged_match.push_back(r->extra);
+                if (r->method == "lime:adaptive" && r->pearson == 1.0) {
+                    converged_match.push_back(r->extra);
+                    converged_samples.push_back(r->budget);
+                }
             if (!converged_match.empty())
-                std::printf("  adaptive runs that converged: %zu, of which %.1f%% match\n", converged_match.size(),
-                            100.0 * mean_of(converged_match));
+                std::printf("  adaptive runs that converged: %zu, of which %.1f%% match; samples %s\n", converged_match.size(),
+                            100.0 * mean_of(converged_match), spread(converged_samples).c_str());
         }
 
         // Occlusion: windows evaluated and agreement with the full map.
