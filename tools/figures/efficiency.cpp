@@ -311,8 +311,8 @@ void run_lime(const Model& model, const std::string& model_name, std::size_t ind
 
 /// How reproducible the 10,000-sample reference top 5 itself is: two more references (seeds
 /// 2,000,003 and 3,000,003) against the one of run_lime. Records: extra = 1 when the top-5 sets
-/// are equal, extra2 = how many of the 5 they share. Why: no smaller budget can match a
-/// reference more often than a second reference of the same budget does.
+/// are equal, extra2 = how many of the 5 they share. Why: where two references of 10,000 samples
+/// disagree, the reference's top 5 is itself a draw, and matching it is partly luck.
 template <class Model, class Segmenter>
 void run_lime_reference_stability(const Model& model, const std::string& model_name, std::size_t index,
                                   const xai::Image& image, std::size_t target, const xai::LimeOptions& base,
@@ -626,7 +626,7 @@ void summarize(const std::vector<Record>& records) {
                 std::printf("  %-18s images where >= 90%% of the seeds match: %zu/%zu\n", method.c_str(), at_least_90,
                             images_of.size());
             }
-            // A second and third 10,000-sample reference against the first: the ceiling of any match rate.
+            // A second and third 10,000-sample reference against the first: how reproducible the reference is.
             std::vector<double> ref_match, ref_shared;
             for (const Record* r : rs)
                 if (r->method.rfind("limeref:", 0) == 0) {
