@@ -276,6 +276,13 @@ xai::LimeExplanation lime_run(const Model& model, const xai::LimeOptions& base, 
     return xai::Lime<Model, Segmenter>(model, options, segmenter).explain(image, xai::Target::class_index(target));
 }
 
+/// How many superpixels of `top` are also in `truth`.
+double shared_count(const std::set<std::size_t>& top, const std::set<std::size_t>& truth) {
+    double k = 0.0;
+    for (std::size_t s : top) k += truth.count(s) ? 1.0 : 0.0;
+    return k;
+}
+
 constexpr std::uint64_t kLimeReferenceSeed = 1000003;
 
 template <class Model, class Segmenter>
@@ -286,11 +293,7 @@ void run_lime(const Model& model, const std::string& model_name, std::size_t ind
     const std::set<std::size_t> truth = top5(reference);
     // LIME records: budget = samples, extra = 1 when the top-5 set equals the reference's,
     // extra2 = how many of the reference's top 5 it holds, pearson = converged (adaptive only).
-    auto shared = [&](const std::set<std::size_t>& top) {
-        double k = 0.0;
-        for (std::size_t s : top) k += truth.count(s) ? 1.0 : 0.0;
-        return k;
-    };
+    auto shared = [&](const std::set<std::size_t>& top) { return shared_count(top, truth); };
     file.write({model_name, "lime:reference", index, 10000, kNaN, kNaN, kNaN,
                 static_cast<double>(reference.segmentations[0].count), static_cast<double>(truth.size())});
     for (std::uint64_t seed = 0; seed < 5; ++seed) {
@@ -321,10 +324,8 @@ void run_lime_reference_stability(const Model& model, const std::string& model_n
         lime_top5(lime_run(model, base, segmenter, image, target, 10000, kLimeReferenceSeed), target);
     for (std::uint64_t seed : {2000003, 3000003}) {
         const std::set<std::size_t> other = lime_top5(lime_run(model, base, segmenter, image, target, 10000, seed), target);
-        double shared = 0.0;
-        for (std::size_t s : other) shared += truth.count(s) ? 1.0 : 0.0;
         file.write({model_name, "limeref:seed" + std::to_string(seed), index, 10000, kNaN, kNaN, kNaN,
-                    other == truth ? 1.0 : 0.0, shared});
+                    other == truth ? 1.0 : 0.0, shared_count(other, truth)});
     }
 }
 
@@ -628,19 +629,18 @@ void summarize(const std::vector<Record>& records) {
             }
             // A second and third 10,000-sample reference against the first: how reproducible the reference is.
             std::vector<double> ref_match, ref_shared;
+            std::map<std::size_t, std::vector<double>> reference_agrees;  // per image
             for (const Record* r : rs)
                 if (r->method.rfind("limeref:", 0) == 0) {
                     ref_match.push_back(r->extra);
                     ref_shared.push_back(r->extra2);
+                    reference_agrees[r->image].push_back(r->extra);
                 }
             if (!ref_match.empty()) {
                 std::printf("  another 10,000-sample reference (seeds 2000003, 3000003): match %5.1f%% (%zu runs), shared %.2f of 5\n",
                             100.0 * mean_of(ref_match), ref_match.size(), mean_of(ref_shared));
                 // The images whose reference top 5 is reproducible (both other references equal it):
                 // there the goal is meaningful, so the match rates are repeated on them alone.
-                std::map<std::size_t, std::vector<double>> reference_agrees;
-                for (const Record* r : rs)
-                    if (r->method.rfind("limeref:", 0) == 0) reference_agrees[r->image].push_back(r->extra);
                 std::set<std::size_t> settled;
                 for (const auto& [image, v] : reference_agrees)
                     if (v.size() == 2 && mean_of(v) == 1.0) settled.insert(image);
