@@ -78,6 +78,46 @@ TEST_CASE("torch_resnet builds torchvision's ResNet-18 layout and parameter name
     CHECK_THROWS_WITH(xai::models::torch_resnet(bad), Contains("widths has 4 entries and blocks 2"));
 }
 
+TEST_CASE("torch_resnet draws torchvision's random ResNet-18 with TorchResNetInit::torchvision", "[torch][resnet]") {
+    nn::Sequential net = xai::models::torch_resnet({}, 0, xai::models::TorchResNetInit::torchvision);
+    auto parameter = [&](const std::string& name) { return net->named_parameters()[name].flatten(); };
+    // The first values of `torch.manual_seed(0); torchvision.models.resnet18().state_dict()`
+    // (Debian's python3-torch 1.13.1 and python3-torchvision 0.14.1; the command is in
+    // docs/models.md): the same draws in the same order, so the same floats.
+    const std::vector<std::pair<std::string, std::vector<float>>> torchvision_values = {
+        {"conv1.weight", {0.024109674617648125f, 0.007528774905949831f, 0.04665837436914444f, -0.0017881278181448579f}},
+        {"layer4.1.conv2.weight", {0.02886549010872841f, 0.011732267215847969f, -0.014587409794330597f}},
+        {"fc.bias", {-0.017327722162008286f, -0.04316460341215134f, 0.008684394881129265f}},
+    };
+    for (const auto& [name, values] : torchvision_values)
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            INFO(name << "[" << i << "]");
+            CHECK(parameter(name)[static_cast<std::int64_t>(i)].item<float>() == values[i]);
+        }
+    // Kaiming-normal with fan-out: standard deviation √(2 / (out·k·k)); LibTorch's default is
+    // 1/√(3·fan_in), 2.4 times smaller for layer1's 3×3 convolutions of 64 → 64 channels.
+    const nn::Sequential defaults = xai::models::torch_resnet({}, 0);
+    const double expected = std::sqrt(2.0 / (64.0 * 9.0));
+    CHECK(parameter("layer1.0.conv1.weight").std().item<double>() == Approx(expected).epsilon(0.03));
+    CHECK(defaults->named_parameters()["layer1.0.conv1.weight"].std().item<double>() ==
+          Approx(1.0 / std::sqrt(3.0 * 64.0 * 9.0)).epsilon(0.03));
+    CHECK(torch::equal(parameter("layer2.0.bn1.weight"), torch::ones({128})));
+    CHECK(torch::equal(parameter("layer2.0.bn1.bias"), torch::zeros({128})));
+    // What the initialisation is for: outputs that depend on the image, where LibTorch's defaults
+    // keep every probability near 1/1000. The largest change of a probability between a black
+    // and a grey image at 64×64:
+    auto probability_change = [](nn::Sequential model) {
+        model->eval();
+        torch::NoGradGuard no_grad;
+        const torch::Tensor black = torch::softmax(model->forward(torch::zeros({1, 3, 64, 64})), 1);
+        const torch::Tensor grey = torch::softmax(model->forward(torch::full({1, 3, 64, 64}, 2.0f)), 1);
+        return (black - grey).abs().max().item<double>();
+    };
+    const double torchvision_change = probability_change(net), libtorch_change = probability_change(defaults);
+    INFO("torchvision's initialisation " << torchvision_change << ", LibTorch's " << libtorch_change);
+    CHECK(torchvision_change > 20.0 * libtorch_change);  // measured: 0.0074 and 0.000104
+}
+
 namespace {
 /// What torch.save(dict(model.state_dict()), file) writes: a dict of named tensors, pickled.
 void save_tensor_dict(const std::filesystem::path& file, const std::vector<std::pair<std::string, torch::Tensor>>& tensors) {

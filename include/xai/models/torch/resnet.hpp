@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -84,9 +85,23 @@ struct TorchResNetShape {
     bool imagenet_stem = true;
 };
 
-/// A ResNet of the given shape, parameters drawn by LibTorch's initialisers after
-/// torch::manual_seed(seed).
-inline torch::nn::Sequential torch_resnet(const TorchResNetShape& shape = {}, std::uint64_t seed = 0) {
+/// How torch_resnet draws the parameters of a new ResNet.
+enum class TorchResNetInit {
+    /// LibTorch's module defaults: convolutions Kaiming-uniform with a = √5 (a standard deviation
+    /// of 1/√(3·fan_in)), which shrinks the signal at every layer: the 1000 outputs of a random
+    /// ResNet-18 are then almost only fc's bias, and its softmax is ≈ 1/1000 whatever the image.
+    libtorch,
+    /// torchvision's ResNet constructor: after the modules' defaults, every convolution is
+    /// redrawn Kaiming-normal with fan-out and ReLU's gain (standard deviation √(2 / (out·k·k))),
+    /// in module order; BN weight 1, bias 0; fc keeps its default. The signal keeps its scale, so
+    /// the outputs depend on the image, as those of `torchvision.models.resnet18()` do.
+    torchvision,
+};
+
+/// A ResNet of the given shape, parameters drawn after torch::manual_seed(seed) by LibTorch's
+/// initialisers or, with TorchResNetInit::torchvision, as torchvision's constructor draws them.
+inline torch::nn::Sequential torch_resnet(const TorchResNetShape& shape = {}, std::uint64_t seed = 0,
+                                          TorchResNetInit init = TorchResNetInit::libtorch) {
     namespace nn = torch::nn;
     xai::detail::require(!shape.widths.empty() && shape.widths.size() == shape.blocks.size(),
                          "xai::models::torch_resnet(): widths has ", shape.widths.size(), " entries and blocks ",
@@ -119,6 +134,15 @@ inline torch::nn::Sequential torch_resnet(const TorchResNetShape& shape = {}, st
     net->push_back("avgpool", nn::AdaptiveAvgPool2d(1));
     net->push_back("flatten", nn::Flatten());
     net->push_back("fc", nn::Linear(in, shape.num_classes));
+    if (init == TorchResNetInit::torchvision) {
+        // The same draws in the same order as torchvision's loop over self.modules(): the
+        // defaults above consumed the generator as torchvision's construction does (the same
+        // tensors, whatever their order), then each convolution is redrawn in module order.
+        torch::NoGradGuard no_grad;
+        for (const std::shared_ptr<nn::Module>& module : net->modules(/*include_self=*/false))
+            if (auto* conv = module->as<nn::Conv2d>())
+                nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
+    }
     return net;
 }
 
