@@ -83,7 +83,7 @@ TEST_CASE("torch_resnet draws torchvision's random ResNet-18 with TorchResNetIni
     auto parameter = [&](const std::string& name) { return net->named_parameters()[name].flatten(); };
     // The first values of `torch.manual_seed(0); torchvision.models.resnet18().state_dict()`
     // (Debian's python3-torch 1.13.1 and python3-torchvision 0.14.1; the command is in
-    // docs/models.md): the same draws in the same order, so the same floats.
+    // docs/torch.md): the same draws in the same order, so the same floats.
     const std::vector<std::pair<std::string, std::vector<float>>> torchvision_values = {
         {"conv1.weight", {0.024109674617648125f, 0.007528774905949831f, 0.04665837436914444f, -0.0017881278181448579f}},
         {"layer4.1.conv2.weight", {0.02886549010872841f, 0.011732267215847969f, -0.014587409794330597f}},

@@ -20,7 +20,7 @@
 //              about √2 steps: mask i is the same whatever the number of masks, so the map after n
 //              masks is the map of a run of n masks. (The program checks that claim on its first
 //              image: the snapshot at 1,132 masks equals Rise::explain with 1,132 masks, bit
-//              for bit.)
+//              for bit on the scenes CNN, within kTorchBatchRounding through LibTorch.)
 //              Records: Pearson with the reference at each budget; deletion and insertion AUC
 //              (metrics/deletion_insertion.hpp) at 100, 250, 500, 1000, 4000.
 //   lime       reference: 10,000 samples (seed 1,000,003). For seeds 0–4: adaptive LIME (ceiling
@@ -750,6 +750,15 @@ void summarize(const std::vector<Record>& records) {
     }
 }
 
+/// The names of a comma-separated list ("rise,lime").
+std::set<std::string> comma_list(const std::string& list) {
+    std::set<std::string> names;
+    std::stringstream ss(list);
+    std::string name;
+    while (std::getline(ss, name, ',')) names.insert(name);
+    return names;
+}
+
 Arguments parse(int argc, char** argv) {
     Arguments a;
     for (int i = 1; i < argc; ++i) {
@@ -766,16 +775,9 @@ Arguments parse(int argc, char** argv) {
         else if (flag == "--count") a.count = std::strtoul(value().c_str(), nullptr, 10);
         else if (flag == "--threads") a.threads = std::strtoul(value().c_str(), nullptr, 10);
         else if (flag == "--out") a.out = value();
-        else if (flag == "--parts") {
-            a.parts.clear();
-            std::stringstream ss(value());
-            std::string part;
-            while (std::getline(ss, part, ',')) a.parts.insert(part);
-        } else if (flag == "--rise-variants") {
-            std::stringstream ss(value());
-            std::string name;
-            while (std::getline(ss, name, ',')) a.rise_variants.insert(name);
-        } else if (flag == "--summarize") {
+        else if (flag == "--parts") a.parts = comma_list(value());
+        else if (flag == "--rise-variants") a.rise_variants = comma_list(value());
+        else if (flag == "--summarize") {
             while (i + 1 < argc) a.summarize.emplace_back(argv[++i]);
         } else {
             std::fprintf(stderr, "usage: efficiency --model scenes|resnet18 [--first I] [--count K] [--parts LIST] "
