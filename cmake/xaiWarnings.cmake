@@ -13,10 +13,13 @@ function(xai_project_target target)
     target_compile_options(${target} PRIVATE -march=native)
   endif()
   if(XAI_SANITIZE)
-    # GCC 12's -Wmaybe-uninitialized gives false positives in instrumented code (inside
-    # <functional> and <regex>); the sanitizers check the real thing at run time.
     target_compile_options(${target} PRIVATE -fsanitize=${XAI_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all
-                           -Wno-maybe-uninitialized ${XAI_SANITIZE_CODEGEN})
+                           ${XAI_SANITIZE_CODEGEN})
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+      # GCC 12's -Wmaybe-uninitialized gives false positives in instrumented code (inside
+      # <functional> and <regex>); the sanitizers check the real thing at run time.
+      target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
+    endif()
     target_link_options(${target} PRIVATE -fsanitize=${XAI_SANITIZE})
   endif()
 endfunction()

@@ -857,7 +857,11 @@ TEST_CASE("Explainers deduce the model type and refuse temporaries", "[cam][api]
     const LinearNet net = hand_net();
     xai::CamOptions o;
     o.layer = "pooled";
+#if __cpp_deduction_guides >= 201907L  // C++20's deduction through alias templates (not in clang before 19)
     const xai::GradCam cam(net, o);  // class template argument deduction through the alias
+#else
+    const xai::GradCam<LinearNet> cam(net, o);
+#endif
     const xai::ScoreCam score(net, xai::ScoreCamOptions{.cam = o});
     static_assert(std::is_same_v<std::remove_const_t<decltype(cam)>, xai::GradCam<LinearNet>>);
     static_assert(std::is_same_v<std::remove_const_t<decltype(score)>, xai::ScoreCam<LinearNet>>);
@@ -1082,7 +1086,7 @@ TEST_CASE("An empty layer is the model's default feature layer; a bad layer is r
 TEST_CASE("Options are aggregates: designated initializers build every CAM explainer", "[cam][options][api]") {
     const xai::models::Sequential model = xai::models::builtin_architecture("scenes", 1);
     const xai::Batch x = random_batch(1, 1, 64, 64, 91);
-    const xai::GradCam g(model, {.layer = "relu4", .threads = 1});
+    const xai::GradCam<xai::models::Sequential> g(model, {.layer = "relu4", .threads = 1});
     const xai::ScoreCam s(model, {.cam = {.layer = "relu4"}, .batch_size = 16});
     const xai::AblationCam a(model, {.cam = {.layer = "relu3", .threads = 1}, .batch_size = 64});
     const xai::EigenCam e(model, {.layer = "relu3", .relu = false});

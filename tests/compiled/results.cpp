@@ -35,11 +35,13 @@ int main() {
     const xai::Image image = xai::load_image(xai::data_directory() / "samples/scenes/scene_0.png", 1);
     std::printf("image %zux%zux%zu %016llx\n", image.shape(0), image.shape(1), image.shape(2),
                 static_cast<unsigned long long>(digest(image.data(), image.size())));
-    print("grad-cam", xai::GradCam(model).explain(image));
-    print("grad-cam eigen_smooth", xai::GradCam(model, {.eigen_smooth = true}).explain(image));
+    // GradCam<Sequential> spelled out: clang before 19 cannot deduce through an alias template.
+    using GradCam = xai::GradCam<xai::models::Sequential>;
+    print("grad-cam", GradCam(model).explain(image));
+    print("grad-cam eigen_smooth", GradCam(model, {.eigen_smooth = true}).explain(image));
     print("eigen-cam", xai::EigenCam(model).explain(image));
     print("kpca-cam", xai::KpcaCam(model).explain(image));
-    const xai::Image drawn = xai::overlay(image, xai::GradCam(model).explain(image).map());
+    const xai::Image drawn = xai::overlay(image, GradCam(model).explain(image).map());
     const std::vector<std::uint8_t> png = xai::encode_image(drawn, xai::ImageFormat::png);
     const xai::Image back = xai::load_image_from_memory(png, 3);
     std::printf("overlay png %zu bytes, decoded %016llx\n", png.size(),

@@ -306,7 +306,11 @@ inline std::function<xai::Segmentation(const xai::Image&)> parse_superpixels(con
         }
     // Sets the field called `key` among `fields` (name, pointer to a double or a size_t).
     const auto apply = [&](auto& options, const auto&... fields) {
-        for (const auto& [key, value] : settings) {
+        for (const auto& setting : settings) {
+            // Named references, not a structured binding: clang 14 cannot capture those in the
+            // lambda below (C++20 allows it; clang implements it from version 16).
+            const std::string& key = setting.first;
+            const std::string& value = setting.second;
             bool found = false;
             const auto assign = [&](const auto& field) {
                 if (field.first != key) return;
