@@ -5,6 +5,9 @@
 //   efficiency --model scenes [--first I] [--count K] [--parts LIST] [--out FILE.csv] [--threads T]
 //   efficiency_torch --model resnet18 [--count K] [--parts LIST] [--out FILE.csv] [--threads T]
 //   efficiency --summarize FILE.csv [FILE.csv …]
+// efficiency_torch first prints the facts about the random ResNet-18 that the docs quote (the
+// predicted class's probability on the photo and on a black image, and how far LibTorch's logits
+// move with the batch size); with --count 0 it prints only those.
 //
 // --parts    comma-separated subset of rise,lime,limeref,occlusion,sobol,scorecam (default: all
 //            but limeref)
@@ -162,7 +165,8 @@ const std::set<std::size_t> kMetricBudgets = {100, 250, 500, 1000, 4000};
 constexpr std::size_t kRiseCheckBudget = 1132;
 /// How far that check lets the map differ through LibTorch, relative to its largest value: the
 /// snapshots' batches are cut at every budget, and LibTorch's CPU convolution rounds differently
-/// for a different batch size (a ResNet-18's logits by up to 1e-6 between batches of 32 and 12),
+/// for a different batch size (a ResNet-18's logits, up to 7.0, by up to 3.3e-6 between the same
+/// images in a batch of 12 and inside a batch of 32: `efficiency_torch --model resnet18 --count 0`),
 /// where the built-in models give the same floats whatever the batch (checked bit for bit).
 constexpr double kTorchBatchRounding = 1e-4;
 
@@ -441,6 +445,40 @@ struct NormalizedModel {
         return model.layer_activations(normalized(batch), layer);
     }
 };
+
+/// The two facts about the random ResNet-18 that docs/torch.md and docs/methods/efficiency.md
+/// quote, printed so that they have a command: the predicted class's probability on the photo and
+/// on a black image (the score depends on the image), and how far LibTorch's logits move when the
+/// same 12 images are forwarded in a batch of 12 instead of inside a batch of 32 (why the
+/// first-image check allows kTorchBatchRounding). 45 forwards.
+void print_resnet_probe(const NormalizedModel& model, const xai::Image& photo) {
+    const xai::Scores logits = model.forward(xai::as_batch(photo));
+    const std::size_t target = xai::argmax_rows(logits).front();
+    xai::Image black = xai::Image::from_shape(photo.shape());
+    black.fill(0.0f);
+    const double photo_probability = xai::scores_of_kind(logits, xai::ScoreKind::probability)(0, target);
+    const double black_probability =
+        xai::scores_of_kind(model.forward(xai::as_batch(black)), xai::ScoreKind::probability)(0, target);
+    // 32 images between black and the photo; the first 12 again as a batch of their own.
+    xai::Batch batch32 = xai::Batch::from_shape({32, photo.shape(0), photo.shape(1), photo.shape(2)});
+    for (std::size_t i = 0; i < 32; ++i)
+        std::transform(photo.begin(), photo.end(), batch32.begin() + static_cast<std::ptrdiff_t>(i * photo.size()),
+                       [i](float v) { return v * static_cast<float>(i + 1) / 32.0f; });
+    xai::Batch batch12 = xai::Batch::from_shape({12, photo.shape(0), photo.shape(1), photo.shape(2)});
+    std::copy(batch32.begin(), batch32.begin() + static_cast<std::ptrdiff_t>(12 * photo.size()), batch12.begin());
+    const xai::Scores in32 = model.forward(batch32), in12 = model.forward(batch12);
+    double largest_difference = 0.0, largest_logit = 0.0;
+    for (std::size_t i = 0; i < 12; ++i)
+        for (std::size_t c = 0; c < in12.shape(1); ++c) {
+            largest_difference = std::max(largest_difference, static_cast<double>(std::abs(in32(i, c) - in12(i, c))));
+            largest_logit = std::max(largest_logit, static_cast<double>(std::abs(in12(i, c))));
+        }
+    std::printf("resnet18 probe: class %zu has probability %.4f on the first photo and %.4f on a black image; "
+                "logits of the same 12 images in a batch of 12 and inside a batch of 32 differ by up to %.3g "
+                "(largest |logit| %.3g)\n",
+                target, photo_probability, black_probability, largest_difference, largest_logit);
+    std::fflush(stdout);
+}
 #endif
 
 // ---- summaries ---------------------------------------------------------------------------
@@ -750,12 +788,29 @@ void summarize(const std::vector<Record>& records) {
     }
 }
 
-/// The names of a comma-separated list ("rise,lime").
-std::set<std::string> comma_list(const std::string& list) {
+/// The names of a comma-separated list ("rise,lime") given to `flag`; a name outside `known`
+/// stops the program (a typo would otherwise run nothing of what was asked, silently).
+std::set<std::string> comma_list(const std::string& flag, const std::string& list, const std::vector<std::string>& known) {
     std::set<std::string> names;
     std::stringstream ss(list);
     std::string name;
-    while (std::getline(ss, name, ',')) names.insert(name);
+    while (std::getline(ss, name, ',')) {
+        if (std::find(known.begin(), known.end(), name) == known.end()) {
+            std::string expected;
+            for (const std::string& k : known) expected += (expected.empty() ? "" : ", ") + k;
+            std::fprintf(stderr, "%s: unknown name '%s' (expected a comma-separated list of: %s)\n", flag.c_str(),
+                         name.c_str(), expected.c_str());
+            std::exit(2);
+        }
+        names.insert(name);
+    }
+    return names;
+}
+
+/// The names --rise-variants accepts: kRiseVariants' names.
+std::vector<std::string> rise_variant_names() {
+    std::vector<std::string> names;
+    for (const RiseVariant& v : kRiseVariants) names.push_back(v.name);
     return names;
 }
 
@@ -775,8 +830,9 @@ Arguments parse(int argc, char** argv) {
         else if (flag == "--count") a.count = std::strtoul(value().c_str(), nullptr, 10);
         else if (flag == "--threads") a.threads = std::strtoul(value().c_str(), nullptr, 10);
         else if (flag == "--out") a.out = value();
-        else if (flag == "--parts") a.parts = comma_list(value());
-        else if (flag == "--rise-variants") a.rise_variants = comma_list(value());
+        else if (flag == "--parts")
+            a.parts = comma_list(flag, value(), {"rise", "lime", "limeref", "occlusion", "sobol", "scorecam"});
+        else if (flag == "--rise-variants") a.rise_variants = comma_list(flag, value(), rise_variant_names());
         else if (flag == "--summarize") {
             while (i + 1 < argc) a.summarize.emplace_back(argv[++i]);
         } else {
@@ -831,6 +887,8 @@ int main(int argc, char** argv) try {
         const NormalizedModel model{xai::models::TorchModel(xai::models::torch_resnet({}, 0, xai::models::TorchResNetInit::torchvision), options), {}};
         const char* photos[3] = {"chelsea_224.png", "astronaut_224.png", "coffee_224.png"};
         const xai::LimeOptions lime_options{.top_labels = 0, .threads = args.threads};
+        if (args.first < 3)
+            print_resnet_probe(model, xai::load_image(xai::data_directory() / "samples" / "photos" / photos[args.first], 3));
         for (std::size_t i = args.first; i < std::min<std::size_t>(3, args.first + args.count); ++i) {
             const xai::Image photo = xai::load_image(xai::data_directory() / "samples" / "photos" / photos[i], 3);
             run_image(model, "resnet18", i, photo, args, lime_options, xai::Quickshift{}, 15, 8, "layer4",
