@@ -80,10 +80,13 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+/// Every name --parts accepts.
+const std::vector<std::string> kPartNames = {"rise", "lime", "limeref", "occlusion", "sobol", "scorecam"};
+
 struct Arguments {
     std::string model = "scenes";
     std::size_t first = 0, count = 200, threads = 1;
-    std::set<std::string> parts{"rise", "lime", "occlusion", "sobol", "scorecam"};
+    std::set<std::string> parts{"rise", "lime", "occlusion", "sobol", "scorecam"};  ///< kPartNames but limeref
     std::set<std::string> rise_variants;  ///< empty: every RISE estimator
     std::string out;
     std::vector<std::string> summarize;
@@ -138,6 +141,18 @@ double pearson(const float* a, const float* b, std::size_t n) {
 double pearson(const xai::Map& a, const xai::Map& b) { return pearson(a.data(), b.data(), a.size()); }
 
 /// How the causal metrics are run for a model: the pixels per step.
+/// The class a model predicts for one image, and its probability: what every part explains.
+struct Prediction {
+    std::size_t target;
+    double probability;
+};
+template <class Model>
+Prediction predict(const Model& model, const xai::Image& image) {
+    const xai::Scores logits = model.forward(xai::as_batch(image));
+    const std::size_t target = xai::argmax_rows(logits).front();
+    return {target, xai::scores_of_kind(logits, xai::ScoreKind::probability)(0, target)};
+}
+
 struct MetricSetup {
     std::optional<std::size_t> pixels_per_step;
     std::size_t threads = 1;
@@ -451,12 +466,10 @@ struct NormalizedModel {
 /// on a black image (the score depends on the image), and how far LibTorch's logits move when the
 /// same 12 images are forwarded in a batch of 12 instead of inside a batch of 32 (why the
 /// first-image check allows kTorchBatchRounding). 45 forwards.
-void print_resnet_probe(const NormalizedModel& model, const xai::Image& photo) {
-    const xai::Scores logits = model.forward(xai::as_batch(photo));
-    const std::size_t target = xai::argmax_rows(logits).front();
+void print_resnet_probe(const NormalizedModel& model, const std::string& photo_name, const xai::Image& photo) {
+    const auto [target, photo_probability] = predict(model, photo);
     xai::Image black = xai::Image::from_shape(photo.shape());
     black.fill(0.0f);
-    const double photo_probability = xai::scores_of_kind(logits, xai::ScoreKind::probability)(0, target);
     const double black_probability =
         xai::scores_of_kind(model.forward(xai::as_batch(black)), xai::ScoreKind::probability)(0, target);
     // 32 images between black and the photo; the first 12 again as a batch of their own.
@@ -473,10 +486,10 @@ void print_resnet_probe(const NormalizedModel& model, const xai::Image& photo) {
             largest_difference = std::max(largest_difference, static_cast<double>(std::abs(in32(i, c) - in12(i, c))));
             largest_logit = std::max(largest_logit, static_cast<double>(std::abs(in12(i, c))));
         }
-    std::printf("resnet18 probe: class %zu has probability %.4f on the first photo and %.4f on a black image; "
+    std::printf("resnet18 probe: class %zu has probability %.4f on %s and %.4f on a black image; "
                 "logits of the same 12 images in a batch of 12 and inside a batch of 32 differ by up to %.3g "
                 "(largest |logit| %.3g)\n",
-                target, photo_probability, black_probability, largest_difference, largest_logit);
+                target, photo_probability, photo_name.c_str(), black_probability, largest_difference, largest_logit);
     std::fflush(stdout);
 }
 #endif
@@ -831,7 +844,7 @@ Arguments parse(int argc, char** argv) {
         else if (flag == "--threads") a.threads = std::strtoul(value().c_str(), nullptr, 10);
         else if (flag == "--out") a.out = value();
         else if (flag == "--parts")
-            a.parts = comma_list(flag, value(), {"rise", "lime", "limeref", "occlusion", "sobol", "scorecam"});
+            a.parts = comma_list(flag, value(), kPartNames);
         else if (flag == "--rise-variants") a.rise_variants = comma_list(flag, value(), rise_variant_names());
         else if (flag == "--summarize") {
             while (i + 1 < argc) a.summarize.emplace_back(argv[++i]);
@@ -852,9 +865,7 @@ void run_image(const Model& model, const std::string& name, std::size_t index, c
                std::size_t window, std::size_t stride, const std::string& cam_layer, const MetricSetup& metrics,
                RecordFile& file, std::optional<double> check_rise) {
     const auto start = std::chrono::steady_clock::now();
-    const xai::Scores logits = model.forward(xai::as_batch(image));
-    const std::size_t target = xai::argmax_rows(logits).front();
-    const double score = xai::scores_of_kind(logits, xai::ScoreKind::probability)(0, target);
+    const auto [target, score] = predict(model, image);
     xai::Map reference;
     if (args.parts.count("rise")) run_rise(model, name, index, image, target, score, check_rise, metrics, args, file, reference);
     if (args.parts.count("lime")) run_lime(model, name, index, image, target, lime_options, segmenter, file);
@@ -886,12 +897,14 @@ int main(int argc, char** argv) try {
         options.threads = args.threads;
         const NormalizedModel model{xai::models::TorchModel(xai::models::torch_resnet({}, 0, xai::models::TorchResNetInit::torchvision), options), {}};
         const char* photos[3] = {"chelsea_224.png", "astronaut_224.png", "coffee_224.png"};
+        const auto load_photo = [&](std::size_t i) {
+            return xai::load_image(xai::data_directory() / "samples" / "photos" / photos[i], 3);
+        };
         const xai::LimeOptions lime_options{.top_labels = 0, .threads = args.threads};
         if (args.first < 3)
-            print_resnet_probe(model, xai::load_image(xai::data_directory() / "samples" / "photos" / photos[args.first], 3));
+            print_resnet_probe(model, photos[args.first], load_photo(args.first));
         for (std::size_t i = args.first; i < std::min<std::size_t>(3, args.first + args.count); ++i) {
-            const xai::Image photo = xai::load_image(xai::data_directory() / "samples" / "photos" / photos[i], 3);
-            run_image(model, "resnet18", i, photo, args, lime_options, xai::Quickshift{}, 15, 8, "layer4",
+            run_image(model, "resnet18", i, load_photo(i), args, lime_options, xai::Quickshift{}, 15, 8, "layer4",
                       MetricSetup{224 * 224 / 56, args.threads}, file,
                       i == args.first ? std::optional<double>(kTorchBatchRounding) : std::nullopt);
         }
