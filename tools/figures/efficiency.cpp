@@ -15,14 +15,15 @@
 //            efficiency_<model>.csv); --summarize reads such files and prints the tables of the doc
 //
 // For every image (its predicted class explained):
-//   rise       reference: plain RISE with 16,000 masks (seed 1000). Each estimator (plain,
+//   rise       reference: plain RISE with 16,000 masks (seed 1000; --rise-reference NAME and
+//              --rise-reference-masks N choose another estimator and budget). Each estimator (plain,
 //              antithetic, quasi-random, the control variates, quasi-random with the unmasked
 //              score; seed 0; antithetic with the mean score equals antithetic alone at p1 = ½,
 //              since a pair's masks add up to 1) runs once up
 //              to 4,000 masks (plain: 8,000) and its map is read at every budget of a grid of
 //              about √2 steps: mask i is the same whatever the number of masks, so the map after n
-//              masks is the map of a run of n masks. (The program checks that claim on its first
-//              image: the snapshot at 1,132 masks equals Rise::explain with 1,132 masks, bit
+//              masks is the map of a run of n masks. (The program checks that claim on image 0,
+//              scene 0 or chelsea, when a run includes it: the snapshot at 1,132 masks equals Rise::explain with 1,132 masks, bit
 //              for bit on the scenes CNN, within kTorchBatchRounding through LibTorch.)
 //              Records: Pearson with the reference at each budget; deletion and insertion AUC
 //              (metrics/deletion_insertion.hpp) at 100, 250, 500, 1000, 4000.
@@ -88,6 +89,8 @@ struct Arguments {
     std::size_t first = 0, count = 200, threads = 1;
     std::set<std::string> parts{"rise", "lime", "occlusion", "sobol", "scorecam"};  ///< kPartNames but limeref
     std::set<std::string> rise_variants;  ///< empty: every RISE estimator
+    std::string rise_reference = "plain";  ///< the estimator (a kRiseVariants name) of the reference map
+    std::size_t rise_reference_masks = 16000;
     std::string out;
     std::vector<std::string> summarize;
 };
@@ -176,13 +179,14 @@ std::pair<double, double> causal(const Model& model, const xai::Image& image, st
 const std::vector<std::size_t> kRiseBudgets = {100, 142, 200, 250, 284, 400, 500, 566, 800, 1000,
                                                1132, 1600, 2264, 3200, 4000, 5656, 8000};
 const std::set<std::size_t> kMetricBudgets = {100, 250, 500, 1000, 4000};
-/// The budget at which the first image's snapshots are checked against Rise::explain.
+/// The budget at which image 0's snapshots are checked against Rise::explain.
 constexpr std::size_t kRiseCheckBudget = 1132;
 /// How far that check lets the map differ through LibTorch, relative to its largest value: the
-/// snapshots' batches are cut at every budget, and LibTorch's CPU convolution rounds differently
-/// for a different batch size (a ResNet-18's logits, up to 7.0, by up to 3.3e-6 between the same
-/// images in a batch of 12 and inside a batch of 32: `efficiency_torch --model resnet18 --count 0`),
-/// where the built-in models give the same floats whatever the batch (checked bit for bit).
+/// snapshots' batches are cut at every budget, and LibTorch's CPU convolution on OpenBLAS's
+/// default threads rounds differently for a different batch size (a ResNet-18's logits, up to
+/// 7.0, by up to 3.3e-6 between the same images in a batch of 12 and inside a batch of 32:
+/// `efficiency_torch --model resnet18 --count 0`; by 0 with OPENBLAS_NUM_THREADS=1), where the
+/// built-in models give the same floats whatever the batch (checked bit for bit).
 constexpr double kTorchBatchRounding = 1e-4;
 
 struct RiseVariant {
@@ -200,6 +204,11 @@ const std::vector<RiseVariant> kRiseVariants = {
     {"mean_score", xai::RiseSampling::independent, xai::RiseControlVariate::mean_score, 4000},
     {"quasi_random+unmasked_score", xai::RiseSampling::quasi_random, xai::RiseControlVariate::unmasked_score, 4000},
 };
+
+/// The estimator named `name` (a name --rise-variants accepts; parse() has checked it).
+const RiseVariant& rise_variant(const std::string& name) {
+    return *std::find_if(kRiseVariants.begin(), kRiseVariants.end(), [&](const RiseVariant& v) { return name == v.name; });
+}
 
 /// RISE's map after each of `budgets` masks of one run (Rise::run's loop, reading the estimate
 /// at every budget instead of only at the end; every budget a multiple of 2).
@@ -257,11 +266,14 @@ void run_rise(const Model& model, const std::string& model_name, std::size_t ind
               RecordFile& file, xai::Map& reference) {
     xai::RiseOptions base{.batch_size = 32, .threads = args.threads};
     xai::RiseOptions ref = base;
-    ref.num_masks = 16000;
+    const RiseVariant& reference_kind = rise_variant(args.rise_reference);
+    ref.sampling = reference_kind.sampling;
+    ref.control_variate = reference_kind.control;
+    ref.num_masks = args.rise_reference_masks;
     ref.seed = 1000;
     reference = xai::Rise<Model>(model, ref).explain(image, xai::Target::class_index(target)).raw_map();
     {
-        Record r{model_name, "rise:reference", index, 16000};
+        Record r{model_name, "rise:reference", index, static_cast<double>(ref.num_masks)};
         std::tie(r.deletion, r.insertion) = causal(model, image, target, reference, metrics);
         file.write(r);
     }
@@ -494,6 +506,21 @@ void print_resnet_probe(const NormalizedModel& model, const std::string& photo_n
 }
 #endif
 
+/// The model's name in the records. A run whose RISE reference is not plain RISE at 16,000 masks
+/// adds the reference to it ("resnet18 [reference quasi_random 8000 masks]"), so that --summarize
+/// keeps its Pearson figures apart from those against the default reference.
+std::string model_label(const std::string& model, const Arguments& args) {
+    if (args.rise_reference == "plain" && args.rise_reference_masks == 16000) return model;
+    return model + " [reference " + args.rise_reference + " " + std::to_string(args.rise_reference_masks) + " masks]";
+}
+
+/// What the Pearson figures of `label` (a model_label) are measured against.
+std::string reference_of(const std::string& label) {
+    const std::size_t at = label.find(" [reference ");
+    if (at == std::string::npos) return "plain RISE at 16,000 masks";
+    return label.substr(at + 12, label.size() - at - 13);
+}
+
 // ---- summaries ---------------------------------------------------------------------------
 
 std::vector<Record> read_records(const std::vector<std::string>& files) {
@@ -577,6 +604,54 @@ double sd_of(const std::vector<double>& v) {
     return v.size() > 1 ? std::sqrt(s / static_cast<double>(v.size() - 1)) : kNaN;
 }
 
+/// Where plain RISE does not reach the threshold within its ceiling (the photos), how many masks
+/// it would need, from its own curve. Plain RISE averages independent masks, so its map is the
+/// exact map plus an error whose variance falls as 1/n; if the reference's error is independent
+/// of it, Pearson(plain after n masks, reference) = r(n) obeys 1/r² = a + c/n, with
+/// a = 1/Pearson(reference, exact map)² (a ≥ 1; a = 1 for an exact reference) and c the
+/// estimator's noise. A least-squares line through (1/n, 1/r²) for n ≥ 1,000 (below, one run's
+/// early masks make the path too rough) gives a and c; then plain needs c / (1/t² − a) masks to
+/// reach t against this reference (none if a ≥ 1/t²: the reference's own error forbids t), and
+/// (c/a) / (1/t² − 1) against the exact map. Each estimator's budget is then set against the
+/// first of these. A model-based extrapolation, labelled so in the docs, not a measurement.
+using RiseCurves = std::map<std::string, std::map<std::size_t, std::vector<std::pair<double, double>>>>;
+
+void print_plain_extrapolation(RiseCurves& curves, const std::string& reference) {
+    if (curves["plain"].empty()) return;
+    std::printf("\nRISE: plain RISE's masks extrapolated by 1/r^2 = a + c/n (fit at n >= 1000; r = Pearson with %s)\n",
+                reference.c_str());
+    for (const auto& [image, curve] : curves["plain"]) {
+        double sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0, k = 0.0;
+        for (const auto& [n, r] : curve)
+            if (n >= 1000.0 && r > 0.0) {
+                const double x = 1.0 / n, y = 1.0 / (r * r);
+                sx += x, sy += y, sxx += x * x, sxy += x * y, k += 1.0;
+            }
+        if (k < 3.0) continue;
+        const double c = (k * sxy - sx * sy) / (k * sxx - sx * sx), a = (sy - c * sx) / k;
+        std::printf("  image %zu: a = %.4f (the reference's Pearson with the exact map %.4f), c = %.4g\n", image, a,
+                    a > 0.0 ? 1.0 / std::sqrt(a) : kNaN, c);
+        for (double t : {0.95, 0.99}) {
+            const double gap = 1.0 / (t * t) - a;
+            const double against_reference = gap > 0.0 && c > 0.0 ? c / gap : std::numeric_limits<double>::infinity();
+            const double against_exact = c > 0.0 && a > 0.0 ? (c / a) / (1.0 / (t * t) - 1.0) : kNaN;
+            std::printf("    Pearson %.2f: plain needs %s masks against the reference, %s against the exact map;",
+                        t, std::isinf(against_reference) ? "(unreachable)" : format(std::round(against_reference)).c_str(),
+                        format(std::round(against_exact)).c_str());
+            for (const auto& [name, by_image] : curves) {
+                if (name == "plain" || !by_image.count(image)) continue;
+                for (const auto& [n, r] : by_image.at(image))
+                    if (r >= t) {
+                        std::printf(" %s %s (%.3g of plain)", name.c_str(), format(n).c_str(),
+                                    std::isinf(against_reference) ? kNaN : n / against_reference);
+                        break;
+                    }
+            }
+            std::printf("\n");
+        }
+    }
+}
+
 void summarize(const std::vector<Record>& records) {
     std::set<std::string> models;
     for (const Record& r : records) models.insert(r.model);
@@ -589,15 +664,14 @@ void summarize(const std::vector<Record>& records) {
         std::printf("\n=== %s: %zu images ===\n", model.c_str(), images.size());
 
         // RISE: masks to reach Pearson ≥ t per image, per variant; ratios to plain.
-        std::map<std::string, std::map<std::size_t, std::vector<std::pair<double, double>>>> curves;  // variant → image → (budget, r)
+        RiseCurves curves;  // variant → image → (budget, r)
         for (const Record* r : rs)
             if (r->method.rfind("rise:", 0) == 0 && r->method != "rise:reference")
                 curves[r->method.substr(5)][r->image].emplace_back(r->budget, r->pearson);
         if (!curves.empty()) {
             for (double t : {0.95, 0.99}) {
-                std::printf("\nRISE: masks to reach Pearson >= %.2f with plain RISE at 16,000 masks (median [quartiles]; "
-                            "ratio to plain per image)\n",
-                            t);
+                std::printf("\nRISE: masks to reach Pearson >= %.2f with %s (median [quartiles]; ratio to plain per image)\n",
+                            t, reference_of(model).c_str());
                 std::map<std::size_t, double> plain_needed;
                 auto needed_of = [&](const std::vector<std::pair<double, double>>& c) {
                     for (const auto& [b, p] : c)
@@ -636,6 +710,7 @@ void summarize(const std::vector<Record>& records) {
                 }
                 std::printf("\n");
             }
+            print_plain_extrapolation(curves, reference_of(model));
         }
 
         // Deletion / insertion at equal budgets: mean AUC and the paired difference to plain RISE.
@@ -774,7 +849,8 @@ void summarize(const std::vector<Record>& records) {
                 sobol_own[r->budget].push_back(r->extra);
             }
         if (!sobol_own.empty()) {
-            std::printf("\nSobol attribution (g = 8): Pearson with plain RISE at 16,000 masks, and with its own 64-design map\n");
+            std::printf("\nSobol attribution (g = 8): Pearson with %s, and with its own 64-design map\n",
+                        reference_of(model).c_str());
             for (const auto& [budget, own] : sobol_own)
                 std::printf("  %6g forwards   with RISE %s   with its own N=64 %s\n", budget, spread(sobol_rise[budget]).c_str(),
                             spread(own).c_str());
@@ -846,11 +922,26 @@ Arguments parse(int argc, char** argv) {
         else if (flag == "--parts")
             a.parts = comma_list(flag, value(), kPartNames);
         else if (flag == "--rise-variants") a.rise_variants = comma_list(flag, value(), rise_variant_names());
+        else if (flag == "--rise-reference") {
+            const std::set<std::string> one = comma_list(flag, value(), rise_variant_names());
+            if (one.size() != 1) {
+                std::fprintf(stderr, "--rise-reference: expected one estimator name\n");
+                std::exit(2);
+            }
+            a.rise_reference = *one.begin();
+        } else if (flag == "--rise-reference-masks") {
+            a.rise_reference_masks = std::strtoul(value().c_str(), nullptr, 10);
+            if (a.rise_reference_masks < 2 || a.rise_reference_masks % 2 != 0) {
+                std::fprintf(stderr, "--rise-reference-masks: expected an even number of masks >= 2\n");
+                std::exit(2);
+            }
+        }
         else if (flag == "--summarize") {
             while (i + 1 < argc) a.summarize.emplace_back(argv[++i]);
         } else {
             std::fprintf(stderr, "usage: efficiency --model scenes|resnet18 [--first I] [--count K] [--parts LIST] "
-                                 "[--out FILE.csv] [--threads T] [--rise-variants LIST] | --summarize FILE.csv …\n");
+                                 "[--out FILE.csv] [--threads T] [--rise-variants LIST] [--rise-reference NAME] "
+                                 "[--rise-reference-masks N] | --summarize FILE.csv …\n");
             std::exit(2);
         }
     }
@@ -904,9 +995,9 @@ int main(int argc, char** argv) try {
         if (args.first < 3)
             print_resnet_probe(model, photos[args.first], load_photo(args.first));
         for (std::size_t i = args.first; i < std::min<std::size_t>(3, args.first + args.count); ++i) {
-            run_image(model, "resnet18", i, load_photo(i), args, lime_options, xai::Quickshift{}, 15, 8, "layer4",
-                      MetricSetup{224 * 224 / 56, args.threads}, file,
-                      i == args.first ? std::optional<double>(kTorchBatchRounding) : std::nullopt);
+            run_image(model, model_label("resnet18", args), i, load_photo(i), args, lime_options, xai::Quickshift{}, 15, 8,
+                      "layer4", MetricSetup{224 * 224 / 56, args.threads}, file,
+                      i == 0 ? std::optional<double>(kTorchBatchRounding) : std::nullopt);
         }
         return 0;
     }
@@ -923,7 +1014,7 @@ int main(int argc, char** argv) try {
     slic.compactness = 0.1;
     const xai::LimeOptions lime_options{.top_labels = 0, .baseline = xai::Baseline::constant(0.0f), .threads = args.threads};
     for (std::size_t i = 0; i < scenes.shape(0); ++i)
-        run_image(model, "scenes", args.first + i, xai::image_at(scenes, i), args, lime_options, xai::Slic{slic}, 9, 3,
+        run_image(model, model_label("scenes", args), args.first + i, xai::image_at(scenes, i), args, lime_options, xai::Slic{slic}, 9, 3,
                   "relu4", MetricSetup{std::nullopt, args.threads}, file,
                   args.first + i == 0 ? std::optional<double>(0.0) : std::nullopt);
     return 0;
