@@ -604,53 +604,7 @@ double sd_of(const std::vector<double>& v) {
     return v.size() > 1 ? std::sqrt(s / static_cast<double>(v.size() - 1)) : kNaN;
 }
 
-/// Where plain RISE does not reach the threshold within its ceiling (the photos), how many masks
-/// it would need, from its own curve. Plain RISE averages independent masks, so its map is the
-/// exact map plus an error whose variance falls as 1/n; if the reference's error is independent
-/// of it, Pearson(plain after n masks, reference) = r(n) obeys 1/r² = a + c/n, with
-/// a = 1/Pearson(reference, exact map)² (a ≥ 1; a = 1 for an exact reference) and c the
-/// estimator's noise. A least-squares line through (1/n, 1/r²) for n ≥ 1,000 (below, one run's
-/// early masks make the path too rough) gives a and c; then plain needs c / (1/t² − a) masks to
-/// reach t against this reference (none if a ≥ 1/t²: the reference's own error forbids t), and
-/// (c/a) / (1/t² − 1) against the exact map. Each estimator's budget is then set against the
-/// first of these. A model-based extrapolation, labelled so in the docs, not a measurement.
 using RiseCurves = std::map<std::string, std::map<std::size_t, std::vector<std::pair<double, double>>>>;
-
-void print_plain_extrapolation(RiseCurves& curves, const std::string& reference) {
-    if (curves["plain"].empty()) return;
-    std::printf("\nRISE: plain RISE's masks extrapolated by 1/r^2 = a + c/n (fit at n >= 1000; r = Pearson with %s)\n",
-                reference.c_str());
-    for (const auto& [image, curve] : curves["plain"]) {
-        double sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0, k = 0.0;
-        for (const auto& [n, r] : curve)
-            if (n >= 1000.0 && r > 0.0) {
-                const double x = 1.0 / n, y = 1.0 / (r * r);
-                sx += x, sy += y, sxx += x * x, sxy += x * y, k += 1.0;
-            }
-        if (k < 3.0) continue;
-        const double c = (k * sxy - sx * sy) / (k * sxx - sx * sx), a = (sy - c * sx) / k;
-        std::printf("  image %zu: a = %.4f (the reference's Pearson with the exact map %.4f), c = %.4g\n", image, a,
-                    a > 0.0 ? 1.0 / std::sqrt(a) : kNaN, c);
-        for (double t : {0.95, 0.99}) {
-            const double gap = 1.0 / (t * t) - a;
-            const double against_reference = gap > 0.0 && c > 0.0 ? c / gap : std::numeric_limits<double>::infinity();
-            const double against_exact = c > 0.0 && a > 0.0 ? (c / a) / (1.0 / (t * t) - 1.0) : kNaN;
-            std::printf("    Pearson %.2f: plain needs %s masks against the reference, %s against the exact map;",
-                        t, std::isinf(against_reference) ? "(unreachable)" : format(std::round(against_reference)).c_str(),
-                        format(std::round(against_exact)).c_str());
-            for (const auto& [name, by_image] : curves) {
-                if (name == "plain" || !by_image.count(image)) continue;
-                for (const auto& [n, r] : by_image.at(image))
-                    if (r >= t) {
-                        std::printf(" %s %s (%.3g of plain)", name.c_str(), format(n).c_str(),
-                                    std::isinf(against_reference) ? kNaN : n / against_reference);
-                        break;
-                    }
-            }
-            std::printf("\n");
-        }
-    }
-}
 
 void summarize(const std::vector<Record>& records) {
     std::set<std::string> models;
@@ -680,17 +634,25 @@ void summarize(const std::vector<Record>& records) {
                 };
                 for (const auto& [image, c] : curves["plain"]) plain_needed[image] = needed_of(c);
                 for (const RiseVariant& v : kRiseVariants) {
-                    std::vector<double> needed, ratio;
+                    std::vector<double> needed, ratio, bound;
                     std::size_t reached = 0;
                     for (const auto& [image, c] : curves[v.name]) {
                         const double n = needed_of(c);
                         needed.push_back(n);
                         reached += std::isinf(n) ? 0 : 1;
-                        if (!std::isinf(n) && plain_needed.count(image) && !std::isinf(plain_needed[image]))
+                        if (std::isinf(n) || !plain_needed.count(image)) continue;
+                        // Where plain RISE does not reach t within its ceiling, n / ceiling bounds the ratio.
+                        if (std::isinf(plain_needed[image]))
+                            bound.push_back(n / static_cast<double>(rise_variant("plain").ceiling));
+                        else
                             ratio.push_back(n / plain_needed[image]);
                     }
-                    std::printf("  %-28s %-24s reached by %zu/%zu   ratio to plain %s\n", v.name, spread(needed).c_str(),
+                    std::printf("  %-28s %-24s reached by %zu/%zu   ratio to plain %s", v.name, spread(needed).c_str(),
                                 reached, needed.size(), spread(ratio).c_str());
+                    if (!bound.empty() && v.name != std::string("plain"))
+                        std::printf("   where plain did not reach it: ratio < %s (%zu images)", spread(bound).c_str(),
+                                    bound.size());
+                    std::printf("\n");
                 }
             }
             std::printf("\nRISE: median Pearson with the reference at each budget\n  %-28s", "masks");
@@ -710,7 +672,6 @@ void summarize(const std::vector<Record>& records) {
                 }
                 std::printf("\n");
             }
-            print_plain_extrapolation(curves, reference_of(model));
         }
 
         // Deletion / insertion at equal budgets: mean AUC and the paired difference to plain RISE.
