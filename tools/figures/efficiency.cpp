@@ -3,7 +3,8 @@
 // (built as efficiency_torch, with LibTorch) on three photos with a ResNet-18 of random weights.
 //
 //   efficiency --model scenes [--first I] [--count K] [--parts LIST] [--out FILE.csv] [--threads T]
-//   efficiency_torch --model resnet18 [--count K] [--parts LIST] [--out FILE.csv] [--threads T]
+//              [--rise-variants LIST] [--rise-reference NAME] [--rise-reference-masks N]
+//   efficiency_torch --model resnet18 [the same options]
 //   efficiency --summarize FILE.csv [FILE.csv …]
 // efficiency_torch first prints the facts about the random ResNet-18 that the docs quote (the
 // predicted class's probability on the photo and on a black image, and how far LibTorch's logits
@@ -23,8 +24,9 @@
 //              to 4,000 masks (plain: 8,000) and its map is read at every budget of a grid of
 //              about √2 steps: mask i is the same whatever the number of masks, so the map after n
 //              masks is the map of a run of n masks. (The program checks that claim on image 0,
-//              scene 0 or chelsea, when a run includes it: the snapshot at 1,132 masks equals Rise::explain with 1,132 masks, bit
-//              for bit on the scenes CNN, within kTorchBatchRounding through LibTorch.)
+//              scene 0 or chelsea, when a run includes it: the snapshot at 1,132 masks equals
+//              Rise::explain with 1,132 masks, bit for bit on the scenes CNN, within
+//              kTorchBatchRounding through LibTorch.)
 //              Records: Pearson with the reference at each budget; deletion and insertion AUC
 //              (metrics/deletion_insertion.hpp) at 100, 250, 500, 1000, 4000.
 //   lime       reference: 10,000 samples (seed 1,000,003). For seeds 0–4: adaptive LIME (ceiling
@@ -893,7 +895,8 @@ Arguments parse(int argc, char** argv) {
         } else if (flag == "--rise-reference-masks") {
             a.rise_reference_masks = std::strtoul(value().c_str(), nullptr, 10);
             if (a.rise_reference_masks < 2 || a.rise_reference_masks % 2 != 0) {
-                std::fprintf(stderr, "--rise-reference-masks: expected an even number of masks >= 2\n");
+                std::fprintf(stderr, "--rise-reference-masks: expected an even number of masks >= 2 (antithetic "
+                                     "references draw pairs)\n");
                 std::exit(2);
             }
         }
