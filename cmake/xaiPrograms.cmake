@@ -33,6 +33,14 @@ function(_xai_add_syntax_twin target)
     endif()
   endforeach()
   target_compile_options(${target}_syntax PRIVATE -fsyntax-only)
+  # -fsyntax-only writes no object file; the launcher creates it (empty) after a successful
+  # compile, so that an unchanged twin is not compiled again on the next build.
+  get_target_property(launcher ${target}_syntax CXX_COMPILER_LAUNCHER)
+  if(NOT launcher)
+    set(launcher "")
+  endif()
+  set_property(TARGET ${target}_syntax PROPERTY CXX_COMPILER_LAUNCHER
+               sh "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/xai_syntax_only.sh" ${launcher})
 endfunction()
 
 # xai_define_check_target(): call last in the top-level CMakeLists.txt. xai_check depends on every
