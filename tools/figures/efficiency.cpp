@@ -62,6 +62,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -511,16 +512,22 @@ void print_resnet_probe(const NormalizedModel& model, const std::string& photo_n
 /// The model's name in the records. A run whose RISE reference is not plain RISE at 16,000 masks
 /// adds the reference to it ("resnet18 [reference quasi_random 8000 masks]"), so that --summarize
 /// keeps its Pearson figures apart from those against the default reference.
+constexpr std::string_view kReferenceLabel = " [reference ";
+
 std::string model_label(const std::string& model, const Arguments& args) {
-    if (args.rise_reference == "plain" && args.rise_reference_masks == 16000) return model;
-    return model + " [reference " + args.rise_reference + " " + std::to_string(args.rise_reference_masks) + " masks]";
+    const Arguments defaults;
+    if (args.rise_reference == defaults.rise_reference && args.rise_reference_masks == defaults.rise_reference_masks)
+        return model;
+    return model + std::string(kReferenceLabel) + args.rise_reference + " " + std::to_string(args.rise_reference_masks) +
+           " masks]";
 }
 
 /// What the Pearson figures of `label` (a model_label) are measured against.
 std::string reference_of(const std::string& label) {
-    const std::size_t at = label.find(" [reference ");
+    const std::size_t at = label.find(kReferenceLabel);
     if (at == std::string::npos) return "plain RISE at 16,000 masks";
-    return label.substr(at + 12, label.size() - at - 13);
+    const std::size_t from = at + kReferenceLabel.size();
+    return label.substr(from, label.size() - from - 1);  // without the closing bracket
 }
 
 // ---- summaries ---------------------------------------------------------------------------
