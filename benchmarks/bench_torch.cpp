@@ -34,9 +34,9 @@
 //                      scores its baseline once, at construction). The guided
 //                      rules are charged their hooks: the passes are ordinary backward passes.
 //
-// Threads: LibTorch's intra-op pool is set with at::set_num_threads, and OpenBLAS's own pool
-// (Debian's LibTorch calls BLAS through libblas.so.3, which update-alternatives points at
-// OpenBLAS) with openblas_set_num_threads, so "1 thread" really is one. The benchmark context
+// Threads: LibTorch's intra-op pool and OpenBLAS's own pool (Debian's LibTorch calls BLAS through
+// libblas.so.3, which update-alternatives points at OpenBLAS) are both set with
+// xai::models::set_torch_threads, so "1 thread" really is one. The benchmark context
 // names the BLAS library actually loaded ("blas").
 
 #include "xai/core/eigen.hpp"  // first: silences GCC 12's false AVX-512 warnings (also reached through LibTorch)
@@ -52,8 +52,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <ATen/Parallel.h>
 
 #include "xai/cam.hpp"
 #include "xai/gradients.hpp"
@@ -82,9 +80,7 @@ std::string blas_library() {
 /// LibTorch's and OpenBLAS's thread pools both set to `threads` (0 = all cores).
 int set_torch_threads(std::int64_t threads) {
     const int n = threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : static_cast<int>(threads);
-    at::set_num_threads(n);
-    using SetThreads = void (*)(int);
-    if (void* f = dlsym(RTLD_DEFAULT, "openblas_set_num_threads")) reinterpret_cast<SetThreads>(f)(n);
+    xai::models::set_torch_threads(n);  // OpenBLAS's pool too, so that "1 thread" really is one
     return n;
 }
 

@@ -21,15 +21,11 @@
 
 #include "xai/core/eigen.hpp"  // first: silences GCC 12's false AVX-512 warnings (also reached through LibTorch)
 
-#include <dlfcn.h>
-
 #include <benchmark/benchmark.h>
 
 #include <chrono>
 #include <filesystem>
 #include <thread>
-
-#include <ATen/Parallel.h>
 
 #include "torchscript_fixtures.hpp"
 #include "xai/core/scores.hpp"
@@ -48,9 +44,7 @@ double seconds_between(clock_type::time_point a, clock_type::time_point b) {
 
 int set_torch_threads(std::int64_t threads) {
     const int n = threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : static_cast<int>(threads);
-    at::set_num_threads(n);
-    using SetThreads = void (*)(int);
-    if (void* f = dlsym(RTLD_DEFAULT, "openblas_set_num_threads")) reinterpret_cast<SetThreads>(f)(n);
+    xai::models::set_torch_threads(n);  // OpenBLAS's pool too, so that "1 thread" really is one
     return n;
 }
 

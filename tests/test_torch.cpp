@@ -710,3 +710,33 @@ TEST_CASE("TorchModel calls from several threads at once give the serial results
     CHECK(mismatches == 0);
     for (const auto& p : net->parameters()) CHECK_FALSE(p.requires_grad());  // θ is frozen again
 }
+
+TEST_CASE("TorchOptions::threads sets LibTorch's threads and OpenBLAS's pool, 0 leaves both alone", "[torch][threads]") {
+    // Each TEST_CASE runs in a process of its own under ctest, so the process-wide counts set here
+    // reach no other test.
+    nn::Sequential net = xai_test::smooth_net();
+    const xai::ImageShape shape{2, 6, 6};
+    const bool openblas = xai::models::blas_threads().has_value();
+    // Without OpenBLAS (the reference BLAS has no pool), there is nothing to set, and saying so
+    // is the whole answer.
+    CHECK(xai::models::set_blas_threads(3) == openblas);
+    for (const std::size_t threads : {std::size_t{2}, std::size_t{1}}) {
+        TorchOptions o = options_for(shape);
+        o.threads = threads;
+        const TorchModel model(net, o);
+        CHECK(at::get_num_threads() == static_cast<int>(threads));
+        if (openblas) CHECK(xai::models::blas_threads() == static_cast<int>(threads));
+    }
+    TorchOptions o = options_for(shape);
+    o.threads = 0;
+    const TorchModel model(net, o);
+    CHECK(at::get_num_threads() == 1);
+    if (openblas) CHECK(xai::models::blas_threads() == 1);
+
+    SECTION("bad counts are refused, naming the argument") {
+        o.threads = std::size_t{1} << 40;
+        CHECK_THROWS_AS(TorchModel(net, o), xai::invalid_argument);
+        CHECK_THROWS_WITH(TorchModel(net, o), Contains("options.threads is 1099511627776, expected at most 2147483647"));
+        CHECK_THROWS_WITH(xai::models::set_blas_threads(0), Contains("set_blas_threads: threads is 0, expected a positive count"));
+    }
+}

@@ -185,11 +185,12 @@ const std::set<std::size_t> kMetricBudgets = {100, 250, 500, 1000, 4000};
 /// The budget at which image 0's snapshots are checked against Rise::explain.
 constexpr std::size_t kRiseCheckBudget = 1132;
 /// How far that check lets the map differ through LibTorch, relative to its largest value: the
-/// snapshots' batches are cut at every budget, and LibTorch's CPU convolution on OpenBLAS's
-/// default threads rounds differently for a different batch size (a ResNet-18's logits, up to
+/// snapshots' batches are cut at every budget, and LibTorch's CPU convolution on more than one
+/// OpenBLAS thread rounds differently for a different batch size (a ResNet-18's logits, up to
 /// 7.0, by up to 3.3e-6 between the same images in a batch of 12 and inside a batch of 32:
-/// `efficiency_torch --model resnet18 --count 0`; by 0 with OPENBLAS_NUM_THREADS=1), where the
-/// built-in models give the same floats whatever the batch (checked bit for bit).
+/// `efficiency_torch --model resnet18 --count 0 --threads 2`; by 0 with --threads 1, which sets
+/// OpenBLAS's pool too), where the built-in models give the same floats whatever the batch
+/// (checked bit for bit).
 constexpr double kTorchBatchRounding = 1e-4;
 
 struct RiseVariant {

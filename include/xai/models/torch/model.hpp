@@ -73,7 +73,10 @@
 // set_parameters, while all other functions take a shared lock. Parameter-gradient calls are
 // thus serialized with each other and with the rest; everything else runs concurrently.
 // LibTorch's intra-op thread pool is process-wide: TorchOptions::threads calls
-// at::set_num_threads once, at construction (Debian's LibTorch 1.13 starts with 1 thread).
+// at::set_num_threads once, at construction (Debian's LibTorch 1.13 starts with 1 thread), and
+// sets OpenBLAS's own pool to the same count when OpenBLAS is the process's BLAS
+// (models/torch/threads.hpp says why: otherwise threads = 1 still runs the matrix products
+// on every core, and outputs depend on the batch size).
 // When an explainer itself runs model calls on several threads (its `threads` option), keep
 // LibTorch at 1 thread, or the explainer at 1 thread and LibTorch at the core count — not both.
 //
@@ -90,6 +93,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -97,7 +101,6 @@
 #include <utility>
 #include <vector>
 
-#include <ATen/Parallel.h>
 #include <Eigen/Core>
 #include <torch/script.h>
 #include <torch/torch.h>
@@ -110,6 +113,7 @@
 #include "xai/models/torch/relu_backward.hpp"
 #include "xai/models/torch/script.hpp"
 #include "xai/models/torch/tensor.hpp"
+#include "xai/models/torch/threads.hpp"
 
 namespace xai::models {
 
@@ -124,8 +128,9 @@ struct TorchOptions {
     /// The number of classes; 0 = learned from one forward pass of a zero image at construction
     /// (that pass runs anyway, to check the model accepts input_shape).
     std::size_t num_classes = 0;
-    /// LibTorch intra-op threads, set process-wide with at::set_num_threads at construction;
-    /// 0 leaves LibTorch's setting alone.
+    /// LibTorch intra-op threads, set process-wide with at::set_num_threads at construction,
+    /// and OpenBLAS's threads to the same count when OpenBLAS is the BLAS (set_torch_threads);
+    /// 0 leaves both alone.
     std::size_t threads = 0;
     /// The name of the one layer of the TorchScript forms (what layer_names() reports).
     std::string script_layer = "features";
@@ -773,11 +778,14 @@ private:
                                           ", expected positive channels, height and width");
         xai::detail::require(std::isfinite(options.l2_regularization) && options.l2_regularization >= 0.0, where,
                              ": options.l2_regularization is ", options.l2_regularization, ", expected a finite value >= 0");
+        xai::detail::require(options.threads <= static_cast<std::size_t>(std::numeric_limits<int>::max()), where,
+                             ": options.threads is ", options.threads, ", expected at most ",
+                             std::numeric_limits<int>::max(), " (0 leaves LibTorch's and OpenBLAS's threads alone)");
         auto state = std::make_shared<TorchState>();
         TorchState& s = *state;
         s.options = std::move(options);
         detail::torch_call(where, [&] { s.graph = make(static_cast<const TorchOptions&>(s.options)); });
-        if (s.options.threads > 0) at::set_num_threads(static_cast<int>(s.options.threads));
+        if (s.options.threads > 0) set_torch_threads(static_cast<int>(s.options.threads));
         for (auto& [name, p] : s.graph.parameters) p.requires_grad_(false);
         if (!s.graph.parameters.empty()) {
             s.dtype = s.graph.parameters.front().second.scalar_type();
