@@ -61,9 +61,11 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #ifdef XAI_EFFICIENCY_WITH_TORCH
@@ -114,8 +116,12 @@ std::string format(double v) {
 
 class RecordFile {
 public:
-    explicit RecordFile(const std::string& path) : out_(path, std::ios::app) {}
+    explicit RecordFile(std::string path) : path_(std::move(path)) {}
     void write(const Record& r) {
+        if (!out_.is_open()) {  // at the first record: --count 0 writes no file
+            out_.open(path_, std::ios::app);
+            if (!out_) throw std::runtime_error("cannot write --out " + path_);
+        }
         out_ << r.model << ',' << r.image << ',' << r.method << ',' << format(r.budget) << ',' << format(r.pearson) << ','
              << format(r.deletion) << ',' << format(r.insertion) << ',' << format(r.extra) << ',' << format(r.extra2)
              << '\n';
@@ -123,6 +129,7 @@ public:
     }
 
 private:
+    std::string path_;
     std::ofstream out_;
 };
 
@@ -710,7 +717,9 @@ void summarize(const std::vector<Record>& records) {
                     }
                     std::printf("  %-30s %6s  deletion %.4f  insertion %.4f", method.c_str(),
                                 budget > 0.0 ? format(budget).c_str() : "varies", mean_of(del), mean_of(ins));
-                    if (!ddel.empty())
+                    if (ddel.size() == 1)  // one image: a difference, no standard error
+                        std::printf("   vs plain: deletion %+.4f, insertion %+.4f", ddel[0], dins[0]);
+                    else if (!ddel.empty())
                         std::printf("   vs plain: deletion %+.4f ± %.4f, insertion %+.4f ± %.4f", mean_of(ddel),
                                     sd_of(ddel) / std::sqrt(static_cast<double>(ddel.size())), mean_of(dins),
                                     sd_of(dins) / std::sqrt(static_cast<double>(dins.size())));
