@@ -56,16 +56,14 @@
 #include "xai/cam.hpp"
 #include "xai/gradients.hpp"
 #include "xai/models/builtin.hpp"
+#include "torch_support.hpp"
 #include "xai/torch.hpp"
 
 namespace {
 
 namespace nn = torch::nn;
-using clock_type = std::chrono::steady_clock;
-
-double seconds_between(clock_type::time_point a, clock_type::time_point b) {
-    return std::chrono::duration<double>(b - a).count();
-}
+using xai_bench::run_children;
+using xai_bench::set_torch_threads;
 
 /// The BLAS library that provides sgemm_ in this process (the libblas.so.3 alternative resolved).
 std::string blas_library() {
@@ -77,24 +75,12 @@ std::string blas_library() {
     return ec ? std::string(info.dli_fname) : resolved.string();
 }
 
-/// LibTorch's and OpenBLAS's thread pools both set to `threads` (0 = all cores).
-int set_torch_threads(std::int64_t threads) {
-    const int n = threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : static_cast<int>(threads);
-    xai::models::set_torch_threads(n);  // OpenBLAS's pool too, so that "1 thread" really is one
-    return n;
-}
-
 xai::Batch random_images(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w) {
     torch::manual_seed(1);
     return xai::models::to_xtensor<4>(torch::rand({n, c, h, w}));
 }
 
 /// The children of a Sequential from `first` (inclusive) to `last` (exclusive), in bare torch.
-torch::Tensor run_children(nn::Sequential& net, torch::Tensor x, std::size_t first, std::size_t last) {
-    for (std::size_t i = first; i < last; ++i) x = (net->begin() + static_cast<std::ptrdiff_t>(i))->forward(x);
-    return x;
-}
-
 void gradcam_resnet18(benchmark::State& state) {
     const int threads = set_torch_threads(state.range(0));
     nn::Sequential net = xai::models::torch_resnet();  // ResNet-18, torchvision's layout
@@ -109,17 +95,7 @@ void gradcam_resnet18(benchmark::State& state) {
 
     // Forward + gradient to layer4 with bare torch ops: no graph below layer4, no parameter
     // gradients (the parameters are frozen), no input gradient.
-    auto layer_gradient = [&] {
-        torch::Tensor a;
-        {
-            torch::NoGradGuard no_grad;
-            a = run_children(net, x, 0, split);
-        }
-        const torch::Tensor leaf = a.detach().requires_grad_(true);
-        const torch::Tensor logits = run_children(net, leaf, split, total);
-        const torch::Tensor seed = torch::zeros_like(logits).scatter_(1, logits.argmax(1, true), 1.0);
-        return torch::autograd::grad({logits}, {leaf}, {seed})[0];
-    };
+    auto layer_gradient = [&] { return xai_bench::bare_layer_gradient(net, x, split); };
     // pytorch-grad-cam: parameters require gradients, the layer's activations are kept with
     // their gradient, and one full backward pass runs from the target score.
     auto full_backward = [&] {
@@ -141,22 +117,10 @@ void gradcam_resnet18(benchmark::State& state) {
         return net->forward(x);
     };
 
-    double t_gradcam = 0, t_layer = 0, t_full = 0, t_adapter = 0, t_bare = 0;
-    std::size_t round = 0;
-    for (auto _ : state) {
-        // The order rotates so that no method always runs on a warm (or cold) cache.
-        for (std::size_t k = 0; k < 5; ++k) {
-            const auto t0 = clock_type::now();
-            switch ((k + round) % 5) {
-                case 0: benchmark::DoNotOptimize(layer_gradient()); t_layer += seconds_between(t0, clock_type::now()); break;
-                case 1: benchmark::DoNotOptimize(grad_cam.explain(batch)); t_gradcam += seconds_between(t0, clock_type::now()); break;
-                case 2: benchmark::DoNotOptimize(full_backward()); t_full += seconds_between(t0, clock_type::now()); break;
-                case 3: benchmark::DoNotOptimize(model.forward(batch)); t_adapter += seconds_between(t0, clock_type::now()); break;
-                case 4: benchmark::DoNotOptimize(bare_forward()); t_bare += seconds_between(t0, clock_type::now()); break;
-            }
-        }
-        ++round;
-    }
+    const auto [t_layer, t_gradcam, t_full, t_adapter, t_bare] = xai_bench::time_interleaved<5>(
+        state, {[&] { benchmark::DoNotOptimize(layer_gradient()); }, [&] { benchmark::DoNotOptimize(grad_cam.explain(batch)); },
+                [&] { benchmark::DoNotOptimize(full_backward()); }, [&] { benchmark::DoNotOptimize(model.forward(batch)); },
+                [&] { benchmark::DoNotOptimize(bare_forward()); }});
     const double n = static_cast<double>(state.iterations());
     state.counters["threads"] = threads;
     state.counters["gradcam_ms"] = 1e3 * t_gradcam / n;
@@ -200,23 +164,10 @@ void builtin_vs_torch(benchmark::State& state, const std::string& name) {
         return torch::autograd::grad({loss}, params);
     };
 
-    double t_xai_f = 0, t_torch_f = 0, t_xai_fb = 0, t_torch_fb = 0;
-    std::size_t round = 0;
-    for (auto _ : state) {
-        for (std::size_t k = 0; k < 4; ++k) {
-            const auto t0 = clock_type::now();
-            switch ((k + round) % 4) {
-                case 0: benchmark::DoNotOptimize(builtin.forward(batch)); t_xai_f += seconds_between(t0, clock_type::now()); break;
-                case 1: benchmark::DoNotOptimize(torch_forward()); t_torch_f += seconds_between(t0, clock_type::now()); break;
-                case 2:
-                    benchmark::DoNotOptimize(builtin.objective_gradient(batch, labels, gradient));
-                    t_xai_fb += seconds_between(t0, clock_type::now());
-                    break;
-                case 3: benchmark::DoNotOptimize(torch_training_gradient()); t_torch_fb += seconds_between(t0, clock_type::now()); break;
-            }
-        }
-        ++round;
-    }
+    const auto [t_xai_f, t_torch_f, t_xai_fb, t_torch_fb] = xai_bench::time_interleaved<4>(
+        state, {[&] { benchmark::DoNotOptimize(builtin.forward(batch)); }, [&] { benchmark::DoNotOptimize(torch_forward()); },
+                [&] { benchmark::DoNotOptimize(builtin.objective_gradient(batch, labels, gradient)); },
+                [&] { benchmark::DoNotOptimize(torch_training_gradient()); }});
     const double images = static_cast<double>(n) * static_cast<double>(state.iterations());
     state.counters["threads"] = threads;
     state.counters["xai_forward_images/s"] = images / t_xai_f;
@@ -247,15 +198,7 @@ torch::Tensor input_gradient_pass(nn::Sequential& net, const torch::Tensor& x) {
 /// forward + gradient of each row's predicted logit to layer4's activations only.
 torch::Tensor layer4_gradient_pass(nn::Sequential& net, const torch::Tensor& x) {
     const std::size_t split = 8;  // conv1, bn1, relu, maxpool, layer1–4 | avgpool, flatten, fc
-    torch::Tensor a;
-    {
-        torch::NoGradGuard no_grad;
-        a = run_children(net, x, 0, split);
-    }
-    const torch::Tensor leaf = a.detach().requires_grad_(true);
-    const torch::Tensor logits = run_children(net, leaf, split, net->size());
-    const torch::Tensor seed = torch::zeros_like(logits).scatter_(1, logits.argmax(1, true), 1.0);
-    return torch::autograd::grad({logits}, {leaf}, {seed})[0];
+    return xai_bench::bare_layer_gradient(net, x, split);
 }
 
 void gradients_resnet18(benchmark::State& state) {

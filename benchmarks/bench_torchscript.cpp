@@ -27,6 +27,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "torch_support.hpp"
 #include "torchscript_fixtures.hpp"
 #include "xai/core/scores.hpp"
 #include <xtensor/xsort.hpp>
@@ -36,22 +37,7 @@
 namespace {
 
 namespace nn = torch::nn;
-using clock_type = std::chrono::steady_clock;
-
-double seconds_between(clock_type::time_point a, clock_type::time_point b) {
-    return std::chrono::duration<double>(b - a).count();
-}
-
-int set_torch_threads(std::int64_t threads) {
-    const int n = threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : static_cast<int>(threads);
-    xai::models::set_torch_threads(n);  // OpenBLAS's pool too, so that "1 thread" really is one
-    return n;
-}
-
-torch::Tensor run_children(nn::Sequential& net, torch::Tensor x, std::size_t first, std::size_t last) {
-    for (std::size_t i = first; i < last; ++i) x = (net->begin() + static_cast<std::ptrdiff_t>(i))->forward(x);
-    return x;
-}
+using xai_bench::set_torch_threads;
 
 void gradcam_scripted_resnet18(benchmark::State& state) {
     const int threads = set_torch_threads(state.range(0));
@@ -72,7 +58,7 @@ void gradcam_scripted_resnet18(benchmark::State& state) {
     nn::Sequential net = xai::models::torch_resnet();  // the C++ ResNet-18 for the bare reference
     net->eval();
     for (auto& p : net->parameters()) p.requires_grad_(false);
-    const std::size_t split = 8, total = net->size();  // conv1 … layer4 | avgpool, flatten, fc
+    const std::size_t split = 8;  // conv1 … layer4 | avgpool, flatten, fc
 
     torch::manual_seed(2);
     const xai::Batch batch = xai::models::to_xtensor<4>(torch::rand({1, 3, 224, 224}));
@@ -84,17 +70,7 @@ void gradcam_scripted_resnet18(benchmark::State& state) {
         return xai::target_score_gradient(logits, predicted, xai::ScoreKind::logit);
     };
 
-    auto bare_layer_gradient = [&] {
-        torch::Tensor a;
-        {
-            torch::NoGradGuard no_grad;
-            a = run_children(net, x, 0, split);
-        }
-        const torch::Tensor leaf = a.detach().requires_grad_(true);
-        const torch::Tensor logits = run_children(net, leaf, split, total);
-        const torch::Tensor s = torch::zeros_like(logits).scatter_(1, logits.argmax(1, true), 1.0);
-        return torch::autograd::grad({logits}, {leaf}, {s})[0];
-    };
+    auto bare_layer_gradient = [&] { return xai_bench::bare_layer_gradient(net, x, split); };
     auto script_forward = [&] {
         torch::NoGradGuard no_grad;
         return script.forward({x}).toTensor();
@@ -104,24 +80,10 @@ void gradcam_scripted_resnet18(benchmark::State& state) {
         return net->forward(x);
     };
 
-    double t_script_grad = 0, t_bare_grad = 0, t_script_fwd = 0, t_adapter_fwd = 0, t_bare_fwd = 0;
-    std::size_t round = 0;
-    for (auto _ : state) {
-        for (std::size_t k = 0; k < 5; ++k) {
-            const auto t0 = clock_type::now();
-            switch ((k + round) % 5) {
-                case 0:
-                    benchmark::DoNotOptimize(model.layer_gradients(batch, "layer4", seed));
-                    t_script_grad += seconds_between(t0, clock_type::now());
-                    break;
-                case 1: benchmark::DoNotOptimize(bare_layer_gradient()); t_bare_grad += seconds_between(t0, clock_type::now()); break;
-                case 2: benchmark::DoNotOptimize(script_forward()); t_script_fwd += seconds_between(t0, clock_type::now()); break;
-                case 3: benchmark::DoNotOptimize(model.forward(batch)); t_adapter_fwd += seconds_between(t0, clock_type::now()); break;
-                case 4: benchmark::DoNotOptimize(bare_forward()); t_bare_fwd += seconds_between(t0, clock_type::now()); break;
-            }
-        }
-        ++round;
-    }
+    const auto [t_script_grad, t_bare_grad, t_script_fwd, t_adapter_fwd, t_bare_fwd] = xai_bench::time_interleaved<5>(
+        state, {[&] { benchmark::DoNotOptimize(model.layer_gradients(batch, "layer4", seed)); },
+                [&] { benchmark::DoNotOptimize(bare_layer_gradient()); }, [&] { benchmark::DoNotOptimize(script_forward()); },
+                [&] { benchmark::DoNotOptimize(model.forward(batch)); }, [&] { benchmark::DoNotOptimize(bare_forward()); }});
     const double n = static_cast<double>(state.iterations());
     state.counters["threads"] = threads;
     state.counters["script_layer_gradient_ms"] = 1e3 * t_script_grad / n;
