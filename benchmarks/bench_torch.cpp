@@ -45,12 +45,10 @@
 
 #include <benchmark/benchmark.h>
 
-#include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "xai/cam.hpp"
@@ -63,7 +61,7 @@ namespace {
 
 namespace nn = torch::nn;
 using xai_bench::run_children;
-using xai_bench::set_torch_threads;
+using xai_bench::set_bench_threads;
 
 /// The BLAS library that provides sgemm_ in this process (the libblas.so.3 alternative resolved).
 std::string blas_library() {
@@ -82,7 +80,7 @@ xai::Batch random_images(std::int64_t n, std::int64_t c, std::int64_t h, std::in
 
 /// The children of a Sequential from `first` (inclusive) to `last` (exclusive), in bare torch.
 void gradcam_resnet18(benchmark::State& state) {
-    const int threads = set_torch_threads(state.range(0));
+    const int threads = set_bench_threads(state.range(0));
     nn::Sequential net = xai::models::torch_resnet();  // ResNet-18, torchvision's layout
     xai::models::TorchOptions options;
     options.input_shape = {3, 224, 224};
@@ -134,7 +132,7 @@ void gradcam_resnet18(benchmark::State& state) {
 
 void builtin_vs_torch(benchmark::State& state, const std::string& name) {
     const auto n = static_cast<std::size_t>(state.range(0));
-    const int threads = set_torch_threads(state.range(1));
+    const int threads = set_bench_threads(state.range(1));
     xai::models::Sequential builtin = xai::models::builtin_architecture(name, 1);
     builtin.set_num_threads(static_cast<std::size_t>(threads));
     nn::Sequential net = xai::models::to_torch_sequential(builtin);
@@ -203,7 +201,7 @@ torch::Tensor layer4_gradient_pass(nn::Sequential& net, const torch::Tensor& x) 
 
 void gradients_resnet18(benchmark::State& state) {
     using Model = xai::models::TorchModel;
-    const int threads = set_torch_threads(1);
+    const int threads = set_bench_threads(1);
     nn::Sequential net = xai::models::torch_resnet();  // ResNet-18, torchvision's layout, random weights
     xai::models::TorchOptions options;
     options.input_shape = {3, 224, 224};

@@ -23,9 +23,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include <chrono>
 #include <filesystem>
-#include <thread>
 
 #include "torch_support.hpp"
 #include "torchscript_fixtures.hpp"
@@ -37,10 +35,10 @@
 namespace {
 
 namespace nn = torch::nn;
-using xai_bench::set_torch_threads;
+using xai_bench::set_bench_threads;
 
 void gradcam_scripted_resnet18(benchmark::State& state) {
-    const int threads = set_torch_threads(state.range(0));
+    const int threads = set_bench_threads(state.range(0));
     // The scripted ResNet-18, saved and loaded back as a user's file would be.
     const std::filesystem::path file = std::filesystem::temp_directory_path() / "xai_bench_resnet18_script.pt";
     {

@@ -17,9 +17,10 @@
 
 namespace xai_bench {
 
-/// LibTorch's and OpenBLAS's thread pools both set to `threads` (0 = all cores), so that
-/// "1 thread" really is one (xai/models/torch/threads.hpp). Returns the count set.
-inline int set_torch_threads(std::int64_t threads) {
+/// LibTorch's and OpenBLAS's thread pools both set to `threads` — 0 = all cores, the benchmarks'
+/// argument convention (xai::models::set_torch_threads itself wants a positive count) — so that
+/// "1 thread" really is one. Returns the count set.
+inline int set_bench_threads(std::int64_t threads) {
     const int n = threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : static_cast<int>(threads);
     xai::models::set_torch_threads(n);
     return n;
